@@ -1,0 +1,13 @@
+"""Low-level file helpers every layer may use: atomic writes and Cloud-Optimized GeoTIFFs."""
+
+from eo_drr.io.atomic import atomic_path, atomic_write_bytes, atomic_write_text, sha256_file
+from eo_drr.io.cog import validate_cog, write_cog
+
+__all__ = [
+    "atomic_path",
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "sha256_file",
+    "validate_cog",
+    "write_cog",
+]
