@@ -1,0 +1,1 @@
+"""Jobs layer: resolving a job's inputs and where its computation runs."""

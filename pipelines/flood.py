@@ -1,0 +1,182 @@
+"""Flood pipeline: Sentinel-1 before/after -> flood extent -> flooded area and exposed people
+per administrative unit.
+
+    search (pre + post, same track) -> load (lazy, common grid) -> flood_extent -> exposure
+    -> COG + CSV + GeoParquet
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import pystac
+from odc.geo.geobox import GeoBox
+
+from eo_drr.catalog import item_datetime
+from eo_drr.config import FloodProduct, JobConfig
+from eo_drr.errors import ConfigError, InputError
+from eo_drr.jobs import inputs
+from eo_drr.jobs.progress import Steps
+from eo_drr.load import load_items, load_s1, nodata_to_nan
+from eo_drr.products import flood as flood_product
+from eo_drr.publish import OutputFolder, write_cog, write_csv, write_geoparquet
+from eo_drr.sendai.exposure import flood_exposure_by_unit
+from eo_drr.sendai.units import read_units
+
+OUTPUTS = {
+    "flood": "flood_extent.tif",
+    "reference_water": "reference_water.tif",
+    "log_ratio": "log_ratio_db.tif",
+    "table_csv": "flood_by_unit.csv",
+    "table_parquet": "flood_by_unit.parquet",
+}
+
+
+@dataclass
+class FloodPlan:
+    """Everything the run will use, resolved before anything is computed (``--dry-run``)."""
+
+    catalog: str
+    geobox: GeoBox
+    post_item: pystac.Item
+    pre_items: list[pystac.Item]
+    relative_orbit: int | None
+    hand_items: list[pystac.Item] = field(default_factory=list)
+    population_items: list[pystac.Item] = field(default_factory=list)
+    units_path: str | None = None
+    outputs: dict[str, str] = field(default_factory=dict)
+
+    def describe(self) -> list[tuple[str, str]]:
+        """``(what, value)`` rows for the dry-run table."""
+        g = self.geobox
+        rows = [
+            ("catalogue", self.catalog),
+            ("grid", f"{g.crs} {abs(g.resolution.x):g} m, {g.shape.x} x {g.shape.y} px"),
+            ("post-event S1", f"{self.post_item.id} ({item_datetime(self.post_item):%Y-%m-%d})"),
+            ("relative orbit", str(self.relative_orbit)),
+        ]
+        rows += [("pre-event S1", f"{it.id} ({item_datetime(it):%Y-%m-%d})") for it in self.pre_items]
+        rows += [("HAND", it.id) for it in self.hand_items]
+        rows += [("population", it.id) for it in self.population_items]
+        if self.units_path:
+            rows.append(("admin units", self.units_path))
+        rows += [("output", p) for p in self.outputs.values()]
+        return rows
+
+
+def plan(cfg: JobConfig) -> FloodPlan:
+    """Search the catalogue and resolve the grid; computes and writes nothing."""
+    if cfg.sources.s1 is None:
+        raise ConfigError("sources.s1: the flood pipeline needs Sentinel-1 (add sources.s1)")
+    if cfg.time.pre is None:
+        raise ConfigError("time.pre: the flood pipeline needs a pre-event window")
+    s1 = cfg.sources.s1
+    catalog = inputs.job_catalog(cfg)
+    aoi = inputs.aoi_geometry(cfg)
+    post_items = inputs.search_window(
+        catalog, s1.collection, aoi, cfg.time.post, "time.post",
+        orbit_direction=s1.orbit_direction, relative_orbit=s1.relative_orbit,
+    )
+    post_item = post_items[0]  # the first acquisition after the event
+    orbit = s1.relative_orbit or post_item.properties.get("sat:relative_orbit")
+    direction = s1.orbit_direction or post_item.properties.get("sat:orbit_state")
+    pre_items = inputs.search_window(
+        catalog, s1.collection, aoi, cfg.time.pre, "time.pre",
+        orbit_direction=direction, relative_orbit=orbit,
+    )
+    geobox = inputs.job_geobox(cfg, aoi, [post_item, *pre_items])
+    p = FloodPlan(catalog.name, geobox, post_item, pre_items, orbit)
+    if cfg.sources.hand is not None and cfg.sources.hand.collection:
+        p.hand_items = inputs.search_static(catalog, cfg.sources.hand.collection, aoi, "sources.hand")
+    if cfg.exposure is not None:
+        p.units_path = str(inputs.resolve_path(cfg, cfg.exposure.admin_units.file, "exposure.admin_units.file"))
+        pop = cfg.sources.population
+        if pop is not None and pop.collection:
+            p.population_items = inputs.search_static(catalog, pop.collection, aoi, "sources.population")
+    p.outputs = {k: v for k, v in OUTPUTS.items() if (k.startswith("table") and cfg.exposure) or not k.startswith("table")}
+    if "cog" not in cfg.outputs.formats:
+        p.outputs = {k: v for k, v in p.outputs.items() if not v.endswith(".tif")}
+    if "csv" not in cfg.outputs.formats:
+        p.outputs.pop("table_csv", None)
+    if "geoparquet" not in cfg.outputs.formats:
+        p.outputs.pop("table_parquet", None)
+    return p
+
+
+def run(cfg: JobConfig, p: FloodPlan, out: OutputFolder, steps: Steps | None = None) -> dict:
+    """Run the planned job, writing into ``out`` (staged; the caller commits). Returns the
+    run summary: thresholds, headline figures and the output files."""
+    steps = steps or Steps()
+    s1 = cfg.sources.s1
+    fp = cfg.products.flood or FloodProduct()
+    band = fp.polarization
+    if band not in s1.bands:
+        raise ConfigError(f"products.flood.polarization: {band!r} is not in sources.s1.bands {s1.bands}")
+
+    with steps.step("Loading Sentinel-1 (pre and post event)"):
+        pre = load_s1(p.pre_items, [band], p.geobox, stored_units=s1.units, chunks=cfg.grid.chunks)[band]
+        post = load_s1([p.post_item], [band], p.geobox, stored_units=s1.units, chunks=cfg.grid.chunks)[band]
+    hand = None
+    if p.hand_items:
+        with steps.step("Loading HAND"):
+            asset = cfg.sources.hand.asset
+            hand = nodata_to_nan(load_items(p.hand_items, [asset], p.geobox, resampling="bilinear", groupby=None)[asset].isel(time=0, drop=True)).compute()
+    elif cfg.sources.hand is not None and cfg.sources.hand.file:
+        from eo_drr.load import load_raster_file
+        from odc.geo.xr import xr_reproject
+
+        path = inputs.resolve_path(cfg, cfg.sources.hand.file, "sources.hand.file")
+        hand = xr_reproject(load_raster_file(path, what="sources.hand.file"), p.geobox, resampling="bilinear").compute()
+
+    with steps.step("Mapping the flood (speckle filter, change detection, thresholds)"):
+        ds, thresholds = flood_product.flood_extent(
+            pre, post, hand=hand, hand_max_m=fp.hand_max_m,
+            speckle=fp.speckle_filter.kind, window=fp.speckle_filter.window,
+            threshold_method=fp.threshold_method, min_mapping_unit_px=fp.min_mapping_unit_px,
+        )
+    crs = p.geobox.crs.to_wkt()
+    for name in ("flood", "reference_water", "log_ratio"):
+        ds[name] = ds[name].rio.write_crs(crs)
+    written = []
+    with steps.step("Writing rasters (Cloud-Optimized GeoTIFF)"):
+        if "flood" in p.outputs:
+            written.append(write_cog(ds["flood"], out.path(p.outputs["flood"]), nodata=flood_product.NODATA,
+                                     colormap=flood_product.CLASS_COLORS, band_descriptions=["flood"],
+                                     tags={"classes": "1 flood, 0 not flooded, 255 no data", "method": "S1 log-ratio change detection"}))
+            written.append(write_cog(ds["reference_water"], out.path(p.outputs["reference_water"]), nodata=flood_product.NODATA,
+                                     colormap=flood_product.CLASS_COLORS, band_descriptions=["reference_water"]))
+            written.append(write_cog(ds["log_ratio"], out.path(p.outputs["log_ratio"]), nodata=float("nan"),
+                                     band_descriptions=["log_ratio"], tags={"units": "dB"}, overview_resampling="average"))
+
+    px_ha = abs(p.geobox.resolution.x * p.geobox.resolution.y) / 1e4
+    flood_v = ds["flood"].values
+    summary = {
+        "thresholds": thresholds.as_dict(),
+        "flooded_ha": float((flood_v == 1).sum() * px_ha),
+        "observed_share": float((flood_v != flood_product.NODATA).mean()),
+        "post_item": p.post_item.id,
+        "pre_items": [it.id for it in p.pre_items],
+    }
+    if cfg.exposure is not None:
+        with steps.step("Exposure per administrative unit"):
+            au = cfg.exposure.admin_units
+            units = read_units(p.units_path, layer=au.layer, code_field=au.code_field, name_field=au.name_field)
+            population = None
+            if p.population_items:
+                asset = cfg.sources.population.asset
+                pop_gbox = inputs.native_geobox(p.population_items[0], asset, inputs.aoi_geometry(cfg))
+                population = nodata_to_nan(load_items(p.population_items, [asset], pop_gbox, groupby=None)[asset].isel(time=0, drop=True)).compute()
+                population = population.rio.write_crs(pop_gbox.crs.to_wkt())
+            table = flood_exposure_by_unit(ds["flood"], units, population=population)
+            table.insert(0, "level", au.level if au.level is not None else units.set_index("code").get("level"))
+            gtable = gpd.GeoDataFrame(table, geometry=units.set_index("code").loc[table.index].geometry, crs=units.crs)
+            if "table_csv" in p.outputs:
+                written.append(write_csv(table, out.path(p.outputs["table_csv"])))
+            if "table_parquet" in p.outputs:
+                written.append(write_geoparquet(gtable, out.path(p.outputs["table_parquet"])))
+            summary["units"] = int(len(table))
+            if "exposed_population" in table:
+                summary["exposed_population"] = float(table["exposed_population"].sum())
+    summary["outputs"] = {k: str(out.final(v)) for k, v in p.outputs.items()}
+    return summary

@@ -1,0 +1,147 @@
+"""The ``eo-drr`` command."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from eo_drr.errors import EODRRError
+
+app = typer.Typer(
+    name="eo-drr",
+    help=(
+        "Turn Copernicus Sentinel-1/-2 imagery into disaster-risk layers: flood maps, "
+        "exposure per administrative unit, Sendai-framework EO proxies.\n\n"
+        "Start with `eo-drr demo` (no internet needed), then copy configs/demo.yaml and "
+        "point it at your own area and dates."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",
+)
+
+err_console = Console(stderr=True)
+console = Console()
+_state = {"debug": False}
+
+
+@app.callback()
+def _main(
+    debug: Annotated[bool, typer.Option("--debug", help="Show full tracebacks and debug logs.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each step.")] = False,
+) -> None:
+    _state["debug"] = debug
+    level = logging.DEBUG if debug else (logging.INFO if verbose else logging.WARNING)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    for noisy in ("rasterio", "urllib3", "numba", "fiona", "pyogrio", "distributed"):
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+
+
+@app.command()
+def run(
+    config: Annotated[Path, typer.Argument(help="A YAML job file (see configs/demo.yaml).")],
+    output: Annotated[
+        Optional[Path], typer.Option("--output", "-o", help="Output folder (default: the job's outputs.dir).")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the plan (items, grid, outputs) and write nothing.")
+    ] = False,
+) -> None:
+    """Run a job file: search, load, compute the products, write maps and tables."""
+    from eo_drr.config import load_config
+
+    from eo_drr.cli.runner import run_job
+
+    cfg = load_config(config)
+    run_job(cfg, output, dry_run=dry_run, console=console)
+
+
+@app.command()
+def demo(
+    output: Annotated[Path, typer.Option("--output", "-o", help="Output folder.")] = Path("demo-output"),
+    size: Annotated[
+        Optional[int], typer.Option(help="Scene size in pixels per side (10 m pixels; default 1024).", min=64, max=8192)
+    ] = None,
+    seed: Annotated[Optional[int], typer.Option(help="Random seed of the synthetic scene.", min=0)] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan and write nothing.")] = False,
+) -> None:
+    """Run the bundled demo job (configs/demo.yaml) on a synthetic scene with known truth.
+
+    The scene (Sentinel-1 before/after a flood, Sentinel-2, HAND, population, municipalities)
+    is generated on first use into the cache folder (EO_DRR_CACHE, default ~/.cache/eo-drr).
+    """
+    import yaml
+
+    from eo_drr.cli.runner import run_job
+    from eo_drr.config import parse_config
+
+    src = resources.files("eo_drr.configs").joinpath("demo.yaml")
+    data = yaml.safe_load(src.read_text(encoding="utf-8"))
+    demo_opts = data.setdefault("sources", {}).setdefault("demo", {})
+    if size is not None:
+        demo_opts["size"] = size
+    if seed is not None:
+        demo_opts["seed"] = seed
+    cfg = parse_config(data, source="configs/demo.yaml", base_dir=Path.cwd())
+    run_job(cfg, output, dry_run=dry_run, console=console)
+
+
+@app.command()
+def versions(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """Print versions of Python, GDAL, PROJ, GEOS and key packages (paste them in bug reports)."""
+    from eo_drr.cli.versions import collect_versions
+
+    info = collect_versions()
+    if as_json:
+        console.print_json(json.dumps(info))
+        return
+    table = Table(title="eo-drr environment", show_header=False)
+    for k, v in info.items():
+        table.add_row(k, str(v))
+    console.print(table)
+
+
+def main() -> None:
+    """Console entry point: user errors become one plain line and a non-zero exit."""
+    try:
+        app(standalone_mode=False)
+    except EODRRError as exc:
+        if _state["debug"]:
+            raise
+        msg = str(exc).strip()
+        lines = msg.splitlines() or [type(exc).__name__]
+        err_console.print(Text("error: ", style="bold red") + Text(lines[0]), soft_wrap=True)
+        for line in lines[1:]:
+            err_console.print(Text("       " + line), soft_wrap=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        sys.exit(130)
+    except (typer.Exit, SystemExit) as exc:
+        code = getattr(exc, "exit_code", getattr(exc, "code", 0))
+        sys.exit(code or 0)
+    except Exception as exc:  # click usage errors and real bugs
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if isinstance(exc, click.exceptions.Abort):
+            sys.exit(1)
+        raise
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,112 @@
+"""Running a job from the CLI: plan, stage outputs, compute with progress, commit, summarise."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from eo_drr.cli.versions import collect_versions
+from eo_drr.config import JobConfig
+from eo_drr.io.atomic import atomic_write_text
+from eo_drr.jobs.cluster import compute_context
+from eo_drr.jobs.progress import Steps
+from eo_drr.pipelines import get_pipeline
+from eo_drr.publish import OutputFolder
+
+
+class RichSteps(Steps):
+    """Steps shown as a rich progress display; dask tasks of a step drive its bar."""
+
+    def __init__(self, progress: Progress):
+        super().__init__()
+        self.progress = progress
+        self._task = None
+
+    @contextlib.contextmanager
+    def step(self, description: str):
+        self._task = self.progress.add_task(description, total=None)
+        with super().step(description):
+            yield
+        self.progress.update(self._task, total=1, completed=1)
+
+    def dask_callback(self, description: str):
+        from dask.callbacks import Callback
+
+        steps = self
+
+        class _Cb(Callback):
+            def _start_state(self, dsk, state):
+                self._n = len(state["ready"]) + len(state["waiting"]) + len(state["running"])
+                steps.progress.update(steps._task, total=max(self._n, 1), completed=0)
+
+            def _posttask(self, key, result, dsk, state, worker_id):
+                steps.progress.update(steps._task, completed=len(state["finished"]))
+
+        return _Cb()
+
+
+def run_job(cfg: JobConfig, output: Path | None, *, dry_run: bool, console: Console) -> dict | None:
+    """Plan ``cfg``; unless ``dry_run``, run it into ``output`` and print the summary."""
+    pipeline = get_pipeline(cfg.pipeline)
+    out = OutputFolder(output if output is not None else Path(cfg.outputs.dir))
+    if not dry_run:
+        out.check_writable()  # fail before any long work
+    with console.status("Searching the catalogue and resolving the plan..."):
+        plan = pipeline.plan(cfg)
+    if dry_run:
+        table = Table(title=f"Plan for job {cfg.name!r} (dry run: nothing is written)")
+        table.add_column("what")
+        table.add_column("value", overflow="fold")
+        for what, value in plan.describe():
+            value = str(out.final(value)) if what == "output" else value
+            table.add_row(what, value)
+        console.print(table)
+        return None
+
+    t0 = time.perf_counter()
+    out.open()
+    try:
+        progress = Progress(
+            SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+            console=console, transient=False,
+        )
+        with progress, compute_context(cfg.cluster) as where:
+            steps = RichSteps(progress)
+            summary = pipeline.run(cfg, plan, out, steps)
+        summary["seconds"] = round(time.perf_counter() - t0, 2)
+        summary["step_seconds"] = {k: round(v, 2) for k, v in steps.timings.items()}
+        summary["compute"] = where
+        manifest = {
+            "job": cfg.name,
+            "pipeline": cfg.pipeline,
+            "config": json.loads(cfg.model_dump_json()),
+            "versions": collect_versions(),
+            "summary": summary,
+        }
+        atomic_write_text(out.path("run.json"), json.dumps(manifest, indent=2, sort_keys=True, default=str))
+        out.commit()
+    except BaseException:
+        out.abort()
+        raise
+    _print_summary(console, cfg, summary, out.root)
+    return summary
+
+
+def _print_summary(console: Console, cfg: JobConfig, summary: dict, root: Path) -> None:
+    t = Table(title=f"Job {cfg.name!r} finished in {summary['seconds']:.1f} s", show_header=False)
+    t.add_row("flooded area", f"{summary['flooded_ha']:,.1f} ha")
+    if "exposed_population" in summary:
+        t.add_row("exposed population", f"{summary['exposed_population']:,.0f} people (EO proxy)")
+    th = summary["thresholds"]
+    t.add_row("thresholds", f"water < {th['water_db']:.1f} dB, change < {th['change_db']:.1f} dB")
+    t.add_row("observed share", f"{100 * summary['observed_share']:.1f} % of the grid")
+    for name, path in summary["outputs"].items():
+        t.add_row(name, path)
+    t.add_row("run manifest", str(root / "run.json"))
+    console.print(t)

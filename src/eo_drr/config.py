@@ -1,0 +1,311 @@
+"""Job configuration: YAML job files validated by pydantic models.
+
+A job file says *where* (``aoi``), *when* (``time``), *from what* (``sources``), *what to make*
+(``products``, ``exposure``), *where to put it* (``outputs``) and *on what* (``cluster``).
+Files are read with ``yaml.safe_load`` only; nothing a user writes is ever evaluated.
+Unknown keys, wrong types, impossible dates or an empty AOI raise :class:`ConfigError` with the
+file and the dotted key, e.g. ``configs/x.yaml: time.post.end: must not be before start``.
+
+Relative paths in a job file are relative to the job file's folder. ``demo://NAME`` paths
+point into the bundled demo scene (generated on first use).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from eo_drr.errors import ConfigError
+
+#: Named catalogues; anything else must be an http(s) URL of a STAC API or a path to a
+#: static STAC catalogue (catalog.json) or a folder holding one.
+CATALOG_PRESETS = ("demo", "earth-search", "planetary-computer", "cdse")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class AOI(_Model):
+    """Area of interest: a WGS84 bounding box, or a vector file (any OGR format)."""
+
+    bbox: tuple[float, float, float, float] | None = Field(
+        None, description="west, south, east, north in degrees (EPSG:4326)"
+    )
+    file: str | None = Field(None, description="vector file whose union is the AOI")
+    layer: str | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> AOI:
+        if (self.bbox is None) == (self.file is None):
+            raise ValueError("give exactly one of 'bbox' or 'file'")
+        if self.bbox is not None:
+            w, s, e, n = self.bbox
+            if not (-180 <= w <= 180 and -180 <= e <= 180 and -90 <= s <= 90 and -90 <= n <= 90):
+                raise ValueError("bbox must be west, south, east, north in degrees (EPSG:4326)")
+            if not (w < e and s < n):
+                raise ValueError(
+                    "bbox is empty: need west < east and south < north "
+                    f"(got {w}, {s}, {e}, {n})"
+                )
+        return self
+
+
+class Window(_Model):
+    """A closed date interval (UTC days)."""
+
+    start: dt.date
+    end: dt.date
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Window:
+        if self.end < self.start:
+            raise ValueError(f"end ({self.end}) is before start ({self.start})")
+        return self
+
+    def as_stac(self) -> str:
+        """The interval as a STAC ``datetime`` search string covering whole days."""
+        return f"{self.start.isoformat()}T00:00:00Z/{self.end.isoformat()}T23:59:59Z"
+
+
+class TimeWindows(_Model):
+    """Pre-event and post-event windows (the post window must not start before pre ends)."""
+
+    pre: Window | None = None
+    post: Window
+
+    @model_validator(mode="after")
+    def _order(self) -> TimeWindows:
+        if self.pre is not None and self.post.start < self.pre.end:
+            raise ValueError("post.start must not be before pre.end")
+        return self
+
+
+class S1Source(_Model):
+    """Sentinel-1 backscatter (RTC gamma0) from a catalogue collection."""
+
+    collection: str = "sentinel-1-rtc"
+    bands: list[str] = Field(default_factory=lambda: ["vv", "vh"], min_length=1)
+    units: Literal["linear", "db"] = Field("linear", description="units of the stored pixels")
+    orbit_direction: Literal["ascending", "descending"] | None = None
+    relative_orbit: int | None = Field(
+        None, ge=1, le=175, description="only this track; default: the post-event item's"
+    )
+
+
+class S2Source(_Model):
+    """Sentinel-2 L2A surface reflectance."""
+
+    collection: str = "sentinel-2-l2a"
+    bands: list[str] = Field(
+        default_factory=lambda: ["B02", "B03", "B04", "B08", "B11", "B12", "SCL"], min_length=1
+    )
+    max_cloud_cover: float = Field(80.0, ge=0, le=100)
+
+
+class RasterSource(_Model):
+    """A single-layer raster input: a catalogue collection + asset, or a file."""
+
+    collection: str | None = None
+    asset: str = "data"
+    file: str | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> RasterSource:
+        if (self.collection is None) == (self.file is None):
+            raise ValueError("give exactly one of 'collection' or 'file'")
+        return self
+
+
+class DemoOptions(_Model):
+    """Which synthetic demo scene ``catalog: demo`` generates (see :mod:`eo_drr.demo`)."""
+
+    seed: int = Field(42, ge=0)
+    size: int = Field(1024, ge=64, le=8192, description="pixels per side at 10 m")
+    landscape: Literal["floodplain", "desert_city"] = "floodplain"
+
+
+class Sources(_Model):
+    """Where the inputs come from."""
+
+    catalog: str = Field("demo", description="preset name, STAC API URL or static catalogue")
+    demo: DemoOptions = Field(default_factory=DemoOptions)
+    s1: S1Source | None = None
+    s2: S2Source | None = None
+    dem: RasterSource | None = None
+    hand: RasterSource | None = None
+    population: RasterSource | None = None
+
+    @field_validator("catalog")
+    @classmethod
+    def _catalog(cls, v: str) -> str:
+        if not v:
+            raise ValueError("must not be empty")
+        return v
+
+
+class GridConfig(_Model):
+    """The common output grid every input is loaded onto."""
+
+    crs: str = Field("auto", description="'auto' (UTM zone of the AOI / the data) or EPSG:xxxx")
+    resolution: float = Field(10.0, gt=0, le=10000, description="metres")
+    chunks: int = Field(1024, ge=64, le=16384, description="dask chunk size in pixels")
+
+
+class SpeckleFilter(_Model):
+    kind: Literal["none", "boxcar", "lee", "refined_lee"] = "lee"
+    window: int = Field(5, ge=3, le=31)
+
+    @field_validator("window")
+    @classmethod
+    def _odd(cls, v: int) -> int:
+        if v % 2 == 0:
+            raise ValueError("must be odd (3, 5, 7, ...)")
+        return v
+
+
+class FloodProduct(_Model):
+    """Sentinel-1 flood mapping by change detection against a pre-event reference."""
+
+    polarization: str = Field("vv", description="band used for change detection")
+    speckle_filter: SpeckleFilter = Field(default_factory=SpeckleFilter)
+    hand_max_m: float = Field(
+        15.0, ge=0, le=500, description="exclude pixels higher than this above drainage"
+    )
+    min_mapping_unit_px: int = Field(4, ge=1, le=100000)
+    threshold_method: Literal["otsu", "ki"] = "otsu"
+
+
+class Products(_Model):
+    flood: FloodProduct | None = None
+
+
+class VectorInput(_Model):
+    file: str
+    layer: str | None = None
+
+
+class AdminUnits(VectorInput):
+    code_field: str = "code"
+    name_field: str = "name"
+    level: int | None = Field(None, ge=0, le=5)
+
+
+class Exposure(_Model):
+    """Exposure inputs for per-unit statistics."""
+
+    admin_units: AdminUnits
+
+
+class Outputs(_Model):
+    dir: str = Field("output", description="output folder (the CLI's -o overrides it)")
+    formats: list[Literal["cog", "csv", "geoparquet"]] = Field(
+        default_factory=lambda: ["cog", "csv", "geoparquet"]
+    )
+
+
+class ClusterConfig(_Model):
+    kind: Literal["threads", "synchronous", "processes", "address"] = "threads"
+    n_workers: int | None = Field(None, ge=1, le=4096)
+    address: str | None = None
+
+    @model_validator(mode="after")
+    def _address(self) -> ClusterConfig:
+        if self.kind == "address" and not self.address:
+            raise ValueError("kind 'address' needs 'address: tcp://host:port'")
+        return self
+
+
+class JobConfig(_Model):
+    """A whole job file."""
+
+    name: Annotated[str, Field(min_length=1, max_length=120, pattern=r"^[A-Za-z0-9._-]+$")]
+    description: str = ""
+    pipeline: Literal["flood"] = "flood"
+    aoi: AOI
+    time: TimeWindows
+    sources: Sources
+    grid: GridConfig = Field(default_factory=GridConfig)
+    products: Products = Field(default_factory=Products)
+    exposure: Exposure | None = None
+    outputs: Outputs = Field(default_factory=Outputs)
+    cluster: ClusterConfig = Field(default_factory=ClusterConfig)
+    #: The job file's folder; relative paths resolve against it. Not part of the YAML.
+    base_dir: Path = Field(default=Path("."), exclude=True)
+
+    def resolve_path(self, value: str) -> str:
+        """Resolve a path from the job file: ``demo://...`` and URLs stay, relative paths are
+        taken from the job file's folder."""
+        if "://" in value:
+            return value
+        p = Path(value).expanduser()
+        return str(p if p.is_absolute() else (self.base_dir / p).resolve())
+
+
+def _format_loc(loc: tuple[Any, ...]) -> str:
+    parts: list[str] = []
+    for item in loc:
+        if isinstance(item, int):
+            parts.append(f"[{item}]")
+        else:
+            parts.append(("." if parts else "") + str(item))
+    return "".join(parts) or "(top level)"
+
+
+def _format_validation_error(path: str, exc: ValidationError) -> str:
+    lines = []
+    for err in exc.errors():
+        loc = tuple(x for x in err["loc"] if x not in ("function-after",))
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key (check the spelling; see configs/demo.yaml for the known keys)"
+        elif msg.startswith("Value error, "):
+            msg = msg[len("Value error, ") :]
+        lines.append(f"{path}: {_format_loc(loc)}: {msg}")
+    return "\n".join(lines)
+
+
+def parse_config(data: Any, *, source: str = "<config>", base_dir: Path | None = None) -> JobConfig:
+    """Validate an already-parsed mapping into a :class:`JobConfig`."""
+    if not isinstance(data, dict):
+        kind = "empty" if data is None else f"a {type(data).__name__}"
+        raise ConfigError(f"{source}: a job file must be a mapping of keys, but it is {kind}")
+    try:
+        cfg = JobConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_format_validation_error(source, exc)) from None
+    if base_dir is not None:
+        cfg = cfg.model_copy(update={"base_dir": base_dir})
+    return cfg
+
+
+def load_config(path: str | Path) -> JobConfig:
+    """Read and validate a YAML job file. Raises :class:`ConfigError` naming file and key."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such job file") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a folder, not a job file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the job file ({exc})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{path}{where}: malformed YAML: {problem}") from None
+    return parse_config(data, source=str(path), base_dir=path.resolve().parent)

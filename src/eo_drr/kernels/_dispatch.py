@@ -1,0 +1,99 @@
+"""Dispatch on the type of an array: numpy, dask, cupy (or a numba CUDA device array).
+
+One public function per operation calls :func:`dispatch` with one implementation per backend;
+callers never branch on the array type themselves. ``xarray.DataArray`` is unwrapped by the
+public layer (``eo_drr.indices``), not here, so kernels know nothing of xarray.
+
+Nothing here imports cupy or ``numba.cuda`` eagerly: the package imports on machines without a
+GPU, and a cupy array can only reach us if cupy is installed.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from eo_drr.errors import InputError
+
+try:  # dask is a core dependency, but keep the kernels importable without it
+    import dask.array as _da
+except ImportError:  # pragma: no cover
+    _da = None
+
+
+def is_dask(x: Any) -> bool:
+    return _da is not None and isinstance(x, _da.Array)
+
+
+def is_cupy(x: Any) -> bool:
+    """True for a cupy ndarray (checked by module name so that cupy is never imported)."""
+    return type(x).__module__.split(".")[0] == "cupy"
+
+
+def is_cuda_device_array(x: Any) -> bool:
+    """True for a numba CUDA device array (real or simulated): handled like a cupy array."""
+    mod = type(x).__module__
+    return mod.startswith("numba.cuda") or mod.startswith("numba_cuda")
+
+
+def is_gpu(x: Any) -> bool:
+    return is_cupy(x) or is_cuda_device_array(x)
+
+
+def array_kind(x: Any) -> str:
+    """``"numpy"``, ``"dask"`` or ``"gpu"`` (cupy or numba device array)."""
+    if isinstance(x, np.ndarray):
+        return "numpy"
+    if is_dask(x):
+        return "dask"
+    if is_gpu(x):
+        return "gpu"
+    raise InputError(
+        f"unsupported array type {type(x).__module__}.{type(x).__name__}: expected a numpy, "
+        "dask or cupy array (or an xarray.DataArray wrapping one)"
+    )
+
+
+def dispatch(
+    x: Any,
+    *,
+    numpy_func: Callable[..., Any],
+    dask_func: Callable[..., Any],
+    gpu_func: Callable[..., Any] | None,
+    args: tuple = (),
+    kwargs: dict | None = None,
+    name: str = "x",
+) -> Any:
+    """Call the implementation that matches the type of ``x`` (numpy, dask or gpu)."""
+    kind = array_kind(x)
+    kwargs = kwargs or {}
+    if kind == "numpy":
+        return numpy_func(*args, **kwargs)
+    if kind == "dask":
+        return dask_func(*args, **kwargs)
+    if gpu_func is None:
+        raise InputError(f"{name}: GPU arrays are not supported by this operation")
+    return gpu_func(*args, **kwargs)
+
+
+def gpu_empty(like: Any, shape: tuple, dtype: Any) -> Any:
+    """An uninitialised GPU array of the same family as ``like`` (cupy or numba device)."""
+    if is_cupy(like):
+        import cupy
+
+        return cupy.empty(shape, dtype=dtype)
+    from numba import cuda
+
+    return cuda.device_array(shape, dtype=dtype)
+
+
+def gpu_launch_config_2d(shape: tuple, threads: tuple = (16, 16)) -> tuple:
+    """``(blocks, threads)`` covering a 2-D array."""
+    by = (shape[0] + threads[0] - 1) // threads[0]
+    bx = (shape[1] + threads[1] - 1) // threads[1]
+    return (max(by, 1), max(bx, 1)), threads
+
+
+def gpu_launch_config_1d(n: int, threads: int = 256) -> tuple:
+    return (max((n + threads - 1) // threads, 1),), (threads,)

@@ -1,0 +1,199 @@
+"""Scalar formulas shared by the CPU (``numba.njit``) and CUDA (``numba.cuda.jit``) kernels.
+
+``register_jitable`` makes a plain Python function callable from both targets, so each formula
+is written once and the CPU and GPU results agree. Nothing here touches an array as a whole.
+"""
+
+from __future__ import annotations
+
+import math
+
+from numba.extending import register_jitable
+
+NAN = math.nan
+
+
+@register_jitable
+def is_nodata(v, nodata, use_nodata):
+    """True for NaN, or for ``v == nodata`` when a nodata value is in force."""
+    return (v != v) or (use_nodata and v == nodata)
+
+
+@register_jitable
+def db_of(v):
+    """10 log10(v) for v > 0; NaN for v <= 0 or NaN."""
+    if v > 0.0:
+        return 10.0 * math.log10(v)
+    return NAN
+
+
+@register_jitable
+def linear_of(v_db):
+    """10 ** (v_db / 10); NaN stays NaN."""
+    return math.pow(10.0, v_db * 0.1)
+
+
+@register_jitable
+def log_ratio_of(post, pre):
+    """10 log10(post / pre) in dB; NaN when either is NaN or <= 0."""
+    if post > 0.0 and pre > 0.0:
+        return 10.0 * math.log10(post / pre)
+    return NAN
+
+
+@register_jitable
+def lee_value(v, s, q, c, cu2):
+    """Lee (1980) estimate of the centre pixel ``v`` from window sums.
+
+    ``s``, ``q``, ``c``: sum, sum of squares and number of the valid pixels of the window.
+    ``cu2`` = Cu**2 = 1 / ENL, the squared coefficient of variation of the speckle.
+    Multiplicative-noise model (Lee 1980, IEEE TPAMI 2(2):165-168, eq. for the MMSE weight):
+    var_x = (var_y - mean**2 * Cu**2) / (1 + Cu**2), k = var_x / var_y clipped to [0, 1],
+    estimate = mean + k * (v - mean).
+    """
+    if v != v or c <= 0.0:
+        return NAN
+    m = s / c
+    var_y = q / c - m * m
+    if var_y <= 0.0:
+        return m
+    var_x = (var_y - m * m * cu2) / (1.0 + cu2)
+    k = var_x / var_y
+    if k < 0.0:
+        k = 0.0
+    elif k > 1.0:
+        k = 1.0
+    return m + k * (v - m)
+
+
+@register_jitable
+def _mean3(x, ci, cj):
+    """NaN-aware mean of the 3 x 3 block centred on (ci, cj); pixels outside the raster are
+    ignored; NaN when no pixel is valid."""
+    H = x.shape[0]
+    W = x.shape[1]
+    s = 0.0
+    c = 0.0
+    for a in range(ci - 1, ci + 2):
+        if a < 0 or a >= H:
+            continue
+        for b in range(cj - 1, cj + 2):
+            if b < 0 or b >= W:
+                continue
+            v = x[a, b]
+            if v == v:
+                s += v
+                c += 1.0
+    if c == 0.0:
+        return NAN
+    return s / c
+
+
+@register_jitable
+def _in_direction(direction, di, dj):
+    """Is offset (di, dj) of the 7 x 7 window inside the edge-aligned window ``direction``?
+
+    0/1: left/right of a vertical edge; 2/3: above/below a horizontal edge; 4/5: upper-right /
+    lower-left of an edge along the main diagonal; 6/7: upper-left / lower-right of an edge
+    along the anti-diagonal; 8: the whole square (no edge found). Each half window keeps the
+    edge line itself: 28 of the 49 pixels.
+    """
+    if direction == 0:
+        return dj <= 0
+    if direction == 1:
+        return dj >= 0
+    if direction == 2:
+        return di <= 0
+    if direction == 3:
+        return di >= 0
+    if direction == 4:
+        return dj >= di
+    if direction == 5:
+        return dj <= di
+    if direction == 6:
+        return di + dj <= 0
+    if direction == 7:
+        return di + dj >= 0
+    return True
+
+
+@register_jitable
+def _closer(m_centre, m_a, m_b, dir_a, dir_b):
+    """The side (direction code) whose sub-window mean is closer to the centre mean."""
+    da = abs(m_centre - m_a)
+    db = abs(m_centre - m_b)
+    if da <= db or db != db:
+        return dir_a
+    return dir_b
+
+
+@register_jitable
+def refined_lee_direction(x, i, j):
+    """Edge direction of Lee's (1981) refined filter at pixel (i, j), 7 x 7 window.
+
+    The 7 x 7 window is covered by nine 3 x 3 sub-windows centred 2 pixels apart; their means
+    form a 3 x 3 matrix m. Four gradient masks on m (vertical, horizontal and the two diagonal
+    edges) give edge strengths; the strongest one picks the edge orientation, and the side whose
+    sub-window mean is closer to the centre one picks the half window (see ``_in_direction``).
+    NaN sub-window means (nodata, or outside the raster) disable the masks that use them; when
+    no mask is usable the whole square is used (code 8).
+    """
+    m00 = _mean3(x, i - 2, j - 2)
+    m01 = _mean3(x, i - 2, j)
+    m02 = _mean3(x, i - 2, j + 2)
+    m10 = _mean3(x, i, j - 2)
+    m11 = _mean3(x, i, j)
+    m12 = _mean3(x, i, j + 2)
+    m20 = _mean3(x, i + 2, j - 2)
+    m21 = _mean3(x, i + 2, j)
+    m22 = _mean3(x, i + 2, j + 2)
+    # masks [-1 0 1]x3, [1 1 1; 0 0 0; -1 -1 -1], [0 1 1; -1 0 1; -1 -1 0], [1 1 0; 1 0 -1; 0 -1 -1]
+    g_vertical = abs((m02 + m12 + m22) - (m00 + m10 + m20))
+    g_horizontal = abs((m00 + m01 + m02) - (m20 + m21 + m22))
+    g_diag = abs((m01 + m02 + m12) - (m10 + m20 + m21))
+    g_anti = abs((m00 + m01 + m10) - (m12 + m21 + m22))
+    best = -1.0
+    direction = 8
+    if g_vertical > best:
+        best = g_vertical
+        direction = _closer(m11, m10, m12, 0, 1)
+    if g_horizontal > best:
+        best = g_horizontal
+        direction = _closer(m11, m01, m21, 2, 3)
+    if g_diag > best:
+        best = g_diag
+        direction = _closer(m11, m02, m20, 4, 5)
+    if g_anti > best:
+        best = g_anti
+        direction = _closer(m11, m00, m22, 6, 7)
+    return direction
+
+
+@register_jitable
+def refined_lee_value(x, i, j, cu2):
+    """Refined Lee (1981) estimate at (i, j): Lee's weight over the edge-aligned half window."""
+    v = x[i, j]
+    if v != v:
+        return NAN
+    H = x.shape[0]
+    W = x.shape[1]
+    direction = refined_lee_direction(x, i, j)
+    s = 0.0
+    q = 0.0
+    c = 0.0
+    for di in range(-3, 4):
+        a = i + di
+        if a < 0 or a >= H:
+            continue
+        for dj in range(-3, 4):
+            b = j + dj
+            if b < 0 or b >= W:
+                continue
+            if not _in_direction(direction, di, dj):
+                continue
+            u = x[a, b]
+            if u == u:
+                s += u
+                q += u * u
+                c += 1.0
+    return lee_value(v, s, q, c, cu2)

@@ -1,0 +1,102 @@
+"""Sentinel-2 L2A: harmonised surface reflectance (0-1) and scene-classification masking.
+
+Since processing baseline 04.00 (25 January 2022) ESA adds ``BOA_ADD_OFFSET = -1000`` to L2A
+digital numbers: reflectance = (DN + BOA_ADD_OFFSET) / BOA_QUANTIFICATION_VALUE, with
+BOA_QUANTIFICATION_VALUE = 10000 (ESA, *Sentinel-2 Products Specification Document*,
+S2-PDGS-TAS-DI-PSD, issue 14.9, and the baseline 04.00 product notice). Collections that have
+already removed it (Earth Search ``sentinel-2-c1-l2a``) say so through their ``raster:bands``
+offset; Planetary Computer and CDSE serve the raw DNs.
+
+SCL codes (ESA L2A ATBD): 0 no data, 1 saturated/defective, 2 dark area, 3 cloud shadow,
+4 vegetation, 5 not vegetated, 6 water, 7 unclassified, 8 cloud medium probability,
+9 cloud high probability, 10 thin cirrus, 11 snow/ice. Class 6 (water) is never masked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pystac
+import xarray as xr
+from odc.geo.geobox import GeoBox
+
+from eo_drr.errors import InputError
+from eo_drr.load.stac import load_items
+
+BOA_QUANTIFICATION_VALUE = 10000.0
+BOA_ADD_OFFSET = -1000.0
+#: SCL classes masked by default: no data, saturated, cloud shadow, clouds, cirrus.
+SCL_MASK_DEFAULT = (0, 1, 3, 8, 9, 10)
+SCL_WATER = 6
+
+
+def boa_offset(item: pystac.Item, band: str) -> float:
+    """The additive offset (in DN) still present in ``item``'s pixels for ``band``.
+
+    Uses ``raster:bands`` ``offset`` when the item states it (``offset = -0.1`` with
+    ``scale = 1e-4`` means the -1000 DN offset is still present; ``0`` means it was removed);
+    otherwise the processing baseline (``s2:processing_baseline`` or ``processing:version``).
+    """
+    asset = item.assets.get(band)
+    if asset is not None:
+        rb = asset.extra_fields.get("raster:bands") or []
+        if rb and "offset" in rb[0]:
+            scale = rb[0].get("scale", 1.0 / BOA_QUANTIFICATION_VALUE)
+            return float(rb[0]["offset"]) / float(scale) if scale else 0.0
+    baseline = item.properties.get("s2:processing_baseline") or item.properties.get(
+        "processing:version"
+    )
+    if baseline is None:
+        return 0.0
+    try:
+        return BOA_ADD_OFFSET if float(baseline) >= 4.0 else 0.0
+    except ValueError:
+        return 0.0
+
+
+def load_s2(
+    items: Sequence[pystac.Item],
+    bands: Sequence[str],
+    geobox: GeoBox,
+    *,
+    chunks: int = 1024,
+    mask_scl: bool = True,
+    scl_band: str = "SCL",
+    masked_classes: Sequence[int] = SCL_MASK_DEFAULT,
+) -> xr.Dataset:
+    """Load Sentinel-2 L2A bands as surface reflectance (float32, 0-1 nominal; NaN nodata).
+
+    The processing-baseline offset is removed item by item (items with different baselines
+    may be mixed). With ``mask_scl``, pixels whose SCL class is in ``masked_classes`` become
+    NaN; SCL class 6 (water) is refused in ``masked_classes``. The SCL band itself is
+    returned (uint8) when it was asked for.
+    """
+    if SCL_WATER in masked_classes:
+        raise InputError("masked_classes: SCL class 6 (water) must never be masked")
+    refl_bands = [b for b in bands if b != scl_band]
+    need = list(refl_bands) + ([scl_band] if (mask_scl or scl_band in bands) else [])
+    # Load item by item group (per offset) so each keeps its own offset.
+    ds = load_items(items, need, geobox, chunks=chunks, resampling={"*": "bilinear", scl_band: "nearest"}, groupby="solar_day")
+    offsets = {}
+    for b in refl_bands:
+        offs = {boa_offset(it, b) for it in items}
+        if len(offs) > 1:
+            raise InputError(
+                f"items mix processing baselines with different offsets for {b}; load them "
+                "separately (search one baseline at a time)"
+            )
+        offsets[b] = offs.pop()
+    out = {}
+    scl = ds[scl_band] if scl_band in ds else None
+    for b in refl_bands:
+        dn = ds[b]
+        refl = ((dn.astype(np.float32) + np.float32(offsets[b])) / np.float32(BOA_QUANTIFICATION_VALUE))
+        refl = refl.where(dn != 0)  # DN 0 is L2A nodata
+        if mask_scl and scl is not None:
+            refl = refl.where(~scl.isin(list(masked_classes)))
+        refl.attrs = {"units": "reflectance (0-1)", "boa_offset_applied_dn": offsets[b]}
+        out[b] = refl.astype(np.float32)
+    if scl is not None and scl_band in bands:
+        out[scl_band] = scl
+    return xr.Dataset(out, attrs=ds.attrs)

@@ -1,0 +1,99 @@
+"""Lazy loading of STAC items into dask-backed xarray with odc-stac.
+
+Every loader takes the items found by the catalogue layer and a :class:`~odc.geo.geobox.GeoBox`
+(the common grid) and returns a lazy ``xarray.Dataset`` with dims ``(time, y, x)`` (or
+``(y, x)`` for static layers). Nodata becomes NaN in float outputs. Units are stated in the
+``units`` attribute of each variable.
+
+Sentinel-2 is harmonised to surface reflectance 0-1 (:mod:`eo_drr.load.sentinel2`);
+Sentinel-1 RTC is returned as linear gamma0 power or dB (:mod:`eo_drr.load.sentinel1`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pystac
+import xarray as xr
+from odc.geo.geobox import GeoBox
+
+from eo_drr.errors import CorruptInputError, InputError
+
+log = logging.getLogger(__name__)
+
+
+def check_bands(items: Sequence[pystac.Item], bands: Sequence[str]) -> None:
+    """Raise :class:`InputError` naming the item and band when an item lacks a band."""
+    if not items:
+        raise InputError("no items to load")
+    for item in items:
+        missing = [b for b in bands if b not in item.assets]
+        if missing:
+            raise InputError(
+                f"item {item.id} ({item.collection_id}) has no band(s) {', '.join(missing)}; "
+                f"it has: {', '.join(sorted(item.assets))}"
+            )
+
+
+def load_items(
+    items: Sequence[pystac.Item],
+    bands: Sequence[str],
+    geobox: GeoBox,
+    *,
+    chunks: int = 1024,
+    resampling: str | dict[str, str] = "nearest",
+    groupby: str | None = "solar_day",
+    dtype: str | None = None,
+    nodata: float | None = None,
+    patch_url: Callable[[str], str] | None = None,
+) -> xr.Dataset:
+    """Load ``bands`` of ``items`` onto ``geobox`` lazily (odc-stac), one dask chunk per
+    ``chunks x chunks`` pixels. ``nodata`` overrides the items' ``raster:bands`` nodata.
+    Items of the same solar day are fused into one time step (``groupby``)."""
+    import odc.stac
+
+    check_bands(items, bands)
+    stac_cfg = None
+    if nodata is not None or dtype is not None:
+        asset_cfg: dict = {}
+        if nodata is not None:
+            asset_cfg["nodata"] = nodata
+        if dtype is not None:
+            asset_cfg["data_type"] = dtype
+        stac_cfg = {"*": {"assets": {"*": asset_cfg}}}
+    try:
+        ds = odc.stac.load(
+            items,
+            bands=list(bands),
+            geobox=geobox,
+            chunks={"x": chunks, "y": chunks},
+            resampling=resampling,
+            groupby=groupby,
+            stac_cfg=stac_cfg,
+            patch_url=patch_url,
+        )
+    except (ValueError, KeyError) as exc:
+        raise InputError(f"cannot load bands {list(bands)}: {exc}") from exc
+    return ds
+
+
+def nodata_to_nan(da: xr.DataArray, nodata: float | None = None) -> xr.DataArray:
+    """Float32 copy of ``da`` with its nodata value (attribute ``nodata`` or given) as NaN."""
+    nodata = da.attrs.get("nodata") if nodata is None else nodata
+    out = da.astype(np.float32)
+    if nodata is not None and not (isinstance(nodata, float) and np.isnan(nodata)):
+        out = out.where(da != nodata)
+    out.attrs = {k: v for k, v in da.attrs.items() if k != "nodata"}
+    out.attrs["nodata"] = np.nan
+    return out
+
+
+def decode_check(da: xr.DataArray, what: str) -> None:
+    """Decode every pixel of ``da`` once (cheap for small inputs) so a corrupt file fails here,
+    naming it, instead of deep inside a computation. Used for single-file static layers."""
+    try:
+        da.data.compute() if hasattr(da.data, "compute") else np.asarray(da)
+    except Exception as exc:  # rasterio/GDAL errors of many kinds
+        raise CorruptInputError(f"{what}: cannot decode ({exc})") from exc

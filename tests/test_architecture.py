@@ -1,0 +1,76 @@
+"""Data flows one way: no module imports a layer above its own.
+
+Layers, lowest first (a module may import its own package and any lower rank; packages of
+the same rank are independent of each other)::
+
+    errors, settings  <  io  <  kernels | config | demo  <  catalog  <  load  <  indices
+    <  products  <  sendai  <  publish  <  jobs  <  pipelines  <  cli
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+RANK = {
+    "errors": 0, "settings": 0,
+    "io": 1,
+    "kernels": 2, "config": 2, "demo": 2,
+    "catalog": 3,
+    "load": 4,
+    "indices": 5,
+    "products": 6,
+    "sendai": 7,
+    "publish": 8,
+    "jobs": 9,
+    "pipelines": 10,
+    "cli": 11,
+}
+
+
+def _modules():
+    for path in sorted((ROOT / "src" / "eo_drr").rglob("*.py")):
+        rel = path.relative_to(ROOT / "src" / "eo_drr").parts
+        yield path, (rel[0].removesuffix(".py") if len(rel) > 1 or rel[0] != "__init__.py" else "")
+    for path in sorted((ROOT / "pipelines").rglob("*.py")):
+        yield path, "pipelines"
+
+
+def _eo_drr_imports(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.append(node.module)
+    return [m for m in found if m == "eo_drr" or m.startswith("eo_drr.")]
+
+
+MODULES = list(_modules())
+
+
+def test_every_layer_is_ranked():
+    layers = {layer for _, layer in MODULES if layer and layer != "__main__"}
+    assert layers - set(RANK) == set(), f"unranked layer(s): {layers - set(RANK)}; add them to RANK"
+
+
+@pytest.mark.parametrize("path,layer", MODULES, ids=[str(p.relative_to(ROOT)) for p, _ in MODULES])
+def test_no_import_reaches_up(path, layer):
+    if not layer:
+        return
+    for mod in _eo_drr_imports(path):
+        parts = mod.split(".")
+        if len(parts) < 2:
+            continue
+        target = parts[1]
+        if target == layer:
+            continue
+        assert target in RANK, f"{path.name} imports unknown layer {mod}"
+        assert RANK[target] < RANK[layer], (
+            f"{path.relative_to(ROOT)} (layer {layer}, rank {RANK[layer]}) imports {mod} "
+            f"(layer {target}, rank {RANK[target]}): data must flow one way"
+        )
