@@ -124,21 +124,22 @@ def build_landscape(site: Site, seed: int, size: int) -> Landscape:
     hills_f = smooth_field(rng, (n, n), 0.12 * n)
     hills = np.clip((hills_f - 0.5) / 1.3, 0, 1) ** 1.2 * 45.0  # m
     riverbed_half = 0.03 * n  # px from the centreline (desert quebrada)
+    unit = 0.01 * n * RESOLUTION_M  # m: 1 % of the scene width, so shapes scale with size
     if desert:
         d_c = d_center  # px
         inside = d_c < riverbed_half
         bed = 0.2 + 1.0 * (d_c / riverbed_half) ** 2 + 0.1 * rough
         beyond = np.maximum(d_c - riverbed_half, 0) * RESOLUTION_M  # m beyond the riverbed
-        terrace = 1.5 + 9.0 * (beyond / 900.0) + 1.2 * rough * np.clip(beyond / 200.0, 0, 1)
+        terrace = 1.5 + beyond / unit + 1.2 * rough * np.clip(beyond / (2 * unit), 0, 1)
         ramp = np.clip(beyond / (0.1 * n * RESOLUTION_M), 0, 1)
         hand = np.where(inside, bed, terrace + hills * ramp)
         near_pond = d_bank < 0.05 * n * RESOLUTION_M
         pond_low = 0.3 + 2.2 * (d_bank / (0.05 * n * RESOLUTION_M))
         hand = np.where(near_pond & ~inside, np.minimum(hand, pond_low), hand)
     else:
-        plain = 2.2 * (d_bank / 400.0) ** 0.9
+        plain = 2.2 * (d_bank / (4 * unit)) ** 0.9
         ramp = np.clip(d_bank / (0.08 * n * RESOLUTION_M), 0, 1)
-        hand = plain + 0.6 * rough * np.clip(d_bank / 150.0, 0, 1) + hills * ramp
+        hand = plain + 0.6 * rough * np.clip(d_bank / (1.5 * unit), 0, 1) + hills * ramp
     hand = np.maximum(hand, 0.0)
     hand[water] = 0.0
     land = ~water

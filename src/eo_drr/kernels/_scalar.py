@@ -135,8 +135,9 @@ def refined_lee_direction(x, i, j):
     form a 3 x 3 matrix m. Four gradient masks on m (vertical, horizontal and the two diagonal
     edges) give edge strengths; the strongest one picks the edge orientation, and the side whose
     sub-window mean is closer to the centre one picks the half window (see ``_in_direction``).
-    NaN sub-window means (nodata, or outside the raster) disable the masks that use them; when
-    no mask is usable the whole square is used (code 8).
+    NaN sub-window means (all nodata, or wholly outside the raster: this happens on the outermost
+    ring of raster pixels only) disable the masks that use them; when no mask is usable the
+    whole square is used (code 8), i.e. plain Lee.
     """
     m00 = _mean3(x, i - 2, j - 2)
     m01 = _mean3(x, i - 2, j)

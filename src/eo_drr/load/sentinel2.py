@@ -32,25 +32,53 @@ SCL_WATER = 6
 
 
 def boa_offset(item: pystac.Item, band: str) -> float:
-    """The additive offset (in DN) still present in ``item``'s pixels for ``band``.
+    """The additive offset (in DN) still present in ``item``'s pixels for ``band``: ``-1000``
+    or ``0``. Reflectance is then ``(DN + offset) / 10000``.
 
-    Uses ``raster:bands`` ``offset`` when the item states it (``offset = -0.1`` with
-    ``scale = 1e-4`` means the -1000 DN offset is still present; ``0`` means it was removed);
-    otherwise the processing baseline (``s2:processing_baseline`` or ``processing:version``).
+    Evidence, strongest first:
+
+    1. ``earthsearch:boa_offset_applied`` (Earth Search's legacy ``sentinel-2-l2a``): ``true``
+       means the pixels were already harmonised (offset 0). Its ``raster:bands`` offset is
+       known to say -0.1 even then (Earth Search maintainers, Element84/earth-search issue 9).
+    2. The asset's ``raster:bands[0].offset`` (STAC raster 1.x) or ``raster:offset`` (STAC 1.1
+       band fields, CDSE), with its scale: ``offset = -0.1, scale = 1e-4`` means -1000 DN is
+       still present (Earth Search ``sentinel-2-c1-l2a``, CDSE); ``0`` means removed.
+    3. The processing baseline (``s2:processing_baseline``, ``processing:version``, or the
+       ``_N0400_`` part of the product id): >= 04.00 means the offset is present
+       (Planetary Computer serves ESA's DNs unchanged).
     """
+    props = item.properties
+    if "earthsearch:boa_offset_applied" in props:
+        if props["earthsearch:boa_offset_applied"]:
+            return 0.0
+        return BOA_ADD_OFFSET if _baseline(item) >= 4.0 else 0.0
     asset = item.assets.get(band)
     if asset is not None:
-        rb = asset.extra_fields.get("raster:bands") or []
+        fields = asset.extra_fields
+        rb = fields.get("raster:bands") or []
         if rb and "offset" in rb[0]:
-            scale = rb[0].get("scale", 1.0 / BOA_QUANTIFICATION_VALUE)
-            return float(rb[0]["offset"]) / float(scale) if scale else 0.0
-    baseline = item.properties.get("s2:processing_baseline") or item.properties.get(
-        "processing:version"
-    )
-    if baseline is None:
-        return 0.0
+            return _dn_offset(rb[0]["offset"], rb[0].get("scale"))
+        if "raster:offset" in fields:
+            return _dn_offset(fields["raster:offset"], fields.get("raster:scale"))
+    return BOA_ADD_OFFSET if _baseline(item) >= 4.0 else 0.0
+
+
+def _dn_offset(offset: float, scale: float | None) -> float:
+    scale = float(scale) if scale else 1.0 / BOA_QUANTIFICATION_VALUE
+    return round(float(offset) / scale, 6)
+
+
+def _baseline(item: pystac.Item) -> float:
+    """Processing baseline as a number (0.0 when unknown: before 04.00, no offset)."""
+    import re
+
+    props = item.properties
+    value = props.get("s2:processing_baseline") or props.get("processing:version")
+    if value is None:
+        m = re.search(r"_N(\d{2})(\d{2})_", item.id + " " + str(props.get("s2:product_uri", "")))
+        value = f"{m.group(1)}.{m.group(2)}" if m else None
     try:
-        return BOA_ADD_OFFSET if float(baseline) >= 4.0 else 0.0
+        return float(value) if value is not None else 0.0
     except ValueError:
         return 0.0
 

@@ -44,8 +44,13 @@ class OutputFolder:
         probe = root
         while not probe.exists():
             probe = probe.parent
-        if not os.access(probe, os.W_OK | os.X_OK):
-            raise OutputError(f"output folder {root} is not writable")
+        if not probe.is_dir():
+            raise OutputError(f"output folder {root}: {probe} is a file, not a folder")
+        try:  # a real write (os.access says yes to root even on read-only mounts)
+            with tempfile.TemporaryFile(dir=probe, prefix=".eo-drr-probe-"):
+                pass
+        except OSError as exc:
+            raise OutputError(f"output folder {root} is not writable ({exc.strerror or exc})") from None
 
     def open(self) -> Path:
         """Create the output and staging folders; return the staging folder."""
