@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import geopandas as gpd
 import pystac
+import rioxarray  # noqa: F401  (registers the .rio accessor)
 from odc.geo.geobox import GeoBox
 
 from eo_drr.catalog import item_datetime

@@ -204,6 +204,12 @@ def build_landscape(site: Site, seed: int, size: int) -> Landscape:
     if desert:
         t1 &= d_center > riverbed_half
         growth &= d_center > 0.8 * riverbed_half
+    if not (growth & flood).any():  # always some growth on flood-prone ground
+        near = flood & ~water
+        if near.any():
+            iy, ix = np.unravel_index(np.argmin(np.where(near, dist_t, np.inf)), near.shape)
+            patch = np.hypot(yy - iy, xx - ix) <= max(2.0, 0.012 * n)
+            growth |= patch & flood & ~water
     t2 = t1 | growth
     green = (blob1 | blob2) & ~urban & ~water
     cls[green] = np.where(f["tree"][green] > 0, C.TREE, C.GRASS)
@@ -269,7 +275,9 @@ def _place_lake(rng, n, xs, ys, width, desert, yy, xx) -> np.ndarray:
     return ring & (np.abs(delta) > np.deg2rad(60))
 
 
-def _place_town(rng, n, xs, ys, width, desert, riverbed_half) -> tuple[tuple[float, float], float, float]:
+def _place_town(
+    rng, n, xs, ys, width, desert, riverbed_half
+) -> tuple[tuple[float, float], float, float]:
     """Centre (y, x) and epoch-1/epoch-2 radii (px) of the town beside the river."""
     r1 = (0.17 if desert else 0.09) * n
     r2 = (0.22 if desert else 0.12) * n

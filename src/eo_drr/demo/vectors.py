@@ -104,7 +104,7 @@ def admin_units(
                 "name": l1_names[g],
                 "level": 1,
                 "parent_code": site.admin_prefix,
-                "geometry": shapely.coverage_union_all(members),
+                "geometry": shapely.union_all(members),
             }
         )
     for r in rows2:
@@ -114,7 +114,9 @@ def admin_units(
     return level1, level2
 
 
-def facilities(land: Landscape, site: Site, seed: int, transform: Affine, crs: str) -> gpd.GeoDataFrame:
+def facilities(
+    land: Landscape, site: Site, seed: int, transform: Affine, crs: str
+) -> gpd.GeoDataFrame:
     """20-40 health and education points (EPSG:4326): mostly in built-up, some in the flood.
 
     Columns: ``id``, ``type`` (``"health"`` or ``"education"``), ``name``.
@@ -146,8 +148,7 @@ def facilities(land: Landscape, site: Site, seed: int, transform: Affine, crs: s
             names.append("Hospital General" if i == 1 else f"Centro de Salud {i - 1}")
         else:
             names.append(f"Escuela Secundaria {i}" if i % 3 == 0 else f"Escuela Primaria {i}")
-        x, y = transform * (c + 0.5 + jc, r + 0.5 + jr)
-        points.append(Point(x, y))
+        points.append(Point(*_to_map(transform, c + 0.5 + jc, r + 0.5 + jr)))
     gdf = gpd.GeoDataFrame(
         {"id": np.arange(1, len(points) + 1), "type": list(types), "name": names},
         geometry=points,
@@ -178,7 +179,11 @@ def roads(land: Landscape, site: Site, seed: int, transform: Affine, crs: str) -
     s = np.linspace(0, 1, 30)
     bend = rng.normal(0, 0.05 * n) * np.sin(np.pi * s)
     lines.append(
-        ("secondary", "Camino Vecinal", np.column_stack([tx + s * (corner[0] - tx), ty + s * (corner[1] - ty) + bend]))
+        (
+            "secondary",
+            "Camino Vecinal",
+            np.column_stack([tx + s * (corner[0] - tx), ty + s * (corner[1] - ty) + bend]),
+        )
     )
     # Residential grid inside the town, rotated a little.
     angle = rng.uniform(-0.3, 0.3)
@@ -187,7 +192,10 @@ def roads(land: Landscape, site: Site, seed: int, transform: Affine, crs: str) -
     rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
     k = 0
     for off in np.arange(-reach, reach + 1e-6, step):
-        for seg in (np.array([[-reach, off], [reach, off]]), np.array([[off, -reach], [off, reach]])):
+        for seg in (
+            np.array([[-reach, off], [reach, off]]),
+            np.array([[off, -reach], [off, reach]]),
+        ):
             k += 1
             lines.append(("residential", f"Calle {k}", seg @ rot.T + np.array([tx, ty])))
     town = Point(tx, ty).buffer(0.9 * reach)
@@ -197,9 +205,17 @@ def roads(land: Landscape, site: Site, seed: int, transform: Affine, crs: str) -
         geom = LineString(xy).intersection(town if cls == "residential" else frame)
         if geom.is_empty:
             continue
-        geom = shapely.transform(geom, lambda a: np.column_stack(transform * (a[:, 0], a[:, 1])))
+        geom = shapely.transform(
+            geom, lambda a: np.column_stack(_to_map(transform, a[:, 0], a[:, 1]))
+        )
         rows.append({"class": cls, "name": name, "geometry": geom})
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=crs).to_crs(WGS84)
+
+
+def _to_map(transform: Affine, col, row):
+    """Pixel (column, row) -> map (x, y) in the grid's CRS (scalars or arrays)."""
+    t = transform
+    return t.c + t.a * col + t.b * row, t.f + t.d * col + t.e * row
 
 
 def _spread_points(rng: np.random.Generator, k: int, n: int) -> np.ndarray:

@@ -10,12 +10,14 @@ Units and conventions
   ``to_linear`` takes dB.
 - Nodata: NaN in float inputs; for integer inputs the value 0 (or ``nodata=`` when given) is
   nodata. Nodata gives NaN. Integer inputs are computed in floating point, never wrapped.
-- Windowed filters (``boxcar``, ``lee``, ``refined_lee``) take 2-D rasters (y, x). Edge rule:
-  pixels outside the raster are treated like nodata, so every statistic is over the valid
-  in-raster pixels of the window (at the edges the window shrinks). A nodata centre pixel
-  stays nodata: the filters never fill holes. Dask arrays go through ``map_overlap``
-  (depth = window // 2, NaN boundary), which gives the same result as numpy on the whole array,
-  across chunk boundaries too.
+- Windowed filters (``boxcar``, ``lee``, ``refined_lee``) take 2-D rasters (y, x). NaN and
+  +-inf pixels are nodata. Edge rule: pixels outside the raster are treated like nodata, so
+  every statistic is over the valid in-raster pixels of the window (at the edges the window
+  shrinks). A nodata centre pixel stays nodata: the filters never fill holes. Dask arrays go
+  through ``map_overlap`` (depth = window // 2, NaN boundary), which gives the same result as
+  numpy on the whole array, across chunk boundaries too: the same pixels are NaN and values
+  agree to float32 rounding (the CPU boxcar/Lee use float64 running sums, whose last bits
+  depend on where a chunk starts; ``refined_lee`` is bit-identical).
 """
 
 from __future__ import annotations

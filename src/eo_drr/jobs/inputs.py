@@ -19,6 +19,7 @@ from eo_drr.catalog import Catalog, SearchQuery, open_catalog
 from eo_drr.config import JobConfig, Window
 from eo_drr.errors import ConfigError, CorruptInputError, InputError
 from eo_drr.load.grid import utm_crs
+from eo_drr.load.stac import check_bands
 
 DEMO_SCHEME = "demo://"
 
@@ -112,6 +113,7 @@ def job_geobox(cfg: JobConfig, aoi: Geometry, items: list[pystac.Item] | None = 
 def native_geobox(item: pystac.Item, asset: str, aoi: Geometry) -> GeoBox:
     """The item's own pixel grid (from ``proj:*``) cropped to the AOI: used for layers that
     must not be resampled (population counts)."""
+    check_bands([item], [asset])
     a = item.assets[asset]
     tr = a.extra_fields.get("proj:transform") or item.properties.get("proj:transform")
     epsg = _item_epsg(item, asset)

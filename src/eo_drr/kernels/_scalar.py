@@ -42,6 +42,12 @@ def log_ratio_of(post, pre):
 
 
 @register_jitable
+def is_valid(v):
+    """Finite (neither NaN nor +-inf): what the windowed filters count as data."""
+    return abs(v) < math.inf
+
+
+@register_jitable
 def lee_value(v, s, q, c, cu2):
     """Lee (1980) estimate of the centre pixel ``v`` from window sums.
 
@@ -51,7 +57,7 @@ def lee_value(v, s, q, c, cu2):
     var_x = (var_y - mean**2 * Cu**2) / (1 + Cu**2), k = var_x / var_y clipped to [0, 1],
     estimate = mean + k * (v - mean).
     """
-    if v != v or c <= 0.0:
+    if not is_valid(v) or c <= 0.0:
         return NAN
     m = s / c
     var_y = q / c - m * m
@@ -81,7 +87,7 @@ def _mean3(x, ci, cj):
             if b < 0 or b >= W:
                 continue
             v = x[a, b]
-            if v == v:
+            if is_valid(v):
                 s += v
                 c += 1.0
     if c == 0.0:
@@ -174,7 +180,7 @@ def refined_lee_direction(x, i, j):
 def refined_lee_value(x, i, j, cu2):
     """Refined Lee (1981) estimate at (i, j): Lee's weight over the edge-aligned half window."""
     v = x[i, j]
-    if v != v:
+    if not is_valid(v):
         return NAN
     H = x.shape[0]
     W = x.shape[1]
@@ -193,7 +199,7 @@ def refined_lee_value(x, i, j, cu2):
             if not _in_direction(direction, di, dj):
                 continue
             u = x[a, b]
-            if u == u:
+            if is_valid(u):
                 s += u
                 q += u * u
                 c += 1.0

@@ -87,104 +87,140 @@ def log_ratio(post, pre, nodata, use_nodata, out):
 
 
 # --------------------------------------------------------------------------------------------
-# windowed: separable sums
+# windowed: separable running sums
 #
-# For output row i the kernel keeps, in a ring of w = 2r + 1 slots, the horizontal window sums
-# (sum, sum of squares, count of valid pixels) of input rows i - r .. i + r; each new row is
-# summed once (r + 1 + r adds per pixel, vectorised over columns) and the vertical sum adds the
-# w slots in row order. Every output pixel is therefore computed from its own window only, in
-# a fixed order: the result does not depend on where a band (or a dask chunk) starts, so dask
-# and numpy agree bit for bit. Pixels outside the raster and NaN pixels are skipped (their
-# count is 0): at the edges the mean is over the in-raster part of the window.
+# Each parallel band of rows keeps, for every column, the sums over the window's rows (sum,
+# sum of squares, count of valid pixels): moving one row down adds the entering row and
+# subtracts the leaving one (O(1) per pixel, vectorised over columns). A prefix sum along the
+# row of these column sums then gives every horizontal window sum as one difference. Pixels
+# outside the raster, NaN and +-inf pixels contribute nothing (count 0): at the edges the
+# statistics are over the valid in-raster part of the window. Sums are float64; running sums
+# make the result depend, at the level of float64 rounding, on where a band or dask chunk
+# starts, so dask and numpy agree to float32 rounding (not always bit for bit).
 
 MODE_BOXCAR = 0
 MODE_LEE = 1
 
 
 @njit_serial
-def _horizontal_sums(x, ii, r, s, q, c, need_q):
-    """Window sums along row ``ii`` of ``x`` into s, q, c (length W); zeros outside the raster."""
-    H, W = x.shape
+def _col_add(row, sign, cs, cq, cc, need_q):
+    """Column sums += sign * (valid values, their squares, 1) of ``row``."""
+    for j in range(row.shape[0]):
+        v = np.float64(row[j])
+        ok = np.abs(v) < np.inf
+        v = v if ok else 0.0
+        cs[j] += sign * v
+        cc[j] += sign if ok else 0.0
+    if need_q:
+        for j in range(row.shape[0]):
+            v = np.float64(row[j])
+            v = v if np.abs(v) < np.inf else 0.0
+            cq[j] += sign * (v * v)
+
+
+@njit_serial
+def _col_add_sub(row_in, row_out, cs, cq, cc, need_q):
+    """Column sums += row_in - row_out (valid values only), one pass."""
+    for j in range(row_in.shape[0]):
+        a = np.float64(row_in[j])
+        b = np.float64(row_out[j])
+        oka = np.abs(a) < np.inf
+        okb = np.abs(b) < np.inf
+        a = a if oka else 0.0
+        b = b if okb else 0.0
+        cs[j] += a - b
+        cc[j] += (1.0 if oka else 0.0) - (1.0 if okb else 0.0)
+    if need_q:
+        for j in range(row_in.shape[0]):
+            a = np.float64(row_in[j])
+            b = np.float64(row_out[j])
+            a = a if np.abs(a) < np.inf else 0.0
+            b = b if np.abs(b) < np.inf else 0.0
+            cq[j] += a * a - b * b
+
+
+@njit_serial
+def _prefix(col, r, p):
+    """p[k] = sum(col[0 : k - r]) for k = 0 .. W + 2r (col padded with r zeros each side)."""
+    W = col.shape[0]
+    for k in range(r + 1):
+        p[k] = 0.0
+    acc = 0.0
     for j in range(W):
-        s[j] = 0.0
-        q[j] = 0.0
-        c[j] = 0.0
-    if ii < 0 or ii >= H:
-        return
-    row = x[ii]
-    for d in range(-r, r + 1):
-        lo = max(0, -d)
-        hi = min(W, W - d)
-        if need_q:
-            for j in range(lo, hi):
-                v = np.float64(row[j + d])
-                ok = v == v
-                vv = v if ok else 0.0
-                s[j] += vv
-                q[j] += vv * vv
-                c[j] += 1.0 if ok else 0.0
-        else:
-            for j in range(lo, hi):
-                v = np.float64(row[j + d])
-                ok = v == v
-                s[j] += v if ok else 0.0
-                c[j] += 1.0 if ok else 0.0
+        acc += col[j]
+        p[j + r + 1] = acc
+    for k in range(W + r + 1, W + 2 * r + 1):
+        p[k] = acc
 
 
 @njit_parallel
 def window_filter(x, r, mode, cu2, scratch, out):
     """Boxcar mean (mode 0) or Lee filter (mode 1) over a (2r+1)^2 window.
 
-    x: 2-D float array, NaN = nodata. scratch: float64 (nbands, 3, 2r+2, W) from the caller
-    (one ring per band of rows, plus one accumulator slot). out: float32 like x.
+    x: 2-D float array (NaN/inf = nodata). scratch: float64 (nbands, 6, W + 2r + 1) from
+    :func:`window_scratch`. out: float32, same shape as x. A nodata centre gives NaN.
+    Lee: see ``_scalar.lee_value`` (same formula; the weight is evaluated in float32 after the
+    float64 mean and variance, so that it vectorises).
     """
     H, W = x.shape
-    w = 2 * r + 1
     nb = scratch.shape[0]
     band = (H + nb - 1) // nb
+    w = 2 * r + 1
     need_q = mode == MODE_LEE
+    inv = np.float32(1.0 / (1.0 + cu2))
+    cu2f = np.float32(cu2)
+    zero = np.float32(0.0)
+    one = np.float32(1.0)
     for b in numba.prange(nb):
         i0 = b * band
         i1 = min(H, i0 + band)
         if i0 >= i1:
             continue
-        S = scratch[b, 0]
-        Q = scratch[b, 1]
-        C = scratch[b, 2]
-        for ii in range(i0 - r, i0 + r):
-            k = ii % w
-            _horizontal_sums(x, ii, r, S[k], Q[k], C[k], need_q)
+        cs = scratch[b, 0, :W]
+        cq = scratch[b, 1, :W]
+        cc = scratch[b, 2, :W]
+        ps = scratch[b, 3]
+        pq = scratch[b, 4]
+        pc = scratch[b, 5]
+        cs[:] = 0.0
+        cq[:] = 0.0
+        cc[:] = 0.0
+        # state "before row i0": rows i0 - r - 1 .. i0 + r - 1
+        for ii in range(max(0, i0 - r - 1), min(H, i0 + r)):
+            _col_add(x[ii], 1.0, cs, cq, cc, need_q)
         for i in range(i0, i1):
-            k = (i + r) % w
-            _horizontal_sums(x, i + r, r, S[k], Q[k], C[k], need_q)
-            sa = S[w]
-            qa = Q[w]
-            ca = C[w]
-            k0 = (i - r) % w
-            for j in range(W):
-                sa[j] = S[k0, j]
-                qa[j] = Q[k0, j]
-                ca[j] = C[k0, j]
-            for d in range(1, w):
-                k = (i - r + d) % w
-                for j in range(W):
-                    sa[j] += S[k, j]
-                    ca[j] += C[k, j]
-                if need_q:
-                    for j in range(W):
-                        qa[j] += Q[k, j]
+            enter = i + r
+            leave = i - r - 1
+            if enter < H and leave >= 0:
+                _col_add_sub(x[enter], x[leave], cs, cq, cc, need_q)
+            elif enter < H:
+                _col_add(x[enter], 1.0, cs, cq, cc, need_q)
+            elif leave >= 0:
+                _col_add(x[leave], -1.0, cs, cq, cc, need_q)
+            _prefix(cs, r, ps)
+            _prefix(cc, r, pc)
             xi = x[i]
             oi = out[i]
             if mode == MODE_BOXCAR:
                 for j in range(W):
+                    n = pc[j + w] - pc[j]
                     v = xi[j]
-                    if v == v and ca[j] > 0.0:
-                        oi[j] = sa[j] / ca[j]
-                    else:
-                        oi[j] = np.nan
+                    ok = (np.abs(v) < np.inf) & (n > 0.5)
+                    oi[j] = (ps[j + w] - ps[j]) / n if ok else np.nan
             else:
+                _prefix(cq, r, pq)
                 for j in range(W):
-                    oi[j] = lee_value(np.float64(xi[j]), sa[j], qa[j], ca[j], cu2)
+                    n = pc[j + w] - pc[j]
+                    rc = 1.0 / n
+                    m64 = (ps[j + w] - ps[j]) * rc
+                    var_y = np.float32((pq[j + w] - pq[j]) * rc - m64 * m64)
+                    m = np.float32(m64)
+                    var_x = (var_y - m * m * cu2f) * inv
+                    k = min(max(var_x / var_y, zero), one)
+                    k = k if var_y > zero else zero
+                    v = np.float32(xi[j])
+                    ok = (np.abs(v) < np.inf) & (n > 0.5)
+                    oi[j] = m + k * (v - m) if ok else np.nan
 
 
 def window_scratch(shape, r, nbands=None):
@@ -192,9 +228,9 @@ def window_scratch(shape, r, nbands=None):
     H, W = shape
     if nbands is None:
         nbands = numba.get_num_threads() * 4
-    # bands of at least 4 w rows keep the ring warm-up (2r rows per band) cheap
-    nbands = max(1, min(nbands, H // max(1, 4 * (2 * r + 1)) or 1))
-    return np.empty((nbands, 3, 2 * r + 2, W), dtype=np.float64)
+    # bands of at least 4 windows of rows keep the per-band warm-up (2r rows) cheap
+    nbands = max(1, min(nbands, H // (4 * (2 * r + 1))))
+    return np.empty((nbands, 6, W + 2 * r + 1), dtype=np.float64)
 
 
 @njit_parallel

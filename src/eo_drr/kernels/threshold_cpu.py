@@ -8,7 +8,8 @@ different bin than with numpy.
 
 Each parallel block of rows counts into its own private histogram (rows of the ``scratch``
 array from the caller, several interleaved copies per block to break the store-to-load chain on
-repeated bins); the caller sums them.
+repeated bins); the caller sums them. Scratch arrays come from the caller (numpy), never from
+numba.
 """
 
 from __future__ import annotations
@@ -60,31 +61,68 @@ def _bin_index(v, lo, hi, scale, edges, bins):
     return k
 
 
+#: elements per inner chunk of :func:`histogram` (its index buffer stays in L1)
+CHUNK = 2048
+#: |fraction of a bin| below which an index is re-checked against the edges
+EDGE_TOL = 1e-7
+
+
 @njit_parallel
-def histogram(x, lo, hi, edges, scratch):
-    """Counts of the flat array ``x`` into ``scratch`` (nblocks, LANES, bins), zeroed here."""
+def histogram(x, lo, hi, edges, scratch, ibuf):
+    """Counts of the flat array ``x`` into ``scratch`` (nblocks, LANES, bins + 2), zeroed here.
+
+    Column ``bins + 1`` collects NaN and out-of-range values (the caller drops it; column
+    ``bins`` stays 0). ``ibuf``: int32 (nblocks, CHUNK) scratch for bin indices.
+
+    Two passes per chunk of CHUNK values: (1) a branch-free, vectorised pass computes the bin
+    index ``int((v - lo) * bins / (hi - lo))`` and counts values lying within EDGE_TOL of a
+    bin edge; (2) only when there are such values, they are re-checked against ``edges``
+    exactly as numpy does; then (3) a scatter pass increments LANES interleaved copies of the
+    histogram (so runs of equal bins do not wait on each other).
+    """
     n = x.size
     nb = scratch.shape[0]
-    bins = scratch.shape[2]
+    bins = scratch.shape[2] - 2
     scale = bins / (hi - lo)
     step = (n + nb - 1) // nb
+    fbins = np.float64(bins)
+    dump = fbins + 1.0
+    top = fbins - 0.5
     for b in numba.prange(nb):
         h = scratch[b]
         h[:, :] = 0
+        buf = ibuf[b]
         start = b * step
         stop = min(n, start + step)
-        k = start
-        while k + LANES <= stop:
-            for lane in range(LANES):
-                idx = _bin_index(np.float64(x[k + lane]), lo, hi, scale, edges, bins)
-                if idx >= 0:
-                    h[lane, idx] += 1
-            k += LANES
-        while k < stop:
-            idx = _bin_index(np.float64(x[k]), lo, hi, scale, edges, bins)
-            if idx >= 0:
-                h[0, idx] += 1
-            k += 1
+        for c0 in range(start, stop, CHUNK):
+            m = min(CHUNK, stop - c0)
+            near = 0
+            for t in range(m):
+                f = (np.float64(x[c0 + t]) - lo) * scale
+                ok = (f >= 0.0) & (f <= fbins)  # False for NaN
+                fi = min(f, top) if ok else dump
+                i = np.int32(fi)
+                d = fi - i
+                near += np.int32((d < EDGE_TOL) | (d > 1.0 - EDGE_TOL))
+                buf[t] = i
+            if near:
+                for t in range(m):
+                    i = buf[t]
+                    if i < bins:
+                        v = np.float64(x[c0 + t])
+                        if v < edges[i]:
+                            i -= 1
+                        elif i < bins - 1 and v >= edges[i + 1]:
+                            i += 1
+                        buf[t] = i if i >= 0 else bins + 1
+            t = 0
+            while t + LANES <= m:
+                for lane in range(LANES):
+                    h[lane, buf[t + lane]] += 1
+                t += LANES
+            while t < m:
+                h[0, buf[t]] += 1
+                t += 1
 
 
 @njit_parallel

@@ -1,0 +1,119 @@
+"""CUDA kernels under the numba CUDA simulator, in a child process.
+
+``NUMBA_ENABLE_CUDASIM`` must be set before numba is imported and would leak into every other
+test, so :func:`test_cuda_kernels_under_simulator` runs this module again in a subprocess with
+the variable set; the ``sim_`` tests only run there. Arrays stay at 64 x 64 or less: the
+simulator runs every thread in Python (~0.3 ms each).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+CHILD = os.environ.get("EO_DRR_CUDASIM_CHILD") == "1"
+child_only = pytest.mark.skipif(not CHILD, reason="runs in the simulator child process only")
+
+
+def test_cuda_kernels_under_simulator():
+    if CHILD:
+        pytest.skip("this is the child")
+    env = dict(os.environ, NUMBA_ENABLE_CUDASIM="1", EO_DRR_CUDASIM_CHILD="1")
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", __file__, "-q", "-p", "no:cacheprovider", "-k", "sim_"],
+        env=env, capture_output=True, text=True, timeout=900,
+    )
+    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
+    assert " passed" in proc.stdout and "skipped" not in proc.stdout.splitlines()[-1]
+
+
+# ---------------------------------------------------------------- child-only tests
+
+
+def _dev(a):
+    from numba import cuda
+
+    assert cuda.is_available() or os.environ.get("NUMBA_ENABLE_CUDASIM") == "1"
+    return cuda.to_device(np.ascontiguousarray(a))
+
+
+def _host(d):
+    return d.copy_to_host()
+
+
+def _speckle(shape, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.gamma(4.4, 1 / 4.4, shape).astype(np.float32)
+    x[:, shape[1] // 2:] *= 6
+    x[rng.random(shape) < 0.05] = np.nan
+    return x
+
+
+@child_only
+def test_sim_environment():
+    from numba import config
+
+    assert config.ENABLE_CUDASIM
+
+
+@child_only
+@pytest.mark.parametrize("name", ["to_db", "to_linear"])
+def test_sim_pointwise(name):
+    from eo_drr.indices import sar
+
+    x = _speckle((9, 14))
+    x[0, :3] = [0.0, -1.0, np.inf]
+    f = getattr(sar, name)
+    out = f(_dev(x))
+    assert not isinstance(out, np.ndarray)
+    np.testing.assert_allclose(_host(out), f(x), rtol=1e-6)
+
+
+@child_only
+def test_sim_pointwise_integer_nodata_and_log_ratio():
+    from eo_drr.indices import sar
+
+    xi = (np.arange(60, dtype=np.uint16).reshape(6, 10)) * 97
+    np.testing.assert_allclose(_host(sar.to_db(_dev(xi))), sar.to_db(xi), rtol=1e-6)
+    a, b = _speckle((8, 9), 1), _speckle((8, 9), 2)
+    np.testing.assert_allclose(_host(sar.log_ratio(_dev(a), _dev(b))), sar.log_ratio(a, b),
+                               rtol=1e-5, atol=1e-6)
+
+
+@child_only
+@pytest.mark.parametrize("name,kw", [("boxcar", {"window": 3}), ("boxcar", {"window": 5}),
+                                     ("lee", {"window": 7}), ("refined_lee", {})])
+def test_sim_windowed(name, kw):
+    from eo_drr.indices import sar
+
+    x = _speckle((16, 19), 3)
+    f = getattr(sar, name)
+    np.testing.assert_allclose(_host(f(_dev(x), **kw)), f(x, **kw), rtol=1e-5, atol=1e-7)
+
+
+@child_only
+def test_sim_windowed_integer_input():
+    from eo_drr.indices import sar
+
+    xi = (np.random.default_rng(5).random((10, 12)) * 100).astype(np.uint16)
+    np.testing.assert_allclose(_host(sar.lee(_dev(xi), 3)), sar.lee(xi, 3), rtol=1e-5)
+
+
+@child_only
+def test_sim_histogram_and_otsu():
+    from eo_drr.indices import threshold as T
+
+    rng = np.random.default_rng(6)
+    x = np.concatenate([rng.normal(-20, 2, 800), rng.normal(-8, 2, 1200)]).astype(np.float32)
+    x[::50] = np.nan
+    c, e = T.histogram(_dev(x), bins=64)
+    rc, re = T.histogram(x, bins=64)
+    np.testing.assert_array_equal(c, rc)
+    np.testing.assert_array_equal(e, re)
+    assert T.otsu_threshold(_dev(x), bins=64) == T.otsu_threshold(x, bins=64)
+    r = T.split_based_threshold(_dev(x.reshape(40, 50)), tile=20, bins=64)
+    assert r == T.split_based_threshold(x.reshape(40, 50), tile=20, bins=64)

@@ -1,0 +1,246 @@
+"""Histogram thresholds (eo_drr.indices.threshold) against numpy / skimage references."""
+
+from __future__ import annotations
+
+import logging
+import math
+
+import dask.array as da
+import numpy as np
+import pytest
+import xarray as xr
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from eo_drr.errors import InputError, NoDataError
+from eo_drr.indices import threshold as T
+
+
+def bimodal(n=100_000, water=0.3, seed=0, nan_every=97):
+    rng = np.random.default_rng(seed)
+    nw = int(n * water)
+    x = np.concatenate([rng.normal(-20, 2, nw), rng.normal(-8, 2, n - nw)]).astype(np.float32)
+    rng.shuffle(x)
+    if nan_every:
+        x[::nan_every] = np.nan
+    return x
+
+
+def np_hist(x, bins, range=None):
+    v = np.asarray(x, dtype=np.float64).ravel()
+    v = v[~np.isnan(v)]
+    if range is None:
+        range = (v.min(), v.max())
+    return np.histogram(v, bins, range=range)
+
+
+def plain_otsu(counts, edges):
+    centres = (edges[:-1] + edges[1:]) / 2
+    best, t = -1.0, None
+    for k in range(len(counts) - 1):
+        w1, w2 = counts[:k + 1].sum(), counts[k + 1:].sum()
+        if w1 == 0 or w2 == 0:
+            continue
+        m1 = (counts[:k + 1] * centres[:k + 1]).sum() / w1
+        m2 = (counts[k + 1:] * centres[k + 1:]).sum() / w2
+        between = w1 * w2 * (m1 - m2) ** 2
+        if between > best:
+            best, t = between, centres[k]
+    return t
+
+
+def plain_ki(counts, edges):
+    centres = (edges[:-1] + edges[1:]) / 2
+    width = edges[1] - edges[0]
+    n = counts.sum()
+    best, t = np.inf, None
+    for k in range(len(counts) - 1):
+        c1, c2 = counts[:k + 1], counts[k + 1:]
+        if c1.sum() == 0 or c2.sum() == 0:
+            continue
+        p1, p2 = c1.sum() / n, c2.sum() / n
+        m1 = (c1 * centres[:k + 1]).sum() / c1.sum()
+        m2 = (c2 * centres[k + 1:]).sum() / c2.sum()
+        v1 = (c1 * (centres[:k + 1] - m1) ** 2).sum() / c1.sum() + width**2 / 12
+        v2 = (c2 * (centres[k + 1:] - m2) ** 2).sum() / c2.sum() + width**2 / 12
+        j = 1 + 2 * (p1 * math.log(math.sqrt(v1)) + p2 * math.log(math.sqrt(v2))) \
+            - 2 * (p1 * math.log(p1) + p2 * math.log(p2))
+        if j < best:
+            best, t = j, centres[k]
+    return t
+
+
+# ---------------------------------------------------------------- histogram
+
+
+@pytest.mark.parametrize("bins", [2, 7, 256, 1000])
+def test_histogram_matches_numpy(bins):
+    x = bimodal()
+    counts, edges = T.histogram(x, bins=bins)
+    rc, re = np_hist(x, bins)
+    assert counts.dtype == np.int64 and edges.dtype == np.float64
+    np.testing.assert_array_equal(edges, re)
+    np.testing.assert_array_equal(counts, rc)
+
+
+def test_histogram_range_excludes_outside_and_includes_last_edge():
+    x = np.array([-1.0, 0.0, 0.5, 1.0, 1.0000001, np.nan, 0.25], dtype=np.float64)
+    counts, edges = T.histogram(x, bins=4, range=(0.0, 1.0))
+    np.testing.assert_array_equal(counts, [1, 1, 1, 1][:0] or np.histogram(x[~np.isnan(x)], 4, (0, 1))[0])
+    assert counts.sum() == 4
+
+
+def test_histogram_integer_and_constant_input():
+    xi = np.random.default_rng(1).integers(0, 10000, (50, 60)).astype(np.uint16)
+    c, e = T.histogram(xi, bins=64)
+    rc, re = np_hist(xi, 64)
+    np.testing.assert_array_equal(c, rc)
+    c, e = T.histogram(np.full(10, 3.0))
+    rc, re = np.histogram(np.full(10, 3.0), 256)
+    np.testing.assert_array_equal(c, rc)
+    np.testing.assert_array_equal(e, re)
+
+
+def test_histogram_dask_and_xarray_equal_numpy():
+    x = bimodal().reshape(250, 400)
+    ref = T.histogram(x)
+    for arr in (da.from_array(x, chunks=(33, 71)), xr.DataArray(x, dims=("y", "x")),
+                xr.DataArray(da.from_array(x, chunks=100), dims=("y", "x"))):
+        c, e = T.histogram(arr)
+        np.testing.assert_array_equal(c, ref[0])
+        np.testing.assert_array_equal(e, ref[1])
+
+
+def test_histogram_errors():
+    with pytest.raises(NoDataError, match="x"):
+        T.histogram(np.full((4, 4), np.nan))
+    with pytest.raises(InputError, match="bins"):
+        T.histogram(np.ones(4), bins=1)
+    with pytest.raises(InputError, match="range"):
+        T.histogram(np.ones(4), range=(2, 1))
+    with pytest.raises(InputError, match="x"):
+        T.histogram(np.ones(4, dtype=bool))
+    # an all-NaN array with an explicit range is an empty histogram, not an error
+    c, _ = T.histogram(np.full(5, np.nan), bins=4, range=(0, 1))
+    assert c.sum() == 0
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    hnp.arrays(np.float32, st.integers(1, 300),
+               elements=st.one_of(st.floats(-1e4, 1e4, width=32), st.just(np.nan))),
+    st.integers(2, 50),
+)
+def test_property_histogram_equals_numpy(x, bins):
+    if np.isnan(x).all():
+        return
+    c, e = T.histogram(x, bins=bins)
+    rc, re = np_hist(x, bins)
+    np.testing.assert_array_equal(c, rc)
+    assert c.sum() == np.count_nonzero(~np.isnan(x))
+
+
+# ---------------------------------------------------------------- otsu / KI
+
+
+def test_otsu_matches_skimage_and_plain_reference():
+    x = bimodal()
+    counts, edges = T.histogram(x)
+    t = T.otsu(counts, edges)
+    assert t == pytest.approx(plain_otsu(counts, edges))
+    skf = pytest.importorskip("skimage.filters")
+    v = x[~np.isnan(x)]
+    assert t == pytest.approx(skf.threshold_otsu(v.astype(np.float64), nbins=256))
+    assert T.otsu_threshold(x) == t
+    assert -16 < t < -12
+
+
+@pytest.mark.parametrize("water", [0.05, 0.3, 0.6])
+def test_ki_matches_plain_reference_and_is_near_min_error_point(water):
+    x = bimodal(water=water, seed=2)
+    counts, edges = T.histogram(x, bins=200)
+    t = T.kittler_illingworth(counts, edges)
+    assert t == pytest.approx(plain_ki(counts, edges))
+    assert T.ki_threshold(x, bins=200) == t
+    # equal variances: the minimum-error boundary is (m1 + m2)/2 + s^2 ln(p1/p2)/(m2 - m1)
+    expect = -14 + 4 * math.log(water / (1 - water)) / 12
+    assert abs(t - expect) < 0.6
+
+
+def test_thresholds_degenerate_histograms():
+    edges = np.linspace(0, 1, 5)
+    with pytest.raises(NoDataError):
+        T.otsu(np.zeros(4), edges)
+    assert T.otsu(np.array([0, 5, 0, 0]), edges) == pytest.approx(0.375)
+    assert T.kittler_illingworth(np.array([0, 5, 0, 0]), edges) == pytest.approx(0.375)
+    assert T.otsu(np.array([3, 0, 0, 3]), edges) == pytest.approx(0.125)
+    assert T.kittler_illingworth(np.array([3, 0, 0, 3]), edges) in (0.125, 0.375, 0.625)
+    with pytest.raises(InputError, match="counts"):
+        T.otsu(np.ones(4), np.linspace(0, 1, 4))
+    with pytest.raises(InputError, match="counts"):
+        T.otsu(np.array([1, -1, 2]), np.linspace(0, 1, 4))
+
+
+# ---------------------------------------------------------------- split-based
+
+
+def scene_with_rare_water(seed=3, size=512, lake=(64, 64)):
+    """Land everywhere (-8 dB +- 2.5), a few small lakes (-20 dB +- 2): ~2 % water."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(-8, 2.5, (size, size)).astype(np.float32)
+    for (i, j) in [(40, 40), (300, 100), (200, 400)]:
+        sl = (slice(i, i + lake[0]), slice(j, j + lake[1]))
+        x[sl] = rng.normal(-20, 2, lake).astype(np.float32)
+    return x
+
+
+def test_split_based_selects_bimodal_tiles_and_beats_global():
+    x = scene_with_rare_water()
+    res = T.split_based_threshold(x, tile=64, method="otsu")
+    assert isinstance(res, T.ThresholdResult) and res.fallback is None
+    assert res.n_tiles == 64 and 0 < res.n_selected < 20
+    assert -16 < res.threshold < -12
+    res_ki = T.split_based_threshold(x, tile=64, method="ki")
+    assert res_ki.fallback is None and -17 < res_ki.threshold < -11
+    # pooled histogram of the selected tiles only: recompute by hand
+    with pytest.raises(Exception):
+        res.threshold = 0  # frozen
+
+
+def test_split_based_dask_and_xarray_equal_numpy():
+    x = scene_with_rare_water()
+    ref = T.split_based_threshold(x, tile=64)
+    for arr in (da.from_array(x, chunks=(100, 130)), xr.DataArray(x, dims=("y", "x"))):
+        assert T.split_based_threshold(arr, tile=64) == ref
+
+
+def test_split_based_fallback_is_reported(caplog):
+    x = np.random.default_rng(4).normal(-8, 2, (256, 256)).astype(np.float32)  # unimodal
+    with caplog.at_level(logging.WARNING, logger="eo_drr.indices.threshold"):
+        res = T.split_based_threshold(x, tile=64)
+    assert res.n_selected == 0 and res.n_tiles == 16
+    assert res.fallback is not None and "global otsu" in res.fallback
+    assert "not split-based" in res.fallback and "no bimodal tile" in caplog.text
+    assert res.threshold == pytest.approx(T.otsu_threshold(x))
+    res = T.split_based_threshold(x, tile=64, if_none_selected="nan")
+    assert math.isnan(res.threshold) and "NaN" in res.fallback
+    with pytest.raises(NoDataError, match="no bimodal tile"):
+        T.split_based_threshold(x, tile=64, if_none_selected="raise")
+
+
+def test_split_based_nodata_tiles_are_not_tested():
+    x = scene_with_rare_water()
+    x[:256] = np.nan
+    res = T.split_based_threshold(x, tile=64)
+    assert res.n_tiles == 32
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    ({"method": "kmeans"}, "method"), ({"tile": 1}, "tile"),
+    ({"min_class_fraction": 0.7}, "min_class_fraction"),
+    ({"if_none_selected": "otsu"}, "if_none_selected"),
+])
+def test_split_based_errors(kwargs, match):
+    with pytest.raises(InputError, match=match):
+        T.split_based_threshold(np.ones((8, 8), np.float32), **kwargs)
