@@ -358,10 +358,17 @@ def test_property_db_roundtrip(x):
     np.testing.assert_allclose(back, x, rtol=1e-5)
 
 
-@settings(max_examples=30, deadline=None)
-@given(rasters, st.integers(2, 6), st.integers(2, 6))
+sar_like = hnp.arrays(  # linear sigma0 from -40 dB to +30 dB, with nodata
+    np.float32,
+    st.tuples(st.integers(3, 12), st.integers(3, 12)),
+    elements=st.one_of(st.floats(1e-4, 1e3, width=32), st.just(np.nan)),
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(sar_like, st.integers(2, 6), st.integers(2, 6))
 def test_property_dask_lee_equals_numpy(x, cy, cx):
     got = sar.lee(da.from_array(x, chunks=(cy, cx)), 3).compute()
     ref = sar.lee(x, 3)
     np.testing.assert_array_equal(np.isnan(got), np.isnan(ref))
-    np.testing.assert_allclose(got, ref, rtol=1e-6)
+    np.testing.assert_allclose(got, ref, rtol=1e-5)

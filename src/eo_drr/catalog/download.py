@@ -31,7 +31,8 @@ from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_a
 
 from eo_drr.catalog.checksums import Checksum, best, file_digest
 from eo_drr.catalog.ledger import DownloadLedger
-from eo_drr.errors import DownloadError
+from eo_drr.catalog.verify import RASTER_SUFFIXES, check_raster_decodes
+from eo_drr.errors import CorruptInputError, DownloadError
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +102,7 @@ class Downloader:
         max_retry_after_s: float = 300.0,
         timeout_s: float = 60.0,
         progress: Callable[[DownloadRequest, int], None] | None = None,
+        decode_rasters: bool = True,
     ):
         self.session = session or requests.Session()
         self.auth = auth
@@ -112,6 +114,7 @@ class Downloader:
         self.max_retry_after_s = max_retry_after_s
         self.timeout_s = timeout_s
         self.progress = progress
+        self.decode_rasters = decode_rasters
         self._host_locks: dict[str, threading.BoundedSemaphore] = {}
         self._locks_guard = threading.Lock()
 
@@ -197,6 +200,13 @@ class Downloader:
                 res.events.append("checksum mismatch: partial file deleted")
                 log.warning("%s: %s checksum mismatch, downloading again", req.label, expected.algorithm)
                 raise _Retryable(f"{expected.algorithm} checksum mismatch")
+        if self.decode_rasters and dest.suffix.lower() in RASTER_SUFFIXES:
+            try:
+                check_raster_decodes(part)
+            except CorruptInputError as exc:
+                part.unlink()
+                res.events.append("raster does not decode: partial file deleted")
+                raise _Retryable(str(exc).replace(str(part), dest.name)) from None
         os.replace(part, dest)
         res.path, res.size = dest, size
         res.checksum = f"{expected.algorithm}:{digest}" if expected else None

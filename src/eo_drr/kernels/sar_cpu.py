@@ -91,15 +91,20 @@ def log_ratio(post, pre, nodata, use_nodata, out):
 #
 # Each parallel band of rows keeps, for every column, the sums over the window's rows (sum,
 # sum of squares, count of valid pixels): moving one row down adds the entering row and
-# subtracts the leaving one (O(1) per pixel, vectorised over columns). A prefix sum along the
-# row of these column sums then gives every horizontal window sum as one difference. Pixels
-# outside the raster, NaN and +-inf pixels contribute nothing (count 0): at the edges the
-# statistics are over the valid in-raster part of the window. Sums are float64; running sums
-# make the result depend, at the level of float64 rounding, on where a band or dask chunk
-# starts, so dask and numpy agree to float32 rounding (not always bit for bit).
+# subtracts the leaving one (O(1) per pixel, vectorised over columns). Along the row, a running
+# window sum of these column sums gives the horizontal sums (O(1) per pixel). Pixels outside
+# the raster, NaN and +-inf pixels contribute nothing (count 0): at the edges the statistics
+# are over the valid in-raster part of the window.
+#
+# Precision: sums are float64, and every ANCHOR rows (columns) the running sums are recomputed
+# directly from the window, so rounding left behind by a bright pixel that has left the window
+# cannot pile up over a long row or column. Because anchors sit at fixed offsets from where a
+# band (or dask chunk) starts, dask and numpy agree to float32 rounding, not always bit for bit.
 
 MODE_BOXCAR = 0
 MODE_LEE = 1
+#: rows / columns between direct recomputations of the running sums
+ANCHOR = 64
 
 
 @njit_serial
@@ -140,24 +145,35 @@ def _col_add_sub(row_in, row_out, cs, cq, cc, need_q):
 
 
 @njit_serial
-def _prefix(col, r, p):
-    """p[k] = sum(col[0 : k - r]) for k = 0 .. W + 2r (col padded with r zeros each side)."""
-    W = col.shape[0]
-    for k in range(r + 1):
-        p[k] = 0.0
-    acc = 0.0
-    for j in range(W):
-        acc += col[j]
-        p[j + r + 1] = acc
-    for k in range(W + r + 1, W + 2 * r + 1):
-        p[k] = acc
+def _col_direct(x, i, r, cs, cq, cc, need_q):
+    """Column sums over rows i - r .. i + r (clipped to the raster), from scratch."""
+    H = x.shape[0]
+    cs[:] = 0.0
+    cq[:] = 0.0
+    cc[:] = 0.0
+    for ii in range(max(0, i - r), min(H, i + r + 1)):
+        _col_add(x[ii], 1.0, cs, cq, cc, need_q)
+
+
+@njit_serial
+def _row_window_sums(cpad, r, W, h):
+    """h[j] = sum(cpad[j : j + 2r + 1]) for j < W (cpad: column sums with r zeros each side)."""
+    w = 2 * r + 1
+    for j0 in range(0, W, ANCHOR):
+        acc = 0.0
+        for k in range(j0, j0 + w):
+            acc += cpad[k]
+        h[j0] = acc
+        for j in range(j0 + 1, min(W, j0 + ANCHOR)):
+            acc += cpad[j + w - 1] - cpad[j - 1]
+            h[j] = acc
 
 
 @njit_parallel
 def window_filter(x, r, mode, cu2, scratch, out):
     """Boxcar mean (mode 0) or Lee filter (mode 1) over a (2r+1)^2 window.
 
-    x: 2-D float array (NaN/inf = nodata). scratch: float64 (nbands, 6, W + 2r + 1) from
+    x: 2-D float array (NaN/inf = nodata). scratch: float64 (nbands, 6, W + 2r) from
     :func:`window_scratch`. out: float32, same shape as x. A nodata centre gives NaN.
     Lee: see ``_scalar.lee_value`` (same formula; the weight is evaluated in float32 after the
     float64 mean and variance, so that it vectorises).
@@ -165,7 +181,6 @@ def window_filter(x, r, mode, cu2, scratch, out):
     H, W = x.shape
     nb = scratch.shape[0]
     band = (H + nb - 1) // nb
-    w = 2 * r + 1
     need_q = mode == MODE_LEE
     inv = np.float32(1.0 / (1.0 + cu2))
     cu2f = np.float32(cu2)
@@ -176,44 +191,48 @@ def window_filter(x, r, mode, cu2, scratch, out):
         i1 = min(H, i0 + band)
         if i0 >= i1:
             continue
-        cs = scratch[b, 0, :W]
-        cq = scratch[b, 1, :W]
-        cc = scratch[b, 2, :W]
-        ps = scratch[b, 3]
-        pq = scratch[b, 4]
-        pc = scratch[b, 5]
-        cs[:] = 0.0
-        cq[:] = 0.0
-        cc[:] = 0.0
-        # state "before row i0": rows i0 - r - 1 .. i0 + r - 1
-        for ii in range(max(0, i0 - r - 1), min(H, i0 + r)):
-            _col_add(x[ii], 1.0, cs, cq, cc, need_q)
+        # column sums live in the middle of zero-padded rows: cpad[r + j] is column j
+        sp = scratch[b, 0]
+        qp = scratch[b, 1]
+        cp = scratch[b, 2]
+        sp[:] = 0.0
+        qp[:] = 0.0
+        cp[:] = 0.0
+        cs = sp[r:r + W]
+        cq = qp[r:r + W]
+        cc = cp[r:r + W]
+        hs = scratch[b, 3, :W]
+        hq = scratch[b, 4, :W]
+        hc = scratch[b, 5, :W]
         for i in range(i0, i1):
-            enter = i + r
-            leave = i - r - 1
-            if enter < H and leave >= 0:
-                _col_add_sub(x[enter], x[leave], cs, cq, cc, need_q)
-            elif enter < H:
-                _col_add(x[enter], 1.0, cs, cq, cc, need_q)
-            elif leave >= 0:
-                _col_add(x[leave], -1.0, cs, cq, cc, need_q)
-            _prefix(cs, r, ps)
-            _prefix(cc, r, pc)
+            if (i - i0) % ANCHOR == 0:
+                _col_direct(x, i, r, cs, cq, cc, need_q)
+            else:
+                enter = i + r
+                leave = i - r - 1
+                if enter < H and leave >= 0:
+                    _col_add_sub(x[enter], x[leave], cs, cq, cc, need_q)
+                elif enter < H:
+                    _col_add(x[enter], 1.0, cs, cq, cc, need_q)
+                elif leave >= 0:
+                    _col_add(x[leave], -1.0, cs, cq, cc, need_q)
+            _row_window_sums(sp, r, W, hs)
+            _row_window_sums(cp, r, W, hc)
             xi = x[i]
             oi = out[i]
             if mode == MODE_BOXCAR:
                 for j in range(W):
-                    n = pc[j + w] - pc[j]
+                    n = hc[j]
                     v = xi[j]
                     ok = (np.abs(v) < np.inf) & (n > 0.5)
-                    oi[j] = (ps[j + w] - ps[j]) / n if ok else np.nan
+                    oi[j] = hs[j] / n if ok else np.nan
             else:
-                _prefix(cq, r, pq)
+                _row_window_sums(qp, r, W, hq)
                 for j in range(W):
-                    n = pc[j + w] - pc[j]
+                    n = hc[j]
                     rc = 1.0 / n
-                    m64 = (ps[j + w] - ps[j]) * rc
-                    var_y = np.float32((pq[j + w] - pq[j]) * rc - m64 * m64)
+                    m64 = hs[j] * rc
+                    var_y = np.float32(hq[j] * rc - m64 * m64)
                     m = np.float32(m64)
                     var_x = (var_y - m * m * cu2f) * inv
                     k = min(max(var_x / var_y, zero), one)
@@ -230,7 +249,7 @@ def window_scratch(shape, r, nbands=None):
         nbands = numba.get_num_threads() * 4
     # bands of at least 4 windows of rows keep the per-band warm-up (2r rows) cheap
     nbands = max(1, min(nbands, H // (4 * (2 * r + 1))))
-    return np.empty((nbands, 6, W + 2 * r + 1), dtype=np.float64)
+    return np.empty((nbands, 6, W + 2 * r), dtype=np.float64)
 
 
 @njit_parallel

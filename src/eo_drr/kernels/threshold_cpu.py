@@ -98,9 +98,10 @@ def histogram(x, lo, hi, edges, scratch, ibuf):
             m = min(CHUNK, stop - c0)
             near = 0
             for t in range(m):
-                f = (np.float64(x[c0 + t]) - lo) * scale
-                ok = (f >= 0.0) & (f <= fbins)  # False for NaN
-                fi = min(f, top) if ok else dump
+                v = np.float64(x[c0 + t])
+                ok = (v >= lo) & (v <= hi)  # False for NaN
+                f = (v - lo) * scale
+                fi = min(max(f, 0.0), top) if ok else dump
                 i = np.int32(fi)
                 d = fi - i
                 near += np.int32((d < EDGE_TOL) | (d > 1.0 - EDGE_TOL))

@@ -1,0 +1,60 @@
+"""Archives (SAFE .zip products, .tar bundles) that cannot write outside their folder.
+
+Prefer reading in place through GDAL's ``/vsizip/`` (:func:`vsizip_path`): nothing is
+extracted. When extraction is needed, :func:`safe_extract` refuses absolute paths, ``..``
+components, links and device files, and caps the total uncompressed size (zip bombs).
+"""
+
+from __future__ import annotations
+
+import tarfile
+import zipfile
+from pathlib import Path, PurePosixPath
+
+from eo_drr.errors import CorruptInputError
+
+DEFAULT_MAX_TOTAL_BYTES = 20 * 1024**3  # a Sentinel-1 GRD SAFE is about 1-2 GB
+
+
+def vsizip_path(archive: str | Path, member: str) -> str:
+    """GDAL path to ``member`` inside a zip archive, read in place."""
+    return f"/vsizip/{Path(archive).resolve()}/{member.lstrip('/')}"
+
+
+def _check_member(name: str, archive: Path) -> None:
+    p = PurePosixPath(name)
+    if p.is_absolute() or ".." in p.parts or (p.parts and ":" in p.parts[0]):
+        raise CorruptInputError(f"{archive}: member {name!r} would be written outside the folder")
+
+
+def safe_extract(archive: str | Path, dest: str | Path, *, max_total_bytes: int = DEFAULT_MAX_TOTAL_BYTES) -> list[Path]:
+    """Extract ``archive`` (zip or tar, any compression) into ``dest``; return the files."""
+    archive, dest = Path(archive), Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    if zipfile.is_zipfile(archive):
+        with zipfile.ZipFile(archive) as zf:
+            infos = zf.infolist()
+            total = 0
+            for info in infos:
+                _check_member(info.filename, archive)
+                if (info.external_attr >> 16) & 0o170000 == 0o120000:
+                    raise CorruptInputError(f"{archive}: member {info.filename!r} is a symbolic link")
+                total += info.file_size
+            if total > max_total_bytes:
+                raise CorruptInputError(f"{archive}: uncompressed size {total} exceeds the cap {max_total_bytes}")
+            zf.extractall(dest)
+            return [dest / i.filename for i in infos if not i.is_dir()]
+    if tarfile.is_tarfile(archive):
+        with tarfile.open(archive) as tf:
+            members = tf.getmembers()
+            total = sum(m.size for m in members if m.isfile())
+            if total > max_total_bytes:
+                raise CorruptInputError(f"{archive}: uncompressed size {total} exceeds the cap {max_total_bytes}")
+            for m in members:
+                _check_member(m.name, archive)
+            try:
+                tf.extractall(dest, filter="data")  # refuses links out of dest, devices, abs paths
+            except tarfile.FilterError as exc:
+                raise CorruptInputError(f"{archive}: unsafe member ({exc})") from None
+            return [dest / m.name for m in members if m.isfile()]
+    raise CorruptInputError(f"{archive}: not a zip or tar archive")
