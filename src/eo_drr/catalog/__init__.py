@@ -1,7 +1,7 @@
 """Catalogue layer: find Sentinel items (STAC APIs, static catalogues, the demo scene).
 
 ``open_catalog(name_or_url)`` resolves a preset name (``demo``, ``cdse``, ``earth-search``,
-``planetary-computer``), an http(s) STAC API URL, or a path to a static catalogue, into an
+``planetary-computer``, ``cdse-odata`` for whole CDSE products), an http(s) STAC API URL, or a path to a static catalogue, into an
 object with ``search(SearchQuery) -> list[pystac.Item]``.
 """
 
@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from eo_drr.catalog.base import Catalog, SearchQuery, item_datetime, matches, sort_items
+from eo_drr.catalog.odata import CDSE_ODATA, CdseODataCatalog
 from eo_drr.catalog.static import StaticCatalog
 from eo_drr.catalog.stac_api import PRESETS, StacApiCatalog
 from eo_drr.errors import InputError
@@ -27,6 +28,10 @@ def open_catalog(name_or_url: str, *, demo_options: dict[str, Any] | None = None
 
         scene = ensure_demo_scene(**(demo_options or {}))
         return StaticCatalog(scene.catalog_path, name="demo")
+    if name_or_url == "cdse-odata" or name_or_url.startswith("cdse-odata:"):
+        url = name_or_url.partition(":")[2] or CDSE_ODATA
+        download = url.replace("catalogue.", "download.") if url == CDSE_ODATA else url
+        return CdseODataCatalog(url, download)
     if name_or_url in PRESETS:
         return StacApiCatalog(PRESETS[name_or_url], name=name_or_url)
     if name_or_url.startswith(("http://", "https://")):
@@ -35,13 +40,14 @@ def open_catalog(name_or_url: str, *, demo_options: dict[str, Any] | None = None
     if path.exists():
         return StaticCatalog(path)
     raise InputError(
-        f"unknown catalogue {name_or_url!r}: use one of {', '.join(['demo', *PRESETS])}, "
+        f"unknown catalogue {name_or_url!r}: use one of {', '.join(['demo', 'cdse-odata', *PRESETS])}, "
         "an http(s) STAC API URL, or the path of a static catalogue"
     )
 
 
 __all__ = [
     "Catalog",
+    "CdseODataCatalog",
     "PRESETS",
     "SearchQuery",
     "StacApiCatalog",

@@ -108,3 +108,16 @@ def file_digest(path: str | Path, checksum: Checksum, chunk_size: int = 1 << 20)
         for block in iter(lambda: fh.read(chunk_size), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def asset_checksums(asset) -> tuple[Checksum, ...]:
+    """Every checksum a STAC asset declares: ``file:checksum`` (multihash) and the OData
+    checksums our CDSE OData backend stores in ``eo_drr:checksums``."""
+    out: list[Checksum] = []
+    fc = asset.extra_fields.get("file:checksum")
+    if fc:
+        out.append(parse_multihash(str(fc)))
+    odata = asset.extra_fields.get("eo_drr:checksums")
+    if odata:
+        out += from_odata([{"Algorithm": c["algorithm"], "Value": c["value"]} for c in odata])
+    return tuple(out)

@@ -113,6 +113,11 @@ def versions(
     console.print(table)
 
 
+from eo_drr.cli import data as _data  # noqa: E402
+
+_data.register(app, console)
+
+
 def main() -> None:
     """Console entry point: user errors become one plain line and a non-zero exit."""
     try:

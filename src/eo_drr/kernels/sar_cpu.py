@@ -169,6 +169,30 @@ def _row_window_sums(cpad, r, W, h):
             h[j] = acc
 
 
+@njit_serial
+def _row_window_sums3(sp, qp, cp, r, W, hs, hq, hc):
+    """:func:`_row_window_sums` of three rows at once (three independent add chains)."""
+    w = 2 * r + 1
+    for j0 in range(0, W, ANCHOR):
+        a = 0.0
+        q = 0.0
+        c = 0.0
+        for k in range(j0, j0 + w):
+            a += sp[k]
+            q += qp[k]
+            c += cp[k]
+        hs[j0] = a
+        hq[j0] = q
+        hc[j0] = c
+        for j in range(j0 + 1, min(W, j0 + ANCHOR)):
+            a += sp[j + w - 1] - sp[j - 1]
+            q += qp[j + w - 1] - qp[j - 1]
+            c += cp[j + w - 1] - cp[j - 1]
+            hs[j] = a
+            hq[j] = q
+            hc[j] = c
+
+
 @njit_parallel
 def window_filter(x, r, mode, cu2, scratch, out):
     """Boxcar mean (mode 0) or Lee filter (mode 1) over a (2r+1)^2 window.
@@ -216,18 +240,18 @@ def window_filter(x, r, mode, cu2, scratch, out):
                     _col_add(x[enter], 1.0, cs, cq, cc, need_q)
                 elif leave >= 0:
                     _col_add(x[leave], -1.0, cs, cq, cc, need_q)
-            _row_window_sums(sp, r, W, hs)
-            _row_window_sums(cp, r, W, hc)
             xi = x[i]
             oi = out[i]
             if mode == MODE_BOXCAR:
+                _row_window_sums(sp, r, W, hs)
+                _row_window_sums(cp, r, W, hc)
                 for j in range(W):
                     n = hc[j]
                     v = xi[j]
                     ok = (np.abs(v) < np.inf) & (n > 0.5)
                     oi[j] = hs[j] / n if ok else np.nan
             else:
-                _row_window_sums(qp, r, W, hq)
+                _row_window_sums3(sp, qp, cp, r, W, hs, hq, hc)
                 for j in range(W):
                     n = hc[j]
                     rc = 1.0 / n
