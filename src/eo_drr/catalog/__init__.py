@@ -1,7 +1,7 @@
 """Catalogue layer: find Sentinel items (STAC APIs, static catalogues, the demo scene).
 
 ``open_catalog(name_or_url)`` resolves a preset name (``demo``, ``cdse``, ``earth-search``,
-``planetary-computer``, ``cdse-odata`` for whole CDSE products), an http(s) STAC API URL, or a path to a static catalogue, into an
+``planetary-computer``, ``cdse-odata`` for whole CDSE products, ``dhus:URL`` for a DHuS mirror), an http(s) STAC API URL, or a path to a static catalogue, into an
 object with ``search(SearchQuery) -> list[pystac.Item]``.
 """
 
@@ -32,6 +32,14 @@ def open_catalog(name_or_url: str, *, demo_options: dict[str, Any] | None = None
         url = name_or_url.partition(":")[2] or CDSE_ODATA
         download = url.replace("catalogue.", "download.") if url == CDSE_ODATA else url
         return CdseODataCatalog(url, download)
+    if name_or_url.startswith("dhus:"):
+        from urllib.parse import urlsplit
+
+        from eo_drr.catalog.credentials import find_credentials
+        from eo_drr.catalog.dhus import DhusCatalog
+
+        url = name_or_url[len("dhus:") :]
+        return DhusCatalog(url, find_credentials(urlsplit(url).hostname or url, "DHUS"))
     if name_or_url in PRESETS:
         return StacApiCatalog(PRESETS[name_or_url], name=name_or_url)
     if name_or_url.startswith(("http://", "https://")):

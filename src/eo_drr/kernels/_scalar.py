@@ -204,3 +204,89 @@ def refined_lee_value(x, i, j, cu2):
                 q += u * u
                 c += 1.0
     return lee_value(v, s, q, c, cu2)
+
+
+# --------------------------------------------------------------------------------------------
+# spectral indices (reflectance in, float32-friendly)
+
+
+@register_jitable
+def nd_of(a, b):
+    """Normalised difference (a - b) / (a + b); NaN where a + b == 0."""
+    s = a + b
+    return (a - b) / s if s != 0 else NAN
+
+
+@register_jitable
+def bsi_of(blue, red, nir, swir1):
+    """Bare soil index (Rikimaru et al. 2002): ((swir1 + red) - (nir + blue)) / (sum of all)."""
+    return nd_of(swir1 + red, nir + blue)
+
+
+# WOfS decision tree (Mueller et al. 2016, Remote Sens. Environ. 174:341-352, Fig. 3; the same
+# nodes as Geoscience Australia's wofs/classifier.py). Thresholds are in the paper's units:
+# surface reflectance x 10 000 for bands, unitless for the normalised differences. Landsat
+# TM/ETM+ bands 1, 2, 3, 4, 5, 7 -> Sentinel-2 B02, B03, B04, B08, B11, B12.
+WOFS_NDI52_ROOT = -0.01  # N1: ndi(swir1, green)
+WOFS_BLUE_N2 = 2083.5
+WOFS_SWIR2_N4 = 323.5
+WOFS_NDI43_N5 = 0.61
+WOFS_BLUE_N8 = 1400.5
+WOFS_NDI43_N9 = -0.01
+WOFS_NDI72_N12 = -0.23
+WOFS_BLUE_N13 = 379.0
+WOFS_NDI43_N16 = 0.22
+WOFS_BLUE_N18 = 473.0
+WOFS_NDI52_N21 = 0.23
+WOFS_BLUE_N22 = 334.5
+WOFS_NDI43_N24 = 0.54
+WOFS_NDI52_N26 = 0.12
+WOFS_RED_N28 = 364.5
+WOFS_BLUE_N29 = 129.5
+WOFS_BLUE_N30 = 300.5
+WOFS_NDI52_N35 = 0.34
+WOFS_BLUE_N37 = 249.5
+WOFS_NDI43_N39 = 0.45
+WOFS_RED_N41 = 364.5
+WOFS_BLUE_N43 = 129.5
+
+
+@register_jitable
+def wofs_of(blue, green, red, nir, swir1, swir2):
+    """WOfS water test for one pixel; bands as reflectance x 10 000. 1.0 water, 0.0 not."""
+    ndi52 = nd_of(swir1, green)
+    ndi43 = nd_of(nir, red)
+    ndi72 = nd_of(swir2, green)
+    if ndi52 != ndi52 or ndi43 != ndi43 or ndi72 != ndi72:
+        return NAN
+    if ndi52 <= WOFS_NDI52_ROOT:  # N1, left branch
+        if blue > WOFS_BLUE_N2:
+            return 0.0  # N3
+        if swir2 <= WOFS_SWIR2_N4:
+            return 1.0 if ndi43 <= WOFS_NDI43_N5 else 0.0  # N6 / N7
+        if blue > WOFS_BLUE_N8:
+            return 1.0 if ndi43 <= WOFS_NDI43_N9 else 0.0  # N10 / N11
+        if ndi72 > WOFS_NDI72_N12:
+            return 1.0 if blue <= WOFS_BLUE_N13 else 0.0  # N14 / N15
+        if ndi43 <= WOFS_NDI43_N16:
+            return 1.0  # N17
+        return 1.0 if blue <= WOFS_BLUE_N18 else 0.0  # N19 / N20
+    if ndi52 <= WOFS_NDI52_N21:  # N21, right branch
+        if blue > WOFS_BLUE_N22:
+            return 0.0  # N23
+        if ndi43 > WOFS_NDI43_N24:
+            return 0.0  # N25
+        if ndi52 <= WOFS_NDI52_N26:
+            return 1.0  # N27
+        if red <= WOFS_RED_N28:
+            return 1.0 if blue <= WOFS_BLUE_N29 else 0.0  # N31 / N32
+        return 1.0 if blue <= WOFS_BLUE_N30 else 0.0  # N33 / N34
+    if ndi52 > WOFS_NDI52_N35:
+        return 0.0  # N36
+    if blue > WOFS_BLUE_N37:
+        return 0.0  # N38
+    if ndi43 > WOFS_NDI43_N39:
+        return 0.0  # N40
+    if red > WOFS_RED_N41:
+        return 0.0  # N42
+    return 1.0 if blue <= WOFS_BLUE_N43 else 0.0  # N44 / N45

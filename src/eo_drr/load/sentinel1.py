@@ -47,6 +47,7 @@ def load_s1(
     units: str = "linear",
     stored_units: str = "linear",
     chunks: int = 1024,
+    patch_url=None,
 ) -> xr.Dataset:
     """Load Sentinel-1 backscatter, one variable per polarisation (``vv``, ``vh``).
 
@@ -57,7 +58,7 @@ def load_s1(
     if units not in ("linear", "db") or stored_units not in ("linear", "db"):
         raise InputError("units must be 'linear' or 'db'")
     check_not_grd_bbox_geotransform(items)
-    ds = load_items(items, bands, geobox, chunks=chunks, resampling="bilinear", dtype="float32")
+    ds = load_items(items, bands, geobox, chunks=chunks, resampling="bilinear", dtype="float32", patch_url=patch_url)
     out = {}
     for b in bands:
         da = nodata_to_nan(ds[b], S1_RTC_NODATA if stored_units == "linear" else None)

@@ -92,20 +92,25 @@ def load_s2(
     mask_scl: bool = True,
     scl_band: str = "SCL",
     masked_classes: Sequence[int] = SCL_MASK_DEFAULT,
+    patch_url=None,
 ) -> xr.Dataset:
     """Load Sentinel-2 L2A bands as surface reflectance (float32, 0-1 nominal; NaN nodata).
 
     The processing-baseline offset is removed item by item (items with different baselines
     may be mixed). With ``mask_scl``, pixels whose SCL class is in ``masked_classes`` become
     NaN; SCL class 6 (water) is refused in ``masked_classes``. The SCL band itself is
-    returned (uint8) when it was asked for.
+    returned (uint8) when it was asked for. ``patch_url`` rewrites each URL at read time
+    (Planetary Computer signing, see :func:`eo_drr.catalog.signing.planetary_computer_patch_url`).
     """
     if SCL_WATER in masked_classes:
         raise InputError("masked_classes: SCL class 6 (water) must never be masked")
     refl_bands = [b for b in bands if b != scl_band]
     need = list(refl_bands) + ([scl_band] if (mask_scl or scl_band in bands) else [])
     # Load item by item group (per offset) so each keeps its own offset.
-    ds = load_items(items, need, geobox, chunks=chunks, resampling={"*": "bilinear", scl_band: "nearest"}, groupby="solar_day")
+    ds = load_items(
+        items, need, geobox, chunks=chunks, resampling={"*": "bilinear", scl_band: "nearest"},
+        groupby="solar_day", patch_url=patch_url,
+    )
     offsets = {}
     for b in refl_bands:
         offs = {boa_offset(it, b) for it in items}
