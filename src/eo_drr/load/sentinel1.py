@@ -16,27 +16,44 @@ from eo_drr.load.stac import load_items, nodata_to_nan
 S1_RTC_NODATA = -32768.0
 
 
-def check_not_grd_bbox_geotransform(items: Sequence[pystac.Item]) -> None:
-    """Refuse GRD items whose only georeferencing is a bbox-derived geotransform.
+def _is_ground_range(item: pystac.Item) -> bool:
+    """A Sentinel-1 GRD product in radar (ground-range) geometry, not terrain-corrected."""
+    coll = (item.collection_id or "").lower()
+    ptype = str(item.properties.get("sar:product_type") or item.properties.get("product:type") or "").upper()
+    return "GRD" in ptype and "rtc" not in coll and "rtc" not in item.id.lower()
 
-    Sentinel-1 GRD in slant/ground-range geometry is georeferenced by GCPs; a catalogue that
-    derives a north-up geotransform from the footprint (Earth Search's ``sentinel-1-grd``)
-    would misplace every pixel by kilometres. Use an RTC / GRD-COG collection instead.
+
+def check_s1_georeferencing(items: Sequence[pystac.Item]) -> None:
+    """Refuse Sentinel-1 GRD items that would be silently misplaced.
+
+    GRD images are in radar ground-range geometry, georeferenced only by GCPs. Two kinds of
+    catalogue entry would load them wrongly: a north-up geotransform derived from the
+    footprint's bounding box (Earth Search ``sentinel-1-grd``: ``proj:transform`` starting at
+    the ``proj:bbox`` corner, kilometres off and skewed), and assets without any projection
+    (CDSE GRD COGs: ``proj:code`` null). Use a terrain-corrected collection (Planetary
+    Computer ``sentinel-1-rtc``) or terrain-correct the GRD first.
     """
     for item in items:
-        ptype = str(item.properties.get("sar:product_type", "")).upper()
-        rtc = "rtc" in (item.collection_id or "").lower() or any(
-            "rtc" in (a.href or "").lower() for a in item.assets.values()
-        )
-        if ptype == "GRD" and not rtc and item.collection_id == "sentinel-1-grd":
-            if not any("proj:transform" in a.extra_fields for a in item.assets.values()) and (
-                "proj:transform" not in item.properties
-            ):
+        if not _is_ground_range(item):
+            continue
+        props = item.properties
+        tr = props.get("proj:transform")
+        bbox = props.get("proj:bbox")
+        shape = props.get("proj:shape")
+        if tr and bbox and shape:
+            width_deg = abs(tr[0]) * shape[1]
+            if abs(tr[2] - bbox[0]) < 1e-6 and abs(tr[5] - bbox[3]) < 1e-6 and abs(width_deg - (bbox[2] - bbox[0])) < 1e-3:
                 raise InputError(
-                    f"item {item.id}: Sentinel-1 GRD without a projected geotransform "
-                    "(georeferenced by GCPs only); use a terrain-corrected collection such as "
-                    "sentinel-1-rtc, or the CDSE GRD-COG collection"
+                    f"item {item.id}: Sentinel-1 GRD with a geotransform derived from its bounding box "
+                    "(the image is in radar geometry, georeferenced by GCPs): its pixels would be misplaced. "
+                    "Use a terrain-corrected collection such as sentinel-1-rtc, or terrain-correct it first"
                 )
+        codes = [a.extra_fields.get("proj:code", "missing") for a in item.assets.values() if "data" in (a.roles or [])]
+        if not tr and (not codes or all(c in (None, "missing") for c in codes)) and "proj:epsg" not in props:
+            raise InputError(
+                f"item {item.id}: Sentinel-1 GRD in radar geometry without a map projection (GCPs only); "
+                "use a terrain-corrected collection such as sentinel-1-rtc, or terrain-correct it first"
+            )
 
 
 def load_s1(
@@ -57,7 +74,7 @@ def load_s1(
     """
     if units not in ("linear", "db") or stored_units not in ("linear", "db"):
         raise InputError("units must be 'linear' or 'db'")
-    check_not_grd_bbox_geotransform(items)
+    check_s1_georeferencing(items)
     ds = load_items(items, bands, geobox, chunks=chunks, resampling="bilinear", dtype="float32", patch_url=patch_url)
     out = {}
     for b in bands:
