@@ -43,3 +43,26 @@ def test_demo_rtc_in_db_and_linear(small_demo_scene):
     assert np.nanmin(a) > 0 and -40 < np.nanmedian(b) < 5
     np.testing.assert_allclose(b, 10 * np.log10(a), rtol=1e-5, atol=1e-4)
     assert lin.dtype == np.float32
+
+
+def test_demo_s2_harmonised_and_scl_masked_but_water_kept(small_demo_scene):
+    """Reflectance = (DN - 1000) / 10000; clouds and shadows masked; SCL water (6) kept."""
+    import rasterio
+
+    from eo_drr.catalog import SearchQuery, StaticCatalog
+    from eo_drr.load import load_s2
+    from odc.geo.geobox import GeoBox
+
+    cat = StaticCatalog(small_demo_scene.catalog_path)
+    items = cat.search(SearchQuery(collections=("sentinel-2-l2a",)))
+    cloudy = max(items, key=lambda it: it.properties["eo:cloud_cover"])
+    gbox = GeoBox.from_bbox(small_demo_scene.bbox, crs=small_demo_scene.crs, resolution=10)
+    ds = load_s2([cloudy], ["B03", "B08", "SCL"], gbox).isel(time=0).compute()
+    scl = ds["SCL"].values
+    with rasterio.open(cloudy.assets["B03"].get_absolute_href()) as src:
+        dn = src.read(1).astype("float64")
+    valid = ~np.isin(scl, [0, 1, 3, 8, 9, 10])
+    np.testing.assert_allclose(ds["B03"].values[valid], ((dn - 1000) / 10000)[valid], atol=1e-6)
+    assert np.isnan(ds["B03"].values[~valid]).all()
+    assert (scl == 6).any() and np.isfinite(ds["B08"].values[scl == 6]).all()
+    assert ds["B03"].attrs["units"] == "reflectance (0-1)"
