@@ -1,0 +1,141 @@
+"""Water/flood accuracy on real hand-labelled chips (Sen1Floods11), beside naive baselines
+measured in the same run.
+
+    python benchmarks/flood_accuracy.py [--json out.json] [--quick]
+
+Reads the chips from EO_DRR_SHARED_DATA (default ../shared/data). Chips whose SAR is all NaN
+or whose label has no valid pixel are skipped (and listed). Chips whose labelled water is
+invisible to SAR are decided from the labels alone, before any method runs: the median VV of
+labelled water within 1 dB of the median VV of labelled land. The pooled IoU (one confusion
+matrix over all valid pixels) is reported with and without them, and per chip.
+
+Metrics (water class): IoU = TP / (TP + FP + FN) (the critical success index), omission =
+FN / (TP + FN), commission = FP / (TP + FP).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from eo_drr.indices import sar, threshold
+from eo_drr.products.water import s1_water
+from eo_drr.settings import shared_data_dir
+
+INVISIBLE_DB = 1.0
+
+
+def chips(root: Path) -> list[tuple[str, Path, Path, Path | None]]:
+    out = []
+    sample = root / "sen1floods11-sample"
+    if (sample / "Spain_7370579_S1Hand.tif").exists():
+        out.append(("Spain_7370579", sample / "Spain_7370579_S1Hand.tif", sample / "Spain_7370579_LabelHand.tif", sample / "Spain_7370579_S2Hand.tif"))
+    more = root / "sen1floods11-chips"
+    for s1 in sorted((more / "S1Hand").glob("*_S1Hand.tif")):
+        name = s1.name.removesuffix("_S1Hand.tif")
+        s2 = more / "S2Hand" / f"{name}_S2Hand.tif"
+        out.append((name, s1, more / "LabelHand" / f"{name}_LabelHand.tif", s2 if s2.exists() else None))
+    return out
+
+
+def confusion(pred: np.ndarray, label: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    t, p = (label == 1) & valid, pred & valid
+    return np.array([(t & p).sum(), (p & ~t).sum(), (t & ~p).sum()], dtype=np.int64)  # TP FP FN
+
+
+def scores(c: np.ndarray) -> dict:
+    tp, fp, fn = (int(v) for v in c)
+    return {
+        "iou": tp / (tp + fp + fn) if tp + fp + fn else float("nan"),
+        "omission": fn / (tp + fn) if tp + fn else float("nan"),
+        "commission": fp / (tp + fp) if tp + fp else float("nan"),
+        "tp": tp, "fp": fp, "fn": fn,
+    }
+
+
+def methods_s1(vv: np.ndarray, vh: np.ndarray) -> dict[str, np.ndarray]:
+    fvv = np.asarray(sar.to_db(sar.lee(sar.to_linear(vv), window=5)))
+    return {
+        "eo-drr s1_water (ensemble)": s1_water(vv, vh).water == 1,
+        "baseline: global Otsu on filtered VV": fvv <= threshold.otsu_threshold(fvv),
+        "baseline: VV < -17 dB": vv < -17.0,
+    }
+
+
+def main(argv=None) -> int:
+    import rasterio
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--json", type=Path, help="write the results here")
+    ap.add_argument("--quick", action="store_true", help="(same chips; kept for CI symmetry)")
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.ERROR)
+    root = shared_data_dir()
+    found = chips(root)
+    if not found:
+        print(f"no Sen1Floods11 chips under {root} (set EO_DRR_SHARED_DATA)")
+        return 0
+    pooled: dict[str, np.ndarray] = {}
+    pooled_visible: dict[str, np.ndarray] = {}
+    per_chip, skipped, invisible = {}, [], []
+    t0 = time.perf_counter()
+    for name, s1p, labp, s2p in found:
+        with rasterio.open(s1p) as src:
+            vv, vh = src.read().astype(np.float32)[:2]
+        with rasterio.open(labp) as src:
+            label = src.read(1)
+        if not np.isfinite(vv).any():
+            skipped.append(f"{name}: SAR is all NaN")
+            continue
+        valid = (label >= 0) & np.isfinite(vv)
+        if not valid.any():
+            skipped.append(f"{name}: label has no valid pixel")
+            continue
+        w, l = valid & (label == 1), valid & (label == 0)
+        hidden = bool(w.any() and l.any() and abs(np.median(vv[w]) - np.median(vv[l])) < INVISIBLE_DB)
+        if hidden:
+            invisible.append(name)
+        preds = methods_s1(vv, vh)
+        if s2p is not None:
+            with rasterio.open(s2p) as src:
+                b3, b8 = src.read(3).astype(np.float32), src.read(8).astype(np.float32)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                preds["baseline: NDWI > 0 (S2)"] = (b3 - b8) / (b3 + b8) > 0
+        per_chip[name] = {}
+        for k, pred in preds.items():
+            c = confusion(pred, label, valid)
+            per_chip[name][k] = scores(c)
+            pooled[k] = pooled.get(k, 0) + c
+            if not hidden:
+                pooled_visible[k] = pooled_visible.get(k, 0) + c
+    elapsed = time.perf_counter() - t0
+    result = {
+        "pooled": {k: scores(v) for k, v in pooled.items()},
+        "pooled_without_sar_invisible": {k: scores(v) for k, v in pooled_visible.items()},
+        "sar_invisible_chips": invisible,
+        "skipped": skipped,
+        "per_chip": per_chip,
+        "seconds": elapsed,
+    }
+    print(f"Sen1Floods11 water accuracy ({len(per_chip)} chips, {elapsed:.1f} s); skipped: {'; '.join(skipped) or 'none'}")
+    print(f"SAR-invisible water (label medians within {INVISIBLE_DB} dB): {', '.join(invisible) or 'none'}")
+    print(f"{'method':42s} {'pooled IoU':>10s} {'w/o invisible':>13s} {'omission':>9s} {'commission':>10s}")
+    for k, v in result["pooled"].items():
+        vis = result["pooled_without_sar_invisible"].get(k, {}).get("iou", float("nan"))
+        print(f"{k:42s} {v['iou']:10.3f} {vis:13.3f} {v['omission']:9.3f} {v['commission']:10.3f}")
+    print("\nper chip IoU:")
+    for name, d in per_chip.items():
+        print(f"  {name:18s} " + "  ".join(f"{k.split(':')[-1].strip()[:22]}={v['iou']:.3f}" for k, v in d.items()))
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2, default=float))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

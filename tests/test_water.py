@@ -1,0 +1,83 @@
+"""Sentinel-1 single-date water (the ensemble): synthetic truth and bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import rasterio
+
+from eo_drr.errors import InputError, NoDataError
+from eo_drr.products.water import PROVENANCE_BITS, hsba_threshold, s1_water
+
+
+def _speckled(mean_db: np.ndarray, seed: int = 0, enl: float = 4.4) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    lin = 10 ** (mean_db / 10) * rng.gamma(enl, 1 / enl, mean_db.shape)
+    return (10 * np.log10(lin)).astype(np.float32)
+
+
+def test_rare_water_found_by_hierarchical_split():
+    """3 % water in a 512 x 512 scene: a global histogram is unimodal, tiles are not."""
+    mean = np.full((512, 512), -9.0)
+    truth = np.zeros((512, 512), bool)
+    truth[40:110, 300:420] = True  # a lake of 8,400 px (3 %)
+    mean[truth] = -22.0
+    vv = _speckled(mean, 1)
+    vh = _speckled(mean - 7, 2)
+    r = s1_water(vv, vh)
+    pred = r.water == 1
+    iou = (pred & truth).sum() / (pred | truth).sum()
+    assert iou > 0.9, iou
+    assert r.fallback is None
+    assert {m.name for m in r.methods if m.mask is not None} == {"hsba_vv", "hsba_vh", "fuzzy_vv"}
+    assert (r.likelihood[truth] >= 50).mean() > 0.95 and r.likelihood.max() <= 100
+    assert (r.provenance[truth] & PROVENANCE_BITS["hsba_vv"]).astype(bool).mean() > 0.9
+
+
+def test_land_only_scene_maps_no_water_and_says_why():
+    mean = np.where(np.arange(256)[None, :] < 128, -7.0, -12.0) * np.ones((256, 1))  # two kinds of land
+    r = s1_water(_speckled(mean, 3))
+    assert (r.water == 1).sum() == 0
+    assert r.fallback is not None and "no water mapped" in r.fallback
+
+
+def test_threshold_of_land_land_bimodality_is_refused():
+    mean = np.where(np.arange(256)[None, :] < 128, -3.0, -12.0) * np.ones((256, 1))
+    t, n = hsba_threshold(_speckled(mean, 4), max_split_db=-10.0)
+    assert t is None and n == 0
+
+
+def test_nodata_kept():
+    mean = np.full((256, 256), -9.0)
+    mean[100:160, 100:160] = -22
+    vv = _speckled(mean, 5)
+    vv[:10] = np.nan
+    r = s1_water(vv)
+    assert (r.water[:10] == 255).all() and (r.likelihood[:10] == 255).all()
+
+
+def test_bad_input():
+    with pytest.raises(NoDataError, match="all pixels are nodata"):
+        s1_water(np.full((64, 64), np.nan, np.float32))
+    with pytest.raises(InputError, match="linear values declared as dB"):
+        s1_water(np.full((64, 64), 200.0, np.float32))
+    with pytest.raises(InputError, match="differs"):
+        s1_water(np.zeros((64, 64), np.float32) - 10, np.zeros((32, 32), np.float32))
+
+
+def test_demo_post_event_water_matches_truth(small_demo_scene):
+    """The demo's post-event acquisition: water = permanent water + observable flood."""
+    from eo_drr.catalog import SearchQuery, StaticCatalog
+
+    cat = StaticCatalog(small_demo_scene.catalog_path)
+    post = [i for i in cat.search(SearchQuery(collections=("sentinel-1-rtc",), relative_orbit=165))][-1]
+    with rasterio.open(post.assets["vv"].get_absolute_href()) as a, rasterio.open(post.assets["vh"].get_absolute_href()) as b:
+        vv, vh = a.read(1), b.read(1)
+    truth_item = cat.search(SearchQuery(collections=("demo-truth",)))[0]
+    with rasterio.open(truth_item.assets["flood_observable"].get_absolute_href()) as f, \
+            rasterio.open(truth_item.assets["permanent_water"].get_absolute_href()) as w:
+        truth = (f.read(1) == 1) | (w.read(1) == 1)
+    r = s1_water(vv, vh, units="linear")
+    pred = r.water == 1
+    iou = (pred & truth).sum() / (pred | truth).sum()
+    assert iou > 0.85, iou
