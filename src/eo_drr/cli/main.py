@@ -114,8 +114,10 @@ def versions(
 
 
 from eo_drr.cli import data as _data  # noqa: E402
+from eo_drr.cli import rasters as _rasters  # noqa: E402
 
 _data.register(app, console)
+_rasters.register(app, console)
 
 
 def main() -> None:
