@@ -132,9 +132,68 @@ def main(argv=None) -> int:
     print("\nper chip IoU:")
     for name, d in per_chip.items():
         print(f"  {name:18s} " + "  ".join(f"{k.split(':')[-1].strip()[:22]}={v['iou']:.3f}" for k, v in d.items()))
+    result["ombria"] = ombria(root)
     if args.json:
         args.json.write_text(json.dumps(result, indent=2, default=float))
     return 0
+
+
+#: OMBRIA S1 patches are 8-bit; we read DN 0..255 as -30..0 dB (a linear dB stretch; the
+#: dataset does not document its scaling; `eo-drr flood --s1-8bit-range=-30,0` does the same).
+OMBRIA_DB_RANGE = (-30.0, 0.0)
+
+
+def ombria(root: Path) -> dict:
+    """Change detection on the OMBRIA Guyana 2021 patches (CEMS-derived flood masks)."""
+    import warnings
+
+    import rasterio
+
+    from eo_drr.products.change import s1_flood
+
+    base = root / "ombria-guyana-2021"
+    ids = sorted(int(p.stem.split("_")[1]) for p in (base / "MASK").glob("gt_*.png"))
+    if not ids:
+        return {}
+    lo, hi = OMBRIA_DB_RANGE
+
+    def read_db(p):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with rasterio.open(p) as src:
+                dn = src.read(1).astype(np.float32)
+        return np.where(dn == 0, np.nan, lo + dn * (hi - lo) / 255.0).astype(np.float32)
+
+    pooled: dict[str, np.ndarray] = {}
+    per = {}
+    for i in ids:
+        pre = read_db(base / "Sentinel1" / "BEFORE" / f"imbefore_{i}.png")
+        post = read_db(base / "Sentinel1" / "AFTER" / f"imafter_{i}.png")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with rasterio.open(base / "MASK" / f"gt_{i}.png") as src:
+                gt = (src.read(1) > 127).astype(np.int16)
+        r = s1_flood([pre], post)
+        fpost = np.asarray(sar.to_db(sar.lee(sar.to_linear(post), window=5)))
+        fpre = np.asarray(sar.to_db(sar.lee(sar.to_linear(pre), window=5)))
+        diff = fpost - fpre
+        preds = {
+            "eo-drr s1_flood (water - reference water)": r.flood == 1,
+            "eo-drr s1_water on the post image alone": r.water.water == 1,
+            "baseline: Otsu on before/after difference": diff <= threshold.otsu_threshold(diff),
+            "baseline: Otsu on filtered post image": fpost <= threshold.otsu_threshold(fpost),
+        }
+        valid = np.isfinite(post) & np.isfinite(pre)
+        per[i] = {}
+        for k, p in preds.items():
+            c = confusion(p, gt, valid)
+            pooled[k] = pooled.get(k, 0) + c
+            per[i][k] = scores(c)["iou"]
+    out = {"pooled": {k: scores(v) for k, v in pooled.items()}, "per_patch_iou": per}
+    print(f"\nOMBRIA Guyana 2021 change detection ({len(ids)} patches, 8-bit read as {lo:g}..{hi:g} dB):")
+    for k, v in out["pooled"].items():
+        print(f"  {k:44s} pooled IoU {v['iou']:.3f}  omission {v['omission']:.3f}  commission {v['commission']:.3f}")
+    return out
 
 
 if __name__ == "__main__":
