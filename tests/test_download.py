@@ -262,3 +262,38 @@ def test_checksums_from_recorded_cdse_odata(shared_data):
     cs = from_odata(d["value"][0]["Checksum"])
     assert {c.algorithm for c in cs} == {"md5", "blake3"}
     assert all(len(c.hexdigest) in (32, 64) for c in cs)
+
+
+def test_at_most_four_connections_per_host(tmp_path):
+    """12 files on one (threaded) host, 12 worker threads: never more than 4 requests in flight."""
+    import threading
+    import time as _time
+
+    from pytest_httpserver import HTTPServer
+
+    httpserver = HTTPServer(threaded=True)
+    httpserver.start()
+
+    lock = threading.Lock()
+    state = {"now": 0, "peak": 0}
+    data = os.urandom(200_000)
+
+    def slow(request: Request) -> Response:
+        with lock:
+            state["now"] += 1
+            state["peak"] = max(state["peak"], state["now"])
+        _time.sleep(0.15)
+        with lock:
+            state["now"] -= 1
+        return Response(data, headers={"Content-Length": str(len(data))})
+
+    httpserver.expect_request(re.compile("/f/.*")).respond_with_handler(slow)
+    reqs = [DownloadRequest(httpserver.url_for(f"/f/{i}.bin"), tmp_path / f"{i}.bin", size=len(data),
+                            checksums=(Checksum("md5", hashlib.md5(data).hexdigest()),)) for i in range(12)]
+    try:
+        results = fast_downloader(max_per_host=4).fetch_all(reqs, workers=12)
+    finally:
+        httpserver.clear()
+        httpserver.stop()
+    assert all(r.status == "downloaded" for r in results)
+    assert state["peak"] == 4
