@@ -26,6 +26,7 @@ import numpy as np
 
 from eo_drr.indices import sar, threshold
 from eo_drr.products.water import s1_water
+from eo_drr.products.water_s2 import fuse_water, s2_water
 from eo_drr.settings import shared_data_dir
 
 INVISIBLE_DB = 1.0
@@ -103,10 +104,16 @@ def main(argv=None) -> int:
             invisible.append(name)
         preds = methods_s1(vv, vh)
         if s2p is not None:
+            # Sen1Floods11 S2 chips: L1C TOA reflectance x 10000 (2016-2019, no baseline offset)
             with rasterio.open(s2p) as src:
-                b3, b8 = src.read(3).astype(np.float32), src.read(8).astype(np.float32)
+                s2 = src.read().astype(np.float32) / 10000.0
+            s2[:, (s2 == 0).all(axis=0)] = np.nan
+            bands = {"blue": s2[1], "green": s2[2], "red": s2[3], "nir": s2[7], "swir16": s2[11], "swir22": s2[12]}
+            w2, _ = s2_water(bands)
+            preds["eo-drr s2_water (S2 chips only)"] = w2 == 1
+            preds["eo-drr fused S1+S2 (S2 chips only)"] = fuse_water(s1_water(vv, vh).water, w2)[0] == 1
             with np.errstate(invalid="ignore", divide="ignore"):
-                preds["baseline: NDWI > 0 (S2)"] = (b3 - b8) / (b3 + b8) > 0
+                preds["baseline: NDWI > 0 (S2 chips only)"] = (s2[2] - s2[7]) / (s2[2] + s2[7]) > 0
         per_chip[name] = {}
         for k, pred in preds.items():
             c = confusion(pred, label, valid)
