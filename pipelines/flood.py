@@ -1,8 +1,8 @@
 """Flood pipeline: Sentinel-1 before/after -> flood extent -> flooded area and exposed people
 per administrative unit.
 
-    search (pre + post, same track) -> load (lazy, common grid) -> flood_extent -> exposure
-    -> COG + CSV + GeoParquet
+    search (pre + post, same track) -> load (lazy, common grid) -> flood_extent (GFM-style
+    ensemble) -> exposure per unit -> COG + CSV + GeoParquet
 """
 
 from __future__ import annotations
@@ -27,7 +27,11 @@ from eo_drr.sendai.units import read_units
 
 OUTPUTS = {
     "flood": "flood_extent.tif",
+    "water": "observed_water.tif",
     "reference_water": "reference_water.tif",
+    "exclusion": "exclusion_mask.tif",
+    "likelihood": "water_likelihood.tif",
+    "provenance": "water_provenance.tif",
     "log_ratio": "log_ratio_db.tif",
     "table_csv": "flood_by_unit.csv",
     "table_parquet": "flood_by_unit.parquet",
@@ -115,9 +119,11 @@ def run(cfg: JobConfig, p: FloodPlan, out: OutputFolder, steps: Steps | None = N
     if band not in s1.bands:
         raise ConfigError(f"products.flood.polarization: {band!r} is not in sources.s1.bands {s1.bands}")
 
+    bands = [band] + [b for b in s1.bands if b != band and b.lower() == "vh"]
     with steps.step("Loading Sentinel-1 (pre and post event)"):
-        pre = load_s1(p.pre_items, [band], p.geobox, stored_units=s1.units, chunks=cfg.grid.chunks)[band]
-        post = load_s1([p.post_item], [band], p.geobox, stored_units=s1.units, chunks=cfg.grid.chunks)[band]
+        pre = load_s1(p.pre_items, bands, p.geobox, stored_units=s1.units, chunks=cfg.grid.chunks)
+        post = load_s1([p.post_item], bands, p.geobox, stored_units=s1.units, chunks=cfg.grid.chunks)
+        pre, post = pre.compute(), post.compute()
     hand = None
     if p.hand_items:
         with steps.step("Loading HAND"):
@@ -130,25 +136,34 @@ def run(cfg: JobConfig, p: FloodPlan, out: OutputFolder, steps: Steps | None = N
         path = inputs.resolve_path(cfg, cfg.sources.hand.file, "sources.hand.file")
         hand = xr_reproject(load_raster_file(path, what="sources.hand.file"), p.geobox, resampling="bilinear").compute()
 
-    with steps.step("Mapping the flood (speckle filter, change detection, thresholds)"):
+    vh = len(bands) > 1
+    with steps.step("Mapping water and flood (speckle filter, split-based thresholds, ensemble)"):
         ds, thresholds = flood_product.flood_extent(
-            pre, post, hand=hand, hand_max_m=fp.hand_max_m,
-            speckle=fp.speckle_filter.kind, window=fp.speckle_filter.window,
-            threshold_method=fp.threshold_method, min_mapping_unit_px=fp.min_mapping_unit_px,
+            pre[band], post[band],
+            pre_vh=pre[bands[1]] if vh else None, post_vh=post[bands[1]] if vh else None,
+            hand=hand, hand_max_m=fp.hand_max_m, speckle=fp.speckle_filter.kind,
+            window=fp.speckle_filter.window, threshold_method=fp.threshold_method,
+            min_mapping_unit_px=fp.min_mapping_unit_px,
         )
     crs = p.geobox.crs.to_wkt()
-    for name in ("flood", "reference_water", "log_ratio"):
-        ds[name] = ds[name].rio.write_crs(crs)
     written = []
     with steps.step("Writing rasters (Cloud-Optimized GeoTIFF)"):
-        if "flood" in p.outputs:
-            written.append(write_cog(ds["flood"], out.path(p.outputs["flood"]), nodata=flood_product.NODATA,
-                                     colormap=flood_product.CLASS_COLORS, band_descriptions=["flood"],
-                                     tags={"classes": "1 flood, 0 not flooded, 255 no data", "method": "S1 log-ratio change detection"}))
-            written.append(write_cog(ds["reference_water"], out.path(p.outputs["reference_water"]), nodata=flood_product.NODATA,
-                                     colormap=flood_product.CLASS_COLORS, band_descriptions=["reference_water"]))
-            written.append(write_cog(ds["log_ratio"], out.path(p.outputs["log_ratio"]), nodata=float("nan"),
-                                     band_descriptions=["log_ratio"], tags={"units": "dB"}, overview_resampling="average"))
+        for key, var in (("flood", "flood"), ("water", "water"), ("reference_water", "reference_water"),
+                         ("exclusion", "exclusion"), ("likelihood", "likelihood"), ("provenance", "provenance"),
+                         ("log_ratio", "log_ratio")):
+            if key not in p.outputs:
+                continue
+            da = ds[var].rio.write_crs(crs)
+            if var in ("flood", "water", "reference_water"):
+                kw = dict(nodata=flood_product.NODATA, colormap=flood_product.CLASS_COLORS,
+                          tags={"classes": da.attrs["classes"]})
+            elif var == "log_ratio":
+                kw = dict(nodata=float("nan"), tags={"units": "dB"}, overview_resampling="average")
+            elif var == "likelihood":
+                kw = dict(nodata=flood_product.NODATA, tags={"units": "percent"})
+            else:
+                kw = dict(tags={"classes": da.attrs["classes"]})
+            written.append(write_cog(da, out.path(p.outputs[key]), band_descriptions=[var], **kw))
 
     px_ha = abs(p.geobox.resolution.x * p.geobox.resolution.y) / 1e4
     flood_v = ds["flood"].values

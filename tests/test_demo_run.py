@@ -41,11 +41,10 @@ def iou(pred: np.ndarray, truth: np.ndarray, valid: np.ndarray) -> float:
 def test_outputs_exist_and_are_valid_cogs(demo_run):
     out, res, _ = demo_run
     names = sorted(p.name for p in out.iterdir())
-    assert names == sorted([
-        "flood_extent.tif", "reference_water.tif", "log_ratio_db.tif",
-        "flood_by_unit.csv", "flood_by_unit.parquet", "run.json",
-    ])
-    for tif in ("flood_extent.tif", "reference_water.tif", "log_ratio_db.tif"):
+    tifs = ["flood_extent.tif", "observed_water.tif", "reference_water.tif", "exclusion_mask.tif",
+            "water_likelihood.tif", "water_provenance.tif", "log_ratio_db.tif"]
+    assert names == sorted(tifs + ["flood_by_unit.csv", "flood_by_unit.parquet", "run.json"])
+    for tif in tifs:
         ok, errors, _warnings = validate_cog(out / tif)
         assert ok, (tif, errors)
     flood, prof = _read(out / "flood_extent.tif")

@@ -176,7 +176,8 @@ class SpeckleFilter(_Model):
 
 
 class FloodProduct(_Model):
-    """Sentinel-1 flood mapping by change detection against a pre-event reference."""
+    """Sentinel-1 flood mapping, GFM-style: observed water minus reference water
+    (see :mod:`eo_drr.products.flood`)."""
 
     polarization: str = Field("vv", description="band used for change detection")
     speckle_filter: SpeckleFilter = Field(default_factory=SpeckleFilter)
@@ -184,7 +185,7 @@ class FloodProduct(_Model):
         15.0, ge=0, le=500, description="exclude pixels higher than this above drainage"
     )
     min_mapping_unit_px: int = Field(4, ge=1, le=100000)
-    threshold_method: Literal["otsu", "ki"] = "otsu"
+    threshold_method: Literal["ki", "otsu"] = "ki"
 
 
 class Products(_Model):

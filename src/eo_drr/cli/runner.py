@@ -103,8 +103,9 @@ def _print_summary(console: Console, cfg: JobConfig, summary: dict, root: Path) 
     t.add_row("flooded area", f"{summary['flooded_ha']:,.1f} ha")
     if "exposed_population" in summary:
         t.add_row("exposed population", f"{summary['exposed_population']:,.0f} people (EO proxy)")
-    th = summary["thresholds"]
-    t.add_row("thresholds", f"water < {th['water_db']:.1f} dB, change < {th['change_db']:.1f} dB")
+    th = summary["thresholds"]["post"]
+    voted = [f"{k} {v['threshold_db']:.1f} dB" for k, v in th.items() if v.get("threshold_db") is not None and k.startswith("hsba")]
+    t.add_row("water thresholds", ", ".join(voted) or "none (no bimodal backscatter; no water mapped)")
     t.add_row("observed share", f"{100 * summary['observed_share']:.1f} % of the grid")
     for name, path in summary["outputs"].items():
         t.add_row(name, path)

@@ -10,6 +10,7 @@ default None = off) can be required in addition.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,8 +36,11 @@ def s1_flood(
     units: str = "db",
     min_decrease_db: float | None = None,
     min_mapping_unit_px: int = 1,
+    **water_options,
 ) -> FloodResult:
-    """Flood extent from pre-event scenes (lists of 2-D arrays) and one post-event scene."""
+    """Flood extent from pre-event scenes (lists of 2-D arrays) and one post-event scene.
+    ``water_options`` (``speckle``, ``speckle_window``, ``threshold_method``, ...) go to
+    :func:`eo_drr.products.water.s1_water` for both scenes."""
     if not pre_vv:
         raise InputError("pre: give at least one pre-event scene")
     shapes = {np.shape(a) for a in [*pre_vv, post_vv]}
@@ -48,14 +52,16 @@ def s1_flood(
         return 10 ** (a / 10) if units == "db" else a
 
     def median_db(stack):
-        with np.errstate(invalid="ignore"):
+        """Per-pixel median in linear power, returned in the input units."""
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN pixels
             m = np.nanmedian(np.stack([lin(a) for a in stack]), axis=0) if len(stack) > 1 else lin(stack[0])
         return (10 * np.log10(m)).astype(np.float32) if units == "db" else m.astype(np.float32)
 
     ref_vv = median_db(pre_vv)
     ref_vh = median_db(pre_vh) if pre_vh else None
-    post = s1_water(post_vv, post_vh, units=units, min_mapping_unit_px=min_mapping_unit_px)
-    ref = s1_water(ref_vv, ref_vh, units=units)
+    post = s1_water(post_vv, post_vh, units=units, min_mapping_unit_px=min_mapping_unit_px, **water_options)
+    ref = s1_water(ref_vv, ref_vh, units=units, **water_options)
     with np.errstate(invalid="ignore", divide="ignore"):
         lr = (10 * np.log10(lin(post_vv) / lin(ref_vv))).astype(np.float32)
     flood = (post.water == 1) & (ref.water != 1)

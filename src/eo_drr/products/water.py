@@ -175,7 +175,9 @@ def s1_water(
     vh: np.ndarray | None = None,
     *,
     units: str = "db",
+    speckle: str = "lee",
     speckle_window: int = 5,
+    threshold_method: str = "ki",
     min_tile: int = MIN_TILE,
     min_body_px: int = MIN_BODY_PX,
     min_mapping_unit_px: int = 1,
@@ -183,7 +185,20 @@ def s1_water(
     """Open water from one Sentinel-1 acquisition (2-D arrays; VV and optionally VH).
 
     ``units``: ``"db"`` or ``"linear"`` (power) for the given arrays; NaN is nodata.
+    ``speckle``: ``"lee"`` (default), ``"refined_lee"`` (7 x 7 only), ``"boxcar"`` or
+    ``"none"``, on linear power. ``threshold_method``: ``"ki"`` (Kittler-Illingworth, as
+    Martinis et al. 2009) or ``"otsu"`` for the pooled split-based histogram.
     """
+    filters = {
+        "lee": lambda a: sar.lee(a, window=speckle_window),
+        "refined_lee": lambda a: sar.refined_lee(a, window=7),
+        "boxcar": lambda a: sar.boxcar(a, window=speckle_window),
+        "none": lambda a: a,
+    }
+    if speckle not in filters:
+        raise InputError(f"speckle: unknown filter {speckle!r} (use {', '.join(filters)})")
+    if threshold_method not in ("ki", "otsu"):
+        raise InputError(f"threshold_method: use 'ki' or 'otsu', not {threshold_method!r}")
     if units not in ("db", "linear"):
         raise InputError("units: use 'db' or 'linear'")
     vv = np.asarray(vv, dtype=np.float32)
@@ -198,7 +213,7 @@ def s1_water(
 
     def filtered_db(x):
         lin = sar.to_linear(x) if units == "db" else x
-        return np.asarray(sar.to_db(sar.lee(lin, window=speckle_window)))
+        return np.asarray(sar.to_db(filters[speckle](lin)))
 
     med = float(np.nanmedian(vv))
     if units == "db" and not (-40 < med < 10):
@@ -210,11 +225,11 @@ def s1_water(
     valid = np.isfinite(fvv)
 
     methods: list[MethodResult] = []
-    t_vv, n_vv = hsba_threshold(fvv, min_tile=min_tile, max_split_db=MAX_SPLIT_DB["vv"])
+    t_vv, n_vv = hsba_threshold(fvv, min_tile=min_tile, method=threshold_method, max_split_db=MAX_SPLIT_DB["vv"])
     methods.append(MethodResult("hsba_vv", (fvv < t_vv) & valid if t_vv is not None else None, t_vv, n_vv,
                                 None if t_vv is not None else "no bimodal tile"))
     if fvh is not None:
-        t_vh, n_vh = hsba_threshold(fvh, min_tile=min_tile, max_split_db=MAX_SPLIT_DB["vh"])
+        t_vh, n_vh = hsba_threshold(fvh, min_tile=min_tile, method=threshold_method, max_split_db=MAX_SPLIT_DB["vh"])
         methods.append(MethodResult("hsba_vh", (fvh < t_vh) & valid if t_vh is not None else None, t_vh, n_vh,
                                     None if t_vh is not None else "no bimodal tile"))
     fz = _fuzzy(fvv, t_vv, min_body_px) if t_vv is not None else None
