@@ -31,6 +31,25 @@ def test_cuda_kernels_under_simulator():
     assert " passed" in proc.stdout and "skipped" not in proc.stdout.splitlines()[-1]
 
 
+def test_package_imports_without_touching_cuda():
+    """The CUDA kernels are imported lazily: importing and using the CPU path never loads them."""
+    if CHILD:
+        pytest.skip("parent only")
+    code = (
+        "import sys, numpy as np\n"
+        "import eo_drr.indices as I\n"
+        "I.ndwi(np.ones(4, np.float32), np.ones(4, np.float32))\n"
+        "I.sar.lee(np.ones((9, 9), np.float32))\n"
+        "I.threshold.otsu_threshold(np.arange(10.0))\n"
+        "bad = [m for m in sys.modules if m.endswith('_cuda') and m.startswith('eo_drr')]\n"
+        "assert not bad, bad\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_ENABLE_CUDASIM"}
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+
+
 # ---------------------------------------------------------------- child-only tests
 
 
@@ -117,3 +136,27 @@ def test_sim_histogram_and_otsu():
     assert T.otsu_threshold(_dev(x), bins=64) == T.otsu_threshold(x, bins=64)
     r = T.split_based_threshold(_dev(x.reshape(40, 50)), tile=20, bins=64)
     assert r == T.split_based_threshold(x.reshape(40, 50), tile=20, bins=64)
+
+
+@child_only
+def test_sim_spectral_indices():
+    import eo_drr.indices as I
+
+    rng = np.random.default_rng(7)
+    bands = {b: rng.integers(0, 10000, (12, 20)).astype(np.uint16)
+             for b in ("blue", "green", "red", "nir", "swir16", "swir22")}
+    bands["green"][0, :4] = 0
+    dev = {b: _dev(v) for b, v in bands.items()}
+    for name in ("ndwi", "mndwi", "ndvi", "ndbi", "bui", "bsi", "awei_nsh", "awei_sh", "wofs"):
+        ref = I.compute(name, bands)
+        out = I.compute(name, dev)
+        assert not isinstance(out, np.ndarray), name
+        got = _host(out)
+        np.testing.assert_array_equal(np.isnan(got), np.isnan(ref), err_msg=name)
+        np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-6, err_msg=name)
+    tc = I.tc_wetness(dev, "crist1985")
+    np.testing.assert_allclose(_host(tc), I.tc_wetness(bands, "crist1985"), rtol=1e-5,
+                               atol=1e-6)
+    f = {b: (v / 1e4).astype(np.float32) for b, v in bands.items()}
+    np.testing.assert_allclose(_host(I.ndvi(_dev(f["nir"]), _dev(f["red"]))),
+                               I.ndvi(f["nir"], f["red"]), rtol=1e-5, atol=1e-6)

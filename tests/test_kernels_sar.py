@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import dask.array as da
 import numpy as np
 import pytest
@@ -129,6 +131,37 @@ def test_to_db_matches_numpy_with_zero_negative_nan():
     with np.errstate(divide="ignore", invalid="ignore"):
         ref = np.where(x > 0, 10 * np.log10(x.astype(np.float64)), np.nan)
     np.testing.assert_allclose(out, ref, rtol=1e-6)
+
+
+def test_to_db_float32_fast_path_special_values_and_accuracy():
+    rng = np.random.default_rng(11)
+    x = np.concatenate([
+        rng.gamma(2.0, 0.05, 50_000),
+        10.0 ** rng.uniform(-37.9, 38.4, 50_000),  # the whole normal float32 range
+        [0.0, -0.0, -1.0, np.inf, -np.inf, np.nan, 1e-40, 1.4e-45, 3.4e38, 1.0, 10.0, 0.5,
+         np.sqrt(2.0), np.nextafter(np.sqrt(2.0), 2.0), 1 / np.sqrt(2.0)],
+    ]).astype(np.float32)
+    out = sar.to_db(x)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ref = np.where(x > 0, 10 * np.log10(x.astype(np.float64)), np.nan)
+    np.testing.assert_array_equal(np.isnan(out), np.isnan(ref))
+    ok = np.isfinite(ref)
+    # within one float32 rounding of the float64 reference (subnormals included)
+    np.testing.assert_allclose(out[ok], ref[ok], rtol=1.2e-7, atol=1e-6)
+    assert out[np.isinf(x) & (x > 0)][0] == np.inf
+    assert sar.to_db(np.float32(1.0)) == 0.0 and sar.to_db(np.float32(10.0)) == 10.0
+    y = np.roll(x, 7)
+    lr = sar.log_ratio(x, y)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        ref = np.where((x > 0) & (y > 0), 10 * np.log10(x.astype(np.float64) / y), np.nan)
+    ok = np.isfinite(ref)
+    np.testing.assert_array_equal(np.isnan(lr[~np.isinf(ref)]), np.isnan(ref[~np.isinf(ref)]))
+    np.testing.assert_allclose(lr[ok], ref[ok], rtol=1e-6, atol=2e-5)
+    # float64 input takes the scalar path: same results to float32 rounding
+    np.testing.assert_allclose(sar.to_db(x.astype(np.float64))[ok], out[ok], rtol=1.2e-7,
+                               atol=1e-6)
+    nod = sar.to_db(np.array([2.0, -9999.0], np.float32), nodata=2.0)
+    assert np.isnan(nod).all()
 
 
 def test_to_db_integer_input_zero_is_nodata_and_no_wrap():
@@ -344,7 +377,10 @@ rasters = hnp.arrays(
 def test_property_boxcar_and_lee_bounded_by_window_values(x, w):
     if w > min(x.shape):
         w = 3
-    lo, hi = np.nanmin(x) if not np.isnan(x).all() else 0, np.nanmax(x) if not np.isnan(x).all() else 0
+    if np.isnan(x).all():
+        lo = hi = 0.0
+    else:
+        lo, hi = np.nanmin(x), np.nanmax(x)
     for out in (sar.boxcar(x, w), sar.lee(x, w)):
         assert np.array_equal(np.isnan(out), np.isnan(x))
         ok = out[~np.isnan(out)]
@@ -372,3 +408,27 @@ def test_property_dask_lee_equals_numpy(x, cy, cx):
     ref = sar.lee(x, 3)
     np.testing.assert_array_equal(np.isnan(got), np.isnan(ref))
     np.testing.assert_allclose(got, ref, rtol=1e-5)
+
+
+def test_dask_threads_do_not_crash_the_workqueue_threading_layer():
+    """numba's fallback threading layer aborts on concurrent parallel launches; dask's threaded
+    scheduler makes them. The block functions serialise themselves (``guard_parallel``)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import dask, dask.array as da, numpy as np, numba\n"
+        "import eo_drr.indices as I\n"
+        "x = da.from_array(np.random.default_rng(0).gamma(4, .05, (256, 256))"
+        ".astype(np.float32), chunks=32)\n"
+        "with dask.config.set(scheduler='threads', num_workers=8):\n"
+        "    I.sar.lee(x).compute(); I.sar.to_db(x).compute(); I.sar.refined_lee(x).compute()\n"
+        "    I.sar.log_ratio(x, x).compute(); I.ndwi(x, x).compute()\n"
+        "    I.threshold.otsu_threshold(x); I.threshold.split_based_threshold(x, 64)\n"
+        "assert numba.threading_layer() == 'workqueue', numba.threading_layer()\n"
+        "print('ok')\n"
+    )
+    env = dict(os.environ, NUMBA_THREADING_LAYER="workqueue")
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                          text=True, timeout=600)
+    assert proc.returncode == 0 and "ok" in proc.stdout, proc.stderr[-3000:]

@@ -87,7 +87,7 @@ def test_histogram_matches_numpy(bins):
 def test_histogram_range_excludes_outside_and_includes_last_edge():
     x = np.array([-1.0, 0.0, 0.5, 1.0, 1.0000001, np.nan, 0.25], dtype=np.float64)
     counts, edges = T.histogram(x, bins=4, range=(0.0, 1.0))
-    np.testing.assert_array_equal(counts, [1, 1, 1, 1][:0] or np.histogram(x[~np.isnan(x)], 4, (0, 1))[0])
+    np.testing.assert_array_equal(counts, np.histogram(x[~np.isnan(x)], 4, (0, 1))[0])
     assert counts.sum() == 4
 
 
@@ -223,8 +223,11 @@ def test_split_based_fallback_is_reported(caplog):
     assert res.fallback is not None and "global otsu" in res.fallback
     assert "not split-based" in res.fallback and "no bimodal tile" in caplog.text
     assert res.threshold == pytest.approx(T.otsu_threshold(x))
-    res = T.split_based_threshold(x, tile=64, if_none_selected="nan")
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="eo_drr.indices.threshold"):
+        res = T.split_based_threshold(x, tile=64, if_none_selected="nan")
     assert math.isnan(res.threshold) and "NaN" in res.fallback
+    assert not caplog.records  # asked-for NaN is not a warning
     with pytest.raises(NoDataError, match="no bimodal tile"):
         T.split_based_threshold(x, tile=64, if_none_selected="raise")
 
@@ -236,7 +239,43 @@ def test_split_based_nodata_tiles_are_not_tested():
     assert res.n_tiles == 32
 
 
+def scene_with_small_lakes(seed=6, size=512, lake=40):
+    """One 40 x 40 lake per 256-px tile (2.4 % water: below min_class_fraction at 256 px)."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(-8, 2.0, (size, size)).astype(np.float32)
+    for i in (60, 316):
+        for j in (100, 356):
+            x[i:i + lake, j:j + lake] = rng.normal(-20, 2.0, (lake, lake))
+    return x
+
+
+def test_split_based_hierarchical_finds_small_water_bodies():
+    x = scene_with_small_lakes()
+    flat = T.split_based_threshold(x, tile=256, if_none_selected="nan")
+    assert flat.n_selected == 0 and math.isnan(flat.threshold)
+    res = T.split_based_threshold(x, tile=256, min_tile=64)
+    assert res.fallback is None and res.n_selected >= 4
+    assert res.n_tiles > 4  # the four 256-px tiles, then their quadrants...
+    assert -16 < res.threshold < -12
+    # same tiles, same threshold with dask
+    lazy = T.split_based_threshold(da.from_array(x, chunks=(100, 130)), tile=256, min_tile=64)
+    assert lazy == res
+    # min_tile == tile is the flat case
+    assert T.split_based_threshold(x, 256, min_tile=256, if_none_selected="nan").n_selected == 0
+
+
+def test_split_based_max_tile_threshold_rejects_land_land_contrast():
+    rng = np.random.default_rng(7)
+    x = rng.normal(-8, 1.0, (256, 256)).astype(np.float32)
+    x[:, 128:] = rng.normal(2, 1.0, (256, 128))  # bright urban/slopes next to fields
+    assert T.split_based_threshold(x, tile=256).fallback is None  # bimodal, but land/land
+    res = T.split_based_threshold(x, tile=256, max_tile_threshold=-10.0,
+                                  if_none_selected="nan")
+    assert res.n_selected == 0
+
+
 @pytest.mark.parametrize("kwargs,match", [
+    ({"tile": 256, "min_tile": 48}, "min_tile"), ({"tile": 256, "min_tile": 512}, "min_tile"),
     ({"method": "kmeans"}, "method"), ({"tile": 1}, "tile"),
     ({"min_class_fraction": 0.7}, "min_class_fraction"),
     ({"if_none_selected": "otsu"}, "if_none_selected"),

@@ -17,7 +17,8 @@ Units and conventions
   through ``map_overlap`` (depth = window // 2, NaN boundary), which gives the same result as
   numpy on the whole array, across chunk boundaries too: the same pixels are NaN and values
   agree to float32 rounding (the CPU boxcar/Lee use float64 running sums, whose last bits
-  depend on where a chunk starts; ``refined_lee`` is bit-identical).
+  depend on where a chunk starts; ``refined_lee`` takes a branch-free path away from block
+  edges). GPU results agree with the CPU ones to float32 rounding too.
 """
 
 from __future__ import annotations
@@ -42,11 +43,13 @@ from eo_drr.kernels._dispatch import (
     gpu_empty,
     gpu_launch_config_1d,
     gpu_launch_config_2d,
+    guard_parallel,
 )
 
 __all__ = ["to_db", "to_linear", "log_ratio", "boxcar", "lee", "refined_lee"]
 
 _F32 = np.float32
+_DIRECTION_WEIGHTS = sar_cpu.direction_weights()
 
 
 def _meta(ndim: int) -> np.ndarray:
@@ -58,10 +61,13 @@ def _meta(ndim: int) -> np.ndarray:
 
 
 def _np_unary(x, kernel_name, nodata, use):
-    kernel = getattr(sar_cpu, kernel_name)
     xc = np.ascontiguousarray(x)
     out = np.empty(xc.shape, dtype=_F32)
-    kernel(xc.reshape(-1), nodata, use, out.reshape(-1))
+    flat = xc.reshape(-1)
+    if kernel_name == "to_db" and xc.dtype == np.float32:  # vectorised log (see sar_cpu)
+        sar_cpu.to_db_f32(flat, flat.view(np.uint32), nodata, use, out.reshape(-1))
+    else:
+        getattr(sar_cpu, kernel_name)(flat, nodata, use, out.reshape(-1))
     return out
 
 
@@ -82,17 +88,23 @@ def _unary(x: Any, kernel_name: str, nodata: float | None) -> Any:
     result = dispatch(
         data,
         numpy_func=lambda: _np_unary(data, *args),
-        dask_func=lambda: data.map_blocks(_np_unary, *args, dtype=_F32, meta=_meta(data.ndim)),
+        dask_func=lambda: data.map_blocks(
+            guard_parallel(_np_unary), *args, dtype=_F32, meta=_meta(data.ndim)
+        ),
         gpu_func=lambda: _gpu_unary(data, *args),
     )
     return wrap(result, template)
 
 
 def _np_log_ratio(post, pre, nodata, use):
-    a = np.ascontiguousarray(post)
-    b = np.ascontiguousarray(pre)
-    out = np.empty(a.shape, dtype=_F32)
-    sar_cpu.log_ratio(a.reshape(-1), b.reshape(-1), nodata, use, out.reshape(-1))
+    a = np.ascontiguousarray(post).reshape(-1)
+    b = np.ascontiguousarray(pre).reshape(-1)
+    out = np.empty(np.shape(post), dtype=_F32)
+    if a.dtype == np.float32 and b.dtype == np.float32:  # vectorised log (see sar_cpu)
+        sar_cpu.log_ratio_f32(a, b, a.view(np.uint32), b.view(np.uint32), nodata, use,
+                              out.reshape(-1))
+    else:
+        sar_cpu.log_ratio(a, b, nodata, use, out.reshape(-1))
     return out
 
 
@@ -106,9 +118,11 @@ def _gpu_log_ratio(post, pre, nodata, use):
 
 
 def to_db(x: Any, *, nodata: float | None = None) -> Any:
-    """Linear power to decibels: ``10 * log10(x)``; ``x <= 0``, NaN or nodata give NaN.
+    """Linear power to decibels: ``10 * log10(x)``; ``x <= 0``, NaN or nodata give NaN,
+    ``+inf`` gives ``+inf``.
 
-    Returns float32 of the same array kind as ``x``.
+    Returns float32 of the same array kind as ``x``. float32 input on the CPU takes a
+    vectorised logarithm (``sar_cpu.to_db_f32``), within one float32 rounding of numpy's.
     """
     return _unary(x, "to_db", nodata)
 
@@ -145,7 +159,9 @@ def _dask_log_ratio(a, b, value, use):
     import dask.array as da
 
     b = b.rechunk(a.chunks)
-    return da.map_blocks(_np_log_ratio, a, b, value, use, dtype=_F32, meta=_meta(a.ndim))
+    return da.map_blocks(
+        guard_parallel(_np_log_ratio), a, b, value, use, dtype=_F32, meta=_meta(a.ndim)
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -169,7 +185,7 @@ def _np_window(x, r, mode, cu2, nodata, use):
 def _np_refined(x, cu2, nodata, use):
     xf = _np_float(x, nodata, use)
     out = np.empty(xf.shape, dtype=_F32)
-    sar_cpu.refined_lee(xf, cu2, out)
+    sar_cpu.refined_lee(xf, cu2, sar_cpu.refined_scratch(xf.shape), _DIRECTION_WEIGHTS, out)
     return out
 
 
@@ -214,14 +230,18 @@ def _dask_windowed(data, depth, block_func, *args):
     value, use = args[-2], args[-1]
     xf = data
     if not (data.dtype.kind == "f" and not use):
-        xf = data.map_blocks(_np_unary, "as_float32", value, use, dtype=_F32, meta=_meta(2))
+        xf = data.map_blocks(
+            guard_parallel(_np_unary), "as_float32", value, use, dtype=_F32, meta=_meta(2)
+        )
         args = args[:-2] + (0.0, False)
     # every chunk must be at least `depth` wide for the overlap
     min_chunk = min(min(c) for c in xf.chunks)
     if min_chunk < depth:
         xf = xf.rechunk({0: max(depth, max(xf.chunks[0])), 1: max(depth, max(xf.chunks[1]))})
     return xf.map_overlap(
-        functools.partial(block_func, **dict(zip(_BLOCK_ARGS[block_func.__name__], args))),
+        guard_parallel(
+            functools.partial(block_func, **dict(zip(_BLOCK_ARGS[block_func.__name__], args)))
+        ),
         depth=depth,
         boundary=np.nan,
         trim=True,

@@ -10,6 +10,8 @@ GPU, and a cupy array can only reach us if cupy is installed.
 
 from __future__ import annotations
 
+import functools
+import threading
 from typing import Any, Callable
 
 import numpy as np
@@ -97,3 +99,39 @@ def gpu_launch_config_2d(shape: tuple, threads: tuple = (16, 16)) -> tuple:
 
 def gpu_launch_config_1d(n: int, threads: int = 256) -> tuple:
     return (max((n + threads - 1) // threads, 1),), (threads,)
+
+
+# --------------------------------------------------------------------------------------------
+# dask blocks and numba's threading layers
+#
+# Dask's threaded scheduler runs block functions in several threads at once, and each calls a
+# ``parallel=True`` kernel. The OpenMP and TBB threading layers allow that; numba's fallback
+# "workqueue" layer (used when neither is installed) aborts the process on concurrent launches
+# ("Concurrent access has been detected"). Block functions therefore go through
+# :func:`guard_parallel`, which serialises the kernel calls while the layer is workqueue or not
+# yet known (before the first parallel launch). Each kernel uses every core anyway.
+
+_LAUNCH_LOCK = threading.Lock()
+
+
+def _layer_is_threadsafe() -> bool:
+    import numba
+
+    try:
+        return numba.threading_layer() in ("omp", "tbb")
+    except ValueError:  # no parallel kernel has run yet in this process
+        return False
+
+
+def guard_parallel(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap a dask block function so that its numba kernels never launch concurrently under a
+    threading layer that forbids it (see the comment above)."""
+
+    @functools.wraps(func)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        if _layer_is_threadsafe():
+            return func(*args, **kwargs)
+        with _LAUNCH_LOCK:
+            return func(*args, **kwargs)
+
+    return guarded

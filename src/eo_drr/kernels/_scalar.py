@@ -134,26 +134,14 @@ def _closer(m_centre, m_a, m_b, dir_a, dir_b):
 
 
 @register_jitable
-def refined_lee_direction(x, i, j):
-    """Edge direction of Lee's (1981) refined filter at pixel (i, j), 7 x 7 window.
+def direction_from_means(m00, m01, m02, m10, m11, m12, m20, m21, m22):
+    """Edge direction (0-8, see ``_in_direction``) from the 3 x 3 matrix of sub-window means.
 
-    The 7 x 7 window is covered by nine 3 x 3 sub-windows centred 2 pixels apart; their means
-    form a 3 x 3 matrix m. Four gradient masks on m (vertical, horizontal and the two diagonal
-    edges) give edge strengths; the strongest one picks the edge orientation, and the side whose
-    sub-window mean is closer to the centre one picks the half window (see ``_in_direction``).
-    NaN sub-window means (all nodata, or wholly outside the raster: this happens on the outermost
-    ring of raster pixels only) disable the masks that use them; when no mask is usable the
-    whole square is used (code 8), i.e. plain Lee.
+    Four gradient masks on the means (vertical, horizontal and the two diagonal edges) give
+    edge strengths; the strongest one picks the edge orientation, and the side whose sub-window
+    mean is closer to the centre one picks the half window. NaN means disable the masks that
+    use them; when no mask is usable the whole square is used (code 8).
     """
-    m00 = _mean3(x, i - 2, j - 2)
-    m01 = _mean3(x, i - 2, j)
-    m02 = _mean3(x, i - 2, j + 2)
-    m10 = _mean3(x, i, j - 2)
-    m11 = _mean3(x, i, j)
-    m12 = _mean3(x, i, j + 2)
-    m20 = _mean3(x, i + 2, j - 2)
-    m21 = _mean3(x, i + 2, j)
-    m22 = _mean3(x, i + 2, j + 2)
     # masks [-1 0 1]x3, [1 1 1; 0 0 0; -1 -1 -1], [0 1 1; -1 0 1; -1 -1 0], [1 1 0; 1 0 -1; 0 -1 -1]
     g_vertical = abs((m02 + m12 + m22) - (m00 + m10 + m20))
     g_horizontal = abs((m00 + m01 + m02) - (m20 + m21 + m22))
@@ -177,14 +165,28 @@ def refined_lee_direction(x, i, j):
 
 
 @register_jitable
-def refined_lee_value(x, i, j, cu2):
-    """Refined Lee (1981) estimate at (i, j): Lee's weight over the edge-aligned half window."""
+def refined_lee_direction(x, i, j):
+    """Edge direction of Lee's (1981) refined filter at pixel (i, j), 7 x 7 window.
+
+    The 7 x 7 window is covered by nine 3 x 3 sub-windows centred 2 pixels apart; their means
+    (``_mean3``) form the 3 x 3 matrix of :func:`direction_from_means`. Sub-windows wholly
+    outside the raster (only on its outermost ring of pixels) have NaN means.
+    """
+    return direction_from_means(
+        _mean3(x, i - 2, j - 2), _mean3(x, i - 2, j), _mean3(x, i - 2, j + 2),
+        _mean3(x, i, j - 2), _mean3(x, i, j), _mean3(x, i, j + 2),
+        _mean3(x, i + 2, j - 2), _mean3(x, i + 2, j), _mean3(x, i + 2, j + 2),
+    )
+
+
+@register_jitable
+def refined_lee_in_direction(x, i, j, direction, cu2):
+    """Lee's weight over the edge-aligned half window ``direction`` of the 7 x 7 window."""
     v = x[i, j]
     if not is_valid(v):
         return NAN
     H = x.shape[0]
     W = x.shape[1]
-    direction = refined_lee_direction(x, i, j)
     s = 0.0
     q = 0.0
     c = 0.0
@@ -204,6 +206,14 @@ def refined_lee_value(x, i, j, cu2):
                 q += u * u
                 c += 1.0
     return lee_value(v, s, q, c, cu2)
+
+
+@register_jitable
+def refined_lee_value(x, i, j, cu2):
+    """Refined Lee (1981) estimate at (i, j): Lee's weight over the edge-aligned half window."""
+    if not is_valid(x[i, j]):
+        return NAN
+    return refined_lee_in_direction(x, i, j, refined_lee_direction(x, i, j), cu2)
 
 
 # --------------------------------------------------------------------------------------------
@@ -290,3 +300,42 @@ def wofs_of(blue, green, red, nir, swir1, swir2):
     if red > WOFS_RED_N41:
         return 0.0  # N42
     return 1.0 if blue <= WOFS_BLUE_N43 else 0.0  # N44 / N45
+
+
+@register_jitable
+def wofs_select_of(blue, green, red, nir, swir1, swir2):
+    """:func:`wofs_of` as boolean algebra: every test evaluated, no branches, so that a CPU
+    loop over pixels vectorises (the tree's branches mispredict on real scenes). Same nodes,
+    same thresholds; tested equal to :func:`wofs_of`."""
+    ndi52 = nd_of(swir1, green)
+    ndi43 = nd_of(nir, red)
+    ndi72 = nd_of(swir2, green)
+    left_branch = ndi52 <= WOFS_NDI52_ROOT
+    swir2_n4 = swir2 <= WOFS_SWIR2_N4
+    blue_n8 = blue <= WOFS_BLUE_N8
+    ndi72_n12 = ndi72 <= WOFS_NDI72_N12
+    left = (blue <= WOFS_BLUE_N2) & (
+        (swir2_n4 & (ndi43 <= WOFS_NDI43_N5))
+        | ((not swir2_n4) & (
+            ((not blue_n8) & (ndi43 <= WOFS_NDI43_N9))
+            | (blue_n8 & (
+                ((not ndi72_n12) & (blue <= WOFS_BLUE_N13))
+                | (ndi72_n12 & ((ndi43 <= WOFS_NDI43_N16) | (blue <= WOFS_BLUE_N18)))
+            ))
+        ))
+    )
+    ndi52_n21 = ndi52 <= WOFS_NDI52_N21
+    red_n28 = red <= WOFS_RED_N28
+    right = (
+        ndi52_n21 & (blue <= WOFS_BLUE_N22) & (ndi43 <= WOFS_NDI43_N24) & (
+            (ndi52 <= WOFS_NDI52_N26)
+            | (red_n28 & (blue <= WOFS_BLUE_N29))
+            | ((not red_n28) & (blue <= WOFS_BLUE_N30))
+        )
+    ) | (
+        (not ndi52_n21) & (ndi52 <= WOFS_NDI52_N35) & (blue <= WOFS_BLUE_N37)
+        & (ndi43 <= WOFS_NDI43_N39) & (red <= WOFS_RED_N41) & (blue <= WOFS_BLUE_N43)
+    )
+    wet = (left_branch & left) | ((not left_branch) & right)
+    bad = (ndi52 != ndi52) | (ndi43 != ndi43) | (ndi72 != ndi72)
+    return NAN if bad else (1.0 if wet else 0.0)

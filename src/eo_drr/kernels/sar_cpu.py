@@ -8,17 +8,22 @@ of rows. NaN marks nodata everywhere (see ``as_float32`` for integer inputs).
 
 from __future__ import annotations
 
+import math
+
 import numba
 import numpy as np
 
 from eo_drr.kernels._jit import njit_parallel, njit_serial
 from eo_drr.kernels._scalar import (
+    _mean3,
     db_of,
+    direction_from_means,
     is_nodata,
+    is_valid,
     lee_value,
     linear_of,
     log_ratio_of,
-    refined_lee_value,
+    refined_lee_in_direction,
 )
 
 #: Elements per parallel block of the pointwise kernels ("rows" of the flat view).
@@ -87,6 +92,97 @@ def log_ratio(post, pre, nodata, use_nodata, out):
 
 
 # --------------------------------------------------------------------------------------------
+# pointwise, float32 fast path
+#
+# ``math.log10`` is a libm call that LLVM cannot vectorise. For float32 input we read the bits
+# (a uint32 view of the same memory) and compute log(x) = e ln 2 + ln(m) with m in
+# [sqrt(1/2), sqrt(2)) and ln(m) = 2 atanh(s), s = (m - 1) / (m + 1), |s| < 0.172, from its odd
+# series up to s**9 (truncation < 4e-10 in ln m, far below float32 resolution). Everything is
+# arithmetic and selects, so the loop vectorises. Subnormal inputs (< 1.2e-38) take the exact
+# scalar path in a second pass over the block (only when the block has any).
+
+_DB_PER_LN = 10.0 / math.log(10.0)
+_LN2 = math.log(2.0)
+_SQRT2 = math.sqrt(2.0)
+_MANT = 1.0 / 8388608.0  # 2**-23
+
+
+@njit_serial
+def _db_bits32(u):
+    """10 log10(x) from the bits ``u`` of a float32 x; NaN for x <= 0 or NaN, +inf for +inf.
+    Subnormals give NaN here (the caller fixes them)."""
+    # signed 32-bit integers convert to float in SIMD registers (unsigned ones do not on AVX2)
+    e_raw = np.int32((u >> np.uint32(23)) & np.uint32(0xFF))
+    m = np.float64(np.int32(u & np.uint32(0x7FFFFF))) * _MANT + 1.0
+    big = m > _SQRT2
+    m = m * 0.5 if big else m
+    e = e_raw - np.int32(127) + (np.int32(1) if big else np.int32(0))
+    f = m - 1.0
+    z = f / (2.0 + f)
+    z2 = z * z
+    ln_m = 2.0 * z * (1.0 + z2 * (1.0 / 3.0 + z2 * (0.2 + z2 * (1.0 / 7.0 + z2 / 9.0))))
+    db = _DB_PER_LN * (ln_m + np.float64(e) * _LN2)
+    positive = (u >> np.uint32(31)) == np.uint32(0)
+    normal = (e_raw != 0) & (e_raw != 255)
+    special = np.inf if u == np.uint32(0x7F800000) else np.nan
+    return db if (positive & normal) else special
+
+
+@njit_serial
+def _is_subnormal32(u):
+    return ((u & np.uint32(0x7F800000)) == np.uint32(0)) & ((u & np.uint32(0x7FFFFF)) != 0)
+
+
+@njit_parallel
+def to_db_f32(x, bits, nodata, use_nodata, out):
+    """:func:`to_db` for float32 ``x``; ``bits`` is ``x.view(np.uint32)``."""
+    n = x.size
+    nd = np.float32(nodata)
+    nblocks = (n + BLOCK - 1) // BLOCK
+    for b in numba.prange(nblocks):
+        k0 = b * BLOCK
+        k1 = min(n, (b + 1) * BLOCK)
+        nsub = 0
+        for k in range(k0, k1):
+            u = bits[k]
+            db = _db_bits32(u)
+            nsub += _is_subnormal32(u)
+            bad = use_nodata & (x[k] == nd)
+            out[k] = np.nan if bad else db
+        if nsub:
+            for k in range(k0, k1):
+                if _is_subnormal32(bits[k]) and not (use_nodata and x[k] == nd):
+                    out[k] = db_of(np.float64(x[k]))
+
+
+@njit_parallel
+def log_ratio_f32(post, pre, post_bits, pre_bits, nodata, use_nodata, out):
+    """:func:`log_ratio` for float32 inputs as dB(post) - dB(pre) (bit views as in to_db_f32)."""
+    n = post.size
+    nd = np.float32(nodata)
+    nblocks = (n + BLOCK - 1) // BLOCK
+    for b in numba.prange(nblocks):
+        k0 = b * BLOCK
+        k1 = min(n, (b + 1) * BLOCK)
+        nsub = 0
+        for k in range(k0, k1):
+            ua = post_bits[k]
+            ub = pre_bits[k]
+            r = _db_bits32(ua) - _db_bits32(ub)
+            nsub += _is_subnormal32(ua) | _is_subnormal32(ub)
+            bad = use_nodata & ((post[k] == nd) | (pre[k] == nd))
+            out[k] = np.nan if bad else r
+        if nsub:
+            for k in range(k0, k1):
+                if _is_subnormal32(post_bits[k]) or _is_subnormal32(pre_bits[k]):
+                    a = post[k]
+                    c = pre[k]
+                    if use_nodata and (a == nd or c == nd):
+                        continue
+                    out[k] = log_ratio_of(np.float64(a), np.float64(c))
+
+
+# --------------------------------------------------------------------------------------------
 # windowed: separable running sums
 #
 # Each parallel band of rows keeps, for every column, the sums over the window's rows (sum,
@@ -126,22 +222,27 @@ def _col_add(row, sign, cs, cq, cc, need_q):
 @njit_serial
 def _col_add_sub(row_in, row_out, cs, cq, cc, need_q):
     """Column sums += row_in - row_out (valid values only), one pass."""
-    for j in range(row_in.shape[0]):
-        a = np.float64(row_in[j])
-        b = np.float64(row_out[j])
-        oka = np.abs(a) < np.inf
-        okb = np.abs(b) < np.inf
-        a = a if oka else 0.0
-        b = b if okb else 0.0
-        cs[j] += a - b
-        cc[j] += (1.0 if oka else 0.0) - (1.0 if okb else 0.0)
     if need_q:
         for j in range(row_in.shape[0]):
             a = np.float64(row_in[j])
             b = np.float64(row_out[j])
-            a = a if np.abs(a) < np.inf else 0.0
-            b = b if np.abs(b) < np.inf else 0.0
+            oka = np.abs(a) < np.inf
+            okb = np.abs(b) < np.inf
+            a = a if oka else 0.0
+            b = b if okb else 0.0
+            cs[j] += a - b
             cq[j] += a * a - b * b
+            cc[j] += (1.0 if oka else 0.0) - (1.0 if okb else 0.0)
+    else:
+        for j in range(row_in.shape[0]):
+            a = np.float64(row_in[j])
+            b = np.float64(row_out[j])
+            oka = np.abs(a) < np.inf
+            okb = np.abs(b) < np.inf
+            a = a if oka else 0.0
+            b = b if okb else 0.0
+            cs[j] += a - b
+            cc[j] += (1.0 if oka else 0.0) - (1.0 if okb else 0.0)
 
 
 @njit_serial
@@ -276,10 +377,90 @@ def window_scratch(shape, r, nbands=None):
     return np.empty((nbands, 6, W + 2 * r), dtype=np.float64)
 
 
+@njit_serial
+def _refined_interior(x, i, j, wts, cu2):
+    """``refined_lee_in_direction`` for a pixel at least 3 from the raster edge, branch-free:
+    ``wts`` (7 x 7, 0 or 1) is the half window (``direction_weights``)."""
+    s = 0.0
+    q = 0.0
+    c = 0.0
+    for di in range(7):
+        row = x[i - 3 + di]
+        w = wts[di]
+        for dj in range(7):
+            u = np.float64(row[j - 3 + dj])
+            ok = np.abs(u) < np.inf
+            u = u if ok else 0.0
+            s += w[dj] * u
+            q += w[dj] * (u * u)
+            c += w[dj] if ok else 0.0
+    return lee_value(np.float64(x[i, j]), s, q, c, cu2)
+
+
+def direction_weights():
+    """(9, 7, 7) float64: 1 inside the half window of each direction code (``_in_direction``)."""
+    di, dj = np.mgrid[-3:4, -3:4]
+    masks = [dj <= 0, dj >= 0, di <= 0, di >= 0, dj >= di, dj <= di, di + dj <= 0,
+             di + dj >= 0, np.ones((7, 7), bool)]
+    return np.array(masks, dtype=np.float64)
+
+
 @njit_parallel
-def refined_lee(x, cu2, out):
-    """Lee (1981) refined filter, 7 x 7 edge-aligned windows (see ``_scalar.refined_lee_value``)."""
+def refined_lee(x, cu2, ring, weights, out):
+    """Lee (1981) refined filter, 7 x 7 edge-aligned windows (see ``_scalar``).
+
+    ``weights``: :func:`direction_weights`.
+    ``ring``: float64 scratch (nbands, 5, W + 4) from :func:`refined_scratch`. Each band of
+    rows keeps the 3 x 3 sub-window means (``_scalar._mean3``, same summation order as the GPU
+    kernel, so results are identical) of 5 consecutive rows, for columns -2 .. W + 1: one new
+    row of means per output row instead of nine means per pixel.
+    """
     H, W = x.shape
-    for i in numba.prange(H):
-        for j in range(W):
-            out[i, j] = refined_lee_value(x, i, j, cu2)
+    nb = ring.shape[0]
+    band = (H + nb - 1) // nb
+    for b in numba.prange(nb):
+        i0 = b * band
+        i1 = min(H, i0 + band)
+        if i0 >= i1:
+            continue
+        rg = ring[b]
+        for k in range(i0 - 2, i0 + 2):
+            _means_row(x, k, rg[k % 5])
+        for i in range(i0, i1):
+            _means_row(x, i + 2, rg[(i + 2) % 5])
+            top = rg[(i - 2) % 5]
+            mid = rg[i % 5]
+            bot = rg[(i + 2) % 5]
+            xi = x[i]
+            oi = out[i]
+            for j in range(W):
+                if not is_valid(xi[j]):
+                    oi[j] = np.nan
+                    continue
+                c = j + 2  # column j of the ring
+                direction = direction_from_means(
+                    top[c - 2], top[c], top[c + 2],
+                    mid[c - 2], mid[c], mid[c + 2],
+                    bot[c - 2], bot[c], bot[c + 2],
+                )
+                if 3 <= i < H - 3 and 3 <= j < W - 3:
+                    oi[j] = _refined_interior(x, i, j, weights[direction], cu2)
+                else:
+                    oi[j] = refined_lee_in_direction(x, i, j, direction, cu2)
+
+
+@njit_serial
+def _means_row(x, k, dst):
+    """dst[jj + 2] = _mean3(x, k, jj) for jj = -2 .. W + 1."""
+    W = x.shape[1]
+    for jj in range(-2, W + 2):
+        dst[jj + 2] = _mean3(x, k, jj)
+
+
+def refined_scratch(shape, nbands=None):
+    """Scratch buffer for :func:`refined_lee` (allocated by numpy, outside numba)."""
+    H, W = shape
+    if nbands is None:
+        nbands = numba.get_num_threads() * 4
+    nbands = max(1, min(nbands, H // 16))
+    return np.empty((nbands, 5, W + 4), dtype=np.float64)

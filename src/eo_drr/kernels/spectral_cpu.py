@@ -3,8 +3,9 @@
 Every kernel reads raw band values (any integer or float dtype), turns them into reflectance
 ``value * scale + offset`` in float32, and writes float32 into ``out`` (allocated by the
 caller). A pixel is nodata (NaN out) when any band is NaN or equals ``nodata`` (when
-``use_nodata``). The loops are branch-free selects so that LLVM vectorises them; ``prange``
-runs over blocks of the flat arrays (the rows of a 2-D view).
+``use_nodata``); ``nodata`` comes in the bands' own dtype so that the test stays in their
+width. The loops are branch-free selects so that LLVM vectorises them; ``prange`` runs over
+blocks of the flat arrays (the rows of a 2-D view).
 """
 
 from __future__ import annotations
@@ -13,12 +14,10 @@ import numba
 import numpy as np
 
 from eo_drr.kernels._jit import njit_parallel
-from eo_drr.kernels._scalar import bsi_of, wofs_of
+from eo_drr.kernels._scalar import bsi_of, wofs_select_of
 
 #: elements per parallel block
 BLOCK = 1 << 16
-#: most bands of :func:`linear_combination` (Sentinel-2: 13)
-MAX_BANDS = 13
 
 
 @njit_parallel
@@ -28,6 +27,7 @@ def normalized_difference(a, b, scale, offset, nodata, use_nodata, out):
     sc = np.float32(scale)
     of = np.float32(offset)
     nd = nodata
+    nan = np.float32(np.nan)
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         for k in range(blk * BLOCK, min(n, (blk + 1) * BLOCK)):
@@ -38,7 +38,7 @@ def normalized_difference(a, b, scale, offset, nodata, use_nodata, out):
             fb = np.float32(vb) * sc + of
             s = fa + fb
             r = (fa - fb) / s
-            out[k] = np.nan if (bad | (s == np.float32(0.0))) else r
+            out[k] = nan if (bad | (s == np.float32(0.0))) else r
 
 
 @njit_parallel
@@ -92,62 +92,35 @@ def bsi(blue, red, nir, swir1, scale, offset, nodata, use_nodata, out):
 
 
 @njit_parallel
-def linear_combination(
-    b0, b1, b2, b3, b4, b5, b6, b7, b8, b9, b10, b11, b12,
-    nbands, coefs, scale, offset, nodata, use_nodata, out,
-):
-    """out = sum_k coefs[k] * (b_k * scale + offset) over the first ``nbands`` bands.
+def linear_combination(bands, coefs, scale, offset, nodata, use_nodata, out):
+    """out = sum_k coefs[k] * (bands[k] * scale + offset), float32 accumulation.
 
-    Unused band slots receive any array of the right size (they are not read). Used by AWEI
-    and the tasseled cap.
+    ``bands``: a tuple of flat arrays (unrolled at compile time, so the loop vectorises);
+    ``coefs``: float32, one per band. Used by AWEI and the tasseled cap.
     """
-    n = b0.size
+    n = bands[0].size
     sc = np.float32(scale)
     of = np.float32(offset)
     nd = nodata
-    c = np.zeros(MAX_BANDS, dtype=np.float32)
-    for i in range(nbands):
-        c[i] = coefs[i]
+    nan = np.float32(np.nan)
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         for k in range(blk * BLOCK, min(n, (blk + 1) * BLOCK)):
             acc = np.float32(0.0)
             bad = False
-            for i in range(nbands):
-                if i == 0:
-                    v = b0[k]
-                elif i == 1:
-                    v = b1[k]
-                elif i == 2:
-                    v = b2[k]
-                elif i == 3:
-                    v = b3[k]
-                elif i == 4:
-                    v = b4[k]
-                elif i == 5:
-                    v = b5[k]
-                elif i == 6:
-                    v = b6[k]
-                elif i == 7:
-                    v = b7[k]
-                elif i == 8:
-                    v = b8[k]
-                elif i == 9:
-                    v = b9[k]
-                elif i == 10:
-                    v = b10[k]
-                elif i == 11:
-                    v = b11[k]
-                else:
-                    v = b12[k]
+            i = 0
+            for arr in numba.literal_unroll(bands):
+                v = arr[k]
                 bad |= (v != v) | (use_nodata & (v == nd))
-                acc += c[i] * (np.float32(v) * sc + of)
-            out[k] = np.nan if bad else acc
+                acc += coefs[i] * (np.float32(v) * sc + of)
+                i += 1
+            out[k] = nan if bad else acc
 
 
 @njit_parallel
 def wofs(blue, green, red, nir, swir1, swir2, scale, offset, nodata, use_nodata, out):
-    """WOfS water classification (see ``_scalar.wofs_of``): 1.0 water, 0.0 not, NaN nodata.
+    """WOfS water classification (``_scalar.wofs_of``, evaluated branch-free as
+    ``_scalar.wofs_select_of``): 1.0 water, 0.0 not, NaN nodata.
 
     Reflectance (``value * scale + offset``) is multiplied by 10 000 to the paper's units.
     """
@@ -167,14 +140,12 @@ def wofs(blue, green, red, nir, swir1, swir2, scale, offset, nodata, use_nodata,
             bad = (v0 != v0) | (v1 != v1) | (v2 != v2) | (v3 != v3) | (v4 != v4) | (v5 != v5)
             if use_nodata:
                 bad |= (v0 == nd) | (v1 == nd) | (v2 == nd) | (v3 == nd) | (v4 == nd) | (v5 == nd)
-            if bad:
-                out[k] = np.nan
-            else:
-                out[k] = wofs_of(
-                    np.float64(v0) * sc + of,
-                    np.float64(v1) * sc + of,
-                    np.float64(v2) * sc + of,
-                    np.float64(v3) * sc + of,
-                    np.float64(v4) * sc + of,
-                    np.float64(v5) * sc + of,
-                )
+            w = wofs_select_of(
+                np.float64(v0) * sc + of,
+                np.float64(v1) * sc + of,
+                np.float64(v2) * sc + of,
+                np.float64(v3) * sc + of,
+                np.float64(v4) * sc + of,
+                np.float64(v5) * sc + of,
+            )
+            out[k] = np.nan if bad else w

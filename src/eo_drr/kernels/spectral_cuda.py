@@ -78,6 +78,14 @@ def linear_combination(stack, coefs, scale, offset, nodata, use_nodata, out):
 
 
 @cuda.jit
+def copy_into_row(src, dst, row):
+    """dst[row, :] = src (flat); builds the band stack of :func:`linear_combination`."""
+    k = cuda.grid(1)
+    if k < src.size:
+        dst[row, k] = src[k]
+
+
+@cuda.jit
 def wofs(blue, green, red, nir, swir1, swir2, scale, offset, nodata, use_nodata, out):
     k = cuda.grid(1)
     if k < blue.size:

@@ -27,6 +27,7 @@ LANES = 4
 def nan_minmax(x, out):
     """Per-block NaN-ignoring (min, max) of the flat array ``x`` into ``out`` (nblocks, 2).
 
+    ``v < lo`` is False for NaN, so the select skips NaN without a branch (and vectorises).
     A block with no valid value gets (+inf, -inf).
     """
     n = x.size
@@ -37,34 +38,49 @@ def nan_minmax(x, out):
         hi = -np.inf
         for k in range(b * step, min(n, (b + 1) * step)):
             v = np.float64(x[k])
-            if v == v:
-                lo = min(lo, v)
-                hi = max(hi, v)
+            lo = v if v < lo else lo
+            hi = v if v > hi else hi
         out[b, 0] = lo
         out[b, 1] = hi
 
 
-@njit_serial
-def _bin_index(v, lo, hi, scale, edges, bins):
-    """numpy.histogram's bin of ``v`` (float64), or -1 when outside [lo, hi] or NaN."""
-    if not (v >= lo and v <= hi):
-        return -1
-    k = np.intp((v - lo) * scale)
-    if k >= bins:
-        k = bins - 1
-    elif k < 0:
-        k = 0
-    if v < edges[k]:
-        k -= 1
-    elif k != bins - 1 and v >= edges[k + 1]:
-        k += 1
-    return k
-
-
 #: elements per inner chunk of :func:`histogram` (its index buffer stays in L1)
-CHUNK = 2048
+CHUNK = 1024
 #: |fraction of a bin| below which an index is re-checked against the edges
 EDGE_TOL = 1e-7
+
+
+@njit_serial
+def _index_chunk(x, start, m, lo, hi, scale, edges, bins, buf):
+    """Bin indices of x[start : start + m] into buf[:m] (bins + 1 for NaN / out of range).
+
+    A branch-free, vectorised pass computes ``int((v - lo) * scale)`` and counts the values
+    lying within EDGE_TOL of a bin edge; only when there are some, a second pass re-checks them
+    against ``edges`` exactly as numpy does.
+    """
+    fbins = np.float64(bins)
+    dump = fbins + 1.0
+    top = fbins - 0.5
+    near = 0
+    for t in range(m):
+        v = np.float64(x[start + t])
+        ok = (v >= lo) & (v <= hi)  # False for NaN
+        f = (v - lo) * scale
+        fi = min(max(f, 0.0), top) if ok else dump
+        i = np.int32(fi)
+        d = fi - i
+        near += (d < EDGE_TOL) | (d > 1.0 - EDGE_TOL)
+        buf[t] = i
+    if near:
+        for t in range(m):
+            i = buf[t]
+            if i < bins:
+                v = np.float64(x[start + t])
+                if v < edges[i]:
+                    i -= 1
+                elif i < bins - 1 and v >= edges[i + 1]:
+                    i += 1
+                buf[t] = i if i >= 0 else bins + 1
 
 
 @njit_parallel
@@ -74,20 +90,17 @@ def histogram(x, lo, hi, edges, scratch, ibuf):
     Column ``bins + 1`` collects NaN and out-of-range values (the caller drops it; column
     ``bins`` stays 0). ``ibuf``: int32 (nblocks, CHUNK) scratch for bin indices.
 
-    Two passes per chunk of CHUNK values: (1) a branch-free, vectorised pass computes the bin
-    index ``int((v - lo) * bins / (hi - lo))`` and counts values lying within EDGE_TOL of a
-    bin edge; (2) only when there are such values, they are re-checked against ``edges``
-    exactly as numpy does; then (3) a scatter pass increments LANES interleaved copies of the
-    histogram (so runs of equal bins do not wait on each other).
+    Per chunk of CHUNK values: the bin indices (:func:`_index_chunk`), then a scatter pass
+    that increments LANES interleaved copies of the histogram (so runs of equal bins do not
+    wait on each other).
     """
     n = x.size
     nb = scratch.shape[0]
+    if scratch.shape[1] != LANES or ibuf.shape[1] < CHUNK or ibuf.shape[0] < nb:
+        raise ValueError("histogram: scratch (nblocks, LANES, bins + 2), ibuf (nblocks, CHUNK)")
     bins = scratch.shape[2] - 2
     scale = bins / (hi - lo)
     step = (n + nb - 1) // nb
-    fbins = np.float64(bins)
-    dump = fbins + 1.0
-    top = fbins - 0.5
     for b in numba.prange(nb):
         h = scratch[b]
         h[:, :] = 0
@@ -96,50 +109,39 @@ def histogram(x, lo, hi, edges, scratch, ibuf):
         stop = min(n, start + step)
         for c0 in range(start, stop, CHUNK):
             m = min(CHUNK, stop - c0)
-            near = 0
-            for t in range(m):
-                v = np.float64(x[c0 + t])
-                ok = (v >= lo) & (v <= hi)  # False for NaN
-                f = (v - lo) * scale
-                fi = min(max(f, 0.0), top) if ok else dump
-                i = np.int32(fi)
-                d = fi - i
-                near += np.int32((d < EDGE_TOL) | (d > 1.0 - EDGE_TOL))
-                buf[t] = i
-            if near:
-                for t in range(m):
-                    i = buf[t]
-                    if i < bins:
-                        v = np.float64(x[c0 + t])
-                        if v < edges[i]:
-                            i -= 1
-                        elif i < bins - 1 and v >= edges[i + 1]:
-                            i += 1
-                        buf[t] = i if i >= 0 else bins + 1
+            _index_chunk(x, c0, m, lo, hi, scale, edges, bins, buf)
             t = 0
-            while t + LANES <= m:
-                for lane in range(LANES):
-                    h[lane, buf[t + lane]] += 1
-                t += LANES
+            while t + 4 <= m:  # LANES == 4, unrolled by hand
+                h[0, buf[t]] += 1
+                h[1, buf[t + 1]] += 1
+                h[2, buf[t + 2]] += 1
+                h[3, buf[t + 3]] += 1
+                t += 4
             while t < m:
                 h[0, buf[t]] += 1
                 t += 1
 
 
 @njit_parallel
-def tile_histograms(x, tile, lo, hi, edges, out):
-    """Histogram of every ``tile`` x ``tile`` tile of the 2-D ``x`` into out (nty, ntx, bins)
-    (zeroed here). Edge tiles are the smaller remainders."""
+def tile_histograms(x, tile, lo, hi, edges, ibuf, out):
+    """Histogram of every ``tile`` x ``tile`` tile of the 2-D ``x`` into out (nty, ntx, bins + 2)
+    (zeroed here; the last two columns are scratch). Edge tiles are the smaller remainders.
+    ``ibuf``: int32 (nty, tile) scratch for bin indices."""
     H, W = x.shape
     nty = out.shape[0]
-    bins = out.shape[2]
+    ntx = out.shape[1]
+    bins = out.shape[2] - 2
     scale = bins / (hi - lo)
     for ty in numba.prange(nty):
         o = out[ty]
         o[:, :] = 0
+        buf = ibuf[ty]
         for i in range(ty * tile, min(H, (ty + 1) * tile)):
             row = x[i]
-            for j in range(W):
-                idx = _bin_index(np.float64(row[j]), lo, hi, scale, edges, bins)
-                if idx >= 0:
-                    o[j // tile, idx] += 1
+            for tx in range(ntx):
+                j0 = tx * tile
+                m = min(W, j0 + tile) - j0
+                _index_chunk(row, j0, m, lo, hi, scale, edges, bins, buf)
+                ot = o[tx]
+                for t in range(m):
+                    ot[buf[t]] += 1

@@ -121,13 +121,7 @@ def hsba_threshold(
         return r.n_selected == 1 and r.threshold <= max_split_db
 
     tiles: list = []
-    tlog = logging.getLogger(threshold.__name__)
-    level = tlog.level
-    tlog.setLevel(logging.ERROR)  # a unimodal tile is the normal case here, not a warning
-    try:
-        _quadtree_tiles(finite, 0, 0, img_db.shape[0], img_db.shape[1], min_tile, bimodal, tiles)
-    finally:
-        tlog.setLevel(level)
+    _quadtree_tiles(finite, 0, 0, img_db.shape[0], img_db.shape[1], min_tile, bimodal, tiles)
     if not tiles:
         return None, 0
     counts = None
