@@ -19,15 +19,20 @@ from eo_drr.config import FloodProduct, JobConfig
 from eo_drr.errors import ConfigError, InputError
 from eo_drr.jobs import inputs
 from eo_drr.jobs.progress import Steps
-from eo_drr.load import load_items, load_s1, nodata_to_nan
+from eo_drr.load import load_items, load_s1, load_s2, nodata_to_nan
+from eo_drr.products.water_s2 import s2_water
 from eo_drr.products import flood as flood_product
 from eo_drr.publish import OutputFolder, write_cog, write_csv, write_geoparquet
 from eo_drr.sendai.exposure import flood_exposure_by_unit
 from eo_drr.sendai.units import read_units
 
+#: Sentinel-2 asset names -> the common band names the water rules use
+S2_COMMON = {"B02": "blue", "B03": "green", "B04": "red", "B08": "nir", "B11": "swir16", "B12": "swir22"}
+
 OUTPUTS = {
     "flood": "flood_extent.tif",
     "water": "observed_water.tif",
+    "water_source": "water_source.tif",
     "reference_water": "reference_water.tif",
     "exclusion": "exclusion_mask.tif",
     "likelihood": "water_likelihood.tif",
@@ -48,6 +53,7 @@ class FloodPlan:
     pre_items: list[pystac.Item]
     relative_orbit: int | None
     hand_items: list[pystac.Item] = field(default_factory=list)
+    s2_items: list[pystac.Item] = field(default_factory=list)
     population_items: list[pystac.Item] = field(default_factory=list)
     units_path: str | None = None
     outputs: dict[str, str] = field(default_factory=dict)
@@ -62,6 +68,7 @@ class FloodPlan:
             ("relative orbit", str(self.relative_orbit)),
         ]
         rows += [("pre-event S1", f"{it.id} ({item_datetime(it):%Y-%m-%d})") for it in self.pre_items]
+        rows += [("post-event S2", f"{it.id} ({item_datetime(it):%Y-%m-%d})") for it in self.s2_items]
         rows += [("HAND", it.id) for it in self.hand_items]
         rows += [("population", it.id) for it in self.population_items]
         if self.units_path:
@@ -92,6 +99,11 @@ def plan(cfg: JobConfig) -> FloodPlan:
     )
     geobox = inputs.job_geobox(cfg, aoi, [post_item, *pre_items])
     p = FloodPlan(catalog.name, geobox, post_item, pre_items, orbit)
+    if cfg.sources.s2 is not None:  # optional: the first cloud-filtered post-event S2 scene
+        s2 = cfg.sources.s2
+        p.s2_items = inputs.search_window(
+            catalog, s2.collection, aoi, cfg.time.post, "time.post (sources.s2)", max_cloud_cover=s2.max_cloud_cover,
+        )[:1]
     if cfg.sources.hand is not None and cfg.sources.hand.collection:
         p.hand_items = inputs.search_static(catalog, cfg.sources.hand.collection, aoi, "sources.hand")
     if cfg.exposure is not None:
@@ -136,6 +148,12 @@ def run(cfg: JobConfig, p: FloodPlan, out: OutputFolder, steps: Steps | None = N
         path = inputs.resolve_path(cfg, cfg.sources.hand.file, "sources.hand.file")
         hand = xr_reproject(load_raster_file(path, what="sources.hand.file"), p.geobox, resampling="bilinear").compute()
 
+    s2w = None
+    if p.s2_items:
+        with steps.step("Sentinel-2 water (MNDWI, AWEI, WOfS; SCL clouds masked)"):
+            s2 = load_s2(p.s2_items, cfg.sources.s2.bands, p.geobox, chunks=cfg.grid.chunks).isel(time=0).compute()
+            named = {S2_COMMON.get(b, b): s2[b].values for b in cfg.sources.s2.bands if b in s2 and b != "SCL"}
+            s2w, _ = s2_water(named, s2["SCL"].values if "SCL" in s2 else None)
     vh = len(bands) > 1
     with steps.step("Mapping water and flood (speckle filter, split-based thresholds, ensemble)"):
         ds, thresholds = flood_product.flood_extent(
@@ -143,12 +161,13 @@ def run(cfg: JobConfig, p: FloodPlan, out: OutputFolder, steps: Steps | None = N
             pre_vh=pre[bands[1]] if vh else None, post_vh=post[bands[1]] if vh else None,
             hand=hand, hand_max_m=fp.hand_max_m, speckle=fp.speckle_filter.kind,
             window=fp.speckle_filter.window, threshold_method=fp.threshold_method,
-            min_mapping_unit_px=fp.min_mapping_unit_px,
+            min_mapping_unit_px=fp.min_mapping_unit_px, s2_water=s2w,
         )
     crs = p.geobox.crs.to_wkt()
     written = []
     with steps.step("Writing rasters (Cloud-Optimized GeoTIFF)"):
-        for key, var in (("flood", "flood"), ("water", "water"), ("reference_water", "reference_water"),
+        for key, var in (("flood", "flood"), ("water", "water"), ("water_source", "water_source"),
+                         ("reference_water", "reference_water"),
                          ("exclusion", "exclusion"), ("likelihood", "likelihood"), ("provenance", "provenance"),
                          ("log_ratio", "log_ratio")):
             if key not in p.outputs:

@@ -41,7 +41,7 @@ def iou(pred: np.ndarray, truth: np.ndarray, valid: np.ndarray) -> float:
 def test_outputs_exist_and_are_valid_cogs(demo_run):
     out, res, _ = demo_run
     names = sorted(p.name for p in out.iterdir())
-    tifs = ["flood_extent.tif", "observed_water.tif", "reference_water.tif", "exclusion_mask.tif",
+    tifs = ["flood_extent.tif", "observed_water.tif", "water_source.tif", "reference_water.tif", "exclusion_mask.tif",
             "water_likelihood.tif", "water_provenance.tif", "log_ratio_db.tif"]
     assert names == sorted(tifs + ["flood_by_unit.csv", "flood_by_unit.parquet", "run.json"])
     for tif in tifs:

@@ -30,6 +30,7 @@ import xarray as xr
 
 from eo_drr.errors import InputError
 from eo_drr.products.change import s1_flood
+from eo_drr.products.water_s2 import FROM_S1, fuse_water
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +89,7 @@ def flood_extent(
     window: int = 5,
     threshold_method: str = "ki",
     min_mapping_unit_px: int = 4,
+    s2_water: np.ndarray | None = None,
 ) -> tuple[xr.Dataset, FloodThresholds]:
     """Flood extent from Sentinel-1 gamma0 before and after an event.
 
@@ -102,6 +104,11 @@ def flood_extent(
     speckle, window, threshold_method
         Speckle filter (``lee``, ``refined_lee``, ``boxcar``, ``none``) and its odd window in
         pixels; ``ki`` or ``otsu`` for the split-based threshold.
+    s2_water
+        Optional post-event Sentinel-2 water (uint8 1/0/255, from
+        :func:`eo_drr.products.water_s2.s2_water`) on the same grid: fused with the S1 water
+        (:func:`eo_drr.products.water_s2.fuse_water`: S2 where it saw the ground, S1 elsewhere)
+        before the reference water is taken away. ``water_source`` says which sensor decided.
 
     Returns
     -------
@@ -125,7 +132,14 @@ def flood_extent(
         np.asarray(post_vh.values) if use_vh else None,
         units="linear", speckle=speckle, speckle_window=window, threshold_method=threshold_method,
     )
-    flooded = res.flood == FLOOD
+    water = res.water.water
+    source = np.where(water != NODATA, FROM_S1, 0).astype(np.uint8)
+    if s2_water is not None:
+        s2_water = np.asarray(s2_water)
+        if s2_water.shape != post.shape:
+            raise InputError(f"s2_water: grid {s2_water.shape} differs from the SAR grid {post.shape}")
+        water, source = fuse_water(water, s2_water)
+    flooded = (water == FLOOD) & (res.reference.water != FLOOD)
     excluded = np.zeros(post.shape, dtype=bool)
     if hand is not None:
         hand_v = np.asarray(hand.values if hasattr(hand, "values") else hand, dtype=np.float32)
@@ -137,7 +151,7 @@ def flood_extent(
     if not flooded.any():
         log.warning("no flooded pixel found: the flood extent is empty")
     flood = np.where(flooded, FLOOD, NOT_FLOOD).astype(np.uint8)
-    flood[res.flood == NODATA] = NODATA
+    flood[(water == NODATA) | (res.reference.water == NODATA)] = NODATA
 
     coords = {k: v for k, v in post.coords.items() if k != "time"}
     dims = post.dims
@@ -149,7 +163,8 @@ def flood_extent(
     ds = xr.Dataset(
         {
             "flood": da(flood, nodata=NODATA, classes=classes),
-            "water": da(res.water.water, nodata=NODATA, classes=classes),
+            "water": da(water, nodata=NODATA, classes=classes),
+            "water_source": da(source, classes="1 Sentinel-2, 2 Sentinel-1, 0 no data"),
             "reference_water": da(res.reference.water, nodata=NODATA, classes=classes),
             "exclusion": da(excluded.astype(np.uint8), classes=f"1 excluded (HAND > {hand_max_m:g} m), 0 not"),
             "likelihood": da(res.water.likelihood, nodata=NODATA, units="percent"),
