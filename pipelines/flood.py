@@ -164,7 +164,6 @@ def run(cfg: JobConfig, p: FloodPlan, out: OutputFolder, steps: Steps | None = N
             min_mapping_unit_px=fp.min_mapping_unit_px, s2_water=s2w,
         )
     crs = p.geobox.crs.to_wkt()
-    written = []
     with steps.step("Writing rasters (Cloud-Optimized GeoTIFF)"):
         for key, var in (("flood", "flood"), ("water", "water"), ("water_source", "water_source"),
                          ("reference_water", "reference_water"),
@@ -182,7 +181,7 @@ def run(cfg: JobConfig, p: FloodPlan, out: OutputFolder, steps: Steps | None = N
                 kw = dict(nodata=flood_product.NODATA, tags={"units": "percent"})
             else:
                 kw = dict(tags={"classes": da.attrs["classes"]})
-            written.append(write_cog(da, out.path(p.outputs[key]), band_descriptions=[var], **kw))
+            write_cog(da, out.path(p.outputs[key]), band_descriptions=[var], **kw)
 
     px_ha = abs(p.geobox.resolution.x * p.geobox.resolution.y) / 1e4
     flood_v = ds["flood"].values
@@ -207,9 +206,9 @@ def run(cfg: JobConfig, p: FloodPlan, out: OutputFolder, steps: Steps | None = N
             table.insert(0, "level", au.level if au.level is not None else units.set_index("code").get("level"))
             gtable = gpd.GeoDataFrame(table, geometry=units.set_index("code").loc[table.index].geometry, crs=units.crs)
             if "table_csv" in p.outputs:
-                written.append(write_csv(table, out.path(p.outputs["table_csv"])))
+                write_csv(table, out.path(p.outputs["table_csv"]))
             if "table_parquet" in p.outputs:
-                written.append(write_geoparquet(gtable, out.path(p.outputs["table_parquet"])))
+                write_geoparquet(gtable, out.path(p.outputs["table_parquet"]))
             summary["units"] = int(len(table))
             if "exposed_population" in table:
                 summary["exposed_population"] = float(table["exposed_population"].sum())

@@ -116,3 +116,27 @@ def test_relative_paths_resolve_against_job_file(tmp_path):
     job = load_config(_write(sub, MINIMAL))
     assert job.resolve_path("units.gpkg") == str((sub / "units.gpkg").resolve())
     assert job.resolve_path("demo://admin_units.gpkg") == "demo://admin_units.gpkg"
+
+
+@pytest.mark.parametrize(
+    "catalog,kind",
+    [("cdse-odata:http://127.0.0.1:9/odata/v1", "CdseODataCatalog"), ("earth-search", "StacApiCatalog"),
+     ("https://example.org/stac/v1", "StacApiCatalog")],
+)
+def test_catalog_names_are_not_taken_for_paths(catalog, kind):
+    from eo_drr.jobs.inputs import job_catalog
+
+    job = parse_config(_with("sources.catalog", catalog))
+    assert type(job_catalog(job)).__name__ == kind
+
+
+def test_static_catalogue_path_is_relative_to_the_job_file(tmp_path):
+    import pystac
+
+    from eo_drr.jobs.inputs import job_catalog
+
+    cat = pystac.Catalog(id="c", description="d")
+    cat.normalize_hrefs(str(tmp_path / "cat"))
+    cat.save(pystac.CatalogType.SELF_CONTAINED)
+    job = load_config(_write(tmp_path, _with("sources.catalog", "cat/catalog.json")))
+    assert type(job_catalog(job)).__name__ == "StaticCatalog"

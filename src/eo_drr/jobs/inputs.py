@@ -16,7 +16,7 @@ from odc.geo.geom import BoundingBox, Geometry
 from shapely.geometry import box as shapely_box
 
 from eo_drr.catalog import Catalog, SearchQuery, open_catalog
-from eo_drr.config import JobConfig, Window
+from eo_drr.config import CATALOG_PRESETS, JobConfig, Window
 from eo_drr.errors import ConfigError, CorruptInputError, InputError
 from eo_drr.load.grid import utm_crs
 from eo_drr.load.stac import check_bands
@@ -50,7 +50,8 @@ def job_catalog(cfg: JobConfig) -> Catalog:
         d = cfg.sources.demo
         return open_catalog("demo", demo_options=d.model_dump())
     cat = cfg.sources.catalog
-    if "://" not in cat and not cat.startswith(("http",)) and cat not in ("cdse", "earth-search", "planetary-computer"):
+    named = cat in CATALOG_PRESETS or cat == "cdse-odata" or cat.startswith(("cdse-odata:", "dhus:"))
+    if not named and "://" not in cat:  # a static catalogue: relative to the job file
         cat = cfg.resolve_path(cat)
     return open_catalog(cat)
 

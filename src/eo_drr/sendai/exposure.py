@@ -73,7 +73,7 @@ def flood_exposure_by_unit(
     units_p = units.to_crs(flood.rio.crs)
     px_ha = _pixel_area_m2(flood) / 1e4
     frac, valid = hazard_fractions(flood, nodata=nodata)
-    z_flood = _zonal(frac.fillna(0).where(valid > 0), units_p, ["sum", "count"])
+    z_flood = _zonal(frac, units_p, ["sum"])
     z_valid = _zonal(valid, units_p, ["sum"])
     out = pd.DataFrame(index=units_p["code"].values)
     out.index.name = "code"
