@@ -81,6 +81,9 @@ def test_table_against_truth(demo_run):
         pop = src.read(1, masked=True)
     assert table["population"].sum() == pytest.approx(float(pop.sum()), rel=0.01)
     assert 0 < table["exposed_population"].sum() < table["population"].sum()
+    # per unit: nobody is exposed where nothing flooded, never more people than live there
+    assert (table["exposed_population"] <= table["population"] * 1.0001 + 1e-6).all()
+    assert (table.loc[table["flooded_ha"] == 0, "exposed_population"] == 0).all()
 
 
 def _population_path(scene):

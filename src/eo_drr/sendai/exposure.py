@@ -37,9 +37,14 @@ def hazard_fractions(hazard: xr.DataArray, *, nodata: int = 255) -> tuple[xr.Dat
     mask of observed pixels."""
     valid = (hazard != nodata).astype(np.float32)
     frac = (hazard == 1).astype(np.float32).where(hazard != nodata)
-    for da in (valid, frac):
-        da.rio.write_crs(hazard.rio.crs, inplace=True)
-    return frac, valid
+    out = []
+    for da in (frac, valid):
+        # a fresh float raster: no inherited uint8 _FillValue (255) that reprojection would
+        # use to fill cells outside the hazard raster
+        da = da.copy()
+        da.attrs, da.encoding = {}, {}
+        out.append(da.rio.write_crs(hazard.rio.crs).rio.write_nodata(np.nan, encoded=False))
+    return out[0], out[1]
 
 
 def flood_exposure_by_unit(
@@ -87,8 +92,11 @@ def flood_exposure_by_unit(
         if population.rio.crs is None:
             raise InputError("population: the grid has no CRS")
         pop_gbox = population.odc.geobox
-        flood_on_pop = xr_reproject(frac.fillna(0).odc.assign_crs(flood.rio.crs), pop_gbox, resampling="average")
-        exposed = (population * flood_on_pop.values).astype(np.float32)
+        flood_on_pop = xr_reproject(frac.fillna(0).odc.assign_crs(flood.rio.crs), pop_gbox,
+                                    resampling="average", dst_nodata=np.nan)
+        # population cells beyond the hazard raster count as not flooded (a lower bound)
+        share = np.clip(np.nan_to_num(flood_on_pop.values, nan=0.0), 0.0, 1.0)
+        exposed = (population * share).astype(np.float32)
         exposed = exposed.rio.write_crs(population.rio.crs)
         z_pop = _zonal(population.rio.write_crs(population.rio.crs), units.to_crs(population.rio.crs), ["sum"])
         z_exp = _zonal(exposed, units.to_crs(population.rio.crs), ["sum"])
