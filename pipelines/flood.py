@@ -13,10 +13,11 @@ import geopandas as gpd
 import pystac
 import rioxarray  # noqa: F401  (registers the .rio accessor)
 from odc.geo.geobox import GeoBox
+from odc.geo.geom import Geometry
 
 from eo_drr.catalog import item_datetime
 from eo_drr.config import FloodProduct, JobConfig
-from eo_drr.errors import ConfigError, InputError
+from eo_drr.errors import ConfigError
 from eo_drr.jobs import inputs
 from eo_drr.jobs.progress import Steps
 from eo_drr.load import load_items, load_s1, load_s2, nodata_to_nan
@@ -48,6 +49,7 @@ class FloodPlan:
     """Everything the run will use, resolved before anything is computed (``--dry-run``)."""
 
     catalog: str
+    aoi: Geometry
     geobox: GeoBox
     post_item: pystac.Item
     pre_items: list[pystac.Item]
@@ -98,7 +100,7 @@ def plan(cfg: JobConfig) -> FloodPlan:
         orbit_direction=direction, relative_orbit=orbit,
     )
     geobox = inputs.job_geobox(cfg, aoi, [post_item, *pre_items])
-    p = FloodPlan(catalog.name, geobox, post_item, pre_items, orbit)
+    p = FloodPlan(catalog.name, aoi, geobox, post_item, pre_items, orbit)
     if cfg.sources.s2 is not None:  # optional: the first cloud-filtered post-event S2 scene
         s2 = cfg.sources.s2
         p.s2_items = inputs.search_window(
@@ -199,7 +201,7 @@ def run(cfg: JobConfig, p: FloodPlan, out: OutputFolder, steps: Steps | None = N
             population = None
             if p.population_items:
                 asset = cfg.sources.population.asset
-                pop_gbox = inputs.native_geobox(p.population_items[0], asset, inputs.aoi_geometry(cfg))
+                pop_gbox = inputs.native_geobox(p.population_items[0], asset, p.aoi)
                 population = nodata_to_nan(load_items(p.population_items, [asset], pop_gbox, groupby=None)[asset].isel(time=0, drop=True)).compute()
                 population = population.rio.write_crs(pop_gbox.crs.to_wkt())
             table = flood_exposure_by_unit(ds["flood"], units, population=population)

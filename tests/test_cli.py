@@ -8,7 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 import yaml
 
 from conftest import DEMO_TEST_SEED, DEMO_TEST_SIZE

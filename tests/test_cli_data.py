@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from werkzeug import Request, Response
 
+from loopback import serve_stac_landing
+
 CDSE = "https://stac.dataspace.copernicus.eu/v1"
 PASSWORD = "pa55-Very-Secret"
 
@@ -101,12 +103,7 @@ def test_fetch_from_loopback_stac_api_verifies_and_skips(httpserver, shared_data
             ranged_handler(local_cog_bytes, ["drop"] if key == "red" else [], log))
     for link in item["links"]:
         link["href"] = link["href"].replace("https://earth-search.aws.element84.com/v1", base)
-    landing = {"type": "Catalog", "id": "es", "description": "loopback", "stac_version": "1.0.0",
-               "conformsTo": ["https://api.stacspec.org/v1.0.0/core", "https://api.stacspec.org/v1.0.0/item-search"],
-               "links": [{"rel": "self", "href": base + "/"}, {"rel": "root", "href": base + "/"},
-                         {"rel": "search", "href": base + "/search", "method": "GET"},
-                         {"rel": "search", "href": base + "/search", "method": "POST"}]}
-    httpserver.expect_request(re.compile("^/?$")).respond_with_json(landing)
+    serve_stac_landing(httpserver, base)
     httpserver.expect_request("/search").respond_with_json({"type": "FeatureCollection", "features": [item]})
     out = tmp_path / "dl"
     args = ["fetch", "--catalog", base + "/", "--collection", "sentinel-2-c1-l2a", "--assets", "red,nir", "-o", out]

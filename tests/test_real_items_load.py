@@ -15,10 +15,12 @@ import pytest
 from affine import Affine
 from werkzeug import Request, Response
 
+from loopback import serve_stac_landing
+
 from eo_drr.catalog import SearchQuery, StacApiCatalog
 from eo_drr.catalog.signing import use_https_hrefs
 from eo_drr.io import write_cog
-from eo_drr.load import load_s2, make_geobox
+from eo_drr.load import load_s2
 from eo_drr.load.sentinel2 import boa_offset
 
 CASES = {
@@ -41,12 +43,7 @@ def stac_api(httpserver):
     """A minimal STAC API on loopback: landing page + /search returning the items given."""
     state = {"items": [], "signed_reads": 0, "unsigned_reads": 0}
     base = httpserver.url_for("").rstrip("/")
-    landing = {"type": "Catalog", "id": "loop", "description": "loopback", "stac_version": "1.0.0",
-               "conformsTo": ["https://api.stacspec.org/v1.0.0/core", "https://api.stacspec.org/v1.0.0/item-search"],
-               "links": [{"rel": "self", "href": base + "/"}, {"rel": "root", "href": base + "/"},
-                         {"rel": "search", "href": base + "/search", "method": "GET"},
-                         {"rel": "search", "href": base + "/search", "method": "POST"}]}
-    httpserver.expect_request(re.compile("^/?$")).respond_with_json(landing)
+    serve_stac_landing(httpserver, base)
     httpserver.expect_request("/search").respond_with_handler(
         lambda r: Response(json.dumps({"type": "FeatureCollection", "features": state["items"]}), content_type="application/geo+json"))
     files: dict[str, bytes] = {}

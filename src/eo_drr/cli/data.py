@@ -174,8 +174,8 @@ def register(app: typer.Typer, console: Console) -> None:
         for col in ("file", "status", "size", "checksum", "notes"):
             table.add_column(col, overflow="fold")
         for r in results:
-            table.add_row(r.request.label, r.status, f"{r.size:,}", r.checksum or "(size only)" if r.status != "failed" else "",
-                          r.error or "; ".join(r.events))
+            checksum = "" if r.status == "failed" else (r.checksum or "(size only)")
+            table.add_row(r.request.label, r.status, f"{r.size:,}", checksum, r.error or "; ".join(r.events))
         console.print(table)
         failed = [r for r in results if r.status == "failed"]
         if failed:

@@ -19,7 +19,7 @@ import pystac
 import xarray as xr
 from odc.geo.geobox import GeoBox
 
-from eo_drr.errors import CorruptInputError, InputError
+from eo_drr.errors import InputError
 
 log = logging.getLogger(__name__)
 
@@ -88,12 +88,3 @@ def nodata_to_nan(da: xr.DataArray, nodata: float | None = None) -> xr.DataArray
     out.attrs = {k: v for k, v in da.attrs.items() if k != "nodata"}
     out.attrs["nodata"] = np.nan
     return out
-
-
-def decode_check(da: xr.DataArray, what: str) -> None:
-    """Decode every pixel of ``da`` once (cheap for small inputs) so a corrupt file fails here,
-    naming it, instead of deep inside a computation. Used for single-file static layers."""
-    try:
-        da.data.compute() if hasattr(da.data, "compute") else np.asarray(da)
-    except Exception as exc:  # rasterio/GDAL errors of many kinds
-        raise CorruptInputError(f"{what}: cannot decode ({exc})") from exc

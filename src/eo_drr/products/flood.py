@@ -30,6 +30,7 @@ import xarray as xr
 
 from eo_drr.errors import InputError
 from eo_drr.products.change import s1_flood
+from eo_drr.products.water import remove_small_objects
 from eo_drr.products.water_s2 import FROM_S1, fuse_water
 
 log = logging.getLogger(__name__)
@@ -49,24 +50,6 @@ class FloodThresholds:
 
     def as_dict(self) -> dict:
         return asdict(self)
-
-    @property
-    def water_db(self) -> float | None:
-        """The VV water threshold of the post-event scene (None when the method abstained)."""
-        return self.post.get("hsba_vv", {}).get("threshold_db")
-
-
-def remove_small_objects(mask: np.ndarray, min_size: int) -> np.ndarray:
-    """Drop 8-connected True components smaller than ``min_size`` pixels."""
-    if min_size <= 1 or not mask.any():
-        return mask
-    from scipy import ndimage
-
-    labels, n = ndimage.label(mask, structure=np.ones((3, 3), dtype=bool))
-    sizes = np.bincount(labels.ravel(), minlength=n + 1)
-    keep = sizes >= min_size
-    keep[0] = False
-    return keep[labels]
 
 
 def _as_2d(da: xr.DataArray, name: str) -> xr.DataArray:

@@ -85,7 +85,20 @@ class WaterResult:
         }
 
 
-def _quadtree_tiles(valid: np.ndarray, y0: int, x0: int, h: int, w: int, min_tile: int, test, out: list) -> None:
+def remove_small_objects(mask: np.ndarray, min_size: int) -> np.ndarray:
+    """Drop 8-connected True components smaller than ``min_size`` pixels."""
+    if min_size <= 1 or not mask.any():
+        return mask
+    from scipy import ndimage
+
+    labels, n = ndimage.label(mask, structure=np.ones((3, 3), dtype=bool))
+    sizes = np.bincount(labels.ravel(), minlength=n + 1)
+    keep = sizes >= min_size
+    keep[0] = False
+    return keep[labels]
+
+
+def _quadtree_tiles(y0: int, x0: int, h: int, w: int, min_tile: int, test, out: list) -> None:
     if h < min_tile or w < min_tile:
         return
     if test(y0, x0, h, w):
@@ -95,7 +108,7 @@ def _quadtree_tiles(valid: np.ndarray, y0: int, x0: int, h: int, w: int, min_til
         return
     h2, w2 = h // 2, w // 2
     for dy, dx, hh, ww in ((0, 0, h2, w2), (0, w2, h2, w - w2), (h2, 0, h - h2, w2), (h2, w2, h - h2, w - w2)):
-        _quadtree_tiles(valid, y0 + dy, x0 + dx, hh, ww, min_tile, test, out)
+        _quadtree_tiles(y0 + dy, x0 + dx, hh, ww, min_tile, test, out)
 
 
 def hsba_threshold(
@@ -121,7 +134,7 @@ def hsba_threshold(
         return r.n_selected == 1 and r.threshold <= max_split_db
 
     tiles: list = []
-    _quadtree_tiles(finite, 0, 0, img_db.shape[0], img_db.shape[1], min_tile, bimodal, tiles)
+    _quadtree_tiles(0, 0, img_db.shape[0], img_db.shape[1], min_tile, bimodal, tiles)
     if not tiles:
         return None, 0
     counts = None
@@ -245,8 +258,6 @@ def s1_water(
         water = np.zeros(vv.shape, dtype=bool)
         likelihood = np.zeros(vv.shape, dtype=np.uint8)
     if min_mapping_unit_px > 1:
-        from eo_drr.products.flood import remove_small_objects
-
         water = remove_small_objects(water, min_mapping_unit_px)
     out = np.where(water, 1, 0).astype(np.uint8)
     out[~valid] = 255
