@@ -224,6 +224,8 @@ def _prepare(name: str, bands: dict[str, Any], scale, offset, nodata) -> _Prepar
 def _np_apply(*arrays, kernel_name: str, extra: tuple, params: tuple):
     kernel = getattr(spectral_cpu, kernel_name)
     flat = [np.ascontiguousarray(a).reshape(-1) for a in arrays]
+    scale, offset, nodata, use_nodata = params
+    params = (scale, offset, spectral_cpu.nodata_key(nodata, use_nodata, flat[0].dtype))
     out = np.empty(np.shape(arrays[0]), dtype=_F32)
     if kernel_name == "linear_combination":
         kernel(tuple(flat), np.asarray(extra, dtype=_F32), *params, out.reshape(-1))
