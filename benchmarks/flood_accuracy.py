@@ -181,12 +181,18 @@ def ombria(root: Path) -> dict:
             with rasterio.open(base / "MASK" / f"gt_{i}.png") as src:
                 gt = (src.read(1) > 127).astype(np.int16)
         r = s1_flood([pre], post)
+        alone = s1_flood([pre], post, change_decrease_db=None)
         fpost = np.asarray(sar.to_db(sar.lee(sar.to_linear(post), window=5)))
         fpre = np.asarray(sar.to_db(sar.lee(sar.to_linear(pre), window=5)))
         diff = fpost - fpre
         preds = {
+            # the product's observed water after the event: single-date ensemble plus the
+            # water that change detection adds (decrease >= 3 dB near the water threshold)
+            "eo-drr s1_flood observed water (change-assisted)": r.water.water == 1,
+            "eo-drr s1_water on the post image alone": alone.water.water == 1,
+            # GFM's flood = water - reference water; the CEMS masks here also cover water
+            # already seen in the before image, so this definition cannot match them
             "eo-drr s1_flood (water - reference water)": r.flood == 1,
-            "eo-drr s1_water on the post image alone": r.water.water == 1,
             "baseline: Otsu on before/after difference": diff <= threshold.otsu_threshold(diff),
             "baseline: Otsu on filtered post image": fpost <= threshold.otsu_threshold(fpost),
         }

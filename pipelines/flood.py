@@ -14,6 +14,7 @@ import pystac
 import rioxarray  # noqa: F401  (registers the .rio accessor)
 from odc.geo.geobox import GeoBox
 from odc.geo.geom import Geometry
+import xarray as xr
 
 from eo_drr.catalog import item_datetime
 from eo_drr.config import FloodProduct, JobConfig
@@ -23,6 +24,7 @@ from eo_drr.jobs.progress import Steps
 from eo_drr.load import load_items, load_s1, load_s2, nodata_to_nan
 from eo_drr.products.water_s2 import s2_water
 from eo_drr.products import flood as flood_product
+from eo_drr.products import terrain
 from eo_drr.publish import OutputFolder, write_cog, write_csv, write_geoparquet
 from eo_drr.sendai.exposure import flood_exposure_by_unit
 from eo_drr.sendai.units import read_units
@@ -55,6 +57,8 @@ class FloodPlan:
     pre_items: list[pystac.Item]
     relative_orbit: int | None
     hand_items: list[pystac.Item] = field(default_factory=list)
+    dem_items: list[pystac.Item] = field(default_factory=list)
+    landcover_items: list[pystac.Item] = field(default_factory=list)
     s2_items: list[pystac.Item] = field(default_factory=list)
     population_items: list[pystac.Item] = field(default_factory=list)
     units_path: str | None = None
@@ -72,6 +76,8 @@ class FloodPlan:
         rows += [("pre-event S1", f"{it.id} ({item_datetime(it):%Y-%m-%d})") for it in self.pre_items]
         rows += [("post-event S2", f"{it.id} ({item_datetime(it):%Y-%m-%d})") for it in self.s2_items]
         rows += [("HAND", it.id) for it in self.hand_items]
+        rows += [("DEM", it.id) for it in self.dem_items]
+        rows += [("land cover", it.id) for it in self.landcover_items]
         rows += [("population", it.id) for it in self.population_items]
         if self.units_path:
             rows.append(("admin units", self.units_path))
@@ -106,8 +112,10 @@ def plan(cfg: JobConfig) -> FloodPlan:
         p.s2_items = inputs.search_window(
             catalog, s2.collection, aoi, cfg.time.post, "time.post (sources.s2)", max_cloud_cover=s2.max_cloud_cover,
         )[:1]
-    if cfg.sources.hand is not None and cfg.sources.hand.collection:
-        p.hand_items = inputs.search_static(catalog, cfg.sources.hand.collection, aoi, "sources.hand")
+    for key in ("hand", "dem", "landcover"):
+        src = getattr(cfg.sources, key)
+        if src is not None and src.collection:
+            setattr(p, f"{key}_items", inputs.search_static(catalog, src.collection, aoi, f"sources.{key}"))
     if cfg.exposure is not None:
         p.units_path = str(inputs.resolve_path(cfg, cfg.exposure.admin_units.file, "exposure.admin_units.file"))
         pop = cfg.sources.population
@@ -138,17 +146,16 @@ def run(cfg: JobConfig, p: FloodPlan, out: OutputFolder, steps: Steps | None = N
         pre = load_s1(p.pre_items, bands, p.geobox, stored_units=s1.units, chunks=cfg.grid.chunks)
         post = load_s1([p.post_item], bands, p.geobox, stored_units=s1.units, chunks=cfg.grid.chunks)
         pre, post = pre.compute(), post.compute()
-    hand = None
-    if p.hand_items:
-        with steps.step("Loading HAND"):
-            asset = cfg.sources.hand.asset
-            hand = nodata_to_nan(load_items(p.hand_items, [asset], p.geobox, resampling="bilinear", groupby=None)[asset].isel(time=0, drop=True)).compute()
-    elif cfg.sources.hand is not None and cfg.sources.hand.file:
-        from eo_drr.load import load_raster_file
-        from odc.geo.xr import xr_reproject
-
-        path = inputs.resolve_path(cfg, cfg.sources.hand.file, "sources.hand.file")
-        hand = xr_reproject(load_raster_file(path, what="sources.hand.file"), p.geobox, resampling="bilinear").compute()
+    hand = _layer(cfg, p, "hand", p.hand_items, "bilinear", steps, "Loading HAND")
+    dem = _layer(cfg, p, "dem", p.dem_items, "bilinear", steps, "Loading the DEM")
+    landcover = _layer(cfg, p, "landcover", p.landcover_items, "nearest", steps, "Loading land cover")
+    slope = None
+    if dem is not None:
+        px = abs(p.geobox.resolution.x)
+        slope = terrain.slope_degrees(dem.values, px)
+        if hand is None:
+            with steps.step("Computing HAND from the DEM (priority flood, D8)"):
+                hand = terrain.hand_from_dem(dem.values, px, channel_area_km2=fp.channel_area_km2)
 
     s2w = None
     if p.s2_items:
@@ -164,6 +171,9 @@ def run(cfg: JobConfig, p: FloodPlan, out: OutputFolder, steps: Steps | None = N
             hand=hand, hand_max_m=fp.hand_max_m, speckle=fp.speckle_filter.kind,
             window=fp.speckle_filter.window, threshold_method=fp.threshold_method,
             min_mapping_unit_px=fp.min_mapping_unit_px, s2_water=s2w,
+            slope=slope, slope_max_deg=fp.slope_max_deg, landcover=landcover,
+            no_sensitivity_classes={c: flood_product.NO_SENSITIVITY_CLASSES[c] for c in fp.no_sensitivity_classes},
+            change_decrease_db=fp.change_decrease_db,
         )
     crs = p.geobox.crs.to_wkt()
     with steps.step("Writing rasters (Cloud-Optimized GeoTIFF)"):
@@ -181,6 +191,10 @@ def run(cfg: JobConfig, p: FloodPlan, out: OutputFolder, steps: Steps | None = N
                 kw = dict(nodata=float("nan"), tags={"units": "dB"}, overview_resampling="average")
             elif var == "likelihood":
                 kw = dict(nodata=flood_product.NODATA, tags={"units": "percent"})
+            elif var == "exclusion":
+                kw = dict(colormap=flood_product.EXCLUSION_COLORS, tags={"classes": da.attrs["classes"]})
+            elif var == "water_source":
+                kw = dict(colormap=flood_product.SOURCE_COLORS, tags={"classes": da.attrs["classes"]})
             else:
                 kw = dict(tags={"classes": da.attrs["classes"]})
             write_cog(da, out.path(p.outputs[key]), band_descriptions=[var], **kw)
@@ -216,3 +230,22 @@ def run(cfg: JobConfig, p: FloodPlan, out: OutputFolder, steps: Steps | None = N
                 summary["exposed_population"] = float(table["exposed_population"].sum())
     summary["outputs"] = {k: str(out.final(v)) for k, v in p.outputs.items()}
     return summary
+
+
+def _layer(cfg: JobConfig, p: FloodPlan, key: str, items: list, resampling: str, steps: Steps,
+           title: str) -> xr.DataArray | None:
+    """A single-band source (``sources.<key>``) on the job grid: from catalogue items or a
+    file; None when the job has none."""
+    src = getattr(cfg.sources, key)
+    if src is None:
+        return None
+    with steps.step(title):
+        if items:
+            da = load_items(items, [src.asset], p.geobox, resampling=resampling, groupby=None)[src.asset]
+            return nodata_to_nan(da.isel(time=0, drop=True)).compute()
+        from odc.geo.xr import xr_reproject
+
+        from eo_drr.load import load_raster_file
+
+        path = inputs.resolve_path(cfg, src.file, f"sources.{key}.file")
+        return xr_reproject(load_raster_file(path, what=f"sources.{key}.file"), p.geobox, resampling=resampling).compute()

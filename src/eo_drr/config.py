@@ -145,6 +145,7 @@ class Sources(_Model):
     s2: S2Source | None = None
     dem: RasterSource | None = None
     hand: RasterSource | None = None
+    landcover: RasterSource | None = None
     population: RasterSource | None = None
 
     @field_validator("catalog")
@@ -186,15 +187,122 @@ class FloodProduct(_Model):
     )
     min_mapping_unit_px: int = Field(4, ge=1, le=100000)
     threshold_method: Literal["ki", "otsu"] = "ki"
+    slope_max_deg: float | None = Field(
+        5.0, gt=0, le=90, description="exclude steeper terrain (needs sources.dem; null: off)"
+    )
+    no_sensitivity_classes: list[int] = Field(
+        default_factory=lambda: [10, 50],
+        description="land-cover classes (ESA WorldCover) where SAR cannot see a flood: "
+        "10 tree cover, 50 built-up (needs sources.landcover)",
+    )
+    change_decrease_db: float | None = Field(
+        3.0, gt=0, le=20, description="backscatter decrease that adds change-detected water (null: off)"
+    )
+    channel_area_km2: float = Field(
+        1.0, gt=0, le=10000, description="drainage threshold when HAND is computed from sources.dem"
+    )
 
-
-class Products(_Model):
-    flood: FloodProduct | None = None
+    @field_validator("no_sensitivity_classes")
+    @classmethod
+    def _classes(cls, v: list[int]) -> list[int]:
+        known = {10: "tree cover", 50: "built-up"}
+        bad = [c for c in v if c not in known]
+        if bad:
+            raise ValueError(f"unsupported classes {bad}: use 10 (tree cover) and/or 50 (built-up)")
+        return v
 
 
 class VectorInput(_Model):
     file: str
     layer: str | None = None
+
+
+class HazardSource(_Model):
+    """Hazard zones for urban growth: a raster file (1 hazard, 0 not, 255 / NaN no data, e.g.
+    the flood product's ``flood_extent.tif``), flood-prone ground from HAND (``sources.hand``)
+    and/or steep ground from the DEM (``sources.dem``). Several given: their union."""
+
+    file: str | None = Field(None, description="hazard raster (1 hazard / 0 not)")
+    hand_max_m: float | None = Field(None, gt=0, le=100, description="flood-prone: HAND <= this (m)")
+    slope_min_deg: float | None = Field(None, gt=0, lt=90, description="steep: slope >= this (degrees)")
+
+    @model_validator(mode="after")
+    def _some(self) -> HazardSource:
+        if self.file is None and self.hand_max_m is None and self.slope_min_deg is None:
+            raise ValueError("give at least one of 'file', 'hand_max_m' or 'slope_min_deg'")
+        return self
+
+
+class BuiltupThresholds(_Model):
+    """Thresholds of the built-up rule (see :mod:`eo_drr.products.urban` for the sources)."""
+
+    ndvi_max: float = Field(0.30, ge=-1, le=1)
+    mndwi_max: float = Field(0.0, ge=-1, le=1)
+    ndbi_min: float = Field(0.0, ge=-1, le=1)
+    bsi_max: float = Field(0.15, ge=-1, le=1)
+    vv_mean_min_db: float = Field(-5.0, ge=-30, le=10)
+    vv_std_max_db: float = Field(2.5, gt=0, le=20)
+
+
+class UrbanGrowthProduct(_Model):
+    """Built-up per epoch (``time.pre`` = epoch 1, ``time.post`` = epoch 2) and the growth
+    between them (see :mod:`eo_drr.products.urban`)."""
+
+    thresholds: BuiltupThresholds = Field(default_factory=BuiltupThresholds)
+    builtup_min_mapping_unit_px: int = Field(4, ge=1, le=100000)
+    growth_min_mapping_unit_px: int = Field(10, ge=1, le=100000)
+    hazard: HazardSource | None = None
+    formal_areas: VectorInput | None = Field(None, description="formal / planned settlement polygons")
+
+
+class WetlandPolygons(_Model):
+    """Wetland polygons from a vector file (e.g. Ramsar sites), one row per wetland."""
+
+    file: str
+    layer: str | None = None
+    id_field: str = "id"
+    name_field: str | None = None
+
+
+class WetlandsProduct(_Model):
+    """WIT-style wetland monitoring (see :mod:`eo_drr.products.wetlands`). ``time.post`` is
+    the monitoring period; ``time.pre`` (optional) a reference period for extent change."""
+
+    polygons: WetlandPolygons | None = Field(
+        None, description="wetland polygons; default: derived from the product's wetland extent"
+    )
+    tcw_wet_threshold: float = Field(
+        -0.035, description="tasseled-cap wetness (reflectance 0-1 units) above which a pixel is wet"
+    )
+    ndvi_green_min: float = Field(0.35, description="NDVI at or above which vegetation is green")
+    max_missing_fraction: float = Field(0.10, ge=0, le=1, description="drop observations with more missing")
+    extent_min_frequency: float = Field(
+        0.25, gt=0, le=1, description="wetland extent: water or wet in at least this share of clear dates"
+    )
+    min_polygon_px: int = Field(20, ge=1, le=10000000, description="derived polygons: smallest size (px)")
+
+    @field_validator("tcw_wet_threshold")
+    @classmethod
+    def _tcw(cls, v: float) -> float:
+        if not -0.2 <= v <= 0.05:
+            raise ValueError(
+                f"{v} is outside the sensible range [-0.2, 0.05] (reflectance 0-1 units; the "
+                "Landsat value -350 is -0.035 in these units)"
+            )
+        return v
+
+    @field_validator("ndvi_green_min")
+    @classmethod
+    def _ndvi(cls, v: float) -> float:
+        if not 0.05 <= v <= 0.9:
+            raise ValueError(f"{v} is outside the sensible range [0.05, 0.9] for green vegetation NDVI")
+        return v
+
+
+class Products(_Model):
+    flood: FloodProduct | None = None
+    urban_growth: UrbanGrowthProduct | None = None
+    wetlands: WetlandsProduct | None = None
 
 
 class AdminUnits(VectorInput):
@@ -233,7 +341,7 @@ class JobConfig(_Model):
 
     name: Annotated[str, Field(min_length=1, max_length=120, pattern=r"^[A-Za-z0-9._-]+$")]
     description: str = ""
-    pipeline: Literal["flood"] = "flood"
+    pipeline: Literal["flood", "urban_growth", "wetlands"] = "flood"
     aoi: AOI
     time: TimeWindows
     sources: Sources

@@ -11,6 +11,17 @@ inside the area where SAR can see a flood.
    HAND exclusion of Copernicus GFM; Twele et al. 2016, Int. J. Remote Sens.
    37(13):2990-3004; HAND after Nobre et al. 2011, J. Hydrol. 404:13-29). Excluded pixels are
    never flood; they keep their class in the exclusion layer.
+   Steep slopes: above ``slope_max_deg`` (default 5 degrees, the slope mask of the UN-SPIDER
+   Recommended Practice "Flood mapping and damage assessment using Sentinel-1 SAR data in
+   Google Earth Engine", 2019) flood water cannot stand; excluded like HAND.
+   No-sensitivity areas (Copernicus GFM exclusion mask; Bauer-Marschallinger et al. 2022,
+   Remote Sens. 14(15):3673): where C-band backscatter does not drop when flooded, i.e. dense
+   built-up (double bounce) and dense tree cover (volume scattering), taken from a land-cover
+   layer (ESA WorldCover classes 50 and 10 by default). They are *flagged, not guessed*: where
+   the water verdict came from Sentinel-1, the flood layer there is no data (255), not "no
+   flood"; where a cloud-free Sentinel-2 scene decided, its verdict stands.
+   Radar shadow and layover need the acquisition geometry (local incidence angle), which the
+   RTC products we load do not carry per pixel; they are not flagged (a documented gap).
 5. Minimum mapping unit: 8-connected flood patches smaller than ``min_mapping_unit_px`` go.
 
 Also returned: the log-ratio change 10*log10(post/pre) in dB, the likelihood 0-100 (share of
@@ -38,6 +49,19 @@ log = logging.getLogger(__name__)
 FLOOD, NOT_FLOOD, NODATA = 1, 0, 255
 CLASS_COLORS = {NOT_FLOOD: (0, 0, 0, 0), FLOOD: (0, 92, 230, 255), NODATA: (128, 128, 128, 0)}
 
+#: bits of the ``exclusion`` layer
+EXCLUDED_HAND, EXCLUDED_SLOPE, NO_SENSITIVITY_URBAN, NO_SENSITIVITY_FOREST = 1, 2, 4, 8
+EXCLUSION_CLASSES = ("bits: 1 HAND above the limit, 2 slope above the limit, "
+                     "4 no sensitivity (dense built-up), 8 no sensitivity (dense tree cover)")
+#: colour table of the exclusion layer (the dominant reason per value)
+EXCLUSION_COLORS = {0: (0, 0, 0, 0), **{v: ((150, 110, 60, 200) if v & (EXCLUDED_HAND | EXCLUDED_SLOPE)
+                                            else (200, 40, 40, 200) if v & NO_SENSITIVITY_URBAN
+                                            else (30, 120, 40, 200)) for v in range(1, 16)}}
+#: default no-sensitivity land-cover classes (ESA WorldCover 2021: 50 built-up, 10 tree cover)
+NO_SENSITIVITY_CLASSES = {50: NO_SENSITIVITY_URBAN, 10: NO_SENSITIVITY_FOREST}
+#: colour table of the water-source layer
+SOURCE_COLORS = {0: (0, 0, 0, 0), 1: (20, 160, 60, 255), 2: (40, 80, 200, 255)}
+
 
 @dataclass(frozen=True)
 class FloodThresholds:
@@ -60,6 +84,13 @@ def _as_2d(da: xr.DataArray, name: str) -> xr.DataArray:
     return da
 
 
+def _on_grid(layer, shape: tuple, name: str) -> np.ndarray:
+    v = np.asarray(layer.values if hasattr(layer, "values") else layer)
+    if v.shape != shape:
+        raise InputError(f"{name}: grid {v.shape} differs from the SAR grid {shape}")
+    return v
+
+
 def flood_extent(
     pre: xr.DataArray,
     post: xr.DataArray,
@@ -73,6 +104,11 @@ def flood_extent(
     threshold_method: str = "ki",
     min_mapping_unit_px: int = 4,
     s2_water: np.ndarray | None = None,
+    slope: xr.DataArray | np.ndarray | None = None,
+    slope_max_deg: float | None = 5.0,
+    landcover: xr.DataArray | np.ndarray | None = None,
+    no_sensitivity_classes: dict[int, int] | None = None,
+    change_decrease_db: float | None = 3.0,
 ) -> tuple[xr.Dataset, FloodThresholds]:
     """Flood extent from Sentinel-1 gamma0 before and after an event.
 
@@ -92,11 +128,19 @@ def flood_extent(
         :func:`eo_drr.products.water_s2.s2_water`) on the same grid: fused with the S1 water
         (:func:`eo_drr.products.water_s2.fuse_water`: S2 where it saw the ground, S1 elsewhere)
         before the reference water is taken away. ``water_source`` says which sensor decided.
+    slope, slope_max_deg
+        Terrain slope in **degrees** on the same grid (e.g. from
+        :func:`eo_drr.products.terrain.slope_degrees`) and the exclusion limit (None: off).
+    landcover, no_sensitivity_classes
+        Land-cover classes (ESA WorldCover codes) on the same grid, and ``{class: bit}`` of the
+        no-sensitivity flags (default :data:`NO_SENSITIVITY_CLASSES`).
+    change_decrease_db
+        Decrease (dB) for change-detected water (:mod:`eo_drr.products.change`); None: off.
 
     Returns
     -------
     ``(dataset, thresholds)``; the dataset has ``flood``, ``water`` (observed, post event),
-    ``reference_water`` (uint8 1/0/255), ``exclusion`` (uint8 1 excluded), ``likelihood``
+    ``reference_water`` (uint8 1/0/255), ``exclusion`` (uint8 bits, :data:`EXCLUSION_CLASSES`), ``likelihood``
     (uint8 0-100, 255 no data), ``provenance`` (uint8 bits) and ``log_ratio`` (float32 dB).
     """
     post = _as_2d(post, "post")
@@ -114,6 +158,7 @@ def flood_extent(
         [np.asarray(pre_vh.isel(time=i).values) for i in range(pre_vh.sizes["time"])] if use_vh else None,
         np.asarray(post_vh.values) if use_vh else None,
         units="linear", speckle=speckle, speckle_window=window, threshold_method=threshold_method,
+        change_decrease_db=change_decrease_db,
     )
     water = res.water.water
     source = np.where(water != NODATA, FROM_S1, 0).astype(np.uint8)
@@ -123,18 +168,26 @@ def flood_extent(
             raise InputError(f"s2_water: grid {s2_water.shape} differs from the SAR grid {post.shape}")
         water, source = fuse_water(water, s2_water)
     flooded = (water == FLOOD) & (res.reference.water != FLOOD)
-    excluded = np.zeros(post.shape, dtype=bool)
+    exclusion = np.zeros(post.shape, dtype=np.uint8)
     if hand is not None:
-        hand_v = np.asarray(hand.values if hasattr(hand, "values") else hand, dtype=np.float32)
-        if hand_v.shape != post.shape:
-            raise InputError(f"hand: grid {hand_v.shape} differs from the SAR grid {post.shape}")
-        excluded = np.isfinite(hand_v) & (hand_v > hand_max_m)
-        flooded &= ~excluded
+        hand_v = _on_grid(hand, post.shape, "hand")
+        exclusion |= np.where(np.isfinite(hand_v) & (hand_v > hand_max_m), EXCLUDED_HAND, 0).astype(np.uint8)
+    if slope is not None and slope_max_deg is not None:
+        slope_v = _on_grid(slope, post.shape, "slope")
+        exclusion |= np.where(np.isfinite(slope_v) & (slope_v > slope_max_deg), EXCLUDED_SLOPE, 0).astype(np.uint8)
+    if landcover is not None:
+        lc = _on_grid(landcover, post.shape, "landcover")
+        for cls, bit in (NO_SENSITIVITY_CLASSES if no_sensitivity_classes is None else no_sensitivity_classes).items():
+            exclusion |= np.where(lc == cls, bit, 0).astype(np.uint8)
+    flooded &= (exclusion & (EXCLUDED_HAND | EXCLUDED_SLOPE)) == 0
+    # no-sensitivity: SAR cannot tell, so where SAR decided the pixel is unobserved
+    blind = ((exclusion & (NO_SENSITIVITY_URBAN | NO_SENSITIVITY_FOREST)) != 0) & (source == FROM_S1)
+    flooded &= ~blind
     flooded = remove_small_objects(flooded, min_mapping_unit_px)
     if not flooded.any():
         log.warning("no flooded pixel found: the flood extent is empty")
     flood = np.where(flooded, FLOOD, NOT_FLOOD).astype(np.uint8)
-    flood[(water == NODATA) | (res.reference.water == NODATA)] = NODATA
+    flood[(water == NODATA) | (res.reference.water == NODATA) | blind] = NODATA
 
     coords = {k: v for k, v in post.coords.items() if k != "time"}
     dims = post.dims
@@ -149,9 +202,11 @@ def flood_extent(
             "water": da(water, nodata=NODATA, classes=classes),
             "water_source": da(source, classes="1 Sentinel-2, 2 Sentinel-1, 0 no data"),
             "reference_water": da(res.reference.water, nodata=NODATA, classes=classes),
-            "exclusion": da(excluded.astype(np.uint8), classes=f"1 excluded (HAND > {hand_max_m:g} m), 0 not"),
+            "exclusion": da(exclusion, classes=EXCLUSION_CLASSES, hand_max_m=hand_max_m,
+                            slope_max_deg=-1.0 if slope_max_deg is None else slope_max_deg),
             "likelihood": da(res.water.likelihood, nodata=NODATA, units="percent"),
-            "provenance": da(res.water.provenance, classes="bits: 1 hsba_vv, 2 hsba_vh, 4 fuzzy_vv"),
+            "provenance": da(res.water.provenance,
+                             classes="bits: 1 hsba_vv, 2 hsba_vh, 4 fuzzy_vv, 8 change detection"),
             "log_ratio": da(res.log_ratio_db, units="dB"),
         }
     )
