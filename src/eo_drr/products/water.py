@@ -98,17 +98,17 @@ def remove_small_objects(mask: np.ndarray, min_size: int) -> np.ndarray:
     return keep[labels]
 
 
-def _quadtree_tiles(y0: int, x0: int, h: int, w: int, min_tile: int, test, out: list) -> None:
-    if h < min_tile or w < min_tile:
-        return
-    if test(y0, x0, h, w):
-        out.append((y0, x0, h, w))
-        return
-    if h // 2 < min_tile or w // 2 < min_tile:
-        return
-    h2, w2 = h // 2, w // 2
-    for dy, dx, hh, ww in ((0, 0, h2, w2), (0, w2, h2, w - w2), (h2, 0, h - h2, w2), (h2, w2, h - h2, w - w2)):
-        _quadtree_tiles(y0 + dy, x0 + dx, hh, ww, min_tile, test, out)
+def _quantiles(x: np.ndarray, qs: tuple[float, ...], bins: int = 4096) -> tuple[float, ...]:
+    """Quantiles of the finite values of ``x`` to 1/``bins`` of their range, from one fast
+    histogram (:func:`eo_drr.indices.threshold.histogram`) instead of a sort: used for the
+    histogram range and plausibility checks, where that precision is ample."""
+    counts, edges = threshold.histogram(x, bins=bins)
+    cdf = np.cumsum(counts) / max(int(counts.sum()), 1)
+    out = []
+    for q in qs:  # the bin holding the quantile: its lower edge below the median, upper above
+        i = min(int(np.searchsorted(cdf, q)), bins - 1)
+        out.append(float(edges[i] if q < 0.5 else edges[i + 1]))
+    return tuple(out)
 
 
 def hsba_threshold(
@@ -119,31 +119,22 @@ def hsba_threshold(
     finite = np.isfinite(img_db)
     if finite.sum() < min_tile * min_tile // 2:
         return None, 0
-    lo, hi = float(np.nanpercentile(img_db, 0.1)), float(np.nanpercentile(img_db, 99.9))
+    lo, hi = _quantiles(img_db, (0.001, 0.999))
     if not hi > lo:
         return None, 0
 
-    def bimodal(y0, x0, h, w) -> bool:
-        sub = img_db[y0 : y0 + h, x0 : x0 + w]
-        if np.isfinite(sub).mean() < 0.5:
-            return False
-        r = threshold.split_based_threshold(
-            sub, tile=max(h, w), method=method, range=(lo, hi), bins=HIST_BINS,
-            min_class_fraction=MIN_CLASS_FRACTION, ashman_d=ASHMAN_D, if_none_selected="nan",
-        )
-        return r.n_selected == 1 and r.threshold <= max_split_db
-
-    tiles: list = []
-    _quadtree_tiles(0, 0, img_db.shape[0], img_db.shape[1], min_tile, bimodal, tiles)
-    if not tiles:
+    # Chini et al. (2017): start from the largest tile and split non-bimodal tiles into
+    # quadrants down to ``min_tile``. The fine histograms are taken once (one pass over the
+    # image) and summed into the coarser levels, so every level costs no further pass.
+    levels = max(0, int(np.floor(np.log2(max(img_db.shape) / min_tile))))
+    r = threshold.split_based_threshold(
+        img_db, tile=min_tile * 2**levels, min_tile=min_tile, method=method, range=(lo, hi),
+        bins=HIST_BINS, min_class_fraction=MIN_CLASS_FRACTION, ashman_d=ASHMAN_D,
+        max_tile_threshold=max_split_db, if_none_selected="nan",
+    )
+    if not np.isfinite(r.threshold):
         return None, 0
-    counts = None
-    edges = None
-    for y0, x0, h, w in tiles:
-        c, edges = threshold.histogram(img_db[y0 : y0 + h, x0 : x0 + w], bins=HIST_BINS, range=(lo, hi))
-        counts = c if counts is None else counts + c
-    t = threshold.kittler_illingworth(counts, edges) if method == "ki" else threshold.otsu(counts, edges)
-    return float(t), len(tiles)
+    return float(r.threshold), r.n_selected
 
 
 def _s_function(x: np.ndarray, a: float, c: float) -> np.ndarray:
@@ -222,7 +213,7 @@ def s1_water(
         lin = sar.to_linear(x) if units == "db" else x
         return np.asarray(sar.to_db(filters[speckle](lin)))
 
-    med = float(np.nanmedian(vv))
+    med = _quantiles(vv, (0.5,))[0]
     if units == "db" and not (-40 < med < 10):
         raise InputError(f"vv: median {med:.3g} is implausible for dB (linear values declared as dB?)")
     if units == "linear" and not (0 < med < 10):
