@@ -59,6 +59,7 @@ class FloodPlan:
     hand_items: list[pystac.Item] = field(default_factory=list)
     dem_items: list[pystac.Item] = field(default_factory=list)
     landcover_items: list[pystac.Item] = field(default_factory=list)
+    gsw_seasonality_items: list[pystac.Item] = field(default_factory=list)
     s2_items: list[pystac.Item] = field(default_factory=list)
     population_items: list[pystac.Item] = field(default_factory=list)
     units_path: str | None = None
@@ -78,6 +79,7 @@ class FloodPlan:
         rows += [("HAND", it.id) for it in self.hand_items]
         rows += [("DEM", it.id) for it in self.dem_items]
         rows += [("land cover", it.id) for it in self.landcover_items]
+        rows += [("JRC GSW seasonality", it.id) for it in self.gsw_seasonality_items]
         rows += [("population", it.id) for it in self.population_items]
         if self.units_path:
             rows.append(("admin units", self.units_path))
@@ -112,7 +114,7 @@ def plan(cfg: JobConfig) -> FloodPlan:
         p.s2_items = inputs.search_window(
             catalog, s2.collection, aoi, cfg.time.post, "time.post (sources.s2)", max_cloud_cover=s2.max_cloud_cover,
         )[:1]
-    for key in ("hand", "dem", "landcover"):
+    for key in ("hand", "dem", "landcover", "gsw_seasonality"):
         src = getattr(cfg.sources, key)
         if src is not None and src.collection:
             setattr(p, f"{key}_items", inputs.search_static(catalog, src.collection, aoi, f"sources.{key}"))
@@ -149,6 +151,8 @@ def run(cfg: JobConfig, p: FloodPlan, out: OutputFolder, steps: Steps | None = N
     hand = _layer(cfg, p, "hand", p.hand_items, "bilinear", steps, "Loading HAND")
     dem = _layer(cfg, p, "dem", p.dem_items, "bilinear", steps, "Loading the DEM")
     landcover = _layer(cfg, p, "landcover", p.landcover_items, "nearest", steps, "Loading land cover")
+    gsw = _layer(cfg, p, "gsw_seasonality", p.gsw_seasonality_items, "nearest", steps,
+                 "Loading JRC surface-water seasonality")
     slope = None
     if dem is not None:
         px = abs(p.geobox.resolution.x)
@@ -173,7 +177,8 @@ def run(cfg: JobConfig, p: FloodPlan, out: OutputFolder, steps: Steps | None = N
             min_mapping_unit_px=fp.min_mapping_unit_px, s2_water=s2w,
             slope=slope, slope_max_deg=fp.slope_max_deg, landcover=landcover,
             no_sensitivity_classes={c: flood_product.NO_SENSITIVITY_CLASSES[c] for c in fp.no_sensitivity_classes},
-            change_decrease_db=fp.change_decrease_db,
+            change_decrease_db=fp.change_decrease_db, gsw_seasonality=gsw,
+            gsw_min_months=fp.gsw_min_months,
         )
     crs = p.geobox.crs.to_wkt()
     with steps.step("Writing rasters (Cloud-Optimized GeoTIFF)"):

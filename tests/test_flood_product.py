@@ -137,3 +137,21 @@ products: {flood: {no_sensitivity_classes: [10, 80]}}
         parse_config(yaml.safe_load(base), source="job.yaml")
     with pytest.raises(ConfigError, match="slope_max_deg"):
         parse_config(yaml.safe_load(base.replace("no_sensitivity_classes: [10, 80]", "slope_max_deg: 120")), source="job.yaml")
+
+
+def test_jrc_seasonality_adds_reference_water():
+    """A seasonal lake the pre-event scenes missed (dry then) but JRC says is water >= 10
+    months a year is reference water, not flood; below the limit it stays flood."""
+    lake, flood, pre, post = _scene()
+    n = lake.shape[0]
+    pre_da = xr.concat([_da(p) for p in pre], dim="time")
+    months = np.zeros((n, n), np.float32)
+    months[120:160, 60:200] = 11  # the northern half of the flood: seasonal water
+    months[160:200, 60:200] = 6   # the southern half: water only 6 months a year
+    months[0:5, :] = np.nan       # no data in JRC does not change anything
+    ds, _ = fp.flood_extent(pre_da, _da(post), gsw_seasonality=months)
+    f, ref = ds["flood"].values, ds["reference_water"].values
+    assert (ref[125:155, 65:195] == 1).all() and (f[125:155, 65:195] == 0).all()
+    assert (f[165:195, 65:195] == 1).mean() > 0.9
+    with pytest.raises(InputError, match="gsw_min_months"):
+        fp.flood_extent(pre_da, _da(post), gsw_seasonality=months, gsw_min_months=13)

@@ -146,6 +146,9 @@ class Sources(_Model):
     dem: RasterSource | None = None
     hand: RasterSource | None = None
     landcover: RasterSource | None = None
+    gsw_seasonality: RasterSource | None = Field(
+        None, description="JRC Global Surface Water seasonality (months of water per year)"
+    )
     population: RasterSource | None = None
 
     @field_validator("catalog")
@@ -197,6 +200,9 @@ class FloodProduct(_Model):
     )
     change_decrease_db: float | None = Field(
         3.0, gt=0, le=20, description="backscatter decrease that adds change-detected water (null: off)"
+    )
+    gsw_min_months: int = Field(
+        10, ge=1, le=12, description="JRC seasonality (months) from which water is reference water"
     )
     channel_area_km2: float = Field(
         1.0, gt=0, le=10000, description="drainage threshold when HAND is computed from sources.dem"

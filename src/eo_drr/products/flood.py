@@ -6,6 +6,10 @@ inside the area where SAR can see a flood.
    the methods that returned a result) on the post-event scene.
 2. Reference water: the same ensemble on the per-pixel median of the pre-event scenes of the
    same relative orbit (Schlaffer et al. 2015, Int. J. Appl. Earth Obs. Geoinf. 38:15-24).
+   When a JRC Global Surface Water seasonality layer is supplied (Pekel et al. 2016, Nature
+   540:418-422; months of water per year, 0-12), pixels with at least
+   ``gsw_min_months`` (default 10, the seasonality mask of the UN-SPIDER Recommended
+   Practice) are reference water too.
 3. Observed flood = observed water - reference water (Copernicus GFM product definition).
 4. Exclusion mask: height above nearest drainage above ``hand_max_m`` (default 15 m, the
    HAND exclusion of Copernicus GFM; Twele et al. 2016, Int. J. Remote Sens.
@@ -109,6 +113,8 @@ def flood_extent(
     landcover: xr.DataArray | np.ndarray | None = None,
     no_sensitivity_classes: dict[int, int] | None = None,
     change_decrease_db: float | None = 3.0,
+    gsw_seasonality: xr.DataArray | np.ndarray | None = None,
+    gsw_min_months: int = 10,
 ) -> tuple[xr.Dataset, FloodThresholds]:
     """Flood extent from Sentinel-1 gamma0 before and after an event.
 
@@ -136,6 +142,10 @@ def flood_extent(
         no-sensitivity flags (default :data:`NO_SENSITIVITY_CLASSES`).
     change_decrease_db
         Decrease (dB) for change-detected water (:mod:`eo_drr.products.change`); None: off.
+    gsw_seasonality, gsw_min_months
+        JRC Global Surface Water seasonality (months of water per year, 0-12; NaN or values
+        above 12 are no data) on the same grid: pixels with >= ``gsw_min_months`` are reference
+        water in addition to the pre-event water.
 
     Returns
     -------
@@ -167,7 +177,13 @@ def flood_extent(
         if s2_water.shape != post.shape:
             raise InputError(f"s2_water: grid {s2_water.shape} differs from the SAR grid {post.shape}")
         water, source = fuse_water(water, s2_water)
-    flooded = (water == FLOOD) & (res.reference.water != FLOOD)
+    reference = res.reference.water.copy()
+    if gsw_seasonality is not None:
+        if not 1 <= gsw_min_months <= 12:
+            raise InputError(f"gsw_min_months: expected 1-12 months, got {gsw_min_months}")
+        months = _on_grid(gsw_seasonality, post.shape, "gsw_seasonality").astype(np.float32)
+        reference[np.isfinite(months) & (months >= gsw_min_months) & (months <= 12)] = FLOOD
+    flooded = (water == FLOOD) & (reference != FLOOD)
     exclusion = np.zeros(post.shape, dtype=np.uint8)
     if hand is not None:
         hand_v = _on_grid(hand, post.shape, "hand")
@@ -187,7 +203,7 @@ def flood_extent(
     if not flooded.any():
         log.warning("no flooded pixel found: the flood extent is empty")
     flood = np.where(flooded, FLOOD, NOT_FLOOD).astype(np.uint8)
-    flood[(water == NODATA) | (res.reference.water == NODATA) | blind] = NODATA
+    flood[(water == NODATA) | (reference == NODATA) | blind] = NODATA
 
     coords = {k: v for k, v in post.coords.items() if k != "time"}
     dims = post.dims
@@ -201,7 +217,7 @@ def flood_extent(
             "flood": da(flood, nodata=NODATA, classes=classes),
             "water": da(water, nodata=NODATA, classes=classes),
             "water_source": da(source, classes="1 Sentinel-2, 2 Sentinel-1, 0 no data"),
-            "reference_water": da(res.reference.water, nodata=NODATA, classes=classes),
+            "reference_water": da(reference, nodata=NODATA, classes=classes),
             "exclusion": da(exclusion, classes=EXCLUSION_CLASSES, hand_max_m=hand_max_m,
                             slope_max_deg=-1.0 if slope_max_deg is None else slope_max_deg),
             "likelihood": da(res.water.likelihood, nodata=NODATA, units="percent"),
