@@ -7,5 +7,5 @@ from setuptools import find_packages, setup
 setup(
     packages=find_packages("src") + ["eo_drr.pipelines", "eo_drr.configs"],
     package_dir={"": "src", "eo_drr.pipelines": "pipelines", "eo_drr.configs": "configs"},
-    package_data={"eo_drr.configs": ["*.yaml"]},
+    package_data={"eo_drr.configs": ["*.yaml"], "eo_drr.publish": ["static/leaflet/*"]},
 )

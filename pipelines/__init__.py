@@ -12,7 +12,11 @@ from types import ModuleType
 
 from eo_drr.errors import ConfigError
 
-PIPELINES = {"flood": "eo_drr.pipelines.flood"}
+PIPELINES = {
+    "flood": "eo_drr.pipelines.flood",
+    "urban_growth": "eo_drr.pipelines.urban_growth",
+    "wetlands": "eo_drr.pipelines.wetlands",
+}
 
 
 def get_pipeline(name: str) -> ModuleType:

@@ -18,7 +18,7 @@ import xarray as xr
 
 from eo_drr.catalog import item_datetime
 from eo_drr.config import FloodProduct, JobConfig
-from eo_drr.errors import ConfigError
+from eo_drr.errors import ConfigError, InputError
 from eo_drr.jobs import inputs
 from eo_drr.jobs.progress import Steps
 from eo_drr.load import load_items, load_s1, load_s2, nodata_to_nan
@@ -26,7 +26,9 @@ from eo_drr.products.water_s2 import s2_water
 from eo_drr.products import flood as flood_product
 from eo_drr.products import terrain
 from eo_drr.publish import OutputFolder, write_cog, write_csv, write_geoparquet
-from eo_drr.sendai.exposure import flood_exposure_by_unit
+from eo_drr.publish.report import FLOOD_COLORS, MapLayer, indicator_plots, write_report
+from eo_drr.sendai.indicators import flag_flooded_points, indicators_by_unit
+from eo_drr.sendai.sfm import sfm_table, write_sfm
 from eo_drr.sendai.units import read_units
 
 #: Sentinel-2 asset names -> the common band names the water rules use
@@ -43,6 +45,8 @@ OUTPUTS = {
     "log_ratio": "log_ratio_db.tif",
     "table_csv": "flood_by_unit.csv",
     "table_parquet": "flood_by_unit.parquet",
+    "sendai": "sendai_eo_proxies",
+    "report": "report.html",
 }
 
 
@@ -123,7 +127,8 @@ def plan(cfg: JobConfig) -> FloodPlan:
         pop = cfg.sources.population
         if pop is not None and pop.collection:
             p.population_items = inputs.search_static(catalog, pop.collection, aoi, "sources.population")
-    p.outputs = {k: v for k, v in OUTPUTS.items() if (k.startswith("table") and cfg.exposure) or not k.startswith("table")}
+    needs_units = ("table", "sendai", "report")
+    p.outputs = {k: v for k, v in OUTPUTS.items() if cfg.exposure or not k.startswith(needs_units)}
     if "cog" not in cfg.outputs.formats:
         p.outputs = {k: v for k, v in p.outputs.items() if not v.endswith(".tif")}
     if "csv" not in cfg.outputs.formats:
@@ -223,16 +228,48 @@ def run(cfg: JobConfig, p: FloodPlan, out: OutputFolder, steps: Steps | None = N
                 pop_gbox = inputs.native_geobox(p.population_items[0], asset, p.aoi)
                 population = nodata_to_nan(load_items(p.population_items, [asset], pop_gbox, groupby=None)[asset].isel(time=0, drop=True)).compute()
                 population = population.rio.write_crs(pop_gbox.crs.to_wkt())
-            table = flood_exposure_by_unit(ds["flood"], units, population=population)
-            table.insert(0, "level", au.level if au.level is not None else units.set_index("code").get("level"))
+            ex = cfg.exposure
+            facilities = _vector(cfg, ex.facilities, "exposure.facilities")
+            roads = _vector(cfg, ex.roads, "exposure.roads")
+            lc = landcover.rio.write_crs(crs) if landcover is not None else None
+            flood_da = ds["flood"].rio.write_crs(crs)
+            table = indicators_by_unit(flood_da, units, population=population, landcover=lc,
+                                       facilities=facilities, roads=roads)
+            if au.level is not None:
+                table["level"] = au.level
             gtable = gpd.GeoDataFrame(table, geometry=units.set_index("code").loc[table.index].geometry, crs=units.crs)
             if "table_csv" in p.outputs:
                 write_csv(table, out.path(p.outputs["table_csv"]))
             if "table_parquet" in p.outputs:
                 write_geoparquet(gtable, out.path(p.outputs["table_parquet"]))
+            event_date = f"{item_datetime(p.post_item):%Y-%m-%d}"
+            sfm = sfm_table(table, event_id=ex.event_id or cfg.name, date=event_date,
+                            hazard_code=ex.hazard_code, admin_level=au.level)
+            write_sfm(sfm, out.path(""), units=units, stem=p.outputs["sendai"])
             summary["units"] = int(len(table))
+            summary["event_date"] = event_date
             if "exposed_population" in table:
                 summary["exposed_population"] = float(table["exposed_population"].sum())
+        with steps.step("Writing the HTML report"):
+            layers = [
+                MapLayer("Flood extent", flood_da, colors=FLOOD_COLORS, nodata=None, legend="observed flood"),
+                MapLayer("Reference water", ds["reference_water"].rio.write_crs(crs),
+                         colors={1: (120, 120, 255, 255)}, show=False, legend="water before the event"),
+            ]
+            if population is not None:
+                layers.append(MapLayer("Population", population, cmap="magma", show=False,
+                                       legend="persons per cell"))
+            points = flag_flooded_points(facilities, flood_da) if facilities is not None else None
+            write_report(
+                out.path(p.outputs["report"]), title=f"Flood: {cfg.name} ({event_date})",
+                layers=layers, units=units, table=table, plots=indicator_plots(table),
+                provenance={"post-event S1": p.post_item.id,
+                            "pre-event S1": ", ".join(it.id for it in p.pre_items),
+                            "thresholds": thresholds.as_dict(),
+                            "method": "EO proxies: counts inside the observed flood extent, "
+                                      "not reported Sendai values"},
+                points=points,
+            )
     summary["outputs"] = {k: str(out.final(v)) for k, v in p.outputs.items()}
     return summary
 
@@ -254,3 +291,14 @@ def _layer(cfg: JobConfig, p: FloodPlan, key: str, items: list, resampling: str,
 
         path = inputs.resolve_path(cfg, src.file, f"sources.{key}.file")
         return xr_reproject(load_raster_file(path, what=f"sources.{key}.file"), p.geobox, resampling=resampling).compute()
+
+
+def _vector(cfg: JobConfig, src, key: str) -> gpd.GeoDataFrame | None:
+    """A vector input of the job (``exposure.facilities`` ...), or None."""
+    if src is None:
+        return None
+    path = inputs.resolve_path(cfg, src.file, f"{key}.file")
+    try:
+        return gpd.read_file(path, layer=src.layer)
+    except Exception as e:  # pyogrio raises its own DataSourceError and friends
+        raise InputError(f"{key}.file: cannot read {path}: {e}") from None

@@ -43,7 +43,22 @@ def test_outputs_exist_and_are_valid_cogs(demo_run):
     names = sorted(p.name for p in out.iterdir())
     tifs = ["flood_extent.tif", "observed_water.tif", "water_source.tif", "reference_water.tif", "exclusion_mask.tif",
             "water_likelihood.tif", "water_provenance.tif", "log_ratio_db.tif"]
-    assert names == sorted(tifs + ["flood_by_unit.csv", "flood_by_unit.parquet", "run.json"])
+    assert names == sorted(tifs + ["flood_by_unit.csv", "flood_by_unit.parquet", "run.json", "report.html",
+                                   "sendai_eo_proxies.csv", "sendai_eo_proxies.parquet", "sendai_eo_proxies.gpkg",
+                                   "catalog.json", "outputs.item.json"])
+    # the STAC catalogue lists every other file, each with its size and checksum
+    import json
+
+    from eo_drr.io.atomic import sha256_file
+
+    item = json.loads((out / "outputs.item.json").read_text())
+    listed = {a["href"].lstrip("./"): a for a in item["assets"].values()}
+    assert sorted(listed) == sorted(set(names) - {"catalog.json", "outputs.item.json"})
+    for name, a in listed.items():
+        assert a["file:size"] == (out / name).stat().st_size
+        assert a["file:checksum"] == "1220" + sha256_file(out / name)
+    sfm = pd.read_csv(out / "sendai_eo_proxies.csv")
+    assert (sfm["method"] == "EO proxy").all() and {"EO-B1", "EO-C2", "EO-D4"} <= set(sfm["indicator_code"])
     for tif in tifs:
         ok, errors, _warnings = validate_cog(out / tif)
         assert ok, (tif, errors)

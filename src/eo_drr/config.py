@@ -278,7 +278,8 @@ class WetlandsProduct(_Model):
         None, description="wetland polygons; default: derived from the product's wetland extent"
     )
     tcw_wet_threshold: float = Field(
-        -0.035, description="tasseled-cap wetness (reflectance 0-1 units) above which a pixel is wet"
+        -0.030, description="tasseled-cap wetness (reflectance 0-1 units) above which a pixel is wet "
+        "(Crist 1985 coefficients; recalibrated for Sentinel-2 against open water)"
     )
     ndvi_green_min: float = Field(0.35, description="NDVI at or above which vegetation is green")
     max_missing_fraction: float = Field(0.10, ge=0, le=1, description="drop observations with more missing")
@@ -318,9 +319,18 @@ class AdminUnits(VectorInput):
 
 
 class Exposure(_Model):
-    """Exposure inputs for per-unit statistics."""
+    """Exposure inputs for per-unit statistics (Sendai-framework EO proxies)."""
 
     admin_units: AdminUnits
+    facilities: VectorInput | None = Field(
+        None, description="critical facilities (points) with a 'type' column: health, education"
+    )
+    roads: VectorInput | None = Field(None, description="road network (lines)")
+    event_id: str | None = Field(None, description="event id in the Sendai table (default: job name)")
+    hazard_code: str = Field(
+        "MH0600", pattern=r"^[A-Z]{2}\d{4}$",
+        description="UNDRR-ISC Hazard Information Profile code (MH0600: flooding)",
+    )
 
 
 class Outputs(_Model):

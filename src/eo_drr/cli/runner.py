@@ -18,6 +18,7 @@ from eo_drr.jobs.cluster import compute_context
 from eo_drr.jobs.progress import Steps
 from eo_drr.pipelines import get_pipeline
 from eo_drr.publish import OutputFolder
+from eo_drr.publish.stac_outputs import OutputAsset, write_output_catalog
 
 
 class RichSteps(Steps):
@@ -49,6 +50,10 @@ class RichSteps(Steps):
                 steps.progress.update(steps._task, completed=len(state["finished"]))
 
         return _Cb()
+
+
+#: files the output catalogue itself writes
+CATALOG_FILES = ("catalog.json", "outputs.item.json")
 
 
 def run_job(cfg: JobConfig, output: Path | None, *, dry_run: bool, console: Console) -> dict | None:
@@ -90,6 +95,15 @@ def run_job(cfg: JobConfig, output: Path | None, *, dry_run: bool, console: Cons
             "summary": summary,
         }
         atomic_write_text(out.path("run.json"), json.dumps(manifest, indent=2, sort_keys=True, default=str))
+        # last: the STAC catalogue of every output, each verified and checksummed first
+        files = sorted(f.relative_to(out.path("")).as_posix() for f in out.path("").rglob("*") if f.is_file())
+        write_output_catalog(
+            out.path(""), [OutputAsset(f, key=f.replace("/", "_").replace(".", "_"),
+                                       roles=("metadata",) if f == "run.json" else ("data",))
+                           for f in files if f not in CATALOG_FILES],
+            "run.json", datetime=summary.get("event_date") or cfg.time.post.start.isoformat(),
+            catalog_id=cfg.name, title=f"eo-drr outputs of {cfg.name}",
+        )
         out.commit()
     except BaseException:
         out.abort()
@@ -100,14 +114,19 @@ def run_job(cfg: JobConfig, output: Path | None, *, dry_run: bool, console: Cons
 
 def _print_summary(console: Console, cfg: JobConfig, summary: dict, root: Path) -> None:
     t = Table(title=f"Job {cfg.name!r} finished in {summary['seconds']:.1f} s", show_header=False)
-    t.add_row("flooded area", f"{summary['flooded_ha']:,.1f} ha")
+    if "flooded_ha" in summary:
+        t.add_row("flooded area", f"{summary['flooded_ha']:,.1f} ha")
     if "exposed_population" in summary:
         t.add_row("exposed population", f"{summary['exposed_population']:,.0f} people (EO proxy)")
-    th = summary["thresholds"]["post"]
-    voted = [f"{k} {v['threshold_db']:.1f} dB" for k, v in th.items() if v.get("threshold_db") is not None and k.startswith("hsba")]
-    t.add_row("water thresholds", ", ".join(voted) or "none (no bimodal backscatter; no water mapped)")
-    t.add_row("observed share", f"{100 * summary['observed_share']:.1f} % of the grid")
-    for name, path in summary["outputs"].items():
+    if "thresholds" in summary and "post" in summary["thresholds"]:
+        th = summary["thresholds"]["post"]
+        voted = [f"{k} {v['threshold_db']:.1f} dB" for k, v in th.items() if v.get("threshold_db") is not None and k.startswith("hsba")]
+        t.add_row("water thresholds", ", ".join(voted) or "none (no bimodal backscatter; no water mapped)")
+    for what, value in summary.get("headline", {}).items():  # other pipelines' own figures
+        t.add_row(what, str(value))
+    if "observed_share" in summary:
+        t.add_row("observed share", f"{100 * summary['observed_share']:.1f} % of the grid")
+    for name, path in summary.get("outputs", {}).items():
         t.add_row(name, path)
     t.add_row("run manifest", str(root / "run.json"))
     console.print(t)

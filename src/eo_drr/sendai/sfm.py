@@ -1,0 +1,221 @@
+"""The Sendai Framework Monitor (SFM) shaped table of EO proxies: one row per event x unit x
+indicator (x disaggregation), with CSV, GeoParquet and GeoPackage writers.
+
+The SFM collects absolute counts per hazardous event, per year and per country, disaggregated
+by hazard, geography, sex and age (0-14, 15-64, 65+). This table has the same shape so that a
+national focal point can line it up with SFM records, but **every value is an Earth-observation
+proxy** (``method = "EO proxy"``; the Sendai indicator it stands in for, e.g. ``B-1``, is in
+the column ``proxy_for``, and our own code, e.g. ``EO-B1``, in ``indicator_code``): people, cropland, built-up area, facilities and roads
+*inside an observed flood footprint*, not people affected, losses or damage as SFM defines them.
+
+Hazards are coded with the UNDRR-ISC Hazard Information Profiles (HIPs; UNDRR and ISC,
+"Hazard Information Profiles: Supplement to UNDRR-ISC Hazard Definition & Classification
+Review", 2020, updated 2025): ``MH0600`` Flooding (chapeau), ``MH0601`` Coastal flood,
+``MH0603`` Flash flood, ``MH0604`` Fluvial (riverine) flood, ``MH0605`` Groundwater flood,
+``MH0608`` Pluvial flood (surface water flooding).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from eo_drr.errors import InputError
+from eo_drr.io.atomic import atomic_path
+
+#: UNDRR-ISC HIP codes for floods (HIP 2020, MH06xx "Flooding" cluster).
+HIP_FLOOD: dict[str, str] = {
+    "MH0600": "Flooding (chapeau)",
+    "MH0601": "Coastal flood",
+    "MH0603": "Flash flood",
+    "MH0604": "Fluvial (riverine) flood",
+    "MH0605": "Groundwater flood",
+    "MH0608": "Pluvial flood",
+}
+METHOD = "EO proxy"
+#: What every row says about itself (never a reported Sendai value).
+VALUE_NOTE = "Earth-observation proxy inside the observed hazard footprint; not a reported Sendai value"
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """One EO-proxy indicator: the column of the indicator table it comes from."""
+
+    code: str  #: our indicator code, e.g. ``"EO-B1"``
+    proxy_for: str  #: the Sendai indicator it stands in for, e.g. ``"B-1"``
+    column: str  #: column of :func:`eo_drr.sendai.indicators.indicators_by_unit`
+    unit: str
+    description: str
+    disaggregation: str = "total"  #: ``total``, ``sex:female``, ``age:0-14``, ...
+
+
+#: The indicators, in table order (rows are written only for columns present).
+INDICATORS: tuple[Indicator, ...] = (
+    Indicator("EO-B1", "B-1", "exposed_population", "persons",
+              "People living inside the observed flood extent"),
+    Indicator("EO-B1", "B-1", "exposed_population_female", "persons",
+              "People living inside the observed flood extent", "sex:female"),
+    Indicator("EO-B1", "B-1", "exposed_population_male", "persons",
+              "People living inside the observed flood extent", "sex:male"),
+    Indicator("EO-B1", "B-1", "exposed_population_age_0_14", "persons",
+              "People living inside the observed flood extent", "age:0-14"),
+    Indicator("EO-B1", "B-1", "exposed_population_age_15_64", "persons",
+              "People living inside the observed flood extent", "age:15-64"),
+    Indicator("EO-B1", "B-1", "exposed_population_age_65_plus", "persons",
+              "People living inside the observed flood extent", "age:65+"),
+    Indicator("EO-C2", "C-2", "flooded_cropland_ha", "ha",
+              "Cropland inside the observed flood extent"),
+    Indicator("EO-C4", "C-4", "flooded_builtup_ha", "ha",
+              "Built-up area inside the observed flood extent"),
+    Indicator("EO-D2", "D-2", "flooded_health", "count",
+              "Health facilities inside the observed flood extent"),
+    Indicator("EO-D3", "D-3", "flooded_education", "count",
+              "Educational facilities inside the observed flood extent"),
+    Indicator("EO-D4", "D-4", "flooded_road_km", "km",
+              "Road length inside the observed flood extent"),
+    Indicator("EO-TREND", "", "new_builtup_flooded_ha", "ha",
+              "Built-up area added since the earlier epoch, inside the flood extent (exposure trend)"),
+    Indicator("EO-HAZ", "G-5", "flooded_ha", "ha", "Observed flood extent"),
+    Indicator("EO-OBS", "", "observed_share", "fraction",
+              "Share of the unit observed by the hazard layer (coverage)"),
+    Indicator("EO-NODATA", "", "nodata_share", "fraction",
+              "Share of the unit not observed (cloud, radar shadow, outside the scene)"),
+)
+
+#: Columns of the SFM-shaped table, in order.
+COLUMNS = (
+    "event_id", "hazard_code", "hazard_name", "admin_level", "admin_code", "admin_name",
+    "date", "indicator_code", "proxy_for", "indicator", "disaggregation", "value", "unit",
+    "method", "observed_share", "nodata_share", "uncertainty", "note",
+)
+
+
+def sfm_table(
+    indicators: pd.DataFrame,
+    *,
+    event_id: str,
+    date: dt.date | str,
+    hazard_code: str = "MH0600",
+    admin_level: int | str | None = None,
+) -> pd.DataFrame:
+    """The long SFM-shaped table from :func:`~eo_drr.sendai.indicators.indicators_by_unit`.
+
+    One row per unit x indicator (x sex/age band), units in the table's order, indicators in
+    :data:`INDICATORS` order; a unit with nothing flooded has rows with value 0 (never missing
+    rows). ``date`` is the event (observation) date, ISO ``YYYY-MM-DD``; ``admin_level`` is
+    taken from the table's ``level`` column when not given. ``observed_share`` and
+    ``nodata_share`` repeat the unit's hazard coverage on every row; ``uncertainty`` says how
+    the value bounds the truth (``lower bound``: unobserved pixels count as not flooded).
+    """
+    if hazard_code not in HIP_FLOOD:
+        raise InputError(f"hazard code {hazard_code!r} is not a UNDRR-ISC HIP flood code ({', '.join(HIP_FLOOD)})")
+    if not str(event_id).strip():
+        raise InputError("event id is empty")
+    day = date if isinstance(date, str) else date.isoformat()
+    try:
+        day = dt.date.fromisoformat(str(day)[:10]).isoformat()
+    except ValueError as exc:
+        raise InputError(f"event date {date!r} is not YYYY-MM-DD") from exc
+    if "observed_share" not in indicators.columns or "name" not in indicators.columns:
+        raise InputError("indicator table: needs the 'name' and 'observed_share' columns of indicators_by_unit")
+    present = [ind for ind in INDICATORS if ind.column in indicators.columns]
+    n_units, n_ind = len(indicators), len(present)
+    if admin_level is not None:
+        level = np.full(n_units, str(admin_level), dtype=object)
+    elif "level" in indicators.columns:
+        level = indicators["level"].astype(str).to_numpy()
+    else:
+        level = np.full(n_units, "", dtype=object)
+    obs = indicators["observed_share"].to_numpy(dtype=np.float64)
+    values = np.column_stack([indicators[ind.column].to_numpy(dtype=np.float64) for ind in present]) \
+        if n_ind else np.zeros((n_units, 0))
+    rep = lambda a: np.repeat(np.asarray(a, dtype=object), n_ind)  # noqa: E731
+    til = lambda a: np.tile(np.asarray(a, dtype=object), n_units)  # noqa: E731
+    bound = ["exact" if ind.column in ("observed_share", "nodata_share") else "lower bound" for ind in present]
+    out = pd.DataFrame({
+        "event_id": str(event_id),
+        "hazard_code": hazard_code,
+        "hazard_name": HIP_FLOOD[hazard_code],
+        "admin_level": rep(level),
+        "admin_code": rep(indicators.index.astype(str)),
+        "admin_name": rep(indicators["name"].astype(str)),
+        "date": day,
+        "indicator_code": til([ind.code for ind in present]),
+        "proxy_for": til([ind.proxy_for for ind in present]),
+        "indicator": til([ind.description for ind in present]),
+        "disaggregation": til([ind.disaggregation for ind in present]),
+        "value": np.nan_to_num(values.reshape(-1), nan=0.0),
+        "unit": til([ind.unit for ind in present]),
+        "method": METHOD,
+        "observed_share": np.repeat(obs, n_ind),
+        "nodata_share": np.repeat(1.0 - obs, n_ind),
+        "uncertainty": til(bound),
+        "note": VALUE_NOTE,
+    }, columns=list(COLUMNS))
+    return out
+
+
+def _gpkg_env():
+    """GDAL settings that make GeoPackage bytes reproducible (fixed timestamp in
+    ``gpkg_contents.last_change``)."""
+    return {"OGR_CURRENT_DATE": "2000-01-01T00:00:00.000Z"}
+
+
+def write_sfm(
+    table: pd.DataFrame,
+    folder: str | os.PathLike,
+    *,
+    units: gpd.GeoDataFrame | None = None,
+    stem: str = "sendai_eo_proxies",
+    formats: Sequence[str] = ("csv", "geoparquet", "gpkg"),
+) -> dict[str, Path]:
+    """Write the SFM-shaped table as ``<stem>.csv``, ``<stem>.parquet`` (GeoParquet, with the
+    unit polygons joined on ``admin_code``) and ``<stem>.gpkg`` (layer ``<stem>``), each
+    atomically; reruns with the same inputs give byte-identical files. GeoParquet and
+    GeoPackage need ``units`` (``code`` + geometry). Returns ``{format: path}``."""
+    folder = Path(folder)
+    unknown = set(formats) - {"csv", "geoparquet", "gpkg"}
+    if unknown:
+        raise InputError(f"write_sfm: unknown format(s) {sorted(unknown)} (csv, geoparquet, gpkg)")
+    out: dict[str, Path] = {}
+    if "csv" in formats:
+        path = folder / f"{stem}.csv"
+        with atomic_path(path) as tmp:
+            table.to_csv(tmp, index=False, float_format="%.10g", lineterminator="\n")
+        out["csv"] = path
+    geo = {"geoparquet", "gpkg"} & set(formats)
+    if geo:
+        if units is None:
+            raise InputError("write_sfm: GeoParquet and GeoPackage need the admin units (units=)")
+        g = units[["code", "geometry"]].drop_duplicates("code").set_index("code").geometry
+        missing = set(table["admin_code"]) - set(g.index)
+        if missing:
+            raise InputError(f"write_sfm: no unit polygon for code(s) {', '.join(sorted(missing)[:10])}")
+        gdf = gpd.GeoDataFrame(table.reset_index(drop=True),
+                               geometry=g.loc[table["admin_code"]].to_numpy(), crs=units.crs)
+        if "geoparquet" in formats:
+            path = folder / f"{stem}.parquet"
+            with atomic_path(path) as tmp:
+                gdf.to_parquet(tmp, index=False, compression="zstd")
+            out["geoparquet"] = path
+        if "gpkg" in formats:
+            import pyogrio
+
+            path = folder / f"{stem}.gpkg"
+            with atomic_path(path) as tmp:
+                tmp.unlink()  # the driver creates the file
+                old = {k: pyogrio.get_gdal_config_option(k) for k in _gpkg_env()}
+                try:
+                    pyogrio.set_gdal_config_options(_gpkg_env())
+                    pyogrio.write_dataframe(gdf, tmp, layer=stem, driver="GPKG")
+                finally:
+                    pyogrio.set_gdal_config_options(old)
+            out["gpkg"] = path
+    return out

@@ -1,0 +1,144 @@
+"""The SFM-shaped table: shape, labels (always an EO proxy), zeros for an empty flood,
+byte-identical reruns of every writer, and a writer killed mid-way leaves no corrupt output."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pyogrio
+import pytest
+import shapely
+
+from eo_drr.errors import InputError
+from eo_drr.sendai.sfm import COLUMNS, HIP_FLOOD, INDICATORS, METHOD, sfm_table, write_sfm
+
+
+def _indicators(n=3, flooded=True):
+    codes = [f"MX27-{i:03d}" for i in range(n)]
+    t = pd.DataFrame(index=pd.Index(codes, name="code"))
+    t["name"] = [f"Unit {i}" for i in range(n)]
+    t["level"] = 2
+    t["area_ha"] = 100.0
+    t["observed_share"] = [1.0, 0.5, 0.25][:n] + [1.0] * max(0, n - 3)
+    t["nodata_share"] = 1 - t["observed_share"]
+    k = 1.0 if flooded else 0.0
+    t["flooded_ha"] = k * np.arange(1, n + 1) * 3.5
+    t["exposed_population"] = k * np.arange(1, n + 1) * 10.25
+    t["exposed_population_female"] = t["exposed_population"] * 0.5
+    t["flooded_cropland_ha"] = k * 2.0
+    t["flooded_health"] = int(k)
+    return t
+
+
+def _units(codes):
+    return gpd.GeoDataFrame({"code": codes, "name": codes},
+                            geometry=[shapely.box(i, 0, i + 1, 1) for i in range(len(codes))], crs="EPSG:4326")
+
+
+def test_long_table_shape_and_labels():
+    ind = _indicators()
+    t = sfm_table(ind, event_id="EV-1", date="2024-11-05")
+    present = [i for i in INDICATORS if i.column in ind.columns]
+    assert list(t.columns) == list(COLUMNS)
+    assert len(t) == len(ind) * len(present)
+    assert (t["method"] == METHOD).all() and METHOD == "EO proxy"
+    assert (t["hazard_code"] == "MH0600").all() and (t["hazard_name"] == HIP_FLOOD["MH0600"]).all()
+    assert t["note"].str.contains("not a reported Sendai value").all()
+    assert not t["indicator_code"].isin(["B-1", "C-2", "D-2"]).any()  # our codes, never SFM's own
+    row = t[(t["admin_code"] == "MX27-001") & (t["indicator_code"] == "EO-B1") & (t["disaggregation"] == "total")]
+    assert row["value"].item() == pytest.approx(20.5)
+    assert row["proxy_for"].item() == "B-1" and row["unit"].item() == "persons"
+    assert row["observed_share"].item() == 0.5 and row["admin_level"].item() == "2"
+    assert set(t.loc[t["indicator_code"] == "EO-B1", "disaggregation"]) == {"total", "sex:female"}
+
+
+def test_empty_flood_gives_zero_rows_not_missing_rows():
+    t = sfm_table(_indicators(flooded=False), event_id="EV-0", date="2024-11-05")
+    full = sfm_table(_indicators(), event_id="EV-0", date="2024-11-05")
+    assert len(t) == len(full)
+    assert (t.loc[t["indicator_code"] == "EO-B1", "value"] == 0).all()
+
+
+def test_bad_event_fields():
+    with pytest.raises(InputError, match="HIP"):
+        sfm_table(_indicators(), event_id="E", date="2024-11-05", hazard_code="FL")
+    with pytest.raises(InputError, match="YYYY-MM-DD"):
+        sfm_table(_indicators(), event_id="E", date="5 Nov")
+
+
+def test_writers_are_byte_identical_and_readable(tmp_path):
+    ind = _indicators()
+    t = sfm_table(ind, event_id="EV-1", date="2024-11-05")
+    units = _units(list(ind.index))
+    a = write_sfm(t, tmp_path / "a", units=units)
+    time.sleep(1.1)  # a timestamp in any file would now differ
+    b = write_sfm(sfm_table(ind, event_id="EV-1", date="2024-11-05"), tmp_path / "b", units=units)
+    assert set(a) == {"csv", "geoparquet", "gpkg"}
+    for fmt in a:
+        assert a[fmt].read_bytes() == b[fmt].read_bytes(), fmt
+    back = pd.read_csv(a["csv"])
+    assert len(back) == len(t) and back["value"].sum() == pytest.approx(t["value"].sum())
+    g = gpd.read_parquet(a["geoparquet"])
+    assert g.crs.to_epsg() == 4326 and len(g) == len(t) and not g.geometry.is_empty.any()
+    assert b"geo" in pq.read_metadata(a["geoparquet"]).metadata
+    gp = pyogrio.read_dataframe(a["gpkg"])
+    assert len(gp) == len(t) and (gp["method"] == "EO proxy").all()
+    assert not list((tmp_path / "a").glob(".*tmp*"))
+
+
+def test_geo_formats_need_units(tmp_path):
+    t = sfm_table(_indicators(), event_id="EV-1", date="2024-11-05")
+    with pytest.raises(InputError, match="units"):
+        write_sfm(t, tmp_path, formats=("geoparquet",))
+    with pytest.raises(InputError, match="no unit polygon"):
+        write_sfm(t, tmp_path, units=_units(["MX27-000"]), formats=("gpkg",))
+
+
+def test_writer_killed_mid_way_leaves_the_old_files(tmp_path):
+    """Write v1, then start writing a big v2 whose CSV writer stalls half-way; SIGKILL it;
+    the folder still holds v1, byte for byte, and every file reads back."""
+    script = textwrap.dedent(f"""
+        import sys, time, numpy as np, pandas as pd, geopandas as gpd, shapely
+        sys.path.insert(0, {os.path.dirname(__file__)!r})
+        from test_sfm import _indicators, _units
+        from eo_drr.sendai.sfm import sfm_table, write_sfm
+        folder = {str(tmp_path)!r}
+        ind = _indicators()
+        write_sfm(sfm_table(ind, event_id="V1", date="2024-11-05"), folder, units=_units(list(ind.index)))
+        big = _indicators(n=20000)
+        table = sfm_table(big, event_id="V2", date="2024-11-05")
+        real = pd.DataFrame.to_csv
+        def stalled(self, path, **kw):
+            text = real(self, None, **kw)
+            with open(path, "w") as fh:
+                fh.write(text[: len(text) // 2]); fh.flush()
+            print("STALLED", flush=True)
+            time.sleep(60)
+        pd.DataFrame.to_csv = stalled
+        write_sfm(table, folder, units=_units(list(big.index)))
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        assert line.strip() == "STALLED"
+        v1 = {p.name: p.read_bytes() for p in tmp_path.glob("sendai_eo_proxies.*")}
+        assert tmp_path.joinpath("sendai_eo_proxies.csv").read_text().count("V1") > 0
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    after = {p.name: p.read_bytes() for p in tmp_path.glob("sendai_eo_proxies.*")}
+    assert after == v1 and len(after) == 3
+    assert "V2" not in pd.read_csv(tmp_path / "sendai_eo_proxies.csv")["event_id"].unique()
+    gpd.read_parquet(tmp_path / "sendai_eo_proxies.parquet")
+    pyogrio.read_dataframe(tmp_path / "sendai_eo_proxies.gpkg")

@@ -1,0 +1,207 @@
+"""Built-up per epoch and urban growth: rule, growth classes, hazard, per-unit table, pipeline."""
+
+from __future__ import annotations
+
+import datetime as dt
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+import rasterio
+import yaml
+
+from eo_drr.config import parse_config
+from eo_drr.errors import ConfigError, InputError, NoDataError
+from eo_drr.products import urban
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# reflectance (0-1) spectra, band order blue, green, red, nir, swir16: written here from the
+# ECOSTRESS / ASTER library shapes, independently of the demo generator's table
+SPECTRA = {
+    "concrete": (0.11, 0.12, 0.13, 0.17, 0.21),
+    "desert_soil": (0.14, 0.19, 0.26, 0.31, 0.42),
+    "gravel_riverbed": (0.16, 0.21, 0.27, 0.32, 0.43),
+    "grass": (0.04, 0.08, 0.05, 0.35, 0.23),
+    "water": (0.05, 0.04, 0.02, 0.01, 0.004),
+}
+NAMES = ("blue", "green", "red", "nir", "swir16")
+
+
+def _stack(spectra, n_dates=3, cloudy_first=False):
+    bands = {b: np.empty((n_dates, 1, len(spectra)), np.float32) for b in NAMES}
+    for j, s in enumerate(spectra):
+        for i, b in enumerate(NAMES):
+            bands[b][:, 0, j] = s[i]
+    if cloudy_first:
+        for b in NAMES:
+            bands[b][0] = np.nan
+    return bands
+
+
+def test_nan_percentiles_match_numpy():
+    rng = np.random.default_rng(3)
+    a = rng.random((6, 20, 20)).astype(np.float32)
+    a[a < 0.35] = np.nan
+    a[:, 0, 0] = np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        expected = np.nanpercentile(a, [10, 50, 90], axis=0)
+    for got, exp in zip(urban.nan_percentiles(a), expected):
+        np.testing.assert_allclose(got, exp, rtol=1e-5, equal_nan=True)
+
+
+def test_rule_keeps_bare_soil_and_riverbeds_out():
+    names = list(SPECTRA)
+    res = urban.builtup_epoch(_stack([SPECTRA[n] for n in names], cloudy_first=True))
+    got = dict(zip(names, res.builtup[0]))
+    assert got == {"concrete": 1, "desert_soil": 0, "gravel_riverbed": 0, "grass": 0, "water": 0}
+    assert (res.n_clear == 2).all()
+
+
+def test_s1_condition_removes_dark_surfaces():
+    bands = {b: np.broadcast_to(v, (3, 4, 4)).copy() for b, v in _stack([SPECTRA["concrete"]]).items()}
+    got = {}
+    for name, db in (("bright", -2.0), ("dark", -12.0)):
+        vv = np.full((4, 4, 4), 10 ** (db / 10), np.float32)
+        res = urban.builtup_epoch(bands, vv, None)
+        got[name] = set(np.unique(res.builtup))
+        assert res.sources == ["sentinel-2", "sentinel-1"]
+    assert got == {"bright": {1}, "dark": {0}}
+
+
+def test_no_cloud_free_observation_is_an_error():
+    bands = _stack([SPECTRA["concrete"]])
+    for b in bands.values():
+        b[:] = np.nan
+    with pytest.raises(NoDataError, match="no cloud-free"):
+        urban.builtup_epoch(bands, what="time.pre (epoch 1)")
+
+
+def test_growth_minimum_mapping_unit_and_nodata():
+    b1 = np.zeros((20, 20), np.uint8)
+    b2 = np.zeros((20, 20), np.uint8)
+    b1[0:4, 0:4] = 1
+    b2[0:4, 0:4] = 1
+    b2[10:12, 10:12] = 1          # 4 px: below the unit of 5
+    b2[15:18, 0:3] = 1            # 9 px: new
+    b1[0, 19] = urban.NODATA
+    g = urban.urban_growth(b1, b2, min_mapping_unit_px=5)
+    assert (g == 2).sum() == 9 and (g[15:18, 0:3] == 2).all()
+    assert (g == 1).sum() == 16
+    assert g[10, 10] == 0 and g[0, 19] == urban.NODATA
+    with pytest.raises(InputError, match="min_mapping_unit_px"):
+        urban.urban_growth(b1, b2, min_mapping_unit_px=0)
+
+
+def test_growth_in_hazard_and_hazard_layers():
+    g = np.array([[2, 2, 1, 0]], np.uint8)
+    slope = np.array([[20.0, 5.0, 30.0, np.nan]], np.float32)
+    hz = urban.hazard_from_slope(slope, 15)
+    assert list(hz[0]) == [1, 0, 1, urban.NODATA]
+    assert list(urban.growth_in_hazard(g, hz)[0]) == [1, 0, 0, urban.NODATA]
+    hand = np.array([[1.0, 6.0, np.nan, 0.0]], np.float32)
+    assert list(urban.hazard_from_hand(hand, 5.0)[0]) == [1, 0, urban.NODATA, 1]
+    with pytest.raises(InputError, match="slope_min_deg"):
+        urban.hazard_from_slope(slope, 95)
+    with pytest.raises(InputError, match="bsi_max"):
+        urban.BuiltupRule(bsi_max=3.0)
+
+
+def _job(tmp_path: Path, **changes) -> Path:
+    from conftest import DEMO_TEST_SEED, DEMO_TEST_SIZE
+
+    d = yaml.safe_load((ROOT / "configs" / "urban_growth_demo.yaml").read_text())
+    d["sources"]["demo"] = {"seed": DEMO_TEST_SEED, "size": DEMO_TEST_SIZE, "landscape": "floodplain"}
+    for dotted, value in changes.items():
+        node, keys = d, dotted.split(".")
+        for k in keys[:-1]:
+            node = node.setdefault(k, {})
+        if value is None:
+            node.pop(keys[-1], None)
+        else:
+            node[keys[-1]] = value
+    p = tmp_path / "urban.yaml"
+    p.write_text(yaml.safe_dump(d, sort_keys=False))
+    return p
+
+
+def test_single_epoch_is_refused(tmp_path, small_demo_scene):
+    from eo_drr.config import load_config
+    from eo_drr.pipelines import get_pipeline
+
+    cfg = load_config(_job(tmp_path, **{"time.pre": None}))
+    with pytest.raises(ConfigError, match="time.pre"):
+        get_pipeline("urban_growth").plan(cfg)
+
+
+def test_threshold_out_of_range_names_the_key(tmp_path):
+    from eo_drr.config import load_config
+
+    with pytest.raises(ConfigError, match="products.urban_growth.thresholds.bsi_max"):
+        load_config(_job(tmp_path, **{"products.urban_growth.thresholds.bsi_max": 2.0}))
+    with pytest.raises(ConfigError, match="hazard"):
+        load_config(_job(tmp_path, **{"products.urban_growth.hazard": {}}))
+
+
+def _read(path):
+    with rasterio.open(path) as f:
+        return f.read(1)
+
+
+def _f1(pred, truth, valid):
+    tp = (pred & truth & valid).sum()
+    return 2 * tp / max(2 * tp + (pred & ~truth & valid).sum() + (~pred & truth & valid).sum(), 1)
+
+
+def test_pipeline_against_demo_truth(tmp_path, small_demo_scene):
+    import geopandas as gpd
+    import pandas as pd
+    from rasterio import features
+
+    from eo_drr.config import load_config
+    from eo_drr.pipelines import get_pipeline
+    from eo_drr.publish import OutputFolder
+
+    # a formal-area polygon: the western half of the scene
+    sc = small_demo_scene
+    w, s, e, n = sc.bbox
+    formal = gpd.GeoDataFrame(geometry=[__import__("shapely").geometry.box(w, s, (w + e) / 2, n)], crs=sc.crs)
+    formal.to_file(tmp_path / "formal.gpkg", layer="areas")
+    cfg = load_config(_job(tmp_path, **{"products.urban_growth.formal_areas": {"file": str(tmp_path / "formal.gpkg")}}))
+    pl = get_pipeline("urban_growth")
+    out = OutputFolder(tmp_path / "out")
+    out.open()
+    summary = pl.run(cfg, pl.plan(cfg), out)
+    out.commit()
+    root = tmp_path / "out"
+    t1, t2 = _read(sc.truth["builtup_t1"]) == 1, _read(sc.truth["builtup_t2"]) == 1
+    for e, truth in ((1, t1), (2, t2)):
+        b = _read(root / f"builtup_t{e}.tif")
+        assert _f1(b == 1, truth, b != 255) >= 0.85, e
+    g = _read(root / "urban_growth.tif")
+    assert _f1(g == 2, t2 & ~t1, g != 255) >= 0.75
+    # hazard = HAND <= 5 m or slope >= 15 deg; growth in hazard is exactly growth & hazard
+    hz, gh = _read(root / "hazard_zone.tif"), _read(root / "growth_in_hazard.tif")
+    np.testing.assert_array_equal(gh == 1, (g == 2) & (hz == 1))
+    # per-unit table against an independent count (units tile the scene: sums match)
+    table = pd.read_csv(root / "growth_by_unit.csv")
+    assert table["new_builtup_ha"].sum() == pytest.approx((g == 2).sum() * 0.01, rel=0.01)
+    assert table["new_builtup_hazard_ha"].sum() == pytest.approx((gh == 1).sum() * 0.01, rel=0.01)
+    mask = features.rasterize([(formal.geometry[0], 1)], out_shape=g.shape, transform=sc.transform).astype(bool)
+    assert table["new_builtup_formal_ha"].sum() == pytest.approx(((g == 2) & mask).sum() * 0.01, rel=0.01)
+    assert (table["new_builtup_formal_ha"] + table["new_builtup_informal_ha"]).sum() == pytest.approx(table["new_builtup_ha"].sum())
+    assert summary["epochs"][1]["sources"] == ["sentinel-2"]  # the demo has no S1 in epoch 1
+    assert (root / "growth_by_unit.parquet").exists()
+
+
+def test_cli_runs_the_urban_demo_config(tmp_path, small_demo_scene):
+    from test_cli import eo_drr
+
+    job = _job(tmp_path)
+    res = eo_drr("run", job, "-o", tmp_path / "o")
+    assert res.returncode == 0, res.stderr
+    for name in ("builtup_t1.tif", "builtup_t2.tif", "urban_growth.tif", "growth_in_hazard.tif",
+                 "growth_by_unit.csv", "growth_by_unit.parquet", "run.json"):
+        assert (tmp_path / "o" / name).is_file(), name
