@@ -60,10 +60,23 @@ def scores(c: np.ndarray) -> dict:
     }
 
 
+#: published speckle filters the ensemble is also run with, to show how much the result
+#: depends on that choice (the default is refined Lee 7 x 7)
+FILTER_VARIANTS = {
+    "lee 5x5": dict(speckle="lee", speckle_window=5),
+    "lee 7x7": dict(speckle="lee", speckle_window=7),
+    "lee 9x9": dict(speckle="lee", speckle_window=9),
+    "boxcar 7x7": dict(speckle="boxcar", speckle_window=7),
+}
+
+
 def methods_s1(vv: np.ndarray, vh: np.ndarray) -> dict[str, np.ndarray]:
     fvv = np.asarray(sar.to_db(sar.lee(sar.to_linear(vv), window=5)))
+    variants = {f"sensitivity: s1_water with {k}": s1_water(vv, vh, **kw).water == 1
+                for k, kw in FILTER_VARIANTS.items()}
     return {
         "eo-drr s1_water (ensemble)": s1_water(vv, vh).water == 1,
+        **variants,
         "baseline: global Otsu on filtered VV": fvv <= threshold.otsu_threshold(fvv),
         "baseline: VV < -17 dB": vv < -17.0,
     }

@@ -7,7 +7,7 @@ multi-temporal reference). As in Copernicus GFM, *observed flood extent = observ
 reference water*.
 
 Change detection adds to the single-date water, never subtracts from it: a pixel whose
-speckle-filtered backscatter fell by at least ``change_decrease_db`` (default 3 dB, the power
+speckle-filtered backscatter (the filter of the water methods) fell by at least ``change_decrease_db`` (default 3 dB, the power
 halved; decrease-only log-ratio logic as in Giustarini et al. 2013, IEEE TGRS 51(4):2417-2430)
 *and* that is, after the event, no more than ``change_margin_db`` (default 3 dB) brighter than
 the scene's own split-based VV water threshold, is observed water even when the single-date
@@ -25,7 +25,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from eo_drr.errors import InputError
-from eo_drr.indices import sar
 from eo_drr.products.water import WaterResult, remove_small_objects, s1_water
 
 #: minimum decrease (dB) of filtered backscatter, reference -> post, for change-detected water
@@ -89,8 +88,7 @@ def s1_flood(
         lr = (10 * np.log10(lin(post_vv) / lin(ref_vv))).astype(np.float32)
     added = None
     if change_decrease_db is not None:
-        added = _change_water(post, ref_vv, post_vv, units, change_decrease_db, change_margin_db,
-                              water_options.get("speckle_window", 5), min_mapping_unit_px)
+        added = _change_water(post, ref, change_decrease_db, change_margin_db, min_mapping_unit_px)
         if added is not None:
             post.water[added] = 1
             post.provenance[added] |= CHANGE_PROVENANCE_BIT
@@ -107,21 +105,16 @@ def s1_flood(
 CHANGE_PROVENANCE_BIT = 8
 
 
-def _change_water(post: WaterResult, ref_vv, post_vv, units: str, decrease_db: float,
-                  margin_db: float, window: int, mmu: int) -> np.ndarray | None:
-    """Pixels that darkened by >= ``decrease_db`` and lie within ``margin_db`` of the post-event
-    VV water threshold, not already water; None when the post scene has no VV threshold."""
+def _change_water(post: WaterResult, ref: WaterResult, decrease_db: float, margin_db: float,
+                  mmu: int) -> np.ndarray | None:
+    """Pixels that darkened by >= ``decrease_db`` (filtered VV, dB) and lie within ``margin_db``
+    of the post-event VV water threshold, not already water; None when the post scene has no
+    VV threshold. Uses the filtered images the water methods saw (same speckle filter)."""
     t_vv = next((m.threshold_db for m in post.methods if m.name == "hsba_vv"), None)
-    if t_vv is None:
+    if t_vv is None or post.vv_db_filtered is None or ref.vv_db_filtered is None:
         return None
-
-    def fdb(a):
-        a = np.asarray(a, dtype=np.float32)
-        lin = np.asarray(sar.to_linear(a)) if units == "db" else a
-        return np.asarray(sar.to_db(sar.lee(lin, window=window)))
-
-    fpost = fdb(post_vv)
+    fpost = post.vv_db_filtered
     with np.errstate(invalid="ignore"):
-        added = ((fpost - fdb(ref_vv)) <= -abs(decrease_db)) & (fpost <= t_vv + margin_db)
+        added = ((fpost - ref.vv_db_filtered) <= -abs(decrease_db)) & (fpost <= t_vv + margin_db)
     added &= post.water == 0
     return remove_small_objects(added, mmu) if mmu > 1 else added

@@ -2,7 +2,8 @@
 inside the area where SAR can see a flood.
 
 1. Observed water: the ensemble of :func:`eo_drr.products.water.s1_water` (hierarchical
-   split-based Kittler-Illingworth on Lee-filtered VV and VH, fuzzy thresholding; majority of
+   split-based Kittler-Illingworth on speckle-filtered (refined Lee 7 x 7) VV and VH, fuzzy
+   thresholding; majority of
    the methods that returned a result) on the post-event scene.
 2. Reference water: the same ensemble on the per-pixel median of the pre-event scenes of the
    same relative orbit (Schlaffer et al. 2015, Int. J. Appl. Earth Obs. Geoinf. 38:15-24).
@@ -103,8 +104,8 @@ def flood_extent(
     post_vh: xr.DataArray | None = None,
     hand: xr.DataArray | np.ndarray | None = None,
     hand_max_m: float = 15.0,
-    speckle: str = "lee",
-    window: int = 5,
+    speckle: str = "refined_lee",
+    window: int = 7,
     threshold_method: str = "ki",
     min_mapping_unit_px: int = 4,
     s2_water: np.ndarray | None = None,
