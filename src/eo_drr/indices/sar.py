@@ -49,7 +49,7 @@ from eo_drr.kernels._dispatch import (
 __all__ = ["to_db", "to_linear", "log_ratio", "boxcar", "lee", "refined_lee"]
 
 _F32 = np.float32
-_DIRECTION_WEIGHTS = sar_cpu.direction_weights()
+_DIRECTION_SPANS = sar_cpu.direction_spans()
 
 
 def _meta(ndim: int) -> np.ndarray:
@@ -185,7 +185,7 @@ def _np_window(x, r, mode, cu2, nodata, use):
 def _np_refined(x, cu2, nodata, use):
     xf = _np_float(x, nodata, use)
     out = np.empty(xf.shape, dtype=_F32)
-    sar_cpu.refined_lee(xf, cu2, sar_cpu.refined_scratch(xf.shape), _DIRECTION_WEIGHTS, out)
+    sar_cpu.refined_lee(xf, cu2, sar_cpu.refined_scratch(xf.shape), _DIRECTION_SPANS, out)
     return out
 
 

@@ -378,23 +378,41 @@ def window_scratch(shape, r, nbands=None):
 
 
 @njit_serial
-def _refined_interior(x, i, j, wts, cu2):
-    """``refined_lee_in_direction`` for a pixel at least 3 from the raster edge, branch-free:
-    ``wts`` (7 x 7, 0 or 1) is the half window (``direction_weights``)."""
+def _refined_interior(x, i, j, span, cu2):
+    """``refined_lee_in_direction`` for a pixel at least 3 from the raster edge: ``span``
+    (7 x 2) gives, per window row, the first and last column offset inside the half window
+    (``direction_spans``), so only its 28 pixels are read. Same summation order as the full
+    7 x 7 loop (row-major), so the sums are identical to it."""
     s = 0.0
     q = 0.0
     c = 0.0
     for di in range(7):
         row = x[i - 3 + di]
-        w = wts[di]
-        for dj in range(7):
-            u = np.float64(row[j - 3 + dj])
+        for jj in range(j + span[di, 0], j + span[di, 1] + 1):
+            u = np.float64(row[jj])
             ok = np.abs(u) < np.inf
             u = u if ok else 0.0
-            s += w[dj] * u
-            q += w[dj] * (u * u)
-            c += w[dj] if ok else 0.0
+            s += u
+            q += u * u
+            c += 1.0 if ok else 0.0
     return lee_value(np.float64(x[i, j]), s, q, c, cu2)
+
+
+def direction_spans():
+    """(9, 7, 2) int64: per direction code (``_scalar._in_direction``) and window row
+    (di = -3 .. 3), the first and last column offset dj inside the half window (last < first:
+    the row is outside it)."""
+    w = direction_weights()
+    out = np.zeros((9, 7, 2), dtype=np.int64)
+    for d in range(9):
+        for r in range(7):
+            cols = np.flatnonzero(w[d, r]) - 3
+            if cols.size:
+                assert np.array_equal(cols, np.arange(cols[0], cols[-1] + 1))  # contiguous
+                out[d, r] = cols[0], cols[-1]
+            else:
+                out[d, r] = 1, 0
+    return out
 
 
 def direction_weights():
@@ -406,10 +424,10 @@ def direction_weights():
 
 
 @njit_parallel
-def refined_lee(x, cu2, ring, weights, out):
+def refined_lee(x, cu2, ring, spans, out):
     """Lee (1981) refined filter, 7 x 7 edge-aligned windows (see ``_scalar``).
 
-    ``weights``: :func:`direction_weights`.
+    ``spans``: :func:`direction_spans`.
     ``ring``: float64 scratch (nbands, 5, W + 4) from :func:`refined_scratch`. Each band of
     rows keeps the 3 x 3 sub-window means (``_scalar._mean3``, same summation order as the GPU
     kernel, so results are identical) of 5 consecutive rows, for columns -2 .. W + 1: one new
@@ -444,7 +462,7 @@ def refined_lee(x, cu2, ring, weights, out):
                     bot[c - 2], bot[c], bot[c + 2],
                 )
                 if 3 <= i < H - 3 and 3 <= j < W - 3:
-                    oi[j] = _refined_interior(x, i, j, weights[direction], cu2)
+                    oi[j] = _refined_interior(x, i, j, spans[direction], cu2)
                 else:
                     oi[j] = refined_lee_in_direction(x, i, j, direction, cu2)
 
