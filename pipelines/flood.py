@@ -233,8 +233,10 @@ def run(cfg: JobConfig, p: FloodPlan, out: OutputFolder, steps: Steps | None = N
             roads = _vector(cfg, ex.roads, "exposure.roads")
             lc = landcover.rio.write_crs(crs) if landcover is not None else None
             flood_da = ds["flood"].rio.write_crs(crs)
+            # dasymetric population: each cell's people on its WorldCover built-up (50) pixels
+            # first (indicators.DASYMETRIC_FLOOR elsewhere), when the job has a land cover
             table = indicators_by_unit(flood_da, units, population=population, landcover=lc,
-                                       facilities=facilities, roads=roads)
+                                       facilities=facilities, roads=roads, dasymetric=lc is not None)
             if au.level is not None:
                 table["level"] = au.level
             gtable = gpd.GeoDataFrame(table, geometry=units.set_index("code").loc[table.index].geometry, crs=units.crs)

@@ -142,3 +142,76 @@ def test_writer_killed_mid_way_leaves_the_old_files(tmp_path):
     assert "V2" not in pd.read_csv(tmp_path / "sendai_eo_proxies.csv")["event_id"].unique()
     gpd.read_parquet(tmp_path / "sendai_eo_proxies.parquet")
     pyogrio.read_dataframe(tmp_path / "sendai_eo_proxies.gpkg")
+
+
+def _growth_raster():
+    import rioxarray  # noqa: F401
+    import xarray as xr
+
+    g = np.zeros((100, 200), np.uint8)
+    g[10:30, 10:50] = 1  # built at both epochs (west)
+    g[40:60, 20:40] = 2  # new: 400 px = 4 ha (west)
+    g[40:50, 120:160] = 2  # new: 400 px = 4 ha (east)
+    g[90:, :] = 255  # 10 rows unobserved
+    hz = np.zeros_like(g)
+    hz[40:50, 20:40] = 1  # half of the west growth in a hazard zone: 2 ha
+    coords = {"y": 2000000 - 5 - 10 * np.arange(100), "x": 500005 + 10 * np.arange(200)}
+    mk = lambda a: xr.DataArray(a, dims=("y", "x"), coords=coords).rio.write_crs("EPSG:32615")  # noqa: E731
+    units = gpd.GeoDataFrame({"code": ["W", "E"], "name": ["west", "east"]},
+                             geometry=[shapely.box(500000, 1999000, 501000, 2000000),
+                                       shapely.box(501000, 1999000, 502000, 2000000)], crs="EPSG:32615")
+    return mk(g), mk(hz), units
+
+
+def test_growth_rows_exposure_trend():
+    from eo_drr.sendai.growth import growth_by_unit
+    from eo_drr.sendai.sfm import GROWTH_INDICATORS, TREND_NOTE, growth_rows
+
+    g, hz, units = _growth_raster()
+    table = growth_by_unit(g, units, hazard_growth=hz)
+    rows = growth_rows(table, event_id="EV-1", date="2024-11-05", admin_level=2,
+                       area_ha=units.geometry.area.to_numpy() / 1e4)
+    assert list(rows.columns) == list(COLUMNS)
+    assert set(rows["indicator_code"]) == {"EO-TREND-BU", "EO-TREND-HZ"}
+    assert (rows["proxy_for"] == "").all() and (rows["method"] == METHOD).all()
+    assert (rows["note"] == TREND_NOTE).all() and rows["note"].str.contains("not a reported Sendai value").all()
+    v = rows.set_index(["admin_code", "indicator_code"])["value"]
+    assert v[("W", "EO-TREND-BU")] == pytest.approx(4.0) and v[("E", "EO-TREND-BU")] == pytest.approx(4.0)
+    assert v[("W", "EO-TREND-HZ")] == pytest.approx(2.0) and v[("E", "EO-TREND-HZ")] == pytest.approx(0.0)
+    np.testing.assert_allclose(rows["observed_share"], 0.9)  # 10 of 100 rows unobserved
+    assert len(rows) == 2 * 2 and {i.code for i in GROWTH_INDICATORS} == {"EO-TREND-BU", "EO-TREND-HZ"}
+    # formal / informal split adds disaggregated rows
+    formal = np.zeros(g.shape, bool)
+    formal[:, :30] = True
+    rows2 = growth_rows(growth_by_unit(g, units, hazard_growth=hz, formal=formal), event_id="EV-1", date="2024-11-05")
+    w = rows2[(rows2["admin_code"] == "W") & (rows2["indicator_code"] == "EO-TREND-BU")].set_index("disaggregation")["value"]
+    assert w["settlement:formal"] + w["settlement:informal"] == pytest.approx(w["total"])
+    assert w["settlement:formal"] == pytest.approx(2.0)
+    assert rows2["observed_share"].isna().all()  # no unit areas: unknown, not invented
+    with pytest.raises(InputError, match="new_builtup_ha"):
+        growth_rows(pd.DataFrame({"name": ["x"]}, index=["A"]), event_id="E", date="2024-01-01")
+
+
+def test_wetland_rows_gain_loss_net_and_zeros(tmp_path):
+    from eo_drr.sendai.sfm import WETLAND_INDICATORS, wetland_rows
+
+    change = pd.DataFrame({"name": ["Lagoon", "Marsh"], "area_ha": [50.0, 20.0], "observed_ha": [40.0, 20.0],
+                           "gained_ha": [3.5, 0.0], "lost_ha": [1.25, 0.0]}, index=pd.Index(["W001", "W002"], name="id"))
+    rows = wetland_rows(change, event_id="EV-1", date="2024-11-05")
+    assert list(rows.columns) == list(COLUMNS)
+    assert len(rows) == 2 * len(WETLAND_INDICATORS)  # no missing rows for the unchanged marsh
+    assert (rows["indicator_code"] == "EO-WET").all() and (rows["admin_level"] == "wetland").all()
+    v = rows.set_index(["admin_code", "disaggregation"])["value"]
+    assert v[("W001", "change:gained")] == 3.5 and v[("W001", "change:lost")] == 1.25
+    assert v[("W001", "change:net")] == pytest.approx(2.25)
+    assert (rows[rows["admin_code"] == "W002"]["value"] == 0).all()
+    assert rows.set_index("admin_code")["observed_share"].loc["W001"].iloc[0] == pytest.approx(0.8)
+    # combined with the event's proxies in one table, written by the same writers
+    both = pd.concat([sfm_table(_indicators(), event_id="EV-1", date="2024-11-05"), rows], ignore_index=True)
+    out = write_sfm(both, tmp_path, formats=("csv",))
+    back = pd.read_csv(out["csv"])
+    assert len(back) == len(both) and (back["indicator_code"] == "EO-WET").sum() == len(rows)
+    with pytest.raises(InputError, match="negative"):
+        wetland_rows(change.assign(lost_ha=[-1.0, 0.0]), event_id="E", date="2024-11-05")
+    with pytest.raises(InputError, match="gained_ha"):
+        wetland_rows(change.drop(columns="gained_ha"), event_id="E", date="2024-11-05")

@@ -1,19 +1,28 @@
 """Atomic file writes: write to a temporary file in the same folder, then rename.
 
 A crash (or a kill) in the middle leaves either the old file or the new one, never half of
-one. Temporary files are named ``.<name>.<random>.tmp`` so they are easy to spot and clean.
+one. Temporary files are named ``.<stem>.<pid>-<random>.tmp<ext>`` (hidden, beside the target,
+with the writer's process id) so that :func:`clean_stale_temp_files` can remove those a killed
+writer left behind, and only those.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 from eo_drr.errors import OutputError
+
+log = logging.getLogger(__name__)
+
+#: Names of our temporary files: ``.<stem>.<pid>-<random>.tmp<ext>``.
+TEMP_NAME = re.compile(r"^\.(?P<stem>.*)\.(?P<pid>[0-9]+)-[A-Za-z0-9_]+\.tmp(?P<ext>\.[^./]*)?$")
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
@@ -35,7 +44,7 @@ def atomic_path(path: str | os.PathLike, *, suffix: str | None = None) -> Iterat
         raise OutputError(f"cannot create output folder {folder}: {exc.strerror or exc}") from exc
     ext = suffix if suffix is not None else "".join(path.suffixes[-1:])
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{ext}", dir=folder)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.{os.getpid()}-", suffix=f".tmp{ext}", dir=folder)
     except OSError as exc:
         raise OutputError(f"cannot write in {folder}: {exc.strerror or exc}") from exc
     os.close(fd)
@@ -73,3 +82,88 @@ def sha256_file(path: str | os.PathLike, chunk_size: int = 1 << 20) -> str:
         for block in iter(lambda: fh.read(chunk_size), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def _boot_time() -> float | None:
+    try:
+        with open("/proc/stat") as fh:
+            for line in fh:
+                if line.startswith("btime "):
+                    return float(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def process_start_time(pid: int) -> float | None:
+    """Start of process ``pid`` (Unix seconds; Linux ``/proc``), or None when unknown."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            stat = fh.read()
+    except OSError:
+        return None
+    boot = _boot_time()
+    if boot is None:
+        return None
+    fields = stat[stat.rfind(")") + 2:].split()  # the command name may hold spaces
+    try:
+        ticks = int(fields[19])  # field 22 of proc(5): starttime, clock ticks after boot
+    except (IndexError, ValueError):
+        return None
+    return boot + ticks / os.sysconf("SC_CLK_TCK")
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process ``pid`` exists (a process of another user counts as alive)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OverflowError:
+        return False
+    return True
+
+
+def is_stale_temp(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is one of our temporary files whose writer is gone: its name matches
+    :data:`TEMP_NAME` and the process id in the name is dead, or now belongs to a process that
+    started after the file was last written (the id was reused). Files of a live writer, and
+    files whose age cannot be compared, are never stale."""
+    p = Path(path)
+    m = TEMP_NAME.match(p.name)
+    if m is None:
+        return False
+    pid = int(m.group("pid"))
+    if pid == os.getpid():
+        return False
+    if not pid_alive(pid):
+        return True
+    started = process_start_time(pid)
+    try:
+        written = p.stat().st_mtime
+    except OSError:
+        return False
+    return started is not None and started > written + 1.0  # 1 s: clock-tick rounding
+
+
+def clean_stale_temp_files(folder: str | os.PathLike, *, recursive: bool = True) -> list[Path]:
+    """Remove the temporary files that killed writers left in ``folder`` (and below, with
+    ``recursive``); see :func:`is_stale_temp`. Returns the removed paths. Nothing else is
+    touched: a name must match our pattern exactly."""
+    root = Path(folder)
+    if not root.is_dir():
+        return []
+    found = root.rglob(".*.tmp*") if recursive else root.glob(".*.tmp*")
+    removed = []
+    for p in found:
+        try:
+            if p.is_file() and not p.is_symlink() and is_stale_temp(p):
+                p.unlink()
+                removed.append(p)
+        except OSError as exc:  # a file another cleaner removed first, or no permission
+            log.debug("could not remove stale temporary file %s: %s", p, exc)
+    if removed:
+        log.info("removed %d temporary file(s) left by killed writers in %s", len(removed), root)
+    return removed

@@ -3,7 +3,9 @@
 Files are written into a hidden staging folder inside the output folder (same filesystem,
 so the final moves are renames). :meth:`OutputFolder.commit` moves them into place; if the run
 fails, :meth:`OutputFolder.abort` removes the staging folder, so a failed run leaves the
-output folder as it was. Staging folders left by a killed process are removed by the next run.
+output folder as it was. Staging folders left by a killed process, and the hidden temporary
+files of killed atomic writers (:func:`eo_drr.io.atomic.clean_stale_temp_files`), are removed by
+the next run when it opens the folder.
 """
 
 from __future__ import annotations
@@ -14,18 +16,9 @@ import tempfile
 from pathlib import Path
 
 from eo_drr.errors import OutputError
+from eo_drr.io.atomic import clean_stale_temp_files, pid_alive
 
 STAGING_PREFIX = ".eo-drr-staging-"
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class OutputFolder:
@@ -59,6 +52,7 @@ class OutputFolder:
         try:
             self.root.mkdir(parents=True, exist_ok=True)
             self._clean_stale()
+            clean_stale_temp_files(self.root)
             self.staging = Path(
                 tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=self.root)
             )
@@ -70,7 +64,7 @@ class OutputFolder:
         """Remove staging folders whose owner process (pid in the name) is gone."""
         for p in self.root.glob(STAGING_PREFIX + "*"):
             pid_text = p.name[len(STAGING_PREFIX) :].split("-", 1)[0]
-            if not p.is_dir() or not pid_text.isdigit() or _alive(int(pid_text)):
+            if not p.is_dir() or not pid_text.isdigit() or pid_alive(int(pid_text)):
                 continue
             shutil.rmtree(p, ignore_errors=True)
 
