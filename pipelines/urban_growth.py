@@ -223,6 +223,7 @@ def run(cfg: JobConfig, p: UrbanPlan, out: OutputFolder, steps: Steps | None = N
         "epochs": {e: {"s2_items": [it.id for it in p.s2_items[e]], "s1_items": [it.id for it in p.s1_items.get(e, [])],
                        "sources": results[e].sources, "builtup_ha": float((results[e].builtup == 1).sum() * px_ha),
                        "observed_share": float((results[e].builtup != urban.NODATA).mean())} for e in (1, 2)},
+        "warnings": [w for e in (1, 2) for w in results[e].warnings],
         "new_builtup_ha": float((growth == 2).sum() * px_ha),
         "observed_share": float((growth != urban.NODATA).mean()),
     }

@@ -205,3 +205,27 @@ def test_cli_runs_the_urban_demo_config(tmp_path, small_demo_scene):
     for name in ("builtup_t1.tif", "builtup_t2.tif", "urban_growth.tif", "growth_in_hazard.tif",
                  "growth_by_unit.csv", "growth_by_unit.parquet", "run.json"):
         assert (tmp_path / "o" / name).is_file(), name
+
+
+def test_real_patagonian_steppe_is_flagged_not_trusted():
+    """On the real Sentinel-2 crop of the Patagonian steppe (no settlement in it), the
+    Sentinel-2-only rule calls most of the land built-up: the result must say so in plain
+    words rather than hand back a confident map."""
+    import xarray as xr
+
+    from eo_drr.settings import shared_data_dir
+
+    folder = shared_data_dir() / "s2-xrspatial-patagonia"
+    if not folder.is_dir():
+        pytest.skip(f"{folder} not found (set EO_DRR_SHARED_DATA to the shared data folder)")
+    raw = {}
+    for name in ("blue", "green", "red", "nir", "swir1", "swir2"):
+        with xr.open_dataarray(folder / f"{name}_band.nc") as da:
+            raw[name] = np.asarray(da.values, dtype=np.float32) / 10000.0
+    h, w = raw["blue"].shape
+    sw = {k: np.repeat(np.repeat(raw[k][: h // 2, : w // 2], 2, 0), 2, 1)[:h, :w] for k in ("swir1", "swir2")}
+    bands = {"blue": raw["blue"], "green": raw["green"], "red": raw["red"], "nir": raw["nir"],
+             "swir16": sw["swir1"], "swir22": sw["swir2"]}
+    res = urban.builtup_epoch({k: v[None] for k, v in bands.items()}, what="patagonia")
+    assert res.sources == ["sentinel-2"]
+    assert res.warnings and "implausible" in res.warnings[0] and "Sentinel-1" in res.warnings[0]

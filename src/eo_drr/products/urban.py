@@ -71,6 +71,10 @@ GROWTH_CLASSES = {0: "not built-up", 1: "built-up at both epochs", 2: "new built
 GROWTH_COLORS = {0: (240, 240, 240, 255), 1: (120, 120, 120, 255), 2: (230, 30, 30, 255),
                  3: (60, 120, 220, 255), 255: (0, 0, 0, 0)}
 BUILTUP_COLORS = {0: (240, 240, 240, 255), 1: (200, 30, 30, 255), 255: (0, 0, 0, 0)}
+#: a built-up share of the observed area above this is flagged as implausible. Even dense
+#: city cores rarely exceed it over a whole job area: on the real Sentinel-2 crop of the
+#: Patagonian steppe (no settlement) the Sentinel-2-only rule maps 99.5 % built-up
+IMPLAUSIBLE_BUILTUP_SHARE = 0.6
 #: percentiles (0-100) of the Sentinel-2 temporal statistics
 PERCENTILES = (10, 50, 90)
 S2_INDICES = ("ndvi", "ndbi", "bui", "bsi", "mndwi")
@@ -121,6 +125,8 @@ class BuiltupResult:
     stats: dict[str, np.ndarray]
     n_clear: np.ndarray
     sources: list[str] = field(default_factory=list)
+    #: plain-language warnings about this epoch's map (e.g. an implausible built-up share)
+    warnings: list[str] = field(default_factory=list)
 
 
 def nan_percentiles(stack: np.ndarray, qs=PERCENTILES) -> list[np.ndarray]:
@@ -269,7 +275,19 @@ def builtup_epoch(
     built = remove_small_objects(built, int(min_mapping_unit_px))
     out = np.where(built, 1, 0).astype(np.uint8)
     out[~np.isfinite(p)] = NODATA
-    return BuiltupResult(p, out, stats, n_clear, sources)
+    notes = []
+    valid = out != NODATA
+    share = float((out[valid] == 1).mean()) if valid.any() else 0.0
+    if share > IMPLAUSIBLE_BUILTUP_SHARE:
+        notes.append(
+            f"{what}: {100 * share:.0f} % of the observed area is mapped built-up, which is implausible "
+            + ("for a Sentinel-2-only map: bare and sparsely vegetated land (steppe, desert) has the "
+               "spectral indices of built-up surfaces; add Sentinel-1 (sources.s1), whose "
+               "bright-and-stable condition separates them"
+               if s1 is None else "even with Sentinel-1; check the inputs and the rule thresholds")
+        )
+        log.warning("%s", notes[-1])
+    return BuiltupResult(p, out, stats, n_clear, sources, notes)
 
 
 def urban_growth(builtup_t1: np.ndarray, builtup_t2: np.ndarray, *, min_mapping_unit_px: int = 10) -> np.ndarray:
