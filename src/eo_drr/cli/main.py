@@ -56,14 +56,46 @@ def run(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print the plan (items, grid, outputs) and write nothing.")
     ] = False,
+    tile_size: Annotated[
+        Optional[int],
+        typer.Option("--tile-size", min=32, max=16384,
+                     help="Run tile by tile: square tiles of this many output pixels on a fixed grid "
+                          "(overrides tiling.tile_size_px). Reruns skip finished tiles."),
+    ] = None,
+    retry_failed: Annotated[
+        bool, typer.Option("--retry-failed", help="Tiled jobs: retry failed tiles even past tiling.max_attempts.")
+    ] = False,
 ) -> None:
-    """Run a job file: search, load, compute the products, write maps and tables."""
+    """Run a job file: search, load, compute the products, write maps and tables.
+
+    With a `tiling:` section or `--tile-size`, the job runs tile by tile on the job's
+    `cluster:`; a job ledger in the output folder makes a rerun skip the tiles that are done
+    and whose outputs verify, and rerun only tiles whose inputs changed.
+    """
     from eo_drr.config import load_config
 
-    from eo_drr.cli.runner import run_job
+    from eo_drr.cli.runner import run_job, run_tiled_job
 
     cfg = load_config(config)
-    run_job(cfg, output, dry_run=dry_run, console=console)
+    if cfg.tiling is not None or tile_size is not None:
+        run_tiled_job(cfg, output, console=console, tile_size_px=tile_size,
+                      retry_failed=retry_failed, dry_run=dry_run)
+    else:
+        run_job(cfg, output, dry_run=dry_run, console=console)
+
+
+@app.command()
+def status(
+    output: Annotated[Path, typer.Argument(help="The output folder of a tiled job.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+    all_fingerprints: Annotated[
+        bool, typer.Option("--all", help="Also list tiles' earlier fingerprints (superseded inputs).")
+    ] = False,
+) -> None:
+    """Print the job ledger of an output folder: each tile's state, attempts, time, memory, error."""
+    from eo_drr.cli.status import print_status
+
+    print_status(output, console, as_json=as_json, all_fingerprints=all_fingerprints)
 
 
 @app.command()
@@ -120,8 +152,21 @@ _data.register(app, console)
 _rasters.register(app, console)
 
 
+def _quiet_known_noise() -> None:
+    """odc-stac reprojects through rasterio in-memory datasets, whose constructor warns
+    "Dataset has no geotransform" although the warp is fully georeferenced. Only that warning,
+    attributed to ``rasterio.warp``, is silenced; the same warning on opening a user's file
+    (``rasterio.open``) still shows."""
+    import warnings
+
+    from rasterio.errors import NotGeoreferencedWarning
+
+    warnings.filterwarnings("ignore", category=NotGeoreferencedWarning, module=r"rasterio\.warp")
+
+
 def main() -> None:
     """Console entry point: user errors become one plain line and a non-zero exit."""
+    _quiet_known_noise()
     try:
         app(standalone_mode=False)
     except EODRRError as exc:

@@ -81,34 +81,106 @@ def run_job(cfg: JobConfig, output: Path | None, *, dry_run: bool, console: Cons
             SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
             console=console, transient=False,
         )
-        with progress, compute_context(cfg.cluster) as where:
+        with progress, compute_context(cfg.cluster, base_dir=cfg.base_dir) as where:
+            if "dashboard:" in where:
+                console.print(f"compute: {where}", highlight=False, markup=False)
             steps = RichSteps(progress)
             summary = pipeline.run(cfg, plan, out, steps)
         summary["seconds"] = round(time.perf_counter() - t0, 2)
         summary["step_seconds"] = {k: round(v, 2) for k, v in steps.timings.items()}
         summary["compute"] = where
-        manifest = {
-            "job": cfg.name,
-            "pipeline": cfg.pipeline,
-            "config": json.loads(cfg.model_dump_json()),
-            "versions": collect_versions(),
-            "summary": summary,
-        }
-        atomic_write_text(out.path("run.json"), json.dumps(manifest, indent=2, sort_keys=True, default=str))
-        # last: the STAC catalogue of every output, each verified and checksummed first
-        files = sorted(f.relative_to(out.path("")).as_posix() for f in out.path("").rglob("*") if f.is_file())
-        write_output_catalog(
-            out.path(""), [OutputAsset(f, key=f.replace("/", "_").replace(".", "_"),
-                                       roles=("metadata",) if f == "run.json" else ("data",))
-                           for f in files if f not in CATALOG_FILES],
-            "run.json", datetime=summary.get("event_date") or cfg.time.post.start.isoformat(),
-            catalog_id=cfg.name, title=f"eo-drr outputs of {cfg.name}",
-        )
+        _write_manifest_and_catalog(cfg, out, summary)
         out.commit()
     except BaseException:
         out.abort()
         raise
     _print_summary(console, cfg, summary, out.root)
+    return summary
+
+
+def _write_manifest_and_catalog(cfg: JobConfig, out: OutputFolder, summary: dict) -> None:
+    """``run.json``, then, last, the STAC catalogue of every staged output (each verified and
+    checksummed first)."""
+    manifest = {
+        "job": cfg.name,
+        "pipeline": cfg.pipeline,
+        "config": json.loads(cfg.model_dump_json()),
+        "versions": collect_versions(),
+        "summary": summary,
+    }
+    atomic_write_text(out.path("run.json"), json.dumps(manifest, indent=2, sort_keys=True, default=str))
+    files = sorted(f.relative_to(out.path("")).as_posix() for f in out.path("").rglob("*") if f.is_file())
+    write_output_catalog(
+        out.path(""), [OutputAsset(f, key=f.replace("/", "_").replace(".", "_"),
+                                   roles=("metadata",) if f == "run.json" else ("data",))
+                       for f in files if f not in CATALOG_FILES],
+        "run.json", datetime=summary.get("event_date") or cfg.time.post.start.isoformat(),
+        catalog_id=cfg.name, title=f"eo-drr outputs of {cfg.name}",
+    )
+
+
+def run_tiled_job(cfg: JobConfig, output: Path | None, *, console: Console,
+                  tile_size_px: int | None = None, retry_failed: bool = False,
+                  dry_run: bool = False) -> dict | None:
+    """Run ``cfg`` tile by tile (resumable: the job ledger in the output folder skips verified
+    tiles), then commit the mosaics, tables, ``run.json`` and the STAC catalogue."""
+    from eo_drr.config import TilingConfig
+    from eo_drr.jobs.ledger import JobLock
+    from eo_drr.jobs.tiling import tile_grid
+    from eo_drr.pipelines.tiled import run_tiled
+
+    root = output if output is not None else Path(cfg.outputs.dir)
+    out = OutputFolder(root)
+    if dry_run:
+        tiling = cfg.tiling or TilingConfig()
+        size = tile_size_px or tiling.tile_size_px
+        with console.status("Searching the catalogue and resolving the plan..."):
+            plan = get_pipeline(cfg.pipeline).plan(cfg)
+        tiles = tile_grid(plan.geobox, size, plan.aoi)
+        table = Table(title=f"Tiles of job {cfg.name!r} (dry run: nothing is written)")
+        for col in ("tile", "pixels", "bounds (m)"):
+            table.add_column(col)
+        for t in tiles:
+            table.add_row(t.id, f"{t.geobox.shape.x} x {t.geobox.shape.y}",
+                          ", ".join(f"{v:.0f}" for v in t.bounds))
+        console.print(f"{len(tiles)} tiles of {size} px on {plan.geobox.crs} "
+                      f"(output folder {out.root}, tiles under {out.root / 'tiles'})")
+        console.print(table)
+        return None
+    out.check_writable()
+    t0 = time.perf_counter()
+
+    def on_event(kind: str, tile: str, detail: str) -> None:
+        style = {"done": "green", "skip": "cyan", "failed": "red", "rerun": "yellow"}.get(kind, "")
+        text = f"{kind:<7} {tile} {detail}".rstrip()
+        console.print(f"[{style}]{text}[/{style}]" if style else text, highlight=False, markup=bool(style))
+
+    def on_cluster(target) -> None:
+        console.print(f"compute: {target.description}", highlight=False, markup=False)
+        if target.dashboard:
+            console.print(f"dask dashboard: {target.dashboard}", highlight=False, markup=False)
+
+    root.mkdir(parents=True, exist_ok=True)
+    with JobLock(root):
+        out.open()
+        try:
+            summary = run_tiled(cfg, root, tile_size_px=tile_size_px, retry_failed=retry_failed,
+                                out=out, on_event=on_event, on_cluster=on_cluster)
+            summary["seconds"] = round(time.perf_counter() - t0, 2)
+            if summary.get("outputs"):
+                _write_manifest_and_catalog(cfg, out, summary)
+            out.commit()
+        except BaseException:
+            out.abort()
+            raise
+    t = Table(title=f"Job {cfg.name!r}: {summary['tiles']} tiles in {summary['seconds']:.1f} s", show_header=False)
+    t.add_row("tiles run", str(len(summary["ran"])))
+    t.add_row("tiles skipped (done, verified)", str(len(summary["skipped"])))
+    t.add_row("compute", summary["compute"])
+    for name, path in summary.get("outputs", {}).items():
+        t.add_row(name, path)
+    t.add_row("job ledger", f"eo-drr status {root}")
+    console.print(t)
     return summary
 
 

@@ -150,77 +150,168 @@ def ring_deltas(xs, ys, ring_start, ring_exterior, unit_ring_start, unit_off, wi
         counts[u] = pos - unit_off[u]
 
 
-@njit_parallel
-def sort_segments(keys, vals, unit_off, counts):
-    """Sort each unit's deltas by key (row, then column), in place."""
-    for u in numba.prange(counts.size):
-        a = unit_off[u]
-        b = a + counts[u]
-        if b - a < 2:
-            continue
-        order = np.argsort(keys[a:b], kind="mergesort")
-        k = keys[a:b][order]
-        v = vals[a:b][order]
-        keys[a:b] = k
-        vals[a:b] = v
+@njit_serial
+def _sort_run(k, v, tk, tv, a, b):
+    """Sort ``k[a:b]`` ascending, carrying ``v[a:b]``, with ``tk``/``tv[a:b]`` as scratch
+    (insertion sort on runs of 16, then bottom-up merges; no allocation). Already sorted
+    input (the usual case for one row of one unit) costs one comparison per element."""
+    n = b - a
+    if n < 2:
+        return
+    done = True
+    for i in range(a + 1, b):
+        if k[i] < k[i - 1]:
+            done = False
+            break
+    if done:
+        return
+    for s in range(a, b, 16):
+        e = min(s + 16, b)
+        for i in range(s + 1, e):
+            kk = k[i]
+            vv = v[i]
+            j = i - 1
+            while j >= s and k[j] > kk:
+                k[j + 1] = k[j]
+                v[j + 1] = v[j]
+                j -= 1
+            k[j + 1] = kk
+            v[j + 1] = vv
+    width = 16
+    sk, sv, dk, dv = k, v, tk, tv
+    flipped = False
+    while width < n:
+        for lo in range(a, b, 2 * width):
+            mid = min(lo + width, b)
+            hi = min(lo + 2 * width, b)
+            i = lo
+            j = mid
+            o = lo
+            while i < mid and j < hi:
+                if sk[j] < sk[i]:
+                    dk[o] = sk[j]
+                    dv[o] = sv[j]
+                    j += 1
+                else:
+                    dk[o] = sk[i]
+                    dv[o] = sv[i]
+                    i += 1
+                o += 1
+            while i < mid:
+                dk[o] = sk[i]
+                dv[o] = sv[i]
+                i += 1
+                o += 1
+            while j < hi:
+                dk[o] = sk[j]
+                dv[o] = sv[j]
+                j += 1
+                o += 1
+        sk, sv, dk, dv = dk, dv, sk, sv
+        flipped = not flipped
+        width *= 2
+    if flipped:
+        for i in range(a, b):
+            k[i] = tk[i]
+            v[i] = tv[i]
 
 
 @njit_serial
-def _frac(x):
-    return abs(x - np.floor(x + 0.5)) > COVER_EPS
+def _bucket_rows(keys, vals, a, b, w1, lo, cnt, ro, nr, skeys, svals):
+    """Counting sort of ``keys/vals[a:b]`` by row (``key // w1 - lo``, ``nr`` rows) into
+    ``skeys/svals[a:b]``, then each row's deltas by column (``keys/vals`` as scratch)."""
+    for j in range(ro, ro + nr + 1):
+        cnt[j] = 0
+    for i in range(a, b):
+        cnt[ro + 1 + keys[i] // w1 - lo] += 1
+    for j in range(ro + 1, ro + nr + 1):
+        cnt[j] += cnt[j - 1]
+    for i in range(a, b):
+        j = ro + keys[i] // w1 - lo
+        p = a + cnt[j]
+        cnt[j] += 1
+        skeys[p] = keys[i]
+        svals[p] = vals[i]
+    s = a
+    for j in range(ro, ro + nr):  # cnt[j] is now the end of row j
+        e = a + cnt[j]
+        _sort_run(skeys, svals, keys, vals, s, e)
+        s = e
 
 
 @njit_parallel
-def border_corrections(keys, vals, unit_off, counts, labels, unit_label, width, out_off,
-                       out_pix, out_w, out_counts, fill):
-    """Per unit: the pixels where its exact coverage differs from ``[labels == unit_label[u]]``
-    and the difference ``cov - [lab = u]`` (float64, -1..1).
+def unit_coverage(keys, vals, unit_off, counts, width, row_lo, row_off, row_cnt, skeys, svals,
+                  labels, unit_label, out_off, out_pix, out_w, out_counts, fill):
+    """Label raster and exact border coverage of every unit from its deltas
+    (:func:`ring_deltas`), in one scanline walk per unit (units in parallel; the units must
+    not overlap).
 
-    Two passes: with ``fill == 0`` only ``out_counts[u]`` is set (allocate ``out_pix``/``out_w``
-    from its cumulative sum into ``out_off``); with ``fill == 1`` the pairs are written. Needs
-    the deltas sorted (:func:`sort_segments`).
+    ``fill == 0``: sorts each unit's deltas by row (counting sort) and column into
+    ``skeys``/``svals`` (``keys``/``vals`` are overwritten as scratch; ``row_lo[u]``: the
+    first row the unit's deltas can fall on, ``row_off``: offsets (n_units + 1) into the int64
+    scratch ``row_cnt``, at least the unit's row span + 1 slots each), writes
+    ``unit_label[u]`` into ``labels`` (flat, zeros from the caller) on every pixel the unit
+    covers wholly (coverage 1, to :data:`COVER_EPS`) and counts in ``out_counts[u]`` the
+    pixels it covers in part. ``fill == 1`` (after allocating ``out_pix``/``out_w`` from the
+    cumulative counts in ``out_off``): writes those pixels (flat index) and their coverage
+    (0-1 share of the pixel's area, float64), from the sorted deltas.
+
+    So ``sum_p cov(u, p) v[p] = sum_{labels == unit_label[u]} v + sum_i out_w[i] v[out_pix[i]]``
+    over the unit's records: a pixel is either whole in one unit (labelled) or recorded for
+    every unit that covers part of it (its label stays 0).
     """
     w1 = width + 1
     for u in numba.prange(counts.size):
         lab = unit_label[u]
         a = unit_off[u]
         b = a + counts[u]
+        if not fill and b > a:
+            ro = row_off[u]
+            _bucket_rows(keys, vals, a, b, w1, row_lo[u], row_cnt, ro, row_off[u + 1] - ro - 1,
+                         skeys, svals)
         n = 0
         o = out_off[u] if fill else 0
         run = 0.0
         i = a
         while i < b:
-            key = keys[i]
+            key = skeys[i]
             row = key // w1
             col = key % w1 - 1
-            run += vals[i]
+            run += svals[i]
             i += 1
-            while i < b and keys[i] == key:
-                run += vals[i]
+            while i < b and skeys[i] == key:
+                run += svals[i]
                 i += 1
+            whole = abs(run - 1.0) <= COVER_EPS
+            part = not whole and abs(run) > COVER_EPS
             if col >= 0:
                 p = row * width + col
-                diff = run - (1.0 if labels[p] == lab else 0.0)
-                if abs(diff) > COVER_EPS:
+                if whole:
+                    if not fill:
+                        labels[p] = lab
+                elif part:
                     if fill:
                         out_pix[o + n] = p
-                        out_w[o + n] = diff
+                        out_w[o + n] = run
                     n += 1
-            # the cells up to the next delta in this row hold the running sum: visit them
-            # only when it is fractional (edges running along pixel centres)
-            nxt = width
-            if i < b and keys[i] // w1 == row:
-                nxt = keys[i] % w1 - 1
-            if nxt > col + 1 and _frac(run):
-                for c in range(max(col + 1, 0), min(nxt, width)):
-                    p = row * width + c
-                    diff = run - (1.0 if labels[p] == lab else 0.0)
-                    if abs(diff) > COVER_EPS:
-                        if fill:
-                            out_pix[o + n] = p
-                            out_w[o + n] = diff
-                        n += 1
-            if i >= b or keys[i] // w1 != row:
+            # the cells up to the next delta in this row hold the running sum
+            same_row = i < b and skeys[i] // w1 == row
+            nxt = skeys[i] % w1 - 1 if same_row else width
+            c0 = max(col + 1, 0)
+            c1 = min(nxt, width)
+            if c1 > c0:
+                if whole:
+                    if not fill:
+                        base = row * width
+                        for c in range(c0, c1):
+                            labels[base + c] = lab
+                elif part:  # an edge running along pixel centres
+                    if fill:
+                        for c in range(c0, c1):
+                            out_pix[o + n + c - c0] = row * width + c
+                            out_w[o + n + c - c0] = run
+                    n += c1 - c0
+            if not same_row:
                 run = 0.0  # a closed ring's deltas sum to 0 along a row
         out_counts[u] = n
 
@@ -291,25 +382,35 @@ def _span_codes(flood, lc, lut, bu, bb, has_lc, has_bu, has_bb, nodata, r, c0, c
 
 @njit_parallel
 def interior_counts(labels, flood, lc, lut, bu, bb, has_lc, has_bu, has_bb, nodata,
-                    cell_row, cell_col, pw, bu_weight, floor, row_start,
-                    hist, cell_wsum, cell_fsum, cell_label, scratch):
+                    cell_row, pw, ox, fx, bu_weight, floor, row_start,
+                    hist, cell_wsum, cell_fsum, cell_label, bad, scratch):
     """One pass over every raster: per label (0 = no unit) the pixel count of each class code
     and, with a population grid, per population cell the summed pixel weight (all pixels and
-    flooded pixels, :func:`_weight`) and the one label its pixels carry (-2: several).
+    flooded pixels, :func:`_weight`; float64) and the one label its pixels carry (-2:
+    several); also the number of flood values other than 0, 1 and ``nodata``.
 
     Rows ``row_start[k]:row_start[k + 1]`` form parallel block ``k``; with a population grid
     the blocks must hold whole cell rows (the cell arrays are then written by one block only).
     ``hist``: int64 (n_blocks, n_labels, 32) private histograms (summed by the caller);
     ``cell_wsum``/``cell_fsum``: float64 (n_cells,) zeros; ``cell_label``: int64 (n_cells,)
-    filled with -1; a pixel at (r, c) is in cell ``cell_row[r] * pw + cell_col[c]`` (-1
-    outside; ``pw`` 0: no population grid). ``scratch``: uint8 (n_blocks, width).
+    filled with -1; hazard row ``r`` is in cell row ``cell_row[r]`` (-1 outside), cell column
+    ``cc`` (0 .. ``pw`` - 1; ``pw`` 0: no population grid) covers hazard columns
+    ``ox + cc * fx`` ... ``ox + (cc + 1) * fx - 1``. ``bad``: int64 (n_blocks,) zeros, the
+    count of bad flood values per block. ``scratch``: uint8 (n_blocks, width).
+
+    Each cell's share of a row is reduced to integer counts (pixels, built-up, flooded,
+    flooded built-up) before one float update, so the weights need no per-pixel float adds.
     """
     h, w = labels.shape
     nb = hist.shape[0]
     for blk in numba.prange(nb):
         buf = scratch[blk]
+        nbad = 0
         for r in range(row_start[blk], row_start[blk + 1]):
             _span_codes(flood, lc, lut, bu, bb, has_lc, has_bu, has_bb, nodata, r, 0, w, buf)
+            for c in range(w):
+                f = flood[r, c]
+                nbad += (f > 1) & (f != nodata)
             for c in range(w):
                 hist[blk, labels[r, c], buf[c]] += 1
             if pw == 0:
@@ -318,20 +419,39 @@ def interior_counts(labels, flood, lc, lut, bu, bb, has_lc, has_bu, has_bb, noda
             if cr < 0:
                 continue
             base = cr * pw
-            for c in range(w):
-                cc = cell_col[c]
-                if cc < 0:
+            for cc in range(pw):
+                c0 = max(0, ox + cc * fx)
+                c1 = min(w, ox + (cc + 1) * fx)
+                if c1 <= c0:
                     continue
                 k = base + cc
-                code = buf[c]
-                wt = _weight(code, bu_weight, floor)
-                cell_wsum[k] += wt
-                if (code & FLOODED) != 0:
-                    cell_fsum[k] += wt
-                lab = labels[r, c]
+                l0 = labels[r, c0]
+                nbuilt = 0
+                nfl = 0
+                nflb = 0
+                nsame = 0
+                for c in range(c0, c1):
+                    code = buf[c]
+                    bt = (code >> 3) & 1  # BUILT
+                    fb = (code >> 1) & 1  # FLOODED
+                    nbuilt += bt
+                    nfl += fb
+                    nflb += bt & fb
+                    nsame += labels[r, c] == l0
+                npx = c1 - c0
+                if bu_weight == 0:
+                    cell_wsum[k] += npx
+                    cell_fsum[k] += nfl
+                else:
+                    cell_wsum[k] += floor * (npx - nbuilt) + nbuilt
+                    cell_fsum[k] += floor * (nfl - nflb) + nflb
+                lab = l0 if nsame == npx else -2
                 cl = cell_label[k]
-                if cl != lab:
-                    cell_label[k] = lab if cl == -1 else -2
+                if cl == -1:
+                    cell_label[k] = lab
+                elif cl != lab:
+                    cell_label[k] = -2
+        bad[blk] = nbad
 
 
 @njit_parallel

@@ -380,26 +380,22 @@ def unit_layers(geoms: np.ndarray) -> list[np.ndarray]:
     return [np.flatnonzero(colour == c) for c in range(int(colour.max()) + 1)]
 
 
-def _labels(geoms: np.ndarray, tr: Affine, shape: tuple[int, int]) -> np.ndarray:
-    """Label raster: k + 1 where the pixel centre lies in ``geoms[k]``, 0 elsewhere
-    (non-overlapping polygons; GDAL's scanline fill)."""
-    import rasterio.features
+def unit_coverage(geoms: np.ndarray, tr: Affine, shape: tuple[int, int]
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``(labels, unit, pixel, weight)`` of non-overlapping polygons on a north-up grid.
 
-    dtype = np.uint16 if len(geoms) < 65535 else np.int32
-    return rasterio.features.rasterize(((g, k + 1) for k, g in enumerate(geoms)), out_shape=shape,
-                                       transform=tr, fill=0, dtype=dtype)
-
-
-def border_corrections(geoms: np.ndarray, tr: Affine, labels: np.ndarray
-                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(unit, pixel, weight)``: for every pixel where the exact coverage of ``geoms[unit]``
-    differs from the label raster's ``[labels == unit + 1]``, the flat pixel index and
-    ``coverage - [labels == unit + 1]`` (-1..1). Adding ``weight * value`` to the label sums
-    gives the exact coverage-weighted sums (see :mod:`eo_drr.kernels.zonal_cpu`)."""
+    ``labels``: k + 1 on every pixel that ``geoms[k]`` covers wholly, 0 elsewhere (uint16, or
+    int32 for 65535 units or more); ``unit``/``pixel``/``weight``: every pixel a unit covers
+    in part, as the unit index, the flat pixel index and the covered share of the pixel
+    (0-1). Coverage-weighted sums are then ``bincount(labels) + bincount(unit, weight *
+    v[pixel])``. Both come from one scanline walk over each unit's signed-area deltas
+    (:func:`eo_drr.kernels.zonal_cpu.unit_coverage`, units in parallel): no GDAL
+    rasterisation, no comparison sort."""
     from eo_drr.kernels import zonal_cpu as K
 
-    h, w = labels.shape
+    h, w = shape
     n = len(geoms)
+    labels = np.zeros(shape, np.uint16 if n < 65535 else np.int32)
     parts, pidx = shapely.get_parts(geoms, return_index=True)
     rings, ridx = shapely.get_rings(parts, return_index=True)
     exterior = np.ones(len(rings), np.uint8)
@@ -411,29 +407,40 @@ def border_corrections(geoms: np.ndarray, tr: Affine, labels: np.ndarray
     ring_start = np.searchsorted(cidx, np.arange(len(rings) + 1)).astype(np.int64)
     ring_unit = pidx[ridx]
     unit_ring_start = np.searchsorted(ring_unit, np.arange(n + 1)).astype(np.int64)
+    vert_unit = ring_unit[cidx] if len(cidx) else np.zeros(0, np.int64)
     if len(xs) > 1:
         bound = np.where(cidx[:-1] == cidx[1:], K.delta_bound(xs, ys), 0)
-        per_unit = np.bincount(ring_unit[cidx[:-1]], weights=bound, minlength=n).astype(np.int64)
+        per_unit = np.bincount(vert_unit[:-1], weights=bound, minlength=n).astype(np.int64)
     else:
         per_unit = np.zeros(n, np.int64)
+    # the rows each unit's deltas can fall on (its vertices' row span, clipped to the grid)
+    row_lo = np.full(n, h, np.float64)
+    row_hi = np.zeros(n, np.float64)
+    np.minimum.at(row_lo, vert_unit, np.floor(ys))
+    np.maximum.at(row_hi, vert_unit, np.ceil(ys))
+    row_lo = np.clip(row_lo, 0, h).astype(np.int64)
+    nrows = np.maximum(np.clip(row_hi, 0, h).astype(np.int64) - row_lo, 0)
+    row_off = np.zeros(n + 1, np.int64)
+    np.cumsum(nrows + 1, out=row_off[1:])
     unit_off = np.zeros(n + 1, np.int64)
     np.cumsum(per_unit, out=unit_off[1:])
-    keys = np.empty(int(unit_off[-1]), np.int64)
-    vals = np.empty(int(unit_off[-1]), np.float64)
+    size = int(unit_off[-1])
+    keys, vals = np.empty(size, np.int64), np.empty(size, np.float64)
+    skeys, svals = np.empty(size, np.int64), np.empty(size, np.float64)
     counts = np.zeros(n, np.int64)
     K.ring_deltas(xs, ys, ring_start, exterior, unit_ring_start, unit_off, w, h, keys, vals, counts)
-    K.sort_segments(keys, vals, unit_off, counts)
     unit_label = np.arange(1, n + 1, dtype=np.int64)
     flat = labels.reshape(-1)
     nout = np.zeros(n, np.int64)
-    K.border_corrections(keys, vals, unit_off, counts, flat, unit_label, w, unit_off,
-                         np.empty(0, np.int64), np.empty(0, np.float64), nout, 0)
+    args = (keys, vals, unit_off, counts, w, row_lo, row_off, np.zeros(int(row_off[-1]), np.int64),
+            skeys, svals, flat, unit_label)
+    K.unit_coverage(*args, unit_off, np.empty(0, np.int64), np.empty(0, np.float64), nout, 0)
     out_off = np.zeros(n + 1, np.int64)
     np.cumsum(nout, out=out_off[1:])
     pix = np.empty(int(out_off[-1]), np.int64)
     wts = np.empty(int(out_off[-1]), np.float64)
-    K.border_corrections(keys, vals, unit_off, counts, flat, unit_label, w, out_off, pix, wts, nout, 1)
-    return np.repeat(np.arange(n, dtype=np.int64), nout), pix, wts
+    K.unit_coverage(*args, out_off, pix, wts, nout, 1)
+    return labels, np.repeat(np.arange(n, dtype=np.int64), nout), pix, wts
 
 
 def _fast_sums(arrays: Mapping[str, np.ndarray], tr: Affine, crs: CRS, units: gpd.GeoDataFrame) -> pd.DataFrame:
@@ -448,9 +455,8 @@ def _fast_sums(arrays: Mapping[str, np.ndarray], tr: Affine, crs: CRS, units: gp
     out = {k: np.zeros(n) for k in arrays}
     for layer in unit_layers(geoms):
         g = geoms[layer]
-        lab = _labels(g, tr, shape)
+        lab, unit, pix, w = unit_coverage(g, tr, shape)
         flat = lab.ravel()
-        unit, pix, w = border_corrections(g, tr, lab)
         for k, v in vals.items():
             s = np.bincount(flat, weights=v, minlength=len(g) + 1)[1:]
             s += np.bincount(unit, weights=w * v[pix], minlength=len(g))
@@ -555,13 +561,16 @@ def _fast_classes(px: _Pixels, cells: _Cells, tr: Affine, geoms: np.ndarray, wan
     for layer in unit_layers(geoms):
         g = geoms[layer]
         m = len(g)
-        lab = _labels(g, tr, px.flood.shape)
+        lab, unit, pix, wts = unit_coverage(g, tr, px.flood.shape)
         hist = np.zeros((nb, m + 1, K.N_CODES), np.int64)
         wsum = np.zeros(ncell)
         fsum = np.zeros(ncell)
         clab = np.full(ncell, -1, np.int64)
-        K.interior_counts(lab, *px.args(), cells.row, cells.col, cells.pw, cells.bu_weight, cells.floor,
-                          rows, hist, wsum, fsum, clab, np.zeros((nb, w), np.uint8))
+        bad = np.zeros(nb, np.int64)
+        K.interior_counts(lab, *px.args(), cells.row, cells.pw, cells.ox, cells.fx, cells.bu_weight,
+                          cells.floor, rows, hist, wsum, fsum, clab, bad, np.zeros((nb, w), np.uint8))
+        if bad.any():  # the flood values, checked in the same pass: name the bad ones
+            _check_flood_values(px.flood, px.nodata)
         a = hist.sum(axis=0)[1:].astype(np.float64)
         p = np.zeros((m, nbands))
         e = np.zeros((m, nbands))
@@ -580,7 +589,6 @@ def _fast_classes(px: _Pixels, cells: _Cells, tr: Affine, geoms: np.ndarray, wan
                                  np.zeros((nb, cells.fx), np.uint8))
             p += pm.sum(axis=0)[1:]
             e += em.sum(axis=0)[1:]
-        unit, pix, wts = border_corrections(g, tr, lab)
         del lab
         codes = np.empty(len(pix), np.int64)
         persons = np.empty((len(pix), nbands))
@@ -809,7 +817,8 @@ def indicators_by_unit(
     fl = _numpy(flood)
     if fl.ndim != 2:
         raise InputError(f"flood: expected a 2-D raster, got shape {fl.shape}")
-    _check_flood_values(fl, nodata)
+    if method == "exact" or fl.dtype != np.uint8:
+        _check_flood_values(fl, nodata)  # the fast path checks uint8 values in its fused pass
     if not 0 <= nodata <= 255:
         raise InputError(f"flood: nodata must be 0-255 for a class raster, got {nodata}")
     fl = fl.astype(np.uint8, copy=False)

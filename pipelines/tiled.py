@@ -1,0 +1,472 @@
+"""Any pipeline, tile by tile: resumable, incremental, on any dask cluster.
+
+    plan the whole job (grid) -> cut it into tiles (eo_drr.jobs.tiling) -> plan each tile
+    (its own catalogue search) -> fingerprint (settings + item ids) -> skip tiles the ledger
+    has done and whose outputs verify -> run the rest, one task per tile (locally, or on
+    dask.distributed workers; GPU workers via resources={"GPU": 1}) -> each tile commits its
+    outputs atomically into tiles/<tile id>/ -> ledger: done + checksums -> mosaics (COG) and
+    concatenated tables in the output folder
+
+Each tile runs the pipeline's own ``run`` on its own plan: the pipeline's ``plan`` is called
+with the tile's search box as ``aoi.bbox`` and the job's CRS as ``grid.crs``, then the plan's
+grid is set to exactly the tile's part of the job grid. Peak memory is therefore that of one
+tile, whatever the size of the AOI. Callers hold :class:`eo_drr.jobs.ledger.JobLock` on the
+output folder while this runs.
+
+Known limit: per-unit tables are concatenated with a ``tile`` column (one row per unit and
+tile): quantities observed inside the tile (flooded ha, exposed people) add up over a unit's
+rows, the unit's ``area_ha`` does not.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import os
+import resource
+import socket
+import tempfile
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+import pystac
+
+from eo_drr.config import AOI, JobConfig, TilingConfig
+from eo_drr.errors import EODRRError
+from eo_drr.io.atomic import atomic_path, sha256_file
+from eo_drr.jobs.cluster import ComputeTarget, open_cluster
+from eo_drr.jobs.gpu import GPU, require_gpu_workers
+from eo_drr.jobs.ledger import JobLedger, OutputRecord
+from eo_drr.jobs.progress import Steps
+from eo_drr.jobs.tiling import Tile, tile_grid
+from eo_drr.pipelines import get_pipeline
+from eo_drr.publish import OutputFolder
+
+log = logging.getLogger(__name__)
+
+TILES_DIR = "tiles"
+TILE_MANIFEST = "tile.json"
+#: per-tile files that are not assembled into the output folder
+NOT_ASSEMBLED = (TILE_MANIFEST, "report.html")
+TABLE_SUFFIXES = (".csv", ".parquet", ".gpkg")
+
+
+class TileFailures(EODRRError):
+    """Some tiles failed; the others finished and are recorded in the ledger."""
+
+
+# -- fingerprints -------------------------------------------------------------------------
+def config_hash(cfg: JobConfig) -> str:
+    """Hash of the settings that shape a tile's result: everything but where the job runs
+    (``cluster``), where it writes (``outputs.dir``), how it is tiled and retried, the AOI
+    (each tile's bounds are fingerprinted instead) and the time windows (the items they
+    resolve to are fingerprinted instead), and the description."""
+    data = json.loads(cfg.model_dump_json())
+    for key in ("cluster", "tiling", "aoi", "time", "description"):
+        data.pop(key, None)
+    data.get("outputs", {}).pop("dir", None)
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:32]
+
+
+def plan_inputs(plan) -> list[str]:
+    """``role:item id`` of every STAC item a plan reads, and ``role:path@size:mtime`` of its
+    input files (admin units), sorted."""
+    found: list[str] = []
+
+    def visit(role: str, value) -> None:
+        if isinstance(value, pystac.Item):
+            found.append(f"{role}:{value.id}")
+        elif isinstance(value, (list, tuple)):
+            for v in value:
+                visit(role, v)
+        elif isinstance(value, dict):
+            for k, v in value.items():
+                visit(f"{role}.{k}", v)
+        elif isinstance(value, str) and role.endswith("_path") and os.path.isfile(value):
+            st = os.stat(value)
+            found.append(f"{role}:{value}@{st.st_size}:{st.st_mtime_ns}")
+
+    for f in dataclasses.fields(plan):
+        visit(f.name, getattr(plan, f.name))
+    return sorted(found)
+
+
+def tile_config(cfg: JobConfig, tile: Tile) -> JobConfig:
+    """The job file of one tile: the tile's search box as the AOI, the job's CRS as the grid."""
+    crs = tile.geobox.crs
+    epsg = crs.epsg
+    grid = cfg.grid.model_copy(update={"crs": f"EPSG:{epsg}" if epsg else crs.to_wkt()})
+    return cfg.model_copy(update={"aoi": AOI(bbox=tile.search_bbox()), "grid": grid, "tiling": None})
+
+
+def plan_tile(pipeline, cfg: JobConfig, tile: Tile):
+    """``(tile job config, plan)``: the pipeline's plan for the tile, on exactly its grid."""
+    tcfg = tile_config(cfg, tile)
+    plan = pipeline.plan(tcfg)
+    plan.geobox = tile.geobox
+    plan.aoi = tile.footprint()
+    return tcfg, plan
+
+
+# -- one tile (runs on a worker) ------------------------------------------------------------
+def _peak_rss_mb() -> float:
+    """Peak resident memory of this process so far, MiB (Linux ru_maxrss is KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_tile(pipeline_name: str, tcfg: JobConfig, plan, root: str, tile_id: str,
+             threads: int | None = None) -> dict:
+    """Run one tile into ``root/tiles/<tile_id>/`` (staged, then moved into place).
+
+    Returns ``{"ok": True, "outputs": [(path, size, sha256)], "seconds", "peak_rss_mb",
+    "worker", "summary"}`` or ``{"ok": False, "error", "traceback", ...}``: errors are
+    returned, not raised, so that every error type reaches the ledger intact."""
+    import dask
+
+    t0 = time.perf_counter()
+    worker = f"{socket.gethostname()}:{os.getpid()}"
+    rel_dir = f"{TILES_DIR}/{tile_id}"
+    out = OutputFolder(Path(root) / rel_dir)
+    try:
+        pipeline = get_pipeline(pipeline_name)
+        out.open()
+        sched = {"scheduler": "threads", "num_workers": threads} if threads else {}
+        with dask.config.set(**sched):
+            summary = pipeline.run(tcfg, plan, out, Steps())
+        manifest = {"tile": tile_id, "summary": summary, "bounds": list(plan.geobox.boundingbox)[:4]}
+        out.path(TILE_MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True, default=str))
+        staged = sorted(p for p in out.staging.rglob("*") if p.is_file())
+        records = [
+            (f"{rel_dir}/{p.relative_to(out.staging).as_posix()}", p.stat().st_size, sha256_file(p))
+            for p in staged
+        ]
+        out.commit()
+    except BaseException as exc:
+        out.abort()
+        if not isinstance(exc, Exception):
+            raise
+        return {
+            "ok": False, "error": _describe(exc), "traceback": traceback.format_exc(),
+            "seconds": time.perf_counter() - t0, "worker": worker,
+        }
+    return {
+        "ok": True, "outputs": records, "seconds": time.perf_counter() - t0,
+        "peak_rss_mb": _peak_rss_mb(), "worker": worker,
+        "summary": {k: v for k, v in summary.items() if isinstance(v, (int, float, str))},
+    }
+
+
+def _describe(exc: BaseException) -> str:
+    """One line for the ledger: the error's type and message; where it was raised when the
+    message is empty (a bare ``assert`` in a library, say)."""
+    text = f"{type(exc).__name__}: {exc}".strip()
+    cause, seen = exc.__cause__ or exc.__context__, 0
+    while cause is not None and seen < 3:  # "Read failed. See previous exception": say which
+        if str(cause).strip() and str(cause) not in text:
+            text += f" <- {type(cause).__name__}: {cause}"
+        cause, seen = cause.__cause__ or cause.__context__, seen + 1
+    if not str(exc).strip():
+        tb = traceback.extract_tb(exc.__traceback__)
+        if tb:
+            text += f" (raised at {Path(tb[-1].filename).name}:{tb[-1].lineno} in {tb[-1].name})"
+    return text
+
+
+# -- the job --------------------------------------------------------------------------------
+@dataclasses.dataclass
+class _Todo:
+    tile: Tile
+    tcfg: JobConfig
+    plan: object
+    fp: str
+
+
+Event = Callable[[str, str, str], None]
+
+
+def run_tiled(
+    cfg: JobConfig,
+    root: str | Path,
+    *,
+    tile_size_px: int | None = None,
+    retry_failed: bool = False,
+    out: OutputFolder | None = None,
+    on_event: Event | None = None,
+    on_cluster: Callable[[ComputeTarget], None] | None = None,
+) -> dict:
+    """Run ``cfg`` tile by tile into ``root`` and, when every tile is done and
+    ``tiling.mosaic`` is on, assemble mosaics and tables into ``out`` (an opened
+    :class:`OutputFolder` of ``root``; the caller commits it). Returns a summary. Raises
+    :class:`TileFailures` (after all other tiles finished) when a tile failed."""
+    emit = on_event or (lambda kind, tile, detail: log.info("%s %s %s", kind, tile, detail))
+    tiling = cfg.tiling or TilingConfig()
+    if tile_size_px is not None:
+        tiling = tiling.model_copy(update={"tile_size_px": tile_size_px})
+    root = Path(root)
+    pipeline = get_pipeline(cfg.pipeline)
+    t0 = time.perf_counter()
+    whole = pipeline.plan(cfg)
+    tiles = tile_grid(whole.geobox, tiling.tile_size_px, whole.aoi)
+    chash = config_hash(cfg)
+    ledger = JobLedger(root)
+    ledger.register_job(cfg.name, cfg.pipeline, chash, tiling.tile_size_px, str(whole.geobox.crs))
+    run_id = ledger.start_run(cfg.name)
+    if retry_failed:
+        ledger.reset_attempts(cfg.name)
+    emit("plan", "", f"{len(tiles)} tiles of {tiling.tile_size_px} px on {whole.geobox.crs}")
+
+    from eo_drr.jobs.ledger import fingerprint
+
+    todo: list[_Todo] = []
+    skipped: list[str] = []
+    failed: dict[str, str] = {}
+    current: dict[str, str] = {}
+    for tile in tiles:
+        try:
+            tcfg, plan = plan_tile(pipeline, cfg, tile)
+            inputs = plan_inputs(plan)
+            plan_error = None
+        except EODRRError as exc:
+            tcfg, plan, inputs, plan_error = None, None, [], f"{type(exc).__name__}: {exc}"
+        fp = fingerprint(chash, tile.id, tile.bounds, inputs)
+        current[tile.id] = fp
+        row = ledger.register_tile(cfg.name, tile.id, fp, tile.bounds, inputs)
+        if plan_error is not None:
+            ledger.mark_failed(cfg.name, tile.id, fp, plan_error, count_attempt=True)
+            failed[tile.id] = plan_error
+            emit("failed", tile.id, plan_error)
+            continue
+        ok, why = ledger.verified_done(cfg.name, tile.id, fp)
+        if ok:
+            skipped.append(tile.id)
+            emit("skip", tile.id, "done, outputs verified")
+            continue
+        if row["status"] == "failed" and row["attempts"] >= tiling.max_attempts:
+            failed[tile.id] = f"{row['error']} (gave up after {row['attempts']} attempts; --retry-failed)"
+            emit("failed", tile.id, failed[tile.id])
+            continue
+        if row["status"] == "done":
+            emit("rerun", tile.id, why)
+        todo.append(_Todo(tile, tcfg, plan, fp))
+
+    ran: list[str] = []
+    worker_rss: dict[str, float] = {}
+
+    def finish(t: _Todo, res: dict) -> None:
+        if res.get("ok"):
+            recs = [OutputRecord(*r) for r in res["outputs"]]
+            ledger.mark_done(cfg.name, t.tile.id, t.fp, recs, seconds=res["seconds"],
+                             peak_rss_mb=res["peak_rss_mb"], worker=res["worker"])
+            worker_rss[res["worker"]] = max(worker_rss.get(res["worker"], 0.0), res["peak_rss_mb"])
+            ran.append(t.tile.id)
+            emit("done", t.tile.id, f"{res['seconds']:.1f} s on {res['worker']}")
+        else:
+            ledger.mark_failed(cfg.name, t.tile.id, t.fp, res["error"], seconds=res.get("seconds"),
+                               worker=res.get("worker"))
+            failed[t.tile.id] = res["error"]
+            emit("failed", t.tile.id, res["error"])
+
+    compute = "nothing to compute"
+    if todo:
+        with open_cluster(cfg.cluster, base_dir=cfg.base_dir) as target:
+            compute = target.description
+            if on_cluster is not None:
+                on_cluster(target)
+            if target.distributed:
+                _run_distributed(cfg, target, todo, str(root), ledger, finish)
+            else:
+                for t in todo:
+                    ledger.mark_running(cfg.name, t.tile.id, t.fp, worker=f"{socket.gethostname()}:{os.getpid()}")
+                    emit("start", t.tile.id, "")
+                    finish(t, run_tile(cfg.pipeline, t.tcfg, t.plan, str(root), t.tile.id))
+
+    summary = {
+        "tiles": len(tiles), "tile_size_px": tiling.tile_size_px, "crs": str(whole.geobox.crs),
+        "ran": sorted(ran), "skipped": sorted(skipped), "failed": failed,
+        "compute": compute, "peak_rss_mb_per_worker": {k: round(v, 1) for k, v in worker_rss.items()},
+        "tile_fingerprints": current,
+    }
+    if failed:
+        ledger.finish_run(run_id, "failed", len(ran), len(skipped), len(failed))
+        lines = [f"{len(failed)} of {len(tiles)} tiles failed (the other tiles are done and recorded in "
+                 f"{ledger.path}; run again to retry, `eo-drr status {root}` shows the ledger):"]
+        lines += [f"{tid}: {err.splitlines()[0] if err else ''}" for tid, err in sorted(failed.items())]
+        raise TileFailures("\n".join(lines))
+    if tiling.mosaic and out is not None:
+        summary["outputs"] = assemble(root, [t.id for t in tiles], whole.geobox,
+                                      {t.id: current[t.id] for t in tiles}, ledger, cfg.name, out)
+    ledger.finish_run(run_id, "done", len(ran), len(skipped), 0)
+    summary["seconds_tiles"] = round(time.perf_counter() - t0, 2)
+    summary["event_date"] = cfg.time.post.start.isoformat()
+    return summary
+
+
+def _run_distributed(cfg: JobConfig, target: ComputeTarget, todo: list[_Todo], root: str,
+                     ledger: JobLedger, finish: Callable[[_Todo, dict], None]) -> None:
+    """One task per tile; GPU tiles ask for ``resources={"GPU": 1}`` at submit time."""
+    from distributed import as_completed
+
+    client = target.client
+    resources = None
+    if cfg.cluster.use_gpu:
+        require_gpu_workers(client)
+        resources = GPU
+    futures = {}
+    for t in todo:
+        ledger.mark_running(cfg.name, t.tile.id, t.fp)
+        fut = client.submit(
+            run_tile, cfg.pipeline, t.tcfg, t.plan, root, t.tile.id, target.threads_per_task,
+            key=f"eo-drr-tile-{cfg.name}-{t.tile.id}-{t.fp[:12]}", pure=False, resources=resources,
+        )
+        futures[fut] = t
+    for fut in as_completed(futures):
+        t = futures[fut]
+        try:
+            res = fut.result()
+        except Exception as exc:  # KilledWorker, a worker that could not unpickle, ...
+            res = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+        finish(t, res)
+
+
+# -- assembling the outputs ------------------------------------------------------------------
+def assemble(root: Path, tile_ids: list[str], job_geobox, fps: dict[str, str], ledger: JobLedger,
+             job: str, out: OutputFolder) -> dict[str, str]:
+    """COG mosaics of every raster output and concatenated tables (with a ``tile`` column)
+    of every table output, written into ``out``; returns ``{name: final path}``."""
+    per_tile: dict[str, dict[str, Path]] = {}
+    for tid in tile_ids:
+        for rec in ledger.outputs(job, tid, fps[tid]):
+            rel = rec.path.split("/", 2)[2]
+            per_tile.setdefault(rel, {})[tid] = root / rec.path
+    written: dict[str, str] = {}
+    for rel, srcs in sorted(per_tile.items()):
+        if Path(rel).name in NOT_ASSEMBLED:
+            continue
+        if rel.endswith(".tif"):
+            mosaic_cog([srcs[t] for t in sorted(srcs)], job_geobox, out.path(rel))
+        elif rel.endswith(TABLE_SUFFIXES):
+            concat_tables({t: srcs[t] for t in sorted(srcs)}, out.path(rel))
+        else:
+            continue
+        written[rel] = str(out.final(rel))
+    return written
+
+
+_GDAL_TYPES = {
+    "uint8": "Byte", "int8": "Int8", "uint16": "UInt16", "int16": "Int16", "uint32": "UInt32",
+    "int32": "Int32", "float32": "Float32", "float64": "Float64",
+}
+
+
+def mosaic_vrt(sources: list[Path], geobox) -> str:
+    """A GDAL VRT (XML text) placing each tile COG (absolute paths) in the extent of all of
+    them on the job grid; nodata, colour table, band descriptions and tags from the first."""
+    import rasterio
+
+    with rasterio.open(sources[0]) as first:
+        count, dtypes, nodata = first.count, first.dtypes, first.nodata
+        crs_wkt, res = first.crs.to_wkt(), first.transform.a
+        descriptions, tags = first.descriptions, first.tags()
+        cmap = None
+        try:
+            cmap = first.colormap(1) if count == 1 else None
+        except ValueError:
+            cmap = None
+    boxes = []
+    for s in sources:
+        with rasterio.open(s) as src:
+            b = src.bounds
+            boxes.append((s, b.left, b.top, src.width, src.height))
+    left = min(b[1] for b in boxes)
+    top = max(b[2] for b in boxes)
+    right = max(b[1] + b[3] * res for b in boxes)
+    bottom = min(b[2] - b[4] * res for b in boxes)
+    width, height = round((right - left) / res), round((top - bottom) / res)
+    x = [f'<VRTDataset rasterXSize="{width}" rasterYSize="{height}">',
+         f"<SRS>{escape(crs_wkt)}</SRS>",
+         f"<GeoTransform>{left!r}, {res!r}, 0, {top!r}, 0, {-res!r}</GeoTransform>"]
+    if tags:
+        x.append("<Metadata>" + "".join(f'<MDI key="{escape(k)}">{escape(str(v))}</MDI>' for k, v in tags.items())
+                 + "</Metadata>")
+    for band in range(1, count + 1):
+        x.append(f'<VRTRasterBand dataType="{_GDAL_TYPES[dtypes[band - 1]]}" band="{band}">')
+        if descriptions and descriptions[band - 1]:
+            x.append(f"<Description>{escape(descriptions[band - 1])}</Description>")
+        if nodata is not None:
+            x.append(f"<NoDataValue>{'nan' if nodata != nodata else repr(nodata)}</NoDataValue>")
+        if cmap:
+            x.append("<ColorInterp>Palette</ColorInterp><ColorTable>")
+            x += [f'<Entry c1="{c[0]}" c2="{c[1]}" c3="{c[2]}" c4="{c[3] if len(c) > 3 else 255}"/>'
+                  for _, c in sorted(cmap.items())]
+            x.append("</ColorTable>")
+        for s, l, t, w, h in boxes:
+            xoff, yoff = round((l - left) / res), round((top - t) / res)
+            x.append(
+                f'<SimpleSource><SourceFilename relativeToVRT="0">{escape(str(Path(s).resolve()))}</SourceFilename>'
+                f"<SourceBand>{band}</SourceBand>"
+                f'<SrcRect xOff="0" yOff="0" xSize="{w}" ySize="{h}"/>'
+                f'<DstRect xOff="{xoff}" yOff="{yoff}" xSize="{w}" ySize="{h}"/></SimpleSource>'
+            )
+        x.append("</VRTRasterBand>")
+    x.append("</VRTDataset>")
+    return "\n".join(x)
+
+
+def mosaic_cog(sources: list[Path], geobox, dest: Path) -> Path:
+    """Mosaic tile COGs into one COG at ``dest`` (atomically). GDAL streams it block by
+    block, so memory does not grow with the mosaic."""
+    import rasterio
+    import rasterio.shutil
+
+    with rasterio.open(sources[0]) as first:
+        floating = first.dtypes[0].startswith("float")
+    with tempfile.TemporaryDirectory(prefix=".eo-drr-vrt-", dir=dest.parent) as tmpdir:
+        vrt = Path(tmpdir) / "mosaic.vrt"
+        vrt.write_text(mosaic_vrt(sources, geobox))
+        with atomic_path(dest) as tmp:
+            rasterio.shutil.copy(
+                str(vrt), str(tmp), driver="COG", COMPRESS="DEFLATE",
+                PREDICTOR="YES", BLOCKSIZE=512, OVERVIEWS="AUTO",
+                OVERVIEW_RESAMPLING="AVERAGE" if floating else "NEAREST",
+                BIGTIFF="IF_SAFER", NUM_THREADS="ALL_CPUS",
+            )
+    return dest
+
+
+def concat_tables(sources: dict[str, Path], dest: Path) -> Path:
+    """Concatenate one table per tile (CSV, GeoParquet or GeoPackage) with a ``tile`` column."""
+    import geopandas as gpd
+    import pandas as pd
+
+    from eo_drr.publish import write_csv, write_geoparquet
+
+    frames = []
+    for tid, path in sources.items():
+        if dest.suffix == ".csv":
+            df = pd.read_csv(path)
+        elif dest.suffix == ".parquet":
+            try:
+                df = gpd.read_parquet(path)
+            except (ValueError, KeyError):  # a plain (non-geo) parquet
+                df = pd.read_parquet(path)
+        else:
+            df = gpd.read_file(path)
+        df.insert(0, "tile", tid)
+        frames.append(df)
+    table = pd.concat(frames, ignore_index=True)
+    if dest.suffix == ".csv":
+        return write_csv(table, dest)
+    if dest.suffix == ".parquet":
+        if isinstance(table, gpd.GeoDataFrame):
+            return write_geoparquet(table, dest)
+        with atomic_path(dest) as tmp:
+            table.to_parquet(tmp, index=False, compression="zstd")
+        return dest
+    with atomic_path(dest) as tmp:
+        table.to_file(tmp, driver="GPKG", layer=dest.stem)
+    return dest
