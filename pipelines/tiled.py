@@ -214,7 +214,8 @@ def run_tiled(
     tiles = tile_grid(whole.geobox, tiling.tile_size_px, whole.aoi)
     chash = config_hash(cfg)
     ledger = JobLedger(root)
-    ledger.register_job(cfg.name, cfg.pipeline, chash, tiling.tile_size_px, str(whole.geobox.crs))
+    ledger.register_job(cfg.name, cfg.pipeline, chash, tiling.tile_size_px, str(whole.geobox.crs),
+                        config=cfg.model_dump_json(), base_dir=str(Path(cfg.base_dir).resolve()))
     run_id = ledger.start_run(cfg.name)
     if retry_failed:
         ledger.reset_attempts(cfg.name)

@@ -59,3 +59,12 @@ def test_bad_input():
     with pytest.raises(InputError, match="pixel_size_m"):
         hand_from_dem(np.zeros((5, 5)), 0)
     assert slope_degrees(np.zeros((5, 5)), 30).max() == 0
+
+
+def test_slope_of_a_sliver_tile_is_nodata_not_a_crash():
+    """Edge tiles of a tiled job can be one pixel wide: no gradient, NaN slope."""
+    from eo_drr.products.terrain import slope_degrees
+
+    assert np.isnan(slope_degrees(np.ones((1, 5)), 30.0)).all()
+    assert np.isnan(slope_degrees(np.ones((7, 1)), 30.0)).all()
+    assert slope_degrees(np.ones((7, 1)), 30.0).shape == (7, 1)

@@ -334,3 +334,78 @@ def test_two_runs_on_one_output_folder_are_refused(tmp_path, small_demo_scene):
 def test_status_of_a_folder_without_ledger(tmp_path):
     res = eo_drr("status", tmp_path)
     assert_user_error(res, "no job ledger")
+
+
+# -- eo-drr jobs: listing and retrying failed tiles ---------------------------------------------
+@pytest.mark.slow
+def test_jobs_lists_tile_states_and_retry_reruns_only_failed_tiles(tmp_path, small_demo_scene):
+    catalog = _sliced_catalog(small_demo_scene, tmp_path / "cat")
+    east_vv = next((tmp_path / "cat" / "slices").glob("*_E/vv.tif"))
+    good = east_vv.read_bytes()
+    east_vv.write_bytes(good[: len(good) // 2])
+    job = _job(tmp_path, **{"sources.catalog": str(catalog), "tiling.max_attempts": 1})
+    out = tmp_path / "out"
+    assert eo_drr("run", job, "-o", out).returncode != 0
+
+    res = eo_drr("jobs", out)
+    assert res.returncode == 0, res.stderr
+    assert "demo-flood-villahermosa" in res.stdout and "4 done" in res.stdout and "2 failed" in res.stdout
+    assert "x397_y1553" in res.stdout and "vv.tif" in res.stdout  # the failed tiles and their error
+    data = json.loads(eo_drr("jobs", out, "--json").stdout)
+    (j,) = data["jobs"]
+    assert j["counts"] == {"pending": 0, "running": 0, "done": 4, "failed": 2}
+    assert {t["tile_id"] for t in j["tiles"] if t["status"] == "failed"} == EAST_TILES
+    assert j["retryable"] and data["acquisitions"] == []
+
+    # max_attempts 1: a plain rerun gives up; `jobs retry` resets the attempts and reruns them
+    _assert_plain_error(eo_drr("run", job, "-o", out), "gave up after 1 attempts")
+    assert_user_error(eo_drr("jobs", "retry", out, "--job", "nope"), "--job nope", "demo-flood-villahermosa")
+    west_before = {p: v for p, v in _tile_files(out).items() if p.split("/")[1] in WEST_TILES}
+    east_vv.write_bytes(good)
+    job.unlink()  # the retry needs only the output folder: the ledger holds the job's settings
+    res = eo_drr("jobs", "retry", out, "--job", "demo-flood-villahermosa")
+    assert res.returncode == 0, res.stderr
+    assert "retrying 2 failed tile(s)" in res.stdout
+    for t in WEST_TILES:
+        assert f"skip    {t}" in res.stdout
+    for t in EAST_TILES:
+        assert f"done    {t}" in res.stdout
+    assert {p: v for p, v in _tile_files(out).items() if p.split("/")[1] in WEST_TILES} == west_before
+    _assert_complete(out, WEST_TILES | EAST_TILES)
+    res = eo_drr("jobs", "retry", out)
+    assert res.returncode == 0 and "no failed tiles; nothing to retry" in res.stdout
+
+
+def test_jobs_without_ledger(tmp_path):
+    assert_user_error(eo_drr("jobs", tmp_path), "no job ledger")
+    assert_user_error(eo_drr("jobs", "retry", tmp_path), "no job ledger")
+    assert_user_error(eo_drr("jobs", "retry"), "usage: eo-drr jobs retry OUTPUT")
+
+
+# -- two runs started at the same time on one output folder -------------------------------------
+@pytest.mark.slow
+def test_two_concurrent_runs_one_runs_the_other_refuses(tmp_path, small_demo_scene):
+    job = _job(tmp_path)
+    out = tmp_path / "out"
+    exe = Path(sys.executable).with_name("eo-drr")
+    env = dict(os.environ, COLUMNS="200", NO_COLOR="1")
+    procs = [subprocess.Popen([str(exe), "run", str(job), "-o", str(out)], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, env=env) for _ in range(2)]
+    outputs = [p.communicate(timeout=300) for p in procs]
+    results = [(p.returncode, o, e) for p, (o, e) in zip(procs, outputs)]
+    codes = sorted(r[0] for r in results)
+    assert codes[0] == 0 and codes[1] != 0, results
+    rc, stdout, stderr = next(r for r in results if r[0] != 0)
+    assert "Traceback" not in stderr, stderr
+    assert "in use by another eo-drr run" in stderr and ".eo-drr-job.lock" in stderr, stderr
+    winner = next(p for p, r in zip(procs, results) if r[0] == 0)
+    assert f"pid {winner.pid}" in stderr, stderr  # the refusal names who holds the lock
+    assert "done    " not in stdout  # the refused run touched no tile
+    # the ledger and the outputs verify: one run, six tiles done once each, mosaics complete
+    _assert_complete(out, WEST_TILES | EAST_TILES)
+    con = sqlite3.connect(out / LEDGER_NAME)
+    assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    runs = con.execute("SELECT status, ran FROM runs").fetchall()
+    attempts = [r[0] for r in con.execute("SELECT attempts FROM tiles")]
+    con.close()
+    assert runs == [("done", 6)] and attempts == [1] * 6

@@ -99,6 +99,66 @@ def status(
 
 
 @app.command()
+def jobs(
+    words: Annotated[
+        Optional[list[str]],
+        typer.Argument(metavar="[OUTPUT] | retry OUTPUT",
+                       help="An output folder (default: the current folder), or `retry OUTPUT`."),
+    ] = None,
+    job: Annotated[Optional[str], typer.Option("--job", help="retry: only this job (default: every job with failed tiles).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+) -> None:
+    """List jobs and their tile states, or retry failed tiles.
+
+    `eo-drr jobs [OUTPUT]` reads the job ledger of OUTPUT and of its sub-folders (the
+    per-acquisition folders of `eo-drr monitor`). `eo-drr jobs retry OUTPUT [--job NAME]` gives
+    failed tiles their attempts back and reruns the job with the settings recorded in the ledger
+    (as `eo-drr run JOB -o OUTPUT --retry-failed`); verified tiles are skipped.
+    """
+    from eo_drr.cli.jobs import print_jobs, retry_jobs
+    from eo_drr.errors import InputError
+
+    words = list(words or [])
+    if words and words[0] == "retry":
+        if len(words) != 2:
+            raise InputError("usage: eo-drr jobs retry OUTPUT [--job NAME] (give exactly one output folder)")
+        retry_jobs(Path(words[1]), console, job=job)
+        return
+    if len(words) > 1:
+        raise InputError(f"eo-drr jobs takes one output folder, got {len(words)}: {' '.join(words)} "
+                         "(to retry failed tiles: eo-drr jobs retry OUTPUT)")
+    if job is not None:
+        raise InputError("--job applies to `eo-drr jobs retry OUTPUT --job NAME`")
+    print_jobs(Path(words[0]) if words else Path("."), console, as_json=as_json)
+
+
+@app.command()
+def monitor(
+    config: Annotated[Path, typer.Argument(help="A YAML flood job file; time.post.start is the event date.")],
+    output: Annotated[
+        Optional[Path], typer.Option("--output", "-o", help="Output folder (default: the job's outputs.dir).")
+    ] = None,
+    tile_size: Annotated[
+        Optional[int],
+        typer.Option("--tile-size", min=32, max=16384, help="Run each acquisition tile by tile (as `run --tile-size`)."),
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="List the new acquisitions and process nothing.")] = False,
+) -> None:
+    """Process only the post-event Sentinel-1 acquisitions that are new since the last run (for cron).
+
+    Searches the catalogue from `time.post.start` up to now (`time.post.end` is not a limit
+    here) for acquisitions newer than the newest one recorded in the ledger of OUTPUT for this
+    job and AOI; each becomes its own event run in `OUTPUT/<date>_r<orbit>/` and is recorded.
+    With nothing new it prints "nothing new since <date>" and exits 0.
+    """
+    from eo_drr.cli.monitor import run_monitor
+    from eo_drr.config import load_config
+
+    cfg = load_config(config)
+    run_monitor(cfg, output, console=console, tile_size_px=tile_size, dry_run=dry_run)
+
+
+@app.command()
 def demo(
     output: Annotated[Path, typer.Option("--output", "-o", help="Output folder.")] = Path("demo-output"),
     size: Annotated[

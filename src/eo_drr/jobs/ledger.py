@@ -4,7 +4,11 @@ An embedded SQLite database (``.eo-drr-ledger.sqlite`` in the output folder, WAL
 server). One row per tile x input fingerprint (the fingerprint hashes the processing settings
 and the ids of the items the tile reads, see :func:`fingerprint`), with its status
 (``pending``, ``running``, ``done``, ``failed``), attempts, timings, peak memory, worker and
-error; one row per output file with its size and SHA-256.
+error; one row per output file with its size and SHA-256. The ``jobs`` row keeps the job's settings
+(``config``, JSON, and the job file's folder ``base_dir``) so that ``eo-drr jobs retry`` can
+rerun a job from its output folder alone. ``eo-drr monitor`` records every post-event
+acquisition it processed (item id, acquisition time, sub-folder, ``done``/``failed``) in the
+``acquisitions`` table, per job and AOI.
 
 A tile is marked ``done`` only after its outputs were committed (moved into place) and in the
 same transaction as their checksums, so a tile killed mid-write is never ``done``. A rerun
@@ -72,6 +76,18 @@ CREATE TABLE IF NOT EXISTS outputs (
     sha256 TEXT NOT NULL,
     PRIMARY KEY (job, tile_id, fingerprint, path)
 );
+CREATE TABLE IF NOT EXISTS acquisitions (
+    job TEXT NOT NULL,
+    aoi TEXT NOT NULL,
+    item_id TEXT NOT NULL,
+    collection TEXT NOT NULL,
+    acquired_at TEXT NOT NULL,
+    folder TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('done', 'failed')),
+    error TEXT,
+    processed_at REAL NOT NULL,
+    PRIMARY KEY (job, aoi, item_id)
+);
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     job TEXT NOT NULL,
@@ -117,6 +133,10 @@ class JobLedger:
             self.root.mkdir(parents=True, exist_ok=True)
             with self._connect() as con:
                 con.executescript(SCHEMA)
+                cols = {r["name"] for r in con.execute("PRAGMA table_info(jobs)")}
+                for col in ("config", "base_dir"):  # ledgers written before these columns
+                    if col not in cols:
+                        con.execute(f"ALTER TABLE jobs ADD COLUMN {col} TEXT")
         except sqlite3.DatabaseError as exc:
             raise OutputError(f"job ledger {self.path}: cannot open ({exc})") from None
         except OSError as exc:
@@ -140,15 +160,25 @@ class JobLedger:
             con.close()
 
     # -- jobs and runs ----------------------------------------------------------------------
-    def register_job(self, name: str, pipeline: str, config_hash: str, tile_size_px: int, crs: str) -> None:
+    def register_job(self, name: str, pipeline: str, config_hash: str, tile_size_px: int, crs: str, *,
+                     config: str | None = None, base_dir: str | None = None) -> None:
+        """Create or update the job's row; ``config`` is the job's settings as JSON and
+        ``base_dir`` the job file's folder (what :meth:`job_config` gives back)."""
         now = time.time()
         with self._connect() as con:
             con.execute(
-                "INSERT INTO jobs VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET "
+                "INSERT INTO jobs (name, pipeline, config_hash, tile_size_px, crs, created_at, updated_at, "
+                "config, base_dir) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET "
                 "pipeline=excluded.pipeline, config_hash=excluded.config_hash, "
-                "tile_size_px=excluded.tile_size_px, crs=excluded.crs, updated_at=excluded.updated_at",
-                (name, pipeline, config_hash, tile_size_px, crs, now, now),
+                "tile_size_px=excluded.tile_size_px, crs=excluded.crs, updated_at=excluded.updated_at, "
+                "config=COALESCE(excluded.config, config), base_dir=COALESCE(excluded.base_dir, base_dir)",
+                (name, pipeline, config_hash, tile_size_px, crs, now, now, config, base_dir),
             )
+
+    def job(self, name: str) -> dict | None:
+        with self._connect() as con:
+            row = con.execute("SELECT * FROM jobs WHERE name=?", (name,)).fetchone()
+        return dict(row) if row else None
 
     def start_run(self, job: str) -> int:
         with self._connect() as con:
@@ -251,6 +281,43 @@ class JobLedger:
                 "UPDATE tiles SET attempts=0 WHERE job=? AND status='failed'", (job,)
             ).rowcount
 
+    def failed_tiles(self, job: str) -> list[dict]:
+        """Current tiles of ``job`` whose status is ``failed``."""
+        return [t for t in self.tiles(job) if t["status"] == "failed"]
+
+    # -- monitored acquisitions ------------------------------------------------------------
+    def record_acquisition(self, job: str, aoi: str, item_id: str, collection: str, acquired_at: str,
+                           folder: str, status: str, error: str | None = None) -> None:
+        """Record a post-event acquisition ``eo-drr monitor`` processed (``done``) or tried
+        (``failed``); ``acquired_at`` is an ISO 8601 UTC time, ``folder`` relative to the
+        output folder."""
+        with self._connect() as con:
+            con.execute(
+                "INSERT INTO acquisitions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(job, aoi, item_id) "
+                "DO UPDATE SET folder=excluded.folder, status=excluded.status, error=excluded.error, "
+                "processed_at=excluded.processed_at",
+                (job, aoi, item_id, collection, acquired_at, folder, status,
+                 error[:4000] if error else None, time.time()),
+            )
+
+    def acquisitions(self, job: str | None = None, aoi: str | None = None) -> list[dict]:
+        q, args = "SELECT * FROM acquisitions WHERE 1=1", []
+        if job:
+            q, args = q + " AND job=?", [*args, job]
+        if aoi:
+            q, args = q + " AND aoi=?", [*args, aoi]
+        with self._connect() as con:
+            return [dict(r) for r in con.execute(q + " ORDER BY job, acquired_at, item_id", args)]
+
+    def last_acquisition(self, job: str, aoi: str) -> str | None:
+        """ISO time of the newest acquisition processed (``done``) for ``job`` over ``aoi``."""
+        with self._connect() as con:
+            row = con.execute(
+                "SELECT MAX(acquired_at) AS t FROM acquisitions WHERE job=? AND aoi=? AND status='done'",
+                (job, aoi),
+            ).fetchone()
+        return row["t"] if row else None
+
     def outputs(self, job: str, tile_id: str, fp: str) -> list[OutputRecord]:
         with self._connect() as con:
             rows = con.execute(
@@ -304,8 +371,8 @@ class JobLock:
             holder = fh.read().strip() or "another process"
             fh.close()
             raise OutputError(
-                f"output folder {self.path.parent} is in use by another eo-drr run ({holder}); "
-                "wait for it to finish or use another output folder"
+                f"output folder {self.path.parent} is in use by another eo-drr run ({holder}; lock file "
+                f"{self.path}); wait for it to finish or use another output folder"
             ) from None
         fh.seek(0)
         fh.truncate()
