@@ -200,3 +200,18 @@ def test_tiled_job_on_local_cluster_survives_a_killed_worker(tmp_path, small_dem
     assert len(workers) >= 2 and all(int(w.rsplit(":", 1)[1]) != proc.pid for w in workers)
     assert not psutil.pid_exists(killed) or psutil.Process(killed).status() == psutil.STATUS_ZOMBIE
     _assert_complete(out, WEST_TILES, shape=None)
+
+    # the same job, undisturbed and on local threads, gives identical products
+    (tmp_path / "calm").mkdir()
+    calm = small_demo_job(tmp_path / "calm", **{"exposure": None, "tiling": {"tile_size_px": 128},
+                                                 "aoi": {"bbox": [w, s, e, n]},
+                                                 "cluster": {"kind": "threads"}})
+    res = subprocess.run([str(exe), "run", str(calm), "-o", str(tmp_path / "calm_out")],
+                         capture_output=True, text=True, env=env, timeout=300)
+    assert res.returncode == 0, res.stderr
+    import rasterio
+
+    for name in ("flood_extent.tif", "observed_water.tif", "reference_water.tif", "exclusion_mask.tif"):
+        with rasterio.open(out / name) as a, rasterio.open(tmp_path / "calm_out" / name) as b:
+            assert a.transform == b.transform and a.crs == b.crs
+            assert np.array_equal(a.read(1), b.read(1)), name
