@@ -81,6 +81,10 @@ def test_unreachable_scheduler_is_a_plain_error(monkeypatch, tmp_path):
     with pytest.raises(ConfigError, match="cluster.scheduler_file: no such file"):
         with open_cluster(ClusterConfig(kind="scheduler_file", scheduler_file="nope.json"), base_dir=tmp_path):
             pass
+    # a client that never connected leaves dask's scheduler setting as it was: later local
+    # computations still run (it once stayed on "dask.distributed" with no client)
+    assert dask.config.get("scheduler", None) in (None, "threads", "sync", "synchronous")
+    assert int(da.ones(4, chunks=2).sum().compute()) == 4
 
 
 def test_links_are_printed_without_credentials():

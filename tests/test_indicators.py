@@ -392,3 +392,230 @@ def test_bad_flood_values_are_refused(demo):
     flood.values[0, 0] = 7
     with pytest.raises(InputError, match="values other than"):
         indicators_by_unit(flood, demo["units"])
+
+
+# ---------------------------------------------------------------------------------------------
+# the fast path's kernels against straightforward numpy / shapely references on small rasters
+
+
+def _coverage_reference(geoms, tr, shape):
+    """(n, h, w) share of every pixel inside every polygon, from shapely intersections."""
+    h, w = shape
+    out = np.zeros((len(geoms), h, w))
+    rows, cols = np.mgrid[0:h, 0:w]
+    x0, y0 = tr.c + cols * tr.a, tr.f + rows * tr.e
+    pix = shapely.box(x0, y0 + tr.e, x0 + tr.a, y0).ravel()
+    for k, g in enumerate(geoms):
+        out[k] = (shapely.area(shapely.intersection(pix, g)) / abs(tr.a * tr.e)).reshape(h, w)
+    return out
+
+
+def _edge_case_units(x0, y0):
+    """Non-overlapping units on a 10 m grid at (x0, y0): smaller than a pixel, with a hole, a
+    multipolygon, touching and crossing the grid edges, edges along pixel centres and along
+    pixel edges, a thin sliver, one wholly off the grid."""
+    return np.array([
+        box(x0 + 3, y0 - 7, x0 + 6, y0 - 4),  # smaller than one pixel
+        box(x0 + 20, y0 - 90, x0 + 90, y0 - 20).difference(box(x0 + 43, y0 - 67, x0 + 67, y0 - 43)),  # hole
+        shapely.MultiPolygon([box(x0 + 100, y0 - 30, x0 + 125, y0 - 5), box(x0 + 130, y0 - 60, x0 + 150, y0 - 35)]),
+        box(x0 - 40, y0 - 130, x0 + 35, y0 - 95),  # crosses the left edge
+        box(x0 + 105, y0 - 125, x0 + 165, y0 - 75),  # edges along pixel centres
+        box(x0 + 170, y0 - 60, x0 + 250, y0 + 30),  # crosses the top and right edges
+        Polygon([(x0 + 40, y0 - 200), (x0 + 95, y0 - 131), (x0 + 160, y0 - 197)]),  # slanted edges, bottom edge
+        box(x0 + 170, y0 - 200, x0 + 230, y0 - 140),  # edges along pixel edges, touches the bottom
+        box(x0 + 40, y0 - 93.5, x0 + 99.7, y0 - 92.9),  # a sliver thinner than a pixel
+        box(x0 + 900, y0 - 50, x0 + 950, y0 - 10),  # off the grid
+    ], dtype=object)
+
+
+def _dense(geoms, labels, unit, pix, wts):
+    dense = np.stack([(labels == k + 1).astype(float) for k in range(len(geoms))])
+    np.add.at(dense.reshape(len(geoms), -1), (unit, pix), wts)
+    return dense
+
+
+def test_unit_coverage_matches_shapely_on_edge_cases():
+    """Labels on whole pixels plus border records reproduce each unit's exact pixel coverage."""
+    from affine import Affine
+
+    from eo_drr.sendai.indicators import unit_coverage
+
+    x0, y0 = 500000.0, 2000000.0
+    tr = Affine(10.0, 0, x0, 0, -10.0, y0)
+    shape = (20, 22)
+    geoms = _edge_case_units(x0, y0)
+    assert not shapely.overlaps(geoms[:, None], geoms[None, :]).any()
+    ref = _coverage_reference(geoms, tr, shape)
+    cov = unit_coverage(geoms, tr, shape)
+    labels, row_off, unit, pix, wts = cov.labels(), cov.rec_row_off, cov.rec_unit, cov.rec_pix, cov.rec_w
+    assert labels.shape == shape
+    np.testing.assert_allclose(_dense(geoms, labels, unit, pix, wts), ref, atol=1e-9)
+    # labels exactly on the wholly covered pixels; records only on partly covered ones
+    whole = ref > 1 - 1e-9
+    assert ((labels > 0) == whole.any(axis=0)).all()
+    assert (wts > 1e-9).all() and (wts < 1 - 1e-9).all()
+    assert len(pix) == int(((ref > 1e-9) & ~whole).sum())
+    assert (unit == 0).sum() == 1 and not (unit == len(geoms) - 1).any()  # one pixel / off the grid
+    # records grouped by row, units in order within a row
+    assert row_off.shape == (shape[0] + 1,) and row_off[-1] == len(pix)
+    np.testing.assert_array_equal(np.repeat(np.arange(shape[0]), np.diff(row_off)), pix // shape[1])
+    for r in range(shape[0]):
+        assert (np.diff(unit[row_off[r]:row_off[r + 1]]) >= 0).all()
+    # spans: grouped by row, non-empty, not touching another span of the same unit
+    np.testing.assert_array_equal(np.repeat(np.arange(shape[0]), np.diff(cov.span_row_off)), cov.span_row)
+    assert (cov.span_c1 > cov.span_c0).all()
+    same_unit_next = (np.diff(cov.span_unit) == 0) & (np.diff(cov.span_row) == 0)
+    assert (cov.span_c0[1:][same_unit_next] > cov.span_c1[:-1][same_unit_next]).all()
+
+
+def test_unit_coverage_on_another_grid_and_many_vertices():
+    """Non-square pixels off the origin, and a ring with many short, nearly horizontal edges
+    (long unsorted rows of deltas: the per-row merge sort)."""
+    from affine import Affine
+
+    from eo_drr.sendai.indicators import unit_coverage
+
+    tr = Affine(3.0, 0, 1000.0, 0, -2.0, 5000.0)
+    shape = (40, 50)
+    t = np.linspace(0, 2 * np.pi, 400, endpoint=False)
+    wobbly = Polygon(np.column_stack([1075 + 60 * np.cos(t), 4960 + 30 * np.sin(t) + 0.3 * np.sin(37 * t)]))
+    saw = Polygon([(1000.5 + 2.9 * i, 4930.2 + (i % 2) * 0.7) for i in range(50)]
+                  + [(1142.0, 4925.0), (1000.5, 4925.0)])
+    geoms = np.array([wobbly, saw], dtype=object)
+    ref = _coverage_reference(geoms, tr, shape)
+    cov = unit_coverage(geoms, tr, shape)
+    np.testing.assert_allclose(_dense(geoms, cov.labels(), cov.rec_unit, cov.rec_pix, cov.rec_w), ref, atol=1e-9)
+
+
+def _pixels_and_cells(rng, h, w, fx, fy, ox, oy, ph, pw, dasym):
+    from eo_drr.sendai import indicators as I
+
+    flood = np.where(rng.random((h, w)) < 0.4, 1, 0).astype(np.uint8)
+    flood[rng.random((h, w)) < 0.1] = 255
+    lc = np.where(rng.random((h, w)) < 0.3, 50, 40).astype(np.uint8)
+    lc[rng.random((h, w)) < 0.2] = 10
+    px = I._pixels(flood, 255, lc, None, None, None, (40,), (50,))
+    bands = {"total": rng.random((ph, pw)) * 100, "female": rng.random((ph, pw)) * 50}
+    cells = I._cells(px, bands, (fx, fy, ox, oy), dasym, I.DASYMETRIC_FLOOR)
+    return px, cells
+
+
+@pytest.mark.parametrize("dasym", [False, True])
+def test_fused_pass_cell_sums_match_numpy(dasym):
+    """Class-code histogram per unit over its spans, per-cell weight sums and single labels
+    (labels painted per cell row from the spans), and the flood
+    value check of the fused pass, against numpy, on a grid whose population cells stick out
+    of the raster on the left and top (negative offsets) and fall short on the right."""
+    from eo_drr.kernels import zonal_cpu as K
+    from eo_drr.sendai import indicators as I
+
+    rng = np.random.default_rng(7)
+    h, w, fx, fy, ox, oy = 57, 63, 5, 4, -2, -3
+    ph, pw = 15, 12  # cells cover rows -3..56, columns -2..57
+    px, cells = _pixels_and_cells(rng, h, w, fx, fy, ox, oy, ph, pw, dasym)
+    labels = np.zeros((h, w), np.uint16)
+    labels[5:30, 3:40] = 1
+    labels[30:50, 10:60] = 2
+    labels[12:14, 45:47] = 3
+    rows = I._row_blocks(h, cells)
+    nb = len(rows) - 1
+    ncell = ph * pw
+    none = (np.zeros(h + 1, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
+    # the labels as spans (rows in order): runs of one non-zero label
+    spans = []
+    for r in range(h):
+        edges = np.flatnonzero(np.diff(np.r_[0, labels[r], 0]) != 0)
+        for c0, c1 in zip(edges[:-1], edges[1:]):
+            if labels[r, c0]:
+                spans.append((r, labels[r, c0] - 1, c0, c1))
+    sp = np.array(spans, np.int64)
+    span_args = (np.searchsorted(sp[:, 0], np.arange(h + 1)).astype(np.int64), sp[:, 1].copy(),
+                 sp[:, 2].astype(np.int32), sp[:, 3].astype(np.int32))
+
+    def run():
+        out = dict(hist=np.zeros((nb, 3, K.N_CODES), np.int64), wsum=np.zeros(ncell), fsum=np.zeros(ncell),
+                   clab=np.full(ncell, -1, np.int64), bad=np.zeros(nb, np.int64))
+        K.interior_counts(*px.args(), cells.row, cells.col, cells.pw, cells.ox, cells.fx, cells.bu_weight,
+                          cells.floor, cells.persons, True, *span_args, *none, rows, out["hist"],
+                          np.zeros((nb, 3, K.N_CODES)), np.zeros((nb, 3, 2)), np.zeros((nb, 3, 2)), out["wsum"],
+                          out["fsum"], out["clab"], out["bad"], np.zeros((nb, fy, w), np.uint8),
+                          np.zeros((nb, fy, w), np.int32), np.zeros((nb, 5, w), np.int32))
+        return out
+
+    o = run()
+    codes = I._code_raster(px)
+    ref = np.zeros((4, K.N_CODES), np.int64)
+    np.add.at(ref, (labels.ravel(), codes.ravel()), 1)
+    np.testing.assert_array_equal(o["hist"].sum(axis=0), ref[1:])  # label 0 (no unit) is not counted
+    assert o["bad"].max() <= 1
+    wt = np.where((codes & K.BUILT) != 0, 1.0, cells.floor) if dasym else np.ones((h, w))
+    rr, cc = np.meshgrid(cells.row, cells.col, indexing="ij")
+    inside = (rr >= 0) & (cc >= 0)
+    k = (rr * pw + cc)[inside]
+    np.testing.assert_allclose(o["wsum"], np.bincount(k, weights=wt[inside], minlength=ncell), rtol=1e-12)
+    fl = ((codes & K.FLOODED) != 0)[inside]
+    np.testing.assert_allclose(o["fsum"], np.bincount(k, weights=wt[inside] * fl, minlength=ncell), rtol=1e-12, atol=1e-12)
+    lo = np.full(ncell, 10**6)
+    hi = np.full(ncell, -1)
+    np.minimum.at(lo, k, labels[inside].astype(np.int64))
+    np.maximum.at(hi, k, labels[inside].astype(np.int64))
+    np.testing.assert_array_equal(o["clab"], np.where(hi < 0, -1, np.where(lo == hi, lo, -2)))
+    px.flood[40, 33] = 7  # a bad flood value is seen by the same pass
+    assert run()["bad"].max() == 7
+
+
+@pytest.mark.parametrize("want_pop", [False, True])
+def test_fast_classes_match_dense_coverage(want_pop):
+    """The whole fast path (labels, border records, fused pass with cut cells and records
+    placed at each cell row's end) against a dense shapely coverage x numpy class codes and
+    dasymetric persons, on the edge-case units plus one overlapping them, over an offset
+    population grid."""
+    from affine import Affine
+
+    from eo_drr.kernels import zonal_cpu as K
+    from eo_drr.sendai import indicators as I
+
+    rng = np.random.default_rng(2)
+    x0, y0 = 500000.0, 2000000.0
+    tr = Affine(10.0, 0, x0, 0, -10.0, y0)
+    h, w, fx, fy, ox, oy = 20, 22, 4, 3, -1, -2
+    px, cells = _pixels_and_cells(rng, h, w, fx, fy, ox, oy, 8, 6, True)
+    overlapping = box(x0 + 15, y0 - 150, x0 + 123, y0 - 45)  # over several units: a second layer
+    geoms = np.array(list(_edge_case_units(x0, y0)) + [overlapping], dtype=object)
+    assert len(I.unit_layers(geoms)) == 2
+    areas, pop, exp = I._fast_classes(px, cells, tr, geoms, want_pop)
+    cov = _coverage_reference(geoms, tr, (h, w))
+    codes = I._code_raster(px)
+    onehot = (codes[..., None] == np.arange(K.N_CODES)).astype(float)
+    np.testing.assert_allclose(areas, np.einsum("uhw,hwk->uk", cov, onehot), atol=1e-9)
+    rr, cc = np.meshgrid(cells.row, cells.col, indexing="ij")
+    inside = (rr >= 0) & (cc >= 0)
+    wt = np.where((codes & K.BUILT) != 0, 1.0, cells.floor) * inside
+    k = np.where(inside, rr * cells.pw + cc, 0)
+    wsum = np.bincount(k.ravel(), weights=wt.ravel(), minlength=len(cells.persons))
+    per = cells.per_weight(wsum)
+    persons = per[k] * wt[..., None]  # (h, w, bands)
+    flooded = ((codes & K.FLOODED) != 0)[..., None]
+    np.testing.assert_allclose(exp, np.einsum("uhw,hwb->ub", cov, persons * flooded), rtol=1e-9, atol=1e-9)
+    if want_pop:
+        np.testing.assert_allclose(pop, np.einsum("uhw,hwb->ub", cov, persons), rtol=1e-9, atol=1e-9)
+    else:
+        assert not pop.any()
+
+
+def test_row_sort_of_deltas():
+    """The allocation-free per-row sort (insertion runs + merges) against numpy, values kept
+    with their keys, on a slice of a larger array."""
+    from eo_drr.kernels.zonal_cpu import _sort_run
+
+    rng = np.random.default_rng(5)
+    for n in (0, 1, 2, 15, 16, 17, 33, 100, 257):
+        k = rng.integers(0, 40, n + 10).astype(np.int64)
+        k[3:3 + n // 3] = np.arange(n // 3)  # a sorted run inside
+        v = k * 10.0 + 0.5
+        tk, tv = np.zeros_like(k), np.zeros_like(v)
+        want = k.copy()
+        want[4:4 + n] = np.sort(k[4:4 + n])
+        _sort_run(k, v, tk, tv, 4, 4 + n)
+        np.testing.assert_array_equal(k, want)
+        np.testing.assert_array_equal(v, k * 10.0 + 0.5)

@@ -158,12 +158,12 @@ def _start_client(cfg: ClusterConfig, base_dir: Path | None):
     Client = distributed.Client
     if cfg.kind == "processes":
         cluster = local_process_cluster(cfg)
-        client = Client(cluster)
+        client = Client(cluster, set_as_default=False)
         client.wait_for_workers(cfg.n_workers or 2, timeout=CONNECT_TIMEOUT_S)
         return client, cluster
     if cfg.kind == "address":
         try:
-            return Client(cfg.address, timeout=CONNECT_TIMEOUT_S), None
+            return Client(cfg.address, timeout=CONNECT_TIMEOUT_S, set_as_default=False), None
         except (OSError, TimeoutError, ValueError) as exc:
             why = "not an address like tcp://host:port" if isinstance(exc, ValueError) else type(exc).__name__
             raise ConfigError(  # the exception text may repeat the address with its credentials
@@ -176,13 +176,13 @@ def _start_client(cfg: ClusterConfig, base_dir: Path | None):
         if not path.exists():
             raise ConfigError(f"cluster.scheduler_file: no such file {path}")
         try:
-            return Client(scheduler_file=str(path), timeout=CONNECT_TIMEOUT_S), None
+            return Client(scheduler_file=str(path), timeout=CONNECT_TIMEOUT_S, set_as_default=False), None
         except (OSError, TimeoutError, ValueError) as exc:
             raise ConfigError(f"cluster.scheduler_file: cannot reach the scheduler in {path} ({exc})") from None
     if cfg.kind in ("slurm", "pbs"):
         cluster = jobqueue_cluster(cfg)
         cluster.scale(jobs=cfg.n_workers or 1)
-        return Client(cluster), cluster
+        return Client(cluster, set_as_default=False), cluster
     if cfg.kind == "gateway":
         _require("gateway")
         from dask_gateway import Gateway
@@ -194,7 +194,7 @@ def _start_client(cfg: ClusterConfig, base_dir: Path | None):
         except Exception as exc:  # dask-gateway raises its own and HTTP errors
             raise ConfigError(f"cluster.options: dask-gateway could not start a cluster ({type(exc).__name__})") from None
         cluster.scale(cfg.n_workers or 1)
-        return cluster.get_client(), cluster
+        return Client(cluster, set_as_default=False), cluster
     if cfg.kind == "kubernetes":
         _require("kubernetes")
         from dask_kubernetes.operator import KubeCluster
@@ -209,7 +209,7 @@ def _start_client(cfg: ClusterConfig, base_dir: Path | None):
             cluster = KubeCluster(**opts)
         except Exception as exc:
             raise ConfigError(f"cluster.options: dask-kubernetes could not start a cluster ({type(exc).__name__}: {exc})") from None
-        return Client(cluster), cluster
+        return Client(cluster, set_as_default=False), cluster
     raise ConfigError(f"cluster.kind: unknown kind {cfg.kind!r}")  # pragma: no cover - validated
 
 
@@ -244,10 +244,14 @@ def open_cluster(cfg: ClusterConfig, *, base_dir: Path | None = None) -> Iterato
             + (f" (dashboard: {link})" if link else "")
         )
         log.info("%s", desc)
-        yield ComputeTarget(
-            cfg.kind, desc, client=client, dashboard=link, cluster=cluster,
-            threads_per_task=cfg.threads_per_worker or (min(nthreads) if nthreads else 1),
-        )
+        # The client is made current only for this context (never process-wide: a client
+        # that fails to connect, or clients closed out of order, would otherwise leave dask
+        # pointed at a scheduler that is gone).
+        with client.as_current(), dask.config.set(scheduler="dask.distributed"):
+            yield ComputeTarget(
+                cfg.kind, desc, client=client, dashboard=link, cluster=cluster,
+                threads_per_task=cfg.threads_per_worker or (min(nthreads) if nthreads else 1),
+            )
     finally:
         with contextlib.suppress(Exception):
             client.close()

@@ -1,27 +1,33 @@
-"""Numba CPU kernels for exact zonal statistics: unit labels for interior pixels, exact
-polygon-pixel coverage only along unit borders.
+"""Numba CPU kernels for exact zonal statistics: spans of wholly covered pixels per unit,
+exact polygon-pixel coverage only along unit borders.
 
 The zonal sum of a raster ``v`` over a polygon ``u`` is ``sum_p cov(u, p) * v[p]`` with
-``cov(u, p)`` the share (0-1) of pixel ``p`` inside ``u``. Writing ``lab[p]`` for the unit whose
-polygon holds the centre of ``p`` (one rasterisation of all units),
+``cov(u, p)`` the share (0-1) of pixel ``p`` inside ``u``. Writing ``lab[p]`` for the unit that
+covers ``p`` wholly (0 where none does; non-overlapping units; held as row spans, never as a
+raster) and ``B(u)`` for the pixels ``u`` covers in part,
 
-    sum_p cov(u, p) v[p] = sum_{p: lab[p] = u} v[p]  +  sum_p (cov(u, p) - [lab[p] = u]) v[p]
+    sum_p cov(u, p) v[p] = sum_{p: lab[p] = u} v[p]  +  sum_{p in B(u)} cov(u, p) v[p]
 
-The first term is a histogram over the label raster (:func:`interior_counts`, one fused pass
-over every input raster, each thread counting into its own private accumulator). The second
-term is non-zero only on pixels that the border of ``u`` crosses, where ``cov`` is fractional;
-it is computed exactly with the signed-area accumulation used by scanline font rasterisers
-(Levien, "font-rs", 2016; the same idea as libart and FreeType's "gray" rasteriser): every
-polygon edge adds, to the cells it crosses in each pixel row, the signed area between the edge
-and the cell's right side, so that the running sum of these deltas along a row is the exact
-area coverage of each cell (closed rings of straight edges; holes subtract because their
-rings run the other way). Only the cells the edges touch (and runs between them whose
-running sum is fractional, e.g. an edge running along pixel centres) are visited, so the work
-is proportional to the border length, not the unit area (exactextract (Baston 2019) computes
-the same fractions, but for every pixel of each unit's bounding box).
+Both terms come from the signed-area accumulation used by scanline font rasterisers (Levien,
+"font-rs", 2016; the same idea as libart and FreeType's "gray" rasteriser): every polygon edge
+adds, to the cells it crosses in each pixel row, the signed area between the edge and the
+cell's right side, so that the running sum of these deltas along a row is the exact area
+coverage of each cell (closed rings of straight edges; holes subtract because their rings run
+the other way). :func:`ring_deltas` writes each unit's deltas; :func:`unit_coverage` sorts
+them by row (counting sort) and column (short per-row merge sort) and walks each row once:
+runs of coverage 1 become spans (unit, row, columns), fractional cells border records (unit,
+pixel, coverage), both grouped by raster row (:func:`record_offsets`). The work is
+proportional to the border length, with no GDAL rasterisation, no label raster and no sort
+over a whole unit (exactextract (Baston 2019) computes the same fractions, but for every
+pixel of each unit's bounding box).
 
-Coordinates are in pixel units of the raster (column, row; row down). Output arrays are
-allocated by the caller (numpy).
+:func:`interior_counts` is then the one pass over every input raster: the first term as a
+histogram of each unit's spans, the second from the border records of each row while its class codes
+are in cache, population cells' weight sums and, once a cell row is complete, the persons of
+cells cut by unit borders (each thread with private accumulators).
+
+Coordinates are in pixel units of the raster (column, row; row down). Output and scratch
+arrays are allocated by the caller (numpy); kernels never allocate.
 """
 
 from __future__ import annotations
@@ -48,11 +54,11 @@ def delta_bound(xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
 
 
 @njit_serial
-def _edge(x0, y0, x1, y1, sign, width, height, keys, vals, pos):
-    """Deltas of one edge into keys/vals from ``pos``; returns the new position.
+def _edge(x0, y0, x1, y1, sign, width, height, rows, cols, vals, pos):
+    """Deltas of one edge into rows/cols/vals from ``pos``; returns the new position.
 
-    key = row * (width + 1) + (col + 1) with col clamped to -1 on the left (those deltas only
-    feed the running sum); cells right of the raster are dropped (they affect no cell inside).
+    Columns left of the raster are clamped to -1 (those deltas only feed the running sum);
+    cells right of the raster are dropped (they affect no cell inside).
     """
     if y0 == y1:
         return pos
@@ -67,7 +73,6 @@ def _edge(x0, y0, x1, y1, sign, width, height, keys, vals, pos):
         r0 = 0
     if r1 > height:
         r1 = height
-    w1 = width + 1
     for r in range(r0, r1):
         ya = max(float(r), y0)
         yb = min(float(r + 1), y1)
@@ -82,52 +87,53 @@ def _edge(x0, y0, x1, y1, sign, width, height, keys, vals, pos):
         lo_f = np.floor(lo)
         c0 = int(lo_f)
         c1 = int(np.ceil(hi))
-        base = r * w1
         if c1 <= c0 + 1:
             xmf = 0.5 * (xa + xb) - lo_f
-            pos = _put(keys, vals, pos, base, c0, width, d - d * xmf)
-            pos = _put(keys, vals, pos, base, c0 + 1, width, d * xmf)
+            pos = _put(rows, cols, vals, pos, r, c0, width, d - d * xmf)
+            pos = _put(rows, cols, vals, pos, r, c0 + 1, width, d * xmf)
         else:
             s = 1.0 / (hi - lo)
             x0f = lo - lo_f
             a0 = 0.5 * s * (1.0 - x0f) * (1.0 - x0f)
             x1f = hi - c1 + 1.0
             am = 0.5 * s * x1f * x1f
-            pos = _put(keys, vals, pos, base, c0, width, d * a0)
+            pos = _put(rows, cols, vals, pos, r, c0, width, d * a0)
             if c1 == c0 + 2:
-                pos = _put(keys, vals, pos, base, c0 + 1, width, d * (1.0 - a0 - am))
+                pos = _put(rows, cols, vals, pos, r, c0 + 1, width, d * (1.0 - a0 - am))
             else:
                 a1 = s * (1.5 - x0f)
-                pos = _put(keys, vals, pos, base, c0 + 1, width, d * (a1 - a0))
+                pos = _put(rows, cols, vals, pos, r, c0 + 1, width, d * (a1 - a0))
                 for c in range(c0 + 2, c1 - 1):
-                    pos = _put(keys, vals, pos, base, c, width, d * s)
+                    pos = _put(rows, cols, vals, pos, r, c, width, d * s)
                 a2 = a1 + (c1 - c0 - 3) * s
-                pos = _put(keys, vals, pos, base, c1 - 1, width, d * (1.0 - a2 - am))
-            pos = _put(keys, vals, pos, base, c1, width, d * am)
+                pos = _put(rows, cols, vals, pos, r, c1 - 1, width, d * (1.0 - a2 - am))
+            pos = _put(rows, cols, vals, pos, r, c1, width, d * am)
     return pos
 
 
 @njit_serial
-def _put(keys, vals, pos, base, col, width, v):
+def _put(rows, cols, vals, pos, row, col, width, v):
     if col >= width:
         return pos
     if col < 0:
         col = -1
-    keys[pos] = base + col + 1
+    rows[pos] = row
+    cols[pos] = col
     vals[pos] = v
     return pos + 1
 
 
 @njit_parallel
 def ring_deltas(xs, ys, ring_start, ring_exterior, unit_ring_start, unit_off, width, height,
-                keys, vals, counts):
+                rows, cols, vals, counts):
     """Coverage deltas of every unit's rings into its segment ``unit_off[u]:unit_off[u+1]``.
 
     ``xs``/``ys``: ring vertices (closed rings: last vertex = first) in pixel units;
     ``ring_start``: vertex offsets of the rings (n_rings + 1); ``ring_exterior``: 1 for an
     exterior ring, 0 for a hole; ``unit_ring_start``: ring offsets of the units (n_units + 1);
     ``unit_off``: delta offsets (from :func:`delta_bound`). Each ring's sign is set from its
-    orientation so that exteriors add and holes subtract. ``counts[u]`` receives the number of
+    orientation so that exteriors add and holes subtract. A delta is a pixel row, column (-1:
+    left of the raster; int32) and signed area (float64); ``counts[u]`` receives the number of
     deltas written.
     """
     n_units = unit_ring_start.size - 1
@@ -146,7 +152,7 @@ def ring_deltas(xs, ys, ring_start, ring_exterior, unit_ring_start, unit_off, wi
             if ring_exterior[k] == 0:
                 sign = -sign
             for i in range(ring_start[k], ring_start[k + 1] - 1):
-                pos = _edge(xs[i], ys[i], xs[i + 1], ys[i + 1], sign, width, height, keys, vals, pos)
+                pos = _edge(xs[i], ys[i], xs[i + 1], ys[i + 1], sign, width, height, rows, cols, vals, pos)
         counts[u] = pos - unit_off[u]
 
 
@@ -217,103 +223,162 @@ def _sort_run(k, v, tk, tv, a, b):
 
 
 @njit_serial
-def _bucket_rows(keys, vals, a, b, w1, lo, cnt, ro, nr, skeys, svals):
-    """Counting sort of ``keys/vals[a:b]`` by row (``key // w1 - lo``, ``nr`` rows) into
-    ``skeys/svals[a:b]``, then each row's deltas by column (``keys/vals`` as scratch)."""
+def _bucket_rows(rows, cols, vals, a, b, lo, ends, ro, nr, scols, svals):
+    """Counting sort of the deltas ``a:b`` by row (``rows - lo``, ``nr`` rows) into
+    ``scols/svals[a:b]``, then each row's deltas by column (``cols/vals`` as scratch);
+    ``ends[ro + j]``: end of row ``j``'s deltas, relative to ``a``."""
     for j in range(ro, ro + nr + 1):
-        cnt[j] = 0
+        ends[j] = 0
     for i in range(a, b):
-        cnt[ro + 1 + keys[i] // w1 - lo] += 1
+        ends[ro + 1 + rows[i] - lo] += 1
     for j in range(ro + 1, ro + nr + 1):
-        cnt[j] += cnt[j - 1]
+        ends[j] += ends[j - 1]
     for i in range(a, b):
-        j = ro + keys[i] // w1 - lo
-        p = a + cnt[j]
-        cnt[j] += 1
-        skeys[p] = keys[i]
+        j = ro + rows[i] - lo
+        p = a + ends[j]
+        ends[j] += 1
+        scols[p] = cols[i]
         svals[p] = vals[i]
     s = a
-    for j in range(ro, ro + nr):  # cnt[j] is now the end of row j
-        e = a + cnt[j]
-        _sort_run(skeys, svals, keys, vals, s, e)
+    for j in range(ro, ro + nr):  # ends[j] is now the end of row j
+        e = a + ends[j]
+        _sort_run(scols, svals, cols, vals, s, e)
         s = e
 
 
+@njit_serial
+def _emit_span(u, row, s0, s1, span_cnt, jj, span_unit, span_row, span_c0, span_c1, fill):
+    if fill:
+        o = span_cnt[jj]
+        span_unit[o] = u
+        span_row[o] = row
+        span_c0[o] = s0
+        span_c1[o] = s1
+    span_cnt[jj] += 1
+
+
 @njit_parallel
-def unit_coverage(keys, vals, unit_off, counts, width, row_lo, row_off, row_cnt, skeys, svals,
-                  labels, unit_label, out_off, out_pix, out_w, out_counts, fill):
-    """Label raster and exact border coverage of every unit from its deltas
-    (:func:`ring_deltas`), in one scanline walk per unit (units in parallel; the units must
-    not overlap).
+def unit_coverage(rows, cols, vals, unit_off, counts, width, row_lo, row_off, row_end, row_cnt,
+                  scols, svals, span_cnt, span_unit, span_row, span_c0, span_c1, rec_unit, rec_pix,
+                  rec_w, fill):
+    """Exact coverage of every unit from its deltas (:func:`ring_deltas`) as spans of wholly
+    covered pixels and records of partly covered ones, in one scanline walk per unit (units in
+    parallel; the units must not overlap). No label raster is written.
 
     ``fill == 0``: sorts each unit's deltas by row (counting sort) and column into
-    ``skeys``/``svals`` (``keys``/``vals`` are overwritten as scratch; ``row_lo[u]``: the
+    ``scols``/``svals`` (``cols``/``vals`` are overwritten as scratch; ``row_lo[u]``: the
     first row the unit's deltas can fall on, ``row_off``: offsets (n_units + 1) into the int64
-    scratch ``row_cnt``, at least the unit's row span + 1 slots each), writes
-    ``unit_label[u]`` into ``labels`` (flat, zeros from the caller) on every pixel the unit
-    covers wholly (coverage 1, to :data:`COVER_EPS`) and counts in ``out_counts[u]`` the
-    pixels it covers in part. ``fill == 1`` (after allocating ``out_pix``/``out_w`` from the
-    cumulative counts in ``out_off``): writes those pixels (flat index) and their coverage
-    (0-1 share of the pixel's area, float64), from the sorted deltas.
+    scratch ``row_end`` (each row's end in the sorted deltas, kept for the second pass),
+    ``row_cnt`` and ``span_cnt``, the unit's row span + 1 slots each), and leaves in
+    ``span_cnt``/``row_cnt[row_off[u] + j]`` the number of spans of whole pixels (coverage 1,
+    to :data:`COVER_EPS`) and of partly covered pixels of row ``row_lo[u] + j``. ``fill ==
+    1``, with both turned into each (unit, row)'s first position by the caller
+    (:func:`record_offsets`): writes the spans (``span_unit`` unit index, ``span_row``,
+    ``span_c0``/``span_c1`` column range, int32) and the records (``rec_unit`` unit index,
+    ``rec_pix`` flat pixel index, ``rec_w`` covered share of the pixel, 0-1, float64), each
+    grouped by raster row. Rows come from the buckets, so the walk needs no division.
 
-    So ``sum_p cov(u, p) v[p] = sum_{labels == unit_label[u]} v + sum_i out_w[i] v[out_pix[i]]``
-    over the unit's records: a pixel is either whole in one unit (labelled) or recorded for
-    every unit that covers part of it (its label stays 0).
+    So ``sum_p cov(u, p) v[p] = sum_{spans of u} sum_{c0 <= c < c1} v + sum_{rec_unit == u}
+    rec_w v[rec_pix]``: a pixel is either whole in one unit (in a span) or recorded for every
+    unit that covers part of it.
     """
-    w1 = width + 1
     for u in numba.prange(counts.size):
-        lab = unit_label[u]
         a = unit_off[u]
         b = a + counts[u]
-        if not fill and b > a:
-            ro = row_off[u]
-            _bucket_rows(keys, vals, a, b, w1, row_lo[u], row_cnt, ro, row_off[u + 1] - ro - 1,
-                         skeys, svals)
-        n = 0
-        o = out_off[u] if fill else 0
-        run = 0.0
-        i = a
-        while i < b:
-            key = skeys[i]
-            row = key // w1
-            col = key % w1 - 1
-            run += svals[i]
-            i += 1
-            while i < b and skeys[i] == key:
+        ro = row_off[u]
+        nr = row_off[u + 1] - ro - 1
+        lo = row_lo[u]
+        if not fill:
+            if b > a:
+                _bucket_rows(rows, cols, vals, a, b, lo, row_end, ro, nr, scols, svals)
+            else:
+                for j in range(ro, ro + nr + 1):
+                    row_end[j] = 0
+            for j in range(ro, ro + nr + 1):
+                row_cnt[j] = 0
+                span_cnt[j] = 0
+        if b == a:
+            continue
+        s = a
+        for j in range(nr):
+            e = a + row_end[ro + j]
+            row = lo + j
+            base = row * width
+            jj = ro + j
+            run = 0.0
+            s0 = -1  # open span of whole pixels s0:s1
+            s1 = -1
+            i = s
+            while i < e:
+                col = scols[i]
                 run += svals[i]
                 i += 1
-            whole = abs(run - 1.0) <= COVER_EPS
-            part = not whole and abs(run) > COVER_EPS
-            if col >= 0:
-                p = row * width + col
+                while i < e and scols[i] == col:
+                    run += svals[i]
+                    i += 1
+                whole = abs(run - 1.0) <= COVER_EPS
+                part = not whole and abs(run) > COVER_EPS
+                # the cells up to the next delta in this row hold the running sum (a closed
+                # ring's deltas sum to 0 along a row)
+                nxt = scols[i] if i < e else width
+                c0 = max(col + 1, 0)
+                c1 = min(nxt, width)
                 if whole:
-                    if not fill:
-                        labels[p] = lab
-                elif part:
+                    x0 = max(col, 0)
+                    x1 = max(c1, x0)
+                    if x1 > x0:
+                        if s1 == x0:
+                            s1 = x1
+                        else:
+                            if s1 > s0:
+                                _emit_span(u, row, s0, s1, span_cnt, jj, span_unit, span_row,
+                                           span_c0, span_c1, fill)
+                            s0 = x0
+                            s1 = x1
+                    continue
+                if part and col >= 0:
                     if fill:
-                        out_pix[o + n] = p
-                        out_w[o + n] = run
-                    n += 1
-            # the cells up to the next delta in this row hold the running sum
-            same_row = i < b and skeys[i] // w1 == row
-            nxt = skeys[i] % w1 - 1 if same_row else width
-            c0 = max(col + 1, 0)
-            c1 = min(nxt, width)
-            if c1 > c0:
-                if whole:
-                    if not fill:
-                        base = row * width
-                        for c in range(c0, c1):
-                            labels[base + c] = lab
-                elif part:  # an edge running along pixel centres
+                        o = row_cnt[jj]
+                        rec_unit[o] = u
+                        rec_pix[o] = base + col
+                        rec_w[o] = run
+                    row_cnt[jj] += 1
+                if part and c1 > c0:  # an edge running along pixel centres
                     if fill:
+                        o = row_cnt[jj]
                         for c in range(c0, c1):
-                            out_pix[o + n + c - c0] = row * width + c
-                            out_w[o + n + c - c0] = run
-                    n += c1 - c0
-            if not same_row:
-                run = 0.0  # a closed ring's deltas sum to 0 along a row
-        out_counts[u] = n
+                            rec_unit[o + c - c0] = u
+                            rec_pix[o + c - c0] = base + c
+                            rec_w[o + c - c0] = run
+                    row_cnt[jj] += c1 - c0
+            if s1 > s0:
+                _emit_span(u, row, s0, s1, span_cnt, jj, span_unit, span_row, span_c0, span_c1, fill)
+            s = e
+
+
+@njit_serial
+def record_offsets(row_lo, row_off, row_cnt, rec_row_off, cursor):
+    """Between :func:`unit_coverage`'s passes: from the record counts per unit and row
+    (``row_cnt``, layout of ``row_lo``/``row_off``) the row offsets of the records
+    (``rec_row_off``, int64 zeros (height + 1)), and ``row_cnt`` turned in place into the
+    position of each (unit, row)'s first record (rows in order, units in order within a row;
+    ``cursor``: int64 scratch (height,)). Serial on purpose: a prefix scan over the units'
+    rows (a few thousand per unit at most, ~1 ms per million), not worth splitting."""
+    n = row_lo.size
+    h = cursor.size
+    for u in range(n):
+        ro = row_off[u]
+        for j in range(row_off[u + 1] - ro - 1):
+            rec_row_off[row_lo[u] + j + 1] += row_cnt[ro + j]
+    for r in range(h):
+        rec_row_off[r + 1] += rec_row_off[r]
+        cursor[r] = rec_row_off[r]
+    for u in range(n):
+        ro = row_off[u]
+        for j in range(row_off[u + 1] - ro - 1):
+            c = row_cnt[ro + j]
+            row_cnt[ro + j] = cursor[row_lo[u] + j]
+            cursor[row_lo[u] + j] += c
 
 
 # ---------------------------------------------------------------------------------------------
@@ -322,31 +387,6 @@ def unit_coverage(keys, vals, unit_off, counts, width, row_lo, row_off, row_cnt,
 #: bits of the per-pixel class code (shared with :mod:`eo_drr.sendai.indicators`)
 OBSERVED, FLOODED, CROP, BUILT, NEW_BUILT = 1, 2, 4, 8, 16
 N_CODES = 32
-
-
-@njit_serial
-def _code(flood, lc, lut, bu, bb, has_lc, has_bu, has_bb, nodata, r, c):
-    """Class code of pixel (r, c): observed / flooded from ``flood``, cropland (and built-up
-    when no built-up layer) from the land-cover LUT, built-up and new built-up."""
-    f = flood[r, c]
-    code = 0
-    if f != nodata:
-        code |= OBSERVED
-        if f == 1:
-            code |= FLOODED
-    built = False
-    if has_lc:
-        lb = lut[lc[r, c]]
-        code |= lb & CROP
-        if not has_bu:
-            built = (lb & BUILT) != 0
-    if has_bu:
-        built = bu[r, c] != 0
-    if built:
-        code |= BUILT
-        if has_bb and bb[r, c] == 0:
-            code |= NEW_BUILT
-    return code
 
 
 @njit_serial
@@ -360,7 +400,10 @@ def _weight(code, bu_weight, floor):
 
 @njit_serial
 def _span_codes(flood, lc, lut, bu, bb, has_lc, has_bu, has_bb, nodata, r, c0, c1, buf):
-    """:func:`_code` of pixels ``c0:c1`` of row ``r`` into ``buf[:c1 - c0]`` (uint8). The
+    """Class codes of pixels ``c0:c1`` of row ``r`` into ``buf[:c1 - c0]`` (uint8): OBSERVED
+    where ``flood`` is not ``nodata``, FLOODED where it is 1, CROP (and BUILT when there is no
+    built-up layer) from the land-cover LUT, BUILT from ``bu`` != 0, NEW_BUILT where built-up
+    and ``bb`` == 0 (the numpy reference is ``eo_drr.sendai.indicators._code_raster``). The
     flags are tested once per span, so each inner loop is a plain, vectorisable loop (with the
     flags inside the pixel loop the pass runs ~25x slower)."""
     n = c1 - c0
@@ -380,141 +423,202 @@ def _span_codes(flood, lc, lut, bu, bb, has_lc, has_bu, has_bb, nodata, r, c0, c
                 buf[i] |= NEW_BUILT
 
 
+@njit_serial
+def _flush_cells(lr, r0, r1, w, cr, pw, ox, fx, cell_col, bu_weight, floor, acc, cb, persons,
+                 want_pop, rec_row_off, rec_unit, rec_pix, rec_w, cell_wsum, cell_fsum,
+                 cell_label, pop, exp):
+    """Finish cell row ``cr`` (hazard rows ``r0:r1``, their unit labels ``lr[r - r0]``):
+    reduce the per-column counts (``acc``, see :func:`interior_counts`) to each cell's weight
+    sums and label; place the persons of its cells cut by unit borders on their labelled
+    pixels, and of the border records of its rows, from the rows' class codes ``cb`` (still in
+    cache); zero ``acc``."""
+    nbuilt = acc[0]
+    nfl = acc[1]
+    nflb = acc[2]
+    same = acc[3]
+    npx = acc[4]
+    nbands = persons.shape[1]
+    k0 = cr * pw
+    for cc in range(pw):
+        c0 = max(0, ox + cc * fx)
+        c1 = min(w, ox + (cc + 1) * fx)
+        if c1 <= c0:
+            continue
+        k = k0 + cc
+        l0 = lr[0, c0]
+        sb = 0
+        sf = 0
+        sfb = 0
+        ss = 0
+        sn = 0
+        for c in range(c0, c1):
+            sb += nbuilt[c]
+            sf += nfl[c]
+            sfb += nflb[c]
+            ss += same[c] if lr[0, c] == l0 else 0
+            sn += npx[c]
+        if sn == 0:
+            continue
+        if bu_weight == 0:
+            cell_wsum[k] += sn
+            cell_fsum[k] += sf
+        else:
+            cell_wsum[k] += floor * (sn - sb) + sb
+            cell_fsum[k] += floor * (sf - sfb) + sfb
+        lab = l0 if ss == sn else -2
+        cl = cell_label[k]
+        if cl == -1:
+            cell_label[k] = lab
+        elif cl != lab:
+            cell_label[k] = -2
+        if cell_label[k] != -2 or nbands == 0 or cell_wsum[k] <= 0.0:
+            continue
+        # a cell cut by unit borders: its persons on each labelled pixel
+        inv = 1.0 / cell_wsum[k]
+        for r in range(r0, r1):
+            crow = cb[r - r0]
+            for c in range(c0, c1):
+                lb = lr[r - r0, c]
+                if lb == 0:
+                    continue
+                code = crow[c]
+                flooded = (code & FLOODED) != 0
+                if not (flooded or want_pop):
+                    continue
+                wt = _weight(code, bu_weight, floor) * inv
+                for b in range(nbands):
+                    v = persons[k, b] * wt
+                    if want_pop:
+                        pop[lb - 1, b] += v
+                    if flooded:
+                        exp[lb - 1, b] += v
+    if nbands:
+        for r in range(r0, r1):
+            crow = cb[r - r0]
+            for i in range(rec_row_off[r], rec_row_off[r + 1]):
+                c = rec_pix[i] - r * w
+                cc = cell_col[c]
+                if cc < 0:
+                    continue
+                k = k0 + cc
+                if cell_wsum[k] <= 0.0:
+                    continue
+                code = crow[c]
+                flooded = (code & FLOODED) != 0
+                wt = rec_w[i] * _weight(code, bu_weight, floor) / cell_wsum[k]
+                u = rec_unit[i]
+                for b in range(nbands):
+                    v = persons[k, b] * wt
+                    if want_pop:
+                        pop[u, b] += v
+                    if flooded:
+                        exp[u, b] += v
+    for j in range(5):
+        for c in range(w):
+            acc[j, c] = 0
+
+
 @njit_parallel
-def interior_counts(labels, flood, lc, lut, bu, bb, has_lc, has_bu, has_bb, nodata,
-                    cell_row, pw, ox, fx, bu_weight, floor, row_start,
-                    hist, cell_wsum, cell_fsum, cell_label, bad, scratch):
-    """One pass over every raster: per label (0 = no unit) the pixel count of each class code
-    and, with a population grid, per population cell the summed pixel weight (all pixels and
-    flooded pixels, :func:`_weight`; float64) and the one label its pixels carry (-2:
-    several); also the number of flood values other than 0, 1 and ``nodata``.
+def interior_counts(flood, lc, lut, bu, bb, has_lc, has_bu, has_bb, nodata,
+                    cell_row, cell_col, pw, ox, fx, bu_weight, floor, persons, want_pop,
+                    span_row_off, span_unit, span_c0, span_c1, rec_row_off, rec_unit, rec_pix,
+                    rec_w, row_start, hist, areas, pop, exp, cell_wsum, cell_fsum, cell_label,
+                    bad, codes, lrows, acc):
+    """The one pass over every raster for one layer of non-overlapping units (rows in
+    parallel blocks; private accumulators per block, summed by the caller):
 
-    Rows ``row_start[k]:row_start[k + 1]`` form parallel block ``k``; with a population grid
-    the blocks must hold whole cell rows (the cell arrays are then written by one block only).
-    ``hist``: int64 (n_blocks, n_labels, 32) private histograms (summed by the caller);
-    ``cell_wsum``/``cell_fsum``: float64 (n_cells,) zeros; ``cell_label``: int64 (n_cells,)
-    filled with -1; hazard row ``r`` is in cell row ``cell_row[r]`` (-1 outside), cell column
-    ``cc`` (0 .. ``pw`` - 1; ``pw`` 0: no population grid) covers hazard columns
-    ``ox + cc * fx`` ... ``ox + (cc + 1) * fx - 1``. ``bad``: int64 (n_blocks,) zeros, the
-    count of bad flood values per block. ``scratch``: uint8 (n_blocks, width).
+    * ``hist`` int64 (n_blocks, n_units, 32): pixel count of each class code over the unit's
+      spans of wholly covered pixels (``span_*``, row offsets ``span_row_off``, height + 1;
+      :func:`unit_coverage`);
+    * ``areas`` float64 (n_blocks, n_units, 32): covered pixels (share 0-1 each) of each class
+      code over the unit's border records ``rec_unit``/``rec_pix``/``rec_w`` (row offsets
+      ``rec_row_off``, height + 1);
+    * with a population grid (``pw`` > 0 cells per row): per cell the summed pixel weight
+      (``cell_wsum``: all pixels, ``cell_fsum``: flooded pixels; :func:`_weight`; float64
+      zeros) and the one label its pixels carry (``cell_label``, int64 filled with -1; unit
+      index + 1 for pixels whole in a unit, 0 for the others; -2: several); per unit the
+      persons (``persons`` float64 (n_cells, n_bands), a cell's shared among its pixels by
+      weight) of the cells cut by unit borders on its labelled pixels and
+      of its border records (coverage-weighted): ``exp`` on flooded pixels and, with
+      ``want_pop``, ``pop`` on all, float64 (n_blocks, n_units, n_bands). Cells with a single
+      label are left to the caller (from ``cell_label``, ``cell_wsum``, ``cell_fsum``);
+    * ``bad`` int64 (n_blocks,): the largest flood value other than ``nodata`` (> 1: refuse).
 
-    Each cell's share of a row is reduced to integer counts (pixels, built-up, flooded,
-    flooded built-up) before one float update, so the weights need no per-pixel float adds.
+    Rows ``row_start[k]:row_start[k + 1]`` form block ``k``; with a population grid the
+    blocks must hold whole cell rows. Hazard row ``r`` is in cell row ``cell_row[r]``, column
+    ``c`` in cell column ``cell_col[c]`` (-1 outside); cell column ``cc`` covers hazard columns
+    ``ox + cc * fx`` ... ``ox + (cc + 1) * fx - 1``. Scratch (numpy zeros): ``codes`` uint8
+    and ``lrows`` int32 (n_blocks, hazard rows per cell row (1 without cells), width): the
+    class codes and unit labels of the current cell row's rows (labels painted from the
+    spans: no label raster), ``acc`` int32 (n_blocks, 5, width).
+
+    A cell's pixels are first reduced to integer counts per column (built-up, flooded,
+    flooded built-up, same label as in the cell row's first row, pixels; plain vector loops
+    with no float adds or scatter); when its cell row is complete (:func:`_flush_cells`) they
+    are summed per cell, the persons per unit of weight are then known, and the cut cells and
+    border records of those rows are placed while the rows' codes are still in cache.
     """
-    h, w = labels.shape
+    h, w = flood.shape
     nb = hist.shape[0]
     for blk in numba.prange(nb):
-        buf = scratch[blk]
-        nbad = 0
+        cbk = codes[blk]
+        lbk = lrows[blk]
+        a = acc[blk]
+        nbuilt = a[0]
+        nfl = a[1]
+        nflb = a[2]
+        same = a[3]
+        npx = a[4]
+        mx = np.uint8(0)
+        nd = np.uint8(nodata)
+        zero = np.uint8(0)
+        cur = -1  # cell row being summed
+        r0 = 0
         for r in range(row_start[blk], row_start[blk + 1]):
+            cr = cell_row[r] if pw > 0 else -1
+            if cr != cur and cur >= 0:
+                _flush_cells(lbk, r0, r, w, cur, pw, ox, fx, cell_col, bu_weight, floor, a, cbk,
+                             persons, want_pop, rec_row_off, rec_unit, rec_pix, rec_w, cell_wsum,
+                             cell_fsum, cell_label, pop[blk], exp[blk])
+            if cr != cur:
+                cur = cr
+                r0 = r
+            buf = cbk[r - r0] if cr >= 0 else cbk[0]
+            lrow = lbk[r - r0] if cr >= 0 else lbk[0]
             _span_codes(flood, lc, lut, bu, bb, has_lc, has_bu, has_bb, nodata, r, 0, w, buf)
             for c in range(w):
                 f = flood[r, c]
-                nbad += (f > 1) & (f != nodata)
-            for c in range(w):
-                hist[blk, labels[r, c], buf[c]] += 1
-            if pw == 0:
-                continue
-            cr = cell_row[r]
+                mx = max(mx, zero if f == nd else f)
+            for i in range(span_row_off[r], span_row_off[r + 1]):
+                u = span_unit[i]
+                for c in range(span_c0[i], span_c1[i]):
+                    hist[blk, u, buf[c]] += 1
+            base = r * w
+            for i in range(rec_row_off[r], rec_row_off[r + 1]):
+                areas[blk, rec_unit[i], buf[rec_pix[i] - base]] += rec_w[i]
             if cr < 0:
                 continue
-            base = cr * pw
-            for cc in range(pw):
-                c0 = max(0, ox + cc * fx)
-                c1 = min(w, ox + (cc + 1) * fx)
-                if c1 <= c0:
-                    continue
-                k = base + cc
-                l0 = labels[r, c0]
-                nbuilt = 0
-                nfl = 0
-                nflb = 0
-                nsame = 0
-                for c in range(c0, c1):
-                    code = buf[c]
-                    bt = (code >> 3) & 1  # BUILT
-                    fb = (code >> 1) & 1  # FLOODED
-                    nbuilt += bt
-                    nfl += fb
-                    nflb += bt & fb
-                    nsame += labels[r, c] == l0
-                npx = c1 - c0
-                if bu_weight == 0:
-                    cell_wsum[k] += npx
-                    cell_fsum[k] += nfl
-                else:
-                    cell_wsum[k] += floor * (npx - nbuilt) + nbuilt
-                    cell_fsum[k] += floor * (nfl - nflb) + nflb
-                lab = l0 if nsame == npx else -2
-                cl = cell_label[k]
-                if cl == -1:
-                    cell_label[k] = lab
-                elif cl != lab:
-                    cell_label[k] = -2
-        bad[blk] = nbad
-
-
-@njit_parallel
-def mixed_cell_persons(labels, flood, lc, lut, bu, bb, has_lc, has_bu, has_bb, nodata,
-                       cells, cell_w, pw, ox, oy, fx, fy, bu_weight, floor, want_pop,
-                       pop, exp, scratch):
-    """Persons of the population cells ``cells`` (ids whose pixels carry several labels) per
-    label: ``exp`` (n_blocks, n_labels, n_bands) on flooded pixels, ``pop`` on all pixels
-    (only with ``want_pop``), a pixel holding ``cell_w[cell, b] * weight`` persons of band b.
-    Cell ``k`` covers hazard rows ``oy + (k // pw) * fy`` ... and columns ``ox + (k % pw) * fx``
-    ...; private accumulators per block, ``scratch`` uint8 (n_blocks, fx)."""
-    h, w = labels.shape
-    nb = pop.shape[0]
-    nbands = cell_w.shape[1]
-    n = cells.size
-    step = (n + nb - 1) // nb
-    for blk in numba.prange(nb):
-        buf = scratch[blk]
-        for i in range(blk * step, min(n, (blk + 1) * step)):
-            k = cells[i]
-            cr = k // pw
-            cc = k % pw
-            c0 = max(0, ox + cc * fx)
-            c1 = min(w, ox + (cc + 1) * fx)
-            for r in range(max(0, oy + cr * fy), min(h, oy + (cr + 1) * fy)):
-                _span_codes(flood, lc, lut, bu, bb, has_lc, has_bu, has_bb, nodata, r, c0, c1, buf)
-                for j in range(c1 - c0):
-                    code = buf[j]
-                    flooded = (code & FLOODED) != 0
-                    if not (flooded or want_pop):
-                        continue
-                    wt = _weight(code, bu_weight, floor)
-                    lab = labels[r, c0 + j]
-                    for b in range(nbands):
-                        v = cell_w[k, b] * wt
-                        if want_pop:
-                            pop[blk, lab, b] += v
-                        if flooded:
-                            exp[blk, lab, b] += v
-
-
-@njit_parallel
-def pixels_at(pix, flood, lc, lut, bu, bb, has_lc, has_bu, has_bb, nodata,
-              cell_row, cell_col, cell_w, pw, bu_weight, floor, codes, persons):
-    """Class code (``codes``, int64) and persons per band (``persons``, float64 (n, n_bands))
-    of the flat pixel indices ``pix``: the same rules as :func:`interior_counts` and
-    :func:`mixed_cell_persons`."""
-    w = flood.shape[1]
-    nbands = cell_w.shape[1]
-    for i in numba.prange(pix.size):
-        r = pix[i] // w
-        c = pix[i] % w
-        code = _code(flood, lc, lut, bu, bb, has_lc, has_bu, has_bb, nodata, r, c)
-        codes[i] = code
-        for b in range(nbands):
-            persons[i, b] = 0.0
-        if nbands:
-            cr = cell_row[r]
-            cc = cell_col[c]
-            if cr >= 0 and cc >= 0:
-                wt = _weight(code, bu_weight, floor)
-                for b in range(nbands):
-                    persons[i, b] = cell_w[cr * pw + cc, b] * wt
+            for c in range(w):
+                lrow[c] = 0
+            for i in range(span_row_off[r], span_row_off[r + 1]):
+                lab = span_unit[i] + 1
+                for c in range(span_c0[i], span_c1[i]):
+                    lrow[c] = lab
+            lfirst = lbk[0]
+            for c in range(w):
+                code = buf[c]
+                bt = (code >> 3) & 1  # BUILT
+                fb = (code >> 1) & 1  # FLOODED
+                nbuilt[c] += bt
+                nfl[c] += fb
+                nflb[c] += bt & fb
+                same[c] += 1 if lrow[c] == lfirst[c] else 0
+                npx[c] += 1
+        if cur >= 0:
+            _flush_cells(lbk, r0, row_start[blk + 1], w, cur, pw, ox, fx, cell_col, bu_weight,
+                         floor, a, cbk, persons, want_pop, rec_row_off, rec_unit, rec_pix, rec_w,
+                         cell_wsum, cell_fsum, cell_label, pop[blk], exp[blk])
+        bad[blk] = mx
 
 
 @njit_parallel

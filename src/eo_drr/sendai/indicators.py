@@ -24,13 +24,16 @@ Zonal statistics are exact: each pixel counts by the share of it inside the unit
 inside counts half). Two implementations give the same numbers (to floating-point rounding;
 tested against each other):
 
-* ``method="fast"`` (default): the units are rasterised once by pixel centre (a label raster);
-  one fused, parallel numba pass over the hazard, land cover and built-up layers (each read
-  once) counts the packed class code of every pixel per label (bit 0 observed, bit 1 flooded,
-  bit 2 cropland, bit 3 built-up, bit 4 new built-up) and, per population cell, its summed
-  pixel weight, flooded weight and label; then only the pixels that a unit border crosses
-  are corrected to their exact coverage (signed-area scanline accumulation,
-  :mod:`eo_drr.kernels.zonal_cpu`). Units that overlap are rasterised in separate layers.
+* ``method="fast"`` (default): one scanline walk per unit over its signed-area edge deltas
+  (:mod:`eo_drr.kernels.zonal_cpu`, units in parallel) gives the row spans of the pixels
+  each unit covers wholly (no label raster) and the exact coverage of the pixels its border
+  crosses (border records, grouped by raster row); one fused, parallel numba pass over the
+  hazard, land cover and built-up layers (each read once) counts the packed class code of
+  every pixel per unit (bit 0 observed, bit 1 flooded, bit 2 cropland, bit 3 built-up, bit 4 new built-up), adds
+  the border records coverage-weighted, checks the flood values, sums each population cell's
+  pixel weight, flooded weight and label, and places the persons of cells cut by unit
+  borders as soon as their cell row is complete. Units that overlap are handled in separate
+  layers.
 * ``method="exact"``: the reference, exactextract (Baston 2019) coverage fractions for every
   pixel of each unit, over the packed class codes and over the pixels labelled with their
   population cell.
@@ -380,22 +383,47 @@ def unit_layers(geoms: np.ndarray) -> list[np.ndarray]:
     return [np.flatnonzero(colour == c) for c in range(int(colour.max()) + 1)]
 
 
-def unit_coverage(geoms: np.ndarray, tr: Affine, shape: tuple[int, int]
-                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """``(labels, unit, pixel, weight)`` of non-overlapping polygons on a north-up grid.
+@dataclass
+class Coverage:
+    """Exact coverage of non-overlapping units on a grid (:func:`unit_coverage`): spans of
+    pixels wholly inside a unit and records of pixels partly inside, each grouped by raster
+    row (row ``r``'s spans are ``span_row_off[r]:span_row_off[r + 1]``, units in order within
+    a row; the same for records)."""
 
-    ``labels``: k + 1 on every pixel that ``geoms[k]`` covers wholly, 0 elsewhere (uint16, or
-    int32 for 65535 units or more); ``unit``/``pixel``/``weight``: every pixel a unit covers
-    in part, as the unit index, the flat pixel index and the covered share of the pixel
-    (0-1). Coverage-weighted sums are then ``bincount(labels) + bincount(unit, weight *
-    v[pixel])``. Both come from one scanline walk over each unit's signed-area deltas
+    shape: tuple[int, int]
+    span_row_off: np.ndarray  #: (height + 1,) int64
+    span_unit: np.ndarray  #: unit index, int64
+    span_row: np.ndarray  #: raster row, int32
+    span_c0: np.ndarray  #: first column, int32
+    span_c1: np.ndarray  #: column after the last, int32
+    rec_row_off: np.ndarray  #: (height + 1,) int64
+    rec_unit: np.ndarray  #: unit index, int64
+    rec_pix: np.ndarray  #: flat pixel index, int64
+    rec_w: np.ndarray  #: covered share of the pixel, 0-1, float64
+
+    def labels(self) -> np.ndarray:
+        """Label raster: unit index + 1 on its whole pixels, 0 elsewhere (int32)."""
+        out = np.zeros(self.shape, np.int32)
+        n = (self.span_c1 - self.span_c0).astype(np.int64)
+        if n.sum():
+            start = self.span_row.astype(np.int64) * self.shape[1] + self.span_c0
+            first = np.repeat(np.cumsum(n) - n, n)
+            idx = np.repeat(start, n) + np.arange(int(n.sum())) - first
+            out.reshape(-1)[idx] = np.repeat(self.span_unit + 1, n)
+        return out
+
+
+def unit_coverage(geoms: np.ndarray, tr: Affine, shape: tuple[int, int]) -> Coverage:
+    """Exact coverage of non-overlapping polygons on a north-up grid: the pixels each covers
+    wholly (spans) and in part (records with the covered share, 0-1); see :class:`Coverage`.
+    Coverage-weighted sums of ``v`` are then ``sum over spans of v[row, c0:c1] + bincount(unit,
+    weight * v[pixel])``. From one scanline walk over each unit's signed-area deltas
     (:func:`eo_drr.kernels.zonal_cpu.unit_coverage`, units in parallel): no GDAL
-    rasterisation, no comparison sort."""
+    rasterisation, no comparison sort, no label raster."""
     from eo_drr.kernels import zonal_cpu as K
 
     h, w = shape
     n = len(geoms)
-    labels = np.zeros(shape, np.uint16 if n < 65535 else np.int32)
     parts, pidx = shapely.get_parts(geoms, return_index=True)
     rings, ridx = shapely.get_rings(parts, return_index=True)
     exterior = np.ones(len(rings), np.uint8)
@@ -414,8 +442,8 @@ def unit_coverage(geoms: np.ndarray, tr: Affine, shape: tuple[int, int]
     else:
         per_unit = np.zeros(n, np.int64)
     # the rows each unit's deltas can fall on (its vertices' row span, clipped to the grid)
-    row_lo = np.full(n, h, np.float64)
-    row_hi = np.zeros(n, np.float64)
+    row_lo = np.full(n, float(h))
+    row_hi = np.zeros(n)
     np.minimum.at(row_lo, vert_unit, np.floor(ys))
     np.maximum.at(row_hi, vert_unit, np.ceil(ys))
     row_lo = np.clip(row_lo, 0, h).astype(np.int64)
@@ -425,27 +453,33 @@ def unit_coverage(geoms: np.ndarray, tr: Affine, shape: tuple[int, int]
     unit_off = np.zeros(n + 1, np.int64)
     np.cumsum(per_unit, out=unit_off[1:])
     size = int(unit_off[-1])
-    keys, vals = np.empty(size, np.int64), np.empty(size, np.float64)
-    skeys, svals = np.empty(size, np.int64), np.empty(size, np.float64)
+    rows, cols, vals = np.empty(size, np.int32), np.empty(size, np.int32), np.empty(size, np.float64)
+    scols, svals = np.empty(size, np.int32), np.empty(size, np.float64)
     counts = np.zeros(n, np.int64)
-    K.ring_deltas(xs, ys, ring_start, exterior, unit_ring_start, unit_off, w, h, keys, vals, counts)
-    unit_label = np.arange(1, n + 1, dtype=np.int64)
-    flat = labels.reshape(-1)
-    nout = np.zeros(n, np.int64)
-    args = (keys, vals, unit_off, counts, w, row_lo, row_off, np.zeros(int(row_off[-1]), np.int64),
-            skeys, svals, flat, unit_label)
-    K.unit_coverage(*args, unit_off, np.empty(0, np.int64), np.empty(0, np.float64), nout, 0)
-    out_off = np.zeros(n + 1, np.int64)
-    np.cumsum(nout, out=out_off[1:])
-    pix = np.empty(int(out_off[-1]), np.int64)
-    wts = np.empty(int(out_off[-1]), np.float64)
-    K.unit_coverage(*args, out_off, pix, wts, nout, 1)
-    return labels, np.repeat(np.arange(n, dtype=np.int64), nout), pix, wts
+    K.ring_deltas(xs, ys, ring_start, exterior, unit_ring_start, unit_off, w, h, rows, cols, vals, counts)
+    nslot = int(row_off[-1])
+    row_cnt, span_cnt = np.zeros(nslot, np.int64), np.zeros(nslot, np.int64)
+    args = (rows, cols, vals, unit_off, counts, w, row_lo, row_off, np.zeros(nslot, np.int64), row_cnt,
+            scols, svals, span_cnt)
+    e64, e32 = np.empty(0, np.int64), np.empty(0, np.int32)
+    K.unit_coverage(*args, e64, e32, e32, e32, e64, e64, np.empty(0), 0)
+    rec_row_off = np.zeros(h + 1, np.int64)
+    K.record_offsets(row_lo, row_off, row_cnt, rec_row_off, np.empty(h, np.int64))
+    span_row_off = np.zeros(h + 1, np.int64)
+    K.record_offsets(row_lo, row_off, span_cnt, span_row_off, np.empty(h, np.int64))
+    m, k = int(rec_row_off[-1]), int(span_row_off[-1])
+    cov = Coverage(shape, span_row_off, np.empty(k, np.int64), np.empty(k, np.int32), np.empty(k, np.int32),
+                   np.empty(k, np.int32), rec_row_off, np.empty(m, np.int64), np.empty(m, np.int64),
+                   np.empty(m, np.float64))
+    K.unit_coverage(*args, cov.span_unit, cov.span_row, cov.span_c0, cov.span_c1, cov.rec_unit, cov.rec_pix,
+                    cov.rec_w, 1)
+    return cov
 
 
 def _fast_sums(arrays: Mapping[str, np.ndarray], tr: Affine, crs: CRS, units: gpd.GeoDataFrame) -> pd.DataFrame:
     """Coverage-weighted sums per unit of each array (NaN = nodata, ignored): the same numbers
-    as :func:`_sums` (exactextract), from one label raster plus border corrections."""
+    as :func:`_sums` (exactextract), from the units' spans (as a label raster: the population
+    grid is small) plus the border records."""
     geoms = units.geometry.to_numpy()
     n = len(geoms)
     shape = next(iter(arrays.values())).shape
@@ -455,8 +489,9 @@ def _fast_sums(arrays: Mapping[str, np.ndarray], tr: Affine, crs: CRS, units: gp
     out = {k: np.zeros(n) for k in arrays}
     for layer in unit_layers(geoms):
         g = geoms[layer]
-        lab, unit, pix, w = unit_coverage(g, tr, shape)
-        flat = lab.ravel()
+        cov = unit_coverage(g, tr, shape)
+        flat = cov.labels().ravel()
+        unit, pix, w = cov.rec_unit, cov.rec_pix, cov.rec_w
         for k, v in vals.items():
             s = np.bincount(flat, weights=v, minlength=len(g) + 1)[1:]
             s += np.bincount(unit, weights=w * v[pix], minlength=len(g))
@@ -466,7 +501,7 @@ def _fast_sums(arrays: Mapping[str, np.ndarray], tr: Affine, crs: CRS, units: gp
 
 @dataclass
 class _Pixels:
-    """The 10 m layers as the kernels take them (see :func:`eo_drr.kernels.zonal_cpu._code`)."""
+    """The 10 m layers as the kernels take them (see :func:`eo_drr.kernels.zonal_cpu._span_codes`)."""
 
     flood: np.ndarray
     lc: np.ndarray
@@ -543,10 +578,13 @@ def _fast_classes(px: _Pixels, cells: _Cells, tr: Affine, geoms: np.ndarray, wan
     """Per unit: covered pixels of every class code (n, 32), persons placed on its pixels and
     on its flooded pixels (n, bands each), coverage-weighted.
 
-    Population: the fused pass sums each cell's pixel weights (all, flooded) and notes the
-    one unit label its pixels carry; a cell inside one unit gives that unit
-    ``persons x flooded weight / weight``; cells cut by unit borders (a few per cent) are
-    re-read pixel by pixel; border pixels are then corrected to exact coverage."""
+    Per layer of non-overlapping units: :func:`unit_coverage` (spans + border records), then
+    one fused pass (:func:`eo_drr.kernels.zonal_cpu.interior_counts`) that counts class codes
+    over each unit's spans and adds the border records; population: it sums each cell's pixel weights (all,
+    flooded) and notes the one unit label its pixels carry, places the persons of cells cut
+    by unit borders (a few per cent) and of the border records pixel by pixel at the end of
+    each cell row; a cell inside one unit gives that unit ``persons x flooded weight /
+    weight`` (here, vectorised)."""
     from eo_drr.kernels import zonal_cpu as K
 
     n = len(geoms)
@@ -558,49 +596,42 @@ def _fast_classes(px: _Pixels, cells: _Cells, tr: Affine, geoms: np.ndarray, wan
     h, w = px.flood.shape
     rows = _row_blocks(h, cells)
     nb = len(rows) - 1
-    for layer in unit_layers(geoms):
+    fy = cells.fy if cells.pw else 1
+    codes = np.zeros((nb, fy, w), np.uint8)
+    lrows = np.zeros((nb, fy, w), np.int32)
+    acc = np.zeros((nb, 5, w), np.int32)
+    per_cell = cells.persons if nbands else np.zeros((1, 0))
+    for li, layer in enumerate(unit_layers(geoms)):
         g = geoms[layer]
         m = len(g)
-        lab, unit, pix, wts = unit_coverage(g, tr, px.flood.shape)
-        hist = np.zeros((nb, m + 1, K.N_CODES), np.int64)
+        cov = unit_coverage(g, tr, px.flood.shape)
+        hist = np.zeros((nb, m, K.N_CODES), np.int64)
+        ab = np.zeros((nb, m, K.N_CODES))
+        pb = np.zeros((nb, m, nbands))
+        eb = np.zeros((nb, m, nbands))
         wsum = np.zeros(ncell)
         fsum = np.zeros(ncell)
         clab = np.full(ncell, -1, np.int64)
         bad = np.zeros(nb, np.int64)
-        K.interior_counts(lab, *px.args(), cells.row, cells.pw, cells.ox, cells.fx, cells.bu_weight,
-                          cells.floor, rows, hist, wsum, fsum, clab, bad, np.zeros((nb, w), np.uint8))
-        if bad.any():  # the flood values, checked in the same pass: name the bad ones
+        if li:
+            acc[:] = 0
+        K.interior_counts(*px.args(), cells.row, cells.col, cells.pw, cells.ox, cells.fx, cells.bu_weight,
+                          cells.floor, per_cell, bool(want_pop), cov.span_row_off, cov.span_unit, cov.span_c0,
+                          cov.span_c1, cov.rec_row_off, cov.rec_unit, cov.rec_pix, cov.rec_w, rows, hist, ab,
+                          pb, eb, wsum, fsum, clab, bad, codes, lrows, acc)
+        if bad.max() > 1:  # the flood values, checked in the same pass: name the bad ones
             _check_flood_values(px.flood, px.nodata)
-        a = hist.sum(axis=0)[1:].astype(np.float64)
-        p = np.zeros((m, nbands))
-        e = np.zeros((m, nbands))
-        per = cells.per_weight(wsum) if nbands else np.zeros((1, 0))
-        if nbands:
+        del cov
+        areas[layer] += hist.sum(axis=0) + ab.sum(axis=0)
+        p = pb.sum(axis=0)
+        e = eb.sum(axis=0)
+        if nbands:  # cells inside one unit: its persons x (flooded) weight / weight
+            per = cells.per_weight(wsum)
             pure = clab > 0
             for b in range(nbands):
                 e[:, b] += np.bincount(clab[pure] - 1, weights=per[pure, b] * fsum[pure], minlength=m)
                 if want_pop:
                     p[:, b] += np.bincount(clab[pure] - 1, weights=per[pure, b] * wsum[pure], minlength=m)
-            mixed = np.flatnonzero(clab == -2)
-            pm = np.zeros((nb, m + 1, nbands))
-            em = np.zeros((nb, m + 1, nbands))
-            K.mixed_cell_persons(lab, *px.args(), mixed, per, cells.pw, cells.ox, cells.oy, cells.fx,
-                                 cells.fy, cells.bu_weight, cells.floor, bool(want_pop), pm, em,
-                                 np.zeros((nb, cells.fx), np.uint8))
-            p += pm.sum(axis=0)[1:]
-            e += em.sum(axis=0)[1:]
-        del lab
-        codes = np.empty(len(pix), np.int64)
-        persons = np.empty((len(pix), nbands))
-        K.pixels_at(pix, *px.args(), cells.row, cells.col, per, max(cells.pw, 1), cells.bu_weight,
-                    cells.floor, codes, persons)
-        a += np.bincount(unit * K.N_CODES + codes, weights=wts, minlength=m * K.N_CODES).reshape(m, K.N_CODES)
-        flooded = (codes & K.FLOODED) != 0
-        for b in range(nbands):
-            e[:, b] += np.bincount(unit, weights=wts * persons[:, b] * flooded, minlength=m)
-            if want_pop:
-                p[:, b] += np.bincount(unit, weights=wts * persons[:, b], minlength=m)
-        areas[layer] += a
         pop[layer] += p
         exp[layer] += e
     return areas, pop, exp
@@ -784,7 +815,7 @@ def indicators_by_unit(
         is known (``builtup``, or ``landcover`` with its built-up classes). True without one is
         an error.
     method
-        ``"fast"`` (default): one label raster of the units, a fused numba pass over the
+        ``"fast"`` (default): the units' spans of whole pixels, a fused numba pass over the
         rasters and exact coverage on unit borders only (:mod:`eo_drr.kernels.zonal_cpu`);
         ``"exact"``: the reference, exactextract coverage for every pixel. Both give the same
         numbers (coverage-weighted, to floating-point rounding).
