@@ -23,10 +23,10 @@ def eo_drr(*args, cwd=None, timeout=600) -> subprocess.CompletedProcess:
     return subprocess.run(cmd + [str(a) for a in args], capture_output=True, text=True, cwd=cwd, env=env, timeout=timeout)
 
 
-def small_demo_job(tmp_path: Path, **changes) -> Path:
-    """configs/demo.yaml at test size (same scene as the session fixture), with changes
-    given as dotted keys."""
-    data = yaml.safe_load((ROOT / "configs" / "demo.yaml").read_text())
+def small_demo_job(tmp_path: Path, config: str = "demo.yaml", **changes) -> Path:
+    """``configs/<config>`` at test size (same scene as the session fixture), with changes
+    given as dotted keys, written to ``tmp_path/job.yaml``."""
+    data = yaml.safe_load((ROOT / "configs" / config).read_text())
     data["sources"]["demo"] = {"seed": DEMO_TEST_SEED, "size": DEMO_TEST_SIZE, "landscape": "floodplain"}
     for dotted, value in changes.items():
         node = data

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
 import rasterio
-import yaml
 
-from eo_drr.config import parse_config
+
 from eo_drr.errors import ConfigError, InputError, NoDataError
 from eo_drr.products import urban
 
-ROOT = Path(__file__).resolve().parents[1]
 
 # reflectance (0-1) spectra, band order blue, green, red, nir, swir16: written here from the
 # ECOSTRESS / ASTER library shapes, independently of the demo generator's table
@@ -110,21 +107,9 @@ def test_growth_in_hazard_and_hazard_layers():
 
 
 def _job(tmp_path: Path, **changes) -> Path:
-    from conftest import DEMO_TEST_SEED, DEMO_TEST_SIZE
+    from test_cli import small_demo_job
 
-    d = yaml.safe_load((ROOT / "configs" / "urban_growth_demo.yaml").read_text())
-    d["sources"]["demo"] = {"seed": DEMO_TEST_SEED, "size": DEMO_TEST_SIZE, "landscape": "floodplain"}
-    for dotted, value in changes.items():
-        node, keys = d, dotted.split(".")
-        for k in keys[:-1]:
-            node = node.setdefault(k, {})
-        if value is None:
-            node.pop(keys[-1], None)
-        else:
-            node[keys[-1]] = value
-    p = tmp_path / "urban.yaml"
-    p.write_text(yaml.safe_dump(d, sort_keys=False))
-    return p
+    return small_demo_job(tmp_path, "urban_growth_demo.yaml", **changes)
 
 
 def test_single_epoch_is_refused(tmp_path, small_demo_scene):

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 from affine import Affine
 from shapely.geometry import Polygon, box
 
@@ -16,7 +14,6 @@ from eo_drr.errors import ConfigError, InputError, NoDataError
 from eo_drr.products import wetlands as wl
 from eo_drr.sendai import wetland_stats as ws
 
-ROOT = Path(__file__).resolve().parents[1]
 BANDS = ("blue", "green", "red", "nir", "swir16", "swir22")
 # reflectance 0-1, written here from library spectra shapes (not the generator's table)
 SPECTRA = {
@@ -121,21 +118,9 @@ def test_rasterize_reports_polygons_outside():
 
 
 def _job(tmp_path: Path, **changes) -> Path:
-    from conftest import DEMO_TEST_SEED, DEMO_TEST_SIZE
+    from test_cli import small_demo_job
 
-    d = yaml.safe_load((ROOT / "configs" / "wetlands_demo.yaml").read_text())
-    d["sources"]["demo"] = {"seed": DEMO_TEST_SEED, "size": DEMO_TEST_SIZE, "landscape": "floodplain"}
-    for dotted, value in changes.items():
-        node, keys = d, dotted.split(".")
-        for k in keys[:-1]:
-            node = node.setdefault(k, {})
-        if value is None:
-            node.pop(keys[-1], None)
-        else:
-            node[keys[-1]] = value
-    p = tmp_path / "wetlands.yaml"
-    p.write_text(yaml.safe_dump(d, sort_keys=False))
-    return p
+    return small_demo_job(tmp_path, "wetlands_demo.yaml", **changes)
 
 
 def test_config_threshold_out_of_range(tmp_path):
@@ -169,7 +154,7 @@ def test_pipeline_with_user_polygons(tmp_path, small_demo_scene):
 
     sc = small_demo_scene
     w, s, e, n = sc.bbox
-    cx, cy = (w + e) / 2, (s + n) / 2
+    cx = (w + e) / 2
     polys = gpd.GeoDataFrame({"site": ["left", "right", "far"]},
                              geometry=[box(w, s, cx, n), box(cx, s, e, n), box(e + 1e4, s, e + 2e4, n)], crs=sc.crs)
     polys.to_file(tmp_path / "sites.gpkg", layer="sites")

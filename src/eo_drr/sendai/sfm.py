@@ -114,52 +114,15 @@ def sfm_table(
     ``nodata_share`` repeat the unit's hazard coverage on every row; ``uncertainty`` says how
     the value bounds the truth (``lower bound``: unobserved pixels count as not flooded).
     """
-    if hazard_code not in HIP_FLOOD:
-        raise InputError(f"hazard code {hazard_code!r} is not a UNDRR-ISC HIP flood code ({', '.join(HIP_FLOOD)})")
-    if not str(event_id).strip():
-        raise InputError("event id is empty")
-    day = date if isinstance(date, str) else date.isoformat()
-    try:
-        day = dt.date.fromisoformat(str(day)[:10]).isoformat()
-    except ValueError as exc:
-        raise InputError(f"event date {date!r} is not YYYY-MM-DD") from exc
+    day = _event_fields(event_id, date, hazard_code)
     if "observed_share" not in indicators.columns or "name" not in indicators.columns:
         raise InputError("indicator table: needs the 'name' and 'observed_share' columns of indicators_by_unit")
     present = [ind for ind in INDICATORS if ind.column in indicators.columns]
-    n_units, n_ind = len(indicators), len(present)
-    if admin_level is not None:
-        level = np.full(n_units, str(admin_level), dtype=object)
-    elif "level" in indicators.columns:
-        level = indicators["level"].astype(str).to_numpy()
-    else:
-        level = np.full(n_units, "", dtype=object)
-    obs = indicators["observed_share"].to_numpy(dtype=np.float64)
-    values = np.column_stack([indicators[ind.column].to_numpy(dtype=np.float64) for ind in present]) \
-        if n_ind else np.zeros((n_units, 0))
-    rep = lambda a: np.repeat(np.asarray(a, dtype=object), n_ind)  # noqa: E731
-    til = lambda a: np.tile(np.asarray(a, dtype=object), n_units)  # noqa: E731
     bound = ["exact" if ind.column in ("observed_share", "nodata_share") else "lower bound" for ind in present]
-    out = pd.DataFrame({
-        "event_id": str(event_id),
-        "hazard_code": hazard_code,
-        "hazard_name": HIP_FLOOD[hazard_code],
-        "admin_level": rep(level),
-        "admin_code": rep(indicators.index.astype(str)),
-        "admin_name": rep(indicators["name"].astype(str)),
-        "date": day,
-        "indicator_code": til([ind.code for ind in present]),
-        "proxy_for": til([ind.proxy_for for ind in present]),
-        "indicator": til([ind.description for ind in present]),
-        "disaggregation": til([ind.disaggregation for ind in present]),
-        "value": np.nan_to_num(values.reshape(-1), nan=0.0),
-        "unit": til([ind.unit for ind in present]),
-        "method": METHOD,
-        "observed_share": np.repeat(obs, n_ind),
-        "nodata_share": np.repeat(1.0 - obs, n_ind),
-        "uncertainty": til(bound),
-        "note": VALUE_NOTE,
-    }, columns=list(COLUMNS))
-    return out
+    return _long_rows(indicators, present, event_id=event_id, day=day, hazard_code=hazard_code,
+                      admin_level=admin_level,
+                      observed=indicators["observed_share"].to_numpy(dtype=np.float64),
+                      uncertainty=bound, note=VALUE_NOTE)
 
 
 #: Exposure-trend indicators from :func:`eo_drr.sendai.growth.growth_by_unit` (no Sendai
@@ -218,6 +181,15 @@ def _trend_rows(table: pd.DataFrame, indicators: Sequence[Indicator], *, what: s
     if "name" not in table.columns:
         raise InputError(f"{what}: needs a 'name' column")
     present = [ind for ind in indicators if ind.column in table.columns]
+    return _long_rows(table, present, event_id=event_id, day=day, hazard_code=hazard_code,
+                      admin_level=admin_level, observed=observed, uncertainty=TREND_BOUND,
+                      note=TREND_NOTE)
+
+
+def _long_rows(table: pd.DataFrame, present: Sequence[Indicator], *, event_id: str, day: str,
+               hazard_code: str, admin_level, observed, uncertainty, note: str) -> pd.DataFrame:
+    """One row per unit (``table``'s rows, in order) x indicator (``present``, in order), with
+    the :data:`COLUMNS`; ``uncertainty`` is one string or one per indicator."""
     n_units, n_ind = len(table), len(present)
     if admin_level is not None:
         level = np.full(n_units, str(admin_level), dtype=object)
@@ -243,8 +215,8 @@ def _trend_rows(table: pd.DataFrame, indicators: Sequence[Indicator], *, what: s
         "method": METHOD,
         "observed_share": np.repeat(obs, n_ind),
         "nodata_share": np.repeat(1.0 - obs, n_ind),
-        "uncertainty": TREND_BOUND,
-        "note": TREND_NOTE,
+        "uncertainty": uncertainty if isinstance(uncertainty, str) else til(uncertainty),
+        "note": note,
     }, columns=list(COLUMNS))
 
 
