@@ -29,8 +29,9 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from eo_drr.load.sentinel2 import S2_COMMON_NAMES
+
 ROOT = Path(__file__).resolve().parents[1]
-S2C = {"B02": "blue", "B03": "green", "B04": "red", "B08": "nir", "B11": "swir16", "B12": "swir22"}
 
 
 def f1(pred, truth, valid):
@@ -130,8 +131,8 @@ def wit_rows(scenes, size, tmp):
         cat = open_catalog("demo", demo_options={"seed": seed, "size": size, "landscape": land})
         items = cat.search(SearchQuery(collections=("sentinel-2-l2a",), bbox=scene.bbox_wgs84))
         gb = GeoBox(scene.shape, scene.transform, scene.crs)
-        ds = load_s2(items, [*S2C, "SCL"], gb).compute()
-        bands = {S2C[k]: ds[k].values for k in S2C}
+        ds = load_s2(items, [*S2_COMMON_NAMES, "SCL"], gb).compute()
+        bands = {S2_COMMON_NAMES[k]: ds[k].values for k in S2_COMMON_NAMES}
         classes = wl.wit_classes(bands)
         truth = _truth_wit(scene)
         n = scene.size // 4
@@ -171,24 +172,24 @@ def wit_timing(tmp, n_polygons=100, n_dates=50, size=512):
     scene = ensure_demo_scene(seed=7, size=size)
     cat = open_catalog("demo", demo_options={"seed": 7, "size": size, "landscape": "floodplain"})
     items = cat.search(SearchQuery(collections=("sentinel-2-l2a",), bbox=scene.bbox_wgs84))
-    ds = load_s2(items, [*S2C, "SCL"], GeoBox(scene.shape, scene.transform, scene.crs)).compute()
+    ds = load_s2(items, [*S2_COMMON_NAMES, "SCL"], GeoBox(scene.shape, scene.transform, scene.crs)).compute()
     folder = tmp / "stack"
     folder.mkdir(exist_ok=True)
     prof = dict(driver="GTiff", dtype="float32", count=1, width=size, height=size, crs=scene.crs,
                 transform=scene.transform, tiled=True, compress="deflate", nodata=float("nan"))
     paths = []
     for t in range(n_dates):
-        for b in S2C:
+        for b in S2_COMMON_NAMES:
             p = folder / f"d{t:02d}_{b}.tif"
             with rasterio.open(p, "w", **prof) as f:
                 f.write(ds[b].values[t % ds.sizes["time"]], 1)
             paths.append(p)
     t0 = time.perf_counter()
-    stack = {S2C[b]: np.empty((n_dates, size, size), np.float32) for b in S2C}
+    stack = {S2_COMMON_NAMES[b]: np.empty((n_dates, size, size), np.float32) for b in S2_COMMON_NAMES}
     for t in range(n_dates):
-        for b in S2C:
+        for b in S2_COMMON_NAMES:
             with rasterio.open(folder / f"d{t:02d}_{b}.tif") as f:
-                stack[S2C[b]][t] = f.read(1)
+                stack[S2_COMMON_NAMES[b]][t] = f.read(1)
     read_s = time.perf_counter() - t0
     side = int(np.ceil(np.sqrt(n_polygons)))
     cell = size // side

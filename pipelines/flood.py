@@ -18,9 +18,10 @@ import xarray as xr
 
 from eo_drr.catalog import item_datetime
 from eo_drr.config import FloodProduct, JobConfig
-from eo_drr.errors import ConfigError, InputError
+from eo_drr.errors import ConfigError
 from eo_drr.jobs import inputs
 from eo_drr.jobs.progress import Steps
+from eo_drr.load.sentinel2 import S2_COMMON_NAMES
 from eo_drr.load import load_items, load_s1, load_s2, nodata_to_nan
 from eo_drr.products.water_s2 import s2_water
 from eo_drr.products import flood as flood_product
@@ -29,10 +30,8 @@ from eo_drr.publish import OutputFolder, write_cog, write_csv, write_geoparquet
 from eo_drr.publish.report import FLOOD_COLORS, MapLayer, indicator_plots, write_report
 from eo_drr.sendai.indicators import flag_flooded_points, indicators_by_unit
 from eo_drr.sendai.sfm import sfm_table, write_sfm
-from eo_drr.sendai.units import read_units
+from eo_drr.sendai.units import read_units, read_vector
 
-#: Sentinel-2 asset names -> the common band names the water rules use
-S2_COMMON = {"B02": "blue", "B03": "green", "B04": "red", "B08": "nir", "B11": "swir16", "B12": "swir22"}
 
 OUTPUTS = {
     "flood": "flood_extent.tif",
@@ -170,7 +169,7 @@ def run(cfg: JobConfig, p: FloodPlan, out: OutputFolder, steps: Steps | None = N
     if p.s2_items:
         with steps.step("Sentinel-2 water (MNDWI, AWEI, WOfS; SCL clouds masked)"):
             s2 = load_s2(p.s2_items, cfg.sources.s2.bands, p.geobox, chunks=cfg.grid.chunks).isel(time=0).compute()
-            named = {S2_COMMON.get(b, b): s2[b].values for b in cfg.sources.s2.bands if b in s2 and b != "SCL"}
+            named = {S2_COMMON_NAMES.get(b, b): s2[b].values for b in cfg.sources.s2.bands if b in s2 and b != "SCL"}
             s2w, _ = s2_water(named, s2["SCL"].values if "SCL" in s2 else None)
     vh = len(bands) > 1
     with steps.step("Mapping water and flood (speckle filter, split-based thresholds, ensemble)"):
@@ -299,8 +298,4 @@ def _vector(cfg: JobConfig, src, key: str) -> gpd.GeoDataFrame | None:
     """A vector input of the job (``exposure.facilities`` ...), or None."""
     if src is None:
         return None
-    path = inputs.resolve_path(cfg, src.file, f"{key}.file")
-    try:
-        return gpd.read_file(path, layer=src.layer)
-    except Exception as e:  # pyogrio raises its own DataSourceError and friends
-        raise InputError(f"{key}.file: cannot read {path}: {e}") from None
+    return read_vector(inputs.resolve_path(cfg, src.file, f"{key}.file"), layer=src.layer, what=f"{key}.file")

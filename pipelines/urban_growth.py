@@ -25,6 +25,7 @@ from eo_drr.config import JobConfig, UrbanGrowthProduct
 from eo_drr.errors import ConfigError, InputError
 from eo_drr.jobs import inputs
 from eo_drr.jobs.progress import Steps
+from eo_drr.load.sentinel2 import S2_COMMON_NAMES
 from eo_drr.load import load_items, load_raster_file, load_s1, load_s2, nodata_to_nan
 from eo_drr.products import urban
 from eo_drr.products.terrain import slope_degrees
@@ -34,8 +35,6 @@ from eo_drr.sendai.units import read_units
 
 log = logging.getLogger(__name__)
 
-#: Sentinel-2 asset names -> the common band names of the indices
-S2_COMMON = {"B02": "blue", "B03": "green", "B04": "red", "B08": "nir", "B11": "swir16", "B12": "swir22"}
 
 OUTPUTS = {
     "probability_t1": "builtup_probability_t1.tif",
@@ -141,7 +140,7 @@ def plan(cfg: JobConfig) -> UrbanPlan:
 def load_s2_epoch(items, bands, geobox, chunks) -> dict[str, np.ndarray]:
     """Sentinel-2 reflectance (0-1, SCL-masked) as ``(time, y, x)`` arrays by common name."""
     ds = load_s2(items, bands, geobox, chunks=chunks).compute()
-    return {S2_COMMON[b]: ds[b].values for b in bands if b in S2_COMMON and b in ds}
+    return {S2_COMMON_NAMES[b]: ds[b].values for b in bands if b in S2_COMMON_NAMES and b in ds}
 
 
 def _static(items, asset, geobox) -> xr.DataArray:

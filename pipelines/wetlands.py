@@ -25,6 +25,7 @@ from eo_drr.config import JobConfig, WetlandsProduct
 from eo_drr.errors import ConfigError, InputError
 from eo_drr.jobs import inputs
 from eo_drr.jobs.progress import Steps
+from eo_drr.load.sentinel2 import S2_COMMON_NAMES
 from eo_drr.load import load_s2
 from eo_drr.products import wetlands as wl
 from eo_drr.publish import OutputFolder, write_cog, write_csv, write_geoparquet
@@ -32,7 +33,6 @@ from eo_drr.sendai import wetland_stats as ws
 
 log = logging.getLogger(__name__)
 
-S2_COMMON = {"B02": "blue", "B03": "green", "B04": "red", "B08": "nir", "B11": "swir16", "B12": "swir22"}
 OUTPUTS = {
     "classes": "wit_classes.tif",
     "frequency": "inundation_frequency.tif",
@@ -74,7 +74,7 @@ def plan(cfg: JobConfig) -> WetlandsPlan:
     if cfg.sources.s2 is None:
         raise ConfigError("sources.s2: the wetlands pipeline needs Sentinel-2 (add sources.s2)")
     s2 = cfg.sources.s2
-    missing = [b for b in S2_COMMON if b not in s2.bands]
+    missing = [b for b in S2_COMMON_NAMES if b not in s2.bands]
     if missing:
         raise ConfigError(f"sources.s2.bands: the wetland classes need {', '.join(missing)}")
     wp = cfg.products.wetlands or WetlandsProduct()
@@ -129,7 +129,7 @@ def run(cfg: JobConfig, p: WetlandsPlan, out: OutputFolder, steps: Steps | None 
     wp = cfg.products.wetlands or WetlandsProduct()
     with steps.step("Loading Sentinel-2 (SCL clouds masked; water never masked)"):
         ds = load_s2(p.items, cfg.sources.s2.bands, p.geobox, chunks=cfg.grid.chunks).compute()
-        bands = {S2_COMMON[b]: ds[b].values for b in S2_COMMON}
+        bands = {S2_COMMON_NAMES[b]: ds[b].values for b in S2_COMMON_NAMES}
         dates = [str(np.datetime_as_string(t, unit="D")) for t in ds.time.values]
         n_pre = len({f"{item_datetime(it):%Y-%m-%d}" for it in p.items[: p.n_pre]})
     with steps.step("WIT classes per pixel and date"):

@@ -29,6 +29,9 @@ BOA_ADD_OFFSET = -1000.0
 #: SCL classes masked by default: no data, saturated, cloud shadow, clouds, cirrus.
 SCL_MASK_DEFAULT = (0, 1, 3, 8, 9, 10)
 SCL_WATER = 6
+#: Sentinel-2 L2A asset names -> the common band names the indices and products use
+S2_COMMON_NAMES = {"B02": "blue", "B03": "green", "B04": "red", "B08": "nir", "B11": "swir16",
+                   "B12": "swir22"}
 
 
 def boa_offset(item: pystac.Item, band: str) -> float:

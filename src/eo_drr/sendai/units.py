@@ -9,6 +9,20 @@ import geopandas as gpd
 from eo_drr.errors import CorruptInputError, InputError
 
 
+def read_vector(path: str | Path, *, layer: str | None = None, what: str) -> gpd.GeoDataFrame:
+    """A vector file (any OGR format) as a GeoDataFrame; a missing file is an InputError and an
+    unreadable one a CorruptInputError, both starting with ``what`` (the config key)."""
+    import pyogrio
+
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{what}: no such file {path}")
+    try:
+        return gpd.read_file(path, layer=layer)
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+        raise CorruptInputError(f"{what}: cannot read {path} ({exc})") from exc
+
+
 def read_units(
     path: str | Path,
     *,
@@ -22,15 +36,8 @@ def read_units(
     units without a code or with duplicate codes are refused with the offending codes named.
     Returns columns ``code``, ``name`` (strings) and ``geometry``, plus the file's other fields.
     """
-    import pyogrio
-
     path = Path(path)
-    if not path.exists():
-        raise InputError(f"admin units: no such file {path}")
-    try:
-        gdf = gpd.read_file(path, layer=layer)
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
-        raise CorruptInputError(f"admin units: cannot read {path} ({exc})") from exc
+    gdf = read_vector(path, layer=layer, what="admin units")
     if gdf.crs is None:
         raise InputError(f"admin units: {path} has no CRS")
     for field in (code_field, name_field):

@@ -23,7 +23,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from eo_drr.errors import CorruptInputError, InputError, NoDataError
+from eo_drr.errors import InputError, NoDataError
+from eo_drr.sendai.units import read_vector
 
 log = logging.getLogger(__name__)
 
@@ -34,16 +35,8 @@ CLASS_NAMES = ("water", "wet", "green_veg", "dry_veg", "bare")
 def read_polygons(path: str | Path, *, layer: str | None = None, id_field: str = "id",
                   name_field: str | None = None, what: str = "products.wetlands.polygons"):
     """Read wetland polygons: returns a GeoDataFrame with ``id``, ``name``, ``geometry``."""
-    import geopandas as gpd
-    import pyogrio
-
     path = Path(path)
-    if not path.exists():
-        raise InputError(f"{what}.file: no such file {path}")
-    try:
-        gdf = gpd.read_file(path, layer=layer)
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
-        raise CorruptInputError(f"{what}.file: cannot read {path} ({exc})") from exc
+    gdf = read_vector(path, layer=layer, what=f"{what}.file")
     if gdf.empty:
         raise InputError(f"{what}.file: {path} has no features")
     if gdf.crs is None:
