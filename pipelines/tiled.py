@@ -36,8 +36,10 @@ from xml.sax.saxutils import escape
 
 import pystac
 
+from eo_drr.catalog import reuse_parsed_catalogs
 from eo_drr.config import AOI, JobConfig, TilingConfig
 from eo_drr.errors import EODRRError
+from eo_drr.io import without_overviews
 from eo_drr.io.atomic import atomic_path, sha256_file
 from eo_drr.jobs.cluster import ComputeTarget, open_cluster
 from eo_drr.jobs.gpu import GPU, require_gpu_workers
@@ -136,7 +138,8 @@ def run_tile(pipeline_name: str, tcfg: JobConfig, plan, root: str, tile_id: str,
         pipeline = get_pipeline(pipeline_name)
         out.open()
         sched = {"scheduler": "threads", "num_workers": threads} if threads else {}
-        with dask.config.set(**sched):
+        # the mosaics get overviews; the tiles' own would be thrown away
+        with dask.config.set(**sched), without_overviews():
             summary = pipeline.run(tcfg, plan, out, Steps())
         manifest = {"tile": tile_id, "summary": summary, "bounds": list(plan.geobox.boundingbox)[:4]}
         out.path(TILE_MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True, default=str))
@@ -210,6 +213,11 @@ def run_tiled(
     root = Path(root)
     pipeline = get_pipeline(cfg.pipeline)
     t0 = time.perf_counter()
+    with reuse_parsed_catalogs():
+        return _run_tiled(cfg, root, pipeline, tiling, t0, retry_failed, out, emit, on_cluster)
+
+
+def _run_tiled(cfg, root, pipeline, tiling, t0, retry_failed, out, emit, on_cluster) -> dict:
     whole = pipeline.plan(cfg)
     tiles = tile_grid(whole.geobox, tiling.tile_size_px, whole.aoi)
     chash = config_hash(cfg)

@@ -52,6 +52,20 @@ def test_static_catalog_filters(pc_static_catalog, shared_data):
     assert pc_static_catalog.search(q) == []
 
 
+def test_parsed_catalogue_is_shared_only_inside_the_block(pc_static_catalog, tmp_path):
+    from eo_drr.catalog import reuse_parsed_catalogs
+
+    q = SearchQuery(collections=("sentinel-1-rtc",))
+    path = tmp_path / "cat"
+    with reuse_parsed_catalogs():
+        a = StaticCatalog(path).search(q)
+        b = StaticCatalog(path).search(q)
+        assert a and all(x is y for x, y in zip(a, b))  # one parse, shared
+    # outside the block a new catalogue object reads the files again (sees later additions)
+    c = StaticCatalog(path).search(q)
+    assert [x.id for x in c] == [x.id for x in a] and all(x is not y for x, y in zip(a, c))
+
+
 def test_open_catalog_errors(tmp_path):
     with pytest.raises(InputError, match="unknown catalogue"):
         open_catalog("no-such-catalogue")

@@ -100,3 +100,18 @@ def test_output_folder_not_writable(tmp_path):
         OutputFolder(f / "sub").check_writable()
     with pytest.raises(OutputError, match="not a folder"):
         OutputFolder(f).check_writable()
+
+
+def test_write_cog_without_overviews_inside_the_block(tmp_path):
+    from eo_drr.io import without_overviews
+
+    arr = np.random.default_rng(0).random((1500, 1400)).astype(np.float32)
+    kw = dict(crs="EPSG:32615", transform=Affine(10, 0, 500000, 0, -10, 2000000))
+    with without_overviews():
+        write_cog(arr, tmp_path / "tile.tif", **kw)
+    write_cog(arr, tmp_path / "mosaic.tif", **kw)
+    with rasterio.open(tmp_path / "tile.tif") as a, rasterio.open(tmp_path / "mosaic.tif") as b:
+        assert a.overviews(1) == [] and b.overviews(1) != []
+        np.testing.assert_array_equal(a.read(1), arr)
+        np.testing.assert_array_equal(b.read(1), arr)
+    assert validate_cog(tmp_path / "tile.tif")[0]

@@ -432,3 +432,36 @@ def test_dask_threads_do_not_crash_the_workqueue_threading_layer():
     proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
                           text=True, timeout=600)
     assert proc.returncode == 0 and "ok" in proc.stdout, proc.stderr[-3000:]
+
+
+@pytest.mark.parametrize("t", [1, 2, 3, 4, 7])
+def test_temporal_median_matches_numpy_nanmedian(t):
+    import warnings
+
+    rng = np.random.default_rng(t)
+    a = rng.gamma(4.4, 0.05, (t, 61, 47)).astype(np.float32)
+    a[rng.random(a.shape) < 0.25] = np.nan
+    a[:, 0, 0] = np.nan  # a pixel no date saw
+    a[0, 1, 1] = np.inf  # +-inf is nodata, like NaN
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        ref = np.nanmedian(np.where(np.isinf(a), np.nan, a), axis=0)
+    got = sar.temporal_median(a)
+    assert got.dtype == np.float32 and got.shape == a.shape[1:]
+    np.testing.assert_allclose(got, ref, rtol=1e-6, equal_nan=True)
+    assert np.isnan(got[0, 0])
+    # dask (one chunk in time, several in space) and xarray agree with numpy
+    d = da.from_array(a, chunks=(t, 20, 20))
+    np.testing.assert_allclose(sar.temporal_median(d).compute(), got, equal_nan=True)
+    x = xr.DataArray(a, dims=("time", "y", "x"), coords={"time": np.arange(t)})
+    out = sar.temporal_median(x)
+    assert out.dims == ("y", "x")
+    np.testing.assert_allclose(out.values, got, equal_nan=True)
+
+
+def test_temporal_median_errors():
+    with pytest.raises(InputError, match="time, y, x"):
+        sar.temporal_median(np.zeros((4, 4), np.float32))
+    d = da.zeros((4, 8, 8), chunks=(2, 8, 8), dtype=np.float32)
+    with pytest.raises(InputError, match="one chunk along time"):
+        sar.temporal_median(d)

@@ -68,3 +68,19 @@ def test_slope_of_a_sliver_tile_is_nodata_not_a_crash():
     assert np.isnan(slope_degrees(np.ones((1, 5)), 30.0)).all()
     assert np.isnan(slope_degrees(np.ones((7, 1)), 30.0)).all()
     assert slope_degrees(np.ones((7, 1)), 30.0).shape == (7, 1)
+
+
+def test_slope_matches_numpy_gradient_with_edges_and_nodata():
+    rng = np.random.default_rng(3)
+    dem = rng.normal(0, 3, (57, 43)).cumsum(axis=0) + 200.0
+    dem[20, 20] = np.nan
+    dem[0, 7] = np.nan
+    got = slope_degrees(dem, 10.0)
+    gy, gx = np.gradient(dem, 10.0)
+    ref = np.degrees(np.arctan(np.hypot(gx, gy)))
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, ref, atol=1e-4, equal_nan=True)
+    assert (np.isnan(got) == np.isnan(ref)).all()
+    # a 45 degree plane
+    plane = np.add.outer(np.arange(10.0) * 10.0, np.zeros(12))
+    np.testing.assert_allclose(slope_degrees(plane, 10.0), 45.0, atol=1e-4)

@@ -3,12 +3,33 @@ folder a user downloaded, or a catalogue written by a previous eo-drr run."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+from contextvars import ContextVar
 from pathlib import Path
 
 import pystac
 
 from eo_drr.catalog.base import SearchQuery, matches, sort_items
 from eo_drr.errors import CorruptInputError, InputError
+
+
+#: catalogue path -> its parsed items, while :func:`reuse_parsed_catalogs` is active
+_SHARED: ContextVar[dict[str, list[pystac.Item]] | None] = ContextVar("eo_drr_static_catalogs", default=None)
+
+
+@contextlib.contextmanager
+def reuse_parsed_catalogs() -> Iterator[None]:
+    """Within the block, every :class:`StaticCatalog` of the same ``catalog.json`` shares
+    one parsed copy of its items (read-only use). A tiled job plans hundreds of tiles, each
+    with its own searches; parsing the catalogue once instead of once per search makes
+    planning cheap. Outside the block each catalogue object parses its files itself, so a
+    long-lived process sees items added to the catalogue later."""
+    token = _SHARED.set({})
+    try:
+        yield
+    finally:
+        _SHARED.reset(token)
 
 
 class StaticCatalog:
@@ -25,6 +46,10 @@ class StaticCatalog:
         self._items: list[pystac.Item] | None = None
 
     def _all_items(self) -> list[pystac.Item]:
+        shared = _SHARED.get()
+        key = str(self.path.resolve())
+        if self._items is None and shared is not None and key in shared:
+            self._items = shared[key]
         if self._items is None:
             try:
                 root = pystac.read_file(str(self.path))
@@ -39,6 +64,8 @@ class StaticCatalog:
             for item in items:  # make every asset href absolute for the readers
                 item.make_asset_hrefs_absolute()
             self._items = items
+            if shared is not None:
+                shared[key] = items
         return self._items
 
     def collections(self) -> list[str]:

@@ -37,6 +37,7 @@ from eo_drr.indices._common import (
     unwrap,
     wrap,
 )
+from eo_drr.errors import InputError
 from eo_drr.kernels import sar_cpu
 from eo_drr.kernels._dispatch import (
     dispatch,
@@ -46,7 +47,7 @@ from eo_drr.kernels._dispatch import (
     guard_parallel,
 )
 
-__all__ = ["to_db", "to_linear", "log_ratio", "boxcar", "lee", "refined_lee"]
+__all__ = ["to_db", "to_linear", "log_ratio", "boxcar", "lee", "refined_lee", "temporal_median"]
 
 _F32 = np.float32
 _DIRECTION_SPANS = sar_cpu.direction_spans()
@@ -316,3 +317,38 @@ def refined_lee(x: Any, window: int = 7, enl: float = 4.4) -> Any:
     """
     cu2 = 1.0 / check_enl(enl)
     return _windowed(x, window, "refined", cu2, only=7)
+
+
+def _np_temporal_median(stack):
+    out = np.empty(stack.shape[1:], dtype=_F32)
+    sar_cpu.nanmedian_time(np.ascontiguousarray(stack, dtype=_F32), out)
+    return out
+
+
+def temporal_median(stack: Any) -> Any:
+    """Per-pixel median over time of a ``(time, y, x)`` stack, ignoring NaN (and +-inf):
+    the reference backscatter of several pre-event scenes. NaN where no date is valid; an
+    even number of valid dates gives the mean of the middle two (as ``numpy.nanmedian``).
+
+    Take the median of *linear* intensity (power), then convert to dB if needed: the median
+    commutes with the monotonic dB transform for odd counts only. float32, units of ``stack``.
+    A dask stack must have a single chunk along time.
+    """
+    data, template = unwrap(stack, "stack")
+    if data.ndim != 3:
+        raise InputError(f"stack: expected (time, y, x), got shape {tuple(data.shape)}")
+
+    def _dask():
+        if len(data.chunks[0]) != 1:
+            raise InputError("stack: a dask stack must have one chunk along time (rechunk({0: -1}))")
+        return data.map_blocks(guard_parallel(_np_temporal_median), drop_axis=0, dtype=_F32, meta=_meta(2))
+
+    def _gpu():
+        import cupy
+
+        return cupy.nanmedian(data.astype(_F32), axis=0).astype(_F32)
+
+    result = dispatch(data, numpy_func=lambda: _np_temporal_median(data), dask_func=_dask, gpu_func=_gpu)
+    if template is not None:
+        template = template.isel({template.dims[0]: 0}, drop=True)
+    return wrap(result, template)

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,22 @@ from eo_drr.io.atomic import atomic_path
 
 #: GDAL settings used for every write (explicit, so a user's environment cannot change them).
 GDAL_WRITE_ENV = {"GDAL_NUM_THREADS": "ALL_CPUS", "GDAL_TIFF_INTERNAL_MASK": "YES"}
+#: in-memory arrays up to this size (bytes) are staged in memory rather than in a temporary file
+MEMORY_STAGING_MAX_BYTES = 1 << 30
+
+_OVERVIEWS: ContextVar[bool] = ContextVar("eo_drr_cog_overviews", default=True)
+
+
+@contextlib.contextmanager
+def without_overviews() -> Iterator[None]:
+    """COGs written in the block get no overviews. For intermediate rasters that are mosaicked
+    later (the tiles of a tiled job): the mosaic builds its own overviews, so building them per
+    tile is work thrown away. A COG without overviews is still a valid COG."""
+    token = _OVERVIEWS.set(False)
+    try:
+        yield
+    finally:
+        _OVERVIEWS.reset(token)
 
 
 def _as_array_and_georef(data: Any, crs: Any, transform: Any, nodata: Any):
@@ -111,36 +128,47 @@ def write_cog(
         "compress": "NONE",
         "BIGTIFF": "IF_SAFER",
     }
+    if colormap is not None and (count != 1 or dtype != np.uint8):
+        raise InputError("write_cog: a colour table needs a single uint8 band")
+    cog_options = dict(
+        driver="COG",
+        COMPRESS=compress,
+        PREDICTOR="YES" if predictor else "NO",
+        BLOCKSIZE=blocksize,
+        OVERVIEWS="AUTO" if _OVERVIEWS.get() else "NONE",
+        OVERVIEW_RESAMPLING=overview_resampling.upper(),
+        BIGTIFF="IF_SAFER",
+        NUM_THREADS="ALL_CPUS",
+    )
+
+    def fill(dst) -> None:
+        _write_blocks(dst, arr, blocksize, Window)
+        if descriptions:
+            for i, name in enumerate(descriptions[:count], start=1):
+                dst.set_band_description(i, str(name))
+        if colormap is not None:
+            dst.write_colormap(1, {int(k): tuple(v) for k, v in colormap.items()})
+        if tags:
+            dst.update_tags(**{str(k): str(v) for k, v in tags.items()})
+
+    # an array already in memory is staged in memory (no temporary file to write and read
+    # back); a dask array streams block by block through a temporary file
+    in_memory = isinstance(arr, np.ndarray) and arr.nbytes <= MEMORY_STAGING_MAX_BYTES
     try:
         with rasterio.Env(**GDAL_WRITE_ENV), atomic_path(path) as final_tmp:
-            staging = final_tmp.with_name(final_tmp.name + ".stage.tif")
-            try:
-                with rasterio.open(staging, "w", **profile) as dst:
-                    _write_blocks(dst, arr, blocksize, Window)
-                    if descriptions:
-                        for i, name in enumerate(descriptions[:count], start=1):
-                            dst.set_band_description(i, str(name))
-                    if colormap is not None:
-                        if count != 1 or dtype != np.uint8:
-                            raise InputError("write_cog: a colour table needs a single uint8 band")
-                        dst.write_colormap(1, {int(k): tuple(v) for k, v in colormap.items()})
-                    if tags:
-                        dst.update_tags(**{str(k): str(v) for k, v in tags.items()})
-                rasterio.shutil.copy(
-                    staging,
-                    final_tmp,
-                    driver="COG",
-                    COMPRESS=compress,
-                    PREDICTOR="YES" if predictor else "NO",
-                    BLOCKSIZE=blocksize,
-                    OVERVIEWS="AUTO",
-                    OVERVIEW_RESAMPLING=overview_resampling.upper(),
-                    BIGTIFF="IF_SAFER",
-                    NUM_THREADS="ALL_CPUS",
-                )
-            finally:
-                with contextlib.suppress(OSError):
-                    staging.unlink()
+            if in_memory:
+                with rasterio.MemoryFile() as mem, mem.open(**profile) as dst:
+                    fill(dst)
+                    rasterio.shutil.copy(dst, final_tmp, **cog_options)
+            else:
+                staging = final_tmp.with_name(final_tmp.name + ".stage.tif")
+                try:
+                    with rasterio.open(staging, "w", **profile) as dst:
+                        fill(dst)
+                    rasterio.shutil.copy(staging, final_tmp, **cog_options)
+                finally:
+                    with contextlib.suppress(OSError):
+                        staging.unlink()
     except rasterio.errors.RasterioIOError as exc:
         raise OutputError(f"cannot write {path}: {exc}") from exc
     return path

@@ -127,3 +127,29 @@ def accumulate_and_hand(dem: np.ndarray, order: np.ndarray, dirs: np.ndarray, ch
                 target[idx] = target[(y + DY[k]) * w + (x + DX[k])]
         t = target[idx]
         hand[y, x] = dem[y, x] - dem.flat[t] if t >= 0 else np.nan
+
+
+@numba.njit(cache=True, parallel=True)
+def slope_degrees(dem: np.ndarray, pixel_size_m: float, out: np.ndarray) -> None:
+    """Slope (degrees) of ``dem`` (metres, NaN nodata) into float32 ``out``: central
+    differences inside, one-sided first differences on the raster edges (numpy's
+    ``gradient`` with ``edge_order=1``); NaN wherever a difference touches NaN."""
+    H, W = dem.shape
+    to_deg = 180.0 / np.pi
+    for i in numba.prange(H):
+        if i == 0:
+            ia, ib, dy = 0, 1, pixel_size_m
+        elif i == H - 1:
+            ia, ib, dy = H - 2, H - 1, pixel_size_m
+        else:
+            ia, ib, dy = i - 1, i + 1, 2.0 * pixel_size_m
+        for j in range(W):
+            if j == 0:
+                ja, jb, dx = 0, 1, pixel_size_m
+            elif j == W - 1:
+                ja, jb, dx = W - 2, W - 1, pixel_size_m
+            else:
+                ja, jb, dx = j - 1, j + 1, 2.0 * pixel_size_m
+            gy = (dem[ib, j] - dem[ia, j]) / dy
+            gx = (dem[i, jb] - dem[i, ja]) / dx
+            out[i, j] = np.arctan(np.sqrt(gx * gx + gy * gy)) * to_deg

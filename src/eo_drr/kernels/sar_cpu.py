@@ -482,3 +482,36 @@ def refined_scratch(shape, nbands=None):
         nbands = numba.get_num_threads() * 4
     nbands = max(1, min(nbands, H // 16))
     return np.empty((nbands, 5, W + 4), dtype=np.float64)
+
+
+# --------------------------------------------------------------------------------------------
+# temporal median of a stack (pre-event reference)
+@njit_parallel
+def nanmedian_time(stack, out):
+    """``out[i, j]`` = median over ``t`` of the finite ``stack[t, i, j]`` (NaN where none).
+
+    ``stack``: float32 ``(t, y, x)``. Even counts give the mean of the two middle values
+    (numpy's ``nanmedian``). An insertion sort of the few finite values per pixel: time
+    stacks are short (a handful of pre-event scenes), so this is O(t**2) per pixel without
+    numpy's masked-array sort of the whole stack.
+    """
+    T, H, W = stack.shape
+    for i in numba.prange(H):
+        buf = np.empty(T, dtype=np.float32)
+        for j in range(W):
+            n = 0
+            for t in range(T):
+                v = stack[t, i, j]
+                if v == v and abs(v) != np.inf:
+                    k = n
+                    while k > 0 and buf[k - 1] > v:
+                        buf[k] = buf[k - 1]
+                        k -= 1
+                    buf[k] = v
+                    n += 1
+            if n == 0:
+                out[i, j] = np.nan
+            elif n % 2 == 1:
+                out[i, j] = buf[n // 2]
+            else:
+                out[i, j] = np.float32(0.5) * (buf[n // 2 - 1] + buf[n // 2])

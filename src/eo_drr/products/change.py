@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from eo_drr import indices
 from eo_drr.errors import InputError
 from eo_drr.products.water import WaterResult, remove_small_objects, s1_water
 
@@ -77,7 +78,7 @@ def s1_flood(
         """Per-pixel median in linear power, returned in the input units."""
         with np.errstate(invalid="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN pixels
-            m = np.nanmedian(np.stack([lin(a) for a in stack]), axis=0) if len(stack) > 1 else lin(stack[0])
+            m = indices.sar.temporal_median(np.stack([lin(a) for a in stack])) if len(stack) > 1 else lin(stack[0])
         return (10 * np.log10(m)).astype(np.float32) if units == "db" else m.astype(np.float32)
 
     ref_vv = median_db(pre_vv)

@@ -43,11 +43,13 @@ def hand_from_dem(dem: np.ndarray, pixel_size_m: float, *, channel_area_km2: flo
 
 
 def slope_degrees(dem: np.ndarray, pixel_size_m: float) -> np.ndarray:
-    """Slope in degrees (central differences; NaN at nodata)."""
+    """Slope in degrees of a DEM in metres on a ``pixel_size_m`` grid: central differences
+    (one-sided on the raster edges, as ``numpy.gradient``); NaN where a neighbour is nodata."""
     dem = np.asarray(dem, dtype=np.float64)
     if dem.ndim != 2:
         raise InputError(f"dem: expected a 2-D raster, got shape {dem.shape}")
     if min(dem.shape) < 2:  # a sliver (e.g. an edge tile): no gradient across it
         return np.full(dem.shape, np.nan, dtype=np.float32)
-    gy, gx = np.gradient(dem, pixel_size_m)
-    return np.degrees(np.arctan(np.hypot(gx, gy))).astype(np.float32)
+    out = np.empty(dem.shape, dtype=np.float32)
+    hydro_cpu.slope_degrees(np.ascontiguousarray(dem), float(pixel_size_m), out)
+    return out
