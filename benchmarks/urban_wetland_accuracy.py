@@ -3,17 +3,30 @@
     python benchmarks/urban_wetland_accuracy.py [--quick] [--json out.json]
 
 - Built-up F1 per epoch and growth F1 on demo scenes of two landscapes and several seeds
-  (floodplain seeds 7 and 11, desert_city seed 7), run through the pipeline itself.
+  (floodplain seeds 7 and 11, desert_city seed 7), run through the pipeline itself. Both
+  epochs have Sentinel-2 and Sentinel-1 (the ``sources`` columns say which were used).
 - WIT: fractions per polygon and date must sum to 1 (within 0.01); mean absolute error of the
   fractions against truth fractions computed from the generator's surface classes (water
-  classes and flood -> water; vegetation and marsh -> green vegetation; built-up, soil, sand
-  -> bare) over the same clear pixels; the TCW wet threshold recalibrated per scene.
+  classes and flood -> water; marsh holding seasonal standing water -> wet; other
+  vegetation and marsh -> green vegetation; built-up, soil, sand -> bare) over the same clear
+  pixels; the TCW wet threshold recalibrated per scene.
+- Wetland extent of the monitoring period (4 dates, the last one flooded): share of the
+  flood-only ground (truth flood minus truth marsh and permanent water) mapped as wetland,
+  and recall of the marsh, of its interior (>= 2 px from its edge) and of permanent water,
+  over the pixels with enough clear dates; the same with the frequency rule alone
+  (``extent_min_observations: 1``) for contrast.
 - WIT timing: 100 polygons x 50 dates (tiles of the demo's dates) computed vs reading the
   50 x 6 band GeoTIFFs once.
 - Sanity run on the real Sentinel-2 crop in ``<shared data>/s2-xrspatial-patagonia``.
+- Partial real-label check of ONE condition of the built-up rule (NDVI median < ndvi_max) on
+  ``<shared data>/eolearn-testeopatch``: 68 real Sentinel-2 dates of NDVI (Slovenia,
+  2015-2017; computed by eo-learn from L1C top-of-atmosphere reflectance), clouds masked with
+  its CLM/IS_DATA masks, against its reference land cover LULC (class 8 artificial surface).
+  Only NDVI ships there, so MNDWI, NDBI, BSI and the Sentinel-1 conditions are not checked;
+  since the rule is a fuzzy AND, the rule's recall on these labels can only be lower.
 
-These are synthetic labels: real-label validation (e.g. WSF2019 / GHSL samples, DEA WIT
-sites) is still missing.
+Apart from that one condition, these are synthetic labels: real-label validation of the
+whole rule (e.g. WSF2019 / GHSL samples) and of WIT (DEA WIT sites) is still missing.
 """
 
 from __future__ import annotations
@@ -92,9 +105,11 @@ def urban_rows(scenes, size, tmp):
 
 
 def _truth_wit(scene):
-    """Truth WIT class per date (0 water, 2 green veg, 4 bare) from the generator's classes."""
+    """Truth WIT class per date (0 water, 1 wet, 2 green veg, 4 bare) from the generator's
+    classes (marsh holding seasonal standing water on that date -> wet)."""
     from eo_drr.demo.landscape import build_landscape
     from eo_drr.demo.physics import SurfaceClass as C
+    from eo_drr.demo.sensors import marsh_inundated
     from eo_drr.demo.sites import BUILTUP_T2_FROM_DAYS, SITES
 
     site = SITES[scene.landscape]
@@ -105,11 +120,46 @@ def _truth_wit(scene):
         cls = land.classes_t1 if days < BUILTUP_T2_FROM_DAYS else land.classes_t2
         t = np.full(cls.shape, 4, np.uint8)
         t[np.isin(cls, [C.TREE, C.SHRUB, C.GRASS, C.CROP, C.WETLAND])] = 2
+        t[marsh_inundated(land, site, d) & (cls == C.WETLAND)] = 1
         t[np.isin(cls, [C.WATER_CLEAR, C.WATER_TURBID])] = 0
         if days > 0:
             t[land.flood_observable] = 0
         out.append(t)
     return np.stack(out)
+
+
+def wetland_extent_check(scene, root: Path, summary: dict) -> dict:
+    """Monitoring-period wetland extent of a pipeline run against the truth: the flood-only
+    ground must stay out, the marsh and permanent water in (see the module docstring)."""
+    import rasterio
+    from scipy import ndimage
+
+    from eo_drr.products import wetlands as wl
+
+    truth = {k: _read(scene.truth[k]) == 1 for k in ("flood", "wetland", "permanent_water")}
+    flood_only = truth["flood"] & ~truth["wetland"] & ~truth["permanent_water"]
+    marsh_inner = ndimage.binary_erosion(truth["wetland"], iterations=2)
+    with rasterio.open(root / "wit_classes.tif") as f:
+        post = f.read()[len(summary["reference_dates"]):]
+    rule = summary["extent_rule"]
+    job_ext = _read(root / "wetland_extent.tif")
+    if job_ext.shape != flood_only.shape:
+        raise RuntimeError("the job grid differs from the truth grid")
+    out = {}
+    for tag, ext in (("", job_ext),
+                     ("_freq_only", wl.wetland_extent(post, rule["min_frequency"], min_observations=1))):
+        dec = ext != wl.NODATA
+
+        def share(mask):
+            m = mask & dec
+            return float((ext[m] == 1).mean()) if m.any() else float("nan")
+
+        out[f"flood_only_in_extent{tag}"] = share(flood_only)
+        out[f"marsh_recall{tag}"] = share(truth["wetland"])
+        out[f"marsh_inner_recall{tag}"] = share(marsh_inner)
+        out[f"water_recall{tag}"] = share(truth["permanent_water"])
+    out["decided_share"] = float((job_ext != wl.NODATA).mean())
+    return out
 
 
 def wit_rows(scenes, size, tmp):
@@ -146,15 +196,16 @@ def wit_rows(scenes, size, tmp):
         truth_m = np.where(classes == 255, 255, truth).astype(np.uint8)  # same clear pixels
         tru = ws.wit_time_series(truth_m, labels, ids, dates)
         m = pred.merge(tru, on=["id", "date"], suffixes=("", "_truth"))
-        mae = {c: float((m[c] - m[f"{c}_truth"]).abs().mean()) for c in ("water", "green_veg", "bare")}
+        mae = {c: float((m[c] - m[f"{c}_truth"]).abs().mean()) for c in ("water", "wet", "green_veg", "bare")}
         tcw = wl.tc_wetness(bands)
         water, _ = s2_water(bands)
         rows.append({
             "scene": f"{land} seed {seed} ({size} px)", "seconds": round(secs, 1),
             "polygons": s["polygons"], "obs_kept": s["observations_kept"], "obs_dropped": s["observations_dropped"],
             "max_sum_error": float((sums - 1).abs().max()) if len(sums) else float("nan"),
-            "mae_water": mae["water"], "mae_green_veg": mae["green_veg"], "mae_bare": mae["bare"],
+            "mae_water": mae["water"], "mae_wet": mae["wet"], "mae_green_veg": mae["green_veg"], "mae_bare": mae["bare"],
             "tcw_threshold_recalibrated": round(wl.calibrate_tcw_wet_threshold(tcw, water == 1), 4),
+            **wetland_extent_check(scene, tmp / f"w_{land}_{seed}", s),
         })
     return rows
 
@@ -245,6 +296,62 @@ def patagonia():
     }
 
 
+EOLEARN_LULC = {1: "cultivated", 2: "forest", 3: "grassland", 4: "shrubland", 5: "water", 6: "wetland",
+                8: "artificial surface"}
+EOLEARN_ARTIFICIAL = 8
+
+
+def eolearn_ndvi_condition(folder: Path | None = None, ndvi_max: float | None = None) -> dict:
+    """Partial real-label check of the built-up rule's NDVI condition on the eo-learn test
+    EOPatch (module docstring): per-pixel median NDVI over the clear dates (IS_DATA and not
+    CLM), "median < ndvi_max" as a built-up detector against LULC == 8 (artificial surface),
+    LULC 0 (no data) left out. Returns precision, recall, F1, the confusion counts and the
+    NDVI-median distribution per LULC class; ``{"skipped": reason}`` without the data."""
+    from eo_drr.products import urban
+    from eo_drr.settings import shared_data_dir
+
+    folder = Path(folder) if folder is not None else shared_data_dir() / "eolearn-testeopatch" / "TestEOPatch"
+    if not (folder / "data" / "NDVI.npy").is_file():
+        return {"skipped": f"{folder} not found (set EO_DRR_SHARED_DATA to the shared data folder)"}
+    ndvi_max = urban.BuiltupRule().ndvi_max if ndvi_max is None else float(ndvi_max)
+    ndvi = np.load(folder / "data" / "NDVI.npy")[..., 0].astype(np.float32)  # (time, y, x)
+    cloud = np.load(folder / "mask" / "CLM.npy")[..., 0].astype(bool)
+    is_data = np.load(folder / "mask" / "IS_DATA.npy")[..., 0].astype(bool)
+    lulc = np.load(folder / "mask_timeless" / "LULC.npy")[..., 0]
+    clear = is_data & ~cloud & np.isfinite(ndvi)
+    (p50,) = urban.nan_percentiles(np.where(clear, ndvi, np.nan), (50,))  # the rule's ndvi_p50
+    labelled = (lulc != 0) & np.isfinite(p50)
+    truth = lulc == EOLEARN_ARTIFICIAL
+    pred = p50 < ndvi_max
+    tp = int((pred & truth & labelled).sum())
+    fp = int((pred & ~truth & labelled).sum())
+    fn = int((~pred & truth & labelled).sum())
+    precision = tp / (tp + fp) if tp + fp else float("nan")
+    recall = tp / (tp + fn) if tp + fn else float("nan")
+    f1_ = 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else float("nan")
+    per_class = {}
+    for k in sorted(int(v) for v in np.unique(lulc[labelled])):
+        v = p50[labelled & (lulc == k)]
+        q = np.percentile(v, [10, 25, 50, 75, 90])
+        per_class[EOLEARN_LULC.get(k, str(k))] = {
+            "class": k, "pixels": int(v.size), **{f"ndvi_p50_q{p}": round(float(x), 3) for p, x in zip((10, 25, 50, 75, 90), q)},
+            "share_below_ndvi_max": round(float((v < ndvi_max).mean()), 4),
+        }
+    return {
+        "label": "PARTIAL real-label validation: only the NDVI condition (NDVI median < ndvi_max) of the "
+                 "built-up rule; MNDWI, NDBI, BSI and Sentinel-1 conditions NOT checked (no such bands here)",
+        "data": "eo-learn TestEOPatch (Slovenia, 101 x 100 px at 10 m, 68 Sentinel-2 L1C dates 2015-2017); "
+                "NDVI from top-of-atmosphere reflectance",
+        "ndvi_max": ndvi_max,
+        "clear_dates_per_pixel": [int(clear.sum(0).min()), int(clear.sum(0).max())],
+        "labelled_pixels": int(labelled.sum()), "artificial_pixels": int((truth & labelled).sum()),
+        "tp": tp, "fp": fp, "fn": fn,
+        "precision": precision, "recall": recall, "f1": f1_,
+        "note": "the whole rule is a fuzzy AND: its recall on these labels is at most this recall",
+        "per_class": per_class,
+    }
+
+
 def _table(title, rows):
     if not rows:
         return
@@ -265,18 +372,33 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         res = {"urban": urban_rows(scenes, size, tmp), "wit": wit_rows(scenes, size, tmp),
-               "wit_timing": wit_timing(tmp, size=256 if a.quick else 512), "patagonia": patagonia()}
+               "wit_timing": wit_timing(tmp, size=256 if a.quick else 512), "patagonia": patagonia(),
+               "eolearn_ndvi_condition": eolearn_ndvi_condition()}
     targets = {
         "builtup_f1_per_epoch>=0.85": all(r[f"builtup_f1_t{e}"] >= 0.85 for r in res["urban"] for e in (1, 2)),
         "growth_f1>=0.75": all(r["growth_f1"] >= 0.75 for r in res["urban"]),
         "wit_sums_within_0.01": all(r["max_sum_error"] <= 0.01 for r in res["wit"]),
         "wit_time<=2x_read": res["wit_timing"]["ratio"] <= 2.0,
+        "flood_only_in_wetland_extent<=0.02": all(r["flood_only_in_extent"] <= 0.02 for r in res["wit"]),
     }
     res["targets_met"] = targets
-    _table("Built-up and growth F1 (synthetic demo truth; real-label validation still missing)", res["urban"])
-    _table("Wetlands Insight Tool fractions", res["wit"])
+    _table("Built-up and growth F1 (synthetic demo truth; real labels: only the NDVI condition, below)", res["urban"])
+    wit_keys = ("scene", "seconds", "polygons", "obs_kept", "obs_dropped", "max_sum_error", "mae_water", "mae_wet",
+                "mae_green_veg", "mae_bare", "tcw_threshold_recalibrated")
+    _table("Wetlands Insight Tool fractions", [{k: r[k] for k in wit_keys} for r in res["wit"]])
+    _table("Wetland extent, monitoring period (share of decided pixels; _freq_only: frequency rule alone)",
+           [{k: v for k, v in r.items() if k == "scene" or k not in wit_keys} for r in res["wit"]])
     _table("WIT timing (100 polygons x 50 dates)", [res["wit_timing"]])
     print("\nPatagonia sanity run:", json.dumps(res["patagonia"]))
+    eo = res["eolearn_ndvi_condition"]
+    if "skipped" in eo:
+        print("\neo-learn NDVI-condition check skipped:", eo["skipped"])
+    else:
+        print(f"\n{eo['label']}\n{eo['data']}")
+        print(f"NDVI p50 < {eo['ndvi_max']} vs LULC 8: precision {eo['precision']:.3f}, recall {eo['recall']:.3f}, "
+              f"F1 {eo['f1']:.3f} (tp {eo['tp']}, fp {eo['fp']}, fn {eo['fn']}; {eo['artificial_pixels']} artificial "
+              f"of {eo['labelled_pixels']} labelled px); {eo['note']}")
+        _table("NDVI median over clear dates per LULC class", [{"lulc": k, **v} for k, v in eo["per_class"].items()])
     print("\nTargets:", json.dumps(targets))
     if a.json:
         a.json.write_text(json.dumps(res, indent=2, default=str))

@@ -136,10 +136,12 @@ def run(cfg: JobConfig, p: WetlandsPlan, out: OutputFolder, steps: Steps | None 
         classes = wl.wit_classes(bands, tcw_wet_threshold=wp.tcw_wet_threshold, ndvi_green_min=wp.ndvi_green_min)
         freq, n_clear = wl.inundation_frequency(classes)
         post = classes[n_pre:]
-        extent = wl.wetland_extent(post, wp.extent_min_frequency)
+        extent = wl.wetland_extent(post, wp.extent_min_frequency, min_observations=wp.extent_min_observations,
+                                   what="time.post (monitoring period)")
         extent_pre = change = None
         if n_pre:
-            extent_pre = wl.wetland_extent(classes[:n_pre], wp.extent_min_frequency)
+            extent_pre = wl.wetland_extent(classes[:n_pre], wp.extent_min_frequency,
+                                           min_observations=wp.extent_min_observations, what="time.pre (reference period)")
             change = wl.extent_change(extent_pre, extent)
     crs, transform = p.geobox.crs.to_wkt(), p.geobox.transform
     with steps.step("Wetland polygons"):
@@ -175,10 +177,11 @@ def run(cfg: JobConfig, p: WetlandsPlan, out: OutputFolder, steps: Steps | None 
         summary_t = ws.polygon_summary(series, polys, len(dates), ext)
     with steps.step("Writing rasters, tables and plots"):
         freq_u8 = np.where(np.isfinite(freq), np.round(100 * freq), wl.NODATA).astype(np.uint8)
+        ext_tags = {"classes": f"1 wetland, 0 not, 255 fewer than {wp.extent_min_observations} clear dates"}
         rasters = {"classes": (classes, dict(band_descriptions=dates, tags={"classes": str(dict(enumerate(ws.CLASS_NAMES)))})),
                    "frequency": (freq_u8, dict(band_descriptions=["inundation_frequency"], tags={"units": "percent of clear dates"})),
-                   "extent": (extent, dict(band_descriptions=["wetland_extent"], tags={"classes": "1 wetland, 0 not, 255 never observed"})),
-                   "extent_pre": (extent_pre, dict(band_descriptions=["wetland_extent_reference"])),
+                   "extent": (extent, dict(band_descriptions=["wetland_extent"], tags=ext_tags)),
+                   "extent_pre": (extent_pre, dict(band_descriptions=["wetland_extent_reference"], tags=ext_tags)),
                    "change": (change, dict(band_descriptions=["extent_change"], colormap=wl.CHANGE_COLORS, tags={"classes": str(wl.CHANGE_CLASSES)}))}
         for key, (values, kw) in rasters.items():
             if key in p.outputs and values is not None:
@@ -200,6 +203,7 @@ def run(cfg: JobConfig, p: WetlandsPlan, out: OutputFolder, steps: Steps | None 
     px_ha = abs(p.geobox.resolution.x * p.geobox.resolution.y) / 1e4
     summary = {
         "tcw_wet_threshold": wp.tcw_wet_threshold,
+        "extent_rule": {"min_frequency": wp.extent_min_frequency, "min_observations": wp.extent_min_observations},
         "dates": dates,
         "reference_dates": dates[:n_pre],
         "polygons": int(len(polys)),

@@ -99,11 +99,16 @@ def test_scene_fields(scene: DemoScene) -> None:
     assert scene.catalog_path == scene.root / "catalog.json" and scene.catalog_path.is_file()
     assert scene.event_date == dt.date(2024, 11, 5) == scene.post_date
     assert len(scene.pre_dates) == 3 and all(d < scene.event_date for d in scene.pre_dates)
+    # Sentinel-1 of built-up epoch 1: a year before, on the reference track's 12-day cycle
+    assert [(d - scene.event_date).days for d in scene.s1_epoch1_dates] == [-348, -336, -324]
+    assert all((d - scene.pre_dates[0]).days % 12 == 0 for d in scene.s1_epoch1_dates)
     assert len(scene.s2_dates) == 6 and scene.s2_pre_date < scene.event_date < scene.s2_post_date
     assert set(scene.truth) == COLLECTIONS["demo-truth"]
     assert DemoScene.load(scene.root) == scene
     doc = json.loads((scene.root / "scene.json").read_text())
     assert doc["generator_version"] == gen_mod.GENERATOR_VERSION
+    assert [doc["s1_builtup_epoch"][d.isoformat()] for d in scene.s1_epoch1_dates] == [1, 1, 1]
+    assert {doc["s1_builtup_epoch"][d.isoformat()] for d in scene.pre_dates} == {2}
     assert "s2_reflectance" in doc["physics"] and "s1_gamma0_db_vv_vh" in doc["physics"]
 
 
@@ -203,26 +208,64 @@ def test_builtup_epochs_in_sentinel2(scene: DemoScene) -> None:
     assert ndvi[0] > 0.4 > ndvi[1]  # vegetation at epoch 1, built-up at epoch 2
 
 
+def test_marsh_holds_seasonal_water_in_sentinel2(scene: DemoScene) -> None:
+    """The marsh is wet (tasseled-cap wetness up, NIR down) on the high-water dates and dry on
+    the low-water one, and stays green vegetation to the SCL, not open water."""
+    from eo_drr.demo.sensors import marsh_wet_share
+    from eo_drr.demo.sites import SITES
+
+    doc = json.loads((scene.root / "scene.json").read_text())
+    shares = doc["s2_marsh_inundated_share"]
+    site = SITES["floodplain"]
+    assert [shares[d.isoformat()] for d in scene.s2_dates] == [
+        round(marsh_wet_share(site, d), 4) for d in scene.s2_dates
+    ]
+    marsh = _truth(scene, "wetland") == 1
+    coef = np.array([0.0315, 0.2021, 0.3102, 0.1594, -0.6806, -0.6109])  # Crist 1985 wetness
+    tcw = {}
+    for item in _items(scene, "sentinel-2-l2a")[:-1]:  # before the flood
+        scl = np.kron(_read(item, "SCL"), np.ones((2, 2), np.uint8))[:SIZE, :SIZE]
+        bands = []
+        for b in ("B02", "B03", "B04", "B08", "B11", "B12"):
+            v = (_read(item, b).astype(float) - 1000) / 1e4
+            bands.append(np.kron(v, np.ones((2, 2)))[:SIZE, :SIZE] if v.shape[0] < SIZE else v)
+        w = np.tensordot(coef, np.stack(bands), axes=1)
+        core = marsh & (scl == SCL["vegetation"])
+        if core.sum() >= 50:  # enough clear marsh on this date
+            tcw.setdefault(shares[item.datetime.date().isoformat()], []).append(float(np.median(w[core])))
+    wettest, driest = max(tcw), min(tcw)
+    assert wettest >= 0.99 and driest <= 0.01
+    assert min(tcw[wettest]) > -0.03 > max(tcw[driest])  # the WIT wet threshold lies between
+
+
 # -- Sentinel-1 -----------------------------------------------------------------------------------
 
 
 def test_sentinel1_physics(scene: DemoScene) -> None:
     items = _items(scene, "sentinel-1-rtc")
-    assert len(items) == 5
+    assert len(items) == 8
     ref = [i for i in items if i.properties["sat:relative_orbit"] == 165]
     other = [i for i in items if i.properties["sat:relative_orbit"] == 99]
     assert (
-        len(ref) == 4 and len(other) == 1 and other[0].properties["sat:orbit_state"] == "ascending"
+        len(ref) == 7 and len(other) == 1 and other[0].properties["sat:orbit_state"] == "ascending"
     )
+    assert [i.datetime.date() for i in ref] == [
+        *scene.s1_epoch1_dates, *scene.pre_dates, scene.post_date
+    ]
     water = _truth(scene, "permanent_water").astype(bool)
     flood, obs = _truth(scene, "flood").astype(bool), _truth(scene, "flood_observable").astype(bool)
-    built = _truth(scene, "builtup_t2").astype(bool) & ~flood
+    t1, t2 = _truth(scene, "builtup_t1").astype(bool), _truth(scene, "builtup_t2").astype(bool)
+    growth = t2 & ~t1 & ~flood
+    assert growth.sum() > 100
     lc = _truth(scene, "landcover")
     for item in ref:
         vv, vh = _read(item, "vv"), _read(item, "vh")
         assert vv.dtype == np.float32 and (vv > 0).all()
         assert _db(vv[water]) < -18 and _db(vh[water]) < -24
-        assert _db(vv[built]) > -6
+        epoch1 = item.datetime.date() in scene.s1_epoch1_dates
+        assert _db(vv[(t1 if epoch1 else t2) & ~flood]) > -6
+        # the ground built on between the epochs: open land (dark) at epoch 1, town at epoch 2
+        assert (_db(vv[growth]) < -8) if epoch1 else (_db(vv[growth]) > -6), item.id
     post = ref[-1]
     assert post.datetime.date() == scene.event_date
     vv_post, vv_pre = _read(post, "vv"), _read(ref[-2], "vv")
@@ -266,6 +309,31 @@ def test_search_s1_by_datetime_and_track(scene: DemoScene) -> None:
     assert post[0].endswith("_rtc")
     s2_post = search("sentinel-2-l2a", end, end + 3 * day)
     assert len(s2_post) == 1 and "_N0510_R" in s2_post[0] and s2_post[0].startswith("S2")
+
+
+def test_flood_job_and_monitor_ignore_the_epoch1_s1(tmp_path: Path, small_demo_scene) -> None:
+    """The Sentinel-1 dates of built-up epoch 1 lie outside configs/demo.yaml's windows: the
+    flood job still plans the three pre-event dates and the event date, the monitor still
+    finds the event date only, and an urban-growth job's epoch 1 gets exactly the new ones."""
+    from eo_drr.config import load_config
+    from eo_drr.jobs.ledger import JobLedger
+    from eo_drr.jobs.monitor import scan
+    from eo_drr.pipelines import get_pipeline
+
+    from test_cli import small_demo_job
+
+    sc = small_demo_scene
+    cfg = load_config(small_demo_job(tmp_path))
+    p = get_pipeline("flood").plan(cfg)
+    assert [i.datetime.date() for i in p.pre_items] == list(sc.pre_dates)
+    assert p.post_item.datetime.date() == sc.event_date
+    assert {i.properties["sat:relative_orbit"] for i in [*p.pre_items, p.post_item]} == {165}
+    found = scan(cfg, JobLedger(tmp_path / "ledger")).new
+    assert [(a.day, a.relative_orbit, len(a.items)) for a in found] == [(sc.event_date, 165, 1)]
+    (tmp_path / "u").mkdir()
+    up = get_pipeline("urban_growth").plan(load_config(small_demo_job(tmp_path / "u", "urban_growth_demo.yaml")))
+    assert [i.datetime.date() for i in up.s1_items[1]] == list(sc.s1_epoch1_dates)
+    assert [i.datetime.date() for i in up.s1_items[2]] == [*sc.pre_dates, sc.event_date]
 
 
 # -- population -----------------------------------------------------------------------------------
@@ -399,7 +467,7 @@ def test_odc_stac_loads_s1_and_s2_on_one_grid(scene: DemoScene) -> None:
         chunks={"x": 128, "y": 128},
     )
     assert np.array_equal(ds1.x, ds2.x) and np.array_equal(ds1.y, ds2.y)  # one 10 m grid
-    assert ds1.vv.shape == (4, SIZE, SIZE) and ds2.B11.shape == (6, SIZE, SIZE)
+    assert ds1.vv.shape == (7, SIZE, SIZE) and ds2.B11.shape == (6, SIZE, SIZE)
     assert float(ds1.x[0]) == scene.transform.c + 5 and float(ds1.y[0]) == scene.transform.f - 5
     np.testing.assert_array_equal(ds1.vv.isel(time=-1).values, _read(s1[-1], "vv"))
     np.testing.assert_array_equal(ds2.B04.isel(time=0).values, _read(s2[0], "B04"))
@@ -442,7 +510,9 @@ def test_cache_race_loser_uses_winner(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr(gen_mod, "generate_scene", racing)
     got = ensure_demo_scene(seed=1, size=64, cache_dir=tmp_path)
     assert (got.root / "winner").is_file()
-    assert [p.name for p in (tmp_path / "demo").iterdir()] == ["floodplain-s1-n64-v1"]
+    assert [p.name for p in (tmp_path / "demo").iterdir()] == [
+        f"floodplain-s1-n64-v{gen_mod.GENERATOR_VERSION}"
+    ]
 
 
 def test_different_seed_differs(tmp_path: Path, scene: DemoScene) -> None:
@@ -482,6 +552,6 @@ def test_desert_city_riverbed_is_not_builtup(desert: DemoScene) -> None:
     assert ndbi[bare & clear].mean() > ndbi[built & clear].mean() - 0.02
     assert ndbi[riverbed & clear].mean() > 0.1
     # ... but SAR tells them apart: no double bounce on the riverbed.
-    s1 = [i for i in _items(desert, "sentinel-1-rtc") if i.properties["sat:relative_orbit"] == 165]
+    s1 = [i for i in _items(desert, "sentinel-1-rtc") if i.datetime.date() in desert.pre_dates]
     vv = _read(s1[0], "vv")
     assert _db(vv[riverbed]) < -10 and _db(vv[built & ~flood.astype(bool)]) > -6

@@ -52,7 +52,7 @@ def ref_nd(a, b):
 
 ND_CASES = {
     "ndwi": ("B03", "B08"), "mndwi": ("B03", "B11"), "ndvi": ("B08", "B04"),
-    "ndbi": ("B11", "B08"),
+    "ndbi": ("B11", "B08"), "ndti": ("B11", "B12"),
 }
 
 
@@ -158,6 +158,31 @@ def test_float_inputs_default_to_reflectance_and_offset_applies():
     assert np.isnan(I.ndwi(np.zeros((1, 1), np.float32), np.zeros((1, 1), np.float32))[0, 0])
 
 
+def test_ndti_reflectance_nan_and_zero_denominator():
+    """NDTI (van Deventer et al. 1997) on reflectance 0-1 with NaN nodata, against numpy."""
+    rng = np.random.default_rng(11)
+    s1 = rng.uniform(0.0, 0.5, (3, 17, 19)).astype(np.float32)
+    s2 = rng.uniform(0.0, 0.5, (3, 17, 19)).astype(np.float32)
+    s1[0, :3] = np.nan
+    s2[1, :, :2] = np.nan
+    s1[2, 5, 5] = s2[2, 5, 5] = 0.0  # zero denominator
+    out = I.ndti(s1, s2)
+    assert out.dtype == np.float32 and out.shape == s1.shape
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ref = (s1.astype(np.float64) - s2) / (s1.astype(np.float64) + s2)
+    ref[~np.isfinite(ref)] = np.nan
+    np.testing.assert_allclose(out, ref, rtol=2e-6, atol=1e-6)
+    np.testing.assert_array_equal(np.isnan(out), np.isnan(ref))
+    # residue / dry grass above 0.1, soil below (the WIT dry-vegetation rule)
+    np.testing.assert_allclose(I.ndti(np.float32([[0.35, 0.42]]), np.float32([[0.26, 0.38]])),
+                               [[0.09 / 0.61, 0.04 / 0.80]], rtol=1e-6)
+    lazy = I.ndti(da.from_array(s1, chunks=(1, 8, 8)), da.from_array(s2, chunks=(1, 8, 8)))
+    assert isinstance(lazy, da.Array)
+    np.testing.assert_array_equal(lazy.compute(), out)
+    legacy = xr.Dataset({"swir1": (("y", "x"), s1[0]), "swir2": (("y", "x"), s2[0])})
+    np.testing.assert_array_equal(I.ndti(legacy).values, out[0])
+
+
 def test_nodata_argument_and_no_uint16_wrap():
     g = np.array([65535, 100, 7], np.uint16)
     n = np.array([1, 65535, 7], np.uint16)
@@ -243,7 +268,7 @@ pairs = st.integers(1, 60).flatmap(
 
 
 @settings(max_examples=100, deadline=None)
-@given(pairs, st.sampled_from(["ndwi", "mndwi", "ndvi", "ndbi"]))
+@given(pairs, st.sampled_from(["ndwi", "mndwi", "ndvi", "ndbi", "ndti"]))
 def test_property_normalized_difference_in_range_and_nan_exactly_at_nodata(ab, name):
     a, b = ab
     out = I.compute(name, a, b)

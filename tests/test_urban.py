@@ -177,7 +177,11 @@ def test_pipeline_against_demo_truth(tmp_path, small_demo_scene):
     mask = features.rasterize([(formal.geometry[0], 1)], out_shape=g.shape, transform=sc.transform).astype(bool)
     assert table["new_builtup_formal_ha"].sum() == pytest.approx(((g == 2) & mask).sum() * 0.01, rel=0.01)
     assert (table["new_builtup_formal_ha"] + table["new_builtup_informal_ha"]).sum() == pytest.approx(table["new_builtup_ha"].sum())
-    assert summary["epochs"][1]["sources"] == ["sentinel-2"]  # the demo has no S1 in epoch 1
+    # both epochs use Sentinel-1 too: the demo has reference-track dates inside epoch 1
+    for e in (1, 2):
+        assert summary["epochs"][e]["sources"] == ["sentinel-2", "sentinel-1"], e
+    assert len(summary["epochs"][1]["s1_items"]) == len(sc.s1_epoch1_dates) == 3
+    assert len(summary["epochs"][2]["s1_items"]) == 4
     assert (root / "growth_by_unit.parquet").exists()
 
 

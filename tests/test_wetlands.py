@@ -86,11 +86,29 @@ def test_frequency_extent_and_change():
     f, n = wl.inundation_frequency(c)
     np.testing.assert_allclose(f[0], [0.75, 0.0])
     assert list(n[0]) == [4, 2]
-    e = wl.wetland_extent(c, 0.5)
-    assert list(e[0]) == [1, 1]
+    assert list(wl.wetland_extent(c, 0.5, min_observations=1)[0]) == [1, 1]
+    assert list(wl.wetland_extent(c, 0.5)[0]) == [1, 0]  # pixel 2: wet on one date only
     assert list(wl.extent_change(np.array([1, 0, 1, 255]), np.array([1, 1, 0, 0]))) == [1, 2, 3, 255]
     with pytest.raises(NoDataError, match="cloud-free"):
         wl.wetland_extent(np.full((2, 3, 3), 255, np.uint8))
+
+
+def test_one_wet_date_does_not_make_a_wetland():
+    """Four clear dates, one flooded: frequency 0.25 alone would call the flood a wetland."""
+    flood_once = np.array([2, 2, 2, 0], np.uint8)       # farmland, flooded on the last date
+    marsh = np.array([1, 2, 1, 0], np.uint8)            # wet on three dates
+    seen_once = np.array([255, 255, 255, 0], np.uint8)  # one clear date: cannot tell
+    never = np.array([255, 255, 255, 255], np.uint8)
+    c = np.stack([flood_once, marsh, seen_once, never], axis=1)[:, None, :]  # (4, 1, 4)
+    assert list(wl.wetland_extent(c, 0.25, min_observations=1)[0]) == [1, 1, 1, wl.NODATA]
+    assert list(wl.wetland_extent(c, 0.25)[0]) == [0, 1, wl.NODATA, wl.NODATA]
+    assert list(wl.wetland_extent(c, 0.25, min_observations=3)[0]) == [0, 1, wl.NODATA, wl.NODATA]
+    assert list(wl.wetland_extent(c, 0.25, min_observations=4)[0]) == [0, 0, wl.NODATA, wl.NODATA]
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(InputError, match="extent_min_observations"):
+            wl.wetland_extent(c, 0.25, min_observations=bad)
+    with pytest.raises(NoDataError, match="time.pre.*5 clear dates"):
+        wl.wetland_extent(c, 0.25, min_observations=5, what="time.pre")
 
 
 def _gdf(geoms, ids):
@@ -128,6 +146,9 @@ def test_config_threshold_out_of_range(tmp_path):
 
     with pytest.raises(ConfigError, match="products.wetlands.tcw_wet_threshold.*sensible range"):
         load_config(_job(tmp_path, **{"products.wetlands.tcw_wet_threshold": -350}))
+    with pytest.raises(ConfigError, match="products.wetlands.extent_min_observations"):
+        load_config(_job(tmp_path, **{"products.wetlands.extent_min_observations": 0}))
+    assert load_config(_job(tmp_path)).products.wetlands.extent_min_observations == 2
 
 
 def _run(tmp_path, cfg_path):
@@ -197,3 +218,40 @@ def test_cli_runs_the_wetlands_demo_config(tmp_path, small_demo_scene):
     for name in ("wit_classes.tif", "inundation_frequency.tif", "wit_time_series.csv", "wetlands_summary.parquet", "run.json"):
         assert (out / name).is_file(), name
     assert list((out / "plots").glob("wit_W*.png"))
+
+
+def test_demo_wetland_extent_excludes_the_flood(tmp_path, small_demo_scene):
+    """Monitoring period = 4 clear-ish dates, the last one flooded. The flooded farmland
+    (truth flood minus truth wetland and permanent water) must not become wetland, while the
+    marsh (seasonally wet on several dates) and the permanent water stay in the extent."""
+    import rasterio
+    from scipy import ndimage
+
+    sc = small_demo_scene
+    summary, root = _run(tmp_path, _job(tmp_path))
+    assert summary["extent_rule"] == {"min_frequency": 0.25, "min_observations": 2}
+
+    def read(path, band=None):
+        with rasterio.open(path) as f:
+            assert f.transform == sc.transform and f.shape == sc.shape
+            return f.read() if band is None else f.read(band)
+
+    truth = {k: read(sc.truth[k], 1) == 1 for k in ("flood", "wetland", "permanent_water")}
+    flood_only = truth["flood"] & ~truth["wetland"] & ~truth["permanent_water"]
+    assert flood_only.sum() > 1000
+    ext = read(root / "wetland_extent.tif", 1)
+    decided = ext != wl.NODATA
+    flood_in = float((ext[flood_only & decided] == 1).mean())
+    # the marsh away from its edge (20 m SWIR mixes the edge pixels with the farmland)
+    marsh = ndimage.binary_erosion(truth["wetland"], iterations=2)
+    marsh_recall = float((ext[marsh & decided] == 1).mean())
+    water_recall = float((ext[truth["permanent_water"] & decided] == 1).mean())
+    print(f"flood-only in extent {flood_in:.3f}, marsh recall {marsh_recall:.3f}, water recall {water_recall:.3f}")
+    assert flood_in <= 0.02
+    assert marsh_recall >= 0.75 and water_recall >= 0.9
+    assert decided.mean() >= 0.9
+    # the same classes with the frequency rule alone: the flood becomes "wetland"
+    classes = read(root / "wit_classes.tif")
+    n_pre = len(summary["reference_dates"])
+    alone = wl.wetland_extent(classes[n_pre:], 0.25, min_observations=1)
+    assert float((alone[flood_only] == 1).mean()) > 0.3

@@ -294,6 +294,10 @@ class WetlandsProduct(_Model):
     extent_min_frequency: float = Field(
         0.25, gt=0, le=1, description="wetland extent: water or wet in at least this share of clear dates"
     )
+    extent_min_observations: int = Field(
+        2, ge=1, le=1000, description="wetland extent: and water or wet on at least this many clear dates "
+        "(a single flood date cannot make a wetland); pixels with fewer clear dates are no data"
+    )
     min_polygon_px: int = Field(20, ge=1, le=10000000, description="derived polygons: smallest size (px)")
 
     @field_validator("tcw_wet_threshold")

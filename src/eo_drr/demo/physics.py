@@ -149,6 +149,17 @@ S2_PIXEL_NOISE: float = 0.05
 S2_TEXTURE: float = 0.08
 #: Amplitude of the yearly vegetation cycle on NIR reflectance (fraction, +-).
 S2_PHENOLOGY_AMPLITUDE: float = 0.12
+#: Seasonal standing water in the herbaceous marsh, seen by Sentinel-2 (an *assumed*
+#: hydroperiod, not a measured one): on a date, the lowest-lying share ``s`` of the marsh (by
+#: HAND) holds shallow open water among the emergent plants, with
+#: ``s = clip(MEAN + AMPLITUDE * cos(2 pi (doy - peak) / 365.25), 0, 1)`` (peak day of year per
+#: site in :mod:`eo_drr.demo.sensors`): flooded for months at the end of the rainy season, dry
+#: at its start. Such a pixel is a linear mix of the marsh and clear-water reflectance with
+#: ``S2_MARSH_WATER_FRACTION`` water: tasseled-cap wetness rises above the wet threshold while
+#: NDVI stays high and MNDWI negative (wet vegetation, not open water).
+S2_MARSH_WET_MEAN: float = 0.7
+S2_MARSH_WET_AMPLITUDE: float = 0.8
+S2_MARSH_WATER_FRACTION: float = 0.5
 #: Sentinel-2 L2A digital numbers: DN = round(reflectance * QUANTIFICATION) - ADD_OFFSET.
 S2_QUANTIFICATION_VALUE: int = 10000
 S2_BOA_ADD_OFFSET: int = -1000
@@ -257,6 +268,9 @@ def constants_as_dict() -> dict[str, Any]:
         "s2_pixel_noise": S2_PIXEL_NOISE,
         "s2_texture": S2_TEXTURE,
         "s2_phenology_amplitude": S2_PHENOLOGY_AMPLITUDE,
+        "s2_marsh_wet_mean": S2_MARSH_WET_MEAN,
+        "s2_marsh_wet_amplitude": S2_MARSH_WET_AMPLITUDE,
+        "s2_marsh_water_fraction": S2_MARSH_WATER_FRACTION,
         "s2_quantification_value": S2_QUANTIFICATION_VALUE,
         "s2_boa_add_offset": S2_BOA_ADD_OFFSET,
         "s2_processing_baseline": S2_PROCESSING_BASELINE,

@@ -26,7 +26,9 @@ class DemoScene:
 
     Dates: ``event_date`` is the flood peak; ``pre_dates`` the Sentinel-1 pre-event dates on
     the reference track (``relative_orbit``, ``orbit_state``) and ``post_date`` its post-event
-    date (= ``event_date``); ``s2_dates`` all Sentinel-2 dates, ``s2_pre_date``/``s2_post_date``
+    date (= ``event_date``); ``s1_epoch1_dates`` the reference-track dates a year before, which
+    show built-up epoch 1 (for urban-growth jobs; no flood job's pre-event window reaches them);
+    ``s2_dates`` all Sentinel-2 dates, ``s2_pre_date``/``s2_post_date``
     the two around the event. ``flood_level_m`` is the flood's height above nearest drainage.
 
     Files: ``catalog_path`` (static STAC catalogue), ``admin_units`` (GeoPackage, layers
@@ -60,6 +62,7 @@ class DemoScene:
     orbit_state: str
     flood_level_m: float
     generator_version: int
+    s1_epoch1_dates: tuple[dt.date, ...] = ()
 
     @property
     def epsg(self) -> int:
@@ -104,6 +107,7 @@ class DemoScene:
             "orbit_state": self.orbit_state,
             "flood_level_m": self.flood_level_m,
             "generator_version": self.generator_version,
+            "s1_epoch1_dates": [d.isoformat() for d in self.s1_epoch1_dates],
         }
 
     @classmethod
@@ -138,6 +142,7 @@ class DemoScene:
             orbit_state=d["orbit_state"],
             flood_level_m=float(d["flood_level_m"]),
             generator_version=int(d["generator_version"]),
+            s1_epoch1_dates=tuple(day(v) for v in d.get("s1_epoch1_dates", ())),
         )
 
     @classmethod

@@ -10,6 +10,12 @@ Sentinel-1 (RTC-like): per-class mean gamma0 (:data:`physics.S1_GAMMA0_DB`) plus
 texture (dB) and a date jitter, converted to linear power and multiplied by gamma-distributed
 speckle of mean 1 and ENL 4.4. ``float32`` linear gamma0, nodata -32768.
 
+Seasonal marsh water (Sentinel-2 only): on each date the lowest-lying share of the herbaceous
+marsh holds shallow standing water among the plants (:func:`marsh_inundated`; an assumed
+hydroperiod in :mod:`.physics`), so that a wetland is *repeatedly* wet, as the Wetlands Insight
+Tool expects of one, and not only on the flood date. Sentinel-1 keeps its one wettest
+pre-event date (``wettest``).
+
 What the flood does to each sensor (post-event dates only):
 
 - flooded open land and marsh (``flood_observable``): turbid water optically, calm open water
@@ -34,6 +40,32 @@ from eo_drr.demo.sites import BUILTUP_T2_FROM_DAYS, Site
 _NCLS = max(int(c) for c in C) + 1
 #: Day of year of the vegetation peak (wet-season end in Tabasco; irrigated summer in Arequipa).
 _PEAK_DOY = {"floodplain": 260, "desert_city": 60}
+#: Day of year of the marsh's highest standing water (end of the rainy season: Tabasco's autumn
+#: fronts; the Andean summer rains at Arequipa). Assumed, see :data:`physics.S2_MARSH_WET_MEAN`.
+_MARSH_WET_PEAK_DOY = {"floodplain": 315, "desert_city": 75}
+
+
+def marsh_wet_share(site: Site, day: dt.date) -> float:
+    """Share (0-1) of the marsh holding standing water on ``day`` (see :mod:`.physics`)."""
+    doy = day.timetuple().tm_yday
+    phase = 2 * np.pi * (doy - _MARSH_WET_PEAK_DOY.get(site.name, 300)) / 365.25
+    s = P.S2_MARSH_WET_MEAN + P.S2_MARSH_WET_AMPLITUDE * float(np.cos(phase))
+    return float(min(max(s, 0.0), 1.0))
+
+
+def marsh_inundated(land: Landscape, site: Site, day: dt.date) -> np.ndarray:
+    """Marsh pixels (bool, ``size x size``) holding standing water on ``day``: the
+    :func:`marsh_wet_share` of the marsh with the lowest HAND (ties broken by position)."""
+    marsh = land.classes_t2 == C.WETLAND
+    out = np.zeros(marsh.shape, dtype=bool)
+    share = marsh_wet_share(site, day)
+    k = int(round(share * int(marsh.sum())))
+    if k > 0:
+        order = np.argsort(land.hand_m[marsh], kind="stable")
+        wet = np.zeros(order.size, dtype=bool)
+        wet[order[:k]] = True
+        out[marsh] = wet
+    return out
 
 
 @dataclass(frozen=True)
@@ -55,13 +87,17 @@ class S2Acquisition:
 
 @dataclass(frozen=True)
 class S1Acquisition:
-    """One simulated Sentinel-1 RTC date: linear gamma0 ``vv``/``vh`` (float32, nodata -32768)."""
+    """One simulated Sentinel-1 RTC date: linear gamma0 ``vv``/``vh`` (float32, nodata -32768).
+
+    ``epoch``: the built-up epoch shown (1 or 2), by the same date rule as Sentinel-2.
+    """
 
     datetime: dt.datetime
     vv: np.ndarray
     vh: np.ndarray
     relative_orbit: int
     orbit_state: str
+    epoch: int = 2
 
 
 def _lut(table, width: int) -> np.ndarray:
@@ -103,6 +139,13 @@ def simulate_s2(
     pheno = 1.0 + P.S2_PHENOLOGY_AMPLITUDE * season
     refl[3][veg] *= pheno
     refl[2][veg] /= pheno
+
+    # Seasonal standing water among the marsh plants (the flood, when there is one, wins).
+    pond = marsh_inundated(land, site, when.date()) & (classes == C.WETLAND)
+    if pond.any():
+        a = P.S2_MARSH_WATER_FRACTION
+        clear = np.asarray(P.S2_REFLECTANCE[C.WATER_CLEAR], dtype=np.float32)[:, None]
+        refl[:, pond] = (1 - a) * refl[:, pond] + a * clear
 
     # Static surface texture (the same every date) and per-date pixel noise.
     tex = smooth_field(rng_for(seed, site.name, "s2-texture"), (n, n), 0.01 * n)
@@ -171,12 +214,16 @@ def simulate_s1(
     """Simulate one Sentinel-1 RTC date (linear gamma0, float32).
 
     ``wettest`` marks the pre-event date on which part of the marsh holds open water.
+    Dates before ``BUILTUP_T2_FROM_DAYS`` (days from the event) show the epoch-1 settlement
+    (``land.classes_t1``), later ones epoch 2, exactly as :func:`simulate_s2` does.
     The ascending (distractor) track is offset by ``S1_ASCENDING_OFFSET_DB`` and misses a
     wedge at the west edge of the scene (nodata), as a neighbouring track's swath would.
     """
     n = land.size
-    post = (when.date() - site.event).days >= 0
-    classes = land.classes_t2.copy()
+    days = (when.date() - site.event).days
+    post = days >= 0
+    epoch = 1 if days < BUILTUP_T2_FROM_DAYS else 2
+    classes = (land.classes_t1 if epoch == 1 else land.classes_t2).copy()
     rng = rng_for(seed, site.name, "s1", when.isoformat(), relative_orbit)
     lut = _lut(P.S1_GAMMA0_DB, 2)
     for cls in C:
@@ -208,4 +255,5 @@ def simulate_s1(
         vh=lin[1],
         relative_orbit=relative_orbit,
         orbit_state=orbit_state,
+        epoch=epoch,
     )

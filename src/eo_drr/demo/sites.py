@@ -13,7 +13,10 @@ Acquisition plan, relative to the event date ``E`` (the flood peak):
 
 - Sentinel-1 (S1A, IW GRDH, relative orbit 165 descending): ``E-36``, ``E-24``, ``E-12`` and the
   post-event ``E`` (12-day repeat). One distractor on relative orbit 99 ascending at ``E-7``
-  that a search restricted to the reference track must exclude.
+  that a search restricted to the reference track must exclude. Three more reference-track
+  dates a year earlier, ``E-348``, ``E-336``, ``E-324`` (same 12-day repeat), show built-up
+  epoch 1 like the early Sentinel-2 dates, so that an urban-growth job's first epoch has
+  Sentinel-1 too; they lie far outside any pre-event window of a flood job.
 - Sentinel-2 (L2A): four dates over the year before (``E-351``, ``E-261``, ``E-171``, ``E-81``),
   the pre-event ``E-11`` and the post-event ``E+2``. The two earliest dates show built-up
   epoch 1, the later four epoch 2 (``BUILTUP_T2_FROM_DAYS``).
@@ -30,11 +33,15 @@ S1_TRACK = (165, "descending")
 S1_OTHER_TRACK = (99, "ascending")
 #: Days from the event of the reference-track pre-event acquisitions (12-day repeat).
 S1_PRE_DAYS = (-36, -24, -12)
+#: Days from the event of the reference-track acquisitions inside built-up epoch 1 (all before
+#: ``BUILTUP_T2_FROM_DAYS``; 12-day repeat, on the same cycle as the pre-event dates).
+S1_EPOCH1_DAYS = (-348, -336, -324)
 #: Day of the distractor acquisition on the other track.
 S1_OTHER_DAYS = -7
 #: Days from the event of the Sentinel-2 acquisitions (the last two: pre- and post-event).
 S2_DAYS = (-351, -261, -171, -81, -11, 2)
-#: Sentinel-2 dates at or after this offset (days) show built-up epoch 2; earlier ones epoch 1.
+#: Sentinel-2 and Sentinel-1 dates at or after this offset (days) show built-up epoch 2;
+#: earlier ones epoch 1.
 BUILTUP_T2_FROM_DAYS = -200
 #: Cloud fraction (0..1) aimed at on each Sentinel-2 date, and which dates carry thin cirrus.
 S2_CLOUD_TARGETS = (0.12, 0.0, 0.08, 0.18, 0.06, 0.15)

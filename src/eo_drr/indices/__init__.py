@@ -14,6 +14,7 @@ from eo_drr.indices.spectral import (
     compute,
     mndwi,
     ndbi,
+    ndti,
     ndvi,
     ndwi,
     tasseled_cap,
@@ -25,7 +26,7 @@ from eo_drr.indices.spectral import (
 
 __all__ = [
     "BAND_NAMES", "INDICES", "TC_COEFFICIENTS",
-    "awei_nsh", "awei_sh", "bsi", "bui", "compute", "mndwi", "ndbi", "ndvi", "ndwi",
+    "awei_nsh", "awei_sh", "bsi", "bui", "compute", "mndwi", "ndbi", "ndti", "ndvi", "ndwi",
     "tasseled_cap", "tc_brightness", "tc_greenness", "tc_wetness", "wofs",
     "sar", "threshold",
 ]

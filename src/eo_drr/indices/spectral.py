@@ -12,7 +12,7 @@ Bands are turned into surface reflectance as ``value * scale + offset`` before t
 - integer inputs (raw Sentinel-2 L2A DN): ``scale=1e-4, offset=0`` by default. Products of
   processing baseline 04.00 and later (from 2022-01-25) carry ``BOA_ADD_OFFSET = -1000``:
   pass ``offset=-0.1`` for them unless the loader already harmonised the values.
-Normalised differences (NDWI, MNDWI, NDVI, NDBI, BUI, BSI) do not depend on ``scale`` but do
+Normalised differences (NDWI, MNDWI, NDVI, NDBI, NDTI, BUI, BSI) do not depend on ``scale`` but do
 depend on ``offset``; AWEI and the tasseled cap are linear in reflectance, so their values
 are in reflectance units (0-1 scale) and change with both.
 
@@ -46,7 +46,7 @@ from eo_drr.kernels._dispatch import (
 
 __all__ = [
     "BAND_NAMES",
-    "ndwi", "mndwi", "ndvi", "ndbi", "bui", "bsi", "awei_nsh", "awei_sh",
+    "ndwi", "mndwi", "ndvi", "ndbi", "ndti", "bui", "bsi", "awei_nsh", "awei_sh",
     "tasseled_cap", "tc_brightness", "tc_greenness", "tc_wetness", "wofs",
     "compute", "INDICES", "TC_COEFFICIENTS",
 ]
@@ -327,6 +327,19 @@ def ndbi(swir16: Any, nir: Any = None, *, scale: float | None = None,
                   _gather("ndbi", {"swir16": swir16, "nir": nir}), scale, offset, nodata)
 
 
+def ndti(swir16: Any, swir22: Any = None, *, scale: float | None = None,
+         offset: float | None = None, nodata: float | None = None) -> Any:
+    """NDTI, normalised difference tillage index (van Deventer et al. 1997, Photogramm. Eng.
+    Remote Sens. 63:87-93): (swir1 - swir2) / (swir1 + swir2).
+
+    swir1 = Sentinel-2 B11 (1.6 um), swir2 = B12 (2.2 um; both 20 m). Unitless, [-1, 1]; the
+    cellulose/lignin absorption near 2.1 um makes crop residue and senescent (dry) vegetation
+    higher (about 0.1 and above) than bare soil.
+    """
+    return _apply("ndti", "normalized_difference",
+                  _gather("ndti", {"swir16": swir16, "swir22": swir22}), scale, offset, nodata)
+
+
 def bui(swir16: Any, nir: Any = None, red: Any = None, *, scale: float | None = None,
         offset: float | None = None, nodata: float | None = None) -> Any:
     """BUI (He et al. 2010, Remote Sens. Lett. 1(4):213-221): NDBI - NDVI. Unitless, [-2, 2]."""
@@ -437,6 +450,7 @@ INDICES: dict[str, Callable[..., Any]] = {
     "mndwi": mndwi,
     "ndvi": ndvi,
     "ndbi": ndbi,
+    "ndti": ndti,
     "bui": bui,
     "bsi": bsi,
     "awei_nsh": awei_nsh,

@@ -15,7 +15,8 @@ code  class           rule (surface reflectance 0-1)
 1     wet             TCW > ``tcw_wet_threshold`` (see below)
 2     green veg.      NDVI >= ``ndvi_green_min`` = 0.35, midway between the bare-soil and
                       full-cover NDVI of Sobrino et al. 2004 (0.2 and 0.5)
-3     dry veg.        NDTI = (B11 - B12)/(B11 + B12) >= 0.10 (Van Deventer et al. 1997,
+3     dry veg.        NDTI = (B11 - B12)/(B11 + B12) >= 0.10 (:func:`eo_drr.indices.ndti`;
+                      Van Deventer et al. 1997,
                       Photogramm. Eng. Remote Sens. 63:87-93: cellulose/lignin absorption at
                       2.1 um makes senescent vegetation and residue NDTI >= ~0.1, soils lower)
 4     bare            everything else
@@ -139,8 +140,7 @@ def wit_classes(
     water, _ = s2_water(b)  # 1 water / 0 / 255 where any band is NaN
     tcw = np.asarray(indices.tc_wetness(b, coefficients="crist1985"))
     ndvi = np.asarray(indices.ndvi(b["nir"], b["red"]))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ndti = (b["swir16"] - b["swir22"]) / (b["swir16"] + b["swir22"])
+    ndti = np.asarray(indices.ndti(b["swir16"], b["swir22"]))
     out = np.full(water.shape, BARE, dtype=np.uint8)
     out[ndti >= ndti_dry_min] = DRY_VEG
     out[ndvi >= ndvi_green_min] = GREEN_VEG
@@ -163,31 +163,65 @@ def inundation_frequency(classes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return f, n.astype(np.int16)
 
 
-def wetland_extent(classes: np.ndarray, min_frequency: float = 0.25, *, min_mapping_unit_px: int = 1) -> np.ndarray:
-    """Wetland extent of a period: uint8 1 where the pixel was open water or wet on at least
-    ``min_frequency`` (0-1) of its clear dates, 0 otherwise, 255 never observed.
+def wetland_extent(
+    classes: np.ndarray,
+    min_frequency: float = 0.25,
+    *,
+    min_observations: int = 2,
+    min_mapping_unit_px: int = 1,
+    what: str = "the period",
+) -> np.ndarray:
+    """Wetland extent of a period from WIT classes ``(time, y, x)``.
 
-    Raises :class:`NoDataError` when no pixel has a clear date (no cloud-free observation).
+    A wetland is wet *repeatedly*. A pixel is wetland (1) where it was open water or wet on
+    at least ``min_frequency`` (0-1) of its clear dates **and** on at least
+    ``min_observations`` of them; 0 where it had at least ``min_observations`` clear dates
+    without meeting both; 255 where it had fewer clear dates than ``min_observations`` (never
+    observed, or too few observations to tell a wetland from one wet day).
+
+    Why the count: the frequency alone lets a single event decide. With the four clear dates
+    of a half-year period, one flood date gives flooded farmland a frequency of 0.25, so the
+    flood would become "wetland". The WOfS summary (Mueller et al. 2016, Remote Sens. Environ.
+    174:341-352) is a frequency of water over *many* clear observations (the whole Landsat
+    archive) and is read together with the count of clear observations; the Wetlands Insight
+    Tool (Dunn et al. 2019, IGARSS; Dunn et al. 2023, Remote Sens. 15(6):1728) characterises
+    a wetland by the recurrence of water and wetness over a time series, not by one date.
+    The default of 2 is the smallest count that a one-off event cannot meet on its own (a
+    flood that lasts across two acquisitions still can: use a longer period or a larger
+    count where acquisitions are dense).
+
+    Raises :class:`NoDataError` when no pixel has a clear date, or none has
+    ``min_observations`` of them (``what`` names the period in the message).
     """
     check_threshold("extent_min_frequency", min_frequency, 1e-6, 1.0)
+    k = min_observations
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise InputError(f"extent_min_observations: expected an integer >= 1, got {min_observations!r}")
     c = np.asarray(classes)
     if c.ndim != 3:
         raise InputError(f"classes: expected (time, y, x), got shape {c.shape}")
     n = (c != NODATA).sum(axis=0)
     if not n.any():
-        raise NoDataError("no cloud-free Sentinel-2 observation in the period")
+        raise NoDataError(f"{what}: no cloud-free Sentinel-2 observation in the period")
+    enough = n >= int(min_observations)
+    if not enough.any():
+        raise NoDataError(
+            f"{what}: no pixel has {min_observations} clear dates (at most {int(n.max())}); "
+            "widen the period or lower products.wetlands.extent_min_observations"
+        )
     wet = ((c == WATER) | (c == WET)).sum(axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):
         share = wet / np.maximum(n, 1)
-    ext = remove_small_objects((share >= min_frequency) & (n > 0), int(min_mapping_unit_px))
+    ext = (share >= min_frequency) & (wet >= int(min_observations)) & enough
+    ext = remove_small_objects(ext, int(min_mapping_unit_px))
     out = ext.astype(np.uint8)
-    out[n == 0] = NODATA
+    out[~enough] = NODATA
     return out
 
 
 def extent_change(extent_1: np.ndarray, extent_2: np.ndarray) -> np.ndarray:
     """Change between two wetland extents (1/0/255): uint8 :data:`CHANGE_CLASSES`, 255 where
-    either period was never observed."""
+    either period has no data (never observed, or too few clear dates)."""
     a, b = np.asarray(extent_1), np.asarray(extent_2)
     if a.shape != b.shape:
         raise InputError(f"extent_2: grid {b.shape} differs from extent_1 {a.shape}")
