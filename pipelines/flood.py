@@ -8,8 +8,11 @@ per administrative unit.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
+import pandas as pd
 import pystac
 import rioxarray  # noqa: F401  (registers the .rio accessor)
 from odc.geo.geobox import GeoBox
@@ -28,7 +31,7 @@ from eo_drr.products import flood as flood_product
 from eo_drr.products import terrain
 from eo_drr.publish import OutputFolder, write_cog, write_csv, write_geoparquet
 from eo_drr.publish.report import FLOOD_COLORS, MapLayer, indicator_plots, write_report
-from eo_drr.sendai.indicators import flag_flooded_points, indicators_by_unit
+from eo_drr.sendai.indicators import combine_tile_tables, flag_flooded_points, indicators_by_unit
 from eo_drr.sendai.sfm import sfm_table, write_sfm
 from eo_drr.sendai.units import read_units, read_vector
 
@@ -67,6 +70,8 @@ class FloodPlan:
     population_items: list[pystac.Item] = field(default_factory=list)
     units_path: str | None = None
     outputs: dict[str, str] = field(default_factory=dict)
+    #: the whole job's grid when this plan is one tile of a tiled job (else None)
+    job_geobox: GeoBox | None = None
 
     def describe(self) -> list[tuple[str, str]]:
         """``(what, value)`` rows for the dry-run table."""
@@ -192,7 +197,7 @@ def run(cfg: JobConfig, p: FloodPlan, out: OutputFolder, steps: Steps | None = N
                          ("log_ratio", "log_ratio")):
             if key not in p.outputs:
                 continue
-            da = ds[var].rio.write_crs(crs)
+            da = ds[var]
             if var in ("flood", "water", "reference_water"):
                 kw = dict(nodata=flood_product.NODATA, colormap=flood_product.CLASS_COLORS,
                           tags={"classes": da.attrs["classes"]})
@@ -206,7 +211,9 @@ def run(cfg: JobConfig, p: FloodPlan, out: OutputFolder, steps: Steps | None = N
                 kw = dict(colormap=flood_product.SOURCE_COLORS, tags={"classes": da.attrs["classes"]})
             else:
                 kw = dict(tags={"classes": da.attrs["classes"]})
-            write_cog(da, out.path(p.outputs[key]), band_descriptions=[var], **kw)
+            # numpy values with the plan's grid: no per-raster georeferencing work in rioxarray
+            write_cog(da.values, out.path(p.outputs[key]), crs=crs, transform=p.geobox.transform,
+                      band_descriptions=[var], **kw)
 
     px_ha = abs(p.geobox.resolution.x * p.geobox.resolution.y) / 1e4
     flood_v = ds["flood"].values
@@ -219,60 +226,149 @@ def run(cfg: JobConfig, p: FloodPlan, out: OutputFolder, steps: Steps | None = N
     }
     if cfg.exposure is not None:
         with steps.step("Exposure per administrative unit"):
-            au = cfg.exposure.admin_units
-            units = read_units(p.units_path, layer=au.layer, code_field=au.code_field, name_field=au.name_field)
-            population = None
-            if p.population_items:
-                asset = cfg.sources.population.asset
-                pop_gbox = inputs.native_geobox(p.population_items[0], asset, p.aoi)
-                population = nodata_to_nan(load_items(p.population_items, [asset], pop_gbox, groupby=None)[asset].isel(time=0, drop=True)).compute()
-                population = population.rio.write_crs(pop_gbox.crs.to_wkt())
+            units = _units(cfg, p)
+            population = _population(cfg, p)
             ex = cfg.exposure
             facilities = _vector(cfg, ex.facilities, "exposure.facilities")
             roads = _vector(cfg, ex.roads, "exposure.roads")
             lc = landcover.rio.write_crs(crs) if landcover is not None else None
             flood_da = ds["flood"].rio.write_crs(crs)
             # dasymetric population: each cell's people on its WorldCover built-up (50) pixels
-            # first (indicators.DASYMETRIC_FLOOR elsewhere), when the job has a land cover
+            # first (indicators.DASYMETRIC_FLOOR elsewhere), when the job has a land cover;
+            # in a tile of a tiled job, cells cut by tile borders are shared (job_grid)
             table = indicators_by_unit(flood_da, units, population=population, landcover=lc,
-                                       facilities=facilities, roads=roads, dasymetric=lc is not None)
-            if au.level is not None:
-                table["level"] = au.level
-            gtable = gpd.GeoDataFrame(table, geometry=units.set_index("code").loc[table.index].geometry, crs=units.crs)
-            if "table_csv" in p.outputs:
-                write_csv(table, out.path(p.outputs["table_csv"]))
-            if "table_parquet" in p.outputs:
-                write_geoparquet(gtable, out.path(p.outputs["table_parquet"]))
-            event_date = f"{item_datetime(p.post_item):%Y-%m-%d}"
-            sfm = sfm_table(table, event_id=ex.event_id or cfg.name, date=event_date,
-                            hazard_code=ex.hazard_code, admin_level=au.level)
-            write_sfm(sfm, out.path(""), units=units, stem=p.outputs["sendai"])
-            summary["units"] = int(len(table))
-            summary["event_date"] = event_date
-            if "exposed_population" in table:
-                summary["exposed_population"] = float(table["exposed_population"].sum())
-        with steps.step("Writing the HTML report"):
-            layers = [
-                MapLayer("Flood extent", flood_da, colors=FLOOD_COLORS, nodata=None, legend="observed flood"),
-                MapLayer("Reference water", ds["reference_water"].rio.write_crs(crs),
-                         colors={1: (120, 120, 255, 255)}, show=False, legend="water before the event"),
-            ]
-            if population is not None:
-                layers.append(MapLayer("Population", population, cmap="magma", show=False,
-                                       legend="persons per cell"))
-            points = flag_flooded_points(facilities, flood_da) if facilities is not None else None
-            write_report(
-                out.path(p.outputs["report"]), title=f"Flood: {cfg.name} ({event_date})",
-                layers=layers, units=units, table=table, plots=indicator_plots(table),
-                provenance={"post-event S1": p.post_item.id,
-                            "pre-event S1": ", ".join(it.id for it in p.pre_items),
-                            "thresholds": thresholds.as_dict(),
-                            "method": "EO proxies: counts inside the observed flood extent, "
-                                      "not reported Sendai values"},
-                points=points,
-            )
+                                       facilities=facilities, roads=roads, dasymetric=lc is not None,
+                                       job_grid=p.job_geobox)
+            summary.update(_write_tables(cfg, p, table, units, out))
+        if p.job_geobox is None:  # a tiled job writes one report over its mosaics (finalize)
+            with steps.step("Writing the HTML report"):
+                points = flag_flooded_points(facilities, flood_da) if facilities is not None else None
+                _write_report(cfg, p, out, flood_da, ds["reference_water"].rio.write_crs(crs), population,
+                              units, table, points, thresholds.as_dict())
     summary["outputs"] = {k: str(out.final(v)) for k, v in p.outputs.items()}
     return summary
+
+
+def _write_tables(cfg: JobConfig, p: FloodPlan, table, units: gpd.GeoDataFrame, out: OutputFolder) -> dict:
+    """The per-unit table (CSV, GeoParquet) and the SFM-shaped EO-proxy table; summary keys."""
+    au, ex = cfg.exposure.admin_units, cfg.exposure
+    if au.level is not None:
+        table["level"] = au.level
+    gtable = gpd.GeoDataFrame(table, geometry=units.set_index("code").loc[table.index].geometry, crs=units.crs)
+    if "table_csv" in p.outputs:
+        write_csv(table, out.path(p.outputs["table_csv"]))
+    if "table_parquet" in p.outputs:
+        write_geoparquet(gtable, out.path(p.outputs["table_parquet"]))
+    event_date = f"{item_datetime(p.post_item):%Y-%m-%d}"
+    sfm = sfm_table(table, event_id=ex.event_id or cfg.name, date=event_date,
+                    hazard_code=ex.hazard_code, admin_level=au.level)
+    write_sfm(sfm, out.path(""), units=units, stem=p.outputs["sendai"])
+    summary = {"units": int(len(table)), "event_date": event_date}
+    if "exposed_population" in table:
+        summary["exposed_population"] = float(table["exposed_population"].sum())
+    return summary
+
+
+def _write_report(cfg: JobConfig, p: FloodPlan, out: OutputFolder, flood_da, reference_da, population,
+                  units, table, points, thresholds: dict) -> None:
+    layers = [
+        MapLayer("Flood extent", flood_da, colors=FLOOD_COLORS, nodata=None, legend="observed flood"),
+        MapLayer("Reference water", reference_da, colors={1: (120, 120, 255, 255)}, show=False,
+                 legend="water before the event"),
+    ]
+    if population is not None:
+        layers.append(MapLayer("Population", population, cmap="magma", show=False, legend="persons per cell"))
+    event_date = f"{item_datetime(p.post_item):%Y-%m-%d}"
+    write_report(
+        out.path(p.outputs["report"]), title=f"Flood: {cfg.name} ({event_date})",
+        layers=layers, units=units, table=table, plots=indicator_plots(table),
+        provenance={"post-event S1": p.post_item.id,
+                    "pre-event S1": ", ".join(it.id for it in p.pre_items),
+                    "thresholds": thresholds,
+                    "method": "EO proxies: counts inside the observed flood extent, "
+                              "not reported Sendai values"},
+        points=points,
+    )
+
+
+def _units(cfg: JobConfig, p: FloodPlan) -> gpd.GeoDataFrame:
+    au = cfg.exposure.admin_units
+    return read_units(p.units_path, layer=au.layer, code_field=au.code_field, name_field=au.name_field)
+
+
+def _population(cfg: JobConfig, p: FloodPlan) -> xr.DataArray | None:
+    """The population grid over the plan's AOI, on its own (native) grid; None without one."""
+    if not p.population_items:
+        return None
+    asset = cfg.sources.population.asset
+    pop_gbox = inputs.native_geobox(p.population_items[0], asset, p.aoi)
+    population = nodata_to_nan(load_items(p.population_items, [asset], pop_gbox, groupby=None)[asset]
+                               .isel(time=0, drop=True)).compute()
+    return population.rio.write_crs(pop_gbox.crs.to_wkt())
+
+
+def finalize(cfg: JobConfig, p: FloodPlan, tile_outputs: dict[str, dict[str, Path]], out: OutputFolder) -> set[str]:
+    """After a tiled job's mosaics: the job-wide per-unit table (tiles combined with
+    :func:`~eo_drr.sendai.indicators.combine_tile_tables`), the SFM table and the report over
+    the mosaics (read at display resolution; facilities sampled at full resolution). Returns
+    the output names it wrote, which the tiled runner then leaves alone."""
+    if cfg.exposure is None or "table_csv" not in tile_outputs:
+        return set()
+    tables = [pd.read_csv(path, dtype={"code": str}).set_index("code")
+              for _, path in sorted(tile_outputs["table_csv"].items())]
+    units = _units(cfg, p)
+    table = combine_tile_tables(tables)
+    _write_tables(cfg, p, table, units, out)
+    written = {p.outputs[k] for k in ("table_csv", "table_parquet") if k in p.outputs}
+    written |= {f"{p.outputs['sendai']}{ext}" for ext in (".csv", ".parquet", ".gpkg")}
+    flood_path = out.path(p.outputs["flood"]) if "flood" in p.outputs else None
+    if flood_path is not None and flood_path.exists():
+        ref_path = out.path(p.outputs["reference_water"])
+        flood_da = _display_raster(flood_path)
+        ref_da = _display_raster(ref_path) if ref_path.exists() else flood_da * 0
+        ex = cfg.exposure
+        facilities = _vector(cfg, ex.facilities, "exposure.facilities")
+        points = _flag_points_in_file(facilities, flood_path) if facilities is not None else None
+        _write_report(cfg, p, out, flood_da, ref_da, _population(cfg, p), units, table, points,
+                      {"note": "thresholds per tile: see the tiles' tile.json"})
+        written.add(p.outputs["report"])
+    return written
+
+
+def _display_raster(path: Path, max_px: int = 2048) -> xr.DataArray:
+    """A class raster read at most ``max_px`` on its longer side (from the COG's overviews,
+    nearest), with its georeferencing: for the report's map of a large mosaic."""
+    import rasterio
+    from rasterio.enums import Resampling
+
+    with rasterio.open(path) as src:
+        f = max(1.0, max(src.width, src.height) / max_px)
+        shape = (max(1, round(src.height / f)), max(1, round(src.width / f)))
+        data = src.read(1, out_shape=shape, resampling=Resampling.nearest)
+        tr = src.transform * src.transform.scale(src.width / shape[1], src.height / shape[0])
+        crs = src.crs.to_wkt()
+    ys = tr.f + tr.e * (np.arange(shape[0]) + 0.5)
+    xs = tr.c + tr.a * (np.arange(shape[1]) + 0.5)
+    return xr.DataArray(data, dims=("y", "x"), coords={"y": ys, "x": xs}).rio.write_crs(crs)
+
+
+def _flag_points_in_file(points: gpd.GeoDataFrame, path: Path, nodata: int = 255) -> gpd.GeoDataFrame:
+    """``points`` with ``flooded``/``observed`` columns sampled from a class COG at full
+    resolution (points outside the raster: not observed)."""
+    import rasterio
+
+    with rasterio.open(path) as src:
+        pts = points.to_crs(src.crs)
+        xy = list(zip(pts.geometry.x, pts.geometry.y))
+        b = src.bounds
+        inside = np.array([b.left <= x < b.right and b.bottom < y <= b.top for x, y in xy], dtype=bool)
+        vals = np.full(len(xy), nodata, dtype=np.int32)
+        if inside.any():
+            vals[inside] = [v[0] for v in src.sample([c for c, i in zip(xy, inside) if i], indexes=1)]
+    out = points.copy()
+    out["flooded"] = vals == 1
+    out["observed"] = vals != nodata
+    return out
 
 
 def _layer(cfg: JobConfig, p: FloodPlan, key: str, items: list, resampling: str, steps: Steps,

@@ -13,9 +13,11 @@ grid is set to exactly the tile's part of the job grid. Peak memory is therefore
 tile, whatever the size of the AOI. Callers hold :class:`eo_drr.jobs.ledger.JobLock` on the
 output folder while this runs.
 
-Known limit: per-unit tables are concatenated with a ``tile`` column (one row per unit and
-tile): quantities observed inside the tile (flooded ha, exposed people) add up over a unit's
-rows, the unit's ``area_ha`` does not.
+Tables: a pipeline with a ``finalize`` step (flood) combines its tiles' per-unit tables into
+one row per unit (observed quantities summed over tiles, population cells cut by tile
+borders shared between them, see :func:`eo_drr.sendai.indicators.combine_tile_tables`) and
+writes the SFM table and the report over the mosaics; other pipelines' tables are
+concatenated with a ``tile`` column (one row per unit and tile).
 """
 
 from __future__ import annotations
@@ -106,12 +108,15 @@ def tile_config(cfg: JobConfig, tile: Tile) -> JobConfig:
     return cfg.model_copy(update={"aoi": AOI(bbox=tile.search_bbox()), "grid": grid, "tiling": None})
 
 
-def plan_tile(pipeline, cfg: JobConfig, tile: Tile):
-    """``(tile job config, plan)``: the pipeline's plan for the tile, on exactly its grid."""
+def plan_tile(pipeline, cfg: JobConfig, tile: Tile, job_geobox=None):
+    """``(tile job config, plan)``: the pipeline's plan for the tile, on exactly its grid
+    (and, for pipelines whose plans have a ``job_geobox``, told the whole job's grid)."""
     tcfg = tile_config(cfg, tile)
     plan = pipeline.plan(tcfg)
     plan.geobox = tile.geobox
     plan.aoi = tile.footprint()
+    if job_geobox is not None and hasattr(plan, "job_geobox"):
+        plan.job_geobox = job_geobox
     return tcfg, plan
 
 
@@ -237,7 +242,7 @@ def _run_tiled(cfg, root, pipeline, tiling, t0, retry_failed, out, emit, on_clus
     current: dict[str, str] = {}
     for tile in tiles:
         try:
-            tcfg, plan = plan_tile(pipeline, cfg, tile)
+            tcfg, plan = plan_tile(pipeline, cfg, tile, whole.geobox)
             inputs = plan_inputs(plan)
             plan_error = None
         except EODRRError as exc:
@@ -308,7 +313,8 @@ def _run_tiled(cfg, root, pipeline, tiling, t0, retry_failed, out, emit, on_clus
         raise TileFailures("\n".join(lines))
     if tiling.mosaic and out is not None:
         summary["outputs"] = assemble(root, [t.id for t in tiles], whole.geobox,
-                                      {t.id: current[t.id] for t in tiles}, ledger, cfg.name, out)
+                                      {t.id: current[t.id] for t in tiles}, ledger, cfg.name, out,
+                                      finalize=_finalizer(pipeline, cfg, whole))
     ledger.finish_run(run_id, "done", len(ran), len(skipped), 0)
     summary["seconds_tiles"] = round(time.perf_counter() - t0, 2)
     summary["event_date"] = cfg.time.post.start.isoformat()
@@ -343,10 +349,28 @@ def _run_distributed(cfg: JobConfig, target: ComputeTarget, todo: list[_Todo], r
 
 
 # -- assembling the outputs ------------------------------------------------------------------
+def _finalizer(pipeline, cfg: JobConfig, whole):
+    """The pipeline's ``finalize(cfg, plan, tile_outputs, out)`` bound to the job, or None.
+
+    A pipeline that knows how its per-unit tables add up over tiles (the flood pipeline)
+    writes its job-wide tables and report itself; ``tile_outputs`` maps its output keys
+    (``plan.outputs``) to ``{tile id: path}``."""
+    fin = getattr(pipeline, "finalize", None)
+    if fin is None:
+        return None
+
+    def run(per_tile: dict[str, dict[str, Path]], out: OutputFolder) -> set[str]:
+        by_key = {k: per_tile[v] for k, v in whole.outputs.items() if v in per_tile}
+        return fin(cfg, whole, by_key, out)
+
+    return run
+
+
 def assemble(root: Path, tile_ids: list[str], job_geobox, fps: dict[str, str], ledger: JobLedger,
-             job: str, out: OutputFolder) -> dict[str, str]:
-    """COG mosaics of every raster output and concatenated tables (with a ``tile`` column)
-    of every table output, written into ``out``; returns ``{name: final path}``."""
+             job: str, out: OutputFolder, finalize=None) -> dict[str, str]:
+    """COG mosaics of every raster output, then the pipeline's ``finalize`` (job-wide tables
+    and report, see :func:`_finalizer`) or, for the tables it does not write, concatenated
+    tables with a ``tile`` column; written into ``out``; returns ``{name: final path}``."""
     per_tile: dict[str, dict[str, Path]] = {}
     for tid in tile_ids:
         for rec in ledger.outputs(job, tid, fps[tid]):
@@ -354,14 +378,15 @@ def assemble(root: Path, tile_ids: list[str], job_geobox, fps: dict[str, str], l
             per_tile.setdefault(rel, {})[tid] = root / rec.path
     written: dict[str, str] = {}
     for rel, srcs in sorted(per_tile.items()):
-        if Path(rel).name in NOT_ASSEMBLED:
-            continue
-        if rel.endswith(".tif"):
+        if rel.endswith(".tif") and Path(rel).name not in NOT_ASSEMBLED:
             mosaic_cog([srcs[t] for t in sorted(srcs)], job_geobox, out.path(rel))
-        elif rel.endswith(TABLE_SUFFIXES):
-            concat_tables({t: srcs[t] for t in sorted(srcs)}, out.path(rel))
-        else:
+            written[rel] = str(out.final(rel))
+    done = finalize(per_tile, out) if finalize is not None else set()
+    written.update({rel: str(out.final(rel)) for rel in sorted(done)})
+    for rel, srcs in sorted(per_tile.items()):
+        if rel in done or Path(rel).name in NOT_ASSEMBLED or not rel.endswith(TABLE_SUFFIXES):
             continue
+        concat_tables({t: srcs[t] for t in sorted(srcs)}, out.path(rel))
         written[rel] = str(out.final(rel))
     return written
 

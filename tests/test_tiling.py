@@ -409,3 +409,38 @@ def test_two_concurrent_runs_one_runs_the_other_refuses(tmp_path, small_demo_sce
     attempts = [r[0] for r in con.execute("SELECT attempts FROM tiles")]
     con.close()
     assert runs == [("done", 6)] and attempts == [1] * 6
+
+
+# -- job-wide tables ---------------------------------------------------------------------------
+@pytest.mark.slow
+def test_tiled_flood_job_tables_and_report_match_the_untiled_job(tmp_path):
+    """With exposure, a tiled run writes one row per unit (not per tile) whose totals match
+    the untiled job: the unit's own figures exactly, people to rounding (cells cut by tile
+    borders are shared), flooded area to the tiles' own thresholds; plus the report and the
+    SFM table over the whole job."""
+    import pandas as pd
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    plain = small_demo_job(tmp_path / "a")
+    tiled = small_demo_job(tmp_path / "b", tiling={"tile_size_px": TILE})
+    for job, out in ((plain, tmp_path / "o1"), (tiled, tmp_path / "o2")):
+        res = eo_drr("run", job, "-o", out)
+        assert res.returncode == 0, res.stderr
+    a = pd.read_csv(tmp_path / "o1" / "flood_by_unit.csv", dtype={"code": str}).set_index("code")
+    b = pd.read_csv(tmp_path / "o2" / "flood_by_unit.csv", dtype={"code": str}).set_index("code")
+    assert "tile" not in b.columns and list(b.index) == list(a.index) and list(b.columns) == list(a.columns)
+    for col in ("area_ha", "health_facilities", "education_facilities", "road_km", "cropland_ha", "builtup_ha"):
+        np.testing.assert_allclose(b[col], a[col], rtol=1e-6, err_msg=col)
+    np.testing.assert_allclose(b["observed_ha"], a["observed_ha"], rtol=1e-5)  # CSV rounding
+    np.testing.assert_allclose(b["population"], a["population"], rtol=1e-4, atol=0.01)
+    assert b["population"].sum() == pytest.approx(a["population"].sum(), rel=1e-6)
+    # the flood itself differs a little: each tile takes its own split-based thresholds
+    assert b["flooded_ha"].sum() == pytest.approx(a["flooded_ha"].sum(), rel=0.02)
+    assert b["exposed_population"].sum() == pytest.approx(a["exposed_population"].sum(), rel=0.05)
+    sfm_a = pd.read_csv(tmp_path / "o1" / "sendai_eo_proxies.csv")
+    sfm_b = pd.read_csv(tmp_path / "o2" / "sendai_eo_proxies.csv")
+    assert len(sfm_a) == len(sfm_b)
+    report = (tmp_path / "o2" / "report.html").read_text()
+    assert "Flood extent" in report
+    assert not list((tmp_path / "o2" / "tiles").rglob("report.html"))

@@ -48,7 +48,11 @@ the empty, low part of their cell; exposed people are the persons on a unit's fl
 coverage-weighted. Any other population grid (another CRS or resolution) gets the hazard
 aggregated onto it as the (weighted) flooded share of each cell, and exposed = persons x
 flooded share, summed per unit with coverage weights on the population grid in its own CRS.
-People are conserved: the units' population sums to the grid's total inside the units.
+People are conserved: the units' population sums to the grid's total inside the units. When
+the hazard raster is one tile of a job grid (``job_grid``), a cell cut by a tile border
+contributes, in each tile, the share of its persons on its pixels there (by pixel count, out
+of its pixels in the job grid; then weighted within that part), so the tables of adjacent
+tiles add up to those of the untiled job.
 Unobserved pixels count as not flooded, so every count is a lower bound; ``observed_share``
 says how much of the unit the hazard layer actually saw.
 """
@@ -57,6 +61,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from typing import Any
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -535,9 +540,10 @@ class _Cells:
     floor: float
 
     def per_weight(self, wsum: np.ndarray) -> np.ndarray:
-        """Persons per unit of pixel weight, (cells, bands): a cell's persons are shared
-        among its pixels inside the hazard raster in proportion to their weight (people
-        conserved; a cell with no pixel inside the raster places nobody)."""
+        """Persons per unit of pixel weight, (cells, bands): a cell's persons (in a tile of a
+        job, the tile's share, see :func:`_cells`) are shared among its pixels inside the
+        hazard raster in proportion to their weight (people conserved; a cell with no pixel
+        inside the raster places nobody)."""
         return np.divide(self.persons, wsum[:, None], out=np.zeros_like(self.persons),
                          where=wsum[:, None] > 0)
 
@@ -547,13 +553,41 @@ def _cell_index(n: int, off: int, f: int, m: int) -> np.ndarray:
     return np.where((idx >= 0) & (idx < m), idx, -1)
 
 
-def _cells(px: _Pixels, bands: dict[str, np.ndarray], aligned, dasym: bool, floor: float) -> _Cells:
+def _cells(px: _Pixels, bands: dict[str, np.ndarray], aligned, dasym: bool, floor: float,
+           job_window: tuple[int, int, int, int] | None = None) -> _Cells:
     fx, fy, ox, oy = aligned
     ph, pw = bands["total"].shape
     h, w = px.flood.shape
     per = np.column_stack([np.nan_to_num(v, nan=0.0).ravel() for v in bands.values()])
-    return _Cells(_cell_index(h, oy, fy, ph), _cell_index(w, ox, fx, pw), np.ascontiguousarray(per),
-                  pw, fx, fy, ox, oy, int(dasym), float(floor))
+    row, col = _cell_index(h, oy, fy, ph), _cell_index(w, ox, fx, pw)
+    if job_window is not None:
+        # this raster is one tile of a job's grid: a cell cut by a tile border keeps the
+        # share of its persons (by pixel count) on its pixels in this tile, out of its pixels
+        # in the whole job grid, so adjacent tiles add up to the untiled job's totals instead
+        # of each placing the whole cell on its own side of the border
+        r0, c0, jh, jw = job_window
+        tile_px = np.outer(np.bincount(row[row >= 0], minlength=ph), np.bincount(col[col >= 0], minlength=pw))
+        jrow, jcol = _cell_index(jh, oy - r0, fy, ph), _cell_index(jw, ox - c0, fx, pw)
+        job_px = np.outer(np.bincount(jrow[jrow >= 0], minlength=ph), np.bincount(jcol[jcol >= 0], minlength=pw))
+        per *= np.divide(tile_px, job_px, out=np.zeros(tile_px.shape), where=job_px > 0).ravel()[:, None]
+    return _Cells(row, col, np.ascontiguousarray(per), pw, fx, fy, ox, oy, int(dasym), float(floor))
+
+
+def _job_window(job_grid, ftr: Affine, shape: tuple[int, int]) -> tuple[int, int, int, int]:
+    """``(row, col, height, width)``: where the job grid starts, in the tile's pixel
+    coordinates (<= 0), and its size. The tile must lie on the job grid."""
+    jtr = job_grid.transform
+    jh, jw = (int(v) for v in job_grid.shape)
+    if not (np.isclose(jtr.a, ftr.a) and np.isclose(jtr.e, ftr.e)):
+        raise InputError("job_grid: its pixel size differs from the flood raster's")
+    c = (jtr.c - ftr.c) / ftr.a
+    r = (jtr.f - ftr.f) / ftr.e
+    if abs(c - round(c)) > 1e-6 or abs(r - round(r)) > 1e-6:
+        raise InputError("job_grid: the flood raster is not aligned with the job grid")
+    r0, c0 = int(round(r)), int(round(c))
+    if r0 > 0 or c0 > 0 or r0 + jh < shape[0] or c0 + jw < shape[1]:
+        raise InputError("job_grid: the flood raster is not inside the job grid")
+    return r0, c0, jh, jw
 
 
 def _no_cells(px: _Pixels) -> _Cells:
@@ -780,6 +814,7 @@ def indicators_by_unit(
     dasymetric: bool | None = None,
     dasymetric_floor: float = DASYMETRIC_FLOOR,
     method: str = "fast",
+    job_grid: Any = None,
 ) -> pd.DataFrame:
     """EO-proxy Sendai indicators per administrative unit for one event.
 
@@ -819,6 +854,10 @@ def indicators_by_unit(
         rasters and exact coverage on unit borders only (:mod:`eo_drr.kernels.zonal_cpu`);
         ``"exact"``: the reference, exactextract coverage for every pixel. Both give the same
         numbers (coverage-weighted, to floating-point rounding).
+    job_grid
+        When ``flood`` is one tile of a tiled job: the job's whole grid (an odc-geo
+        ``GeoBox``, same CRS and pixel size, the tile inside it). Population cells cut by
+        tile borders are then shared between the tiles (see the module docstring).
 
     Returns
     -------
@@ -866,8 +905,12 @@ def indicators_by_unit(
     if population is not None:
         bands, template = _population_bands(population)
         aligned = _aligned_cells(ftr, fcrs, fl.shape, template)
-    cells = _cells(px, bands, aligned, bool(dasymetric), dasymetric_floor) if aligned is not None else _no_cells(px)
-    want_pop = bool(dasymetric) and aligned is not None  # dasymetric people per unit: fine grid
+    window = _job_window(job_grid, ftr, fl.shape) if job_grid is not None else None
+    cells = (_cells(px, bands, aligned, bool(dasymetric), dasymetric_floor, window)
+             if aligned is not None else _no_cells(px))
+    # people per unit on the fine grid: dasymetric, or a tile of a job (its own part of each
+    # unit's people, so that tiles add up)
+    want_pop = (bool(dasymetric) or window is not None) and aligned is not None
     geoms = up.geometry.to_numpy()
     if method == "fast":
         counts, pop_fine, exp_fine = _fast_classes(px, cells, ftr, geoms, want_pop)
@@ -1062,3 +1105,31 @@ def _exact_classes(px: _Pixels, cells: _Cells, tr: Affine, crs: CRS, up: gpd.Geo
                     target[i] = cnt @ per_id[vals]
             del ids
     return areas, pop, exp
+
+
+#: columns of :func:`indicators_by_unit` that describe the unit itself (not what a tile
+#: observed): every tile of a job reports the same value, so tiles are not summed over them
+UNIT_COLUMNS = ("name", "level", "area_ha", "health_facilities", "education_facilities", "road_km")
+
+
+def combine_tile_tables(tables: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """One row per unit from the tables of the tiles of a job (each from
+    :func:`indicators_by_unit` on one tile, with ``job_grid`` given, indexed by ``code``):
+    observed quantities (ha, persons, flooded facilities and road km) are summed over the
+    tiles, the unit's own (:data:`UNIT_COLUMNS`) taken once, and ``observed_share`` /
+    ``nodata_share`` recomputed from the sums. Units keep the order of the first table."""
+    if not tables:
+        raise InputError("combine_tile_tables: no tables")
+    frames = [t.drop(columns=["tile"], errors="ignore") for t in tables]
+    allt = pd.concat(frames)
+    order = list(dict.fromkeys(c for f in frames for c in f.index))
+    first = [c for c in UNIT_COLUMNS if c in allt.columns]
+    skip = set(first) | {"observed_share", "nodata_share"}
+    summed = [c for c in allt.columns if c not in skip]
+    g = allt.groupby(level=0, sort=False)
+    out = pd.concat([g[first].first(), g[summed].sum()], axis=1).loc[order]
+    out.index.name = "code"
+    out.insert(out.columns.get_loc("observed_ha") + 1, "observed_share",
+               np.clip(out["observed_ha"] / out["area_ha"], 0.0, 1.0))
+    out.insert(out.columns.get_loc("observed_share") + 1, "nodata_share", 1.0 - out["observed_share"])
+    return out[[c for c in frames[0].columns if c in out.columns]]
