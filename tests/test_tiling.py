@@ -444,3 +444,13 @@ def test_tiled_flood_job_tables_and_report_match_the_untiled_job(tmp_path):
     report = (tmp_path / "o2" / "report.html").read_text()
     assert "Flood extent" in report
     assert not list((tmp_path / "o2" / "tiles").rglob("report.html"))
+
+
+def test_untiled_run_into_a_folder_in_use_is_refused(tmp_path, small_demo_scene):
+    """The lock covers untiled runs too: two runs into one folder would mix their files."""
+    out = tmp_path / "out"
+    out.mkdir()
+    with JobLock(out):
+        res = eo_drr("run", small_demo_job(tmp_path, exposure=None), "-o", out)
+    assert_user_error(res, "in use by another eo-drr run", f"pid {os.getpid()}")
+    assert not (out / "flood_extent.tif").exists()

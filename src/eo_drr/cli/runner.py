@@ -74,8 +74,16 @@ def run_job(cfg: JobConfig, output: Path | None, *, dry_run: bool, console: Cons
         console.print(table)
         return None
 
+    from eo_drr.jobs.ledger import JobLock
+
     t0 = time.perf_counter()
     out.open()
+    lock = JobLock(out.root, remove=True)  # two runs into one folder would mix their files: one refuses
+    try:
+        lock.acquire()
+    except BaseException:
+        out.abort()
+        raise
     try:
         progress = Progress(
             SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
@@ -92,8 +100,10 @@ def run_job(cfg: JobConfig, output: Path | None, *, dry_run: bool, console: Cons
         _write_manifest_and_catalog(cfg, out, summary)
         out.commit()
     except BaseException:
+        lock.release()
         out.abort()
         raise
+    lock.release()
     _print_summary(console, cfg, summary, out.root)
     return summary
 

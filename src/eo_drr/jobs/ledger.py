@@ -355,25 +355,38 @@ class JobLedger:
 class JobLock:
     """An exclusive lock on an output folder for the time of a run (``fcntl.flock``)."""
 
-    def __init__(self, root: str | Path):
+    def __init__(self, root: str | Path, *, remove: bool = False):
+        """``remove``: delete the lock file when releasing (for runs that should leave no
+        file of their own behind; a tiled job keeps it beside its ledger)."""
         self.path = Path(root) / LOCK_NAME
+        self.remove = remove
         self._fh = None
 
     def acquire(self) -> None:
         import fcntl
 
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fh = open(self.path, "a+")
-        try:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            fh.seek(0)
-            holder = fh.read().strip() or "another process"
+        while True:
+            fh = open(self.path, "a+")
+            try:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                fh.seek(0)
+                holder = fh.read().strip() or "another process"
+                fh.close()
+                raise OutputError(
+                    f"output folder {self.path.parent} is in use by another eo-drr run ({holder}; lock file "
+                    f"{self.path}); wait for it to finish or use another output folder"
+                ) from None
+            # a holder that removes the file on release may have done so between our open and
+            # our flock: then we hold a lock on a file nobody else will open; take the new one
+            try:
+                same = os.fstat(fh.fileno()).st_ino == os.stat(self.path).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                break
             fh.close()
-            raise OutputError(
-                f"output folder {self.path.parent} is in use by another eo-drr run ({holder}; lock file "
-                f"{self.path}); wait for it to finish or use another output folder"
-            ) from None
         fh.seek(0)
         fh.truncate()
         fh.write(f"pid {os.getpid()} on {socket.gethostname()}")
@@ -384,6 +397,8 @@ class JobLock:
         if self._fh is not None:
             import fcntl
 
+            if self.remove:  # unlink while still holding the lock (see acquire)
+                self.path.unlink(missing_ok=True)
             fcntl.flock(self._fh.fileno(), fcntl.LOCK_UN)
             self._fh.close()
             self._fh = None
