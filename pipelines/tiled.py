@@ -22,6 +22,7 @@ concatenated with a ``tile`` column (one row per unit and tile).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -144,7 +145,7 @@ def run_tile(pipeline_name: str, tcfg: JobConfig, plan, root: str, tile_id: str,
         out.open()
         sched = {"scheduler": "threads", "num_workers": threads} if threads else {}
         # the mosaics get overviews; the tiles' own would be thrown away
-        with dask.config.set(**sched), without_overviews():
+        with dask.config.set(**sched), without_overviews(), _kernel_threads(threads):
             summary = pipeline.run(tcfg, plan, out, Steps())
         manifest = {"tile": tile_id, "summary": summary, "bounds": list(plan.geobox.boundingbox)[:4]}
         out.path(TILE_MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True, default=str))
@@ -167,6 +168,24 @@ def run_tile(pipeline_name: str, tcfg: JobConfig, plan, root: str, tile_id: str,
         "peak_rss_mb": _peak_rss_mb(), "worker": worker,
         "summary": {k: v for k, v in summary.items() if isinstance(v, (int, float, str))},
     }
+
+
+@contextlib.contextmanager
+def _kernel_threads(threads: int | None):
+    """Numba's parallel kernels use at most ``threads`` threads inside the block: a dask
+    worker that offers N threads gets N cores' work, not one thread per core of the machine
+    from every worker process at once (oversubscription). None: leave numba as it is."""
+    if not threads:
+        yield
+        return
+    import numba
+
+    before = numba.get_num_threads()
+    numba.set_num_threads(max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS)))
+    try:
+        yield
+    finally:
+        numba.set_num_threads(before)
 
 
 def _describe(exc: BaseException) -> str:
