@@ -47,6 +47,7 @@ from eo_drr.io.atomic import atomic_path, sha256_file
 from eo_drr.jobs.cluster import ComputeTarget, open_cluster
 from eo_drr.jobs.gpu import GPU, require_gpu_workers
 from eo_drr.jobs.ledger import JobLedger, OutputRecord
+from eo_drr.kernels import gpu_for_numpy
 from eo_drr.jobs.progress import Steps
 from eo_drr.jobs.tiling import Tile, tile_grid
 from eo_drr.pipelines import get_pipeline
@@ -143,11 +144,19 @@ def run_tile(pipeline_name: str, tcfg: JobConfig, plan, root: str, tile_id: str,
     try:
         pipeline = get_pipeline(pipeline_name)
         out.open()
+        from eo_drr.kernels import _dispatch
+
+        trips = _dispatch.gpu_round_trips
         sched = {"scheduler": "threads", "num_workers": threads} if threads else {}
         # the mosaics get overviews; the tiles' own would be thrown away
-        with dask.config.set(**sched), without_overviews(), _kernel_threads(threads):
+        # on a GPU worker (cluster.use_gpu) the kernels that have a CUDA version run there
+        with dask.config.set(**sched), without_overviews(), _kernel_threads(threads), \
+                gpu_for_numpy(bool(tcfg.cluster.use_gpu)):
             summary = pipeline.run(tcfg, plan, out, Steps())
-        manifest = {"tile": tile_id, "summary": summary, "bounds": list(plan.geobox.boundingbox)[:4]}
+        # deterministic content only (no worker name, no times): a tile that runs twice (a
+        # task retried after its worker died) writes the same bytes the ledger recorded
+        manifest = {"tile": tile_id, "summary": summary, "bounds": list(plan.geobox.boundingbox)[:4],
+                    "gpu_round_trips": _dispatch.gpu_round_trips - trips}
         out.path(TILE_MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True, default=str))
         staged = sorted(p for p in out.staging.rglob("*") if p.is_file())
         records = [

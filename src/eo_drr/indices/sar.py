@@ -45,6 +45,8 @@ from eo_drr.kernels._dispatch import (
     gpu_launch_config_1d,
     gpu_launch_config_2d,
     guard_parallel,
+    on_gpu,
+    wants_gpu,
 )
 
 __all__ = ["to_db", "to_linear", "log_ratio", "boxcar", "lee", "refined_lee", "temporal_median"]
@@ -253,6 +255,8 @@ def _dask_windowed(data, depth, block_func, *args):
 
 def _windowed(x, window, mode, cu2, only=None):
     data, template = unwrap(x, "x")
+    if wants_gpu(data):  # numpy on a GPU worker: to the device, the CUDA kernel, and back
+        return wrap(on_gpu(data, lambda d: _windowed(d, window, mode, cu2, only)), template)
     window = check_window(window, tuple(data.shape), only=only)
     r = window // 2
     value, use = resolve_nodata(data.dtype, None)

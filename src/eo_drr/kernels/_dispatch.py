@@ -10,8 +10,11 @@ GPU, and a cupy array can only reach us if cupy is installed.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import threading
+from collections.abc import Iterator
+from contextvars import ContextVar
 from typing import Any, Callable
 
 import numpy as np
@@ -77,6 +80,54 @@ def dispatch(
     if gpu_func is None:
         raise InputError(f"{name}: GPU arrays are not supported by this operation")
     return gpu_func(*args, **kwargs)
+
+
+# --------------------------------------------------------------------------------------------
+# numpy in, GPU kernel, numpy out (on GPU workers)
+
+_GPU_FOR_NUMPY: ContextVar[bool] = ContextVar("eo_drr_gpu_for_numpy", default=False)
+#: how many numpy arrays went to the GPU and back in this process (for tests and logs)
+gpu_round_trips = 0
+
+
+@contextlib.contextmanager
+def gpu_for_numpy(enabled: bool = True) -> Iterator[None]:
+    """Inside the block, operations that have a GPU kernel run *numpy* inputs on the GPU: the
+    array moves to the device (cupy when installed, else a numba CUDA device array), the kernel
+    runs there and the result comes back as numpy, in the same call. Pipelines keep numpy
+    arrays; a tile of a job routed to a GPU worker (``cluster.use_gpu``) runs inside this block.
+    Raises :class:`InputError` at the first such operation when no CUDA device is usable."""
+    token = _GPU_FOR_NUMPY.set(bool(enabled))
+    try:
+        yield
+    finally:
+        _GPU_FOR_NUMPY.reset(token)
+
+
+def wants_gpu(x: Any) -> bool:
+    """True when ``x`` is a numpy array and :func:`gpu_for_numpy` is on."""
+    return _GPU_FOR_NUMPY.get() and isinstance(x, np.ndarray)
+
+
+def on_gpu(x: np.ndarray, func: Callable[[Any], Any]) -> np.ndarray:
+    """``func(x moved to the GPU)`` moved back to numpy."""
+    global gpu_round_trips
+    try:
+        import cupy
+
+        result = cupy.asnumpy(func(cupy.asarray(x)))
+    except ImportError:
+        from numba import cuda
+
+        if not cuda.is_available():
+            raise InputError(
+                "cluster.use_gpu: this worker has no usable CUDA device (numba.cuda.is_available() "
+                "is False); run GPU tiles on workers with a GPU, or set use_gpu: false"
+            ) from None
+        out = func(cuda.to_device(np.ascontiguousarray(x)))
+        result = out.copy_to_host() if is_cuda_device_array(out) else np.asarray(out)
+    gpu_round_trips += 1
+    return result
 
 
 def gpu_empty(like: Any, shape: tuple, dtype: Any) -> Any:
