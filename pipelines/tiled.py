@@ -339,14 +339,42 @@ def _run_tiled(cfg, root, pipeline, tiling, t0, retry_failed, out, emit, on_clus
                  f"{ledger.path}; run again to retry, `eo-drr status {root}` shows the ledger):"]
         lines += [f"{tid}: {err.splitlines()[0] if err else ''}" for tid, err in sorted(failed.items())]
         raise TileFailures("\n".join(lines))
+    # the mosaics, tables and catalogue of exactly these tiles and settings
+    summary["job_fingerprint"] = hashlib.sha256(
+        json.dumps({"config": chash, "tiles": current}, sort_keys=True).encode()).hexdigest()[:32]
     if tiling.mosaic and out is not None:
-        summary["outputs"] = assemble(root, [t.id for t in tiles], whole.geobox,
-                                      {t.id: current[t.id] for t in tiles}, ledger, cfg.name, out,
-                                      finalize=_finalizer(pipeline, cfg, whole))
+        if not ran and outputs_up_to_date(root, summary["job_fingerprint"]):
+            summary["up_to_date"] = True  # a rerun with nothing new: no mosaic is rebuilt
+            emit("plan", "", "nothing changed since the last run: the outputs are up to date")
+        else:
+            summary["outputs"] = assemble(root, [t.id for t in tiles], whole.geobox,
+                                          {t.id: current[t.id] for t in tiles}, ledger, cfg.name, out,
+                                          finalize=_finalizer(pipeline, cfg, whole))
     ledger.finish_run(run_id, "done", len(ran), len(skipped), 0)
     summary["seconds_tiles"] = round(time.perf_counter() - t0, 2)
     summary["event_date"] = cfg.time.post.start.isoformat()
     return summary
+
+
+def outputs_up_to_date(root: Path, job_fingerprint: str) -> bool:
+    """True when ``root`` holds the assembled outputs of exactly this job state: its
+    ``run.json`` records ``job_fingerprint`` and every asset of its output catalogue
+    (``outputs.item.json``) is there with its recorded size. Checksums are not recomputed
+    here (the tiles' are, by the ledger): a mosaic changed in place at the same size is not
+    noticed; delete it, or the folder's ``run.json``, to have the outputs assembled again."""
+    try:
+        manifest = json.loads((root / "run.json").read_text())
+        item = json.loads((root / "outputs.item.json").read_text())
+    except (OSError, ValueError):
+        return False
+    if manifest.get("summary", {}).get("job_fingerprint") != job_fingerprint:
+        return False
+    for asset in item.get("assets", {}).values():
+        path = (root / asset.get("href", "")).resolve()
+        size = asset.get("file:size")
+        if not path.is_file() or (size is not None and path.stat().st_size != size):
+            return False
+    return bool(item.get("assets"))
 
 
 def _run_distributed(cfg: JobConfig, target: ComputeTarget, todo: list[_Todo], root: str,

@@ -454,3 +454,27 @@ def test_untiled_run_into_a_folder_in_use_is_refused(tmp_path, small_demo_scene)
         res = eo_drr("run", small_demo_job(tmp_path, exposure=None), "-o", out)
     assert_user_error(res, "in use by another eo-drr run", f"pid {os.getpid()}")
     assert not (out / "flood_extent.tif").exists()
+
+
+@pytest.mark.slow
+def test_rerun_with_nothing_new_rebuilds_nothing(tmp_path, small_demo_scene):
+    """Re-running a finished tiled job (cron, nothing new) skips every tile and leaves the
+    mosaics and catalogue untouched; a mosaic that went missing is assembled again."""
+    job = _job(tmp_path)
+    out = tmp_path / "out"
+    assert eo_drr("run", job, "-o", out).returncode == 0
+    def outputs():  # the ledger and the lock file change with every run; the outputs may not
+        return {p.name: (p.stat().st_mtime_ns, sha256_file(p)) for p in out.iterdir()
+                if p.is_file() and not p.name.startswith(".")}
+
+    files = outputs()
+    res = eo_drr("run", job, "-o", out)
+    assert res.returncode == 0, res.stderr
+    assert "up to date" in res.stdout and "done " not in res.stdout
+    assert outputs() == files
+    (out / "flood_extent.tif").unlink()
+    res = eo_drr("run", job, "-o", out)
+    assert res.returncode == 0, res.stderr
+    assert "up to date" not in res.stdout
+    _assert_complete(out, WEST_TILES | EAST_TILES)
+    assert sha256_file(out / "flood_extent.tif") == files["flood_extent.tif"][1]

@@ -186,6 +186,8 @@ def run_tiled_job(cfg: JobConfig, output: Path | None, *, console: Console,
     t = Table(title=f"Job {cfg.name!r}: {summary['tiles']} tiles in {summary['seconds']:.1f} s", show_header=False)
     t.add_row("tiles run", str(len(summary["ran"])))
     t.add_row("tiles skipped (done, verified)", str(len(summary["skipped"])))
+    if summary.get("up_to_date"):
+        t.add_row("outputs", "up to date: nothing changed since the last run, nothing rebuilt")
     t.add_row("compute", summary["compute"])
     for name, path in summary.get("outputs", {}).items():
         t.add_row(name, path)
