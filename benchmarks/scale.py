@@ -18,7 +18,10 @@ numba JIT compilation: the cost every new worker process pays once, reported as
 - peak RSS of the helper process (the dask **scheduler**, the client and the mosaic
   assembly run there) and of each **worker** (``ru_maxrss`` recorded per tile in the ledger).
 
-In the same run, two more helper processes over the 16-tile AOI:
+In the same run, more helper processes over the 16-tile AOI:
+
+- ``--_untiled``: the same job without tiles, in one process (threads, numba on all cores),
+  after an untiled warm-up job: what tiling costs on one machine;
 
 - ``--_read``: the read-once I/O bound: read and decode every input window the job reads
   (all bands of all items, at their own resolution), once, single-threaded. The page cache
@@ -175,6 +178,25 @@ def case(job: str, warm_job: str, out: str, workers: int) -> dict:
         "worker_peak_rss_mb": round(max(per_worker.values()), 1), "workers_used": len(per_worker),
         "scheduler_client_peak_rss_mb": round(_self_peak_mb(), 1), "ran": len(summary["ran"]),
     }
+
+
+# -- helper: the same job untiled ---------------------------------------------------------------------
+def untiled(job: str, warm_job: str, out: str) -> dict:
+    """The 16-tile AOI as one untiled job in this process (threads scheduler, numba on all
+    cores), after an untiled warm-up job: what tiling costs or saves on one machine."""
+    from rich.console import Console
+
+    from eo_drr.cli.runner import run_job
+    from eo_drr.config import load_config
+
+    def untile(path):
+        cfg = load_config(path)
+        return cfg.model_copy(update={"tiling": None})
+
+    run_job(untile(warm_job), Path(out) / "warm", dry_run=False, console=Console(quiet=True))
+    t0 = time.perf_counter()
+    run_job(untile(job), Path(out) / "job", dry_run=False, console=Console(quiet=True))
+    return {"untiled_s": round(time.perf_counter() - t0, 3), "self_peak_rss_mb": round(_self_peak_mb(), 1)}
 
 
 # -- helper: read-once bound ------------------------------------------------------------------------
@@ -437,6 +459,9 @@ def main(argv=None) -> int:
               f"{r['mpx_per_s']:.3f} Mpx/s  worker peak {r['worker_peak_rss_mb']:6.0f} MiB  "
               f"scheduler+client peak {r['scheduler_client_peak_rss_mb']:6.0f} MiB  (warm-up {r['warmup_s']} s)",
               flush=True)
+    un, _ = _helper(["--_untiled", str(jobs[4]), str(warm_job), str(work / "untiled")])
+    print(f"  untiled, one process (16 tiles' AOI): {un['untiled_s']} s, peak {un['self_peak_rss_mb']:.0f} MiB",
+          flush=True)
     read, _ = _helper(["--_read", str(jobs[4])])
     print(f"  read-once bound (16 tiles): {read['read_s']} s for {read['bands']} bands, "
           f"{read['megapixels_read']} Mpx", flush=True)
@@ -452,7 +477,7 @@ def main(argv=None) -> int:
     best = min(one[16]["job_s"], two["job_s"])
     summary = {
         "scene_px": size, "tile_px": tile_px, "cores": os.cpu_count(), "quick": args.quick,
-        "cases": results, "read_once": read, "peer": pr, "peer_simplified": ps,
+        "cases": results, "read_once": read, "peer": pr, "peer_simplified": ps, "untiled": un,
         "e2e_over_read": round(best / read["read_s"], 2),
         "peer_speedup": round(pr["peer_s"] / best, 2),
         "simplified_peer_speedup": round(ps["peer_s"] / best, 2),
@@ -479,6 +504,8 @@ def main(argv=None) -> int:
         print(f"| {r['tiles']} | {r['workers']} | {r['megapixels']} | {r['job_s']} | {r['tiles_s']} | "
               f"{r['mpx_per_s']:.3f} | {r['worker_peak_rss_mb']:.0f} | {r['scheduler_client_peak_rss_mb']:.0f} | "
               f"{r['warmup_s']} |")
+    print(f"| untiled, one process (16 tiles' AOI) | threads | {one[16]['megapixels']} | {un['untiled_s']} | | "
+          f"{one[16]['megapixels'] / un['untiled_s']:.3f} | {un['self_peak_rss_mb']:.0f} | | |")
     print(f"| read-once bound (16 tiles) | 1 | {read['megapixels_read']} read | {read['read_s']} | | | "
           f"{read['self_peak_rss_mb']:.0f} | | |")
     print(f"| numpy/scipy peer, same stages (16 tiles) | 1 | {one[16]['megapixels']} | {pr['peer_s']} | | "
@@ -508,6 +535,8 @@ if __name__ == "__main__":
         kind, rest = sys.argv[1], sys.argv[2:]
         if kind == "--_case":
             res = case(rest[0], rest[1], rest[2], int(rest[3]))
+        elif kind == "--_untiled":
+            res = untiled(rest[0], rest[1], rest[2])
         elif kind == "--_read":
             res = read_once(rest[0])
         elif kind == "--_peer_same":
