@@ -245,7 +245,8 @@ def run(cfg: JobConfig, p: FloodPlan, out: OutputFolder, steps: Steps | None = N
                 points = flag_flooded_points(facilities, flood_da) if facilities is not None else None
                 _write_report(cfg, p, out, flood_da, ds["reference_water"].rio.write_crs(crs), population,
                               units, table, points, thresholds.as_dict())
-    summary["outputs"] = {k: str(out.final(v)) for k, v in p.outputs.items()}
+    written = {k: v for k, v in p.outputs.items() if not (k == "report" and p.job_geobox is not None)}
+    summary["outputs"] = {k: str(out.final(v)) for k, v in written.items()}
     return summary
 
 
@@ -312,10 +313,17 @@ def finalize(cfg: JobConfig, p: FloodPlan, tile_outputs: dict[str, dict[str, Pat
     :func:`~eo_drr.sendai.indicators.combine_tile_tables`), the SFM table and the report over
     the mosaics (read at display resolution; facilities sampled at full resolution). Returns
     the output names it wrote, which the tiled runner then leaves alone."""
-    if cfg.exposure is None or "table_csv" not in tile_outputs:
+    if cfg.exposure is None:
         return set()
-    tables = [pd.read_csv(path, dtype={"code": str}).set_index("code")
-              for _, path in sorted(tile_outputs["table_csv"].items())]
+    if "table_parquet" in tile_outputs:  # full precision
+        tables = [pd.read_parquet(path).drop(columns="geometry", errors="ignore")
+                  for _, path in sorted(tile_outputs["table_parquet"].items())]
+    elif "table_csv" in tile_outputs:  # codes and names stay text ("NA" is Namibia)
+        tables = [pd.read_csv(path, dtype={"code": str, "name": str}, keep_default_na=False,
+                              na_values=[]).set_index("code")
+                  for _, path in sorted(tile_outputs["table_csv"].items())]
+    else:
+        return set()
     units = _units(cfg, p)
     table = combine_tile_tables(tables)
     _write_tables(cfg, p, table, units, out)
@@ -329,7 +337,9 @@ def finalize(cfg: JobConfig, p: FloodPlan, tile_outputs: dict[str, dict[str, Pat
         ex = cfg.exposure
         facilities = _vector(cfg, ex.facilities, "exposure.facilities")
         points = _flag_points_in_file(facilities, flood_path) if facilities is not None else None
-        _write_report(cfg, p, out, flood_da, ref_da, _population(cfg, p), units, table, points,
+        # no population layer on a tiled job's map: the whole grid at native resolution would
+        # break the one-tile memory bound (the table has the people)
+        _write_report(cfg, p, out, flood_da, ref_da, None, units, table, points,
                       {"note": "thresholds per tile: see the tiles' tile.json"})
         written.add(p.outputs["report"])
     return written

@@ -56,6 +56,9 @@ from eo_drr.publish import OutputFolder
 log = logging.getLogger(__name__)
 
 TILES_DIR = "tiles"
+#: version of what a tile writes (part of every tile's fingerprint): 2 = tables shared by the
+#: job grid, no per-tile report
+TILE_FORMAT = 2
 TILE_MANIFEST = "tile.json"
 #: per-tile files that are not assembled into the output folder
 NOT_ASSEMBLED = (TILE_MANIFEST, "report.html")
@@ -144,19 +147,20 @@ def run_tile(pipeline_name: str, tcfg: JobConfig, plan, root: str, tile_id: str,
     try:
         pipeline = get_pipeline(pipeline_name)
         out.open()
-        from eo_drr.kernels import _dispatch
+        from eo_drr.kernels._dispatch import gpu_round_trips
 
-        trips = _dispatch.gpu_round_trips
+        trips = 0
         sched = {"scheduler": "threads", "num_workers": threads} if threads else {}
         # the mosaics get overviews; the tiles' own would be thrown away
         # on a GPU worker (cluster.use_gpu) the kernels that have a CUDA version run there
         with dask.config.set(**sched), without_overviews(), _kernel_threads(threads), \
                 gpu_for_numpy(bool(tcfg.cluster.use_gpu)):
             summary = pipeline.run(tcfg, plan, out, Steps())
+            trips = gpu_round_trips()
         # deterministic content only (no worker name, no times): a tile that runs twice (a
         # task retried after its worker died) writes the same bytes the ledger recorded
         manifest = {"tile": tile_id, "summary": summary, "bounds": list(plan.geobox.boundingbox)[:4],
-                    "gpu_round_trips": _dispatch.gpu_round_trips - trips}
+                    "gpu_round_trips": trips}
         out.path(TILE_MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True, default=str))
         staged = sorted(p for p in out.staging.rglob("*") if p.is_file())
         records = [
@@ -181,9 +185,11 @@ def run_tile(pipeline_name: str, tcfg: JobConfig, plan, root: str, tile_id: str,
 
 @contextlib.contextmanager
 def _kernel_threads(threads: int | None):
-    """Numba's parallel kernels use at most ``threads`` threads inside the block: a dask
-    worker that offers N threads gets N cores' work, not one thread per core of the machine
-    from every worker process at once (oversubscription). None: leave numba as it is."""
+    """Numba's parallel kernels called from this thread use at most ``threads`` threads inside
+    the block (``numba.set_num_threads`` is per calling thread). With the usual one-thread
+    workers, each worker process then uses one core instead of one thread per core of the
+    machine (oversubscription). A worker with N threads that runs N tiles at once still gives
+    each tile N kernel threads. None: leave numba as it is."""
     if not threads:
         yield
         return
@@ -264,6 +270,8 @@ def _run_tiled(cfg, root, pipeline, tiling, t0, retry_failed, out, emit, on_clus
 
     from eo_drr.jobs.ledger import fingerprint
 
+    g = whole.geobox
+    job_grid_id = f"{g.crs.to_wkt()}|{tuple(g.shape)}|{tuple(round(v, 6) for v in g.transform[:6])}"
     todo: list[_Todo] = []
     skipped: list[str] = []
     failed: dict[str, str] = {}
@@ -275,7 +283,10 @@ def _run_tiled(cfg, root, pipeline, tiling, t0, retry_failed, out, emit, on_clus
             plan_error = None
         except EODRRError as exc:
             tcfg, plan, inputs, plan_error = None, None, [], f"{type(exc).__name__}: {exc}"
-        fp = fingerprint(chash, tile.id, tile.bounds, inputs)
+        # the job grid shapes a tile's tables (population cells shared across tile borders);
+        # TILE_FORMAT changes when what a tile writes changes
+        fp = fingerprint(chash, tile.id, tile.bounds,
+                         [*inputs, f"tile-format:{TILE_FORMAT}", f"job-grid:{job_grid_id}"])
         current[tile.id] = fp
         row = ledger.register_tile(cfg.name, tile.id, fp, tile.bounds, inputs)
         if plan_error is not None:

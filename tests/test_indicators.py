@@ -669,3 +669,18 @@ def test_job_grid_must_contain_the_tile(demo):
     small = GeoBox((10, 10), flood.rio.transform(), flood.rio.crs)
     with pytest.raises(InputError, match="not inside the job grid"):
         indicators_by_unit(flood, demo["units"], population=demo["population"], job_grid=small)
+
+
+def test_job_grid_needs_an_aligned_population_grid(demo):
+    """A tile of a job with a population grid that is not aligned (here shifted by 5 m) would
+    count cells cut by tile borders whole in each tile: refused with a clear message."""
+    from odc.geo.geobox import GeoBox
+
+    flood = demo["flood"]
+    pop = demo["population"]["total"]
+    tr = pop.rio.transform()
+    shifted = pop.rio.write_transform(tr * tr.translation(0.5, 0))  # half a 10 m pixel
+    shifted = shifted.assign_coords(x=shifted.x + 5.0)
+    job = GeoBox(flood.shape, flood.rio.transform(), flood.rio.crs)
+    with pytest.raises(InputError, match="must be aligned with the job grid"):
+        indicators_by_unit(flood, demo["units"], population=shifted, job_grid=job)

@@ -115,3 +115,23 @@ def test_write_cog_without_overviews_inside_the_block(tmp_path):
         np.testing.assert_array_equal(a.read(1), arr)
         np.testing.assert_array_equal(b.read(1), arr)
     assert validate_cog(tmp_path / "tile.tif")[0]
+
+
+def test_commit_moves_the_manifest_and_catalogue_last(tmp_path, monkeypatch):
+    """If a commit is interrupted, run.json and the catalogue still describe the previous
+    complete run: they move after every other file."""
+    out = OutputFolder(tmp_path / "o")
+    out.open()
+    for name in ("catalog.json", "a.tif", "run.json", "z.csv", "outputs.item.json", "sub/b.tif"):
+        out.path(name).write_text(name)
+    moved = []
+    real = os.replace
+
+    def spy(src, dst):
+        moved.append(os.path.relpath(dst, tmp_path / "o"))
+        real(src, dst)
+
+    monkeypatch.setattr(os, "replace", spy)
+    out.commit()
+    assert moved[-3:] == ["run.json", "outputs.item.json", "catalog.json"]
+    assert set(moved[:-3]) == {"a.tif", "z.csv", os.path.join("sub", "b.tif")}

@@ -174,17 +174,19 @@ def test_sim_numpy_inputs_go_through_the_cuda_kernel_on_gpu_workers():
 
     x = _speckle((20, 23), seed=5)
     cpu = sar.refined_lee(x)
-    before = _dispatch.gpu_round_trips
-    assert _dispatch.gpu_round_trips == before
     with gpu_for_numpy():
+        assert _dispatch.gpu_round_trips() == 0
         got = sar.refined_lee(x)
         da = sar.boxcar(xr.DataArray(x, dims=("y", "x")), 3)
+        assert _dispatch.gpu_round_trips() == 2
+        with gpu_for_numpy(False):
+            sar.refined_lee(x)  # switched off inside: the CPU kernel, counted apart
+            assert _dispatch.gpu_round_trips() == 0
+        assert _dispatch.gpu_round_trips() == 2
     assert isinstance(got, np.ndarray) and isinstance(da, xr.DataArray) and isinstance(da.data, np.ndarray)
-    assert _dispatch.gpu_round_trips == before + 2
     np.testing.assert_allclose(got, cpu, rtol=1e-5, atol=1e-7, equal_nan=True)
     np.testing.assert_allclose(da.values, sar.boxcar(x, 3), rtol=1e-5, atol=1e-7, equal_nan=True)
-    sar.refined_lee(x)  # outside the block: the CPU kernel
-    assert _dispatch.gpu_round_trips == before + 2
+    assert _dispatch.gpu_round_trips() == 0  # outside any block
 
 
 @child_only

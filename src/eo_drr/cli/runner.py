@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import shutil
 import time
 from pathlib import Path
 
@@ -77,12 +78,20 @@ def run_job(cfg: JobConfig, output: Path | None, *, dry_run: bool, console: Cons
     from eo_drr.jobs.ledger import JobLock
 
     t0 = time.perf_counter()
-    out.open()
-    lock = JobLock(out.root, remove=True)  # two runs into one folder would mix their files: one refuses
+    # the lock first: two runs into one folder would mix their files (one refuses), and
+    # opening the folder cleans temporary files that may belong to the other run
+    created = not out.root.exists()
+    lock = JobLock(out.root, remove=True)
     try:
         lock.acquire()
     except BaseException:
-        out.abort()
+        if created:
+            shutil.rmtree(out.root, ignore_errors=True)
+        raise
+    try:
+        out.open()
+    except BaseException:
+        lock.release()
         raise
     try:
         progress = Progress(
@@ -102,6 +111,9 @@ def run_job(cfg: JobConfig, output: Path | None, *, dry_run: bool, console: Cons
     except BaseException:
         lock.release()
         out.abort()
+        if created:  # leave no folder behind that this run created
+            with contextlib.suppress(OSError):
+                out.root.rmdir()
         raise
     lock.release()
     _print_summary(console, cfg, summary, out.root)

@@ -348,9 +348,13 @@ def temporal_median(stack: Any) -> Any:
         return data.map_blocks(guard_parallel(_np_temporal_median), drop_axis=0, dtype=_F32, meta=_meta(2))
 
     def _gpu():
-        import cupy
-
-        return cupy.nanmedian(data.astype(_F32), axis=0).astype(_F32)
+        try:
+            import cupy
+        except ImportError:
+            raise InputError("stack: the temporal median of GPU arrays needs cupy") from None
+        a = cupy.asarray(data, dtype=_F32)
+        a = cupy.where(cupy.isinf(a), cupy.float32(cupy.nan), a)  # +-inf is nodata, as on the CPU
+        return cupy.nanmedian(a, axis=0).astype(_F32)
 
     result = dispatch(data, numpy_func=lambda: _np_temporal_median(data), dask_func=_dask, gpu_func=_gpu)
     if template is not None:

@@ -86,8 +86,9 @@ def dispatch(
 # numpy in, GPU kernel, numpy out (on GPU workers)
 
 _GPU_FOR_NUMPY: ContextVar[bool] = ContextVar("eo_drr_gpu_for_numpy", default=False)
-#: how many numpy arrays went to the GPU and back in this process (for tests and logs)
-gpu_round_trips = 0
+#: numpy -> GPU -> numpy round trips of the current :func:`gpu_for_numpy` block (a one-item
+#: list per block, so that concurrent blocks in one process count only their own)
+_GPU_TRIPS: ContextVar[list[int] | None] = ContextVar("eo_drr_gpu_trips", default=None)
 
 
 @contextlib.contextmanager
@@ -98,10 +99,18 @@ def gpu_for_numpy(enabled: bool = True) -> Iterator[None]:
     arrays; a tile of a job routed to a GPU worker (``cluster.use_gpu``) runs inside this block.
     Raises :class:`InputError` at the first such operation when no CUDA device is usable."""
     token = _GPU_FOR_NUMPY.set(bool(enabled))
+    trips = _GPU_TRIPS.set([0])
     try:
         yield
     finally:
+        _GPU_TRIPS.reset(trips)
         _GPU_FOR_NUMPY.reset(token)
+
+
+def gpu_round_trips() -> int:
+    """Round trips (numpy -> GPU -> numpy) so far in the current :func:`gpu_for_numpy` block."""
+    count = _GPU_TRIPS.get()
+    return count[0] if count is not None else 0
 
 
 def wants_gpu(x: Any) -> bool:
@@ -111,12 +120,13 @@ def wants_gpu(x: Any) -> bool:
 
 def on_gpu(x: np.ndarray, func: Callable[[Any], Any]) -> np.ndarray:
     """``func(x moved to the GPU)`` moved back to numpy."""
-    global gpu_round_trips
     try:
         import cupy
-
-        result = cupy.asnumpy(func(cupy.asarray(x)))
     except ImportError:
+        cupy = None
+    if cupy is not None:
+        result = cupy.asnumpy(func(cupy.asarray(x)))
+    else:
         from numba import cuda
 
         if not cuda.is_available():
@@ -126,7 +136,9 @@ def on_gpu(x: np.ndarray, func: Callable[[Any], Any]) -> np.ndarray:
             ) from None
         out = func(cuda.to_device(np.ascontiguousarray(x)))
         result = out.copy_to_host() if is_cuda_device_array(out) else np.asarray(out)
-    gpu_round_trips += 1
+    count = _GPU_TRIPS.get()
+    if count is not None:
+        count[0] += 1
     return result
 
 

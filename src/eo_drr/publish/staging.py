@@ -21,6 +21,10 @@ from eo_drr.io.atomic import clean_stale_temp_files, pid_alive
 STAGING_PREFIX = ".eo-drr-staging-"
 
 
+#: files moved into place after all others by :meth:`OutputFolder.commit`, in this order
+COMMIT_LAST = ("run.json", "outputs.item.json", "catalog.json")
+
+
 class OutputFolder:
     """Stage a run's outputs, then move them into ``root`` in one step."""
 
@@ -85,7 +89,13 @@ class OutputFolder:
         if self.staging is None:
             return []
         moved = []
-        for src in sorted(p for p in self.staging.rglob("*") if p.is_file()):
+        # the run's manifest and catalogue move last: if the move is interrupted, they still
+        # describe the previous complete run, never files that are not all in place yet
+        def order(p: Path):
+            rel = p.relative_to(self.staging).as_posix()
+            return (rel in COMMIT_LAST, COMMIT_LAST.index(rel) if rel in COMMIT_LAST else 0, rel)
+
+        for src in sorted((p for p in self.staging.rglob("*") if p.is_file()), key=order):
             rel = src.relative_to(self.staging)
             dst = self.root / rel
             dst.parent.mkdir(parents=True, exist_ok=True)
