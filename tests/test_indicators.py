@@ -671,16 +671,28 @@ def test_job_grid_must_contain_the_tile(demo):
         indicators_by_unit(flood, demo["units"], population=demo["population"], job_grid=small)
 
 
-def test_job_grid_needs_an_aligned_population_grid(demo):
-    """A tile of a job with a population grid that is not aligned (here shifted by 5 m) would
-    count cells cut by tile borders whole in each tile: refused with a clear message."""
+@pytest.mark.parametrize("crs", ["same", "EPSG:4326"])
+def test_tiles_add_up_with_a_population_grid_not_aligned_with_the_job(demo, crs):
+    """A population grid shifted by half a pixel (or in EPSG:4326): each tile keeps, of a cell
+    cut by a tile border, the share of its area inside the tile; the tiles add up to the whole
+    job (population exactly, exposed people to the flooded share averaged per part)."""
     from odc.geo.geobox import GeoBox
 
     flood = demo["flood"]
     pop = demo["population"]["total"]
-    tr = pop.rio.transform()
-    shifted = pop.rio.write_transform(tr * tr.translation(0.5, 0))  # half a 10 m pixel
-    shifted = shifted.assign_coords(x=shifted.x + 5.0)
+    if crs == "same":
+        tr = pop.rio.transform()
+        pop = pop.rio.write_transform(tr * tr.translation(0.5, 0)).assign_coords(x=pop.x + 5.0)
+    else:
+        pop = pop.rio.reproject("EPSG:4326", resampling=rasterio.enums.Resampling.sum)
     job = GeoBox(flood.shape, flood.rio.transform(), flood.rio.crs)
-    with pytest.raises(InputError, match="must be aligned with the job grid"):
-        indicators_by_unit(flood, demo["units"], population=shifted, job_grid=job)
+    whole = indicators_by_unit(flood, demo["units"], population=pop, job_grid=job)
+    h, w = flood.shape
+    parts = [indicators_by_unit(flood.isel(y=ys, x=xs), demo["units"], population=pop, job_grid=job)
+             for ys in (slice(0, 123), slice(123, h)) for xs in (slice(0, 137), slice(137, w))]
+    for col, tol in (("population", 1e-6), ("exposed_population", 0.03)):
+        total = sum(p[col] for p in parts)
+        assert total.sum() == pytest.approx(whole[col].sum(), rel=tol), col
+    naive = sum(indicators_by_unit(flood.isel(y=ys, x=xs), demo["units"], population=pop)["population"]
+                for ys in (slice(0, 123), slice(123, h)) for xs in (slice(0, 137), slice(137, w)))
+    assert naive.sum() > whole["population"].sum() * 1.01  # without job_grid: cut cells count twice

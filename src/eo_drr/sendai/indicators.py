@@ -49,14 +49,15 @@ coverage-weighted. Any other population grid (another CRS or resolution) gets th
 aggregated onto it as the (weighted) flooded share of each cell, and exposed = persons x
 flooded share, summed per unit with coverage weights on the population grid in its own CRS.
 People are conserved: the units' population sums to the grid's total inside the units. When
-the hazard raster is one tile of a job grid (``job_grid``; the population grid must then be
-aligned), a cell cut by a tile border contributes, in each tile, the share of its persons on
-its pixels there (by pixel count, out of its pixels in the job grid; then weighted within
-that part), and people are placed on the 10 m pixels. The tiles' tables then add up to the
-table of the whole job grid computed the same way: exactly for evenly spread people; with
-dasymetric weights each cell's total is kept, its split between units near a tile border
-moves a little (< 1 % per unit on the demo), because each tile knows the weights on its side
-only.
+the hazard raster is one tile of a job grid (``job_grid``), a cell cut by a tile border
+contributes, in each tile, the share of its persons that lies there: on an aligned grid by
+pixel count, out of its pixels in the job grid (then weighted within that part), with people
+placed on the 10 m pixels; on any other grid by area, out of its area inside the job grid.
+The tiles' tables then add up to the table of the whole job grid computed the same way:
+exactly for evenly spread people on an aligned grid; with dasymetric weights each cell's
+total is kept, its split between units near a tile border moves a little (< 1 % per unit on
+the demo), because each tile knows the weights on its side only; on other grids the flooded
+share of a cut cell is each tile's own (GDAL's average over its part).
 Unobserved pixels count as not flooded, so every count is a lower bound; ``observed_share``
 says how much of the unit the hazard layer actually saw.
 """
@@ -288,10 +289,12 @@ def flooded_share_on_grid(
     The share is the mean of the 1/0 flood pixels inside the cell (weighted by ``weight``, a
     per-pixel dasymetric weight on the hazard grid, when given: sum of weight x flooded / sum
     of weight), with unobserved pixels counted as not flooded; cells beyond the hazard raster
-    get 0. When the cell grid is an aligned integer multiple of the hazard grid in the same CRS
+    get 0, and a cell cut by the raster's edge gets the share of its part inside the raster.
+    When the cell grid is an aligned integer multiple of the hazard grid in the same CRS
     (GHS-POP 100 m over a 10 m flood) the mean is computed exactly by block sums; otherwise
-    GDAL's area-weighted ``average`` resampling is used (the hazard, never the population, is
-    resampled).
+    GDAL's area-weighted ``average`` resampling is used, of the flooded weight and of the
+    weight separately, over a hazard padded with a zero-weight margin (the hazard, never the
+    population, is resampled).
     """
     pcrs, ptr, pshape = _georef(template, "population")
     fl = (flood == 1).astype(np.float32)
@@ -305,16 +308,27 @@ def flooded_share_on_grid(
     from odc.geo.geobox import GeoBox
     from odc.geo.xr import xr_reproject, xr_coords
 
-    fbox = GeoBox(fl.shape, flood_tr, flood_crs)
+    # pad the hazard with a zero-weight margin wider than a cell: GDAL's average then sees
+    # whole cells, and a cell cut by the raster's edge gets the flooded share of its part
+    # inside the raster (numerator and denominator both averaged over the whole cell)
+    from pyproj import Transformer
+
+    tb = template.odc.geobox.boundingbox
+    fx0, fy0, fx1, fy1 = Transformer.from_crs(pcrs, flood_crs, always_xy=True).transform_bounds(*tb, densify_pts=21)
+    cell = max((fx1 - fx0) / max(pshape[1], 1), (fy1 - fy0) / max(pshape[0], 1))
+    pad = int(np.ceil(cell / min(abs(flood_tr.a), abs(flood_tr.e)))) + 2
+    h, w = fl.shape
+    fbox = GeoBox((h + 2 * pad, w + 2 * pad), flood_tr * Affine.translation(-pad, -pad), flood_crs)
 
     def avg(a: np.ndarray) -> np.ndarray:
-        src = xr.DataArray(a, coords=xr_coords(fbox), dims=("y", "x")).odc.assign_crs(flood_crs)
+        padded = np.zeros((h + 2 * pad, w + 2 * pad), np.float32)
+        padded[pad:pad + h, pad:pad + w] = a
+        src = xr.DataArray(padded, coords=xr_coords(fbox), dims=("y", "x")).odc.assign_crs(flood_crs)
         out = xr_reproject(src, template.odc.geobox, resampling="average", dst_nodata=np.nan)
         return np.nan_to_num(_numpy(out).astype(np.float64), nan=0.0)
 
-    if wt is None:
-        return np.clip(avg(fl), 0.0, 1.0)
-    num, den = avg(fl * wt), avg(wt)
+    w8 = np.ones(fl.shape, np.float32) if wt is None else wt
+    num, den = avg(fl * w8), avg(w8)
     return np.clip(np.divide(num, den, out=np.zeros_like(num), where=den > 0), 0.0, 1.0)
 
 
@@ -592,6 +606,35 @@ def _job_window(job_grid, ftr: Affine, shape: tuple[int, int]) -> tuple[int, int
     if r0 > 0 or c0 > 0 or r0 + jh < shape[0] or c0 + jw < shape[1]:
         raise InputError("job_grid: the flood raster is not inside the job grid")
     return r0, c0, jh, jw
+
+
+def _tile_area_share(template: xr.DataArray, ftr: Affine, fcrs: CRS, fshape: tuple[int, int],
+                     job_grid) -> np.ndarray:
+    """Per population cell (its grid, float64): area of the cell inside the tile raster's
+    extent / area inside the job grid's extent, both extents taken into the population CRS
+    (densified); 0 where the cell does not reach the job grid."""
+    import shapely
+    from pyproj import Transformer
+    from shapely.geometry import box
+    from shapely.ops import transform as reproject
+
+    pcrs, ptr, (ph, pw) = _georef(template, "population")
+    h, w = fshape
+    tile_box = box(ftr.c, ftr.f + ftr.e * h, ftr.c + ftr.a * w, ftr.f)
+    jtr = job_grid.transform
+    jh, jw = (int(v) for v in job_grid.shape)
+    job_box = box(jtr.c, jtr.f + jtr.e * jh, jtr.c + jtr.a * jw, jtr.f)
+    if pcrs != fcrs:
+        to_pop = Transformer.from_crs(fcrs, pcrs, always_xy=True).transform
+        tile_box = reproject(to_pop, tile_box.segmentize(min(abs(ftr.a) * w, abs(ftr.e) * h) / 64))
+        job_box = reproject(to_pop, job_box.segmentize(min(abs(jtr.a) * jw, abs(jtr.e) * jh) / 64))
+    cols, rows = np.meshgrid(np.arange(pw), np.arange(ph))
+    x0, y0 = ptr.c + ptr.a * cols, ptr.f + ptr.e * rows
+    cells = shapely.box(np.minimum(x0, x0 + ptr.a), np.minimum(y0, y0 + ptr.e),
+                        np.maximum(x0, x0 + ptr.a), np.maximum(y0, y0 + ptr.e))
+    in_tile = shapely.area(shapely.intersection(cells, tile_box))
+    in_job = shapely.area(shapely.intersection(cells, job_box))
+    return np.divide(in_tile, in_job, out=np.zeros(in_tile.shape), where=in_job > 0)
 
 
 def _no_cells(px: _Pixels) -> _Cells:
@@ -911,13 +954,10 @@ def indicators_by_unit(
         aligned = _aligned_cells(ftr, fcrs, fl.shape, template)
     window = _job_window(job_grid, ftr, fl.shape) if job_grid is not None else None
     if window is not None and bands is not None and aligned is None:
-        # the coarse-grid path would count a cell cut by a tile border whole in every tile
-        raise InputError(
-            "population: in a tiled job the population grid must be aligned with the job grid "
-            "(same CRS, cells a whole multiple of the pixel, e.g. GHS-POP 100 m over a 10 m UTM "
-            "grid) so that cells cut by tile borders can be shared between tiles; warp it onto "
-            "such a grid, or run the job without tiling"
-        )
+        # a grid not aligned with the job's (another CRS or cell size): each cell keeps the
+        # share of its persons whose area lies in this tile, out of its area in the job grid
+        share = _tile_area_share(template, ftr, fcrs, fl.shape, job_grid)
+        bands = {k: v * share for k, v in bands.items()}
     cells = (_cells(px, bands, aligned, bool(dasymetric), dasymetric_floor, window)
              if aligned is not None else _no_cells(px))
     # people per unit on the fine grid: dasymetric, or a tile of a job (its own part of each
