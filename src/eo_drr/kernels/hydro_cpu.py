@@ -129,27 +129,29 @@ def accumulate_and_hand(dem: np.ndarray, order: np.ndarray, dirs: np.ndarray, ch
         hand[y, x] = dem[y, x] - dem.flat[t] if t >= 0 else np.nan
 
 
+@numba.njit(cache=True)
+def _difference_span(k: int, n: int, step: float):
+    """``(a, b, distance)`` of the difference at index ``k`` of ``n``: central inside,
+    one-sided on the first and last index (numpy's ``gradient``, ``edge_order=1``)."""
+    if k == 0:
+        return 0, 1, step
+    if k == n - 1:
+        return n - 2, n - 1, step
+    return k - 1, k + 1, 2.0 * step
+
+
 @numba.njit(cache=True, parallel=True)
 def slope_degrees(dem: np.ndarray, pixel_size_m: float, out: np.ndarray) -> None:
     """Slope (degrees) of ``dem`` (metres, NaN nodata) into float32 ``out``: central
     differences inside, one-sided first differences on the raster edges (numpy's
-    ``gradient`` with ``edge_order=1``); NaN wherever a difference touches NaN."""
+    ``gradient`` with ``edge_order=1``); NaN wherever a difference touches NaN. Needs at
+    least 2 rows and 2 columns (:func:`eo_drr.products.terrain.slope_degrees` checks)."""
     H, W = dem.shape
     to_deg = 180.0 / np.pi
     for i in numba.prange(H):
-        if i == 0:
-            ia, ib, dy = 0, 1, pixel_size_m
-        elif i == H - 1:
-            ia, ib, dy = H - 2, H - 1, pixel_size_m
-        else:
-            ia, ib, dy = i - 1, i + 1, 2.0 * pixel_size_m
+        ia, ib, dy = _difference_span(i, H, pixel_size_m)
         for j in range(W):
-            if j == 0:
-                ja, jb, dx = 0, 1, pixel_size_m
-            elif j == W - 1:
-                ja, jb, dx = W - 2, W - 1, pixel_size_m
-            else:
-                ja, jb, dx = j - 1, j + 1, 2.0 * pixel_size_m
+            ja, jb, dx = _difference_span(j, W, pixel_size_m)
             gy = (dem[ib, j] - dem[ia, j]) / dy
             gx = (dem[i, jb] - dem[i, ja]) / dx
             out[i, j] = np.arctan(np.sqrt(gx * gx + gy * gy)) * to_deg
