@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import pystac
 import rioxarray  # noqa: F401  (registers the .rio accessor)
@@ -25,13 +24,18 @@ from eo_drr.errors import ConfigError
 from eo_drr.jobs import inputs
 from eo_drr.jobs.progress import Steps
 from eo_drr.load.sentinel2 import S2_COMMON_NAMES
-from eo_drr.load import load_items, load_s1, load_s2, nodata_to_nan
+from eo_drr.load import load_items, load_s1, load_s2, nodata_to_nan, read_for_display
 from eo_drr.products.water_s2 import s2_water
 from eo_drr.products import flood as flood_product
 from eo_drr.products import terrain
 from eo_drr.publish import OutputFolder, write_cog, write_csv, write_geoparquet
 from eo_drr.publish.report import FLOOD_COLORS, MapLayer, indicator_plots, write_report
-from eo_drr.sendai.indicators import combine_tile_tables, flag_flooded_points, indicators_by_unit
+from eo_drr.sendai.indicators import (
+    combine_tile_tables,
+    flag_flooded_points,
+    flag_flooded_points_in_file,
+    indicators_by_unit,
+)
 from eo_drr.sendai.sfm import sfm_table, write_sfm
 from eo_drr.sendai.units import read_units, read_vector
 
@@ -240,14 +244,22 @@ def run(cfg: JobConfig, p: FloodPlan, out: OutputFolder, steps: Steps | None = N
                                        facilities=facilities, roads=roads, dasymetric=lc is not None,
                                        job_grid=p.job_geobox)
             summary.update(_write_tables(cfg, p, table, units, out))
-        if p.job_geobox is None:  # a tiled job writes one report over its mosaics (finalize)
+        if "report" not in _left_to_finalize(p):  # a tiled job's report covers its mosaics
             with steps.step("Writing the HTML report"):
                 points = flag_flooded_points(facilities, flood_da) if facilities is not None else None
                 _write_report(cfg, p, out, flood_da, ds["reference_water"].rio.write_crs(crs), population,
                               units, table, points, thresholds.as_dict())
-    written = {k: v for k, v in p.outputs.items() if not (k == "report" and p.job_geobox is not None)}
+    written = {k: v for k, v in p.outputs.items() if k not in _left_to_finalize(p)}
     summary["outputs"] = {k: str(out.final(v)) for k, v in written.items()}
     return summary
+
+
+def _left_to_finalize(p: FloodPlan) -> set[str]:
+    """Outputs a tile of a tiled job does not write because :func:`finalize` writes them once
+    for the whole job: the report, and the SFM table when the per-unit table is written."""
+    if p.job_geobox is None:
+        return set()
+    return {"report"} | ({"sendai"} if {"table_csv", "table_parquet"} & set(p.outputs) else set())
 
 
 def _write_tables(cfg: JobConfig, p: FloodPlan, table, units: gpd.GeoDataFrame, out: OutputFolder) -> dict:
@@ -261,9 +273,11 @@ def _write_tables(cfg: JobConfig, p: FloodPlan, table, units: gpd.GeoDataFrame, 
     if "table_parquet" in p.outputs:
         write_geoparquet(gtable, out.path(p.outputs["table_parquet"]))
     event_date = f"{item_datetime(p.post_item):%Y-%m-%d}"
-    sfm = sfm_table(table, event_id=ex.event_id or cfg.name, date=event_date,
-                    hazard_code=ex.hazard_code, admin_level=au.level)
-    write_sfm(sfm, out.path(""), units=units, stem=p.outputs["sendai"])
+    # a tile's SFM table would be thrown away: finalize writes the job's from the combined table
+    if "sendai" not in _left_to_finalize(p):
+        sfm = sfm_table(table, event_id=ex.event_id or cfg.name, date=event_date,
+                        hazard_code=ex.hazard_code, admin_level=au.level)
+        write_sfm(sfm, out.path(""), units=units, stem=p.outputs["sendai"])
     summary = {"units": int(len(table)), "event_date": event_date}
     if "exposed_population" in table:
         summary["exposed_population"] = float(table["exposed_population"].sum())
@@ -332,53 +346,17 @@ def finalize(cfg: JobConfig, p: FloodPlan, tile_outputs: dict[str, dict[str, Pat
     flood_path = out.path(p.outputs["flood"]) if "flood" in p.outputs else None
     if flood_path is not None and flood_path.exists():
         ref_path = out.path(p.outputs["reference_water"])
-        flood_da = _display_raster(flood_path)
-        ref_da = _display_raster(ref_path) if ref_path.exists() else flood_da * 0
+        flood_da = read_for_display(flood_path)
+        ref_da = read_for_display(ref_path) if ref_path.exists() else flood_da * 0
         ex = cfg.exposure
         facilities = _vector(cfg, ex.facilities, "exposure.facilities")
-        points = _flag_points_in_file(facilities, flood_path) if facilities is not None else None
+        points = flag_flooded_points_in_file(facilities, flood_path) if facilities is not None else None
         # no population layer on a tiled job's map: the whole grid at native resolution would
         # break the one-tile memory bound (the table has the people)
         _write_report(cfg, p, out, flood_da, ref_da, None, units, table, points,
                       {"note": "thresholds per tile: see the tiles' tile.json"})
         written.add(p.outputs["report"])
     return written
-
-
-def _display_raster(path: Path, max_px: int = 2048) -> xr.DataArray:
-    """A class raster read at most ``max_px`` on its longer side (from the COG's overviews,
-    nearest), with its georeferencing: for the report's map of a large mosaic."""
-    import rasterio
-    from rasterio.enums import Resampling
-
-    with rasterio.open(path) as src:
-        f = max(1.0, max(src.width, src.height) / max_px)
-        shape = (max(1, round(src.height / f)), max(1, round(src.width / f)))
-        data = src.read(1, out_shape=shape, resampling=Resampling.nearest)
-        tr = src.transform * src.transform.scale(src.width / shape[1], src.height / shape[0])
-        crs = src.crs.to_wkt()
-    ys = tr.f + tr.e * (np.arange(shape[0]) + 0.5)
-    xs = tr.c + tr.a * (np.arange(shape[1]) + 0.5)
-    return xr.DataArray(data, dims=("y", "x"), coords={"y": ys, "x": xs}).rio.write_crs(crs)
-
-
-def _flag_points_in_file(points: gpd.GeoDataFrame, path: Path, nodata: int = 255) -> gpd.GeoDataFrame:
-    """``points`` with ``flooded``/``observed`` columns sampled from a class COG at full
-    resolution (points outside the raster: not observed)."""
-    import rasterio
-
-    with rasterio.open(path) as src:
-        pts = points.to_crs(src.crs)
-        xy = list(zip(pts.geometry.x, pts.geometry.y))
-        b = src.bounds
-        inside = np.array([b.left <= x < b.right and b.bottom < y <= b.top for x, y in xy], dtype=bool)
-        vals = np.full(len(xy), nodata, dtype=np.int32)
-        if inside.any():
-            vals[inside] = [v[0] for v in src.sample([c for c, i in zip(xy, inside) if i], indexes=1)]
-    out = points.copy()
-    out["flooded"] = vals == 1
-    out["observed"] = vals != nodata
-    return out
 
 
 def _layer(cfg: JobConfig, p: FloodPlan, key: str, items: list, resampling: str, steps: Steps,

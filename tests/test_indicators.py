@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import rasterio
 import rasterio.features
@@ -696,3 +697,20 @@ def test_tiles_add_up_with_a_population_grid_not_aligned_with_the_job(demo, crs)
     naive = sum(indicators_by_unit(flood.isel(y=ys, x=xs), demo["units"], population=pop)["population"]
                 for ys in (slice(0, 123), slice(123, h)) for xs in (slice(0, 137), slice(137, w)))
     assert naive.sum() > whole["population"].sum() * 1.01  # without job_grid: cut cells count twice
+
+
+def test_flags_from_a_raster_file_equal_those_from_the_array(demo, tmp_path):
+    """The tiled report samples the mosaic file at the facilities: same flags as the array."""
+    from shapely.geometry import Point
+
+    from eo_drr.sendai.indicators import flag_flooded_points_in_file
+
+    path = tmp_path / "flood.tif"
+    demo["flood"].rio.to_raster(path)
+    pts = demo["facilities"]
+    outside = gpd.GeoDataFrame({"type": ["health"]}, geometry=[Point(0, 0)], crs=pts.crs)
+    pts = pd.concat([pts, outside], ignore_index=True)
+    a = flag_flooded_points(pts, demo["flood"])
+    b = flag_flooded_points_in_file(pts, path)
+    assert (a["flooded"] == b["flooded"]).all() and (a["observed"] == b["observed"]).all()
+    assert not b["observed"].iloc[-1]

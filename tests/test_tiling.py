@@ -103,6 +103,22 @@ def _tile_files(out: Path) -> dict[str, tuple[int, str]]:
             for p in sorted((out / "tiles").rglob("*")) if p.is_file()}
 
 
+def _rerun_expect(job, out: Path, *, skipped, ran) -> subprocess.CompletedProcess:
+    """Run the job again: the ``skipped`` tiles are skipped with their files untouched (same
+    mtime and checksum), the ``ran`` tiles run."""
+    kept = {p: v for p, v in _tile_files(out).items() if p.split("/")[1] in skipped}
+    res = eo_drr("run", job, "-o", out)
+    assert res.returncode == 0, res.stderr
+    for tid in skipped:
+        assert f"skip    {tid}" in res.stdout
+    for tid in ran:
+        assert f"done    {tid}" in res.stdout
+    after = _tile_files(out)
+    for path, v in kept.items():
+        assert after[path] == v, f"{path} of a skipped tile was rewritten"
+    return res
+
+
 def _assert_complete(out: Path, tiles: set[str], shape=(256, 256)) -> None:
     rows = _ledger_rows(out)
     assert {k for k, r in rows.items() if r["status"] == "done"} == tiles
@@ -195,17 +211,8 @@ def test_kill_mid_job_then_rerun_finishes_and_skips_done_tiles(tmp_path, small_d
     unfinished = {k for k, r in rows.items() if r["status"] != "done"}
     # nothing of an unfinished tile counts: it is not done, whatever files it left
     assert unfinished and all(rows[k]["status"] in ("running", "pending") for k in unfinished)
-    kept = {p: v for p, v in _tile_files(out).items() if p.split("/")[1] in done}
 
-    res = eo_drr("run", job, "-o", out)
-    assert res.returncode == 0, res.stderr
-    for tid in done:
-        assert f"skip    {tid}" in res.stdout
-    for tid in unfinished:
-        assert f"done    {tid}" in res.stdout
-    after = _tile_files(out)
-    for path, v in kept.items():
-        assert after[path] == v, f"{path} of a finished tile was rewritten"
+    _rerun_expect(job, out, skipped=done, ran=unfinished)
     _assert_complete(out, WEST_TILES | EAST_TILES)
 
 
@@ -308,14 +315,7 @@ def test_failed_tile_is_recorded_and_the_others_finish_then_incremental_rerun(tm
     new = _slice_item(post, tmp_path / "cat" / "slices", "W2", 506100, SLICE_X,
                       when=dt.datetime(2024, 11, 4, 23, 0, tzinfo=dt.timezone.utc))
     _sliced_catalog(small_demo_scene, tmp_path / "cat", extra=[new])
-    east_before = {p: v for p, v in _tile_files(out).items() if p.split("/")[1] in EAST_TILES}
-    res = eo_drr("run", job, "-o", out)
-    assert res.returncode == 0, res.stderr
-    for t in EAST_TILES:
-        assert f"skip    {t}" in res.stdout
-    for t in WEST_TILES:
-        assert f"done    {t}" in res.stdout
-    assert {p: v for p, v in _tile_files(out).items() if p.split("/")[1] in EAST_TILES} == east_before
+    _rerun_expect(job, out, skipped=EAST_TILES, ran=WEST_TILES)
     rows = _ledger_rows(out)
     for t in WEST_TILES:
         assert any(new.id in i for i in json.loads(rows[t]["inputs"]))

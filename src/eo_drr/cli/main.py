@@ -16,6 +16,11 @@ from rich.text import Text
 
 from eo_drr.errors import EODRRError
 
+#: ``--output/-o`` of the commands that run a job file
+JobOutput = Annotated[
+    Optional[Path], typer.Option("--output", "-o", help="Output folder (default: the job's outputs.dir).")
+]
+
 app = typer.Typer(
     name="eo-drr",
     help=(
@@ -50,9 +55,7 @@ def _main(
 @app.command()
 def run(
     config: Annotated[Path, typer.Argument(help="A YAML job file (see configs/demo.yaml).")],
-    output: Annotated[
-        Optional[Path], typer.Option("--output", "-o", help="Output folder (default: the job's outputs.dir).")
-    ] = None,
+    output: JobOutput = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print the plan (items, grid, outputs) and write nothing.")
     ] = False,
@@ -135,9 +138,7 @@ def jobs(
 @app.command()
 def monitor(
     config: Annotated[Path, typer.Argument(help="A YAML flood job file; time.post.start is the event date.")],
-    output: Annotated[
-        Optional[Path], typer.Option("--output", "-o", help="Output folder (default: the job's outputs.dir).")
-    ] = None,
+    output: JobOutput = None,
     tile_size: Annotated[
         Optional[int],
         typer.Option("--tile-size", min=32, max=16384, help="Run each acquisition tile by tile (as `run --tile-size`)."),

@@ -1,7 +1,7 @@
 """Load layer: lazy, dask-backed xarray on one common grid (odc-stac)."""
 
 from eo_drr.load.grid import make_geobox, utm_crs
-from eo_drr.load.raster import load_raster_file
+from eo_drr.load.raster import load_raster_file, read_for_display
 from eo_drr.load.sentinel1 import load_s1
 from eo_drr.load.sentinel2 import boa_offset, load_s2
 from eo_drr.load.stac import check_bands, load_items, nodata_to_nan
@@ -15,5 +15,6 @@ __all__ = [
     "load_s2",
     "make_geobox",
     "nodata_to_nan",
+    "read_for_display",
     "utm_crs",
 ]

@@ -35,3 +35,22 @@ def load_raster_file(
     if da.rio.crs is None:
         raise InputError(f"{what}: {path} has no CRS; set one (e.g. gdal_edit.py -a_srs EPSG:XXXX)")
     return da.astype(np.float32)
+
+
+def read_for_display(path: str | Path, max_px: int = 2048) -> xr.DataArray:
+    """A single-band class raster read at most ``max_px`` on its longer side (from the COG's
+    overviews, nearest neighbour), with its georeferencing (rioxarray CRS): for a map of a
+    large mosaic (the report), never the full resolution."""
+    import rasterio
+    import rioxarray  # noqa: F401  (registers the .rio accessor)
+    from rasterio.enums import Resampling
+
+    with rasterio.open(path) as src:
+        f = max(1.0, max(src.width, src.height) / max_px)
+        shape = (max(1, round(src.height / f)), max(1, round(src.width / f)))
+        data = src.read(1, out_shape=shape, resampling=Resampling.nearest)
+        tr = src.transform * src.transform.scale(src.width / shape[1], src.height / shape[0])
+        crs = src.crs.to_wkt()
+    ys = tr.f + tr.e * (np.arange(shape[0]) + 0.5)
+    xs = tr.c + tr.a * (np.arange(shape[1]) + 0.5)
+    return xr.DataArray(data, dims=("y", "x"), coords={"y": ys, "x": xs}).rio.write_crs(crs)

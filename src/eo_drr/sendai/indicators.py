@@ -782,6 +782,27 @@ def flag_flooded_points(points: gpd.GeoDataFrame, flood: xr.DataArray, *, nodata
     fcrs, ftr, _ = _georef(flood, "flood")
     pts = points.to_crs(fcrs)
     cls = _sample(_numpy(flood), ftr, pts.geometry.x.to_numpy(), pts.geometry.y.to_numpy(), nodata)
+    return _with_flags(points, cls, nodata)
+
+
+def flag_flooded_points_in_file(points: gpd.GeoDataFrame, path, *, nodata: int = 255) -> gpd.GeoDataFrame:
+    """As :func:`flag_flooded_points`, sampling a class raster file (a job's flood mosaic) at
+    the points, at full resolution, without reading the whole raster."""
+    import rasterio
+
+    with rasterio.open(path) as src:
+        pts = points.to_crs(src.crs)
+        xs, ys = pts.geometry.x.to_numpy(), pts.geometry.y.to_numpy()
+        cols, rows = ~src.transform * (xs, ys)
+        cols, rows = np.floor(cols).astype(np.int64), np.floor(rows).astype(np.int64)
+        inside = (rows >= 0) & (rows < src.height) & (cols >= 0) & (cols < src.width)
+        cls = np.full(len(xs), nodata, dtype=np.int64)
+        if inside.any():
+            cls[inside] = [v[0] for v in src.sample(list(zip(xs[inside], ys[inside])), indexes=1)]
+    return _with_flags(points, cls, nodata)
+
+
+def _with_flags(points: gpd.GeoDataFrame, cls: np.ndarray, nodata: int) -> gpd.GeoDataFrame:
     out = points.copy()
     out["flooded"] = cls == 1
     out["observed"] = cls != nodata
