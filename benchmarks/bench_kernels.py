@@ -161,7 +161,9 @@ def numexpr_nd(ne, a, b):
     )
 
 
-def numpy_lee(x, w, enl):
+def numpy_lee(x, w, enl, kuan=False):
+    """scipy peer of ``sar.lee`` (W = 1 - Cu^2/Ci^2) or, with ``kuan``, of ``sar.kuan``
+    (W = (1 - Cu^2/Ci^2) / (1 + Cu^2)); no NaN handling."""
     from scipy import ndimage
 
     x64 = x.astype(np.float64)
@@ -170,7 +172,7 @@ def numpy_lee(x, w, enl):
     var = np.maximum(m2 - m * m, 0)
     cu2 = 1.0 / enl
     with np.errstate(invalid="ignore", divide="ignore"):
-        k = np.clip((var - m * m * cu2) / (1 + cu2) / var, 0, 1)
+        k = np.clip((var - m * m * cu2) / ((1 + cu2) if kuan else 1.0) / var, 0, 1)
     return (m + np.nan_to_num(k) * (x64 - m)).astype(np.float32)
 
 
@@ -321,7 +323,7 @@ def run(quick: bool, only: list[str] | None) -> list[dict]:
         del x, y
 
     # windowed filters
-    if want("boxcar") or want("lee") or want("refined_lee") or want("lee_dask"):
+    if want("boxcar") or want("lee") or want("kuan") or want("refined_lee") or want("lee_dask"):
         x = rng.gamma(4.4, 1 / 4.4, (n_lee, n_lee)).astype(np.float32)
         size = f"{n_lee}^2 float32 7x7"
         bnd = bound_1in(x)
@@ -332,6 +334,10 @@ def run(quick: bool, only: list[str] | None) -> list[dict]:
         if want("lee"):
             record("lee", size, lambda: sar.lee(x, 7), bnd, {
                 "scipy.ndimage": (lambda: numpy_lee(x, 7, 4.4)) if ndi else None,
+            })
+        if want("kuan"):  # the same kernel as lee (one flag apart): same speed expected
+            record("kuan", size, lambda: sar.kuan(x, 7), bnd, {
+                "scipy.ndimage": (lambda: numpy_lee(x, 7, 4.4, kuan=True)) if ndi else None,
             })
         if want("lee_dask"):
             import dask

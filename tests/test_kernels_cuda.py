@@ -105,7 +105,9 @@ def test_sim_pointwise_integer_nodata_and_log_ratio():
 
 @child_only
 @pytest.mark.parametrize("name,kw", [("boxcar", {"window": 3}), ("boxcar", {"window": 5}),
-                                     ("lee", {"window": 7}), ("refined_lee", {})])
+                                     ("lee", {"window": 7}), ("lee", {"window": 3, "enl": 1.0}),
+                                     ("kuan", {"window": 7}), ("kuan", {"window": 5, "enl": 9.0}),
+                                     ("refined_lee", {})])
 def test_sim_windowed(name, kw):
     from eo_drr.indices import sar
 
@@ -120,6 +122,30 @@ def test_sim_windowed_integer_input():
 
     xi = (np.random.default_rng(5).random((10, 12)) * 100).astype(np.uint16)
     np.testing.assert_allclose(_host(sar.lee(_dev(xi), 3)), sar.lee(xi, 3), rtol=1e-5)
+    np.testing.assert_allclose(_host(sar.kuan(_dev(xi), 3)), sar.kuan(xi, 3), rtol=1e-5)
+
+
+@child_only
+def test_sim_lee_keeps_a_point_target_kuan_pulls_it():
+    """The CUDA Lee / Kuan gains are the CPU ones: a bright pixel on a flat background keeps
+    its value under Lee and loses ~18 % of its contrast under Kuan (ENL 4.4); a constant
+    image gives its value; NaN stays NaN."""
+    from eo_drr.indices import sar
+
+    x = np.ones((15, 16), np.float32)
+    x[7, 8] = 1000.0
+    x[2, 2] = np.nan
+    for name in ("lee", "kuan"):
+        f = getattr(sar, name)
+        got = _host(f(_dev(x), 7))
+        np.testing.assert_allclose(got, f(x, 7), rtol=1e-5, atol=1e-7, equal_nan=True)
+        assert np.isnan(got[2, 2]) and np.isnan(got).sum() == 1
+        c = np.full((9, 9), 0.25, np.float32)
+        np.testing.assert_allclose(_host(f(_dev(c), 5)), c, rtol=1e-6)
+    assert _host(sar.lee(_dev(x), 7))[7, 8] == pytest.approx(1000.0, rel=0.01)
+    m = (48 * 1.0 + 1000.0) / 49
+    pull = (1000.0 - _host(sar.kuan(_dev(x), 7))[7, 8]) / (1000.0 - m)
+    assert 0.18 <= pull <= 0.19
 
 
 @child_only

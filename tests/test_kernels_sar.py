@@ -58,13 +58,17 @@ def ref_boxcar(x, w):
     return out
 
 
-def ref_lee_from_stats(x, s, q, c, enl):
+def ref_lee_from_stats(x, s, q, c, enl, kuan=False):
+    """Lee (W = 1 - Cu^2/Ci^2) or, with ``kuan``, Kuan (W = (1 - Cu^2/Ci^2) / (1 + Cu^2)),
+    clipped to [0, 1], from window sums."""
     cu2 = 1.0 / enl
     x = x.astype(np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
         m = s / c
         var_y = q / c - m * m
-        var_x = (var_y - m * m * cu2) / (1 + cu2)
+        var_x = var_y - m * m * cu2
+        if kuan:
+            var_x = var_x / (1 + cu2)
         k = np.clip(var_x / var_y, 0, 1)
     k = np.where(var_y > 0, k, 0.0)
     out = m + k * (x - m)
@@ -72,9 +76,13 @@ def ref_lee_from_stats(x, s, q, c, enl):
     return out
 
 
-def ref_lee(x, w, enl):
+def ref_lee(x, w, enl, kuan=False):
     s, q, c = ref_window_stats(x, w)
-    return ref_lee_from_stats(x, s, q, c, enl)
+    return ref_lee_from_stats(x, s, q, c, enl, kuan)
+
+
+def ref_kuan(x, w, enl):
+    return ref_lee(x, w, enl, kuan=True)
 
 
 def ref_refined_lee(x, enl):
@@ -115,8 +123,9 @@ def ref_refined_lee(x, enl):
             vals = win[sel]
             vals = vals[~np.isnan(vals)]
             s, q, c = vals.sum(), (vals ** 2).sum(), vals.size
-            out[i, j] = ref_lee_from_stats(
-                np.array([[x[i, j]]]), np.array([[s]]), np.array([[q]]), np.array([[c]]), enl
+            out[i, j] = ref_lee_from_stats(  # the refined filter's weight is Kuan's
+                np.array([[x[i, j]]]), np.array([[s]]), np.array([[q]]), np.array([[c]]), enl,
+                kuan=True,
             )[0, 0]
     return out
 
@@ -227,9 +236,11 @@ def test_boxcar_edges_and_nan_match_reference(shape, w):
 
 
 @pytest.mark.parametrize("shape,w,enl", [((31, 29), 7, 4.4), ((9, 40), 5, 1.0), ((7, 7), 7, 10)])
-def test_lee_matches_plain_numpy(shape, w, enl):
+@pytest.mark.parametrize("name", ["lee", "kuan"])
+def test_lee_matches_plain_numpy(shape, w, enl, name):
     x = speckle(shape, seed=4, nan_frac=0.1)
-    np.testing.assert_allclose(sar.lee(x, w, enl), ref_lee(x, w, enl), rtol=2e-5, atol=1e-7)
+    ref = ref_lee(x, w, enl, kuan=name == "kuan")
+    np.testing.assert_allclose(getattr(sar, name)(x, w, enl), ref, rtol=2e-5, atol=1e-7)
 
 
 def test_refined_lee_matches_reference():
@@ -252,11 +263,11 @@ def test_refined_lee_keeps_a_step_edge_that_lee_blurs():
 
 def test_windowed_constant_and_all_nan():
     c = np.full((8, 9), 2.5, np.float32)
-    for f in (sar.boxcar, sar.lee):
+    for f in (sar.boxcar, sar.lee, sar.kuan):
         np.testing.assert_allclose(f(c, 3), c)
     np.testing.assert_allclose(sar.refined_lee(c), c)
     n = np.full((8, 9), np.nan, np.float32)
-    for f in (sar.boxcar, sar.lee, sar.refined_lee):
+    for f in (sar.boxcar, sar.lee, sar.kuan, sar.refined_lee):
         assert np.isnan(f(n, 7)).all()
 
 
@@ -268,9 +279,10 @@ def test_windowed_inf_is_nodata():
     xn = x.copy()
     xn[4, 5] = np.nan
     xn[9, 9] = np.nan
-    for f in (sar.boxcar, sar.lee, sar.refined_lee):
+    for f in (sar.boxcar, sar.lee, sar.kuan, sar.refined_lee):
         np.testing.assert_array_equal(f(xi, 7), f(xn, 7))
     np.testing.assert_allclose(sar.lee(xi, 5), ref_lee(xn, 5, 4.4), rtol=2e-5, atol=1e-7)
+    np.testing.assert_allclose(sar.kuan(xi, 5), ref_kuan(xn, 5, 4.4), rtol=2e-5, atol=1e-7)
 
 
 def test_windowed_large_raster_matches_reference_in_every_band():
@@ -317,7 +329,8 @@ def test_windowed_window_larger_than_raster_and_shape_errors():
 
 @pytest.mark.parametrize("chunks", [(16, 16), (7, 11), (3, 2), (64, 5)])
 @pytest.mark.parametrize(
-    "func", [sar.to_db, sar.boxcar, sar.lee, sar.refined_lee, lambda a: sar.boxcar(a, 9)]
+    "func",
+    [sar.to_db, sar.boxcar, sar.lee, sar.kuan, sar.refined_lee, lambda a: sar.boxcar(a, 9)],
 )
 def test_dask_equals_numpy_across_chunks(func, chunks):
     x = speckle((40, 37), seed=6, nan_frac=0.05)
@@ -347,7 +360,7 @@ def test_xarray_keeps_coords_attrs_and_crs():
         coords={"y": np.arange(12) * -10.0 + 500, "x": np.arange(10) * 10.0},
         attrs={"units": "linear", "_FillValue": 0, "scale_factor": 1.0},
     ).rio.write_crs(32719)
-    for f in (sar.to_db, sar.boxcar, sar.lee, sar.refined_lee):
+    for f in (sar.to_db, sar.boxcar, sar.lee, sar.kuan, sar.refined_lee):
         out = f(arr)
         assert isinstance(out, xr.DataArray) and out.dtype == np.float32
         assert out.dims == arr.dims and out.name == "vv"
@@ -381,7 +394,7 @@ def test_property_boxcar_and_lee_bounded_by_window_values(x, w):
         lo = hi = 0.0
     else:
         lo, hi = np.nanmin(x), np.nanmax(x)
-    for out in (sar.boxcar(x, w), sar.lee(x, w)):
+    for out in (sar.boxcar(x, w), sar.lee(x, w), sar.kuan(x, w)):
         assert np.array_equal(np.isnan(out), np.isnan(x))
         ok = out[~np.isnan(out)]
         assert np.all(ok >= lo * (1 - 1e-5)) and np.all(ok <= hi * (1 + 1e-5))
@@ -404,10 +417,11 @@ sar_like = hnp.arrays(  # linear sigma0 from -40 dB to +30 dB, with nodata
 @settings(max_examples=40, deadline=None)
 @given(sar_like, st.integers(2, 6), st.integers(2, 6))
 def test_property_dask_lee_equals_numpy(x, cy, cx):
-    got = sar.lee(da.from_array(x, chunks=(cy, cx)), 3).compute()
-    ref = sar.lee(x, 3)
-    np.testing.assert_array_equal(np.isnan(got), np.isnan(ref))
-    np.testing.assert_allclose(got, ref, rtol=1e-5)
+    for f in (sar.lee, sar.kuan):
+        got = f(da.from_array(x, chunks=(cy, cx)), 3).compute()
+        ref = f(x, 3)
+        np.testing.assert_array_equal(np.isnan(got), np.isnan(ref))
+        np.testing.assert_allclose(got, ref, rtol=1e-5)
 
 
 def test_dask_threads_do_not_crash_the_workqueue_threading_layer():
@@ -465,3 +479,98 @@ def test_temporal_median_errors():
     d = da.zeros((4, 8, 8), chunks=(2, 8, 8), dtype=np.float32)
     with pytest.raises(InputError, match="one chunk along time"):
         sar.temporal_median(d)
+
+
+# ---------------------------------------------------------------- Lee vs Kuan gain
+
+
+def ref_speckle_uniform(x, w, enl, kuan):
+    """Lee / Kuan from scipy's box moments (no NaN; valid away from the borders only)."""
+    x = x.astype(np.float64)
+    m = ndimage.uniform_filter(x, w, mode="constant")
+    var_y = ndimage.uniform_filter(x * x, w, mode="constant") - m * m
+    cu2 = 1.0 / enl
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ci2 = var_y / (m * m)
+        k = 1.0 - cu2 / ci2
+        if kuan:
+            k = k / (1.0 + cu2)
+    k = np.where(var_y > 0, np.clip(k, 0.0, 1.0), 0.0)
+    return m + k * (x - m)
+
+
+def _point_target(bright=1000.0, size=21):
+    x = np.ones((size, size), np.float32)
+    x[size // 2, size // 2] = bright
+    return x
+
+
+@pytest.mark.parametrize("backend", ["numpy", "dask"])
+def test_lee_keeps_a_point_target_that_kuan_pulls_toward_the_mean(backend):
+    x = _point_target()
+    c = x.shape[0] // 2
+    w, enl = 7, 4.4
+    cu2 = 1.0 / enl
+    win = x[c - 3:c + 4, c - 3:c + 4].astype(np.float64)
+    m, ci2 = win.mean(), win.var() / win.mean() ** 2
+    conv = (lambda a: a) if backend == "numpy" else (lambda a: da.from_array(a, chunks=8))
+    lee = np.asarray(sar.lee(conv(x), w, enl))
+    kuan = np.asarray(sar.kuan(conv(x), w, enl))
+    # Lee: W = 1 - Cu^2/Ci^2 -> 1, the target keeps its value (within 1 %)
+    assert lee[c, c] == pytest.approx(x[c, c], rel=0.01)
+    assert lee[c, c] == pytest.approx(m + (1 - cu2 / ci2) * (x[c, c] - m), rel=1e-5)
+    # Kuan: W = (1 - Cu^2/Ci^2) / (1 + Cu^2) <= 1 / (1 + Cu^2) = 0.815 at ENL 4.4
+    w_kuan = (1 - cu2 / ci2) / (1 + cu2)
+    assert kuan[c, c] == pytest.approx(m + w_kuan * (x[c, c] - m), rel=1e-5)
+    pull = (x[c, c] - kuan[c, c]) / (x[c, c] - m)  # fraction of the way toward the mean
+    assert 0.18 <= pull <= 0.19 and pull >= cu2 / (1 + cu2) - 1e-6
+    # the background far from the target is homogeneous: both give the local mean
+    np.testing.assert_allclose(lee[:4, :4], 1.0, rtol=1e-6)
+    np.testing.assert_allclose(kuan[:4, :4], 1.0, rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["lee", "kuan"])
+@pytest.mark.parametrize("w", [3, 5, 7, 9])
+def test_speckle_filters_constant_image_give_the_mean(name, w):
+    c = np.full((13, 17), 0.037, np.float32)
+    f = getattr(sar, name)
+    np.testing.assert_allclose(f(c, w), c, rtol=1e-6)
+    np.testing.assert_allclose(f(da.from_array(c, chunks=5), w).compute(), c, rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["lee", "kuan"])
+@pytest.mark.parametrize("w,enl", [(3, 1.0), (5, 4.4), (7, 4.4), (9, 10.0)])
+def test_speckle_filters_match_uniform_filter_reference(name, w, enl):
+    x = speckle((120, 97), looks=enl, seed=w)
+    x[40:70, 30:60] *= 9.0  # a bright block: texture and edges
+    x[100, 20] *= 200.0  # a point target
+    got = getattr(sar, name)(x, w, enl)
+    ref = ref_speckle_uniform(x, w, enl, kuan=name == "kuan")
+    r = w // 2
+    np.testing.assert_allclose(got[r:-r, r:-r], ref[r:-r, r:-r], rtol=2e-5, atol=1e-7)
+
+
+def test_lee_and_kuan_differ_by_the_factor_one_plus_cu2_where_not_clipped():
+    x = speckle((60, 60), seed=21)
+    x[20:40, 20:40] *= 12.0
+    enl = 4.4
+    ml = np.asarray(sar.boxcar(x, 7), np.float64)
+    wl = (sar.lee(x, 7, enl) - ml) / (x - ml)
+    wk = (sar.kuan(x, 7, enl) - ml) / (x - ml)
+    sel = (np.abs(x - ml) > 0.2 * ml) & (wl > 0.05) & (wl < 0.95)
+    assert sel.sum() > 50
+    np.testing.assert_allclose(wk[sel], wl[sel] / (1 + 1 / enl), rtol=1e-3)
+    assert np.nanmax(wk) <= 1 / (1 + 1 / enl) + 1e-4
+
+
+@pytest.mark.parametrize("name", ["lee", "kuan"])
+def test_speckle_filters_nan_stays_nan_and_is_left_out(name):
+    x = speckle((30, 28), seed=22, nan_frac=0.15)
+    f = getattr(sar, name)
+    out = f(x, 5)
+    np.testing.assert_array_equal(np.isnan(out), np.isnan(x))
+    np.testing.assert_allclose(out, ref_lee(x, 5, 4.4, kuan=name == "kuan"), rtol=2e-5,
+                               atol=1e-7)
+    got = f(da.from_array(x, chunks=(7, 9)), 5).compute()
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(x))
+    np.testing.assert_allclose(got, out, rtol=1e-6)

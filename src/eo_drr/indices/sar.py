@@ -5,18 +5,18 @@ kind, float32) and dispatches on the array type itself (``eo_drr.kernels._dispat
 
 Units and conventions
 ---------------------
-- Inputs of ``to_db``, ``boxcar``, ``lee``, ``refined_lee`` and ``log_ratio`` are *linear*
+- Inputs of ``to_db``, ``boxcar``, ``lee``, ``kuan``, ``refined_lee`` and ``log_ratio`` are *linear*
   backscatter intensity (power: sigma0 / gamma0 as a ratio; not amplitude, not dB).
   ``to_linear`` takes dB.
 - Nodata: NaN in float inputs; for integer inputs the value 0 (or ``nodata=`` when given) is
   nodata. Nodata gives NaN. Integer inputs are computed in floating point, never wrapped.
-- Windowed filters (``boxcar``, ``lee``, ``refined_lee``) take 2-D rasters (y, x). NaN and
+- Windowed filters (``boxcar``, ``lee``, ``kuan``, ``refined_lee``) take 2-D rasters (y, x). NaN and
   +-inf pixels are nodata. Edge rule: pixels outside the raster are treated like nodata, so
   every statistic is over the valid in-raster pixels of the window (at the edges the window
   shrinks). A nodata centre pixel stays nodata: the filters never fill holes. Dask arrays go
   through ``map_overlap`` (depth = window // 2, NaN boundary), which gives the same result as
   numpy on the whole array, across chunk boundaries too: the same pixels are NaN and values
-  agree to float32 rounding (the CPU boxcar/Lee use float64 running sums, whose last bits
+  agree to float32 rounding (the CPU boxcar/Lee/Kuan use float64 running sums, whose last bits
   depend on where a chunk starts; ``refined_lee`` takes a branch-free path away from block
   edges). GPU results agree with the CPU ones to float32 rounding too.
 """
@@ -49,7 +49,9 @@ from eo_drr.kernels._dispatch import (
     wants_gpu,
 )
 
-__all__ = ["to_db", "to_linear", "log_ratio", "boxcar", "lee", "refined_lee", "temporal_median"]
+__all__ = [
+    "to_db", "to_linear", "log_ratio", "boxcar", "lee", "kuan", "refined_lee", "temporal_median",
+]
 
 _F32 = np.float32
 _DIRECTION_SPANS = sar_cpu.direction_spans()
@@ -288,22 +290,55 @@ def boxcar(x: Any, window: int = 5) -> Any:
 
 
 def lee(x: Any, window: int = 7, enl: float = 4.4) -> Any:
-    """Lee speckle filter on *linear* intensity (Lee 1980, IEEE TPAMI 2(2):165-168; Lee 1981,
-    Computer Graphics and Image Processing 15:380-389).
+    """Lee speckle filter on *linear* intensity (power), multiplicative-noise form (Lee 1980,
+    "Digital image enhancement and noise filtering by use of local statistics", IEEE TPAMI
+    2(2):165-168; written in this form by Lopes, Touzi & Nezry 1990, "Adaptive speckle filters
+    and scene heterogeneity", IEEE TGRS 28(6):992-1000).
 
     With the local mean ``m`` and variance ``var_y`` over the ``window`` x ``window`` square
-    (separable window sums, NaN-aware, shrinking at the edges) and the speckle coefficient of
-    variation ``Cu = 1 / sqrt(enl)`` (``enl``: equivalent number of looks; 4.4 is the usual
-    value for Sentinel-1 IW GRD high resolution):
+    (separable window sums, NaN-aware, shrinking at the edges), the local coefficient of
+    variation ``Ci**2 = var_y / m**2`` and the speckle one ``Cu**2 = 1 / enl`` (``enl``:
+    equivalent number of looks; 4.4 is the usual value for Sentinel-1 IW GRD high
+    resolution):
 
-        var_x = (var_y - m**2 * Cu**2) / (1 + Cu**2),  k = clip(var_x / var_y, 0, 1),
-        out = m + k * (x - m).
+        W = clip(1 - Cu**2 / Ci**2, 0, 1),   out = m + W * (x - m)
 
-    Homogeneous areas (k -> 0) get the local mean; strong texture (k -> 1) keeps ``x``.
-    float32, same units as ``x``.
+    (``W = 0`` where ``var_y <= 0``). Homogeneous areas (``Ci <= Cu``: W = 0) get the local
+    mean; strong texture and point targets (``Ci >> Cu``: W -> 1) keep ``x``. Compare
+    :func:`kuan`, whose weight is smaller by ``1 / (1 + Cu**2)``.
+
+    Nodata and edges as for every windowed filter here (module docstring): NaN/+-inf pixels
+    are left out of the window statistics and a nodata centre stays NaN. float32, same units
+    as ``x`` (linear intensity in, linear intensity out; not dB).
     """
     cu2 = 1.0 / check_enl(enl)
     return _windowed(x, window, sar_cpu.MODE_LEE, cu2)
+
+
+def kuan(x: Any, window: int = 7, enl: float = 4.4) -> Any:
+    """Kuan speckle filter on *linear* intensity (power) (Kuan, Sawchuk, Strand & Chavel 1985,
+    "Adaptive noise smoothing filter for images with signal-dependent noise", IEEE TPAMI
+    7(2):165-177): the local linear MMSE estimate for multiplicative noise, without Lee's
+    linearisation. ESA SNAP's "Lee" speckle filter computes this weight too.
+
+    Local statistics as in :func:`lee` (mean ``m``, variance ``var_y`` over the ``window`` x
+    ``window`` square, ``Ci**2 = var_y / m**2``, ``Cu**2 = 1 / enl``):
+
+        var_x = (var_y - m**2 * Cu**2) / (1 + Cu**2),   W = max(var_x / var_y, 0)
+              = max((1 - Cu**2 / Ci**2) / (1 + Cu**2), 0),
+        out = m + W * (x - m)
+
+    (``W = 0`` where ``var_y <= 0``). Homogeneous areas (``Ci <= Cu``) get the local mean, but
+    the weight never exceeds ``1 / (1 + Cu**2)`` (0.815 at ``enl=4.4``), even on strong texture
+    or point targets: a bright isolated pixel is pulled about ``Cu**2 / (1 + Cu**2)`` (18 % at
+    ``enl=4.4``) of the way toward the local mean. Use :func:`lee` to keep such pixels.
+
+    Nodata and edges as for every windowed filter here (module docstring): NaN/+-inf pixels
+    are left out of the window statistics and a nodata centre stays NaN. float32, same units
+    as ``x`` (linear intensity in, linear intensity out; not dB).
+    """
+    cu2 = 1.0 / check_enl(enl)
+    return _windowed(x, window, sar_cpu.MODE_KUAN, cu2)
 
 
 def refined_lee(x: Any, window: int = 7, enl: float = 4.4) -> Any:
@@ -313,11 +348,15 @@ def refined_lee(x: Any, window: int = 7, enl: float = 4.4) -> Any:
     In the 7 x 7 window, the means of nine 3 x 3 sub-windows (centres 2 pixels apart) form a
     3 x 3 matrix; four gradient masks on it (vertical, horizontal, two diagonals) pick the
     strongest edge, and the side of the edge whose sub-window mean is closer to the centre
-    one picks one of 8 directional half windows (28 pixels, edge line included). Lee's weight
-    (see :func:`lee`) is then computed from the mean and variance over that half window only,
-    so edges are not blurred. Where no gradient can be computed (nodata, raster edges) the
-    whole square is used. Only ``window=7`` (the published one) is supported. float32, linear
-    intensity in and out.
+    one picks one of 8 directional half windows (28 pixels, edge line included). The weight is
+    then computed from the mean and variance over that half window only, so edges are not
+    blurred. Where no gradient can be computed (nodata, raster edges) the whole square is used.
+
+    The weight is the variance-ratio one of :func:`kuan`, ``W = max(var_x / var_y, 0)`` with
+    ``var_x = (var_y - m**2 * Cu**2) / (1 + Cu**2)`` (never above ``1 / (1 + Cu**2)``), not
+    the ``1 - Cu**2 / Ci**2`` of :func:`lee`: within a half window, point targets are pulled
+    toward its mean as by :func:`kuan`. Only ``window=7`` (the published one) is supported.
+    float32, linear intensity in and out.
     """
     cu2 = 1.0 / check_enl(enl)
     return _windowed(x, window, "refined", cu2, only=7)

@@ -1,4 +1,4 @@
-"""Numba CPU kernels for SAR backscatter: dB conversions, log-ratio, boxcar, Lee filters.
+"""Numba CPU kernels for SAR backscatter: dB conversions, log-ratio, boxcar, Lee/Kuan filters.
 
 Every kernel writes into an ``out`` array that the caller allocated with numpy; scratch
 buffers are allocated by the caller too. Pointwise kernels work on flat (raveled, C-contiguous)
@@ -198,7 +198,10 @@ def log_ratio_f32(post, pre, post_bits, pre_bits, nodata, use_nodata, out):
 # band (or dask chunk) starts, dask and numpy agree to float32 rounding, not always bit for bit.
 
 MODE_BOXCAR = 0
+#: Lee's gain, W = 1 - Cu**2 / Ci**2 clipped to [0, 1] (Lee 1980; Lopes et al. 1990)
 MODE_LEE = 1
+#: Kuan's gain, W = (1 - Cu**2 / Ci**2) / (1 + Cu**2) clipped at 0 (Kuan et al. 1985)
+MODE_KUAN = 2
 #: rows / columns between direct recomputations of the running sums
 ANCHOR = 64
 
@@ -296,18 +299,24 @@ def _row_window_sums3(sp, qp, cp, r, W, hs, hq, hc):
 
 @njit_parallel
 def window_filter(x, r, mode, cu2, scratch, out):
-    """Boxcar mean (mode 0) or Lee filter (mode 1) over a (2r+1)^2 window.
+    """Boxcar mean (``MODE_BOXCAR``), Lee filter (``MODE_LEE``) or Kuan filter (``MODE_KUAN``)
+    over a (2r+1)^2 window.
 
     x: 2-D float array (NaN/inf = nodata). scratch: float64 (nbands, 6, W + 2r) from
     :func:`window_scratch`. out: float32, same shape as x. A nodata centre gives NaN.
-    Lee: see ``_scalar.lee_value`` (same formula; the weight is evaluated in float32 after the
-    float64 mean and variance, so that it vectorises).
+    With the window mean m, variance var_y and ``cu2`` = Cu**2 = 1 / ENL, both speckle filters
+    give ``m + k * (x - m)`` with ``k = clip((var_y - m**2 * cu2) * scale / var_y, 0, 1)``
+    (k = 0 where var_y <= 0): ``scale = 1`` for Lee (k = 1 - Cu**2 / Ci**2), ``scale =
+    1 / (1 + cu2)`` for Kuan (k = (1 - Cu**2 / Ci**2) / (1 + Cu**2), the formula of
+    ``_scalar.lee_value``). The weight is evaluated in float32 after the float64 mean and
+    variance, so that it vectorises.
     """
     H, W = x.shape
     nb = scratch.shape[0]
     band = (H + nb - 1) // nb
-    need_q = mode == MODE_LEE
-    inv = np.float32(1.0 / (1.0 + cu2))
+    need_q = mode != MODE_BOXCAR
+    # Kuan divides Lee's gain by (1 + Cu**2); multiplying by 1 leaves Lee's bits unchanged
+    scale = np.float32(1.0 / (1.0 + cu2)) if mode == MODE_KUAN else np.float32(1.0)
     cu2f = np.float32(cu2)
     zero = np.float32(0.0)
     one = np.float32(1.0)
@@ -359,8 +368,8 @@ def window_filter(x, r, mode, cu2, scratch, out):
                     m64 = hs[j] * rc
                     var_y = np.float32(hq[j] * rc - m64 * m64)
                     m = np.float32(m64)
-                    var_x = (var_y - m * m * cu2f) * inv
-                    k = min(max(var_x / var_y, zero), one)
+                    num = (var_y - m * m * cu2f) * scale
+                    k = min(max(num / var_y, zero), one)
                     k = k if var_y > zero else zero
                     v = np.float32(xi[j])
                     ok = (np.abs(v) < np.inf) & (n > 0.5)
@@ -425,7 +434,8 @@ def direction_weights():
 
 @njit_parallel
 def refined_lee(x, cu2, ring, spans, out):
-    """Lee (1981) refined filter, 7 x 7 edge-aligned windows (see ``_scalar``).
+    """Lee (1981) refined filter, 7 x 7 edge-aligned windows (see ``_scalar``). The weight
+    over the half window is ``_scalar.lee_value``'s, i.e. Kuan's gain (see ``MODE_KUAN``).
 
     ``spans``: :func:`direction_spans`.
     ``ring``: float64 scratch (nbands, 5, W + 4) from :func:`refined_scratch`. Each band of
