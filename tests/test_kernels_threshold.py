@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import logging
 import math
+import os
+import subprocess
+import sys
 
 import dask.array as da
 import numpy as np
@@ -283,3 +286,127 @@ def test_split_based_max_tile_threshold_rejects_land_land_contrast():
 def test_split_based_errors(kwargs, match):
     with pytest.raises(InputError, match=match):
         T.split_based_threshold(np.ones((8, 8), np.float32), **kwargs)
+
+
+# ---------------------------------------------------------------- +-inf is no data
+
+
+def with_bad_pixels(x, seed=11):
+    """x with about 1 % each of +inf, -inf and NaN at random places (and the cleaned copy)."""
+    x = np.array(x, dtype=np.float32)
+    flat = x.reshape(-1)
+    idx = np.random.default_rng(seed).permutation(flat.size)[: 3 * (flat.size // 100)]
+    for k, bad in enumerate((np.inf, -np.inf, np.nan)):
+        flat[idx[k::3]] = bad
+    clean = x.copy()
+    clean[~np.isfinite(clean)] = np.nan
+    return x, clean
+
+
+def test_inf_is_no_data_in_histograms_and_thresholds():
+    x, clean = with_bad_pixels(bimodal())
+    assert np.isposinf(x).any() and np.isneginf(x).any()
+    ref = T.histogram(clean)
+    for arr in (x, da.from_array(x, chunks=7001), xr.DataArray(x, dims=("i",))):
+        c, e = T.histogram(arr)
+        np.testing.assert_array_equal(c, ref[0])
+        np.testing.assert_array_equal(e, ref[1])
+    v = clean[np.isfinite(clean)].astype(np.float64)
+    np.testing.assert_array_equal(T.histogram(x, bins=50, range=(-30, 0))[0],
+                                  np.histogram(v, 50, (-30, 0))[0])
+    assert T.otsu_threshold(x) == T.otsu_threshold(clean)
+    assert T.ki_threshold(x) == T.ki_threshold(clean)
+
+
+def test_inf_is_no_data_in_split_based_threshold():
+    x, clean = with_bad_pixels(scene_with_small_lakes())
+    for kwargs in ({"tile": 64}, {"tile": 256, "min_tile": 64}, {"tile": 64, "method": "ki"}):
+        ref = T.split_based_threshold(clean, **kwargs)
+        assert ref.fallback is None
+        assert T.split_based_threshold(x, **kwargs) == ref
+        assert T.split_based_threshold(da.from_array(x, chunks=(100, 130)), **kwargs) == ref
+
+
+def test_all_inf_raises_no_data():
+    for bad in (np.full(100, np.inf), np.full((8, 8), -np.inf, np.float32),
+                np.array([np.inf, -np.inf, np.nan] * 10)):
+        with pytest.raises(NoDataError, match="no finite value"):
+            T.histogram(bad)
+    with pytest.raises(NoDataError):
+        T.split_based_threshold(np.full((64, 64), np.inf, np.float32), tile=32)
+    with pytest.raises(NoDataError):
+        T.histogram(da.from_array(np.full(100, np.inf), chunks=30))
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    hnp.arrays(np.float32, st.integers(1, 300),
+               elements=st.one_of(st.floats(-1e4, 1e4, width=32),
+                                  st.sampled_from([np.nan, np.inf, -np.inf]))),
+    st.integers(2, 50),
+)
+def test_property_histogram_ignores_non_finite(x, bins):
+    finite = x[np.isfinite(x)]
+    if not finite.size:
+        with pytest.raises(NoDataError):
+            T.histogram(x, bins=bins)
+        return
+    c, e = T.histogram(x, bins=bins)
+    rc, re = np_hist(finite, bins)
+    np.testing.assert_array_equal(c, rc)
+    np.testing.assert_array_equal(e, re)
+
+
+@pytest.mark.parametrize("lo,hi", [(-np.inf, np.inf), (0.0, np.inf), (-np.inf, 0.0),
+                                   (np.nan, 1.0), (0.0, np.nan), (1.0, 1.0), (5.0, -5.0),
+                                   (0.0, 1e-300)])
+def test_kernels_never_write_out_of_bounds(lo, hi):
+    """The raw kernels with absurd ranges and values: no crash, every count in its bins."""
+    from eo_drr.kernels import threshold_cpu as K
+
+    x = np.array([np.inf, -np.inf, np.nan, 0.0, 1e38, -1e38, 0.5, 1e-300] * 300)
+    bins = 8
+    edges = np.linspace(lo, hi, bins + 1) if np.isfinite([lo, hi]).all() else np.full(bins + 1, lo)
+    scratch = np.full((3, K.LANES, bins + 2), -1, dtype=np.int64)
+    ibuf = np.empty((3, K.CHUNK), dtype=np.int32)
+    K.histogram(x, lo, hi, edges, scratch, ibuf)
+    assert scratch.min() >= 0 and scratch.sum() == x.size and not scratch[:, :, bins].any()
+    out = np.full((2, 3, bins + 2), -1, dtype=np.int64)
+    K.tile_histograms(x.reshape(40, 60), 20, lo, hi, edges, np.empty((2, 20), np.int32), out)
+    assert out.min() >= 0 and out.sum() == x.size and not out[:, :, bins].any()
+    with pytest.raises(ValueError, match="edges"):
+        K.histogram(x, 0.0, 1.0, edges[:-1], scratch, ibuf)
+    with pytest.raises(ValueError, match="ibuf"):
+        K.tile_histograms(x.reshape(40, 60), 20, 0.0, 1.0, edges, np.empty((2, 10), np.int32),
+                          out)
+
+
+def test_cuda_kernels_treat_inf_as_no_data_under_simulator():
+    """The CUDA twins (numba CUDA simulator, in a child process: see test_kernels_cuda)."""
+    code = (
+        "import numpy as np\n"
+        "from numba import cuda\n"
+        "from eo_drr.errors import NoDataError\n"
+        "from eo_drr.indices import threshold as T\n"
+        "from eo_drr.kernels import threshold_cuda as K\n"
+        "x = np.random.default_rng(0).normal(-10, 3, 60).astype(np.float32)\n"
+        "x[[3, 9]] = np.inf; x[[4, 20]] = -np.inf; x[7] = np.nan\n"
+        "clean = np.where(np.isfinite(x), x, np.nan)\n"
+        "c, e = T.histogram(cuda.to_device(x), bins=16)\n"
+        "rc, re = T.histogram(clean, bins=16)\n"
+        "assert (c == rc).all() and (e == re).all(), (c, rc)\n"
+        "try:\n"
+        "    T.histogram(cuda.to_device(np.full(8, np.inf)))\n"
+        "    raise SystemExit('no NoDataError')\n"
+        "except NoDataError:\n"
+        "    pass\n"
+        "for lo, hi in [(-np.inf, np.inf), (np.nan, 1.0), (0.0, np.inf)]:\n"
+        "    counts = cuda.to_device(np.zeros(4, np.int64))\n"
+        "    K.histogram[1, 64](cuda.to_device(x), lo, hi, cuda.to_device(np.zeros(5)), counts)\n"
+        "    assert counts.copy_to_host().sum() <= x.size\n"
+        "print('ok')\n"
+    )
+    env = dict(os.environ, NUMBA_ENABLE_CUDASIM="1")
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                          timeout=600, check=False)
+    assert proc.returncode == 0 and "ok" in proc.stdout, proc.stdout[-3000:] + proc.stderr[-3000:]

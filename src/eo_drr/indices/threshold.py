@@ -1,7 +1,8 @@
 """Histogram thresholds: histograms, Otsu, Kittler-Illingworth, split-based (tiled) thresholds.
 
-- :func:`histogram` counts values (NaN ignored) in one pass: numba with per-block private
-  histograms on the CPU, atomics on the GPU, per-chunk histograms summed for dask.
+- :func:`histogram` counts values in one pass: numba with per-block private histograms on
+  the CPU, atomics on the GPU, per-chunk histograms summed for dask. NaN and +-inf are no data
+  everywhere here (histograms, ranges, tiles): a stray infinite pixel is ignored, not binned.
 - :func:`otsu` (Otsu 1979, IEEE Trans. SMC 9(1):62-66) and :func:`kittler_illingworth`
   (minimum error thresholding, Kittler & Illingworth 1986, Pattern Recognition 19(1):41-47)
   work on a histogram ``(counts, edges)``; :func:`otsu_threshold` and :func:`ki_threshold`
@@ -140,19 +141,19 @@ def _data_range(data: Any, kind: str, name: str) -> tuple[float, float]:
     else:
         lo, hi = _gpu_minmax(data)
     if not (lo <= hi):
-        raise NoDataError(f"{name}: no valid (non-NaN) value to take a histogram range from")
+        raise NoDataError(f"{name}: no finite value (all NaN or +-inf) for a histogram range")
     return lo, hi
 
 
 def histogram(x: Any, bins: int = 256, range: tuple[float, float] | None = None
               ) -> tuple[np.ndarray, np.ndarray]:
-    """Histogram of ``x`` (numpy, dask, cupy or DataArray), NaN ignored.
+    """Histogram of ``x`` (numpy, dask, cupy or DataArray), NaN and +-inf ignored.
 
     Returns ``(counts, edges)``: int64 counts of ``bins`` equal bins and their float64 edges,
-    exactly as ``numpy.histogram(x[~isnan(x)], bins, range)`` would. ``range=None`` uses
-    (nanmin, nanmax) of ``x`` (one extra pass; for dask the min/max are computed first, then
-    the per-chunk histograms, which are summed). Raises NoDataError when ``range`` is None and
-    ``x`` has no valid value.
+    exactly as ``numpy.histogram(x[isfinite(x)], bins, range)`` would. ``range=None`` uses
+    the min and max of the finite values of ``x`` (one extra pass; for dask the min/max are
+    computed first, then the per-chunk histograms, which are summed). Raises NoDataError when
+    ``range`` is None and ``x`` has no finite value.
     """
     bins = _check_bins(bins)
     rng = _check_range(range)
@@ -427,7 +428,7 @@ def split_based_threshold(
 
     1. the 2-D raster ``x`` (e.g. backscatter in dB) is cut into ``tile`` x ``tile`` tiles
        (edge tiles are the remainders); all histograms share ``bins`` bins over ``range``
-       (default: nanmin, nanmax of ``x``);
+       (default: min, max of the finite values of ``x``; NaN and +-inf are not counted);
     2. tiles with at least ``min_valid_fraction`` of their pixels valid are tested: the tile's
        own ``method`` threshold splits its histogram in two classes, which start an EM fit of
        two Gaussians to the histogram (``EM_ITERATIONS``); the tile is selected when the fitted

@@ -1,10 +1,12 @@
-"""Numba CPU kernels for histogram thresholding: NaN-aware min/max, histograms, tile histograms.
+"""Numba CPU kernels for histogram thresholding: finite min/max, histograms, tile histograms.
 
 Bins follow ``numpy.histogram`` exactly for uniform bins: ``bins`` equal bins between
 ``lo`` and ``hi`` (edges from ``numpy.linspace``), half-open ``[e_k, e_k+1)`` except the last one,
-which is closed; values outside ``[lo, hi]`` and NaN are not counted. The bin index is computed
-with one multiply and then corrected against the edges, as numpy does, so no value lands in a
-different bin than with numpy.
+which is closed; values outside ``[lo, hi]``, NaN and +-inf are not counted. The bin index is
+computed with one multiply and then corrected against the edges, as numpy does, so no value
+lands in a different bin than with numpy. Whatever ``lo``, ``hi`` and values the kernels get
+(NaN or infinite ones included), they never write outside their output: a value whose bin
+cannot be computed goes to the "not counted" column.
 
 Each parallel block of rows counts into its own private histogram (rows of the ``scratch``
 array from the caller, several interleaved copies per block to break the store-to-load chain on
@@ -25,10 +27,10 @@ LANES = 4
 
 @njit_parallel
 def nan_minmax(x, out):
-    """Per-block NaN-ignoring (min, max) of the flat array ``x`` into ``out`` (nblocks, 2).
+    """Per-block (min, max) of the finite values of the flat array ``x`` into ``out`` (nblocks, 2).
 
-    ``v < lo`` is False for NaN, so the select skips NaN without a branch (and vectorises).
-    A block with no valid value gets (+inf, -inf).
+    NaN and +-inf are skipped: ``abs(v) < inf`` is False for all three, and the select uses it
+    without a branch (so the loop vectorises). A block with no finite value gets (+inf, -inf).
     """
     n = x.size
     nb = out.shape[0]
@@ -38,8 +40,9 @@ def nan_minmax(x, out):
         hi = -np.inf
         for k in range(b * step, min(n, (b + 1) * step)):
             v = np.float64(x[k])
-            lo = v if v < lo else lo
-            hi = v if v > hi else hi
+            ok = abs(v) < np.inf
+            lo = v if ok & (v < lo) else lo
+            hi = v if ok & (v > hi) else hi
         out[b, 0] = lo
         out[b, 1] = hi
 
@@ -56,7 +59,9 @@ def _index_chunk(x, start, m, lo, hi, scale, edges, bins, buf):
 
     A branch-free, vectorised pass computes ``int((v - lo) * scale)`` and counts the values
     lying within EDGE_TOL of a bin edge; only when there are some, a second pass re-checks them
-    against ``edges`` exactly as numpy does.
+    against ``edges`` exactly as numpy does. Every index is in [0, bins) or is bins + 1,
+    whatever lo, hi and scale are: a value whose fractional bin ``(v - lo) * scale`` is NaN
+    (an infinite or NaN range) is not counted.
     """
     fbins = np.float64(bins)
     dump = fbins + 1.0
@@ -64,9 +69,9 @@ def _index_chunk(x, start, m, lo, hi, scale, edges, bins, buf):
     near = 0
     for t in range(m):
         v = np.float64(x[start + t])
-        ok = (v >= lo) & (v <= hi)  # False for NaN
         f = (v - lo) * scale
-        fi = min(max(f, 0.0), top) if ok else dump
+        ok = (v >= lo) & (v <= hi) & (f >= 0.0)  # False for NaN (value, range or bin)
+        fi = min(f, top) if ok else dump
         i = np.int32(fi)
         d = fi - i
         near += (d < EDGE_TOL) | (d > 1.0 - EDGE_TOL)
@@ -96,9 +101,11 @@ def histogram(x, lo, hi, edges, scratch, ibuf):
     """
     n = x.size
     nb = scratch.shape[0]
-    if scratch.shape[1] != LANES or ibuf.shape[1] < CHUNK or ibuf.shape[0] < nb:
-        raise ValueError("histogram: scratch (nblocks, LANES, bins + 2), ibuf (nblocks, CHUNK)")
     bins = scratch.shape[2] - 2
+    if (scratch.shape[1] != LANES or ibuf.shape[1] < CHUNK or ibuf.shape[0] < nb
+            or bins < 1 or edges.size != bins + 1):
+        raise ValueError("histogram: scratch (nblocks, LANES, bins + 2), ibuf (nblocks, CHUNK), "
+                         "edges (bins + 1)")
     scale = bins / (hi - lo)
     step = (n + nb - 1) // nb
     for b in numba.prange(nb):
@@ -131,6 +138,9 @@ def tile_histograms(x, tile, lo, hi, edges, ibuf, out):
     nty = out.shape[0]
     ntx = out.shape[1]
     bins = out.shape[2] - 2
+    if ibuf.shape[0] < nty or ibuf.shape[1] < tile or bins < 1 or edges.size != bins + 1:
+        raise ValueError("tile_histograms: out (nty, ntx, bins + 2), ibuf (nty, tile), "
+                         "edges (bins + 1)")
     scale = bins / (hi - lo)
     for ty in numba.prange(nty):
         o = out[ty]
