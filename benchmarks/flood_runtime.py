@@ -7,7 +7,7 @@ gamma speckle ENL 4.4) into a temporary folder, then times, alternately in the s
 * ``read``: reading the four rasters once into memory (rasterio, the same call the product's
   loaders end in);
 * ``flood``: reading them and running :func:`eo_drr.products.flood.flood_extent` (speckle
-  filter, split-based thresholds for both scenes, fuzzy method, change detection, masks).
+  filter, split-based thresholds for both scenes, region growing, change detection, masks).
 
     python benchmarks/flood_runtime.py             # 10980 x 10980 (one S2-tile-sized pair)
     python benchmarks/flood_runtime.py --size 2048 --json out.json

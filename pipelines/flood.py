@@ -2,7 +2,7 @@
 per administrative unit.
 
     search (pre + post, same track) -> load (lazy, common grid) -> flood_extent (GFM-style
-    ensemble) -> exposure per unit -> COG + CSV + GeoParquet
+    water rule) -> exposure per unit -> COG + CSV + GeoParquet
 """
 
 from __future__ import annotations
@@ -181,13 +181,15 @@ def run(cfg: JobConfig, p: FloodPlan, out: OutputFolder, steps: Steps | None = N
             named = {S2_COMMON_NAMES.get(b, b): s2[b].values for b in cfg.sources.s2.bands if b in s2 and b != "SCL"}
             s2w, _ = s2_water(named, s2["SCL"].values if "SCL" in s2 else None)
     vh = len(bands) > 1
-    with steps.step("Mapping water and flood (speckle filter, split-based thresholds, ensemble)"):
+    with steps.step("Mapping water and flood (speckle filter, VH threshold, region growing)"):
         ds, thresholds = flood_product.flood_extent(
             pre[band], post[band],
             pre_vh=pre[bands[1]] if vh else None, post_vh=post[bands[1]] if vh else None,
-            hand=hand, hand_max_m=fp.hand_max_m, speckle=fp.speckle_filter.kind,
-            window=fp.speckle_filter.window, threshold_method=fp.threshold_method,
-            min_mapping_unit_px=fp.min_mapping_unit_px, s2_water=s2w,
+            hand=hand, hand_max_m=fp.hand_max_m,
+            speckle=fp.speckle_filter.kind if fp.speckle_filter else None,
+            window=fp.speckle_filter.window if fp.speckle_filter else None,
+            threshold_method=fp.threshold_method, s2_water=s2w,
+            **({"min_mapping_unit_px": fp.min_mapping_unit_px} if fp.min_mapping_unit_px else {}),
             slope=slope, slope_max_deg=fp.slope_max_deg, landcover=landcover,
             no_sensitivity_classes={c: flood_product.NO_SENSITIVITY_CLASSES[c] for c in fp.no_sensitivity_classes},
             change_decrease_db=fp.change_decrease_db, gsw_seasonality=gsw,
@@ -203,8 +205,8 @@ def run(cfg: JobConfig, p: FloodPlan, out: OutputFolder, steps: Steps | None = N
                 continue
             da = ds[var]
             if var in ("flood", "water", "reference_water"):
-                kw = dict(nodata=flood_product.NODATA, colormap=flood_product.CLASS_COLORS,
-                          tags={"classes": da.attrs["classes"]})
+                colors = flood_product.FLOOD_COLORS if var == "flood" else flood_product.CLASS_COLORS
+                kw = dict(nodata=flood_product.NODATA, colormap=colors, tags={"classes": da.attrs["classes"]})
             elif var == "log_ratio":
                 kw = dict(nodata=float("nan"), tags={"units": "dB"}, overview_resampling="average")
             elif var == "likelihood":
@@ -223,6 +225,7 @@ def run(cfg: JobConfig, p: FloodPlan, out: OutputFolder, steps: Steps | None = N
     flood_v = ds["flood"].values
     summary = {
         "thresholds": thresholds.as_dict(),
+        "quality_warnings": thresholds.warnings(),
         "flooded_ha": float((flood_v == 1).sum() * px_ha),
         "observed_share": float((flood_v != flood_product.NODATA).mean()),
         "post_item": p.post_item.id,
@@ -302,7 +305,7 @@ def _write_report(cfg: JobConfig, p: FloodPlan, out: OutputFolder, flood_da, ref
                     "thresholds": thresholds,
                     "method": "EO proxies: counts inside the observed flood extent, "
                               "not reported Sendai values"},
-        points=points,
+        points=points, warnings=flood_product.quality_warnings(thresholds),
     )
 
 

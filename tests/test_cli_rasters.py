@@ -20,7 +20,7 @@ def test_water_on_sen1floods11_chip(shared_data, tmp_path):
     valid = (label >= 0) & (water != 255)
     t, p = (label == 1) & valid, (water == 1) & valid
     assert (t & p).sum() / (t | p).sum() > 0.3
-    assert "hsba_vv" in res.stdout
+    assert "threshold" in res.stdout and " dB" in res.stdout
 
 
 def test_flood_on_ombria_png_without_crs(shared_data, tmp_path):
@@ -35,7 +35,12 @@ def test_flood_on_ombria_png_without_crs(shared_data, tmp_path):
     assert "no CRS" in res.stderr
     with rasterio.open(out) as f:
         flood = f.read(1)
-    assert flood.shape == (256, 256) and set(np.unique(flood)) <= {0, 1, 255} and (flood == 1).any()
+        cmap = f.colormap(1)
+        classes = f.tags()["classes"]
+    # 0 no water, 1 flood, 2 reference water still water, 255 no data; a colour table says so
+    assert flood.shape == (256, 256) and set(np.unique(flood)) <= {0, 1, 2, 255} and (flood == 1).any()
+    assert "2 reference water" in classes and cmap[1][:3] != cmap[2][:3]
+    assert "observed water = classes 1 and 2" in res.stdout
 
 
 def test_bad_inputs(shared_data, tmp_path):
@@ -43,7 +48,8 @@ def test_bad_inputs(shared_data, tmp_path):
     res = eo_drr("water", "--s1", tmp_path / "none.tif", "--out", tmp_path / "o.tif")
     assert res.returncode != 0 and "no such file" in res.stderr
     res = eo_drr("water", "--s1", src, "--out", tmp_path / "o.tif", "--s1-units", "linear")
-    assert res.returncode != 0 and "implausible for linear" in res.stderr and "Traceback" not in res.stderr
+    assert res.returncode != 0 and "looks like dB" in res.stderr and "--s1-units db" in res.stderr
+    assert "Traceback" not in res.stderr
     res = eo_drr("water", "--s1", src, "--out", tmp_path / "o.tif", "--s1-bands", "HH,HV")
     assert res.returncode != 0 and "no VV band" in res.stderr
     bad = tmp_path / "corrupt.tif"
@@ -54,3 +60,121 @@ def test_bad_inputs(shared_data, tmp_path):
     chip = shared_data / "sen1floods11-chips" / "S1Hand" / "Paraguay_34417_S1Hand.tif"
     res = eo_drr("water", "--s1", chip, "--out", tmp_path / "o.tif")
     assert res.returncode != 0 and "all pixels are nodata" in res.stderr
+
+
+# ---------------------------------------------------------------- implausible S1 input
+
+
+def write_s1(path, vv, vh=None, tags=None):
+    """A float32 GeoTIFF (EPSG:4326, about 10 m pixels) with bands VV[, VH] and ``tags``."""
+    from rasterio.transform import Affine
+
+    bands = [vv] if vh is None else [vv, vh]
+    with rasterio.open(path, "w", driver="GTiff", width=vv.shape[1], height=vv.shape[0],
+                       count=len(bands), dtype="float32", crs="EPSG:4326",
+                       transform=Affine(9e-5, 0, -0.78, 0, -9e-5, 38.13)) as dst:
+        for k, (band, name) in enumerate(zip(bands, ("VV", "VH")), start=1):
+            dst.write(band.astype(np.float32), k)
+            dst.set_band_description(k, name)
+        dst.update_tags(**(tags or {}))
+    return path
+
+
+def synthetic_s1(seed=0, size=256, lake=96):
+    """Land VV -9 dB, VH 7 dB lower, and a square lake (VV -21, VH -27 dB)."""
+    rng = np.random.default_rng(seed)
+    vv = rng.normal(-9, 2, (size, size))
+    vv[40:40 + lake, 60:60 + lake] = rng.normal(-21, 1.5, (lake, lake))
+    vh = vv - 7 + rng.normal(0, 1, vv.shape)
+    vh[40:40 + lake, 60:60 + lake] = rng.normal(-27, 1.5, (lake, lake))
+    return vv.astype(np.float32), vh.astype(np.float32)
+
+
+def one_error_line(res):
+    lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
+    assert res.returncode != 0 and "Traceback" not in res.stderr, res.stderr
+    assert len(lines) == 1 and lines[0].startswith("error: "), res.stderr
+    return lines[0]
+
+
+def test_inf_pixels_are_no_data(tmp_path):
+    vv, vh = synthetic_s1()
+    vv[5, 5], vh[6, 6], vv[100, 100] = np.inf, -np.inf, np.inf
+    src = write_s1(tmp_path / "inf.tif", vv, vh)
+    out = tmp_path / "water.tif"
+    res = eo_drr("water", "--s1", src, "--out", out)
+    assert res.returncode == 0, res.stderr
+    with rasterio.open(out) as w:
+        water = w.read(1)
+    assert water[5, 5] == 255 and water[100, 100] == 255 and (water == 1).sum() > 0.8 * 96 * 96
+
+
+def test_inf_pixel_in_real_chip(shared_data, tmp_path):
+    with rasterio.open(shared_data / "sen1floods11-sample" / "Spain_7370579_S1Hand.tif") as s:
+        vv, vh = s.read()
+    vv[0, 0] = np.inf
+    out = tmp_path / "water.tif"
+    res = eo_drr("water", "--s1", write_s1(tmp_path / "chip.tif", vv, vh), "--out", out)
+    assert res.returncode == 0, res.stderr
+    with rasterio.open(out) as w:
+        assert w.read(1)[0, 0] == 255
+
+
+def test_wrong_units_and_swapped_bands_fail_with_one_line(tmp_path):
+    vv, vh = synthetic_s1()
+    linear = write_s1(tmp_path / "linear.tif", 10 ** (vv / 10), 10 ** (vh / 10))
+    line = one_error_line(eo_drr("water", "--s1", linear, "--out", tmp_path / "o.tif"))
+    assert "linear.tif" in line and "looks like linear power" in line and "--s1-units linear" in line
+    swapped = write_s1(tmp_path / "swapped.tif", vh, vv)
+    line = one_error_line(eo_drr("water", "--s1", swapped, "--out", tmp_path / "o.tif"))
+    assert "swapped.tif" in line and "vv/vh look swapped" in line and "--s1-bands" in line
+    good = write_s1(tmp_path / "good.tif", vv, vh)
+    line = one_error_line(eo_drr("flood", "--pre-s1", good, "--pre-s1", linear, "--post-s1", good,
+                                 "--out", tmp_path / "o.tif"))
+    assert "--pre-s1" in line and "linear.tif" in line and "--s1-units linear" in line
+    assert not (tmp_path / "o.tif").exists()
+
+
+def test_flood_warns_on_relative_orbit_mismatch(tmp_path):
+    vv, vh = synthetic_s1()
+    pre_vv, pre_vh = synthetic_s1(seed=1, lake=32)
+    post = write_s1(tmp_path / "post.tif", vv, vh, {"RELATIVE_ORBIT": "87"})
+    pre = write_s1(tmp_path / "pre.tif", pre_vv, pre_vh, {"sat:relative_orbit": "14"})
+    res = eo_drr("flood", "--pre-s1", pre, "--post-s1", post, "--out", tmp_path / "f.tif")
+    assert res.returncode == 0, res.stderr
+    assert "relative orbit 14" in res.stderr and "different viewing geometry" in res.stderr
+    same = write_s1(tmp_path / "same.tif", pre_vv, pre_vh, {"RELATIVE_ORBIT": "87"})
+    res = eo_drr("flood", "--pre-s1", same, "--post-s1", post, "--out", tmp_path / "f.tif")
+    assert res.returncode == 0 and "viewing geometry" not in res.stderr, res.stderr
+
+
+def test_flood_classes_and_hand_exclusion_as_in_jobs(tmp_path):
+    """`eo-drr flood` writes the job's classes: 1 flood, 2 reference water still water; with
+    --hand the job's 15 m HAND exclusion applies; a HAND on another grid is refused."""
+    vv, vh = synthetic_s1()  # the post-event lake: 96 px square
+    pre_vv, pre_vh = synthetic_s1(seed=1, lake=32)  # before: a 32 px lake in its corner
+    post = write_s1(tmp_path / "post.tif", vv, vh)
+    pre = write_s1(tmp_path / "pre.tif", pre_vv, pre_vh)
+    out = tmp_path / "f.tif"
+    res = eo_drr("flood", "--pre-s1", pre, "--post-s1", post, "--out", out)
+    assert res.returncode == 0, res.stderr
+    with rasterio.open(out) as f:
+        cls = f.read(1)
+    assert (cls[45:70, 65:90] == 2).mean() > 0.9  # the old lake: still water
+    assert (cls[90:130, 110:150] == 1).mean() > 0.9  # new water: flood
+    hand = np.zeros(vv.shape, np.float32)
+    hand[:, 100:] = 30.0  # high ground over the eastern half of the new lake
+    with rasterio.open(post) as src:
+        profile = src.profile | {"count": 1}
+    with rasterio.open(tmp_path / "hand.tif", "w", **profile) as dst:
+        dst.write(hand, 1)
+    res = eo_drr("flood", "--pre-s1", pre, "--post-s1", post, "--out", out, "--hand", tmp_path / "hand.tif")
+    assert res.returncode == 0, res.stderr
+    with rasterio.open(out) as f:
+        cls = f.read(1)
+    assert (cls[90:130, 110:150] == 1).sum() == 0 and (cls[90:130, 70:95] == 1).mean() > 0.9
+    with rasterio.open(tmp_path / "small.tif", "w", **(profile | {"width": 100})) as dst:
+        dst.write(hand[:, :100], 1)
+    line = one_error_line(eo_drr("flood", "--pre-s1", pre, "--post-s1", post, "--out", tmp_path / "g.tif",
+                                 "--hand", tmp_path / "small.tif"))
+    assert "--hand" in line and "grid" in line and not (tmp_path / "g.tif").exists()

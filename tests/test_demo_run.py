@@ -64,7 +64,16 @@ def test_outputs_exist_and_are_valid_cogs(demo_run):
         assert ok, (tif, errors)
     flood, prof = _read(out / "flood_extent.tif")
     assert prof["dtype"] == "uint8" and prof["nodata"] == 255 and prof["crs"] is not None
-    assert set(np.unique(flood)) <= {0, 1, 255}
+    # 0 no water, 1 flood, 2 reference water still water after the event, 255 no data
+    assert set(np.unique(flood)) <= {0, 1, 2, 255} and (flood == 2).any()
+    ref, _ = _read(out / "reference_water.tif")
+    water, _ = _read(out / "observed_water.tif")
+    assert np.array_equal(flood == 2, (ref == 1) & (water == 1) & (flood != 255))
+    # the quality flags of both scenes are in run.json
+    import json
+
+    th = json.loads((out / "run.json").read_text())["summary"]["thresholds"]
+    assert {"bimodal", "contrast_db", "warnings", "reliable"} <= set(th["post"]["quality"])
     # the summary names each output and the headline figures
     for word in ("flooded area", "exposed population", "flood_extent.tif", "flood_by_unit.csv"):
         assert word in res.stdout

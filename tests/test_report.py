@@ -50,7 +50,8 @@ def _report(path):
         path, title="Test <run>", layers=[MapLayer("Flood extent", _flood(), colors=FLOOD_COLORS),
                                           MapLayer("Population", pop, cmap="magma", show=False, legend="persons")],
         units=units, table=table, plots=indicator_plots(table),
-        provenance={"job": "demo", "inputs": {"s1": "</pre><b>x</b>"}}, points=pts)
+        provenance={"job": "demo", "inputs": {"s1": "</pre><b>x</b>"}}, points=pts,
+        warnings=["Water and land differ by only 1.9 dB <b>: treat the map as unreliable."])
 
 
 def test_report_is_self_contained_and_escaped(tmp_path):
@@ -68,6 +69,8 @@ def test_report_is_self_contained_and_escaped(tmp_path):
     assert "Leaflet 1.9.4" in text  # vendored, inlined
     assert text.count("data:image/png;base64,") >= 4  # 2 overlays + 2 plots
     assert "not reported Sendai Framework values" in text
+    # the flood product's quality warnings, readable and escaped
+    assert "Quality warning: Water and land differ by only 1.9 dB &lt;b&gt;" in text
 
 
 def test_report_rerun_is_identical(tmp_path):

@@ -1,4 +1,5 @@
-"""Sentinel-1 single-date water (the ensemble): synthetic truth and bad input."""
+"""Sentinel-1 single-date water (prior-anchored threshold, region growing): synthetic truth,
+quality flags and bad input."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import pytest
 import rasterio
 
 from eo_drr.errors import InputError, NoDataError
-from eo_drr.products.water import PROVENANCE_BITS, hsba_threshold, s1_water
+from eo_drr.products.water import DEFAULTS, PROVENANCE_BITS, hsba_threshold, s1_water, water_params
 
 
 def _speckled(mean_db: np.ndarray, seed: int = 0, enl: float = 4.4) -> np.ndarray:
@@ -28,22 +29,60 @@ def test_rare_water_found_by_hierarchical_split():
     pred = r.water == 1
     iou = (pred & truth).sum() / (pred | truth).sum()
     assert iou > 0.9, iou
-    assert r.fallback is None
-    assert {m.name for m in r.methods if m.mask is not None} == {"hsba_vv", "hsba_vh", "fuzzy_vv"}
+    assert r.fallback is None and r.quality["bimodal"] and r.threshold.polarisation == "vh"
+    assert r.quality["reliable"] and r.quality["contrast_db"] > 10
     assert (r.likelihood[truth] >= 50).mean() > 0.95 and r.likelihood.max() <= 100
-    assert (r.provenance[truth] & PROVENANCE_BITS["hsba_vv"]).astype(bool).mean() > 0.9
+    assert (r.provenance[truth] & PROVENANCE_BITS["seed"]).astype(bool).mean() > 0.9
 
 
 def test_land_only_scene_maps_no_water_and_says_why():
-    mean = np.where(np.arange(256)[None, :] < 128, -7.0, -12.0) * np.ones((256, 1))  # two kinds of land
+    mean = np.where(np.arange(256)[None, :] < 128, -6.0, -9.0) * np.ones((256, 1))  # two kinds of land
     r = s1_water(_speckled(mean, 3))
-    assert (r.water == 1).sum() == 0
-    assert r.fallback is not None and "no water mapped" in r.fallback
+    assert (r.water == 1).mean() < 0.001
+    assert r.fallback is not None and "prior" in r.fallback
+    assert not r.quality["reliable"] and r.quality["warnings"]
+
+
+def test_all_water_scene_is_water_not_zeros():
+    """A scene entirely of open water (no bimodal tile): the prior maps it, and says so."""
+    vv = _speckled(np.full((256, 256), -21.0), 6)
+    vh = _speckled(np.full((256, 256), -28.0), 7)
+    r = s1_water(vv, vh)
+    assert (r.water == 1).mean() > 0.97
+    assert not r.quality["bimodal"] and any("water" in w for w in r.quality["warnings"])
+
+
+def test_low_contrast_water_grows_from_seeds():
+    """Flooded fields 1.1 dB brighter than the VH prior, next to open water: region growing
+    takes them in; the same level away from any water stays land."""
+    mean = np.full((256, 256), -15.0)
+    mean[:, :60] = -27.0  # open water
+    mean[:, 60:120] = -20.5  # shallow flood touching it
+    mean[:, 180:200] = -20.5  # equally dark land strip, not connected
+    vv, vh = _speckled(mean + 7, 8, enl=50), _speckled(mean, 9, enl=50)  # multi-looked: little speckle
+    r = s1_water(vv, vh, grow_db=2.0, speckle="lee", speckle_window=9)
+    w = r.water == 1
+    assert w[:, 5:55].mean() > 0.97 and w[:, 65:115].mean() > 0.8
+    assert (r.provenance[:, 65:115] & PROVENANCE_BITS["grown"]).astype(bool).mean() > 0.3
+    assert w[:, 185:195].mean() < 0.5
+
+
+def test_vv_only_uses_the_vv_defaults_and_overrides_apply():
+    mean = np.full((256, 256), -8.0)
+    mean[60:160, 60:160] = -22.0
+    r = s1_water(_speckled(mean, 10))
+    assert r.threshold.polarisation == "vv" and r.threshold.prior_db == DEFAULTS["vv"].prior_vv_db
+    r2 = s1_water(_speckled(mean, 10), speckle="boxcar", speckle_window=5)
+    assert r2.threshold.polarisation == "vv"
+    with pytest.raises(InputError, match="unknown"):
+        water_params(speckel="lee")
+    with pytest.raises(InputError, match="speckle"):
+        water_params(speckle="gauss")
 
 
 def test_threshold_of_land_land_bimodality_is_refused():
     mean = np.where(np.arange(256)[None, :] < 128, -3.0, -12.0) * np.ones((256, 1))
-    t, n = hsba_threshold(_speckled(mean, 4), max_split_db=-10.0)
+    t, n, _ = hsba_threshold(_speckled(mean, 4), max_split_db=-10.0)
     assert t is None and n == 0
 
 
@@ -59,8 +98,8 @@ def test_nodata_kept():
 def test_bad_input():
     with pytest.raises(NoDataError, match="all pixels are nodata"):
         s1_water(np.full((64, 64), np.nan, np.float32))
-    with pytest.raises(InputError, match="linear values declared as dB"):
-        s1_water(np.full((64, 64), 200.0, np.float32))
+    with pytest.raises(InputError, match="linear"):
+        s1_water(np.random.default_rng(0).gamma(4.4, 0.05, (64, 64)).astype(np.float32))
     with pytest.raises(InputError, match="differs"):
         s1_water(np.zeros((64, 64), np.float32) - 10, np.zeros((32, 32), np.float32))
 

@@ -168,9 +168,10 @@ class GridConfig(_Model):
 
 
 class SpeckleFilter(_Model):
-    """Speckle filter on linear power before thresholding (see :func:`eo_drr.products.water.s1_water`)."""
+    """Speckle filter on linear power before thresholding (see :func:`eo_drr.products.water.s1_water`);
+    leave ``speckle_filter`` out to use the water rule's selected default."""
 
-    kind: Literal["none", "boxcar", "lee", "refined_lee"] = "refined_lee"
+    kind: Literal["none", "boxcar", "lee", "kuan", "refined_lee"]
     window: int = Field(7, ge=3, le=31)
 
     @field_validator("window")
@@ -192,12 +193,16 @@ class FloodProduct(_Model):
     (see :mod:`eo_drr.products.flood`)."""
 
     polarization: str = Field("vv", description="band used for change detection")
-    speckle_filter: SpeckleFilter = Field(default_factory=SpeckleFilter)
+    speckle_filter: SpeckleFilter | None = Field(
+        None, description="override the water rule's default filter (eo_drr.products.water.DEFAULTS)"
+    )
     hand_max_m: float = Field(
         15.0, ge=0, le=500, description="exclude pixels higher than this above drainage"
     )
-    min_mapping_unit_px: int = Field(4, ge=1, le=100000)
-    threshold_method: Literal["ki", "otsu"] = "ki"
+    min_mapping_unit_px: int | None = Field(
+        None, ge=1, le=100000, description="default: eo_drr.products.flood.MIN_MAPPING_UNIT_PX"
+    )
+    threshold_method: Literal["ki", "otsu"] | None = None
     slope_max_deg: float | None = Field(
         5.0, gt=0, le=90, description="exclude steeper terrain (needs sources.dem; null: off)"
     )

@@ -20,14 +20,21 @@ Bands = Annotated[Optional[str], typer.Option("--s1-bands", help="Band names in 
 Scale8 = Annotated[Optional[str], typer.Option("--s1-8bit-range", help="For 8-bit images (e.g. OMBRIA PNG patches): the dB values of DN 0 and 255, e.g. -30,0. DN = 255 * (dB - LO) / (HI - LO).")]
 
 
-def read_s1(path: Path, bands: str | None, units: str, range8: str | None):
-    """(vv, vh or None, profile, units) from a raster file; 8-bit values mapped to dB."""
+def read_s1(path: Path, bands: str | None, units: str, range8: str | None, option: str = "--s1"):
+    """(vv, vh or None, profile, units, tags) from the raster file given with ``option``.
+
+    8-bit values are mapped to dB; NaN and +-inf become NaN. The backscatter is checked
+    (:func:`eo_drr.products.s1_checks.check_backscatter`): implausible units or swapped bands
+    stop here with a message naming the file and the option, warnings go to stderr.
+    """
     import rasterio
+
+    from eo_drr.products.s1_checks import check_backscatter
 
     if units not in ("db", "linear"):
         raise ConfigError(f"--s1-units: use db or linear, not {units!r}")
     if not path.exists():
-        raise InputError(f"--s1: no such file {path}")
+        raise InputError(f"{option}: no such file {path}")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", rasterio.errors.NotGeoreferencedWarning)
@@ -37,8 +44,9 @@ def read_s1(path: Path, bands: str | None, units: str, range8: str | None):
                 names = [d for d in src.descriptions]
                 nodata = src.nodata
                 dtype = src.dtypes[0]
+                tags = src.tags()
     except rasterio.errors.RasterioError as exc:
-        raise CorruptInputError(f"--s1: {path} is not a readable raster ({exc})") from None
+        raise CorruptInputError(f"{option}: {path} is not a readable raster ({exc})") from None
     if bands:
         names = [b.strip() for b in bands.split(",")]
         if len(names) != data.shape[0]:
@@ -47,7 +55,7 @@ def read_s1(path: Path, bands: str | None, units: str, range8: str | None):
         names = ["VV", "VH"][: data.shape[0]] if data.shape[0] <= 2 else [None] * data.shape[0]
     upper = [str(n).upper() if n else "" for n in names]
     if "VV" not in upper:
-        raise InputError(f"--s1: {path} has no VV band (bands: {names}); name them with --s1-bands")
+        raise InputError(f"{option}: {path} has no VV band (bands: {names}); name them with --s1-bands")
     if nodata is not None and not np.isnan(nodata):
         data[data == nodata] = np.nan
     if range8 is not None or dtype == "uint8":
@@ -59,21 +67,89 @@ def read_s1(path: Path, bands: str | None, units: str, range8: str | None):
             raise ConfigError(f"--s1-8bit-range: expected LO,HI in dB, got {range8!r}") from None
         data = np.where(data == 0, np.nan, lo + data * (hi - lo) / 255.0).astype(np.float32)
         units = "db"
-    vv = data[upper.index("VV")]
-    vh = data[upper.index("VH")] if "VH" in upper else None
+    vv, vh, notes = check_backscatter(
+        data[upper.index("VV")], data[upper.index("VH")] if "VH" in upper else None, units=units,
+        vv_name=f"{option} {path} (VV)", vh_name=f"{option} {path} (VH)",
+        units_option="--s1-units", bands_option="--s1-bands",
+    )
+    for note in notes:
+        typer.echo(f"warning: {note}", err=True)
     if profile.get("crs") is None:
         typer.echo(f"warning: {path} has no CRS; the output is a plain image on the same pixel grid", err=True)
-    return vv, vh, profile, units
+    return vv, vh, profile, units, tags
 
 
-def write_classes(arr: np.ndarray, out: Path, profile, *, description: str, extra: dict | None = None) -> None:
-    """uint8 classes (1/0/255) on the input grid: a COG when georeferenced, else a GeoTIFF."""
+def _on_grid(path: Path, option: str, profile) -> np.ndarray:
+    """Band 1 of ``path`` as float32 (nodata NaN), refused unless on the grid of ``profile``."""
+    import rasterio
+
+    if not path.exists():
+        raise InputError(f"{option}: no such file {path}")
+    try:
+        with rasterio.open(path) as src:
+            data = src.read(1).astype(np.float32)
+            same = (src.width, src.height) == (profile["width"], profile["height"]) and \
+                src.crs == profile.get("crs") and src.transform == profile.get("transform")
+            if src.nodata is not None and not np.isnan(src.nodata):
+                data[data == src.nodata] = np.nan
+    except rasterio.errors.RasterioError as exc:
+        raise CorruptInputError(f"{option}: {path} is not a readable raster ({exc})") from None
+    if not same:
+        raise InputError(f"{option}: {path} is not on the post-event image's grid (size, CRS or transform differ)")
+    data[~np.isfinite(data)] = np.nan
+    return data
+
+
+def terrain_masks(profile, hand: Path | None, dem: Path | None) -> dict:
+    """``hand`` and ``slope`` keyword arguments of the flood product from ``--hand``/``--dem``."""
+    from eo_drr.products import terrain
+
+    out: dict = {}
+    if hand is not None:
+        out["hand"] = _on_grid(hand, "--hand", profile)
+    if dem is not None:
+        crs = profile.get("crs")
+        if crs is None or not crs.is_projected:
+            raise InputError(f"--dem: {dem} must be on a projected grid in metres (slope needs the pixel size)")
+        z = _on_grid(dem, "--dem", profile)
+        px = abs(profile["transform"].a)
+        out["slope"] = terrain.slope_degrees(z, px)
+        if hand is None:
+            out["hand"] = terrain.hand_from_dem(z, px)
+    return out
+
+
+def flood_on_arrays(pres: list, post: tuple, **masks):
+    """The flood product (:func:`eo_drr.products.flood.flood_extent`, the job's code and
+    defaults) on arrays read by :func:`read_s1`: ``(dataset, thresholds)``. ``masks``:
+    ``hand``/``slope`` arrays on the same grid."""
+    import xarray as xr
+
+    from eo_drr.products.flood import flood_extent
+
+    def lin(a: np.ndarray | None, units: str):
+        if a is None:
+            return None
+        return xr.DataArray(10 ** (a / 10) if units == "db" else a, dims=("y", "x"))
+
+    vh_ok = post[1] is not None and all(p[1] is not None for p in pres)
+    pre = xr.concat([lin(p[0], p[3]) for p in pres], dim="time")
+    pre_vh = xr.concat([lin(p[1], p[3]) for p in pres], dim="time") if vh_ok else None
+    return flood_extent(pre, lin(post[0], post[3]), pre_vh=pre_vh,
+                        post_vh=lin(post[1], post[3]) if vh_ok else None, **masks)
+
+
+def write_classes(arr: np.ndarray, out: Path, profile, *, description: str, extra: dict | None = None,
+                  colormap: dict | None = None) -> None:
+    """uint8 classes on the input grid, with a colour table: a COG when georeferenced, else a
+    GeoTIFF."""
     from eo_drr.io import atomic_path, write_cog
     from eo_drr.products.flood import CLASS_COLORS
 
+    colormap = CLASS_COLORS if colormap is None else colormap
     if profile.get("crs") is not None:
         write_cog(arr, out, crs=profile["crs"], transform=profile["transform"], nodata=255,
-                  colormap=CLASS_COLORS, band_descriptions=[description], tags=extra or {})
+                  colormap=colormap, band_descriptions=[description], tags=extra or {})
         return
     import rasterio
 
@@ -81,6 +157,7 @@ def write_classes(arr: np.ndarray, out: Path, profile, *, description: str, extr
     with atomic_path(out) as tmp, rasterio.open(tmp, "w", driver="GTiff", width=arr.shape[1], height=arr.shape[0],
                                                   count=1, dtype="uint8", nodata=255, compress="deflate") as dst:
         dst.write(arr, 1)
+        dst.write_colormap(1, colormap)
         dst.set_band_description(1, description)
         dst.update_tags(**{k: str(v) for k, v in (extra or {}).items()})
 
@@ -94,42 +171,54 @@ def register(app: typer.Typer, console: Console) -> None:
         s1_bands: Bands = None,
         s1_8bit_range: Scale8 = None,
     ) -> None:
-        """Open water from one Sentinel-1 image (hierarchical split-based thresholding ensemble)."""
+        """Open water from one Sentinel-1 image (the flood product's water rule: VH, or VV alone, threshold anchored to a published prior, region growing)."""
         from eo_drr.products.water import s1_water
 
-        vv, vh, profile, units = read_s1(s1, s1_bands, s1_units, s1_8bit_range)
+        vv, vh, profile, units, _ = read_s1(s1, s1_bands, s1_units, s1_8bit_range)
         r = s1_water(vv, vh, units=units)
         write_classes(r.water, out, profile, description="water", extra={"classes": "1 water, 0 not water, 255 no data"})
         n = int((r.water == 1).sum())
         console.print(f"water: {n:,} px ({100 * n / max(1, int((r.water != 255).sum())):.1f} % of valid) -> {out}")
-        for m in r.methods:
-            console.print(f"  {m.name}: " + (f"threshold {m.threshold_db:.1f} dB" if m.mask is not None else f"abstained ({m.note})"))
-        if r.fallback:
-            console.print(f"  note: {r.fallback}")
+        t = r.threshold
+        console.print(f"  {t.polarisation.upper()} threshold {t.threshold_db:.1f} dB ({t.tiles_used} tiles used)")
+        for w in r.quality["warnings"]:
+            typer.echo(f"warning: {w}", err=True)
 
     @app.command()
     def flood(
         post_s1: Annotated[Path, typer.Option("--post-s1", help="Post-event Sentinel-1 raster.")],
-        out: Annotated[Path, typer.Option("--out", "-o", help="Output GeoTIFF: 1 flood, 0 not, 255 no data.")],
+        out: Annotated[Path, typer.Option("--out", "-o", help="Output GeoTIFF: 0 no water, 1 flood, 2 reference water still water after the event, 255 no data.")],
         pre_s1: Annotated[list[Path], typer.Option("--pre-s1", help="Pre-event Sentinel-1 raster (repeat for several: their median is the reference).")] = [],
         s1_units: Units = "db",
         s1_bands: Bands = None,
         s1_8bit_range: Scale8 = None,
+        hand: Annotated[Optional[Path], typer.Option("--hand", help="Height above nearest drainage (m) on the post-event grid: pixels above 15 m are excluded, as in jobs.")] = None,
+        dem: Annotated[Optional[Path], typer.Option("--dem", help="DEM (m) on the post-event grid (projected CRS): slopes above 5 degrees are excluded and, without --hand, HAND is computed from it.")] = None,
     ) -> None:
-        """Flood extent: water after the event minus the reference water before it."""
-        from eo_drr.products.change import s1_flood
+        """Flood extent: water after the event minus the reference water before it (the job's flood product, same defaults)."""
+        from eo_drr.products.flood import FLOOD_CLASSES, FLOOD_COLORS
+        from eo_drr.products.s1_checks import orbit_warning
 
         if not pre_s1:
             raise ConfigError("--pre-s1: give at least one pre-event image")
-        post = read_s1(post_s1, s1_bands, s1_units, s1_8bit_range)
-        pres = [read_s1(p, s1_bands, s1_units, s1_8bit_range) for p in pre_s1]
+        post = read_s1(post_s1, s1_bands, s1_units, s1_8bit_range, "--post-s1")
+        pres = [read_s1(p, s1_bands, s1_units, s1_8bit_range, "--pre-s1") for p in pre_s1]
         for p, pr in zip(pre_s1, pres):
             if pr[0].shape != post[0].shape:
                 raise InputError(f"--pre-s1: {p} is {pr[0].shape[::-1]} px, the post-event image {post[0].shape[::-1]}: resample them onto one grid")
             if pr[2].get("crs") != post[2].get("crs") or pr[2].get("transform") != post[2].get("transform"):
                 raise InputError(f"--pre-s1: {p} is not on the post-event image's grid (CRS or transform differ)")
-        vh_ok = post[1] is not None and all(p[1] is not None for p in pres)
-        r = s1_flood([p[0] for p in pres], post[0], [p[1] for p in pres] if vh_ok else None, post[1] if vh_ok else None, units=post[3])
-        write_classes(r.flood, out, post[2], description="flood", extra={"classes": "1 flood, 0 not flooded, 255 no data"})
-        n = int((r.flood == 1).sum())
-        console.print(f"flood: {n:,} px ({100 * n / max(1, int((r.flood != 255).sum())):.1f} % of valid) -> {out}")
+        note = orbit_warning([p[4] for p in pres], post[4])
+        if note:
+            typer.echo(f"warning: {note}", err=True)
+        masks = terrain_masks(post[2], hand, dem)
+        ds, thresholds = flood_on_arrays(pres, post, **masks)
+        flood_map = ds["flood"].values
+        write_classes(flood_map, out, post[2], description="flood",
+                      extra={"classes": FLOOD_CLASSES}, colormap=FLOOD_COLORS)
+        valid = max(1, int((flood_map != 255).sum()))
+        n, still = int((flood_map == 1).sum()), int((flood_map == 2).sum())
+        console.print(f"flood: {n:,} px ({100 * n / valid:.1f} % of valid) -> {out}")
+        console.print(f"  reference water still water: {still:,} px; observed water = classes 1 and 2")
+        for w in thresholds.warnings():
+            typer.echo(f"warning: {w}", err=True)

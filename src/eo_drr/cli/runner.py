@@ -216,8 +216,10 @@ def _print_summary(console: Console, cfg: JobConfig, summary: dict, root: Path) 
         t.add_row("exposed population", f"{summary['exposed_population']:,.0f} people (EO proxy)")
     if "thresholds" in summary and "post" in summary["thresholds"]:
         th = summary["thresholds"]["post"]
-        voted = [f"{k} {v['threshold_db']:.1f} dB" for k, v in th.items() if v.get("threshold_db") is not None and k.startswith("hsba")]
-        t.add_row("water thresholds", ", ".join(voted) or "none (no bimodal backscatter; no water mapped)")
+        how = "scene split" if th.get("scene_threshold_db") is not None else "published prior, no bimodal tile"
+        t.add_row("water threshold", f"{th['polarisation'].upper()} {th['threshold_db']:.1f} dB ({how})")
+    for w in summary.get("quality_warnings", []):
+        t.add_row("[yellow]warning[/yellow]", w)
     for what, value in summary.get("headline", {}).items():  # other pipelines' own figures
         t.add_row(what, str(value))
     if "observed_share" in summary:

@@ -1,17 +1,17 @@
 """Sentinel-1 flood by comparison with a pre-event reference, GFM-style.
 
 Observed water after the event comes from :func:`eo_drr.products.water.s1_water`; the
-reference water is the same ensemble applied to the per-pixel median of the pre-event scenes
+reference water is the same rule applied to the per-pixel median of the pre-event scenes
 (same relative orbit; Schlaffer et al. 2015, Int. J. Appl. Earth Obs. Geoinf. 38:15-24, use a
 multi-temporal reference). As in Copernicus GFM, *observed flood extent = observed water -
 reference water*.
 
 Change detection adds to the single-date water, never subtracts from it: a pixel whose
-speckle-filtered backscatter (the filter of the water methods) fell by at least ``change_decrease_db`` (default 3 dB, the power
+speckle-filtered backscatter of the deciding channel (VH, else VV; the water rule's filter) fell by at least ``change_decrease_db`` (default 3 dB, the power
 halved; decrease-only log-ratio logic as in Giustarini et al. 2013, IEEE TGRS 51(4):2417-2430)
 *and* that is, after the event, no more than ``change_margin_db`` (default 3 dB) brighter than
 the scene's own split-based VV water threshold, is observed water even when the single-date
-ensemble missed it (shallow water under wind roughening, flooded fields near the threshold).
+rule missed it (shallow water under wind roughening, flooded fields near the threshold).
 Both defaults are round physical numbers fixed before any benchmark ran, not tuned to chips.
 The log-ratio 10*log10(post/pre) in dB is returned too; a decrease-only criterion on the flood
 itself (``min_decrease_db``, default None = off) can be required in addition.
@@ -40,7 +40,7 @@ class FloodResult:
     water: WaterResult  # post-event water
     reference: WaterResult  # reference (pre-event) water
     log_ratio_db: np.ndarray
-    #: uint8: 1 where change detection added water that the single-date ensemble missed
+    #: uint8: 1 where change detection added water that the single-date rule missed
     change_added: np.ndarray | None = None
 
 
@@ -62,7 +62,7 @@ def s1_flood(
     ``units``: "db" or "linear" power for all inputs. ``water_options`` (``speckle``,
     ``speckle_window``, ``threshold_method``, ...) go to :func:`eo_drr.products.water.s1_water`
     for both scenes. ``change_decrease_db=None`` turns the change-detected water off (see the
-    module docstring); the returned ``water`` then is the single-date ensemble alone.
+    module docstring); the returned ``water`` then is the single-date rule alone.
     """
     if not pre_vv:
         raise InputError("pre: give at least one pre-event scene")
@@ -108,14 +108,16 @@ CHANGE_PROVENANCE_BIT = 8
 
 def _change_water(post: WaterResult, ref: WaterResult, decrease_db: float, margin_db: float,
                   mmu: int) -> np.ndarray | None:
-    """Pixels that darkened by >= ``decrease_db`` (filtered VV, dB) and lie within ``margin_db``
-    of the post-event VV water threshold, not already water; None when the post scene has no
-    VV threshold. Uses the filtered images the water methods saw (same speckle filter)."""
-    t_vv = next((m.threshold_db for m in post.methods if m.name == "hsba_vv"), None)
-    if t_vv is None or post.vv_db_filtered is None or ref.vv_db_filtered is None:
+    """Pixels that darkened by >= ``decrease_db`` in the deciding channel (filtered, dB) and lie
+    within ``margin_db`` of the post-event water threshold, not already water; None when the
+    two scenes were decided on different channels. Uses the filtered images the water rule
+    saw (same speckle filter)."""
+    if (post.decided_db is None or ref.decided_db is None
+            or post.threshold.polarisation != ref.threshold.polarisation):
         return None
-    fpost = post.vv_db_filtered
+    fpost = post.decided_db
+    t = post.threshold.threshold_db
     with np.errstate(invalid="ignore"):
-        added = ((fpost - ref.vv_db_filtered) <= -abs(decrease_db)) & (fpost <= t_vv + margin_db)
+        added = ((fpost - ref.decided_db) <= -abs(decrease_db)) & (fpost <= t + margin_db)
     added &= post.water == 0
     return remove_small_objects(added, mmu) if mmu > 1 else added

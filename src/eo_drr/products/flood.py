@@ -1,11 +1,10 @@
 """Sentinel-1 flood extent, GFM-style: observed water after the event minus reference water,
 inside the area where SAR can see a flood.
 
-1. Observed water: the ensemble of :func:`eo_drr.products.water.s1_water` (hierarchical
-   split-based Kittler-Illingworth on speckle-filtered (refined Lee 7 x 7) VV and VH, fuzzy
-   thresholding; majority of
-   the methods that returned a result) on the post-event scene.
-2. Reference water: the same ensemble on the per-pixel median of the pre-event scenes of the
+1. Observed water: :func:`eo_drr.products.water.s1_water` on the post-event scene (VH
+   threshold anchored to a published prior, region growing, calibrated likelihood; its
+   defaults chosen by leave-one-event-out on labelled floods).
+2. Reference water: the same rule on the per-pixel median of the pre-event scenes of the
    same relative orbit (Schlaffer et al. 2015, Int. J. Appl. Earth Obs. Geoinf. 38:15-24).
    When a JRC Global Surface Water seasonality layer is supplied (Pekel et al. 2016, Nature
    540:418-422; months of water per year, 0-12), pixels with at least
@@ -33,7 +32,10 @@ Also returned: the log-ratio change 10*log10(post/pre) in dB, the likelihood 0-1
 voting methods saying water after the event) and a per-pixel provenance bit mask of the
 methods that voted water (``eo_drr.products.water.PROVENANCE_BITS``).
 
-Output classes (uint8): 1 flood / water, 0 not, 255 no data.
+Output classes of ``flood`` (uint8, the same in ``eo-drr flood --out`` and the job's
+``flood_extent.tif``): 0 no water, 1 flood (water after the event that was not water in the
+reference), 2 reference water that is still water after the event, 255 no data; the observed
+water after the event is 1 or 2. ``water`` and ``reference_water``: 1 water, 0 not, 255.
 """
 
 from __future__ import annotations
@@ -52,7 +54,13 @@ from eo_drr.products.water_s2 import FROM_S1, fuse_water
 log = logging.getLogger(__name__)
 
 FLOOD, NOT_FLOOD, NODATA = 1, 0, 255
+#: class of ``flood``: reference water that is still water after the event
+STILL_WATER = 2
+FLOOD_CLASSES = "0 no water, 1 flood, 2 reference water still water after the event, 255 no data"
 CLASS_COLORS = {NOT_FLOOD: (0, 0, 0, 0), FLOOD: (0, 92, 230, 255), NODATA: (128, 128, 128, 0)}
+FLOOD_COLORS = {**CLASS_COLORS, STILL_WATER: (20, 40, 110, 255)}
+#: flood patches smaller than this (8-connected pixels) are dropped (0.04 ha at 10 m)
+MIN_MAPPING_UNIT_PX = 4
 
 #: bits of the ``exclusion`` layer
 EXCLUDED_HAND, EXCLUDED_SLOPE, NO_SENSITIVITY_URBAN, NO_SENSITIVITY_FOREST = 1, 2, 4, 8
@@ -70,7 +78,7 @@ SOURCE_COLORS = {0: (0, 0, 0, 0), 1: (20, 160, 60, 255), 2: (40, 80, 200, 255)}
 
 @dataclass(frozen=True)
 class FloodThresholds:
-    """The thresholds the run derived (dB), per method and scene, and any fallback."""
+    """The thresholds the run derived (dB) and the quality flags, per scene, and any fallback."""
 
     post: dict
     reference: dict
@@ -79,6 +87,18 @@ class FloodThresholds:
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+    def warnings(self) -> list[str]:
+        """Plain-language warnings of both scenes (empty when both maps look reliable)."""
+        return quality_warnings(self.as_dict())
+
+
+def quality_warnings(thresholds: dict) -> list[str]:
+    """The plain-language quality warnings of :meth:`FloodThresholds.as_dict` output."""
+    out = [f"After the event: {w}" for w in thresholds.get("post", {}).get("quality", {}).get("warnings", [])]
+    out += [f"Reference (before the event): {w}"
+            for w in thresholds.get("reference", {}).get("quality", {}).get("warnings", [])]
+    return out
 
 
 def _as_2d(da: xr.DataArray, name: str) -> xr.DataArray:
@@ -104,10 +124,10 @@ def flood_extent(
     post_vh: xr.DataArray | None = None,
     hand: xr.DataArray | np.ndarray | None = None,
     hand_max_m: float = 15.0,
-    speckle: str = "refined_lee",
-    window: int = 7,
-    threshold_method: str = "ki",
-    min_mapping_unit_px: int = 4,
+    speckle: str | None = None,
+    window: int | None = None,
+    threshold_method: str | None = None,
+    min_mapping_unit_px: int = MIN_MAPPING_UNIT_PX,
     s2_water: np.ndarray | None = None,
     slope: xr.DataArray | np.ndarray | None = None,
     slope_max_deg: float | None = 5.0,
@@ -128,8 +148,9 @@ def flood_extent(
     hand
         Height above nearest drainage in **metres** on the same grid, or None.
     speckle, window, threshold_method
-        Speckle filter (``lee``, ``refined_lee``, ``boxcar``, ``none``) and its odd window in
-        pixels; ``ki`` or ``otsu`` for the split-based threshold.
+        Override the water rule's selected defaults (:data:`eo_drr.products.water.DEFAULTS`):
+        speckle filter (``lee``, ``kuan``, ``refined_lee``, ``boxcar``, ``none``), its odd
+        window in pixels, ``ki`` or ``otsu`` for the split-based threshold. None: the default.
     s2_water
         Optional post-event Sentinel-2 water (uint8 1/0/255, from
         :func:`eo_drr.products.water_s2.s2_water`) on the same grid: fused with the S1 water
@@ -204,6 +225,7 @@ def flood_extent(
     if not flooded.any():
         log.warning("no flooded pixel found: the flood extent is empty")
     flood = np.where(flooded, FLOOD, NOT_FLOOD).astype(np.uint8)
+    flood[(water == FLOOD) & (reference == FLOOD)] = STILL_WATER
     flood[(water == NODATA) | (reference == NODATA) | blind] = NODATA
 
     coords = {k: v for k, v in post.coords.items() if k != "time"}
@@ -215,7 +237,7 @@ def flood_extent(
     classes = "1 water/flood, 0 not, 255 no data"
     ds = xr.Dataset(
         {
-            "flood": da(flood, nodata=NODATA, classes=classes),
+            "flood": da(flood, nodata=NODATA, classes=FLOOD_CLASSES),
             "water": da(water, nodata=NODATA, classes=classes),
             "water_source": da(source, classes="1 Sentinel-2, 2 Sentinel-1, 0 no data"),
             "reference_water": da(reference, nodata=NODATA, classes=classes),
@@ -223,12 +245,13 @@ def flood_extent(
                             slope_max_deg=-1.0 if slope_max_deg is None else slope_max_deg),
             "likelihood": da(res.water.likelihood, nodata=NODATA, units="percent"),
             "provenance": da(res.water.provenance,
-                             classes="bits: 1 hsba_vv, 2 hsba_vh, 4 fuzzy_vv, 8 change detection"),
+                             classes="bits: 1 below the threshold, 2 region growing, 4 prior decided, "
+                                     "8 change detection"),
             "log_ratio": da(res.log_ratio_db, units="dB"),
         }
     )
     thresholds = FloodThresholds(
-        post=res.water.summary()["methods"], reference=res.reference.summary()["methods"],
+        post=res.water.summary(), reference=res.reference.summary(),
         post_fallback=res.water.fallback, reference_fallback=res.reference.fallback,
     )
     return ds, thresholds

@@ -1,37 +1,48 @@
-"""Sentinel-1 single-date open water: an ensemble of published automatic thresholding methods.
+"""Sentinel-1 single-date open water: a scene threshold anchored to a published prior, grown
+from confident seeds, with a calibrated likelihood and per-scene quality flags.
 
-Each method looks at one speckle-filtered backscatter image in **dB** and either returns a
-water mask or *abstains* (no bimodal histogram anywhere: it cannot tell water from land). The
-ensemble is combined GFM-style (Copernicus Global Flood Monitoring): a pixel is water when the
-majority of the methods that returned a result say so; the likelihood (0-100) is the share of
-those methods voting water. Per-pixel provenance records which methods voted.
+Open water is a specular reflector: its backscatter sits near the sensor's noise floor,
+far below land, in the cross-polarised channel most of all (VH of calm or wind-roughened
+water stays low where VV can rise to the level of fields; Twele et al. 2016, Int. J. Remote
+Sens. 37(13):2990-3004; Clement et al. 2018, J. Flood Risk Manag. 11:152-168). The rule, on
+speckle-filtered backscatter in **dB**:
 
-Methods
--------
-``hsba_vv`` / ``hsba_vh``
-    Hierarchical split-based approach (Chini et al. 2017, IEEE TGRS 55(12):6975-6988): the
-    image is split quadtree-wise until tiles are bimodal (Ashman's D > 2 of a two-Gaussian fit,
-    both classes >= 10 %; Ashman et al. 1994), down to ``min_tile`` pixels; the
-    Kittler-Illingworth minimum-error threshold (Kittler & Illingworth 1986) of the pooled
-    histogram of the selected tiles (as in Martinis et al. 2009, NHESS 9:303-314) separates
-    water (below) from land. Abstains when no tile is bimodal.
-``fuzzy_vv``
-    Fuzzy thresholding after Martinis et al. (2015, ISPRS J. Photogramm. 104:203-212): the
-    backscatter membership is a standard S-function that is 1 at the mean water backscatter
-    and 0 at the threshold plus the distance from the water mean to the threshold; the
-    "size" membership of a connected water body rises linearly from 0 at 1 pixel to 1 at
-    ``min_body_px`` pixels; pixels are water where the mean membership is >= 0.5. Needs the
-    ``hsba_vv`` threshold, so it abstains with it.
+1. **Channel**: VH when the scene has it, else VV (``WaterParams.polarisation``).
+2. **Scene threshold**: the hierarchical split-based Kittler-Illingworth threshold (Chini et
+   al. 2017, IEEE TGRS 55(12):6975-6988: tiles split quadtree-wise until bimodal, Ashman's
+   D > 2, both classes >= 10 % of the tile, so either class may be the minority of the
+   scene; KI after Kittler & Illingworth 1986 on the pooled histogram, as Martinis et al.
+   2009, NHESS 9:303-314).
+3. **Prior**: the scene threshold may move at most ``adapt_db`` from the prior threshold of
+   the channel; with no bimodal tile (a scene of scarce water, no water or only water) the
+   prior decides alone and the quality flags say so. On dual-polarised scenes the selection
+   keeps ``adapt_db = 0``: the published VH prior beat every scene-adaptive variant held out
+   (the scene split still sets the quality flags). On VV-only scenes the selected prior is
+   -17 dB, moved up to 2 dB by the scene's split-based Otsu threshold (Otsu 1979). The VH prior, -21.6 dB, is the median
+   of the per-event VH Otsu thresholds published with Sen1Floods11 (Bonafilia et al. 2020,
+   CVPR Workshops 210-211: 12 events on five continents, -25.1 to -19.6 dB). The VV prior
+   and the other settings are chosen by leave-one-event-out selection on labelled floods
+   (``benchmarks/flood_accuracy.py``), never by looking at one scene.
+4. **Region growing** (Martinis et al. 2015, ISPRS J. Photogramm. 104:203-212; Chini et
+   al. 2017; Twele et al. 2016): pixels below the threshold are seeds; 8-connected pixels
+   up to ``grow_db`` above it join their water body (flooded fields a little brighter than
+   open water, next to it): 1 dB for VH, 2 dB for VV-only scenes.
+5. **Likelihood** (0-100): the share of labelled water among pixels at the same distance
+   ``f - t`` (dB) from the threshold, read from a table of 0.5 dB bins learnt on labelled floods
+   (histogram-binning calibration, Zadrozny & Elkan 2001, ICML 609-616; made non-increasing
+   with distance). The benchmark prints the observed water share per likelihood decile on
+   held-out events.
 
-Fallback when every method abstains: no water is mapped, ``fallback`` in the result says why
-(a scene with no bimodal backscatter is either water-free or entirely water; SAR alone cannot
-tell which). A global Otsu threshold is never used silently.
+Provenance bits: 1 seed (below the threshold), 2 grown (region growing), 4 the prior decided
+(no bimodal tile). :mod:`eo_drr.products.change` adds 8 (change detection).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -45,46 +56,148 @@ MIN_TILE = 64
 #: bimodality criteria (Chini et al. 2017 use Ashman's D > 2)
 ASHMAN_D = 2.0
 MIN_CLASS_FRACTION = 0.1
-#: connected water bodies of this many pixels or more get full "size" membership
-MIN_BODY_PX = 25
 HIST_BINS = 256
-#: A tile's lower mode is only water when its split lies below these bounds (dB). Calm open
-#: water is specular: VV gamma0 typically -18 to -25 dB, VH -25 to -30 dB (Twele et al. 2016,
-#: Int. J. Remote Sens. 37(13):2990-3004; Martinis et al. 2015 report VV splits of -23 to
-#: -14 dB). A bimodal tile split above -10 dB VV / -16 dB VH separates two kinds of land
-#: (fields and towns, say), not water from land.
+#: A tile's lower mode is only water when its split lies below these bounds (dB): a bimodal
+#: tile split above them separates two kinds of land (fields and towns), not water from land
+#: (calm water: VV -18 to -25 dB, VH -25 to -30 dB; Twele et al. 2016).
 MAX_SPLIT_DB = {"vv": -10.0, "vh": -16.0}
 #: bits of the provenance byte
-PROVENANCE_BITS = {"hsba_vv": 1, "hsba_vh": 2, "fuzzy_vv": 4}
+SEED, GROWN, PRIOR_DECIDED = 1, 2, 4
+PROVENANCE_BITS = {"seed": SEED, "grown": GROWN, "prior_decided": PRIOR_DECIDED}
+#: below this contrast (dB) between the mapped water and land, a map is flagged unreliable
+LOW_CONTRAST_DB = 3.0
+#: a scene split this far (dB) from the prior is flagged (calibration or units suspect)
+FAR_FROM_PRIOR_DB = 4.0
+
+
+@dataclass(frozen=True)
+class WaterParams:
+    """Settings of :func:`s1_water` (dB unless stated). Their defaults live in
+    :data:`DEFAULTS`, one set per deciding channel: what ``benchmarks/flood_accuracy.py``'s
+    selection function picks on all shared labelled events (its leave-one-event-out table
+    shows what each held-out event would have got); the VH prior is published."""
+
+    #: speckle filter on linear power: refined_lee (7 x 7 only), lee, kuan, boxcar, none
+    speckle: str
+    speckle_window: int
+    #: channel that decides when both are given: "vh" or "vv"
+    polarisation: str
+    #: prior thresholds per channel, dB
+    prior_vh_db: float
+    prior_vv_db: float
+    #: how far the scene's split-based threshold may move the prior, dB
+    adapt_db: float
+    #: region growing: connected pixels up to this much above the threshold join, dB
+    grow_db: float
+    #: water share (0-1) per bin of ``f - t`` (:data:`LIKELIHOOD_EDGES_DB`; below the first
+    #: edge, each bin, above the last edge), learnt by ``benchmarks/flood_eval.py``
+    likelihood_table: tuple[float, ...]
+    #: "ki" (Kittler-Illingworth) or "otsu" for the split-based threshold
+    threshold_method: str = "ki"
+    min_tile: int = MIN_TILE
+    #: water bodies smaller than this (8-connected pixels) are dropped
+    min_mapping_unit_px: int = 1
+
+    def prior_db(self, pol: str) -> float:
+        return self.prior_vh_db if pol == "vh" else self.prior_vv_db
+
+
+#: bin edges (dB from the threshold) of the likelihood table
+LIKELIHOOD_EDGES_DB = tuple(float(v) for v in np.arange(-6.0, 6.01, 0.5))
+
+
+def likelihood_table_from(distance_db: np.ndarray, is_water: np.ndarray) -> tuple[float, ...]:
+    """Histogram-binning calibration: the water share per distance bin (Laplace-smoothed),
+    made non-increasing with the distance above the threshold."""
+    idx = np.searchsorted(np.asarray(LIKELIHOOD_EDGES_DB), distance_db, side="right")
+    n = np.bincount(idx, minlength=len(LIKELIHOOD_EDGES_DB) + 1).astype(np.float64)
+    w = np.bincount(idx, weights=is_water.astype(np.float64), minlength=len(LIKELIHOOD_EDGES_DB) + 1)
+    share = np.minimum.accumulate((w + 1.0) / (n + 2.0))
+    return tuple(round(float(v), 4) for v in share)
+
+
+#: likelihood tables of the defaults (learnt with them by the selection on all shared events)
+_TABLE_VH = (0.9678, 0.9635, 0.9635, 0.9635, 0.9635, 0.9635, 0.9537, 0.9202, 0.8604, 0.7921, 0.7255,
+             0.635, 0.5442, 0.468, 0.3795, 0.3079, 0.2466, 0.184, 0.1194, 0.0751, 0.0481, 0.0308,
+             0.0235, 0.0196, 0.0171, 0.0171)
+_TABLE_VV = (0.951, 0.9443, 0.9408, 0.9331, 0.9273, 0.92, 0.9105, 0.8881, 0.859, 0.8125, 0.7629,
+             0.7047, 0.6581, 0.5843, 0.5138, 0.4418, 0.3645, 0.2859, 0.2046, 0.133, 0.0803, 0.0501,
+             0.0341, 0.0266, 0.0214, 0.011)
+#: Bonafilia et al. (2020): median of the 12 Sen1Floods11 events' VH Otsu thresholds, dB
+PRIOR_VH_DB = -21.6
+#: The defaults, per deciding channel, as selected on the shared events (VH: dual-polarised
+#: scenes, VH decides; VV: single-polarised scenes). Selected by ``python
+#: benchmarks/flood_accuracy.py`` ("selected on all events"); change them only with it.
+DEFAULTS = {
+    "vh": WaterParams(speckle="lee", speckle_window=9, polarisation="vh", prior_vh_db=PRIOR_VH_DB,
+                      prior_vv_db=-17.0, adapt_db=0.0, grow_db=1.0, likelihood_table=_TABLE_VH),
+    "vv": WaterParams(speckle="lee", speckle_window=9, polarisation="vv", prior_vh_db=PRIOR_VH_DB,
+                      prior_vv_db=-17.0, adapt_db=2.0, grow_db=2.0, threshold_method="otsu",
+                      likelihood_table=_TABLE_VV),
+}
+SPECKLE_FILTERS = ("refined_lee", "lee", "kuan", "boxcar", "none")
+
+
+def water_params(base: WaterParams | None = None, **overrides: Any) -> WaterParams:
+    """``base`` (default ``DEFAULTS["vh"]``) with ``overrides``; unknown names and bad values
+    raise :class:`~eo_drr.errors.InputError` naming the setting."""
+    base = DEFAULTS["vh"] if base is None else base
+    names = {f.name for f in dataclasses.fields(WaterParams)}
+    unknown = sorted(set(overrides) - names)
+    if unknown:
+        raise InputError(f"water settings: unknown {', '.join(unknown)} (known: {', '.join(sorted(names))})")
+    p = dataclasses.replace(base, **{k: v for k, v in overrides.items() if v is not None})
+    if p.speckle not in SPECKLE_FILTERS:
+        raise InputError(f"speckle: unknown filter {p.speckle!r} (use {', '.join(SPECKLE_FILTERS)})")
+    if p.threshold_method not in ("ki", "otsu"):
+        raise InputError(f"threshold_method: use 'ki' or 'otsu', not {p.threshold_method!r}")
+    if p.polarisation not in ("vh", "vv"):
+        raise InputError(f"polarisation: use 'vh' or 'vv', not {p.polarisation!r}")
+    for name in ("adapt_db", "grow_db"):
+        if not 0 <= getattr(p, name) <= 10:
+            raise InputError(f"{name}: expected 0-10 dB, got {getattr(p, name)!r}")
+    if len(p.likelihood_table) != len(LIKELIHOOD_EDGES_DB) + 1 or not all(0 <= v <= 1 for v in p.likelihood_table):
+        raise InputError(f"likelihood_table: expected {len(LIKELIHOOD_EDGES_DB) + 1} shares 0-1")
+    return p
 
 
 @dataclass
-class MethodResult:
-    name: str
-    mask: np.ndarray | None
-    threshold_db: float | None
-    n_tiles: int = 0
-    note: str | None = None
+class SceneThreshold:
+    """How the threshold of one scene came about (dB)."""
+
+    polarisation: str
+    threshold_db: float
+    scene_db: float | None  # the split-based threshold, None when no tile was bimodal
+    prior_db: float
+    tiles_used: int
+    tiles_share: float  # share of the tested tiles that were bimodal
 
 
 @dataclass
 class WaterResult:
-    """``water`` uint8 (1 water, 0 not, 255 no data), ``likelihood`` uint8 0-100 (255 no data),
-    ``provenance`` uint8 bit mask of the methods voting water (see ``PROVENANCE_BITS``)."""
+    """``water`` uint8 (1 water, 0 not, 255 no data), ``likelihood`` uint8 0-100 (255 no
+    data), ``provenance`` uint8 bits (:data:`PROVENANCE_BITS`), ``quality`` the per-scene
+    flags (:func:`quality_flags`)."""
 
     water: np.ndarray
     likelihood: np.ndarray
     provenance: np.ndarray
-    methods: list[MethodResult] = field(default_factory=list)
-    fallback: str | None = None
-    #: the speckle-filtered VV in dB the methods saw (float32, NaN nodata)
+    threshold: SceneThreshold
+    quality: dict = field(default_factory=dict)
+    #: the speckle-filtered backscatter in dB of the deciding channel (float32, NaN nodata)
+    decided_db: np.ndarray | None = None
+    #: the speckle-filtered VV in dB (float32, NaN nodata)
     vv_db_filtered: np.ndarray | None = None
 
+    @property
+    def fallback(self) -> str | None:
+        return self.quality.get("fallback")
+
     def summary(self) -> dict:
-        return {
-            "methods": {m.name: {"threshold_db": m.threshold_db, "tiles": m.n_tiles, "note": m.note} for m in self.methods},
-            "fallback": self.fallback,
-        }
+        t = self.threshold
+        return {"polarisation": t.polarisation, "threshold_db": round(t.threshold_db, 2),
+                "scene_threshold_db": None if t.scene_db is None else round(t.scene_db, 2),
+                "prior_db": t.prior_db, "tiles_used": t.tiles_used, "quality": self.quality}
 
 
 def remove_small_objects(mask: np.ndarray, min_size: int) -> np.ndarray:
@@ -100,10 +213,21 @@ def remove_small_objects(mask: np.ndarray, min_size: int) -> np.ndarray:
     return keep[labels]
 
 
+def grow_regions(seeds: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+    """8-connected components of ``candidates`` that hold at least one seed (hysteresis)."""
+    from scipy import ndimage
+
+    cand = candidates | seeds
+    labels, n = ndimage.label(cand, structure=np.ones((3, 3), dtype=bool))
+    keep = np.zeros(n + 1, dtype=bool)
+    keep[labels[seeds]] = True
+    keep[0] = False
+    return keep[labels]
+
+
 def _quantiles(x: np.ndarray, qs: tuple[float, ...], bins: int = 4096) -> tuple[float, ...]:
     """Quantiles of the finite values of ``x`` to 1/``bins`` of their range, from one fast
-    histogram (:func:`eo_drr.indices.threshold.histogram`) instead of a sort: used for the
-    histogram range and plausibility checks, where that precision is ample."""
+    histogram (:func:`eo_drr.indices.threshold.histogram`) instead of a sort."""
     counts, edges = threshold.histogram(x, bins=bins)
     cdf = np.cumsum(counts) / max(int(counts.sum()), 1)
     out = []
@@ -115,19 +239,17 @@ def _quantiles(x: np.ndarray, qs: tuple[float, ...], bins: int = 4096) -> tuple[
 
 def hsba_threshold(
     img_db: np.ndarray, *, min_tile: int = MIN_TILE, method: str = "ki", max_split_db: float = 0.0
-) -> tuple[float | None, int]:
-    """Hierarchical split-based threshold of a dB image: ``(threshold or None, tiles used)``.
-    Tiles whose own split lies above ``max_split_db`` do not count as water/land bimodal."""
+) -> tuple[float | None, int, float]:
+    """Hierarchical split-based threshold of a dB image (Chini et al. 2017):
+    ``(threshold or None, tiles used, their share of the tiles tested)``. Tiles whose own
+    split lies above ``max_split_db`` do not count as water/land bimodal."""
     finite = np.isfinite(img_db)
-    if finite.sum() < min_tile * min_tile // 2:
-        return None, 0
+    n_valid = int(finite.sum())
+    if n_valid < min_tile * min_tile // 2:
+        return None, 0, 0.0
     lo, hi = _quantiles(img_db, (0.001, 0.999))
     if not hi > lo:
-        return None, 0
-
-    # Chini et al. (2017): start from the largest tile and split non-bimodal tiles into
-    # quadrants down to ``min_tile``. The fine histograms are taken once (one pass over the
-    # image) and summed into the coarser levels, so every level costs no further pass.
+        return None, 0, 0.0
     levels = max(0, int(np.floor(np.log2(max(img_db.shape) / min_tile))))
     r = threshold.split_based_threshold(
         img_db, tile=min_tile * 2**levels, min_tile=min_tile, method=method, range=(lo, hi),
@@ -135,39 +257,82 @@ def hsba_threshold(
         max_tile_threshold=max_split_db, if_none_selected="nan",
     )
     if not np.isfinite(r.threshold):
-        return None, 0
-    return float(r.threshold), r.n_selected
+        return None, 0, 0.0
+    return float(r.threshold), r.n_selected, r.n_selected / max(r.n_tiles, 1)
 
 
-def _s_function(x: np.ndarray, a: float, c: float) -> np.ndarray:
-    """Zadeh's standard S-function rising from 0 at ``a`` to 1 at ``c`` (b = midpoint)."""
-    b = 0.5 * (a + c)
-    z = np.zeros_like(x, dtype=np.float32)
-    m1 = (x > a) & (x <= b)
-    m2 = (x > b) & (x < c)
-    z[m1] = 2 * ((x[m1] - a) / (c - a)) ** 2
-    z[m2] = 1 - 2 * ((x[m2] - c) / (c - a)) ** 2
-    z[x >= c] = 1
-    return z
+def speckle_db(x: np.ndarray, *, units: str, params: WaterParams) -> np.ndarray:
+    """Speckle-filtered backscatter in dB (float32, NaN nodata) from ``x`` in ``units``."""
+    filters = {
+        "lee": lambda a: sar.lee(a, window=params.speckle_window),
+        "kuan": lambda a: sar.kuan(a, window=params.speckle_window),
+        "refined_lee": lambda a: sar.refined_lee(a, window=7),
+        "boxcar": lambda a: sar.boxcar(a, window=params.speckle_window),
+        "none": lambda a: a,
+    }
+    lin = sar.to_linear(x) if units == "db" else x
+    return np.asarray(sar.to_db(filters[params.speckle](lin)), dtype=np.float32)
 
 
-def _fuzzy(vv_db: np.ndarray, t: float, min_body_px: int) -> np.ndarray | None:
-    from scipy import ndimage
+def scene_threshold(f_db: np.ndarray, pol: str, params: WaterParams) -> SceneThreshold:
+    """The threshold of one filtered scene: split-based, within ``adapt_db`` of the prior."""
+    prior = params.prior_db(pol)
+    t_scene, n, share = hsba_threshold(f_db, min_tile=params.min_tile, method=params.threshold_method,
+                                       max_split_db=MAX_SPLIT_DB[pol])
+    t = prior if t_scene is None else float(np.clip(t_scene, prior - params.adapt_db, prior + params.adapt_db))
+    return SceneThreshold(pol, t, t_scene, prior, n, share)
 
-    water0 = vv_db < t
-    if not water0.any():
-        return None
-    mean_w = float(np.nanmean(vv_db[water0]))
-    if not t > mean_w:
-        return None
-    # backscatter membership: 1 at the water mean, 0 at t + (t - mean_w)
-    m_sigma = 1.0 - _s_function(np.nan_to_num(vv_db, nan=np.inf), mean_w, t + (t - mean_w))
-    cand = m_sigma >= 0.5
-    labels, n = ndimage.label(cand, structure=np.ones((3, 3), bool))
-    sizes = np.bincount(labels.ravel(), minlength=n + 1).astype(np.float32)
-    m_size = np.clip(sizes[labels] / float(min_body_px), 0, 1)
-    m_size[labels == 0] = 0
-    return ((m_sigma + m_size) / 2.0 >= 0.5) & np.isfinite(vv_db)
+
+def classify(f_db: np.ndarray, t: SceneThreshold, params: WaterParams
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(water bool, likelihood uint8 0-100, provenance uint8)`` of a filtered scene."""
+    valid = np.isfinite(f_db)
+    with np.errstate(invalid="ignore"):
+        seeds = f_db < t.threshold_db
+        water = grow_regions(seeds, f_db < t.threshold_db + params.grow_db) if params.grow_db > 0 else seeds
+        idx = np.searchsorted(np.asarray(LIKELIHOOD_EDGES_DB), np.nan_to_num(f_db - t.threshold_db), side="right")
+    table = np.round(100.0 * np.asarray(params.likelihood_table)).astype(np.uint8)
+    likelihood = table[idx]
+    prov = np.where(seeds, SEED, 0).astype(np.uint8)
+    prov |= np.where(water & ~seeds, GROWN, 0).astype(np.uint8)
+    if t.scene_db is None:
+        prov |= np.where(water, PRIOR_DECIDED, 0).astype(np.uint8)
+    likelihood[~valid] = 255
+    prov[~valid] = 0
+    return water & valid, likelihood, prov
+
+
+def quality_flags(f_db: np.ndarray, water: np.ndarray, t: SceneThreshold) -> dict:
+    """Per-scene flags: was the histogram bimodal, share of the tested tiles that were, the
+    contrast (dB) between the median mapped land and water, the fallback and a plain-language
+    warning when the map should not be trusted."""
+    valid = np.isfinite(f_db)
+    n_w, n_l = int((water & valid).sum()), int((~water & valid).sum())
+    contrast = None
+    if n_w and n_l:
+        contrast = float(np.median(f_db[~water & valid]) - np.median(f_db[water & valid]))
+    fallback = None
+    warnings: list[str] = []
+    if t.scene_db is None:
+        fallback = (f"no tile had a bimodal {t.polarisation.upper()} histogram: the published prior "
+                    f"threshold ({t.prior_db:g} dB) decided alone")
+        warnings.append("No clear water/land contrast was found in this scene; the map relies on a "
+                        "typical water backscatter level and may miss or over-map water.")
+    elif abs(t.scene_db - t.prior_db) > FAR_FROM_PRIOR_DB:
+        warnings.append(f"The scene's own water/land split ({t.scene_db:.1f} dB) is far from the typical "
+                        f"level of water ({t.prior_db:g} dB): check the calibration and units of the input.")
+    if contrast is not None and contrast < LOW_CONTRAST_DB:
+        warnings.append(f"Water and land differ by only {contrast:.1f} dB: shallow or wind-roughened "
+                        "water may be missed; treat the map as unreliable.")
+    share = n_w / max(n_w + n_l, 1)
+    if share > 0.9:
+        warnings.append(f"{100 * share:.0f} % of the scene is mapped as water: check that the input is "
+                        "backscatter in the declared units.")
+    return {"bimodal": t.scene_db is not None, "tiles_used": t.tiles_used,
+            "tiles_share": round(t.tiles_share, 3),
+            "contrast_db": None if contrast is None else round(contrast, 2),
+            "water_share": round(share, 4), "fallback": fallback,
+            "reliable": not warnings, "warnings": warnings}
 
 
 def s1_water(
@@ -175,89 +340,47 @@ def s1_water(
     vh: np.ndarray | None = None,
     *,
     units: str = "db",
-    speckle: str = "refined_lee",
-    speckle_window: int = 7,
-    threshold_method: str = "ki",
-    min_tile: int = MIN_TILE,
-    min_body_px: int = MIN_BODY_PX,
-    min_mapping_unit_px: int = 1,
+    params: WaterParams | None = None,
+    **overrides: Any,
 ) -> WaterResult:
     """Open water from one Sentinel-1 acquisition (2-D arrays; VV and optionally VH).
 
-    ``units``: ``"db"`` or ``"linear"`` (power) for the given arrays; NaN is nodata.
-    ``speckle``: ``"refined_lee"`` (default; 7 x 7 only, Lee 1981: edge-aligned windows, the
-    filter of the Sentinel-1 analysis-ready-data framework of Mullissa et al. 2021, Remote Sens.
-    13(10):1954), ``"lee"``, ``"boxcar"`` (window ``speckle_window``) or ``"none"``, on linear
-    power. Measured on the Sen1Floods11 chips (``benchmarks/flood_accuracy.py``), pooled water
-    IoU by filter: refined Lee 7 0.79, Lee 9 0.72, Lee 7 0.63, boxcar 7 0.60, Lee 5 0.46; the
-    result is sensitive to the filter, which is why the note of every run records it. ``threshold_method``: ``"ki"`` (Kittler-Illingworth, as
-    Martinis et al. 2009) or ``"otsu"`` for the pooled split-based histogram.
+    ``units``: ``"db"`` or ``"linear"`` (power) for the given arrays; NaN and +-inf are no
+    data. ``params`` (default: :data:`DEFAULTS` of the deciding channel, VH when ``vh`` has
+    data) and keyword ``overrides`` of its fields (``speckle=``, ``speckle_window=``, ...)
+    set the rule (module docstring).
     """
-    filters = {
-        "lee": lambda a: sar.lee(a, window=speckle_window),
-        "refined_lee": lambda a: sar.refined_lee(a, window=7),
-        "boxcar": lambda a: sar.boxcar(a, window=speckle_window),
-        "none": lambda a: a,
-    }
-    if speckle not in filters:
-        raise InputError(f"speckle: unknown filter {speckle!r} (use {', '.join(filters)})")
-    if threshold_method not in ("ki", "otsu"):
-        raise InputError(f"threshold_method: use 'ki' or 'otsu', not {threshold_method!r}")
+    from eo_drr.products.s1_checks import check_backscatter
+
     if units not in ("db", "linear"):
         raise InputError("units: use 'db' or 'linear'")
     vv = np.asarray(vv, dtype=np.float32)
     if vv.ndim != 2:
         raise InputError(f"vv: expected a 2-D raster, got shape {vv.shape}")
-    if vh is not None:
-        vh = np.asarray(vh, dtype=np.float32)
-        if vh.shape != vv.shape:
-            raise InputError(f"vh: shape {vh.shape} differs from vv {vv.shape}")
+    if vh is not None and np.shape(vh) != vv.shape:
+        raise InputError(f"vh: shape {np.shape(vh)} differs from vv {vv.shape}")
+    vv, vh, notes = check_backscatter(vv, vh, units=units)
+    for n in notes:
+        log.warning("s1_water: %s", n)
     if not np.isfinite(vv).any():
         raise NoDataError("vv: all pixels are nodata")
-
-    def filtered_db(x):
-        lin = sar.to_linear(x) if units == "db" else x
-        return np.asarray(sar.to_db(filters[speckle](lin)))
-
-    med = _quantiles(vv, (0.5,))[0]
-    if units == "db" and not (-40 < med < 10):
-        raise InputError(f"vv: median {med:.3g} is implausible for dB (linear values declared as dB?)")
-    if units == "linear" and not (0 < med < 10):
-        raise InputError(f"vv: median {med:.3g} is implausible for linear power (dB declared as linear?)")
-    fvv = filtered_db(vv)
-    fvh = filtered_db(vh) if vh is not None and np.isfinite(vh).any() else None
-    valid = np.isfinite(fvv)
-
-    methods: list[MethodResult] = []
-    t_vv, n_vv = hsba_threshold(fvv, min_tile=min_tile, method=threshold_method, max_split_db=MAX_SPLIT_DB["vv"])
-    methods.append(MethodResult("hsba_vv", (fvv < t_vv) & valid if t_vv is not None else None, t_vv, n_vv,
-                                None if t_vv is not None else "no bimodal tile"))
-    if fvh is not None:
-        t_vh, n_vh = hsba_threshold(fvh, min_tile=min_tile, method=threshold_method, max_split_db=MAX_SPLIT_DB["vh"])
-        methods.append(MethodResult("hsba_vh", (fvh < t_vh) & valid if t_vh is not None else None, t_vh, n_vh,
-                                    None if t_vh is not None else "no bimodal tile"))
-    fz = _fuzzy(fvv, t_vv, min_body_px) if t_vv is not None else None
-    methods.append(MethodResult("fuzzy_vv", fz, t_vv, n_vv, None if fz is not None else "needs the hsba_vv threshold"))
-
-    voting = [m for m in methods if m.mask is not None]
-    votes = np.zeros(vv.shape, dtype=np.uint8)
-    prov = np.zeros(vv.shape, dtype=np.uint8)
-    for m in voting:
-        votes += m.mask
-        prov |= np.where(m.mask, PROVENANCE_BITS[m.name], 0).astype(np.uint8)
-    fallback = None
-    if voting:
-        water = votes * 2 > len(voting)
-        likelihood = np.round(100.0 * votes / len(voting)).astype(np.uint8)
-    else:
-        fallback = "no method found a bimodal backscatter histogram: no water mapped"
-        log.warning("s1_water: %s", fallback)
-        water = np.zeros(vv.shape, dtype=bool)
-        likelihood = np.zeros(vv.shape, dtype=np.uint8)
-    if min_mapping_unit_px > 1:
-        water = remove_small_objects(water, min_mapping_unit_px)
+    has_vh = vh is not None and bool(np.isfinite(vh).any())
+    p = water_params(params or DEFAULTS["vh" if has_vh else "vv"], **overrides)
+    fvv = speckle_db(vv, units=units, params=p)
+    use_vh = p.polarisation == "vh" and has_vh
+    f = speckle_db(vh, units=units, params=p) if use_vh else fvv
+    if use_vh:
+        f = np.where(np.isfinite(fvv), f, np.nan).astype(np.float32)
+    t = scene_threshold(f, "vh" if use_vh else "vv", p)
+    water, likelihood, prov = classify(f, t, p)
+    if p.min_mapping_unit_px > 1:
+        water = remove_small_objects(water, p.min_mapping_unit_px)
+    valid = np.isfinite(f)
     out = np.where(water, 1, 0).astype(np.uint8)
     out[~valid] = 255
-    likelihood[~valid] = 255
-    prov[~valid] = 0
-    return WaterResult(out, likelihood, prov, methods, fallback, fvv)
+    quality = quality_flags(f, water, t)
+    quality["warnings"] = notes + quality["warnings"]
+    quality["reliable"] = not quality["warnings"]
+    if quality["fallback"]:
+        log.warning("s1_water: %s", quality["fallback"])
+    return WaterResult(out, likelihood, prov, t, quality, f, fvv)

@@ -30,7 +30,8 @@ from eo_drr.io.atomic import atomic_write_text
 #: Largest side (px) of an embedded raster overlay; bigger rasters are decimated for display.
 MAX_OVERLAY_PX = 1600
 #: Flood classes: 1 flooded (blue), 0 not flooded (transparent), 255 no data (grey).
-FLOOD_COLORS: dict[int, tuple[int, int, int, int]] = {1: (0, 92, 230, 220), 255: (150, 150, 150, 140)}
+FLOOD_COLORS: dict[int, tuple[int, int, int, int]] = {1: (0, 92, 230, 220), 2: (20, 40, 110, 200),
+                                                      255: (150, 150, 150, 140)}
 
 
 @dataclass(frozen=True)
@@ -192,6 +193,7 @@ pre {{ background: #f4f4f4; padding: 1em; overflow: auto; font-size: 12px; }}
 <p class="note">All figures are <b>Earth-observation proxies</b> computed inside the observed hazard
 footprint. They are not reported Sendai Framework values: EO cannot count deaths, injuries or
 damage. Unobserved areas count as not flooded, so counts are lower bounds; see the observed share.</p>
+{warnings}
 <h2>Map</h2>
 <div id="map"></div>
 <h2>Indicators per administrative unit</h2>
@@ -271,6 +273,7 @@ def write_report(
     provenance: Mapping[str, Any] | None = None,
     points: Any = None,
     points_name: str = "Facilities (red: in the flood extent)",
+    warnings: Sequence[str] = (),
     popup_columns: Sequence[str] = ("exposed_population", "flooded_ha", "flooded_cropland_ha", "observed_share"),
 ) -> Path:
     """Write the run's self-contained HTML report atomically and return its path.
@@ -291,6 +294,9 @@ def write_report(
         Run manifest or any JSON-able mapping (config, versions, inputs, checksums).
     points
         Facilities (GeoDataFrame of points); a boolean ``flooded`` column colours them.
+    warnings
+        Plain-language quality warnings (e.g. the flood product's per-scene flags), shown
+        above the map.
     """
     rasters = [_overlay(layer) for layer in layers]
     data: dict[str, Any] = {"rasters": rasters, "units": None, "points": None, "points_name": points_name}
@@ -342,6 +348,7 @@ def write_report(
         leaflet_js=_static("leaflet.js"),
         table=table_html,
         plots="\n".join(figs) or "<p>No plots.</p>",
+        warnings="".join(f'<p class="note warning">Quality warning: {html.escape(w)}</p>' for w in warnings),
         provenance=html.escape(json.dumps(provenance or {}, indent=2, sort_keys=True, default=str)),
         data=_json_for_script(data),
     )

@@ -1054,7 +1054,8 @@ def indicators_by_unit(
 
 
 def _check_flood_values(fl: np.ndarray, nodata: int) -> None:
-    """Refuse values other than 0, 1 and ``nodata`` (one histogram pass for uint8)."""
+    """Refuse values other than 0, 1, 2 and ``nodata`` (one histogram pass for uint8); 2 is the
+    flood product's reference water still water after the event: observed, not flooded."""
     if fl.dtype == np.uint8:
         from eo_drr.kernels import zonal_cpu as K
 
@@ -1063,9 +1064,9 @@ def _check_flood_values(fl: np.ndarray, nodata: int) -> None:
         present = np.flatnonzero(hist.sum(axis=0))
     else:
         present = np.unique(fl)
-    bad = present[~np.isin(present, [0, 1, nodata])]
+    bad = present[~np.isin(present, [0, 1, 2, nodata])]
     if len(bad):
-        raise InputError(f"flood: values other than 0, 1 and nodata {nodata}: {bad[:5].tolist()}")
+        raise InputError(f"flood: values other than 0, 1, 2 and nodata {nodata}: {bad[:5].tolist()}")
 
 
 def _u8(a: np.ndarray) -> np.ndarray:

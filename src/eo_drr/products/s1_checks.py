@@ -1,0 +1,200 @@
+"""Plausibility checks of Sentinel-1 backscatter, so that bad input fails loudly.
+
+:func:`check_backscatter` turns NaN and +-inf into NaN (no data) and refuses rasters whose
+values contradict their declared units or band order; :func:`orbit_warning` says when pre- and
+post-event images come from different relative orbits. The checks rest on the physics of
+C-band backscatter (sigma0 or gamma0, power ratio; dB = 10 log10(linear)):
+
+- in dB, land and water lie mostly between -25 and 0 dB (VV median about -8 to -18 dB over
+  mostly-land scenes; calm open water -20 to -25 dB; Ulaby & Long 2014, *Microwave Radar and
+  Radiometric Remote Sensing*, Univ. of Michigan Press), so nearly every dB value is negative;
+- in linear power nothing is negative (a power ratio), and nearly everything is in [0, 2];
+- co-polarised VV is brighter than cross-polarised VH, typically by 5 to 10 dB over land
+  (surface and double-bounce scattering keep the polarisation, volume scattering depolarises
+  only part; e.g. Sen1Floods11 land medians VV -9 to -11 dB, VH -15 to -17 dB; Bonafilia et
+  al. 2020, CVPR Workshops 210-211). Over calm water VH sits at the noise floor, so VV - VH
+  stays positive there too.
+
+Statistics (all finite pixels; the real chips, read as stored: Sen1Floods11 S1Hand float32 dB,
+bands VV, VH; OMBRIA Guyana 2021 8-bit PNG, one band of undocumented polarisation, 20 BEFORE
+and 20 AFTER patches, DN 0 nodata, DN 1..255 -> -30..0 dB; linear = 10 ** (dB / 10)):
+
+================  =========  =========  ===========  ==========  ===========  ==============
+chip              VV median  VH median  VV - VH      dB: share   dB: share    linear: share
+                  (dB)       (dB)       median (dB)  < 0 (min)   in [0, 2]    in [0, 2] (min)
+================  =========  =========  ===========  ==========  ===========  ==============
+Ghana_53713       -9.8       -16.6      +6.8         1.000       0.000        1.000
+Ghana_83483       -8.6       -14.0      +5.4         1.000       0.000        1.000
+Ghana_97059       -8.0       -14.0      +6.0         1.000       0.000        1.000
+India_900498      -12.4      -20.9      +7.5         1.000       0.000        1.000
+Nigeria_812045    -14.4      -21.6      +7.2         1.000       0.000        1.000
+Somalia_699062    -11.1      -16.4      +5.3         1.000       0.000        1.000
+Spain_6860600     -10.2      -16.9      +6.9         0.989       0.004        0.995
+Sri-Lanka_534068  -11.1      -26.0      +14.9        1.000       0.000        1.000
+Spain_7370579     -10.5      -17.7      +7.4         0.981       0.008        0.991
+Paraguay_34417    all NaN    all NaN    -            -           -            -
+OMBRIA (40)       -18..-6    -          -            0.995       <= 0.005     1.000
+================  =========  =========  ===========  ==========  ===========  ==============
+
+Cut-offs, each far from every real chip: declared dB is refused as linear when under
+``LINEAR_MAX_NEGATIVE`` (5 %) of the values are negative and at least ``LINEAR_MIN_IN_0_2``
+(50 %) lie in [0, 2] (real dB: >= 98 % negative; real linear: 0 % negative, >= 99 % in [0, 2]);
+declared linear is refused as dB when at least ``DB_MIN_NEGATIVE`` (50 %) are negative; VV and
+VH are refused as swapped when the median of VV - VH is below ``MIN_VV_MINUS_VH_DB`` (-1 dB;
+real: +5.3 to +14.9, so swapped: -14.9 to -5.3). A VV-only raster with a median below
+``DARK_VV_DB`` (-19 dB: darker than every real VV above, as dark as the darker VH medians,
+3 of 9 chips) gets a warning, not an error: a scene of mostly open water can be that dark.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from eo_drr.errors import InputError, NoDataError
+
+__all__ = ["check_backscatter", "orbit_warning"]
+
+#: at most about this many pixels (a regular stride over the raster) enter the statistics
+SAMPLE = 1 << 20
+#: declared dB looks linear: fewer than this share of the finite values negative ...
+LINEAR_MAX_NEGATIVE = 0.05
+#: ... and at least this share in [0, 2]
+LINEAR_MIN_IN_0_2 = 0.5
+#: declared linear looks like dB: at least this share of the finite values negative
+DB_MIN_NEGATIVE = 0.5
+#: median VV - VH (dB) below this: the bands are swapped
+MIN_VV_MINUS_VH_DB = -1.0
+#: median VV (dB) below this, without VH to compare: warn about the band order
+DARK_VV_DB = -19.0
+
+
+def _fix(option: str, value: str) -> str:
+    """How the user sets ``option``: ``--s1-units linear`` or ``units='linear'``."""
+    return f"{option} {value}" if option.startswith("-") else f"{option}={value!r}"
+
+
+def _sample(a: np.ndarray) -> np.ndarray:
+    flat = a.reshape(-1)
+    return flat[:: max(1, flat.size // SAMPLE)]
+
+
+def _to_db(v: np.ndarray, units: str) -> np.ndarray:
+    if units == "db":
+        return v
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return 10.0 * np.log10(np.where(v > 0, v, np.nan))
+
+
+def _median(v: np.ndarray) -> float | None:
+    """Median of the finite values (None when there is none)."""
+    v = v[np.isfinite(v)]
+    return float(np.median(v)) if v.size else None
+
+
+def _clean(x, name: str, units: str, units_option: str) -> np.ndarray:
+    """float32 copy with NaN for every non-finite value; units checked on a sample."""
+    a = np.array(x, dtype=np.float32)
+    a[~np.isfinite(a)] = np.nan
+    if np.isnan(a).all():
+        raise NoDataError(f"{name}: all pixels are nodata (NaN or +-inf)")
+    v = _sample(a)
+    v = v[~np.isnan(v)]
+    if not v.size:
+        return a
+    neg = float(np.mean(v < 0))
+    med = float(np.median(v))
+    if units == "db":
+        in02 = float(np.mean((v >= 0) & (v <= 2)))
+        if neg < LINEAR_MAX_NEGATIVE and in02 >= LINEAR_MIN_IN_0_2:
+            raise InputError(
+                f"{name}: {100 * in02:.0f} % of the values lie in [0, 2] and {100 * neg:.1f} % "
+                f"are negative (median {med:.3g}): this looks like linear power, not dB "
+                f"(dB backscatter is mostly -25..0): pass {_fix(units_option, 'linear')}"
+            )
+    elif neg >= DB_MIN_NEGATIVE:
+        raise InputError(
+            f"{name}: {100 * neg:.0f} % of the values are negative (median {med:.3g}): this "
+            f"looks like dB, not linear power (which is never negative): "
+            f"pass {_fix(units_option, 'db')}"
+        )
+    return a
+
+
+def check_backscatter(
+    vv, vh=None, *, units: str = "db", vv_name: str = "vv", vh_name: str | None = None,
+    units_option: str = "units", bands_option: str | None = None,
+) -> tuple[np.ndarray, np.ndarray | None, list[str]]:
+    """Checked float32 copies of VV (and VH) backscatter, and plain-language warnings.
+
+    ``vv``, ``vh``: 2-D rasters on one grid, in ``units`` ("db" or "linear" power).
+    ``vv_name`` / ``vh_name`` (default "vh") name them in messages (a file path, say);
+    ``units_option`` / ``bands_option`` name the settings that fix the units or the band order
+    (e.g. "--s1-units", "--s1-bands"). Returns ``(vv, vh, warnings)`` with NaN for every NaN
+    or +-inf input. Raises :class:`NoDataError` when a raster has no finite pixel, and
+    :class:`InputError` when the values contradict ``units`` or VV and VH look swapped (see
+    the module docstring for the cut-offs and the real chips they come from).
+    """
+    if units not in ("db", "linear"):
+        raise InputError(f"{units_option}: use db or linear, not {units!r}")
+    vh_name = vh_name or "vh"
+    vv = _clean(vv, vv_name, units, units_option)
+    if vh is None:
+        med = _median(_to_db(_sample(vv), units))
+        if med is not None and med < DARK_VV_DB:
+            return vv, None, [(
+                f"{vv_name}: VV median {med:.0f} dB: this is as dark as cross-polarised VH or "
+                f"open water; check the band order"
+            )]
+        return vv, None, []
+    vh = _clean(vh, vh_name, units, units_option)
+    if vh.shape != vv.shape:
+        raise InputError(f"{vh_name}: shape {vh.shape} differs from {vv_name} {vv.shape}")
+    med = _median(_to_db(_sample(vv), units) - _to_db(_sample(vh), units))
+    if med is not None and med < MIN_VV_MINUS_VH_DB:
+        hint = f" (set it with {bands_option})" if bands_option else ""
+        raise InputError(
+            f"{vv_name}, {vh_name}: vv/vh look swapped (VH brighter than VV by {-med:.1f} dB on "
+            f"the median pixel; VV is normally 5-10 dB brighter): check the band order{hint}"
+        )
+    return vv, vh, []
+
+
+#: tag names (lower case, letters only) that hold a relative orbit number
+_ORBIT_KEYS = {"relativeorbit", "relativeorbitnumber", "satrelativeorbit", "relorbit", "track",
+               "pathnumber"}
+
+
+def _relative_orbit(tags: dict) -> int | None:
+    for key, value in (tags or {}).items():
+        # GDAL reads a tag written as "sat:relative_orbit=14" back as {"sat": "relative_orbit=14"}
+        name, _, number = f"{key}={value}".rpartition("=")
+        if re.sub(r"[^a-z]", "", name.lower()) in _ORBIT_KEYS:
+            try:
+                return int(float(number.strip()))
+            except ValueError:
+                continue
+    return None
+
+
+def orbit_warning(pre_tags: list[dict], post_tags: dict) -> str | None:
+    """A warning when pre- and post-event images come from different relative orbits.
+
+    Tags are GeoTIFF tag dicts (e.g. rasterio's ``src.tags()``); a relative orbit is read
+    from keys such as ``RELATIVE_ORBIT``, ``relative_orbit``, ``sat:relative_orbit`` (STAC),
+    ``relativeOrbitNumber``, ``track`` or ``pathNumber`` (ASF). Images without one are not
+    compared; returns None when every known orbit matches the post-event one.
+    """
+    post = _relative_orbit(post_tags)
+    if post is None:
+        return None
+    other = sorted({o for o in map(_relative_orbit, pre_tags) if o is not None and o != post})
+    if not other:
+        return None
+    orbits = ", ".join(str(o) for o in other)
+    return (
+        f"pre-event image(s) from relative orbit {orbits}, the post-event image from {post}: "
+        f"different viewing geometry: backscatter differences partly reflect the geometry, "
+        f"not the flood; the change-based parts are less reliable"
+    )
