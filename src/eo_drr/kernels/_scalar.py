@@ -48,14 +48,15 @@ def is_valid(v):
 
 
 @register_jitable
-def lee_value(v, s, q, c, cu2):
-    """Lee (1980) estimate of the centre pixel ``v`` from window sums.
+def mmse_value(v, s, q, c, cu2, scale):
+    """MMSE speckle estimate of the centre pixel ``v`` from window sums.
 
     ``s``, ``q``, ``c``: sum, sum of squares and number of the valid pixels of the window.
-    ``cu2`` = Cu**2 = 1 / ENL, the squared coefficient of variation of the speckle.
-    Multiplicative-noise model (Lee 1980, IEEE TPAMI 2(2):165-168, eq. for the MMSE weight):
-    var_x = (var_y - mean**2 * Cu**2) / (1 + Cu**2), k = var_x / var_y clipped to [0, 1],
-    estimate = mean + k * (v - mean).
+    ``cu2`` = Cu**2 = 1 / ENL, the squared coefficient of variation of the speckle. Weight
+    k = ``scale`` * (1 - Cu**2 / Ci**2) clipped to [0, 1], Ci**2 = var_y / mean**2; estimate
+    = mean + k * (v - mean); the mean where var_y <= 0. ``scale`` 1: Lee's gain (Lee 1980,
+    IEEE TPAMI 2(2):165-168); 1 / (1 + Cu**2): Kuan's (Kuan et al. 1985, IEEE TPAMI
+    7(2):165-177), never above 1 / (1 + Cu**2).
     """
     if not is_valid(v) or c <= 0.0:
         return NAN
@@ -63,13 +64,24 @@ def lee_value(v, s, q, c, cu2):
     var_y = q / c - m * m
     if var_y <= 0.0:
         return m
-    var_x = (var_y - m * m * cu2) / (1.0 + cu2)
-    k = var_x / var_y
+    k = scale * (var_y - m * m * cu2) / var_y
     if k < 0.0:
         k = 0.0
     elif k > 1.0:
         k = 1.0
     return m + k * (v - m)
+
+
+@register_jitable
+def kuan_value(v, s, q, c, cu2):
+    """Kuan et al. (1985) estimate: :func:`mmse_value` with scale 1 / (1 + Cu**2)."""
+    return mmse_value(v, s, q, c, cu2, 1.0 / (1.0 + cu2))
+
+
+@register_jitable
+def lee_gain_value(v, s, q, c, cu2):
+    """Lee (1980) estimate: :func:`mmse_value` with scale 1."""
+    return mmse_value(v, s, q, c, cu2, 1.0)
 
 
 @register_jitable
@@ -205,7 +217,7 @@ def refined_lee_in_direction(x, i, j, direction, cu2):
                 s += u
                 q += u * u
                 c += 1.0
-    return lee_value(v, s, q, c, cu2)
+    return kuan_value(v, s, q, c, cu2)
 
 
 @register_jitable

@@ -20,7 +20,7 @@ from eo_drr.kernels._scalar import (
     direction_from_means,
     is_nodata,
     is_valid,
-    lee_value,
+    kuan_value,
     linear_of,
     log_ratio_of,
     refined_lee_in_direction,
@@ -308,7 +308,7 @@ def window_filter(x, r, mode, cu2, scratch, out):
     give ``m + k * (x - m)`` with ``k = clip((var_y - m**2 * cu2) * scale / var_y, 0, 1)``
     (k = 0 where var_y <= 0): ``scale = 1`` for Lee (k = 1 - Cu**2 / Ci**2), ``scale =
     1 / (1 + cu2)`` for Kuan (k = (1 - Cu**2 / Ci**2) / (1 + Cu**2), the formula of
-    ``_scalar.lee_value``). The weight is evaluated in float32 after the float64 mean and
+    ``_scalar.kuan_value``). The weight is evaluated in float32 after the float64 mean and
     variance, so that it vectorises.
     """
     H, W = x.shape
@@ -404,7 +404,7 @@ def _refined_interior(x, i, j, span, cu2):
             s += u
             q += u * u
             c += 1.0 if ok else 0.0
-    return lee_value(np.float64(x[i, j]), s, q, c, cu2)
+    return kuan_value(np.float64(x[i, j]), s, q, c, cu2)
 
 
 def direction_spans():
@@ -435,7 +435,7 @@ def direction_weights():
 @njit_parallel
 def refined_lee(x, cu2, ring, spans, out):
     """Lee (1981) refined filter, 7 x 7 edge-aligned windows (see ``_scalar``). The weight
-    over the half window is ``_scalar.lee_value``'s, i.e. Kuan's gain (see ``MODE_KUAN``).
+    over the half window is ``_scalar.kuan_value``'s, i.e. Kuan's gain (see ``MODE_KUAN``).
 
     ``spans``: :func:`direction_spans`.
     ``ring``: float64 scratch (nbands, 5, W + 4) from :func:`refined_scratch`. Each band of

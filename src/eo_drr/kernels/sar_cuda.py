@@ -1,7 +1,7 @@
 """CUDA kernels for SAR backscatter (numba.cuda). Imported lazily, only for GPU arrays.
 
-The scalar formulas are the CPU ones (``_scalar``; Lee's gain: :func:`lee_gain_value`, the
-formula of ``sar_cpu.window_filter``), so CPU and GPU agree. Pointwise kernels take
+The scalar formulas are the CPU ones (``_scalar``: ``lee_gain_value``, ``kuan_value``, the
+formulas of ``sar_cpu.window_filter``), so CPU and GPU agree. Pointwise kernels take
 flat arrays; windowed kernels are two passes (horizontal then vertical window sums, each
 O(window) per pixel) through float64 temporaries (no running sums: every GPU thread sums its
 own window), so GPU and CPU agree to float32 rounding.
@@ -13,14 +13,13 @@ from __future__ import annotations
 import math
 
 from numba import cuda
-from numba.extending import register_jitable
 
 from eo_drr.kernels._scalar import (
-    NAN,
     db_of,
     is_nodata,
     is_valid,
-    lee_value,
+    kuan_value,
+    lee_gain_value,
     linear_of,
     log_ratio_of,
     refined_lee_value,
@@ -30,27 +29,6 @@ from eo_drr.kernels._scalar import (
 MODE_BOXCAR = 0
 MODE_LEE = 1
 MODE_KUAN = 2
-
-
-@register_jitable
-def lee_gain_value(v, s, q, c, cu2):
-    """Lee (1980) estimate of the centre pixel ``v`` from window sums (float64), the formula of
-    ``sar_cpu.window_filter`` in ``MODE_LEE``: ``k = clip((var_y - m**2 * cu2) / var_y, 0, 1)``
-    = ``1 - Cu**2 / Ci**2`` clipped, estimate ``m + k * (v - m)``; ``m`` where var_y <= 0.
-    (``_scalar.lee_value``, despite its name, is Kuan's gain: ``MODE_KUAN``.)
-    """
-    if not is_valid(v) or c <= 0.0:
-        return NAN
-    m = s / c
-    var_y = q / c - m * m
-    if var_y <= 0.0:
-        return m
-    k = (var_y - m * m * cu2) / var_y
-    if k < 0.0:
-        k = 0.0
-    elif k > 1.0:
-        k = 1.0
-    return m + k * (v - m)
 
 
 @cuda.jit
@@ -115,8 +93,8 @@ def window_horizontal(x, r, s, q, c):
 @cuda.jit
 def window_vertical(x, r, mode, cu2, s, q, c, out):
     """Vertical sums of the horizontal ones, then the boxcar mean (``MODE_BOXCAR``), the Lee
-    filter (``MODE_LEE``: :func:`lee_gain_value`) or the Kuan filter (``MODE_KUAN``:
-    ``_scalar.lee_value``, whose weight is Kuan's)."""
+    filter (``MODE_LEE``: ``_scalar.lee_gain_value``) or the Kuan filter (``MODE_KUAN``:
+    ``_scalar.kuan_value``)."""
     i, j = cuda.grid(2)
     H, W = x.shape
     if i >= H or j >= W:
@@ -134,7 +112,7 @@ def window_vertical(x, r, mode, cu2, s, q, c, out):
     if mode == MODE_BOXCAR:
         out[i, j] = ss / cc if (is_valid(v) and cc > 0.0) else math.nan
     elif mode == MODE_KUAN:
-        out[i, j] = lee_value(v, ss, qq, cc, cu2)
+        out[i, j] = kuan_value(v, ss, qq, cc, cu2)
     else:
         out[i, j] = lee_gain_value(v, ss, qq, cc, cu2)
 
