@@ -303,14 +303,30 @@ QUICK_GRID = {"speckle": [("lee", 9)],
               "prior_vv_db": [-15.0, -13.0], "adapt_db": [0.0, 2.0], "grow_db": [1.0, 2.0]}
 
 
-def candidates(grid: dict, *, vv_only: bool = False) -> list[W.WaterParams]:
+def published_vh_prior(exclude: str | None = None) -> float:
+    """The VH prior (dB): the median of the per-event VH Otsu thresholds published with
+    Sen1Floods11 (``Sen1Floods11_Metadata.geojson``, field ``VH_thresh``), without the event
+    ``exclude`` (the held-out one). Without the file: the product's constant."""
+    import json
+
+    from eo_drr.settings import shared_data_dir
+
+    path = shared_data_dir() / "sen1floods11-sample" / "Sen1Floods11_Metadata.geojson"
+    if not path.exists():
+        return W.PRIOR_VH_DB
+    feats = json.loads(path.read_text())["features"]
+    values = [f["properties"]["VH_thresh"] for f in feats if f["properties"]["location"] != exclude]
+    return round(float(np.median(values)), 3)
+
+
+def candidates(grid: dict, *, vv_only: bool = False, prior_vh_db: float = W.PRIOR_VH_DB) -> list[W.WaterParams]:
     """Every setting of ``grid``: VH deciding (the VV prior then does not matter and keeps the
-    product's), or VV alone with ``vv_only``."""
+    product's), or VV alone with ``vv_only``; ``prior_vh_db`` as given."""
     pol = "vv" if vv_only else "vh"
     priors = grid["prior_vv_db"] if vv_only else [W.DEFAULTS["vh"].prior_vv_db]
     methods = grid.get("threshold_method", ["ki"])
     return [W.water_params(speckle=sp, speckle_window=win, polarisation=pol, prior_vv_db=pvv, adapt_db=ad,
-                           grow_db=gr, threshold_method=tm)
+                           grow_db=gr, threshold_method=tm, prior_vh_db=prior_vh_db)
             for (sp, win), pvv, ad, gr, tm in itertools.product(
                 grid["speckle"], priors, grid["adapt_db"], grid["grow_db"], methods)]
 
@@ -339,11 +355,14 @@ def criterion(chips: list[Chip], p: W.WaterParams) -> float:
     return 0.5 * (float(np.mean(with_water)) if with_water else 0.0) + 0.5 * iou(sum(per.values()))
 
 
-def select(chips: list[Chip], grid: dict = GRID, *, vv_only: bool = False) -> W.WaterParams:
+def select(chips: list[Chip], grid: dict = GRID, *, vv_only: bool = False,
+           prior_vh_db: float | None = None) -> W.WaterParams:
     """The selection function: the candidate with the best :func:`criterion` on ``chips``
-    (ties: the first, i.e. the simpler), then its likelihood table learnt on them."""
+    (ties: the first, i.e. the simpler), then its likelihood table learnt on them.
+    ``prior_vh_db``: default :func:`published_vh_prior` of all events."""
+    prior = published_vh_prior() if prior_vh_db is None else prior_vh_db
     best, best_score = None, -1.0
-    for p in candidates(grid, vv_only=vv_only):
+    for p in candidates(grid, vv_only=vv_only, prior_vh_db=prior):
         score = criterion(chips, p)
         if score > best_score + 1e-9:
             best, best_score = p, score
@@ -352,17 +371,25 @@ def select(chips: list[Chip], grid: dict = GRID, *, vv_only: bool = False) -> W.
 
 
 def leave_one_event_out(chips: list[Chip], grid: dict = GRID, *, pool: list[Chip] | None = None,
-                        vv_only: bool = False, score_on=None) -> dict:
+                        vv_only: bool = False, score_on=None, stress: dict | None = None) -> dict:
     """Per held-out event: the parameters :func:`select` picks on ``pool`` (default
-    ``chips``; e.g. :func:`augmented` chips plus :func:`demo_chip`) without any chip of that
-    event, and the held-out confusion of ``chips`` of the event; pooled over events.
-    ``score_on(event)`` gives other chips to score instead (e.g. OMBRIA patches).
-    ``vv_only``: the chips are VV-only already and only VV candidates are searched."""
+    ``chips``; e.g. chips plus :func:`demo_chip`) without any chip of that event, with the
+    published VH prior computed without that event too, and the held-out confusion of
+    ``chips`` of the event; pooled over events. ``score_on(event)`` gives other chips to score
+    instead (e.g. OMBRIA patches). ``vv_only``: the chips are VV-only already and only VV
+    candidates are searched. ``stress``: ``{case: chips}`` (:func:`stress_cases`), each chip
+    scored with its own event's held-out parameters (``"stress"`` in the result)."""
     pool = chips if pool is None else pool
     events = sorted({c.event for c in chips})
     per, pooled, chosen, lik_rows = {}, np.zeros(3, np.int64), {}, []
+    stressed = {case: np.zeros(3, np.int64) for case in (stress or {})}
     for e in events:
-        p = select([c for c in pool if c.event != e], grid, vv_only=vv_only)
+        p = select([c for c in pool if c.event != e], grid, vv_only=vv_only, prior_vh_db=published_vh_prior(e))
+        for case, cs in (stress or {}).items():
+            for c in cs:
+                if c.event == e:
+                    q = p if c.vh is not None or vv_only else W.DEFAULTS["vv"]
+                    stressed[case] += confusion(predict(c, q)[0], c.label, c.valid)
         test = score_on(e) if score_on else [c for c in chips if c.event == e]
         total = np.zeros(3, np.int64)
         for c in test:
@@ -374,11 +401,11 @@ def leave_one_event_out(chips: list[Chip], grid: dict = GRID, *, pool: list[Chip
         chosen[e] = describe(p)
         pooled += total
     return {"pooled": scores(pooled), "per_event": per, "chosen": chosen,
-            "calibration": calibration_table(lik_rows)}
+            "calibration": calibration_table(lik_rows), "stress": {k: scores(v) for k, v in stressed.items()}}
 
 
 def describe(p: W.WaterParams) -> dict:
-    keys = ("speckle", "speckle_window", "polarisation", "prior_vv_db", "adapt_db", "grow_db",
+    keys = ("speckle", "speckle_window", "polarisation", "prior_vh_db", "prior_vv_db", "adapt_db", "grow_db",
             "threshold_method", "likelihood_table")
     return {k: getattr(p, k) for k in keys}
 

@@ -155,6 +155,9 @@ def run(cfg: JobConfig, p: FloodPlan, out: OutputFolder, steps: Steps | None = N
     band = fp.polarization
     if band not in s1.bands:
         raise ConfigError(f"products.flood.polarization: {band!r} is not in sources.s1.bands {s1.bands}")
+    if band.lower() == "vh":
+        raise ConfigError("products.flood.polarization: give the co-polarised band (vv); VH is used "
+                          "automatically when sources.s1.bands lists it")
 
     bands = [band] + [b for b in s1.bands if b != band and b.lower() == "vh"]
     with steps.step("Loading Sentinel-1 (pre and post event)"):

@@ -182,7 +182,9 @@ def run(cfg: JobConfig, p: UrbanPlan, out: OutputFolder, steps: Steps | None = N
                 h = xr_reproject(src.astype(np.float32), p.geobox, resampling="nearest").values
                 nodata = src.rio.nodata
                 h = np.where((h == nodata) if nodata is not None and np.isfinite(nodata) else ~np.isfinite(h), np.nan, h)
-                parts.append(np.where(np.isfinite(h), (h > 0.5).astype(np.uint8), urban.NODATA).astype(np.uint8))
+                # 1 is hazard; any other value is not (flood_extent.tif's 2, water that was there
+                # before the event, is the river itself, not ground a flood reaches)
+                parts.append(np.where(np.isfinite(h), (h == 1).astype(np.uint8), urban.NODATA).astype(np.uint8))
             if p.hand_items:
                 parts.append(urban.hazard_from_hand(_static(p.hand_items, cfg.sources.hand.asset, p.geobox).values, up.hazard.hand_max_m))
             if p.dem_items:

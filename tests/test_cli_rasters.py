@@ -30,6 +30,8 @@ def test_flood_on_ombria_png_without_crs(shared_data, tmp_path):
             "--out", out, "--s1-bands", "VV"]
     res = eo_drr(*args)
     assert res.returncode != 0 and "--s1-8bit-range" in res.stderr  # 8-bit needs the mapping
+    line = one_error_line(eo_drr(*args, "--s1-8bit-range=0,-30"))  # inverted: refused
+    assert "LO must be below HI" in line and not out.exists()
     res = eo_drr(*args, "--s1-8bit-range=-30,0")
     assert res.returncode == 0, res.stderr
     assert "no CRS" in res.stderr
@@ -40,7 +42,7 @@ def test_flood_on_ombria_png_without_crs(shared_data, tmp_path):
     # 0 no water, 1 flood, 2 reference water still water, 255 no data; a colour table says so
     assert flood.shape == (256, 256) and set(np.unique(flood)) <= {0, 1, 2, 255} and (flood == 1).any()
     assert "2 reference water" in classes and cmap[1][:3] != cmap[2][:3]
-    assert "observed water = classes 1 and 2" in res.stdout
+    assert "still water after the event (class 2)" in res.stdout
 
 
 def test_bad_inputs(shared_data, tmp_path):
@@ -178,3 +180,32 @@ def test_flood_classes_and_hand_exclusion_as_in_jobs(tmp_path):
     line = one_error_line(eo_drr("flood", "--pre-s1", pre, "--post-s1", post, "--out", tmp_path / "g.tif",
                                  "--hand", tmp_path / "small.tif"))
     assert "--hand" in line and "grid" in line and not (tmp_path / "g.tif").exists()
+
+
+def test_outputs_never_destroy_inputs_and_options_are_checked(tmp_path):
+    vv, vh = synthetic_s1()
+    post = write_s1(tmp_path / "post.tif", vv, vh)
+    before = post.read_bytes()
+    line = one_error_line(eo_drr("water", "--s1", post, "--out", post))
+    assert "--out" in line and "one of the inputs" in line and post.read_bytes() == before
+    line = one_error_line(eo_drr("flood", "--pre-s1", post, "--post-s1", post, "--out", post))
+    assert "one of the inputs" in line and post.read_bytes() == before
+    line = one_error_line(eo_drr("water", "--s1", post, "--out", tmp_path))
+    assert "not a regular file" in line
+    # the 8-bit mapping only for 8-bit files, and LO below HI
+    line = one_error_line(eo_drr("water", "--s1", post, "--out", tmp_path / "w.tif", "--s1-8bit-range=-30,0"))
+    assert "only for 8-bit" in line and not (tmp_path / "w.tif").exists()
+    # a raster too small for the speckle filter: one line naming the file
+    tiny = write_s1(tmp_path / "tiny.tif", vv[:4, :4], vh[:4, :4])
+    line = one_error_line(eo_drr("water", "--s1", tiny, "--out", tmp_path / "w.tif"))
+    assert "tiny.tif" in line and "too small" in line
+
+
+def test_pre_without_vh_is_said(tmp_path):
+    vv, vh = synthetic_s1()
+    pre_vv, _ = synthetic_s1(seed=1, lake=32)
+    post = write_s1(tmp_path / "post.tif", vv, vh)
+    pre = write_s1(tmp_path / "pre.tif", pre_vv)
+    res = eo_drr("flood", "--pre-s1", pre, "--post-s1", post, "--out", tmp_path / "f.tif")
+    assert res.returncode == 0, res.stderr
+    assert "has no VH" in res.stderr and "VV alone" in res.stderr

@@ -101,8 +101,18 @@ def test_no_finite_pixel_raises_no_data():
     with pytest.raises(NoDataError, match="^my.tif: all pixels are nodata"):
         check_backscatter(bad, vv_name="my.tif")
     vv, _ = scene(size=10)
-    with pytest.raises(NoDataError, match="^vh: all pixels are nodata"):
-        check_backscatter(vv, np.full_like(vv, np.nan))
+    # an empty VH is not fatal: the map falls back to VV alone, and says so
+    out_vv, out_vh, notes = check_backscatter(vv, np.full_like(vv, np.nan))
+    assert out_vh is None and np.array_equal(out_vv, vv) and "uses VV alone" in notes[0]
+
+
+def test_uncalibrated_values_refused():
+    """Amplitude counts / digital numbers declared as dB or as linear power."""
+    counts = np.random.default_rng(1).uniform(50, 1000, (32, 32)).astype(np.float32)
+    with pytest.raises(InputError, match="far too bright for backscatter in dB"):
+        check_backscatter(counts)
+    with pytest.raises(InputError, match="far too large for linear backscatter"):
+        check_backscatter(counts, units="linear")
 
 
 def test_other_errors_and_sampling(monkeypatch):

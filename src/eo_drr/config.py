@@ -192,7 +192,9 @@ class FloodProduct(_Model):
     """Sentinel-1 flood mapping, GFM-style: observed water minus reference water
     (see :mod:`eo_drr.products.flood`)."""
 
-    polarization: str = Field("vv", description="band used for change detection")
+    polarization: str = Field(
+        "vv", description="the co-polarised band of sources.s1.bands (VV); VH, when listed, is loaded too and decides"
+    )
     speckle_filter: SpeckleFilter | None = Field(
         None, description="override the water rule's default filter (eo_drr.products.water.DEFAULTS)"
     )
@@ -241,7 +243,7 @@ class HazardSource(_Model):
     the flood product's ``flood_extent.tif``), flood-prone ground from HAND (``sources.hand``)
     and/or steep ground from the DEM (``sources.dem``). Several given: their union."""
 
-    file: str | None = Field(None, description="hazard raster (1 hazard / 0 not)")
+    file: str | None = Field(None, description="hazard raster (1 hazard, any other value not; e.g. flood_extent.tif)")
     hand_max_m: float | None = Field(None, gt=0, le=100, description="flood-prone: HAND <= this (m)")
     slope_min_deg: float | None = Field(None, gt=0, lt=90, description="steep: slope >= this (degrees)")
 

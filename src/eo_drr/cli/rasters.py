@@ -47,6 +47,9 @@ def read_s1(path: Path, bands: str | None, units: str, range8: str | None, optio
                 tags = src.tags()
     except rasterio.errors.RasterioError as exc:
         raise CorruptInputError(f"{option}: {path} is not a readable raster ({exc})") from None
+    if min(data.shape[1:]) < 9:
+        raise InputError(f"{option}: {path} is only {data.shape[1]} x {data.shape[2]} px: too small to map "
+                         "(the speckle filter needs at least 9 x 9)")
     if bands:
         names = [b.strip() for b in bands.split(",")]
         if len(names) != data.shape[0]:
@@ -58,13 +61,17 @@ def read_s1(path: Path, bands: str | None, units: str, range8: str | None, optio
         raise InputError(f"{option}: {path} has no VV band (bands: {names}); name them with --s1-bands")
     if nodata is not None and not np.isnan(nodata):
         data[data == nodata] = np.nan
-    if range8 is not None or dtype == "uint8":
+    if range8 is not None and dtype != "uint8":
+        raise ConfigError(f"--s1-8bit-range: only for 8-bit images; {path} holds {dtype} values")
+    if dtype == "uint8":
         if range8 is None:
             raise ConfigError(f"--s1-8bit-range: {path} is 8-bit; say which dB values DN 0 and 255 stand for (e.g. -30,0)")
         try:
             lo, hi = (float(v) for v in range8.split(","))
         except ValueError:
             raise ConfigError(f"--s1-8bit-range: expected LO,HI in dB, got {range8!r}") from None
+        if not lo < hi:
+            raise ConfigError(f"--s1-8bit-range: LO must be below HI (dB of DN 0, then of DN 255), got {range8!r}")
         data = np.where(data == 0, np.nan, lo + data * (hi - lo) / 255.0).astype(np.float32)
         units = "db"
     vv, vh, notes = check_backscatter(
@@ -77,6 +84,17 @@ def read_s1(path: Path, bands: str | None, units: str, range8: str | None, optio
     if profile.get("crs") is None:
         typer.echo(f"warning: {path} has no CRS; the output is a plain image on the same pixel grid", err=True)
     return vv, vh, profile, units, tags
+
+
+def refuse_overwrite(out: Path, inputs: list[Path | None]) -> None:
+    """``--out`` must not be an input file, a folder or a device: nothing is ever overwritten
+    but the output itself."""
+    if out.exists() and not out.is_file():
+        raise InputError(f"--out: {out} exists and is not a regular file (a folder or a device)")
+    target = out.resolve()
+    for p in inputs:
+        if p is not None and p.exists() and p.resolve() == target:
+            raise InputError(f"--out: {out} is one of the inputs; choose another output name")
 
 
 def _on_grid(path: Path, option: str, profile) -> np.ndarray:
@@ -110,7 +128,9 @@ def terrain_masks(profile, hand: Path | None, dem: Path | None) -> dict:
     if dem is not None:
         crs = profile.get("crs")
         if crs is None or not crs.is_projected:
-            raise InputError(f"--dem: {dem} must be on a projected grid in metres (slope needs the pixel size)")
+            raise InputError(f"--dem: slope needs a grid in metres, but the post-event image's grid is "
+                             f"{'not georeferenced' if crs is None else 'in degrees (' + crs.to_string() + ')'}: "
+                             "reproject the images and the DEM to a projected CRS (e.g. UTM) first")
         z = _on_grid(dem, "--dem", profile)
         px = abs(profile["transform"].a)
         out["slope"] = terrain.slope_degrees(z, px)
@@ -133,6 +153,9 @@ def flood_on_arrays(pres: list, post: tuple, **masks):
         return xr.DataArray(10 ** (a / 10) if units == "db" else a, dims=("y", "x"))
 
     vh_ok = post[1] is not None and all(p[1] is not None for p in pres)
+    if post[1] is not None and not vh_ok:
+        typer.echo("warning: a pre-event image has no VH: both scenes are mapped on VV alone "
+                   "(the weaker rule; see the quality flags)", err=True)
     pre = xr.concat([lin(p[0], p[3]) for p in pres], dim="time")
     pre_vh = xr.concat([lin(p[1], p[3]) for p in pres], dim="time") if vh_ok else None
     return flood_extent(pre, lin(post[0], post[3]), pre_vh=pre_vh,
@@ -174,6 +197,7 @@ def register(app: typer.Typer, console: Console) -> None:
         """Open water from one Sentinel-1 image (the flood product's water rule: VH, or VV alone, threshold anchored to a published prior, region growing)."""
         from eo_drr.products.water import s1_water
 
+        refuse_overwrite(out, [s1])
         vv, vh, profile, units, _ = read_s1(s1, s1_bands, s1_units, s1_8bit_range)
         r = s1_water(vv, vh, units=units)
         write_classes(r.water, out, profile, description="water", extra={"classes": "1 water, 0 not water, 255 no data"})
@@ -182,7 +206,8 @@ def register(app: typer.Typer, console: Console) -> None:
         t = r.threshold
         console.print(f"  {t.polarisation.upper()} threshold {t.threshold_db:.1f} dB ({t.tiles_used} tiles used)")
         for w in r.quality["warnings"]:
-            typer.echo(f"warning: {w}", err=True)
+            if w not in r.quality["input_notes"]:  # read_s1 said those, naming the file
+                typer.echo(f"warning: {w}", err=True)
 
     @app.command()
     def flood(
@@ -201,6 +226,7 @@ def register(app: typer.Typer, console: Console) -> None:
 
         if not pre_s1:
             raise ConfigError("--pre-s1: give at least one pre-event image")
+        refuse_overwrite(out, [post_s1, *pre_s1, hand, dem])
         post = read_s1(post_s1, s1_bands, s1_units, s1_8bit_range, "--post-s1")
         pres = [read_s1(p, s1_bands, s1_units, s1_8bit_range, "--pre-s1") for p in pre_s1]
         for p, pr in zip(pre_s1, pres):
@@ -219,6 +245,6 @@ def register(app: typer.Typer, console: Console) -> None:
         valid = max(1, int((flood_map != 255).sum()))
         n, still = int((flood_map == 1).sum()), int((flood_map == 2).sum())
         console.print(f"flood: {n:,} px ({100 * n / valid:.1f} % of valid) -> {out}")
-        console.print(f"  reference water still water: {still:,} px; observed water = classes 1 and 2")
+        console.print(f"  reference water still water after the event (class 2): {still:,} px")
         for w in thresholds.warnings():
             typer.echo(f"warning: {w}", err=True)

@@ -216,7 +216,12 @@ def _print_summary(console: Console, cfg: JobConfig, summary: dict, root: Path) 
         t.add_row("exposed population", f"{summary['exposed_population']:,.0f} people (EO proxy)")
     if "thresholds" in summary and "post" in summary["thresholds"]:
         th = summary["thresholds"]["post"]
-        how = "scene split" if th.get("scene_threshold_db") is not None else "published prior, no bimodal tile"
+        if th["threshold_db"] != th["prior_db"]:
+            how = "the scene's own split, near the published prior"
+        elif th.get("scene_threshold_db") is None:
+            how = "published prior; no bimodal tile"
+        else:
+            how = "published prior"
         t.add_row("water threshold", f"{th['polarisation'].upper()} {th['threshold_db']:.1f} dB ({how})")
     for w in summary.get("quality_warnings", []):
         t.add_row("[yellow]warning[/yellow]", w)

@@ -7,12 +7,15 @@ multi-temporal reference). As in Copernicus GFM, *observed flood extent = observ
 reference water*.
 
 Change detection adds to the single-date water, never subtracts from it: a pixel whose
-speckle-filtered backscatter of the deciding channel (VH, else VV; the water rule's filter) fell by at least ``change_decrease_db`` (default 3 dB, the power
-halved; decrease-only log-ratio logic as in Giustarini et al. 2013, IEEE TGRS 51(4):2417-2430)
-*and* that is, after the event, no more than ``change_margin_db`` (default 3 dB) brighter than
-the scene's own split-based VV water threshold, is observed water even when the single-date
-rule missed it (shallow water under wind roughening, flooded fields near the threshold).
-Both defaults are round physical numbers fixed before any benchmark ran, not tuned to chips.
+speckle-filtered backscatter of the deciding channel (VH, else VV; the water rule's filter)
+fell by at least ``change_decrease_db`` (default 3 dB, the power halved; decrease-only
+log-ratio logic as in Giustarini et al. 2013, IEEE TGRS 51(4):2417-2430) *and* that is,
+after the event, no more than ``change_margin_db`` (default 3 dB) brighter than the post-event
+water threshold of that channel, is observed water even when the single-date rule missed it
+(shallow water under wind roughening, flooded fields near the threshold). Both defaults are
+round physical numbers fixed before any benchmark ran. No labelled data here has a pre-event
+scene with VH (Sen1Floods11 chips are single-date, OMBRIA is one band), so on VH the rule is
+untested against labels; on OMBRIA (VV) it changes the pooled IoU by +0.001.
 The log-ratio 10*log10(post/pre) in dB is returned too; a decrease-only criterion on the flood
 itself (``min_decrease_db``, default None = off) can be required in addition.
 """

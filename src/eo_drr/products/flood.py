@@ -28,14 +28,16 @@ inside the area where SAR can see a flood.
    RTC products we load do not carry per pixel; they are not flagged (a documented gap).
 5. Minimum mapping unit: 8-connected flood patches smaller than ``min_mapping_unit_px`` go.
 
-Also returned: the log-ratio change 10*log10(post/pre) in dB, the likelihood 0-100 (share of
-voting methods saying water after the event) and a per-pixel provenance bit mask of the
-methods that voted water (``eo_drr.products.water.PROVENANCE_BITS``).
+Also returned: the log-ratio change 10*log10(post/pre) in dB, the calibrated likelihood of
+water after the event (0-100, :mod:`eo_drr.products.water`) and its per-pixel provenance bits
+(``eo_drr.products.water.PROVENANCE_BITS``, plus 8 for change detection).
 
 Output classes of ``flood`` (uint8, the same in ``eo-drr flood --out`` and the job's
-``flood_extent.tif``): 0 no water, 1 flood (water after the event that was not water in the
-reference), 2 reference water that is still water after the event, 255 no data; the observed
-water after the event is 1 or 2. ``water`` and ``reference_water``: 1 water, 0 not, 255.
+``flood_extent.tif``): 0 not flooded, 1 flood (water after the event that was not water in
+the reference, where a flood can be: outside the exclusion mask, in patches of at least the
+minimum mapping unit), 2 reference water that is still water after the event, 255 no data.
+Without exclusions, the observed water after the event is classes 1 and 2; the ``water``
+layer has it in full. ``water`` and ``reference_water``: 1 water, 0 not, 255 no data.
 """
 
 from __future__ import annotations
@@ -56,7 +58,8 @@ log = logging.getLogger(__name__)
 FLOOD, NOT_FLOOD, NODATA = 1, 0, 255
 #: class of ``flood``: reference water that is still water after the event
 STILL_WATER = 2
-FLOOD_CLASSES = "0 no water, 1 flood, 2 reference water still water after the event, 255 no data"
+FLOOD_CLASSES = ("0 not flooded (no water, or water the exclusion mask or minimum mapping unit rules out), "
+                 "1 flood, 2 reference water still water after the event, 255 no data")
 CLASS_COLORS = {NOT_FLOOD: (0, 0, 0, 0), FLOOD: (0, 92, 230, 255), NODATA: (128, 128, 128, 0)}
 FLOOD_COLORS = {**CLASS_COLORS, STILL_WATER: (20, 40, 110, 255)}
 #: flood patches smaller than this (8-connected pixels) are dropped (0.04 ha at 10 m)

@@ -11,9 +11,9 @@ C-band backscatter (sigma0 or gamma0, power ratio; dB = 10 log10(linear)):
 - in linear power nothing is negative (a power ratio), and nearly everything is in [0, 2];
 - co-polarised VV is brighter than cross-polarised VH, typically by 5 to 10 dB over land
   (surface and double-bounce scattering keep the polarisation, volume scattering depolarises
-  only part; e.g. Sen1Floods11 land medians VV -9 to -11 dB, VH -15 to -17 dB; Bonafilia et
-  al. 2020, CVPR Workshops 210-211). Over calm water VH sits at the noise floor, so VV - VH
-  stays positive there too.
+  only part; on the Sen1Floods11 chips of ../shared/data (Bonafilia et al. 2020) the land
+  medians are VV -9 to -11 dB, VH -15 to -17 dB, table below). Over calm water VH sits at the
+  noise floor, so VV - VH stays positive there too.
 
 Statistics (all finite pixels; the real chips, read as stored: Sen1Floods11 S1Hand float32 dB,
 bands VV, VH; OMBRIA Guyana 2021 8-bit PNG, one band of undocumented polarisation, 20 BEFORE
@@ -44,6 +44,11 @@ VH are refused as swapped when the median of VV - VH is below ``MIN_VV_MINUS_VH_
 real: +5.3 to +14.9, so swapped: -14.9 to -5.3). A VV-only raster with a median below
 ``DARK_VV_DB`` (-19 dB: darker than every real VV above, as dark as the darker VH medians,
 3 of 9 chips) gets a warning, not an error: a scene of mostly open water can be that dark.
+A median above ``DB_MAX_MEDIAN`` (+5 dB) declared dB, or above ``LINEAR_MAX_MEDIAN`` (10)
+declared linear, is not calibrated backscatter at all (digital numbers, amplitude counts).
+Known gap: a single VH band labelled VV over a mostly-land scene (median VH -16..-18 dB) is
+within the range of real VV and passes; the map then over-maps water (the quality flags
+report the scene split far from the prior).
 """
 
 from __future__ import annotations
@@ -64,6 +69,10 @@ LINEAR_MAX_NEGATIVE = 0.05
 LINEAR_MIN_IN_0_2 = 0.5
 #: declared linear looks like dB: at least this share of the finite values negative
 DB_MIN_NEGATIVE = 0.5
+#: declared dB with a median above this (dB) is not backscatter in dB (amplitude counts, DN)
+DB_MAX_MEDIAN = 5.0
+#: declared linear power with a median above this is not a power ratio (amplitude counts, DN)
+LINEAR_MAX_MEDIAN = 10.0
 #: median VV - VH (dB) below this: the bands are swapped
 MIN_VV_MINUS_VH_DB = -1.0
 #: median VV (dB) below this, without VH to compare: warn about the band order
@@ -105,6 +114,16 @@ def _clean(x, name: str, units: str, units_option: str) -> np.ndarray:
         return a
     neg = float(np.mean(v < 0))
     med = float(np.median(v))
+    if units == "db" and med > DB_MAX_MEDIAN:
+        raise InputError(
+            f"{name}: median {med:.3g} is far too bright for backscatter in dB (mostly -25..0 dB): "
+            f"digital numbers or amplitude, not calibrated backscatter? Calibrate to sigma0/gamma0 first"
+        )
+    if units == "linear" and med > LINEAR_MAX_MEDIAN:
+        raise InputError(
+            f"{name}: median {med:.3g} is far too large for linear backscatter power (mostly "
+            f"0.003..1): digital numbers or amplitude, not calibrated backscatter? Calibrate first"
+        )
     if units == "db":
         in02 = float(np.mean((v >= 0) & (v <= 2)))
         if neg < LINEAR_MAX_NEGATIVE and in02 >= LINEAR_MIN_IN_0_2:
@@ -148,6 +167,8 @@ def check_backscatter(
                 f"open water; check the band order"
             )]
         return vv, None, []
+    if not np.isfinite(np.asarray(vh, dtype=np.float32)).any():
+        return vv, None, [f"{vh_name}: VH has no valid pixel: the map uses VV alone"]
     vh = _clean(vh, vh_name, units, units_option)
     if vh.shape != vv.shape:
         raise InputError(f"{vh_name}: shape {vh.shape} differs from {vv_name} {vv.shape}")

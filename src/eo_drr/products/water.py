@@ -33,8 +33,8 @@ speckle-filtered backscatter in **dB**:
    with distance). The benchmark prints the observed water share per likelihood decile on
    held-out events.
 
-Provenance bits: 1 seed (below the threshold), 2 grown (region growing), 4 the prior decided
-(no bimodal tile). :mod:`eo_drr.products.change` adds 8 (change detection).
+Provenance bits: 1 seed (below the threshold), 2 grown (region growing), 4 the threshold is
+the prior's (no bimodal tile, or the scene split held at the prior, as always with VH). :mod:`eo_drr.products.change` adds 8 (change detection).
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ from typing import Any
 
 import numpy as np
 
-from eo_drr.errors import InputError, NoDataError
+from eo_drr.errors import InputError
 from eo_drr.indices import sar, threshold
 
 log = logging.getLogger(__name__)
@@ -107,12 +107,31 @@ LIKELIHOOD_EDGES_DB = tuple(float(v) for v in np.arange(-6.0, 6.01, 0.5))
 
 
 def likelihood_table_from(distance_db: np.ndarray, is_water: np.ndarray) -> tuple[float, ...]:
-    """Histogram-binning calibration: the water share per distance bin (Laplace-smoothed),
-    made non-increasing with the distance above the threshold."""
-    idx = np.searchsorted(np.asarray(LIKELIHOOD_EDGES_DB), distance_db, side="right")
-    n = np.bincount(idx, minlength=len(LIKELIHOOD_EDGES_DB) + 1).astype(np.float64)
-    w = np.bincount(idx, weights=is_water.astype(np.float64), minlength=len(LIKELIHOOD_EDGES_DB) + 1)
-    share = np.minimum.accumulate((w + 1.0) / (n + 2.0))
+    """Histogram-binning calibration: the water share per distance bin, made non-increasing
+    with the distance above the threshold by pool-adjacent-violators (isotonic regression,
+    Ayer et al. 1955) weighted by the bins' pixel counts; empty bins take their neighbours'
+    value; non-finite distances are ignored."""
+    ok = np.isfinite(distance_db)
+    idx = np.searchsorted(np.asarray(LIKELIHOOD_EDGES_DB), distance_db[ok], side="right")
+    nbins = len(LIKELIHOOD_EDGES_DB) + 1
+    n = np.bincount(idx, minlength=nbins).astype(np.float64)
+    w = np.bincount(idx, weights=is_water[ok].astype(np.float64), minlength=nbins)
+    blocks: list[list[float]] = []  # [share, weight, first bin, last bin], non-increasing
+    for k in np.flatnonzero(n):
+        blocks.append([w[k] / n[k], n[k], k, k])
+        while len(blocks) > 1 and blocks[-2][0] < blocks[-1][0]:
+            b = blocks.pop()
+            a = blocks[-1]
+            a[0] = (a[0] * a[1] + b[0] * b[1]) / (a[1] + b[1])
+            a[1] += b[1]
+            a[3] = b[3]
+    share = np.full(nbins, np.nan)
+    for v, _, first, last in blocks:
+        share[int(first):int(last) + 1] = v
+    if not blocks:
+        return (0.5,) * nbins
+    filled = np.flatnonzero(np.isfinite(share))
+    share = np.interp(np.arange(nbins), filled, share[filled])
     return tuple(round(float(v), 4) for v in share)
 
 
@@ -124,7 +143,7 @@ _TABLE_VV = (0.951, 0.9443, 0.9408, 0.9331, 0.9273, 0.92, 0.9105, 0.8881, 0.859,
              0.7047, 0.6581, 0.5843, 0.5138, 0.4418, 0.3645, 0.2859, 0.2046, 0.133, 0.0803, 0.0501,
              0.0341, 0.0266, 0.0214, 0.011)
 #: Bonafilia et al. (2020): median of the 12 Sen1Floods11 events' VH Otsu thresholds, dB
-PRIOR_VH_DB = -21.6
+PRIOR_VH_DB = -21.625
 #: The defaults, per deciding channel, as selected on the shared events (VH: dual-polarised
 #: scenes, VH decides; VV: single-polarised scenes). Selected by ``python
 #: benchmarks/flood_accuracy.py`` ("selected on all events"); change them only with it.
@@ -186,8 +205,6 @@ class WaterResult:
     quality: dict = field(default_factory=dict)
     #: the speckle-filtered backscatter in dB of the deciding channel (float32, NaN nodata)
     decided_db: np.ndarray | None = None
-    #: the speckle-filtered VV in dB (float32, NaN nodata)
-    vv_db_filtered: np.ndarray | None = None
 
     @property
     def fallback(self) -> str | None:
@@ -295,7 +312,7 @@ def classify(f_db: np.ndarray, t: SceneThreshold, params: WaterParams
     likelihood = table[idx]
     prov = np.where(seeds, SEED, 0).astype(np.uint8)
     prov |= np.where(water & ~seeds, GROWN, 0).astype(np.uint8)
-    if t.scene_db is None:
+    if t.threshold_db == t.prior_db:
         prov |= np.where(water, PRIOR_DECIDED, 0).astype(np.uint8)
     likelihood[~valid] = 255
     prov[~valid] = 0
@@ -360,12 +377,12 @@ def s1_water(
     if vh is not None and np.shape(vh) != vv.shape:
         raise InputError(f"vh: shape {np.shape(vh)} differs from vv {vv.shape}")
     vv, vh, notes = check_backscatter(vv, vh, units=units)
-    for n in notes:
-        log.warning("s1_water: %s", n)
-    if not np.isfinite(vv).any():
-        raise NoDataError("vv: all pixels are nodata")
-    has_vh = vh is not None and bool(np.isfinite(vh).any())
+    has_vh = vh is not None
     p = water_params(params or DEFAULTS["vh" if has_vh else "vv"], **overrides)
+    window = 7 if p.speckle == "refined_lee" else p.speckle_window
+    if min(vv.shape) < window:
+        raise InputError(f"vv: a raster of {vv.shape[0]} x {vv.shape[1]} px is smaller than the "
+                         f"{window} x {window} speckle window: too small to map")
     fvv = speckle_db(vv, units=units, params=p)
     use_vh = p.polarisation == "vh" and has_vh
     f = speckle_db(vh, units=units, params=p) if use_vh else fvv
@@ -380,7 +397,8 @@ def s1_water(
     out[~valid] = 255
     quality = quality_flags(f, water, t)
     quality["warnings"] = notes + quality["warnings"]
+    quality["input_notes"] = notes
     quality["reliable"] = not quality["warnings"]
     if quality["fallback"]:
-        log.warning("s1_water: %s", quality["fallback"])
-    return WaterResult(out, likelihood, prov, t, quality, f, fvv)
+        log.info("s1_water: %s", quality["fallback"])
+    return WaterResult(out, likelihood, prov, t, quality, f)
