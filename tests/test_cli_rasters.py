@@ -209,3 +209,83 @@ def test_pre_without_vh_is_said(tmp_path):
     res = eo_drr("flood", "--pre-s1", pre, "--post-s1", post, "--out", tmp_path / "f.tif")
     assert res.returncode == 0, res.stderr
     assert "has no VH" in res.stderr and "VV alone" in res.stderr
+
+
+def _oscd(shared_data, city="aguasclaras"):
+    root = shared_data / "oscd-urban-change" / city
+    if not (root / "s2_before.tif").exists():
+        import pytest
+
+        pytest.skip(f"no OSCD city under {root}")
+    return root
+
+
+def test_growth_on_a_real_city(shared_data, tmp_path):
+    """`eo-drr growth` on Aguas Claras (Brasilia): uint8 1/0/255 on the before grid with a colour
+    table, the area in hectares, with and without Sentinel-1."""
+    root = _oscd(shared_data)
+    out = tmp_path / "growth.tif"
+    vv_b, vv_a = sorted(root.glob("s1_vv_db_*_before.tif"))[0], sorted(root.glob("s1_vv_db_*_after.tif"))[0]
+    res = eo_drr("growth", "--before", root / "s2_before.tif", "--after", root / "s2_after.tif", "--out", out,
+                 "--s1-before", vv_b, "--s1-after", vv_a)
+    assert res.returncode == 0, res.stderr
+    assert "new built-up:" in res.stdout and " ha " in res.stdout and "with Sentinel-1" in res.stdout
+    with rasterio.open(out) as g, rasterio.open(root / "s2_before.tif") as b, rasterio.open(root / "change.tif") as lab:
+        growth, label = g.read(1), lab.read(1)
+        assert g.transform == b.transform and g.crs == b.crs and g.nodata == 255
+        assert g.colormap(1)[1][:3] == (230, 60, 20) and "new built-up" in g.tags()["classes"]
+    assert set(np.unique(growth)) <= {0, 1, 255} and 0.002 < (growth == 1).mean() < 0.1
+    # the shipped model saw this city in training: only a sanity bound, not an accuracy figure
+    tp = ((growth == 1) & (label == 1)).sum()
+    assert tp / max(1, (growth == 1).sum()) > 0.05
+    res = eo_drr("growth", "--before", root / "s2_before.tif", "--after", root / "s2_after.tif", "--out", out)
+    assert res.returncode == 0 and "without Sentinel-1" in res.stdout, res.stderr
+
+
+def test_growth_bad_inputs(shared_data, tmp_path):
+    from rasterio.transform import Affine
+
+    root = _oscd(shared_data)
+    before, after = root / "s2_before.tif", root / "s2_after.tif"
+    out = tmp_path / "g.tif"
+    # only one Sentinel-1 date
+    line = one_error_line(eo_drr("growth", "--before", before, "--after", after, "--out", out,
+                                 "--s1-before", sorted(root.glob("s1_vv_db_*_before.tif"))[0]))
+    assert "--s1-before / --s1-after" in line
+    # an L1C image declared L2A: a warning, the map is still made
+    res = eo_drr("growth", "--before", before, "--after", after, "--out", out, "--level", "L2A")
+    assert res.returncode == 0 and "pass --level L1C" in res.stderr, res.stderr
+    out.unlink()
+    # a missing band is named
+    with rasterio.open(after) as src:
+        prof, data, desc = src.profile, src.read(), src.descriptions
+    keep = [i for i, d in enumerate(desc) if d != "B11"]
+    with rasterio.open(tmp_path / "no_b11.tif", "w", **(prof | {"count": len(keep)})) as dst:
+        dst.write(data[keep])
+        for k, i in enumerate(keep, start=1):
+            dst.set_band_description(k, desc[i])
+        dst.update_tags(PROCESSING_LEVEL="L1C")
+    line = one_error_line(eo_drr("growth", "--before", before, "--after", tmp_path / "no_b11.tif", "--out", out))
+    assert "B11" in line and "no_b11.tif" in line and not out.exists()
+    # an after image shifted by 3 pixels is resampled onto the before grid, and said so
+    shifted = prof | {"transform": prof["transform"] @ Affine.translation(3, 3)}
+    with rasterio.open(tmp_path / "shift.tif", "w", **shifted) as dst:
+        dst.write(data)
+        for k, d in enumerate(desc, start=1):
+            dst.set_band_description(k, d)
+        dst.update_tags(PROCESSING_LEVEL="L1C")
+    res = eo_drr("growth", "--before", before, "--after", tmp_path / "shift.tif", "--out", out)
+    assert res.returncode == 0 and "resampled" in res.stderr, res.stderr
+    # one that does not overlap is refused
+    far = prof | {"transform": prof["transform"] @ Affine.translation(5000, 0)}
+    with rasterio.open(tmp_path / "far.tif", "w", **far) as dst:
+        dst.write(data)
+        for k, d in enumerate(desc, start=1):
+            dst.set_band_description(k, d)
+        dst.update_tags(PROCESSING_LEVEL="L1C")
+    out.unlink()
+    line = one_error_line(eo_drr("growth", "--before", before, "--after", tmp_path / "far.tif", "--out", out))
+    assert "does not overlap" in line and not out.exists()
+    # never over an input
+    line = one_error_line(eo_drr("growth", "--before", before, "--after", after, "--out", before))
+    assert "one of the inputs" in line

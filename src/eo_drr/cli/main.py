@@ -207,10 +207,12 @@ def versions(
 
 
 from eo_drr.cli import data as _data  # noqa: E402
+from eo_drr.cli import growth as _growth  # noqa: E402
 from eo_drr.cli import rasters as _rasters  # noqa: E402
 
 _data.register(app, console)
 _rasters.register(app, console)
+_growth.register(app, console)
 
 
 def _quiet_known_noise() -> None:

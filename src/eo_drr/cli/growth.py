@@ -1,0 +1,94 @@
+"""``eo-drr growth``: new built-up between two Sentinel-2 images (+ Sentinel-1 VV), any files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import numpy as np
+import typer
+from rich.console import Console
+
+from eo_drr.errors import ConfigError, InputError
+
+#: colour table of the growth map
+GROWTH_COLORS = {0: (0, 0, 0, 0), 1: (230, 60, 20, 255), 255: (128, 128, 128, 0)}
+GROWTH_CLASSES = "1 new built-up between the two dates, 0 not, 255 no data (cloud, shadow or missing)"
+
+
+def _vv(path: Path, option: str, units: str, ref):
+    from eo_drr.load.s2_file import read_band_file, reproject_to
+    from eo_drr.products.s1_checks import check_backscatter
+
+    img = read_band_file(path, option=option)
+    vv, _, notes = check_backscatter(img.bands["VV"], units=units, vv_name=f"{option} {path}",
+                                     units_option="--s1-units")
+    if units == "linear":
+        with np.errstate(divide="ignore", invalid="ignore"):
+            vv = np.where(vv > 0, 10 * np.log10(vv), np.nan).astype(np.float32)
+    img.bands["VV"] = vv
+    img, moved = reproject_to(img, ref, option=option)
+    for n in notes:
+        typer.echo(f"warning: {n}", err=True)
+    if moved:
+        typer.echo(f"note: {option} {path} was resampled (bilinear) onto the grid of --before", err=True)
+    return img.bands["VV"]
+
+
+def register(app: typer.Typer, console: Console) -> None:
+    @app.command()
+    def growth(
+        before: Annotated[Path, typer.Option("--before", help="Sentinel-2 GeoTIFF of the first date: bands named B02 ... B12 (or blue, nir, ...), DN x 10000, 0 = no data.")],
+        after: Annotated[Path, typer.Option("--after", help="Sentinel-2 GeoTIFF of the second date (resampled onto the grid of --before when it differs).")],
+        out: Annotated[Path, typer.Option("--out", "-o", help="Output GeoTIFF: " + GROWTH_CLASSES + ".")],
+        s1_before: Annotated[Optional[Path], typer.Option("--s1-before", help="Sentinel-1 VV of the first date (dB unless --s1-units linear).")] = None,
+        s1_after: Annotated[Optional[Path], typer.Option("--s1-after", help="Sentinel-1 VV of the second date.")] = None,
+        level: Annotated[Optional[str], typer.Option("--level", help="Processing level of both images, L1C or L2A (default: their PROCESSING_LEVEL tag).")] = None,
+        s1_units: Annotated[str, typer.Option("--s1-units", help="Units of the Sentinel-1 pixels: db or linear (power).")] = "db",
+    ) -> None:
+        """New built-up between two dates (the urban-growth model, trained on real cities; see its model card)."""
+        from eo_drr.cli.rasters import refuse_overwrite, write_classes
+        from eo_drr.load.s2_file import read_s2_file, reproject_to
+        from eo_drr.products.growth_pair import new_builtup
+
+        if (s1_before is None) != (s1_after is None):
+            raise ConfigError("--s1-before / --s1-after: give both, or neither")
+        if s1_units not in ("db", "linear"):
+            raise ConfigError(f"--s1-units: use db or linear, not {s1_units!r}")
+        refuse_overwrite(out, [before, after, s1_before, s1_after])
+        if level is not None:
+            level = level.upper()
+        b = read_s2_file(before, option="--before", level=level)
+        a = read_s2_file(after, option="--after", level=level)
+        a, moved = reproject_to(a, b, option="--after")
+        for n in (*b.notes, *a.notes):
+            typer.echo(f"warning: {n}", err=True)
+        if moved:
+            typer.echo(f"note: --after {after} was resampled (bilinear) onto the grid of --before", err=True)
+        vv_b = _vv(s1_before, "--s1-before", s1_units, b) if s1_before else None
+        vv_a = _vv(s1_after, "--s1-after", s1_units, b) if s1_after else None
+        r = new_builtup(b.bands, a.bands, level_before=b.level, level_after=a.level, vv_before=vv_b, vv_after=vv_a)
+        valid = r.growth != 255
+        if not valid.any():
+            raise InputError(f"--before/--after: no pixel is clear and valid on both dates ({before}, {after})")
+        write_classes(r.growth, out, b.profile, description="new built-up", colormap=GROWTH_COLORS,
+                      extra={"classes": GROWTH_CLASSES, "threshold": f"{r.threshold:.3f}",
+                             "sentinel1": str(r.with_s1).lower()})
+        px_m2 = _pixel_area_m2(b.profile)
+        n = int((r.growth == 1).sum())
+        area = f"{n * px_m2 / 1e4:,.1f} ha" if px_m2 else "pixel size unknown (no CRS)"
+        console.print(f"new built-up: {n:,} px, {area} ({100 * n / int(valid.sum()):.2f} % of the clear area) -> {out}")
+        console.print(f"  model {'with' if r.with_s1 else 'without'} Sentinel-1, probability >= {r.threshold:.2f}, "
+                      f"patches of at least {r.min_mapping_unit_px} px; cloud/shadow masked: "
+                      f"{100 * r.cloud_share[0]:.1f} % before, {100 * r.cloud_share[1]:.1f} % after")
+
+
+def _pixel_area_m2(profile) -> float | None:
+    """Pixel area in m2: from the transform on a projected grid, by latitude on a geographic one."""
+    crs, t = profile.get("crs"), profile.get("transform")
+    if crs is None or t is None:
+        return None
+    if crs.is_projected:
+        return abs(t.a * t.e) * crs.linear_units_factor[1] ** 2
+    lat = t.f + t.e * profile["height"] / 2
+    return abs(t.a * 111_320.0 * np.cos(np.radians(lat)) * t.e * 110_574.0)

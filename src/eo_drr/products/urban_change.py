@@ -1,0 +1,283 @@
+"""Urban growth (new buildings and roads) from one Sentinel-2 pair, optionally with Sentinel-1
+VV, by a small gradient-boosted tree model trained on real labelled cities.
+
+Method
+------
+Features (:func:`change_features`) are built to hold across processing levels (L1C
+top-of-atmosphere or L2A surface reflectance), seasons and scene composition. Every change is
+measured against the scene's own typical change: the before/after difference of each band is
+standardised by its scene median and robust spread (1.4826 x median absolute deviation), so
+offsets and gains common to the scene (atmosphere, L1C vs L2A, sun angle, phenology) do not
+read as change, and a coastal scene (sea + desert + city, a wide spread of *levels*) is
+scaled like an inland one. (Standardising each date's levels instead, then differencing, was
+tried: Abu Dhabi's wide level spread shrank its real changes and the leave-one-city-out F1
+dropped from 0.35 to 0.25.)
+
+- ``m_<band>``: standardised band differences (after - before, unitless, scene MADs), bands
+  B02 B03 B04 B08 B11 B12;
+- ``cvam``: change-vector magnitude (Malila 1980, LARS Symposium paper 385) of those;
+- NDVI (Rouse et al. 1974, NASA SP-351), NDBI (Zha et al. 2003, Int. J. Remote Sens.
+  24:583-594), MNDWI (Xu 2006, Int. J. Remote Sens. 27:3025-3033) and BSI (Rikimaru et al.
+  2002, Tropical Ecology 43:39-47) before and after (unitless, -1 ... 1) and their
+  differences centred on the scene median of the difference;
+- neighbourhood means (``scipy.ndimage.uniform_filter``, NaN-aware) over 5 x 5 and 15 x 15
+  pixels (50 m, 150 m at 10 m) of the change features and of NDBI / NDVI after:
+  construction sites are patches, not pixels;
+- with Sentinel-1: VV (dB) before, after, the difference (new buildings brighten by double
+  bounce) and its 5 x 5 and 15 x 15 means. Without Sentinel-1 these are NaN: the LightGBM
+  model (Ke et al. 2017, NeurIPS) was trained with a share of samples whose Sentinel-1
+  features were removed, so one model serves both cases (a missing value follows the learned
+  default branch of each split), with its own decision threshold for each.
+
+The probability (:func:`growth_probability`) is the model's output smoothed by a 3 x 3
+NaN-aware mean; :func:`growth_map` thresholds it and drops components smaller than the
+minimum mapping unit (8-connected).
+
+The model, its decision threshold and minimum mapping unit are chosen by leave-one-city-out
+on the OSCD cities (Daudt et al. 2018, IGARSS) by ``benchmarks/urban_accuracy.py``; see
+``models/URBAN_GROWTH_MODEL.md``. The OSCD labels are CC BY-NC-SA 4.0, and so is the
+shipped model.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy import ndimage
+
+from eo_drr.errors import InputError
+
+MODEL_FORMAT_VERSION = 1
+MODEL_DIR = Path(__file__).resolve().parent / "models"
+MODEL_PATH = MODEL_DIR / "urban_growth_lgbm.txt"
+
+#: bands used (reflectance 0-1); others passed in are ignored
+BANDS = ("B02", "B03", "B04", "B08", "B11", "B12")
+_EPS = 1e-6
+#: features whose 5 x 5 and 15 x 15 neighbourhood means are added
+_CONTEXT = ("cvam", "m_B04", "m_B08", "m_B11", "ndvi_diff", "ndbi_diff", "mndwi_diff", "bsi_diff",
+            "ndbi_after", "ndvi_after")
+
+
+def _mad_standardise(x: np.ndarray) -> np.ndarray:
+    """(x - median) / (1.4826 MAD) over the finite pixels (unitless): a change standardised by
+    the scene's own typical change."""
+    v = x[np.isfinite(x)]
+    if v.size == 0:
+        return np.full_like(x, np.nan)
+    med = np.median(v)
+    scale = 1.4826 * float(np.median(np.abs(v - med)))
+    if not scale > _EPS:
+        scale = float(np.std(v)) or 1.0
+    return ((x - med) / scale).astype(np.float32)
+
+
+def _nd(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Normalised difference (a - b) / (a + b), NaN where the sum is ~0."""
+    s = a + b
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.where(np.abs(s) > _EPS, (a - b) / s, np.nan)
+    return out.astype(np.float32)
+
+
+def _centred(x: np.ndarray) -> np.ndarray:
+    """x minus its scene median (over finite pixels)."""
+    v = x[np.isfinite(x)]
+    return (x - (np.median(v) if v.size else 0.0)).astype(np.float32)
+
+
+def _nanmean_filter(x: np.ndarray, size: int) -> np.ndarray:
+    """Mean over a size x size window of the finite pixels (normalised convolution); NaN
+    where the centre pixel is NaN."""
+    ok = np.isfinite(x)
+    num = ndimage.uniform_filter(np.where(ok, x, 0).astype(np.float32), size, mode="reflect")
+    den = ndimage.uniform_filter(ok.astype(np.float32), size, mode="reflect")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = num / den
+    out[~ok] = np.nan
+    return out.astype(np.float32)
+
+
+def _indices(b: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    swir, nir, red, green, blue = b["B11"], b["B08"], b["B04"], b["B03"], b["B02"]
+    return {
+        "ndvi": _nd(nir, red),
+        "ndbi": _nd(swir, nir),
+        "mndwi": _nd(green, swir),
+        "bsi": _nd(swir + red, nir + blue),
+    }
+
+
+def change_features(
+    before: dict[str, np.ndarray],
+    after: dict[str, np.ndarray],
+    vv_before: np.ndarray | None = None,
+    vv_after: np.ndarray | None = None,
+) -> tuple[np.ndarray, list[str]]:
+    """Per-pixel change features of one co-registered image pair.
+
+    ``before`` / ``after``: Sentinel-2 reflectance (0-1, NaN = no data) by band name; at
+    least B02, B03, B04, B08, B11, B12, all the same 2-D shape (10 m grid). ``vv_before`` /
+    ``vv_after``: Sentinel-1 VV backscatter in dB on the same grid (NaN = no data), or
+    None. Returns ``(features (n, H, W) float32, names)``; a pixel with no data in any used
+    band of either date is NaN in every feature (the Sentinel-1 features are NaN wherever
+    Sentinel-1 is absent, which the model accepts).
+    """
+    for name, d in (("before", before), ("after", after)):
+        missing = [b for b in BANDS if b not in d]
+        if missing:
+            raise InputError(f"change_features: {name} lacks band(s) {', '.join(missing)}")
+    shape = np.shape(before[BANDS[0]])
+    if len(shape) != 2:
+        raise InputError(f"change_features: bands must be 2-D, got shape {shape}")
+    for d in (before, after):
+        for b in BANDS:
+            if np.shape(d[b]) != shape:
+                raise InputError(f"change_features: band {b} has shape {np.shape(d[b])}, expected {shape}")
+    pre = {b: np.asarray(before[b], np.float32) for b in BANDS}
+    post = {b: np.asarray(after[b], np.float32) for b in BANDS}
+    valid = np.ones(shape, bool)
+    for d in (pre, post):
+        for b in BANDS:
+            valid &= np.isfinite(d[b])
+    if not valid.any():
+        raise InputError("change_features: no pixel has data in every band of both dates")
+    for d in (pre, post):
+        for b in BANDS:
+            d[b] = np.where(valid, d[b], np.nan).astype(np.float32)
+
+    feats: dict[str, np.ndarray] = {}
+    diffs = []
+    for b in BANDS:
+        diffs.append(_mad_standardise(post[b] - pre[b]))
+        feats[f"m_{b}"] = diffs[-1]
+    feats["cvam"] = np.sqrt(np.sum(np.square(diffs), axis=0)).astype(np.float32)
+    ib, ia = _indices(pre), _indices(post)
+    for k in ib:
+        feats[f"{k}_before"] = ib[k]
+        feats[f"{k}_after"] = ia[k]
+        feats[f"{k}_diff"] = _centred(ia[k] - ib[k])
+    for k in _CONTEXT:
+        feats[f"{k}_m5"] = _nanmean_filter(feats[k], 5)
+        feats[f"{k}_m15"] = _nanmean_filter(feats[k], 15)
+
+    if vv_before is not None and vv_after is not None:
+        vb, va = np.asarray(vv_before, np.float32), np.asarray(vv_after, np.float32)
+        if vb.shape != shape or va.shape != shape:
+            raise InputError(f"change_features: VV shapes {vb.shape}/{va.shape}, expected {shape}")
+    else:
+        vb = va = np.full(shape, np.nan, np.float32)
+    vdiff = va - vb
+    feats["vv_before"], feats["vv_after"], feats["vv_diff"] = vb, va, vdiff
+    feats["vv_diff_m5"] = _nanmean_filter(vdiff, 5)
+    feats["vv_diff_m15"] = _nanmean_filter(vdiff, 15)
+
+    names = list(feats)
+    out = np.empty((len(names), *shape), np.float32)
+    for i, k in enumerate(names):
+        f = feats[k]
+        if not k.startswith("vv_"):
+            f = np.where(valid, f, np.nan)
+        out[i] = f
+    out[:, ~valid] = np.nan
+    return out, names
+
+
+def _model_paths(path: str | Path | None) -> tuple[Path, Path]:
+    model = Path(path) if path is not None else MODEL_PATH
+    return model, model.with_suffix(".json")
+
+
+def load_model(path: str | Path | None = None) -> dict[str, Any]:
+    """Load the LightGBM urban-growth model (text format) and its JSON sidecar.
+
+    ``path``: the model ``.txt`` (default: the shipped ``models/urban_growth_lgbm.txt``); the
+    sidecar is the same name with ``.json``. Returns a dict with ``booster`` and the sidecar's
+    fields (``feature_names``, ``threshold``, ``threshold_no_s1``, ``min_mapping_unit_px``,
+    ``loco`` ...). Raises :class:`InputError` for a missing file, an unreadable sidecar, another
+    model format version, or feature names that differ from :func:`change_features`.
+    """
+    model_path, side_path = _model_paths(path)
+    for f in (model_path, side_path):
+        if not f.is_file():
+            raise InputError(f"urban growth model: file not found: {f}")
+    try:
+        meta = json.loads(side_path.read_text())
+    except (OSError, ValueError) as exc:
+        raise InputError(f"urban growth model: cannot read sidecar {side_path}: {exc}") from exc
+    version = meta.get("format_version") if isinstance(meta, dict) else None
+    if version != MODEL_FORMAT_VERSION:
+        raise InputError(
+            f"urban growth model: {side_path} has format_version {version!r}, this eo-drr reads "
+            f"{MODEL_FORMAT_VERSION}; retrain with benchmarks/urban_accuracy.py --train-final"
+        )
+    import lightgbm as lgb
+
+    try:
+        booster = lgb.Booster(model_file=str(model_path))
+    except Exception as exc:  # lightgbm raises its own LightGBMError
+        raise InputError(f"urban growth model: cannot load {model_path}: {exc}") from exc
+    if list(meta.get("feature_names", [])) != booster.feature_name():
+        raise InputError(f"urban growth model: feature names in {side_path} do not match {model_path}")
+    return {**meta, "booster": booster, "path": str(model_path)}
+
+
+def smooth_probability(p: np.ndarray, size: int = 3) -> np.ndarray:
+    """NaN-aware size x size mean of a probability map (float32)."""
+    return p if size <= 1 else _nanmean_filter(p, size)
+
+
+def growth_probability(features: np.ndarray, model: dict[str, Any] | Any, names: list[str] | None = None) -> np.ndarray:
+    """Probability (0-1, float32, NaN = no data) of new built-up per pixel.
+
+    ``features``: ``(n, H, W)`` from :func:`change_features`; ``model``: from
+    :func:`load_model` (or a bare LightGBM booster). ``names`` (optional) are checked against
+    the model's feature names. The output is smoothed by the model's ``smooth_px`` window.
+    """
+    booster = model["booster"] if isinstance(model, dict) else model
+    smooth = int(model.get("smooth_px", 3)) if isinstance(model, dict) else 3
+    if features.ndim != 3 or features.shape[0] != booster.num_feature():
+        raise InputError(f"growth_probability: features of shape {features.shape}, model expects {booster.num_feature()} features")
+    if names is not None and list(names) != booster.feature_name():
+        raise InputError("growth_probability: feature names differ from the model's")
+    n, h, w = features.shape
+    x = features.reshape(n, -1).T
+    valid = np.isfinite(x[:, 0])
+    p = np.full(h * w, np.nan, np.float32)
+    if valid.any():
+        p[valid] = booster.predict(np.ascontiguousarray(x[valid])).astype(np.float32)
+    return smooth_probability(p.reshape(h, w), smooth)
+
+
+def has_s1(features: np.ndarray, names: list[str]) -> bool:
+    """Whether the Sentinel-1 features hold any value (selects the decision threshold)."""
+    return bool(np.isfinite(features[names.index("vv_diff")]).any())
+
+
+def decision_settings(model: dict[str, Any], with_s1: bool) -> tuple[float, int]:
+    """(threshold, min_mapping_unit_px) of the model for inputs with / without Sentinel-1."""
+    if with_s1:
+        return float(model["threshold"]), int(model["min_mapping_unit_px"])
+    return float(model["threshold_no_s1"]), int(model.get("min_mapping_unit_px_no_s1", model["min_mapping_unit_px"]))
+
+
+def growth_map(prob: np.ndarray, threshold: float, min_mapping_unit_px: int = 0) -> np.ndarray:
+    """uint8 map: 1 new built-up (``prob >= threshold``), 0 not, 255 no data (NaN).
+
+    Connected components (8-connectivity) smaller than ``min_mapping_unit_px`` pixels are
+    dropped (100 m2 each at 10 m)."""
+    prob = np.asarray(prob)
+    valid = np.isfinite(prob)
+    hit = valid & (np.nan_to_num(prob, nan=0.0) >= threshold)
+    if min_mapping_unit_px > 1 and hit.any():
+        lab, n = ndimage.label(hit, structure=np.ones((3, 3), bool))
+        sizes = np.bincount(lab.ravel())
+        keep = sizes >= min_mapping_unit_px
+        keep[0] = False
+        hit = keep[lab]
+    out = hit.astype(np.uint8)
+    out[~valid] = 255
+    return out
