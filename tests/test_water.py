@@ -120,3 +120,15 @@ def test_demo_post_event_water_matches_truth(small_demo_scene):
     pred = r.water == 1
     iou = (pred & truth).sum() / (pred | truth).sum()
     assert iou > 0.85, iou
+
+
+def test_water_far_brighter_than_typical_is_flagged():
+    """Wind-roughened water brighter than typical (VH -21 dB, its lower part already below the
+    prior) beside bright land (-14 dB): the scene splits near -17 dB, far above the prior, and
+    the flags say that water may be missed."""
+    mean = np.full((256, 256), -14.0)
+    mean[60:200, 40:220] = -21.0
+    r = s1_water(_speckled(mean + 6, 11), _speckled(mean, 12))
+    assert r.quality["bimodal"] and r.threshold.scene_db > r.threshold.prior_db + 4
+    assert not r.quality["reliable"]
+    assert any("far above the typical level of water" in w for w in r.quality["warnings"])

@@ -66,7 +66,9 @@ SEED, GROWN, PRIOR_DECIDED = 1, 2, 4
 PROVENANCE_BITS = {"seed": SEED, "grown": GROWN, "prior_decided": PRIOR_DECIDED}
 #: below this contrast (dB) between the mapped water and land, a map is flagged unreliable
 LOW_CONTRAST_DB = 3.0
-#: a scene split this far (dB) from the prior is flagged (calibration or units suspect)
+#: a scene split this far (dB) above the prior is flagged: water brighter than water usually is
+#: (wind, rain, miscalibration). Far below it is not: very calm water (VH -27 to -30 dB) splits
+#: low, and the prior threshold then still lies between water and land.
 FAR_FROM_PRIOR_DB = 4.0
 
 
@@ -335,9 +337,10 @@ def quality_flags(f_db: np.ndarray, water: np.ndarray, t: SceneThreshold) -> dic
                     f"threshold ({t.prior_db:g} dB) decided alone")
         warnings.append("No clear water/land contrast was found in this scene; the map relies on a "
                         "typical water backscatter level and may miss or over-map water.")
-    elif abs(t.scene_db - t.prior_db) > FAR_FROM_PRIOR_DB:
-        warnings.append(f"The scene's own water/land split ({t.scene_db:.1f} dB) is far from the typical "
-                        f"level of water ({t.prior_db:g} dB): check the calibration and units of the input.")
+    elif t.scene_db - t.prior_db > FAR_FROM_PRIOR_DB:
+        warnings.append(f"The scene's own water/land split ({t.scene_db:.1f} dB) lies far above the typical "
+                        f"level of water ({t.prior_db:g} dB): wind, rain or a calibration problem; water may "
+                        "be missed. Check the calibration and units of the input.")
     if contrast is not None and contrast < LOW_CONTRAST_DB:
         warnings.append(f"Water and land differ by only {contrast:.1f} dB: shallow or wind-roughened "
                         "water may be missed; treat the map as unreliable.")
