@@ -267,24 +267,20 @@ def test_growth_bad_inputs(shared_data, tmp_path):
         dst.update_tags(PROCESSING_LEVEL="L1C")
     line = one_error_line(eo_drr("growth", "--before", before, "--after", tmp_path / "no_b11.tif", "--out", out))
     assert "B11" in line and "no_b11.tif" in line and not out.exists()
+    def moved(name, dx, dy):  # the after image on a shifted grid
+        with rasterio.open(tmp_path / name, "w", **(prof | {"transform": prof["transform"] @ Affine.translation(dx, dy)})) as dst:
+            dst.write(data)
+            for k, d in enumerate(desc, start=1):
+                dst.set_band_description(k, d)
+            dst.update_tags(PROCESSING_LEVEL="L1C")
+        return tmp_path / name
+
     # an after image shifted by 3 pixels is resampled onto the before grid, and said so
-    shifted = prof | {"transform": prof["transform"] @ Affine.translation(3, 3)}
-    with rasterio.open(tmp_path / "shift.tif", "w", **shifted) as dst:
-        dst.write(data)
-        for k, d in enumerate(desc, start=1):
-            dst.set_band_description(k, d)
-        dst.update_tags(PROCESSING_LEVEL="L1C")
-    res = eo_drr("growth", "--before", before, "--after", tmp_path / "shift.tif", "--out", out)
+    res = eo_drr("growth", "--before", before, "--after", moved("shift.tif", 3, 3), "--out", out)
     assert res.returncode == 0 and "resampled" in res.stderr, res.stderr
     # one that does not overlap is refused
-    far = prof | {"transform": prof["transform"] @ Affine.translation(5000, 0)}
-    with rasterio.open(tmp_path / "far.tif", "w", **far) as dst:
-        dst.write(data)
-        for k, d in enumerate(desc, start=1):
-            dst.set_band_description(k, d)
-        dst.update_tags(PROCESSING_LEVEL="L1C")
     out.unlink()
-    line = one_error_line(eo_drr("growth", "--before", before, "--after", tmp_path / "far.tif", "--out", out))
+    line = one_error_line(eo_drr("growth", "--before", before, "--after", moved("far.tif", 5000, 0), "--out", out))
     assert "does not overlap" in line and not out.exists()
     # never over an input
     line = one_error_line(eo_drr("growth", "--before", before, "--after", after, "--out", before))
