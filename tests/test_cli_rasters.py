@@ -285,3 +285,30 @@ def test_growth_bad_inputs(shared_data, tmp_path):
     # never over an input
     line = one_error_line(eo_drr("growth", "--before", before, "--after", after, "--out", before))
     assert "one of the inputs" in line
+
+
+def test_growth_all_cloud_and_linear_s1_refused(shared_data, tmp_path):
+    """An after image that is all cloud, and Sentinel-1 in linear power declared as dB: one line
+    each, naming the files and what to do; nothing written."""
+    root = _oscd(shared_data, "bercy")
+    with rasterio.open(root / "s2_after.tif") as src:
+        prof, data, desc, tags = src.profile, src.read(), src.descriptions, src.tags()
+    cloud = np.full_like(data, 6000)
+    cloud[list(desc).index("B10")] = 800  # bright in every band, cirrus too
+    with rasterio.open(tmp_path / "cloud.tif", "w", **prof) as dst:
+        dst.write(cloud)
+        for k, d in enumerate(desc, start=1):
+            dst.set_band_description(k, d)
+        dst.update_tags(**tags)
+    out = tmp_path / "g.tif"
+    line = one_error_line(eo_drr("growth", "--before", root / "s2_before.tif", "--after", tmp_path / "cloud.tif",
+                                 "--out", out))
+    assert "cloud.tif" in line and "no pixel is clear" in line and not out.exists()
+    vv_b, vv_a = sorted(root.glob("s1_vv_db_*_before.tif"))[0], sorted(root.glob("s1_vv_db_*_after.tif"))[0]
+    with rasterio.open(vv_b) as src:
+        p1, v = src.profile, src.read(1)
+    with rasterio.open(tmp_path / "lin.tif", "w", **p1) as dst:
+        dst.write((10 ** (v / 10)).astype("float32"), 1)
+    line = one_error_line(eo_drr("growth", "--before", root / "s2_before.tif", "--after", root / "s2_after.tif",
+                                 "--s1-before", tmp_path / "lin.tif", "--s1-after", vv_a, "--out", out))
+    assert "lin.tif" in line and "--s1-units linear" in line and not out.exists()

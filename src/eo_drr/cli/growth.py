@@ -9,7 +9,7 @@ import numpy as np
 import typer
 from rich.console import Console
 
-from eo_drr.errors import ConfigError, InputError
+from eo_drr.errors import ConfigError
 
 #: colour table of the growth map
 GROWTH_COLORS = {0: (0, 0, 0, 0), 1: (230, 60, 20, 255), 255: (128, 128, 128, 0)}
@@ -67,10 +67,9 @@ def register(app: typer.Typer, console: Console) -> None:
             typer.echo(f"note: --after {after} was resampled (bilinear) onto the grid of --before", err=True)
         vv_b = _vv(s1_before, "--s1-before", s1_units, b) if s1_before else None
         vv_a = _vv(s1_after, "--s1-after", s1_units, b) if s1_after else None
-        r = new_builtup(b.bands, a.bands, level_before=b.level, level_after=a.level, vv_before=vv_b, vv_after=vv_a)
+        r = new_builtup(b.bands, a.bands, level_before=b.level, level_after=a.level, vv_before=vv_b, vv_after=vv_a,
+                        names=(f"--before {before}", f"--after {after}"))
         valid = r.growth != 255
-        if not valid.any():
-            raise InputError(f"--before/--after: no pixel is clear and valid on both dates ({before}, {after})")
         write_classes(r.growth, out, b.profile, description="new built-up", colormap=GROWTH_COLORS,
                       extra={"classes": GROWTH_CLASSES, "threshold": f"{r.threshold:.3f}",
                              "sentinel1": str(r.with_s1).lower()})

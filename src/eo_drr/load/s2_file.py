@@ -122,7 +122,7 @@ def read_s2_file(path: Path, *, option: str, level: str | None = None,
         raise InputError(f"--level: use L1C or L2A, not {level!r}")
     offset = float(tags.get("BOA_ADD_OFFSET", 0) or 0)
     bands = {}
-    for name, band in zip(names, data):
+    for name, band in zip(names, data, strict=True):
         if name is None:
             continue
         dn = band.astype(np.float32)

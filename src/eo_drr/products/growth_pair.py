@@ -60,11 +60,12 @@ def new_builtup(
     vv_before: np.ndarray | None = None,
     vv_after: np.ndarray | None = None,
     model: dict[str, Any] | None = None,
+    names: tuple[str, str] = ("before", "after"),
 ) -> GrowthResult:
     """New built-up between ``before`` and ``after`` (reflectance 0-1 by ESA band name, NaN no
     data, one grid; ``level_*``: "L1C" or "L2A"), optionally with Sentinel-1 VV in dB of both
     dates on the same grid. ``model``: from :func:`urban_change.load_model` (default: the
-    shipped one)."""
+    shipped one). ``names``: how messages call the two images (e.g. their files)."""
     if (vv_before is None) != (vv_after is None):
         raise InputError("Sentinel-1: give VV for both dates or for neither")
     shape = next(iter(before.values())).shape
@@ -73,13 +74,19 @@ def new_builtup(
     model = model if model is not None else urban_change.load_model()
     masks = (cloud_mask(before, level_before), cloud_mask(after, level_after))
     shares = []
-    for bands, m in zip((before, after), masks):
+    for bands, m in zip((before, after), masks, strict=True):
         ok = np.isfinite(bands["B04"])
         shares.append(float((m & ok).sum() / max(int(ok.sum()), 1)))
-    feats, names = urban_change.change_features(_masked(before, masks[0]), _masked(after, masks[1]),
-                                                vv_before, vv_after)
-    prob = urban_change.growth_probability(feats, model, names)
-    with_s1 = urban_change.has_s1(feats, names)
+    clear = np.ones(shape, bool)
+    for bands, m in zip((before, after), masks, strict=True):
+        clear &= ~m & np.all([np.isfinite(bands[b]) for b in urban_change.BANDS], axis=0)
+    if not clear.any():
+        raise InputError(f"{names[0]}, {names[1]}: no pixel is clear and valid on both dates (cloud or "
+                         f"shadow: {100 * shares[0]:.0f} % before, {100 * shares[1]:.0f} % after)")
+    feats, fnames = urban_change.change_features(_masked(before, masks[0]), _masked(after, masks[1]),
+                                                 vv_before, vv_after)
+    prob = urban_change.growth_probability(feats, model, fnames)
+    with_s1 = urban_change.has_s1(feats, fnames)
     threshold, mmu = urban_change.decision_settings(model, with_s1)
     growth = urban_change.growth_map(prob, threshold, mmu)
     return GrowthResult(growth, prob, threshold, mmu, with_s1, (shares[0], shares[1]))
