@@ -251,11 +251,11 @@ def _filtered(chip: Chip, band: str, speckle: str, window: int) -> np.ndarray:
 
 
 def _deciding(chip: Chip, p: W.WaterParams) -> tuple[np.ndarray, str]:
-    fvv = _filtered(chip, "vv", p.speckle, p.speckle_window)
+    """The filtered deciding channel, as :func:`eo_drr.products.water.s1_water` takes it."""
     if p.polarisation == "vh" and chip.vh is not None:
         fvh = _filtered(chip, "vh", p.speckle, p.speckle_window)
-        return np.where(np.isfinite(fvv), fvh, np.nan).astype(np.float32), "vh"
-    return fvv, "vv"
+        return np.where(np.isfinite(chip.vv), fvh, np.nan).astype(np.float32), "vh"
+    return _filtered(chip, "vv", p.speckle, p.speckle_window), "vv"
 
 
 @functools.lru_cache(maxsize=16384)

@@ -99,23 +99,14 @@ def refuse_overwrite(out: Path, inputs: list[Path | None]) -> None:
 
 def _on_grid(path: Path, option: str, profile) -> np.ndarray:
     """Band 1 of ``path`` as float32 (nodata NaN), refused unless on the grid of ``profile``."""
-    import rasterio
+    from eo_drr.load.s2_file import read_band_file
 
-    if not path.exists():
-        raise InputError(f"{option}: no such file {path}")
-    try:
-        with rasterio.open(path) as src:
-            data = src.read(1).astype(np.float32)
-            same = (src.width, src.height) == (profile["width"], profile["height"]) and \
-                src.crs == profile.get("crs") and src.transform == profile.get("transform")
-            if src.nodata is not None and not np.isnan(src.nodata):
-                data[data == src.nodata] = np.nan
-    except rasterio.errors.RasterioError as exc:
-        raise CorruptInputError(f"{option}: {path} is not a readable raster ({exc})") from None
-    if not same:
+    img = read_band_file(path, option=option, name="band")
+    p = img.profile
+    if (p["width"], p["height"]) != (profile["width"], profile["height"]) or p.get("crs") != profile.get("crs") \
+            or p.get("transform") != profile.get("transform"):
         raise InputError(f"{option}: {path} is not on the post-event image's grid (size, CRS or transform differ)")
-    data[~np.isfinite(data)] = np.nan
-    return data
+    return img.bands["band"]
 
 
 def terrain_masks(profile, hand: Path | None, dem: Path | None) -> dict:

@@ -142,14 +142,15 @@ def read_s2_file(path: Path, *, option: str, level: str | None = None,
     return Image(path, bands, profile, level, (note,) if note else ())
 
 
-def read_band_file(path: Path, *, option: str) -> Image:
-    """Band 1 of a single-band raster (e.g. Sentinel-1 VV in dB), float32, NaN no data."""
+def read_band_file(path: Path, *, option: str, name: str = "VV") -> Image:
+    """Band 1 of a raster (e.g. Sentinel-1 VV in dB, HAND in m) as ``bands[name]``, float32,
+    NaN no data."""
     data, profile, _, _, nodata = _open(path, option)
     band = data[0].astype(np.float32)
     if nodata is not None and np.isfinite(nodata):
         band[band == nodata] = np.nan
     band[~np.isfinite(band)] = np.nan
-    return Image(path, {"VV": band}, profile)
+    return Image(path, {name: band}, profile)
 
 
 def reproject_to(img: Image, ref: Image, *, option: str) -> tuple[Image, bool]:

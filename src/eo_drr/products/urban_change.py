@@ -48,7 +48,9 @@ from typing import Any
 import numpy as np
 from scipy import ndimage
 
+from eo_drr import indices
 from eo_drr.errors import InputError
+from eo_drr.products.water import remove_small_objects
 
 MODEL_FORMAT_VERSION = 1
 MODEL_DIR = Path(__file__).resolve().parent / "models"
@@ -75,14 +77,6 @@ def _mad_standardise(x: np.ndarray) -> np.ndarray:
     return ((x - med) / scale).astype(np.float32)
 
 
-def _nd(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Normalised difference (a - b) / (a + b), NaN where the sum is ~0."""
-    s = a + b
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out = np.where(np.abs(s) > _EPS, (a - b) / s, np.nan)
-    return out.astype(np.float32)
-
-
 def _centred(x: np.ndarray) -> np.ndarray:
     """x minus its scene median (over finite pixels)."""
     v = x[np.isfinite(x)]
@@ -102,12 +96,13 @@ def _nanmean_filter(x: np.ndarray, size: int) -> np.ndarray:
 
 
 def _indices(b: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """NDVI, NDBI, MNDWI and BSI from the project's index kernels (:mod:`eo_drr.indices`)."""
     swir, nir, red, green, blue = b["B11"], b["B08"], b["B04"], b["B03"], b["B02"]
     return {
-        "ndvi": _nd(nir, red),
-        "ndbi": _nd(swir, nir),
-        "mndwi": _nd(green, swir),
-        "bsi": _nd(swir + red, nir + blue),
+        "ndvi": np.asarray(indices.ndvi(nir, red)),
+        "ndbi": np.asarray(indices.ndbi(swir, nir)),
+        "mndwi": np.asarray(indices.mndwi(green, swir)),
+        "bsi": np.asarray(indices.bsi(blue, red, nir, swir)),
     }
 
 
@@ -271,13 +266,7 @@ def growth_map(prob: np.ndarray, threshold: float, min_mapping_unit_px: int = 0)
     dropped (100 m2 each at 10 m)."""
     prob = np.asarray(prob)
     valid = np.isfinite(prob)
-    hit = valid & (np.nan_to_num(prob, nan=0.0) >= threshold)
-    if min_mapping_unit_px > 1 and hit.any():
-        lab, n = ndimage.label(hit, structure=np.ones((3, 3), bool))
-        sizes = np.bincount(lab.ravel())
-        keep = sizes >= min_mapping_unit_px
-        keep[0] = False
-        hit = keep[lab]
+    hit = remove_small_objects(valid & (np.nan_to_num(prob, nan=0.0) >= threshold), min_mapping_unit_px)
     out = hit.astype(np.uint8)
     out[~valid] = 255
     return out

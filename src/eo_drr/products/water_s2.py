@@ -109,11 +109,6 @@ DEFAULTS_EVIDENCE = (
 )
 
 
-def _nd(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return (a - b) / (a + b)
-
-
 def _grow(mask: np.ndarray, px: int) -> np.ndarray:
     if px <= 0 or not mask.any():
         return mask
@@ -124,7 +119,7 @@ def _grow(mask: np.ndarray, px: int) -> np.ndarray:
 
 def fmask_water_test(b: Mapping[str, np.ndarray]) -> np.ndarray:
     """Fmask's spectral water test (Zhu & Woodcock 2012, eq. 5): water has NIR far below red."""
-    ndvi = _nd(b["nir"], b["red"])
+    ndvi = np.asarray(indices.ndvi(b["nir"], b["red"]))
     with np.errstate(invalid="ignore"):
         return ((ndvi < 0.01) & (b["nir"] < 0.11)) | ((ndvi > 0) & (ndvi < 0.1) & (b["nir"] < 0.05))
 
@@ -167,7 +162,7 @@ def cloud_shadow_mask(
         return c.reshape(ok.shape), sh.reshape(ok.shape)
     blue, green, red, nir, swir1, swir2 = (b[k] for k in ("blue", "green", "red", "nir", "swir16", "swir22"))
     with np.errstate(invalid="ignore", divide="ignore"):
-        ndvi, ndsi = _nd(nir, red), _nd(green, swir1)
+        ndvi, ndsi = np.asarray(indices.ndvi(nir, red)), np.asarray(indices.mndwi(green, swir1))
         mean_vis = (blue + green + red) / 3.0
         whiteness = (np.abs(blue - mean_vis) + np.abs(green - mean_vis) + np.abs(red - mean_vis)) / mean_vis
         basic = (swir2 > FMASK_SWIR2_MIN) & (ndvi < FMASK_NDVI_MAX) & (ndsi < FMASK_NDSI_MAX)  # eq. 1
