@@ -386,10 +386,11 @@ def s1_water(
     if min(vv.shape) < window:
         raise InputError(f"vv: a raster of {vv.shape[0]} x {vv.shape[1]} px is smaller than the "
                          f"{window} x {window} speckle window: too small to map")
+    fvv = speckle_db(vv, units=units, params=p)
     use_vh = p.polarisation == "vh" and has_vh
-    f = speckle_db(vh if use_vh else vv, units=units, params=p)
-    if use_vh:  # no data where VV has none (the filters keep a NaN centre NaN)
-        f[~np.isfinite(vv)] = np.nan
+    f = speckle_db(vh, units=units, params=p) if use_vh else fvv
+    if use_vh:
+        f = np.where(np.isfinite(fvv), f, np.nan).astype(np.float32)
     t = scene_threshold(f, "vh" if use_vh else "vv", p)
     water, likelihood, prov = classify(f, t, p)
     if p.min_mapping_unit_px > 1:
