@@ -161,17 +161,17 @@ def _crop(c: Chip, want, size: int = 192, step: int = 32) -> Chip | None:
 def compress_contrast(c: Chip, gap_db: float = 2.0) -> Chip | None:
     """Labelled water shifted toward the land median so that the VV gap is ``gap_db``; the VH
     gap is scaled by the same factor (wind- or rain-roughened, shallow water among crops)."""
-    w, l = c.valid & (c.label == 1), c.valid & (c.label == 0)
-    if w.sum() < 100 or l.sum() < 100:
+    w, land = c.valid & (c.label == 1), c.valid & (c.label == 0)
+    if w.sum() < 100 or land.sum() < 100:
         return None
-    gap_vv = float(np.median(c.vv[l]) - np.median(c.vv[w]))
+    gap_vv = float(np.median(c.vv[land]) - np.median(c.vv[w]))
     if gap_vv <= gap_db:
         return None
     vv = c.vv.copy()
     vv[w] += gap_vv - gap_db
     vh = None
     if c.vh is not None:
-        gap_vh = float(np.nanmedian(c.vh[l]) - np.nanmedian(c.vh[w]))
+        gap_vh = float(np.nanmedian(c.vh[land]) - np.nanmedian(c.vh[w]))
         vh = c.vh.copy()
         vh[w] += gap_vh * (1 - gap_db / gap_vv)
     return Chip(c.name, c.event, vv, vh, c.label, group=f"{c.event}/low-contrast")
@@ -186,10 +186,10 @@ def visible_in(chip: Chip, band: str) -> bool:
     """Whether the chip's labelled water is visible in ``band`` (median water below the median
     land by at least :data:`INVISIBLE_DB`); chips without water or land count as visible."""
     x = getattr(chip, band)
-    w, l = chip.valid & (chip.label == 1), chip.valid & (chip.label == 0)
-    if x is None or not w.any() or not l.any():
+    w, land = chip.valid & (chip.label == 1), chip.valid & (chip.label == 0)
+    if x is None or not w.any() or not land.any():
         return x is not None
-    return float(np.nanmedian(x[l]) - np.nanmedian(x[w])) >= INVISIBLE_DB
+    return float(np.nanmedian(x[land]) - np.nanmedian(x[w])) >= INVISIBLE_DB
 
 
 def vv_only_chips(chips: list[Chip]) -> list[Chip]:

@@ -505,8 +505,8 @@ def mosaic_vrt(sources: list[Path], geobox) -> str:
             x += [f'<Entry c1="{c[0]}" c2="{c[1]}" c3="{c[2]}" c4="{c[3] if len(c) > 3 else 255}"/>'
                   for _, c in sorted(cmap.items())]
             x.append("</ColorTable>")
-        for s, l, t, w, h in boxes:
-            xoff, yoff = round((l - left) / res), round((top - t) / res)
+        for s, west, t, w, h in boxes:
+            xoff, yoff = round((west - left) / res), round((top - t) / res)
             x.append(
                 f'<SimpleSource><SourceFilename relativeToVRT="0">{escape(str(Path(s).resolve()))}</SourceFilename>'
                 f"<SourceBand>{band}</SourceBand>"

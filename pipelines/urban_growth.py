@@ -1,9 +1,12 @@
-"""Urban growth pipeline: Sentinel-2 (+ Sentinel-1) temporal statistics at two epochs ->
-built-up per epoch -> new built-up -> growth into hazard zones -> hectares per unit.
+"""Urban growth pipeline: Sentinel-2 (+ Sentinel-1) at two epochs -> built-up per epoch ->
+new built-up (the model ``eo-drr growth`` runs) -> growth into hazard zones -> hectares per
+unit -> report.
 
-    search (epoch 1 = time.pre, epoch 2 = time.post) -> load (common grid) -> built-up
-    probability per epoch (products.urban) -> growth with a minimum mapping unit -> hazard
-    (file / HAND / slope) -> per-unit hectares (sendai.growth) -> COG + CSV + GeoParquet
+    search (epoch 1 = time.pre, epoch 2 = time.post) -> load (common grid) -> built-up per
+    epoch (products.urban, temporal statistics) and one composite per epoch
+    (products.growth_pair) -> new built-up (products.growth_pair.new_builtup) -> hazard
+    (file / HAND / slope / water strip; products.hazard_zones) -> per-unit hectares
+    (sendai.growth) -> COG + CSV + GeoParquet + HTML report
 """
 
 from __future__ import annotations
@@ -25,11 +28,13 @@ from eo_drr.config import JobConfig, UrbanGrowthProduct
 from eo_drr.errors import ConfigError, InputError
 from eo_drr.jobs import inputs
 from eo_drr.jobs.progress import Steps
+from eo_drr.load import load_items, load_raster_file, load_s1, load_s2, nodata_to_nan, processing_level
 from eo_drr.load.sentinel2 import S2_COMMON_NAMES
-from eo_drr.load import load_items, load_raster_file, load_s1, load_s2, nodata_to_nan
-from eo_drr.products import urban
+from eo_drr.products import growth_pair, hazard_zones, urban
 from eo_drr.products.terrain import slope_degrees
+from eo_drr.products.water_s2 import s2_water
 from eo_drr.publish import OutputFolder, write_cog, write_csv, write_geoparquet
+from eo_drr.publish.report import MapLayer, write_report
 from eo_drr.sendai.growth import growth_by_unit
 from eo_drr.sendai.units import read_units
 
@@ -46,6 +51,7 @@ OUTPUTS = {
     "growth_hazard": "growth_in_hazard.tif",
     "table_csv": "growth_by_unit.csv",
     "table_parquet": "growth_by_unit.parquet",
+    "report": "report.html",
 }
 
 
@@ -128,23 +134,46 @@ def plan(cfg: JobConfig) -> UrbanPlan:
     keep = dict(OUTPUTS)
     if hz is None:
         keep.pop("hazard"), keep.pop("growth_hazard")
+    if hz is not None and hz.water_distance_m is not None and "B03" not in s2.bands:
+        raise ConfigError("products.urban_growth.hazard.water_distance_m: the water test needs band B03 in sources.s2.bands")
     if cfg.exposure is None:
         keep.pop("table_csv"), keep.pop("table_parquet")
     fm = cfg.outputs.formats
     p.outputs = {k: v for k, v in keep.items()
                  if (v.endswith(".tif") and "cog" in fm) or (v.endswith(".csv") and "csv" in fm)
-                 or (v.endswith(".parquet") and "geoparquet" in fm)}
+                 or (v.endswith(".parquet") and "geoparquet" in fm) or v.endswith(".html")}
     return p
 
 
 def load_s2_epoch(items, bands, geobox, chunks) -> dict[str, np.ndarray]:
-    """Sentinel-2 reflectance (0-1, SCL-masked) as ``(time, y, x)`` arrays by common name."""
+    """Sentinel-2 reflectance (0-1, SCL-masked) as ``(time, y, x)`` arrays by ESA band name."""
     ds = load_s2(items, bands, geobox, chunks=chunks).compute()
-    return {S2_COMMON_NAMES[b]: ds[b].values for b in bands if b in S2_COMMON_NAMES and b in ds}
+    return {b: ds[b].values for b in bands if b in S2_COMMON_NAMES and b in ds}
 
 
 def _static(items, asset, geobox) -> xr.DataArray:
     return nodata_to_nan(load_items(items, [asset], geobox, resampling="bilinear", groupby=None)[asset].isel(time=0, drop=True)).compute()
+
+
+def _hazard(cfg: JobConfig, p: UrbanPlan, composite_t1: dict[str, np.ndarray]) -> np.ndarray:
+    """The union of the job's hazard zones (uint8 1 / 0 / 255) on the job grid."""
+    hz = cfg.products.urban_growth.hazard
+    parts = []
+    if p.hazard_path:
+        src = load_raster_file(p.hazard_path, what="products.urban_growth.hazard.file")
+        h = xr_reproject(src.astype(np.float32), p.geobox, resampling="nearest").values
+        nodata = src.rio.nodata
+        parts.append(hazard_zones.from_raster(
+            np.where((h == nodata) if nodata is not None and np.isfinite(nodata) else ~np.isfinite(h), np.nan, h)))
+    if p.hand_items:
+        parts.append(hazard_zones.from_hand(_static(p.hand_items, cfg.sources.hand.asset, p.geobox).values, hz.hand_max_m))
+    if p.dem_items:
+        dem = _static(p.dem_items, cfg.sources.dem.asset, p.geobox).values
+        parts.append(hazard_zones.from_slope(slope_degrees(dem, abs(p.geobox.resolution.x)), hz.slope_min_deg))
+    if hz.water_distance_m is not None:
+        water, _ = s2_water({S2_COMMON_NAMES[b]: v for b, v in composite_t1.items()})
+        parts.append(hazard_zones.near_water(water, hz.water_distance_m, abs(p.geobox.resolution.x)))
+    return hazard_zones.union(parts)
 
 
 def run(cfg: JobConfig, p: UrbanPlan, out: OutputFolder, steps: Steps | None = None) -> dict:
@@ -152,20 +181,28 @@ def run(cfg: JobConfig, p: UrbanPlan, out: OutputFolder, steps: Steps | None = N
     steps = steps or Steps()
     up = cfg.products.urban_growth or UrbanGrowthProduct()
     rule = urban.BuiltupRule(**up.thresholds.model_dump())
-    results = {}
+    results, composites, vv = {}, {}, {}
     for e, key in ((1, "time.pre"), (2, "time.post")):
         with steps.step(f"Built-up, epoch {e} (Sentinel-2{' + Sentinel-1' if p.s1_items.get(e) else ''} temporal statistics)"):
             s2 = load_s2_epoch(p.s2_items[e], cfg.sources.s2.bands, p.geobox, cfg.grid.chunks)
-            vv = vh = None
+            vv_e = vh_e = None
             if p.s1_items.get(e):
                 s1cfg = cfg.sources.s1
                 s1 = load_s1(p.s1_items[e], s1cfg.bands, p.geobox, stored_units=s1cfg.units, chunks=cfg.grid.chunks).compute()
-                vv = s1["vv"].values if "vv" in s1 else None
-                vh = s1["vh"].values if "vh" in s1 else None
-            results[e] = urban.builtup_epoch(s2, vv, vh, rule=rule, min_mapping_unit_px=up.builtup_min_mapping_unit_px,
-                                             what=f"{key} (epoch {e})")
-    with steps.step("Urban growth (minimum mapping unit)"):
-        growth = urban.urban_growth(results[1].builtup, results[2].builtup, min_mapping_unit_px=up.growth_min_mapping_unit_px)
+                vv_e = s1["vv"].values if "vv" in s1 else None
+                vh_e = s1["vh"].values if "vh" in s1 else None
+            results[e] = urban.builtup_epoch({S2_COMMON_NAMES[b]: v for b, v in s2.items()}, vv_e, vh_e, rule=rule,
+                                             min_mapping_unit_px=up.builtup_min_mapping_unit_px, what=f"{key} (epoch {e})")
+            composites[e] = growth_pair.epoch_composite(s2)
+            vv[e] = None if vv_e is None else growth_pair.vv_epoch_db(vv_e)
+    with_s1 = vv[1] is not None and vv[2] is not None
+    with steps.step(f"New built-up (urban-growth model, Sentinel-2{' + Sentinel-1' if with_s1 else ''})"):
+        level = {e: processing_level(p.s2_items[e]) for e in (1, 2)}
+        grown = growth_pair.new_builtup(composites[1], composites[2], level_before=level[1], level_after=level[2],
+                                        vv_before=vv[1] if with_s1 else None, vv_after=vv[2] if with_s1 else None,
+                                        min_mapping_unit_px=up.growth_min_mapping_unit_px,
+                                        names=("time.pre (epoch 1)", "time.post (epoch 2)"))
+        growth = grown.growth
 
     crs = p.geobox.crs.to_wkt()
     template = xr_zeros(p.geobox, "uint8")
@@ -176,27 +213,8 @@ def run(cfg: JobConfig, p: UrbanPlan, out: OutputFolder, steps: Steps | None = N
     hazard = hz_growth = None
     if up.hazard is not None:
         with steps.step("Hazard zones"):
-            parts = []
-            if p.hazard_path:
-                src = load_raster_file(p.hazard_path, what="products.urban_growth.hazard.file")
-                h = xr_reproject(src.astype(np.float32), p.geobox, resampling="nearest").values
-                nodata = src.rio.nodata
-                h = np.where((h == nodata) if nodata is not None and np.isfinite(nodata) else ~np.isfinite(h), np.nan, h)
-                # 1 is hazard; any other value is not (flood_extent.tif's 2, water that was there
-                # before the event, is the river itself, not ground a flood reaches)
-                parts.append(np.where(np.isfinite(h), (h == 1).astype(np.uint8), urban.NODATA).astype(np.uint8))
-            if p.hand_items:
-                parts.append(urban.hazard_from_hand(_static(p.hand_items, cfg.sources.hand.asset, p.geobox).values, up.hazard.hand_max_m))
-            if p.dem_items:
-                dem = _static(p.dem_items, cfg.sources.dem.asset, p.geobox).values
-                parts.append(urban.hazard_from_slope(slope_degrees(dem, abs(p.geobox.resolution.x)), up.hazard.slope_min_deg))
-            hazard = np.zeros(p.geobox.shape, np.uint8)
-            known = np.zeros(p.geobox.shape, bool)
-            for part in parts:
-                hazard |= (part == 1).astype(np.uint8)
-                known |= part != urban.NODATA
-            hazard[~known & (hazard == 0)] = urban.NODATA
-            hz_growth = urban.growth_in_hazard(growth, hazard)
+            hazard = _hazard(cfg, p, composites[1])
+            hz_growth = hazard_zones.growth_in_hazard(growth, hazard)
 
     with steps.step("Writing rasters (Cloud-Optimized GeoTIFF)"):
         for e in (1, 2):
@@ -209,43 +227,40 @@ def run(cfg: JobConfig, p: UrbanPlan, out: OutputFolder, steps: Steps | None = N
                 write_cog(da(r.builtup, "builtup"), out.path(p.outputs[f"builtup_t{e}"]), nodata=urban.NODATA,
                           colormap=urban.BUILTUP_COLORS, band_descriptions=["builtup"],
                           tags={"classes": "1 built-up, 0 not, 255 no clear observation"})
-        layers = [("growth", growth, urban.GROWTH_COLORS, str(urban.GROWTH_CLASSES))]
+        layers = [("growth", growth, growth_pair.GROWTH_COLORS, growth_pair.GROWTH_CLASSES)]
         if hazard is not None:
             layers += [("hazard", hazard, None, "1 hazard zone, 0 not, 255 no data"),
                        ("growth_hazard", hz_growth, None, "1 new built-up in a hazard zone, 0 not, 255 no data")]
         for key, values, cmap, classes in layers:
             if key in p.outputs:
-                write_cog(da(values, key), out.path(p.outputs[key]), nodata=urban.NODATA, colormap=cmap,
-                          band_descriptions=[key], tags={"classes": classes})
+                tags = {"classes": classes}
+                if key == "growth":
+                    tags |= {"threshold": f"{grown.threshold:.3f}", "sentinel1": str(grown.with_s1).lower()}
+                write_cog(da(values, key), out.path(p.outputs[key]), nodata=hazard_zones.NODATA, colormap=cmap,
+                          band_descriptions=[key], tags=tags)
 
     px_ha = abs(p.geobox.resolution.x * p.geobox.resolution.y) / 1e4
     summary = {
         "rule": rule.as_dict(),
+        "model": {"threshold": grown.threshold, "min_mapping_unit_px": grown.min_mapping_unit_px,
+                  "sentinel1": grown.with_s1, "cloud_share": list(grown.cloud_share), "levels": [level[1], level[2]]},
         "epochs": {e: {"s2_items": [it.id for it in p.s2_items[e]], "s1_items": [it.id for it in p.s1_items.get(e, [])],
                        "sources": results[e].sources, "builtup_ha": float((results[e].builtup == 1).sum() * px_ha),
                        "observed_share": float((results[e].builtup != urban.NODATA).mean())} for e in (1, 2)},
         "warnings": [w for e in (1, 2) for w in results[e].warnings],
-        "new_builtup_ha": float((growth == 2).sum() * px_ha),
-        "observed_share": float((growth != urban.NODATA).mean()),
+        "new_builtup_ha": float((growth == 1).sum() * px_ha),
+        "observed_share": float((growth != hazard_zones.NODATA).mean()),
     }
     if hz_growth is not None:
         summary["new_builtup_in_hazard_ha"] = float((hz_growth == 1).sum() * px_ha)
+    units = table = None
     if cfg.exposure is not None:
         with steps.step("Growth per administrative unit"):
             au = cfg.exposure.admin_units
             units = read_units(p.units_path, layer=au.layer, code_field=au.code_field, name_field=au.name_field)
-            formal = None
-            if p.formal_path:
-                from rasterio import features
-
-                fa = gpd.read_file(p.formal_path, layer=up.formal_areas.layer)
-                if fa.crs is None:
-                    raise InputError(f"products.urban_growth.formal_areas.file: {p.formal_path} has no CRS")
-                fa = fa.to_crs(p.geobox.crs.to_wkt())
-                formal = features.rasterize(((g, 1) for g in fa.geometry.make_valid() if not g.is_empty), out_shape=p.geobox.shape,
-                                            transform=p.geobox.transform, fill=0, dtype="uint8").astype(bool)
-            table = growth_by_unit(da(growth, "growth"), units,
-                                   hazard_growth=None if hz_growth is None else da(hz_growth, "growth_hazard"), formal=formal)
+            table = growth_by_unit(da(growth, "growth"), units, builtup_t1=results[1].builtup, builtup_t2=results[2].builtup,
+                                   hazard_growth=None if hz_growth is None else da(hz_growth, "growth_hazard"),
+                                   formal=_formal(p, up))
             table.insert(0, "level", au.level if au.level is not None else None)
             gtable = gpd.GeoDataFrame(table, geometry=units.set_index("code").loc[table.index].geometry, crs=units.crs)
             if "table_csv" in p.outputs:
@@ -253,5 +268,42 @@ def run(cfg: JobConfig, p: UrbanPlan, out: OutputFolder, steps: Steps | None = N
             if "table_parquet" in p.outputs:
                 write_geoparquet(gtable, out.path(p.outputs["table_parquet"]))
             summary["units"] = int(len(table))
+    if "report" in p.outputs:
+        with steps.step("Report (HTML)"):
+            _write_report(cfg, p, out, da(growth, "growth"), None if hazard is None else da(hazard, "hazard"),
+                          units, table, summary)
     summary["outputs"] = {k: str(out.final(v)) for k, v in p.outputs.items()}
     return summary
+
+
+def _formal(p: UrbanPlan, up: UrbanGrowthProduct) -> np.ndarray | None:
+    """Formal / planned areas rasterised on the job grid (True inside), or None."""
+    if not p.formal_path:
+        return None
+    from rasterio import features
+
+    fa = gpd.read_file(p.formal_path, layer=up.formal_areas.layer)
+    if fa.crs is None:
+        raise InputError(f"products.urban_growth.formal_areas.file: {p.formal_path} has no CRS")
+    fa = fa.to_crs(p.geobox.crs.to_wkt())
+    return features.rasterize(((g, 1) for g in fa.geometry.make_valid() if not g.is_empty), out_shape=p.geobox.shape,
+                              transform=p.geobox.transform, fill=0, dtype="uint8").astype(bool)
+
+
+def _write_report(cfg: JobConfig, p: UrbanPlan, out: OutputFolder, growth, hazard, units, table, summary) -> None:
+    """The growth map beside the hazard zones, the per-unit table and the run's figures."""
+    layers = [MapLayer("New built-up", growth, colors={1: growth_pair.GROWTH_COLORS[1]}, legend="new built-up")]
+    if hazard is not None:
+        layers.insert(0, MapLayer("Hazard zones", hazard, colors={1: (90, 140, 230, 255)}, opacity=0.45,
+                                  legend="hazard zone"))
+    dates = {e: sorted(f"{item_datetime(it):%Y-%m-%d}" for it in p.s2_items[e]) for e in (1, 2)}
+    write_report(
+        out.path(p.outputs["report"]), title=f"Urban growth: {cfg.name} ({dates[1][0]} to {dates[2][-1]})",
+        layers=layers, units=units, table=table, warnings=summary["warnings"],
+        popup_columns=("new_builtup_ha", "new_builtup_hazard_ha", "observed_ha"),
+        provenance={"epoch 1 Sentinel-2": ", ".join(it.id for it in p.s2_items[1]),
+                    "epoch 2 Sentinel-2": ", ".join(it.id for it in p.s2_items[2]),
+                    "model": summary["model"],
+                    "method": "New built-up from the urban-growth model (see its model card); "
+                              "hectares per unit are EO proxies, not reported Sendai values"},
+    )

@@ -111,7 +111,7 @@ def test_slurm_job_script_renders_from_the_example():
     assert script.startswith("#!/usr/bin/env bash")
     for line in ("#SBATCH -p normal", "#SBATCH -A drr-project", "#SBATCH -t 01:00:00", "#SBATCH --hint=nomultithread"):
         assert line in script, script
-    worker = next(l for l in script.splitlines() if "distributed.cli.dask_worker" in l or "dask worker" in l)
+    worker = next(ln for ln in script.splitlines() if "distributed.cli.dask_worker" in ln or "dask worker" in ln)
     for arg in ("--lifetime 55m", "--lifetime-stagger 4m", "--lifetime-restart", "--resources GPU=1",
                 "--nworkers 4", "--nthreads 2"):
         assert arg in worker, worker

@@ -36,6 +36,7 @@ COLLECTIONS = {
         "permanent_water",
         "builtup_t1",
         "builtup_t2",
+        "new_builtup",
         "wetland",
         "landcover",
     },
@@ -132,6 +133,7 @@ def test_truth_layers_consistent(scene: DemoScene) -> None:
         _truth(scene, "builtup_t2"),
     )
     lc, wet = _truth(scene, "landcover"), _truth(scene, "wetland")
+    np.testing.assert_array_equal(_truth(scene, "new_builtup"), t2 & (1 - t1))
     for a in (flood, obs, water, t1, t2, wet):
         assert a.dtype == np.uint8 and set(np.unique(a)) <= {0, 1}
     assert 0.10 <= flood.mean() <= 0.25

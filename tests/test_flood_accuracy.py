@@ -41,8 +41,8 @@ def test_stress_cases_are_what_they_say(E, chips):
     for c in cases["scarce water (crops 0-2 % water)"]:
         assert 0 < (c.label[c.valid] == 1).mean() <= 0.02
     for c in cases["low contrast (VV gap 2 dB)"]:
-        w, l = c.valid & (c.label == 1), c.valid & (c.label == 0)
-        assert abs(np.median(c.vv[l]) - np.median(c.vv[w]) - 2.0) < 0.05
+        w, land = c.valid & (c.label == 1), c.valid & (c.label == 0)
+        assert abs(np.median(c.vv[land]) - np.median(c.vv[w]) - 2.0) < 0.05
     assert all(c.vh is None for c in cases["VV only"])
     assert all(len(v) for v in cases.values())
 

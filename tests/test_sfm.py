@@ -149,9 +149,8 @@ def _growth_raster():
     import xarray as xr
 
     g = np.zeros((100, 200), np.uint8)
-    g[10:30, 10:50] = 1  # built at both epochs (west)
-    g[40:60, 20:40] = 2  # new: 400 px = 4 ha (west)
-    g[40:50, 120:160] = 2  # new: 400 px = 4 ha (east)
+    g[40:60, 20:40] = 1  # new: 400 px = 4 ha (west)
+    g[40:50, 120:160] = 1  # new: 400 px = 4 ha (east)
     g[90:, :] = 255  # 10 rows unobserved
     hz = np.zeros_like(g)
     hz[40:50, 20:40] = 1  # half of the west growth in a hazard zone: 2 ha

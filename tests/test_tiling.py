@@ -3,7 +3,6 @@ incremental rerun when a new acquisition appears, and the lock against two runs.
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import json
 import os

@@ -76,32 +76,31 @@ def test_no_cloud_free_observation_is_an_error():
         urban.builtup_epoch(bands, what="time.pre (epoch 1)")
 
 
-def test_growth_minimum_mapping_unit_and_nodata():
-    b1 = np.zeros((20, 20), np.uint8)
-    b2 = np.zeros((20, 20), np.uint8)
-    b1[0:4, 0:4] = 1
-    b2[0:4, 0:4] = 1
-    b2[10:12, 10:12] = 1          # 4 px: below the unit of 5
-    b2[15:18, 0:3] = 1            # 9 px: new
-    b1[0, 19] = urban.NODATA
-    g = urban.urban_growth(b1, b2, min_mapping_unit_px=5)
-    assert (g == 2).sum() == 9 and (g[15:18, 0:3] == 2).all()
-    assert (g == 1).sum() == 16
-    assert g[10, 10] == 0 and g[0, 19] == urban.NODATA
-    with pytest.raises(InputError, match="min_mapping_unit_px"):
-        urban.urban_growth(b1, b2, min_mapping_unit_px=0)
+def test_hazard_zones_and_growth_inside_them():
+    from eo_drr.products import hazard_zones as hzz
 
-
-def test_growth_in_hazard_and_hazard_layers():
-    g = np.array([[2, 2, 1, 0]], np.uint8)
+    g = np.array([[1, 1, 0, 0]], np.uint8)
     slope = np.array([[20.0, 5.0, 30.0, np.nan]], np.float32)
-    hz = urban.hazard_from_slope(slope, 15)
-    assert list(hz[0]) == [1, 0, 1, urban.NODATA]
-    assert list(urban.growth_in_hazard(g, hz)[0]) == [1, 0, 0, urban.NODATA]
+    hz = hzz.from_slope(slope, 15)
+    assert list(hz[0]) == [1, 0, 1, hzz.NODATA]
+    assert list(hzz.growth_in_hazard(g, hz)[0]) == [1, 0, 0, hzz.NODATA]
     hand = np.array([[1.0, 6.0, np.nan, 0.0]], np.float32)
-    assert list(urban.hazard_from_hand(hand, 5.0)[0]) == [1, 0, urban.NODATA, 1]
-    with pytest.raises(InputError, match="slope_min_deg"):
-        urban.hazard_from_slope(slope, 95)
+    assert list(hzz.from_hand(hand, 5.0)[0]) == [1, 0, hzz.NODATA, 1]
+    # union: 1 where any says hazard, 0 where none does and one knows, 255 where none knows
+    assert list(hzz.union([hzz.from_hand(hand, 5.0), hz])[0]) == [1, 0, 1, 1]
+    assert list(hzz.union([np.array([[255, 0]], np.uint8), np.array([[255, 255]], np.uint8)])[0]) == [255, 0]
+    assert list(hzz.from_raster(np.array([[1, 2, 0, np.nan]], np.float32))[0]) == [1, 0, 0, hzz.NODATA]
+    # the strip along the water: land within 30 m (3 px of 10 m) of the river, not the river
+    water = np.zeros((1, 10), np.uint8)
+    water[0, 0] = 1
+    water[0, 9] = 255
+    strip = hzz.near_water(water, 30, 10)
+    assert list(strip[0]) == [0, 1, 1, 1, 0, 0, 0, 0, 0, 255]
+    assert not hzz.near_water(np.zeros((3, 3), np.uint8), 30, 10).any()
+    for bad in (lambda: hzz.from_slope(slope, 95), lambda: hzz.from_hand(hand, 0),
+                lambda: hzz.near_water(water, 0, 10), lambda: hzz.union([])):
+        with pytest.raises(InputError):
+            bad()
     with pytest.raises(InputError, match="bsi_max"):
         urban.BuiltupRule(bsi_max=3.0)
 
@@ -165,18 +164,26 @@ def test_pipeline_against_demo_truth(tmp_path, small_demo_scene):
     for e, truth in ((1, t1), (2, t2)):
         b = _read(root / f"builtup_t{e}.tif")
         assert _f1(b == 1, truth, b != 255) >= 0.85, e
+    # new built-up is the urban-growth model's (as eo-drr growth), scored on the demo's truth
     g = _read(root / "urban_growth.tif")
-    assert _f1(g == 2, t2 & ~t1, g != 255) >= 0.75
+    assert set(np.unique(g)) <= {0, 1, 255}
+    assert _f1(g == 1, _read(sc.truth["new_builtup"]) == 1, g != 255) >= 0.70
+    assert summary["model"]["sentinel1"] and summary["model"]["levels"] == ["L2A", "L2A"]
     # hazard = HAND <= 5 m or slope >= 15 deg; growth in hazard is exactly growth & hazard
     hz, gh = _read(root / "hazard_zone.tif"), _read(root / "growth_in_hazard.tif")
-    np.testing.assert_array_equal(gh == 1, (g == 2) & (hz == 1))
+    np.testing.assert_array_equal(gh == 1, (g == 1) & (hz == 1))
+    assert (gh == 1).any()
+    # the report shows the growth map beside the hazard zones
+    page = (root / "report.html").read_text()
+    assert "New built-up" in page and "Hazard zones" in page
     # per-unit table against an independent count (units tile the scene: sums match)
     table = pd.read_csv(root / "growth_by_unit.csv")
-    assert table["new_builtup_ha"].sum() == pytest.approx((g == 2).sum() * 0.01, rel=0.01)
+    assert table["new_builtup_ha"].sum() == pytest.approx((g == 1).sum() * 0.01, rel=0.01)
     assert table["new_builtup_hazard_ha"].sum() == pytest.approx((gh == 1).sum() * 0.01, rel=0.01)
     mask = features.rasterize([(formal.geometry[0], 1)], out_shape=g.shape, transform=sc.transform).astype(bool)
-    assert table["new_builtup_formal_ha"].sum() == pytest.approx(((g == 2) & mask).sum() * 0.01, rel=0.01)
-    assert (table["new_builtup_formal_ha"] + table["new_builtup_informal_ha"]).sum() == pytest.approx(table["new_builtup_ha"].sum())
+    assert table["new_builtup_formal_ha"].sum() == pytest.approx(((g == 1) & mask).sum() * 0.01, rel=0.01)
+    assert table["builtup_t2_ha"].sum() == pytest.approx((_read(root / "builtup_t2.tif") == 1).sum() * 0.01, rel=0.01)
+    assert (table["new_builtup_formal_ha"] + table["new_builtup_informal_ha"]).sum() == pytest.approx(table["new_builtup_ha"].sum(), rel=1e-5)
     # both epochs use Sentinel-1 too: the demo has reference-track dates inside epoch 1
     for e in (1, 2):
         assert summary["epochs"][e]["sources"] == ["sentinel-2", "sentinel-1"], e
@@ -188,11 +195,19 @@ def test_pipeline_against_demo_truth(tmp_path, small_demo_scene):
 def test_cli_runs_the_urban_demo_config(tmp_path, small_demo_scene):
     from test_cli import eo_drr
 
-    job = _job(tmp_path)
+    # hazard = the 30 m strip along the water seen at epoch 1 only
+    job = _job(tmp_path, **{"products.urban_growth.hazard": {"water_distance_m": 30}})
     res = eo_drr("run", job, "-o", tmp_path / "o")
     assert res.returncode == 0, res.stderr
+    water = _read(small_demo_scene.truth["permanent_water"]) == 1
+    hz = _read(tmp_path / "o" / "hazard_zone.tif")
+    assert not (hz[water] == 1).mean() > 0.05  # the river itself is not the strip
+    from scipy import ndimage
+
+    near = (ndimage.distance_transform_edt(~water) <= 3) & ~water
+    assert (hz[near] == 1).mean() > 0.6 and (hz[~near & ~water] == 1).mean() < 0.1
     for name in ("builtup_t1.tif", "builtup_t2.tif", "urban_growth.tif", "growth_in_hazard.tif",
-                 "growth_by_unit.csv", "growth_by_unit.parquet", "run.json"):
+                 "growth_by_unit.csv", "growth_by_unit.parquet", "report.html", "run.json"):
         assert (tmp_path / "o" / name).is_file(), name
 
 

@@ -239,18 +239,22 @@ class VectorInput(_Model):
 
 
 class HazardSource(_Model):
-    """Hazard zones for urban growth: a raster file (1 hazard, 0 not, 255 / NaN no data, e.g.
-    the flood product's ``flood_extent.tif``), flood-prone ground from HAND (``sources.hand``)
-    and/or steep ground from the DEM (``sources.dem``). Several given: their union."""
+    """Hazard zones for urban growth (see :mod:`eo_drr.products.hazard_zones`): a raster file
+    (1 hazard, 0 not, 255 / NaN no data, e.g. the flood product's ``flood_extent.tif``),
+    flood-prone ground from HAND (``sources.hand``), steep ground from the DEM
+    (``sources.dem``) and/or the strip along the water seen at epoch 1 (Sentinel-2). Several
+    given: their union."""
 
     file: str | None = Field(None, description="hazard raster (1 hazard, any other value not; e.g. flood_extent.tif)")
     hand_max_m: float | None = Field(None, gt=0, le=100, description="flood-prone: HAND <= this (m)")
     slope_min_deg: float | None = Field(None, gt=0, lt=90, description="steep: slope >= this (degrees)")
+    water_distance_m: float | None = Field(None, gt=0, le=5000, description="riverbank / shore strip: land "
+                                           "within this distance (m) of the water seen at epoch 1")
 
     @model_validator(mode="after")
     def _some(self) -> HazardSource:
-        if self.file is None and self.hand_max_m is None and self.slope_min_deg is None:
-            raise ValueError("give at least one of 'file', 'hand_max_m' or 'slope_min_deg'")
+        if all(v is None for v in (self.file, self.hand_max_m, self.slope_min_deg, self.water_distance_m)):
+            raise ValueError("give at least one of 'file', 'hand_max_m', 'slope_min_deg' or 'water_distance_m'")
         return self
 
 
@@ -266,12 +270,14 @@ class BuiltupThresholds(_Model):
 
 
 class UrbanGrowthProduct(_Model):
-    """Built-up per epoch (``time.pre`` = epoch 1, ``time.post`` = epoch 2) and the growth
-    between them (see :mod:`eo_drr.products.urban`)."""
+    """Built-up per epoch (``time.pre`` = epoch 1, ``time.post`` = epoch 2; the rule of
+    :mod:`eo_drr.products.urban`) and new built-up between them (the urban-growth model of
+    :mod:`eo_drr.products.growth_pair`, as ``eo-drr growth``)."""
 
     thresholds: BuiltupThresholds = Field(default_factory=BuiltupThresholds)
     builtup_min_mapping_unit_px: int = Field(4, ge=1, le=100000)
-    growth_min_mapping_unit_px: int = Field(10, ge=1, le=100000)
+    growth_min_mapping_unit_px: int | None = Field(
+        None, ge=1, le=100000, description="smallest patch of new built-up kept (px); default: the model's")
     hazard: HazardSource | None = None
     formal_areas: VectorInput | None = Field(None, description="formal / planned settlement polygons")
 

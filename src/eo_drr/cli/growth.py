@@ -10,10 +10,7 @@ import typer
 from rich.console import Console
 
 from eo_drr.errors import ConfigError
-
-#: colour table of the growth map
-GROWTH_COLORS = {0: (0, 0, 0, 0), 1: (230, 60, 20, 255), 255: (128, 128, 128, 0)}
-GROWTH_CLASSES = "1 new built-up between the two dates, 0 not, 255 no data (cloud, shadow or missing)"
+from eo_drr.products.growth_pair import GROWTH_CLASSES, GROWTH_COLORS
 
 
 def _vv(path: Path, option: str, units: str, ref):

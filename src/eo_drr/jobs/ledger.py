@@ -352,6 +352,18 @@ class JobLedger:
         return out
 
 
+def _lock_holder(fh, wait_s: float = 2.0) -> str:
+    """Who holds the lock, as the holder wrote it ("pid N on host"). The holder writes its
+    name just after taking the lock, so a refused run may look in between: poll briefly."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        fh.seek(0)
+        holder = fh.read().strip()
+        if holder or time.monotonic() > deadline:
+            return holder or "another process"
+        time.sleep(0.02)
+
+
 class JobLock:
     """An exclusive lock on an output folder for the time of a run (``fcntl.flock``)."""
 
@@ -371,8 +383,7 @@ class JobLock:
             try:
                 fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError:
-                fh.seek(0)
-                holder = fh.read().strip() or "another process"
+                holder = _lock_holder(fh)
                 fh.close()
                 raise OutputError(
                     f"output folder {self.path.parent} is in use by another eo-drr run ({holder}; lock file "

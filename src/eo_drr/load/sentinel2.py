@@ -136,3 +136,21 @@ def load_s2(
     if scl is not None and scl_band in bands:
         out[scl_band] = scl
     return xr.Dataset(out, attrs=ds.attrs)
+
+
+def processing_level(items: Sequence[pystac.Item]) -> str:
+    """"L1C" or "L2A" for Sentinel-2 ``items``, from ``processing:level``, ``s2:product_type``
+    (S2MSI1C / S2MSI2A) or the collection id; items of mixed or unknown level are refused
+    (the urban-growth model treats the two levels differently)."""
+    levels = set()
+    for it in items:
+        p = it.properties
+        text = " ".join(str(v) for v in (p.get("processing:level"), p.get("s2:product_type"), it.collection_id) if v).upper()
+        found = {lvl for lvl, keys in (("L1C", ("L1C", "MSI1C")), ("L2A", ("L2A", "MSI2A"))) if any(k in text for k in keys)}
+        if len(found) != 1:
+            raise InputError(f"Sentinel-2 item {it.id}: processing level unknown (no processing:level, "
+                             "s2:product_type or collection naming L1C or L2A)")
+        levels |= found
+    if len(levels) != 1:
+        raise InputError(f"Sentinel-2 items mix processing levels ({', '.join(sorted(levels))}); use one collection")
+    return levels.pop()

@@ -7,12 +7,21 @@ saturated and no-data classes (:data:`eo_drr.products.water_s2.SCL_MASKED`); Lev
 (and Level-2A without SCL) go through the Fmask-style spectral cloud and cloud-shadow tests of
 :func:`eo_drr.products.water_s2.cloud_shadow_mask` (Zhu & Woodcock 2012; with B10 cirrus when
 present). A masked pixel is no data (255) in the growth map, never "no growth".
+
+A job's epoch (``time.pre``, ``time.post``) holds several dates: :func:`epoch_composite`
+reduces its cloud-masked Sentinel-2 dates to one image (per-pixel median of the clear dates,
+as in Flood 2013, Remote Sens. 5:6481-6500) and :func:`vv_epoch_db` its Sentinel-1 VV to one
+multi-temporal mean (averaging N dates divides the speckle variance by about N; Quegan & Yu
+2001, IEEE TGRS 39:2373-2379), so that a job and ``eo-drr growth`` run the same model on
+the same kind of input.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+
+import warnings
 
 import numpy as np
 
@@ -22,6 +31,10 @@ from eo_drr.products.water_s2 import SCL_MASKED, cloud_shadow_mask
 
 #: ESA band name -> the common names the cloud test takes
 _COMMON = {"B02": "blue", "B03": "green", "B04": "red", "B08": "nir", "B11": "swir16", "B12": "swir22"}
+#: the growth map's classes and colour table (the command and the job write the same)
+NODATA = 255
+GROWTH_CLASSES = "1 new built-up between the two dates, 0 not, 255 no data (cloud, shadow or missing)"
+GROWTH_COLORS = {0: (0, 0, 0, 0), 1: (230, 60, 20, 255), 255: (128, 128, 128, 0)}
 
 
 @dataclass
@@ -60,12 +73,14 @@ def new_builtup(
     vv_before: np.ndarray | None = None,
     vv_after: np.ndarray | None = None,
     model: dict[str, Any] | None = None,
+    min_mapping_unit_px: int | None = None,
     names: tuple[str, str] = ("before", "after"),
 ) -> GrowthResult:
     """New built-up between ``before`` and ``after`` (reflectance 0-1 by ESA band name, NaN no
     data, one grid; ``level_*``: "L1C" or "L2A"), optionally with Sentinel-1 VV in dB of both
     dates on the same grid. ``model``: from :func:`urban_change.load_model` (default: the
-    shipped one). ``names``: how messages call the two images (e.g. their files)."""
+    shipped one). ``min_mapping_unit_px``: smallest patch of new built-up kept (default: the
+model's, chosen by leave-one-city-out). ``names``: how messages call the two images."""
     if (vv_before is None) != (vv_after is None):
         raise InputError("Sentinel-1: give VV for both dates or for neither")
     shape = next(iter(before.values())).shape
@@ -88,5 +103,29 @@ def new_builtup(
     prob = urban_change.growth_probability(feats, model, fnames)
     with_s1 = urban_change.has_s1(feats, fnames)
     threshold, mmu = urban_change.decision_settings(model, with_s1)
+    if min_mapping_unit_px is not None:
+        if min_mapping_unit_px < 1:
+            raise InputError(f"min_mapping_unit_px: must be >= 1, got {min_mapping_unit_px}")
+        mmu = int(min_mapping_unit_px)
     growth = urban_change.growth_map(prob, threshold, mmu)
     return GrowthResult(growth, prob, threshold, mmu, with_s1, (shares[0], shares[1]))
+
+
+def epoch_composite(stack: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """One image from an epoch's dates: per-pixel median over the clear dates.
+
+    ``stack``: reflectance (0-1) ``(time, y, x)`` by band name, NaN where a date is cloudy
+    or missing (e.g. after the SCL mask). Returns ``(y, x)`` float32 arrays, NaN where no
+    date is clear."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN pixels stay NaN
+        return {k: np.nanmedian(np.asarray(v, dtype=np.float32), axis=0).astype(np.float32) for k, v in stack.items()}
+
+
+def vv_epoch_db(vv_linear: np.ndarray) -> np.ndarray:
+    """Sentinel-1 VV of an epoch in dB: 10 log10 of the temporal mean of linear power
+    ``(time, y, x)`` (NaN no data); NaN where no date has a positive value."""
+    with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mean = np.nanmean(np.asarray(vv_linear, dtype=np.float32), axis=0)
+        return np.where(mean > 0, 10 * np.log10(mean), np.nan).astype(np.float32)

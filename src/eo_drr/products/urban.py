@@ -44,9 +44,8 @@ The Sentinel-1 conditions apply only where Sentinel-1 covers the epoch; an epoch
 Sentinel-1 is mapped from Sentinel-2 alone (the result says so in ``sources``). The BSI
 condition is what keeps desert soil and gravel riverbeds (high NDBI like towns) out.
 
-Urban growth (:func:`urban_growth`) = built-up at epoch 2 and not at epoch 1, components
-smaller than a minimum mapping unit dropped; growth into hazard zones is growth inside a
-supplied hazard mask (a flood layer, flood-prone HAND, or slopes above a threshold).
+These per-epoch maps describe where the town is; new built-up between two dates is the
+urban-growth model's (:mod:`eo_drr.products.growth_pair`), which is measured on real cities.
 """
 
 from __future__ import annotations
@@ -65,11 +64,6 @@ log = logging.getLogger(__name__)
 
 #: uint8 nodata of every class raster written by this module
 NODATA = 255
-#: growth classes (:func:`urban_growth`)
-GROWTH_CLASSES = {0: "not built-up", 1: "built-up at both epochs", 2: "new built-up",
-                  3: "built-up lost"}
-GROWTH_COLORS = {0: (240, 240, 240, 255), 1: (120, 120, 120, 255), 2: (230, 30, 30, 255),
-                 3: (60, 120, 220, 255), 255: (0, 0, 0, 0)}
 BUILTUP_COLORS = {0: (240, 240, 240, 255), 1: (200, 30, 30, 255), 255: (0, 0, 0, 0)}
 #: a built-up share of the observed area above this is flagged as implausible. Even dense
 #: city cores rarely exceed it over a whole job area: on the real Sentinel-2 crop of the
@@ -288,67 +282,3 @@ def builtup_epoch(
         )
         log.warning("%s", notes[-1])
     return BuiltupResult(p, out, stats, n_clear, sources, notes)
-
-
-def urban_growth(builtup_t1: np.ndarray, builtup_t2: np.ndarray, *, min_mapping_unit_px: int = 10) -> np.ndarray:
-    """Growth classes (uint8, :data:`GROWTH_CLASSES`) between two built-up maps (1/0/255).
-
-    New built-up (2) = built-up at epoch 2, not at epoch 1, in connected (8-neighbour)
-    patches of at least ``min_mapping_unit_px`` pixels (smaller patches become 0 or 1);
-    1 built-up at both; 3 built-up at epoch 1 only (also subject to the unit); 255 where
-    either epoch has no observation.
-    """
-    b1, b2 = np.asarray(builtup_t1), np.asarray(builtup_t2)
-    if b1.shape != b2.shape:
-        raise InputError(f"builtup_t2: grid {b2.shape} differs from epoch 1 {b1.shape}")
-    if min_mapping_unit_px < 1:
-        raise InputError(f"min_mapping_unit_px: must be >= 1, got {min_mapping_unit_px}")
-    valid = (b1 != NODATA) & (b2 != NODATA)
-    new = remove_small_objects((b2 == 1) & (b1 == 0) & valid, min_mapping_unit_px)
-    lost = remove_small_objects((b1 == 1) & (b2 == 0) & valid, min_mapping_unit_px)
-    out = np.zeros(b1.shape, dtype=np.uint8)
-    out[(b1 == 1) & (b2 == 1)] = 1
-    out[new] = 2
-    out[lost] = 3
-    out[~valid] = NODATA
-    return out
-
-
-def growth_in_hazard(growth: np.ndarray, hazard: np.ndarray) -> np.ndarray:
-    """New built-up inside a hazard zone: uint8 1 where ``growth == 2`` and ``hazard`` is
-    true (1), 0 elsewhere, 255 where growth or hazard has no data (hazard NaN or 255)."""
-    g = np.asarray(growth)
-    h = np.asarray(hazard)
-    if g.shape != h.shape:
-        raise InputError(f"hazard: grid {h.shape} differs from the growth grid {g.shape}")
-    h_nodata = ~np.isfinite(h) if h.dtype.kind == "f" else (h == NODATA)
-    hz = np.where(h_nodata, False, h == 1) if h.dtype.kind in "iub" else np.where(h_nodata, False, h > 0.5)
-    out = ((g == 2) & hz).astype(np.uint8)
-    out[(g == NODATA) | h_nodata] = NODATA
-    return out
-
-
-def hazard_from_hand(hand_m: np.ndarray, max_m: float) -> np.ndarray:
-    """Flood-prone ground: uint8 1 where HAND (m) <= ``max_m``, 0 above, 255 no data.
-
-    Nobre et al. 2011 (J. Hydrol. 404:13-29) class ground below ~5 m HAND as flood-prone
-    bottomland; the flood product's own flood layer is the better choice after an event.
-    """
-    if not 0 < max_m <= 100:
-        raise InputError(f"hazard.hand_max_m: expected (0, 100] m, got {max_m}")
-    h = np.asarray(hand_m, dtype=np.float32)
-    out = (h <= max_m).astype(np.uint8)
-    out[~np.isfinite(h)] = NODATA
-    return out
-
-
-def hazard_from_slope(slope_deg: np.ndarray, min_deg: float) -> np.ndarray:
-    """Steep ground (debris-flow / landslide source areas): uint8 1 where the slope (degrees)
-    is >= ``min_deg``, 0 below, 255 no data. Debris flows start on slopes steeper than about
-    15 degrees (Takahashi 1981, Annu. Rev. Fluid Mech. 13:57-77)."""
-    if not 0 < min_deg < 90:
-        raise InputError(f"hazard.slope_min_deg: expected (0, 90) degrees, got {min_deg}")
-    s = np.asarray(slope_deg, dtype=np.float32)
-    out = (s >= min_deg).astype(np.uint8)
-    out[~np.isfinite(s)] = NODATA
-    return out

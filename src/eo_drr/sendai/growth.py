@@ -26,22 +26,26 @@ def growth_by_unit(
     growth: xr.DataArray,
     units,
     *,
+    builtup_t1: np.ndarray | None = None,
+    builtup_t2: np.ndarray | None = None,
     hazard_growth: xr.DataArray | None = None,
     formal: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Per-unit urban growth statistics.
 
-    ``growth``: uint8 growth classes of :func:`eo_drr.products.urban.urban_growth` (1 built at
-    both epochs, 2 new, 3 lost, 0 not, 255 no data) with a projected CRS (rioxarray).
-    ``units``: GeoDataFrame with ``code`` and ``name`` (any CRS). ``hazard_growth``: uint8
-    1 where new built-up lies in a hazard zone (255 no data). ``formal``: boolean array on the
-    growth grid, True inside formal / planned areas (reported apart from the rest).
+    ``growth``: uint8 new built-up (1 new, 0 not, 255 no data;
+    :func:`eo_drr.products.growth_pair.new_builtup`) with a projected CRS (rioxarray).
+    ``units``: GeoDataFrame with ``code`` and ``name`` (any CRS). ``builtup_t1`` /
+    ``builtup_t2``: uint8 built-up per epoch (1 / 0 / 255) on the growth grid, optional.
+    ``hazard_growth``: uint8 1 where new built-up lies in a hazard zone (255 no data).
+    ``formal``: boolean array on the growth grid, True inside formal / planned areas
+    (reported apart from the rest).
 
-    Returns a DataFrame indexed by ``code``: ``name``, ``observed_ha``, ``builtup_t1_ha``,
-    ``builtup_t2_ha``, ``new_builtup_ha``, ``new_builtup_hazard_ha`` (with a hazard layer),
-    and with formal areas ``new_builtup_formal_ha``, ``new_builtup_informal_ha`` and the
-    hazard split likewise. Pixels without data count in no column but ``observed_ha`` shows
-    how much of each unit was seen.
+    Returns a DataFrame indexed by ``code``: ``name``, ``observed_ha``, ``new_builtup_ha``,
+    with the epochs ``builtup_t1_ha`` / ``builtup_t2_ha``, with a hazard layer
+    ``new_builtup_hazard_ha``, and with formal areas ``new_builtup_formal_ha``,
+    ``new_builtup_informal_ha`` and the hazard split likewise. Pixels without data count in
+    no column but ``observed_ha`` shows how much of each unit was seen.
     """
     from exactextract import exact_extract
 
@@ -50,13 +54,13 @@ def growth_by_unit(
     g = np.asarray(growth.values)
     res = growth.rio.resolution()
     px_ha = abs(res[0] * res[1]) / 1e4
-    valid = g != NODATA
-    layers = {
-        "observed": valid,
-        "builtup_t1": np.isin(g, (1, 3)),
-        "builtup_t2": np.isin(g, (1, 2)),
-        "new_builtup": g == 2,
-    }
+    layers = {"observed": g != NODATA}
+    for key, b in (("builtup_t1", builtup_t1), ("builtup_t2", builtup_t2)):
+        if b is not None:
+            if np.shape(b) != g.shape:
+                raise InputError(f"{key}: grid {np.shape(b)} differs from the growth grid {g.shape}")
+            layers[key] = np.asarray(b) == 1
+    layers["new_builtup"] = g == 1
     if hazard_growth is not None:
         hz = np.asarray(hazard_growth.values)
         if hz.shape != g.shape:
