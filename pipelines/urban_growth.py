@@ -36,6 +36,7 @@ from eo_drr.products.water_s2 import s2_water
 from eo_drr.publish import OutputFolder, write_cog, write_csv, write_geoparquet
 from eo_drr.publish.report import MapLayer, write_report
 from eo_drr.sendai.growth import growth_by_unit
+from eo_drr.sendai.sfm import growth_rows, write_sfm
 from eo_drr.sendai.units import read_units
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,7 @@ OUTPUTS = {
     "growth_hazard": "growth_in_hazard.tif",
     "table_csv": "growth_by_unit.csv",
     "table_parquet": "growth_by_unit.parquet",
+    "sendai": "sendai_eo_proxies",
     "report": "report.html",
 }
 
@@ -137,11 +139,11 @@ def plan(cfg: JobConfig) -> UrbanPlan:
     if hz is not None and hz.water_distance_m is not None and "B03" not in s2.bands:
         raise ConfigError("products.urban_growth.hazard.water_distance_m: the water test needs band B03 in sources.s2.bands")
     if cfg.exposure is None:
-        keep.pop("table_csv"), keep.pop("table_parquet")
+        keep.pop("table_csv"), keep.pop("table_parquet"), keep.pop("sendai")
     fm = cfg.outputs.formats
     p.outputs = {k: v for k, v in keep.items()
                  if (v.endswith(".tif") and "cog" in fm) or (v.endswith(".csv") and "csv" in fm)
-                 or (v.endswith(".parquet") and "geoparquet" in fm) or v.endswith(".html")}
+                 or (v.endswith(".parquet") and "geoparquet" in fm) or k in ("sendai", "report")}
     return p
 
 
@@ -251,8 +253,11 @@ def run(cfg: JobConfig, p: UrbanPlan, out: OutputFolder, steps: Steps | None = N
         "new_builtup_ha": float((growth == 1).sum() * px_ha),
         "observed_share": float((growth != hazard_zones.NODATA).mean()),
     }
+    summary["headline"] = {"new built-up": f"{summary['new_builtup_ha']:,.1f} ha (model "
+                                           f"{'with' if grown.with_s1 else 'without'} Sentinel-1)"}
     if hz_growth is not None:
         summary["new_builtup_in_hazard_ha"] = float((hz_growth == 1).sum() * px_ha)
+        summary["headline"]["new built-up in hazard zones"] = f"{summary['new_builtup_in_hazard_ha']:,.1f} ha"
     units = table = None
     if cfg.exposure is not None:
         with steps.step("Growth per administrative unit"):
@@ -267,6 +272,11 @@ def run(cfg: JobConfig, p: UrbanPlan, out: OutputFolder, steps: Steps | None = N
                 write_csv(table, out.path(p.outputs["table_csv"]))
             if "table_parquet" in p.outputs:
                 write_geoparquet(gtable, out.path(p.outputs["table_parquet"]))
+            ex = cfg.exposure
+            rows = growth_rows(table, event_id=ex.event_id or cfg.name, hazard_code=ex.hazard_code, admin_level=au.level,
+                               date=f"{max(item_datetime(it) for it in p.s2_items[2]):%Y-%m-%d}",
+                               area_ha=gtable.to_crs(crs).geometry.area.to_numpy() / 1e4)
+            write_sfm(rows, out.path(""), units=units, stem=p.outputs["sendai"])
             summary["units"] = int(len(table))
     if "report" in p.outputs:
         with steps.step("Report (HTML)"):

@@ -4,7 +4,7 @@ Layers, lowest first (a module may import its own package and any lower rank; pa
 the same rank are independent of each other)::
 
     errors, settings  <  io  <  kernels | config | demo  <  catalog  <  load  <  indices
-    <  products  <  sendai  <  publish  <  jobs  <  pipelines  <  cli
+    <  products  <  sendai  <  publish  <  jobs  <  pipelines  <  engine  <  api  <  cli
 """
 
 from __future__ import annotations
@@ -27,7 +27,9 @@ RANK = {
     "publish": 8,
     "jobs": 9,
     "pipelines": 10,
-    "cli": 11,
+    "engine": 11,
+    "api": 12,
+    "cli": 13,
 }
 
 

@@ -190,6 +190,12 @@ def test_pipeline_against_demo_truth(tmp_path, small_demo_scene):
     assert len(summary["epochs"][1]["s1_items"]) == len(sc.s1_epoch1_dates) == 3
     assert len(summary["epochs"][2]["s1_items"]) == 4
     assert (root / "growth_by_unit.parquet").exists()
+    # the Sendai-shaped table: settlement added (EO-TREND-BU) and inside hazard zones (EO-TREND-HZ)
+    sfm = pd.read_csv(root / "sendai_eo_proxies.csv")
+    tot = sfm[sfm["disaggregation"] == "total"].set_index(["admin_code", "indicator_code"])["value"]
+    assert tot.xs("EO-TREND-BU", level=1).sum() == pytest.approx(table["new_builtup_ha"].sum(), rel=1e-4)
+    assert tot.xs("EO-TREND-HZ", level=1).sum() == pytest.approx(table["new_builtup_hazard_ha"].sum(), rel=1e-4)
+    assert sfm["note"].str.contains("not a reported Sendai value").all()
 
 
 def test_cli_runs_the_urban_demo_config(tmp_path, small_demo_scene):
@@ -199,6 +205,7 @@ def test_cli_runs_the_urban_demo_config(tmp_path, small_demo_scene):
     job = _job(tmp_path, **{"products.urban_growth.hazard": {"water_distance_m": 30}})
     res = eo_drr("run", job, "-o", tmp_path / "o")
     assert res.returncode == 0, res.stderr
+    assert "new built-up" in res.stdout and "ha (model with Sentinel-1)" in res.stdout
     water = _read(small_demo_scene.truth["permanent_water"]) == 1
     hz = _read(tmp_path / "o" / "hazard_zone.tif")
     assert not (hz[water] == 1).mean() > 0.05  # the river itself is not the strip
@@ -207,7 +214,7 @@ def test_cli_runs_the_urban_demo_config(tmp_path, small_demo_scene):
     near = (ndimage.distance_transform_edt(~water) <= 3) & ~water
     assert (hz[near] == 1).mean() > 0.6 and (hz[~near & ~water] == 1).mean() < 0.1
     for name in ("builtup_t1.tif", "builtup_t2.tif", "urban_growth.tif", "growth_in_hazard.tif",
-                 "growth_by_unit.csv", "growth_by_unit.parquet", "report.html", "run.json"):
+                 "growth_by_unit.csv", "growth_by_unit.parquet", "sendai_eo_proxies.csv", "report.html", "run.json"):
         assert (tmp_path / "o" / name).is_file(), name
 
 

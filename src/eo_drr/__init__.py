@@ -10,16 +10,38 @@ The package follows the flow of the data, one sub-package per layer::
     sendai   -> hazard x exposure per administrative unit (EO proxies)
     publish  -> COG / GeoParquet / CSV / STAC outputs, reports
     jobs     -> cluster and job ledger
-    cli      -> the ``eo-drr`` command
+    engine   -> one job lifecycle (plan, lock, run, manifest, commit) under every face
+    api      -> the Python API (below); cli -> the ``eo-drr`` command
 
 Lower layers never import higher ones (checked by ``tests/test_architecture.py``).
+
+Python API (imported on first use, so ``import eo_drr`` stays light)::
+
+    import eo_drr
+    job = eo_drr.demo_job(size=256)          # or eo_drr.load_job("job.yaml")
+    result = eo_drr.run(job, "out")          # .outputs, .tables, .summary, .quality
+    water = eo_drr.water("s1.tif")           # xarray in, georeferenced xarray out
 """
 
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 try:
     __version__ = version("eo-drr")
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0+unknown"
 
-__all__ = ["__version__"]
+_API = ("Job", "demo_job", "flood", "growth", "load", "load_job", "run", "search", "water")
+__all__ = ["__version__", "indices", *_API]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _API:
+        from eo_drr import api
+
+        return getattr(api, name)
+    if name == "indices":
+        import importlib
+
+        return importlib.import_module("eo_drr.indices")
+    raise AttributeError(f"module 'eo_drr' has no attribute {name!r}")

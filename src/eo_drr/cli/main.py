@@ -194,7 +194,7 @@ def versions(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """Print versions of Python, GDAL, PROJ, GEOS and key packages (paste them in bug reports)."""
-    from eo_drr.cli.versions import collect_versions
+    from eo_drr.engine.versions import collect_versions
 
     info = collect_versions()
     if as_json:

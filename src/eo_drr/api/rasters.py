@@ -1,0 +1,192 @@
+"""The products on any rasters: water, flood and new built-up from xarray objects or files.
+
+Inputs are xarray objects (a Dataset with one variable per band, or a DataArray with a
+``band`` dimension whose coordinate or ``long_name`` names the bands) or raster file paths.
+Outputs are georeferenced xarray objects on the input grid: the CRS and transform are kept
+through rioxarray, class rasters are uint8 with their no-data code (255) written as
+``_FillValue``. A dask-backed input gives a dask-backed (lazy) result: the product runs as
+one task over the whole scene when the result is computed, because its thresholds are scene
+statistics.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import rioxarray  # noqa: F401  (registers the .rio accessor)
+import xarray as xr
+
+from eo_drr.errors import InputError
+
+Raster = xr.DataArray | xr.Dataset | str | Path
+
+
+def _bands(obj: Raster, what: str) -> dict[str, xr.DataArray]:
+    """``{BAND NAME (upper case): 2-D DataArray}`` of ``obj``."""
+    if isinstance(obj, (str, Path)):
+        path = Path(obj)
+        if not path.is_file():
+            raise InputError(f"{what}: no such file {path}")
+        try:
+            obj = rioxarray.open_rasterio(path, masked=True)
+        except Exception as exc:  # rasterio raises several types for unreadable files
+            raise InputError(f"{what}: {path} is not a readable raster ({exc})") from None
+    if isinstance(obj, xr.Dataset):
+        return {str(k).upper(): v for k, v in obj.data_vars.items()}
+    if not isinstance(obj, xr.DataArray):
+        raise InputError(f"{what}: expected an xarray DataArray or Dataset or a file path, got {type(obj).__name__}")
+    if obj.ndim == 2:
+        return {str(obj.name or "").upper(): obj}
+    if obj.ndim != 3 or "band" not in obj.dims:
+        raise InputError(f"{what}: expected dims (band, y, x) or (y, x), got {obj.dims}")
+    names = obj.attrs.get("long_name")
+    if isinstance(names, str):
+        names = (names,)
+    if not names or len(names) != obj.sizes["band"]:
+        coord = obj["band"].values
+        names = [str(v) for v in coord] if coord.dtype.kind in "US" else None
+    if not names:
+        raise InputError(f"{what}: the bands are not named (set the band coordinate or long_name)")
+    return {str(n).upper(): obj.isel(band=i, drop=True) for i, n in enumerate(names)}
+
+
+def _pick(bands: dict[str, xr.DataArray], name: str, what: str, required: bool = True) -> xr.DataArray | None:
+    if name in bands:
+        return bands[name]
+    if required and len(bands) == 1 and name == "VV" and "" in bands:
+        return bands[""]
+    if required:
+        raise InputError(f"{what}: no {name} band (bands: {', '.join(b or '(unnamed)' for b in bands)})")
+    return None
+
+
+def _georef(values: Any, like: xr.DataArray, name: str, nodata: float | int | None) -> xr.DataArray:
+    out = xr.DataArray(values, coords={k: v for k, v in like.coords.items() if k in ("y", "x", "spatial_ref")},
+                       dims=("y", "x"), name=name)
+    if like.rio.crs is not None:
+        out = out.rio.write_crs(like.rio.crs).rio.write_transform(like.rio.transform())
+    if nodata is not None:
+        out = out.rio.write_nodata(nodata, encoded=False)
+    return out
+
+
+def _lazy(fn, like: xr.DataArray, dtype, *arrays) -> Any:
+    """``fn(*numpy arrays)`` as one dask task when any input is dask-backed, else now."""
+    if not any(a is not None and a.chunks is not None for a in arrays):
+        return fn(*[None if a is None else np.asarray(a.values) for a in arrays])
+    import dask
+    import dask.array as da
+
+    task = dask.delayed(fn)(*[None if a is None else a.data for a in arrays])
+    return da.from_delayed(task, shape=like.shape, dtype=dtype)
+
+
+def water(s1: Raster, *, units: str = "db", **params: Any) -> xr.DataArray:
+    """Open water from one Sentinel-1 image: uint8 1 water, 0 not, 255 no data.
+
+    ``s1``: VV (and VH when present, which then decides) in ``units`` ``"db"`` or
+    ``"linear"`` (power). ``params``: fields of :class:`eo_drr.products.water.WaterParams`
+    (``speckle=``, ``speckle_window=``, ...); default: the product's. An eager result carries
+    ``threshold_db``, ``polarisation`` and ``quality_warnings`` in its ``attrs``."""
+    from eo_drr.products.water import s1_water
+
+    b = _bands(s1, "s1")
+    vv, vh = _pick(b, "VV", "s1"), _pick(b, "VH", "s1", required=False)
+    info: dict[str, Any] = {}
+
+    def run(vv_np, vh_np):
+        r = s1_water(vv_np, vh_np, units=units, **params)
+        info.update(threshold_db=r.threshold.threshold_db, polarisation=r.threshold.polarisation,
+                    quality_warnings=list(r.quality["warnings"]))
+        return r.water
+
+    out = _georef(_lazy(run, vv, np.uint8, vv, vh), vv, "water", 255)
+    out.attrs.update(info)
+    return out
+
+
+def _linear(a: xr.DataArray | None, units: str) -> xr.DataArray | None:
+    if a is None:
+        return None
+    if units not in ("db", "linear"):
+        raise InputError(f"units: use 'db' or 'linear', not {units!r}")
+    return 10 ** (a / 10) if units == "db" else a
+
+
+def flood(pre: Raster | Sequence[Raster], post: Raster, *, units: str = "db",
+          hand: xr.DataArray | None = None, **options: Any) -> xr.Dataset:
+    """Flood extent between pre-event image(s) and a post-event image (Sentinel-1, VV and
+    optionally VH, in ``units``), as ``eo-drr flood`` and the flood job compute it.
+
+    Returns the Dataset of :func:`eo_drr.products.flood.flood_extent` (``flood``: 0 not
+    flooded, 1 flood, 2 reference water still water after the event, 255 no data; and its
+    other layers) on the post-event grid, with ``quality_warnings`` in ``attrs``. ``hand``:
+    height above nearest drainage (m) on the same grid. ``options``: further keywords of
+    ``flood_extent`` (e.g. ``hand_max_m``, ``min_mapping_unit_px``)."""
+    from eo_drr.products.flood import flood_extent
+
+    pres = list(pre) if isinstance(pre, (list, tuple)) else [pre]
+    if not pres:
+        raise InputError("pre: give at least one pre-event image")
+    pb = [_bands(p, f"pre[{i}]") for i, p in enumerate(pres)]
+    qb = _bands(post, "post")
+    post_vv = _pick(qb, "VV", "post")
+    post_vh = _pick(qb, "VH", "post", required=False)
+    for i, b in enumerate(pb):
+        if _pick(b, "VV", f"pre[{i}]").shape != post_vv.shape:
+            raise InputError(f"pre[{i}]: {b['VV'].shape} px, the post-event image {post_vv.shape}: put them on one grid")
+    use_vh = post_vh is not None and all("VH" in b for b in pb)
+    pre_vv = xr.concat([_linear(_pick(b, "VV", "pre").drop_vars("spatial_ref", errors="ignore"), units) for b in pb], dim="time")
+    pre_vh = xr.concat([_linear(b["VH"].drop_vars("spatial_ref", errors="ignore"), units) for b in pb], dim="time") if use_vh else None
+    ds, thresholds = flood_extent(pre_vv, _linear(post_vv, units), pre_vh=pre_vh,
+                                  post_vh=_linear(post_vh, units) if use_vh else None, hand=hand, **options)
+    if post_vv.rio.crs is not None:
+        ds = ds.rio.write_crs(post_vv.rio.crs).rio.write_transform(post_vv.rio.transform())
+    ds.attrs["quality_warnings"] = list(thresholds.warnings())
+    return ds
+
+
+def _s2(obj: Raster, what: str, level: str | None):
+    """(bands by ESA name as float32 numpy reflectance 0-1, level, template DataArray)."""
+    from eo_drr.load.s2_file import read_s2_file
+
+    if isinstance(obj, (str, Path)):
+        img = read_s2_file(Path(obj), option=what, level=level)
+        like = rioxarray.open_rasterio(obj).isel(band=0, drop=True)
+        return img.bands, img.level, like
+    b = _bands(obj, what)
+    lvl = level or (obj.attrs.get("PROCESSING_LEVEL") if isinstance(obj, (xr.DataArray, xr.Dataset)) else None)
+    if lvl is None or str(lvl).upper() not in ("L1C", "L2A"):
+        raise InputError(f"{what}: say the processing level (level='L1C' or 'L2A'; or attrs PROCESSING_LEVEL)")
+    like = next(iter(b.values()))
+    return {k: np.asarray(v.values, dtype=np.float32) for k, v in b.items()}, str(lvl).upper(), like
+
+
+def growth(before: Raster, after: Raster, *, s1_before: Raster | None = None, s1_after: Raster | None = None,
+           level: str | None = None, min_mapping_unit_px: int | None = None) -> xr.DataArray:
+    """New built-up between two Sentinel-2 images: uint8 1 new built-up, 0 not, 255 no data
+    (cloud, shadow or missing), on the grid of ``before``; the model ``eo-drr growth`` runs.
+
+    xarray inputs hold reflectance (0-1) by ESA band name (B02, B03, B04, B08, B11, B12;
+    SCL for Level-2A cloud masking) on one grid; files are read as ``eo-drr growth`` reads
+    them (DN / 10000). ``level``: "L1C" or "L2A" (files: their PROCESSING_LEVEL tag).
+    ``s1_before`` / ``s1_after``: Sentinel-1 VV in dB on the same grid, both or neither.
+    ``attrs``: ``probability_threshold``, ``sentinel1``, ``cloud_share`` (before, after)."""
+    from eo_drr.products.growth_pair import new_builtup
+
+    if (s1_before is None) != (s1_after is None):
+        raise InputError("s1_before / s1_after: give both, or neither")
+    b, lb, like = _s2(before, "before", level)
+    a, la, like_a = _s2(after, "after", level)
+    if next(iter(a.values())).shape != next(iter(b.values())).shape:
+        raise InputError(f"after: {like_a.shape} px, before {like.shape}: put them on one grid (e.g. rio.reproject_match)")
+    vv = [None if s is None else np.asarray(_pick(_bands(s, n), "VV", n).values, dtype=np.float32)
+          for s, n in ((s1_before, "s1_before"), (s1_after, "s1_after"))]
+    r = new_builtup(b, a, level_before=lb, level_after=la, vv_before=vv[0], vv_after=vv[1],
+                    min_mapping_unit_px=min_mapping_unit_px, names=("before", "after"))
+    out = _georef(r.growth, like, "growth", 255)
+    out.attrs.update(probability_threshold=r.threshold, sentinel1=r.with_s1, cloud_share=list(r.cloud_share))
+    return out

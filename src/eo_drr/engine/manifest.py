@@ -1,0 +1,35 @@
+"""``run.json`` and the STAC catalogue of a run's outputs, written last, inside the staging."""
+
+from __future__ import annotations
+
+import json
+
+from eo_drr.config import JobConfig
+from eo_drr.engine.versions import collect_versions
+from eo_drr.io.atomic import atomic_write_text
+from eo_drr.publish import OutputFolder
+from eo_drr.publish.stac_outputs import OutputAsset, write_output_catalog
+
+#: files the output catalogue itself writes
+CATALOG_FILES = ("catalog.json", "outputs.item.json")
+
+
+def write_manifest_and_catalog(cfg: JobConfig, out: OutputFolder, summary: dict) -> None:
+    """``run.json``, then, last, the STAC catalogue of every staged output (each verified and
+    checksummed first)."""
+    manifest = {
+        "job": cfg.name,
+        "pipeline": cfg.pipeline,
+        "config": json.loads(cfg.model_dump_json()),
+        "versions": collect_versions(),
+        "summary": summary,
+    }
+    atomic_write_text(out.path("run.json"), json.dumps(manifest, indent=2, sort_keys=True, default=str))
+    files = sorted(f.relative_to(out.path("")).as_posix() for f in out.path("").rglob("*") if f.is_file())
+    write_output_catalog(
+        out.path(""), [OutputAsset(f, key=f.replace("/", "_").replace(".", "_"),
+                                   roles=("metadata",) if f == "run.json" else ("data",))
+                       for f in files if f not in CATALOG_FILES],
+        "run.json", datetime=summary.get("event_date") or cfg.time.post.start.isoformat(),
+        catalog_id=cfg.name, title=f"eo-drr outputs of {cfg.name}",
+    )

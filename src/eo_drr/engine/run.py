@@ -1,0 +1,149 @@
+"""Plan and run a job: the one lifecycle under the command line and the Python API.
+
+A whole job: plan -> lock the output folder -> stage -> compute context (the job's
+``cluster:``) -> pipeline run -> ``run.json`` and STAC catalogue -> commit. A tiled job
+(``tiling:`` or a tile size): the same, tile by tile through the job ledger
+(:mod:`eo_drr.pipelines.tiled`), reruns skipping verified tiles. Nothing here prints.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from eo_drr.config import JobConfig, TilingConfig
+from eo_drr.engine.events import Event, EventSteps, Reporter, log_reporter
+from eo_drr.engine.manifest import write_manifest_and_catalog
+from eo_drr.engine.result import JobResult, output_paths
+from eo_drr.jobs.cluster import compute_context
+from eo_drr.jobs.ledger import JobLock
+from eo_drr.jobs.tiling import Tile, tile_grid
+from eo_drr.pipelines import get_pipeline
+from eo_drr.publish import OutputFolder
+
+
+@dataclass(frozen=True)
+class JobPlan:
+    """What a run would do, resolved and written nowhere: ``rows`` of (what, value) (items,
+    grid, outputs), and for a tiled job its ``tiles`` of ``tile_size_px`` pixels."""
+
+    job: str
+    folder: Path
+    crs: str
+    rows: tuple[tuple[str, str], ...]
+    tiles: tuple[Tile, ...] | None = None
+    tile_size_px: int | None = None
+
+
+def _folder(cfg: JobConfig, output: str | Path | None) -> Path:
+    return Path(output) if output is not None else Path(cfg.outputs.dir)
+
+
+def _tiled(cfg: JobConfig, tile_size_px: int | None) -> bool:
+    return cfg.tiling is not None or tile_size_px is not None
+
+
+def plan_job(cfg: JobConfig, output: str | Path | None = None, *, tile_size_px: int | None = None) -> JobPlan:
+    """Search the catalogue and resolve the job (a dry run): nothing is written."""
+    folder = _folder(cfg, output)
+    out = OutputFolder(folder)
+    plan = get_pipeline(cfg.pipeline).plan(cfg)
+    rows = tuple((what, str(out.final(value)) if what == "output" else str(value)) for what, value in plan.describe())
+    if not _tiled(cfg, tile_size_px):
+        return JobPlan(cfg.name, folder, str(plan.geobox.crs), rows)
+    size = tile_size_px or (cfg.tiling or TilingConfig()).tile_size_px
+    return JobPlan(cfg.name, folder, str(plan.geobox.crs), rows, tuple(tile_grid(plan.geobox, size, plan.aoi)), size)
+
+
+def run_job(cfg: JobConfig, output: str | Path | None = None, *, report: Reporter | None = None,
+            tile_size_px: int | None = None, retry_failed: bool = False) -> JobResult:
+    """Run ``cfg`` into ``output`` (default: its ``outputs.dir``) and return the result.
+
+    ``report`` receives progress :class:`Event` values (default: log lines). A job with a
+    ``tiling:`` section or a ``tile_size_px`` runs tile by tile (``retry_failed``: retry
+    failed tiles even past ``tiling.max_attempts``). On any error the staged files are
+    removed and the folder is left as it was; the exception propagates.
+    """
+    report = report or log_reporter
+    folder = _folder(cfg, output)
+    out = OutputFolder(folder)
+    out.check_writable()  # fail before any long work
+    t0 = time.perf_counter()
+    if _tiled(cfg, tile_size_px):
+        summary = _run_tiled(cfg, out, report, tile_size_px, retry_failed, t0)
+    else:
+        summary = _run_whole(cfg, out, report, t0)
+    # a tiled run names its mosaics by file: name them by the pipeline's output keys as a whole run does
+    by_file = {v: k for k, v in getattr(get_pipeline(cfg.pipeline), "OUTPUTS", {}).items()}
+    named = {by_file.get(k, k): v for k, v in summary.get("outputs", {}).items()}
+    return JobResult(cfg.name, cfg.pipeline, folder, summary, output_paths(named))
+
+
+def _run_whole(cfg: JobConfig, out: OutputFolder, report: Reporter, t0: float) -> dict:
+    pipeline = get_pipeline(cfg.pipeline)
+    report(Event("step", "Searching the catalogue and resolving the plan"))
+    plan = pipeline.plan(cfg)
+    report(Event("step_done", "Searching the catalogue and resolving the plan", seconds=time.perf_counter() - t0))
+    # the lock first: two runs into one folder would mix their files (one refuses), and
+    # opening the folder cleans temporary files that may belong to the other run
+    created = not out.root.exists()
+    lock = JobLock(out.root, remove=True)
+    try:
+        lock.acquire()
+    except BaseException:
+        if created:
+            shutil.rmtree(out.root, ignore_errors=True)
+        raise
+    try:
+        out.open()
+    except BaseException:
+        lock.release()
+        raise
+    try:
+        with compute_context(cfg.cluster, base_dir=cfg.base_dir) as where:
+            report(Event("compute", where))
+            steps = EventSteps(report)
+            summary = pipeline.run(cfg, plan, out, steps)
+        summary["seconds"] = round(time.perf_counter() - t0, 2)
+        summary["step_seconds"] = {k: round(v, 2) for k, v in steps.timings.items()}
+        summary["compute"] = where
+        write_manifest_and_catalog(cfg, out, summary)
+        out.commit()
+    except BaseException:
+        lock.release()
+        out.abort()
+        if created:  # leave no folder behind that this run created
+            with contextlib.suppress(OSError):
+                out.root.rmdir()
+        raise
+    lock.release()
+    return summary
+
+
+def _run_tiled(cfg: JobConfig, out: OutputFolder, report: Reporter, tile_size_px: int | None,
+               retry_failed: bool, t0: float) -> dict:
+    from eo_drr.pipelines.tiled import run_tiled
+
+    def on_tile(kind: str, tile: str, detail: str) -> None:
+        report(Event("tile", tile, detail=detail, state=kind))
+
+    def on_cluster(target) -> None:
+        report(Event("compute", target.description, detail=target.dashboard or ""))
+
+    out.root.mkdir(parents=True, exist_ok=True)
+    with JobLock(out.root):
+        out.open()
+        try:
+            summary = run_tiled(cfg, out.root, tile_size_px=tile_size_px, retry_failed=retry_failed,
+                                out=out, on_event=on_tile, on_cluster=on_cluster)
+            summary["seconds"] = round(time.perf_counter() - t0, 2)
+            if summary.get("outputs"):
+                write_manifest_and_catalog(cfg, out, summary)
+            out.commit()
+        except BaseException:
+            out.abort()
+            raise
+    return summary
