@@ -123,3 +123,19 @@ def test_growth_from_files_matches_the_command(shared_data, tmp_path):
     assert g.attrs["sentinel1"] is False
     with pytest.raises(InputError, match="both, or neither"):
         eo_drr.growth(root / "s2_before.tif", root / "s2_after.tif", s1_before=root / "s2_before.tif")
+
+
+def test_the_readme_example_runs(tmp_path):
+    """The README's Python example, as written, in a fresh process (offline, demo scene)."""
+    import os
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).parents[1] / "README.md").read_text()
+    section = text[text.index("## From Python"):]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    env = dict(os.environ)
+    res = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, env=env, timeout=600)
+    assert res.returncode == 0, res.stderr
+    assert (tmp_path / "demo-api-output" / "flood_extent.tif").is_file()
+    assert float(res.stdout.split()[0]) > 0

@@ -76,3 +76,13 @@ def test_no_import_reaches_up(path, layer):
             f"{path.relative_to(ROOT)} (layer {layer}, rank {RANK[layer]}) imports {mod} "
             f"(layer {target}, rank {RANK[target]}): data must flow one way"
         )
+
+
+def test_the_architecture_page_lists_the_layers_in_order():
+    """docs/architecture.md shows the same layers and ranks as RANK (a newcomer reads it)."""
+    import re
+
+    page = (ROOT / "docs" / "architecture.md").read_text()
+    rows = re.findall(r"^\| (\d+) \| ([a-z, ]+) \|", page, re.M)
+    documented = {name.strip(): int(rank) for rank, names in rows for name in names.split(",")}
+    assert documented == RANK

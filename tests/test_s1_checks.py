@@ -1,4 +1,4 @@
-"""Plausibility checks of Sentinel-1 backscatter (eo_drr.products.s1_checks).
+"""Plausibility checks of Sentinel-1 backscatter (eo_drr.load.s1_checks).
 
 Synthetic scenes run everywhere; the real chips (Sen1Floods11 VV/VH dB GeoTIFFs, OMBRIA 8-bit
 PNG patches) run when the shared data folder is present: none of them may be refused or warned
@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 from eo_drr.errors import InputError, NoDataError
-from eo_drr.products import s1_checks as C
-from eo_drr.products.s1_checks import check_backscatter, orbit_warning
+from eo_drr.load import s1_checks as C
+from eo_drr.load.s1_checks import check_backscatter, orbit_warning
 
 CHIPS = ["Ghana_53713", "Ghana_83483", "Ghana_97059", "India_900498", "Nigeria_812045",
          "Somalia_699062", "Spain_6860600", "Sri-Lanka_534068", "Spain_7370579"]

@@ -33,19 +33,22 @@ def load_job(job: str | Path | dict[str, Any], *, base_dir: str | Path | None = 
     raise ConfigError(f"job: expected a job file path or a dict, got {type(job).__name__}")
 
 
-def demo_job(size: int = 1024, seed: int = 42, *, pipeline: str = "flood") -> Job:
+def demo_job(size: int | None = None, seed: int | None = None, *, pipeline: str = "flood") -> Job:
     """The bundled demo job of ``pipeline`` (flood, urban_growth, wetlands) on the synthetic
-    scene of ``size`` x ``size`` pixels (10 m) generated from ``seed`` on first use. The scene
-    is made up, with known truth; its outputs never stand for a real event."""
+    scene of ``size`` x ``size`` pixels (10 m) generated from ``seed`` on first use (default:
+    the job file's, 1024 px and seed 42). The scene is made up, with known truth; its outputs
+    never stand for a real event."""
     import yaml
 
     if pipeline not in DEMO_CONFIGS:
         raise ConfigError(f"pipeline: no demo job for {pipeline!r} (have: {', '.join(DEMO_CONFIGS)})")
-    if not isinstance(size, int) or isinstance(size, bool):
-        raise ConfigError(f"size: expected an integer number of pixels, got {size!r}")
+    for name, value in (("size", size), ("seed", seed)):
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+            raise ConfigError(f"{name}: expected an integer, got {value!r}")
     text = resources.files("eo_drr.configs").joinpath(DEMO_CONFIGS[pipeline]).read_text(encoding="utf-8")
     data = yaml.safe_load(text)
-    data["sources"]["demo"] = {**data["sources"].get("demo", {}), "size": size, "seed": seed}
+    demo = data["sources"].setdefault("demo", {})
+    demo.update({k: v for k, v in (("size", size), ("seed", seed)) if v is not None})
     return parse_config(data, source=f"configs/{DEMO_CONFIGS[pipeline]}", base_dir=Path.cwd())
 
 

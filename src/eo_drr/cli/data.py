@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 from pathlib import Path
@@ -13,6 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 from rich.table import Table
 
+from eo_drr.catalog.query_text import build_query, item_summary
 from eo_drr.errors import ConfigError, InputError
 
 CatalogOpt = Annotated[str, typer.Option("--catalog", "-c", help="demo, cdse, cdse-odata, earth-search, planetary-computer, a STAC API URL, or a catalog.json.")]
@@ -23,68 +23,6 @@ CloudOpt = Annotated[Optional[float], typer.Option("--max-cloud", help="Maximum 
 DirOpt = Annotated[Optional[str], typer.Option("--orbit-direction", help="ascending or descending.")]
 OrbitOpt = Annotated[Optional[int], typer.Option("--relative-orbit", help="Sentinel-1 track number.", min=1, max=175)]
 LimitOpt = Annotated[Optional[int], typer.Option("--limit", help="At most this many items.", min=1)]
-
-
-def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
-    if text is None:
-        return None
-    try:
-        w, s, e, n = (float(v) for v in text.split(","))
-    except ValueError:
-        raise ConfigError(f"--bbox: expected W,S,E,N numbers, got {text!r}") from None
-    if not (w < e and s < n and -180 <= w <= 180 and -180 <= e <= 180 and -90 <= s <= 90 and -90 <= n <= 90):
-        raise ConfigError(f"--bbox: {text!r} is not a non-empty W,S,E,N box in degrees")
-    return (w, s, e, n)
-
-
-def parse_datetime(text: str | None) -> tuple[dt.datetime | None, dt.datetime | None]:
-    if text is None:
-        return None, None
-    start_s, _, end_s = text.partition("/")
-
-    def one(v: str, end: bool) -> dt.datetime | None:
-        if v in ("", ".."):
-            return None
-        try:
-            if len(v) == 10:
-                d = dt.date.fromisoformat(v)
-                return dt.datetime.combine(d, dt.time.max if end else dt.time.min, tzinfo=dt.timezone.utc)
-            t = dt.datetime.fromisoformat(v.replace("Z", "+00:00"))
-            return t if t.tzinfo else t.replace(tzinfo=dt.timezone.utc)
-        except ValueError:
-            raise ConfigError(f"--datetime: {v!r} is not a date (YYYY-MM-DD) or ISO datetime") from None
-
-    start, end = one(start_s, False), one(end_s or start_s, True)
-    if start and end and end < start:
-        raise ConfigError(f"--datetime: end {end_s} is before start {start_s}")
-    return start, end
-
-
-def build_query(collection, bbox, datetime_, max_cloud, orbit_direction, relative_orbit, limit, ids=()):
-    from eo_drr.catalog import SearchQuery
-
-    if orbit_direction is not None and orbit_direction not in ("ascending", "descending"):
-        raise ConfigError("--orbit-direction: use ascending or descending")
-    start, end = parse_datetime(datetime_)
-    return SearchQuery(
-        collections=(collection,) if collection else (),
-        bbox=parse_bbox(bbox), start=start, end=end, max_cloud_cover=max_cloud,
-        orbit_direction=orbit_direction, relative_orbit=relative_orbit, ids=tuple(ids), limit=limit,
-    )
-
-
-def item_summary(item) -> dict:
-    from eo_drr.catalog import item_datetime
-
-    return {
-        "id": item.id,
-        "datetime": item_datetime(item).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "collection": item.collection_id,
-        "cloud_cover": item.properties.get("eo:cloud_cover"),
-        "relative_orbit": item.properties.get("sat:relative_orbit"),
-        "orbit_direction": item.properties.get("sat:orbit_state"),
-        "assets": sorted(item.assets),
-    }
 
 
 def register(app: typer.Typer, console: Console) -> None:

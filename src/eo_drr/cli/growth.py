@@ -5,31 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Optional
 
-import numpy as np
 import typer
 from rich.console import Console
 
 from eo_drr.errors import ConfigError
 from eo_drr.products.growth_pair import GROWTH_CLASSES, GROWTH_COLORS
-
-
-def _vv(path: Path, option: str, units: str, ref):
-    from eo_drr.load.s2_file import read_band_file, reproject_to
-    from eo_drr.products.s1_checks import check_backscatter
-
-    img = read_band_file(path, option=option)
-    vv, _, notes = check_backscatter(img.bands["VV"], units=units, vv_name=f"{option} {path}",
-                                     units_option="--s1-units")
-    if units == "linear":
-        with np.errstate(divide="ignore", invalid="ignore"):
-            vv = np.where(vv > 0, 10 * np.log10(vv), np.nan).astype(np.float32)
-    img.bands["VV"] = vv
-    img, moved = reproject_to(img, ref, option=option)
-    for n in notes:
-        typer.echo(f"warning: {n}", err=True)
-    if moved:
-        typer.echo(f"note: {option} {path} was resampled (bilinear) onto the grid of --before", err=True)
-    return img.bands["VV"]
 
 
 def register(app: typer.Typer, console: Console) -> None:
@@ -44,9 +24,10 @@ def register(app: typer.Typer, console: Console) -> None:
         s1_units: Annotated[str, typer.Option("--s1-units", help="Units of the Sentinel-1 pixels: db or linear (power).")] = "db",
     ) -> None:
         """New built-up between two dates (the urban-growth model, trained on real cities; see its model card)."""
-        from eo_drr.cli.rasters import refuse_overwrite, write_classes
+        from eo_drr.load.s1_file import read_vv_db
         from eo_drr.load.s2_file import read_s2_file, reproject_to
         from eo_drr.products.growth_pair import new_builtup
+        from eo_drr.publish.classes import pixel_area_m2, refuse_overwrite, write_classes
 
         if (s1_before is None) != (s1_after is None):
             raise ConfigError("--s1-before / --s1-after: give both, or neither")
@@ -62,29 +43,22 @@ def register(app: typer.Typer, console: Console) -> None:
             typer.echo(f"warning: {n}", err=True)
         if moved:
             typer.echo(f"note: --after {after} was resampled (bilinear) onto the grid of --before", err=True)
-        vv_b = _vv(s1_before, "--s1-before", s1_units, b) if s1_before else None
-        vv_a = _vv(s1_after, "--s1-after", s1_units, b) if s1_after else None
+        vv_b = vv_a = None
+        if s1_before is not None and s1_after is not None:
+            (vv_b, nb), (vv_a, na) = (read_vv_db(p, option=o, units=s1_units, ref=b)
+                                      for p, o in ((s1_before, "--s1-before"), (s1_after, "--s1-after")))
+            for n in (*nb, *na):
+                typer.echo(f"{'note' if 'resampled' in n else 'warning'}: {n}", err=True)
         r = new_builtup(b.bands, a.bands, level_before=b.level, level_after=a.level, vv_before=vv_b, vv_after=vv_a,
                         names=(f"--before {before}", f"--after {after}"))
         valid = r.growth != 255
         write_classes(r.growth, out, b.profile, description="new built-up", colormap=GROWTH_COLORS,
                       extra={"classes": GROWTH_CLASSES, "threshold": f"{r.threshold:.3f}",
                              "sentinel1": str(r.with_s1).lower()})
-        px_m2 = _pixel_area_m2(b.profile)
+        px_m2 = pixel_area_m2(b.profile)
         n = int((r.growth == 1).sum())
         area = f"{n * px_m2 / 1e4:,.1f} ha" if px_m2 else "pixel size unknown (no CRS)"
         console.print(f"new built-up: {n:,} px, {area} ({100 * n / int(valid.sum()):.2f} % of the clear area) -> {out}")
         console.print(f"  model {'with' if r.with_s1 else 'without'} Sentinel-1, probability >= {r.threshold:.2f}, "
                       f"patches of at least {r.min_mapping_unit_px} px; cloud/shadow masked: "
                       f"{100 * r.cloud_share[0]:.1f} % before, {100 * r.cloud_share[1]:.1f} % after")
-
-
-def _pixel_area_m2(profile) -> float | None:
-    """Pixel area in m2: from the transform on a projected grid, by latitude on a geographic one."""
-    crs, t = profile.get("crs"), profile.get("transform")
-    if crs is None or t is None:
-        return None
-    if crs.is_projected:
-        return abs(t.a * t.e) * crs.linear_units_factor[1] ** 2
-    lat = t.f + t.e * profile["height"] / 2
-    return abs(t.a * 111_320.0 * np.cos(np.radians(lat)) * t.e * 110_574.0)

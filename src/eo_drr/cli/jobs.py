@@ -16,44 +16,15 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from eo_drr.engine.ledgers import find_ledgers, job_summaries, retry_targets
 from eo_drr.errors import InputError
-from eo_drr.jobs.ledger import LEDGER_NAME, JobLedger
+from eo_drr.jobs.ledger import LEDGER_NAME
 
 STYLE = {"done": "green", "failed": "red", "running": "yellow", "pending": ""}
 
 
 def _when(ts: float | None) -> str:
     return dt.datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M:%S") if ts else ""
-
-
-def find_ledgers(output: Path) -> list[JobLedger]:
-    """The ledger of ``output`` and those of its direct sub-folders, sorted by folder."""
-    if not output.is_dir():
-        raise InputError(f"{output}: no such folder (give the output folder of a job)")
-    folders = [output, *sorted(p for p in output.iterdir() if p.is_dir() and not p.name.startswith("."))]
-    found = [JobLedger.existing(f) for f in folders]
-    return [led for led in found if led is not None]
-
-
-def job_summaries(ledger: JobLedger) -> list[dict]:
-    """One dict per job of ``ledger``: settings, tile counts, each current tile's state, last run."""
-    out = []
-    for job in ledger.jobs():
-        tiles = ledger.tiles(job["name"])
-        runs = ledger.runs(job["name"])
-        out.append({
-            "folder": str(ledger.root),
-            "job": job["name"],
-            "pipeline": job["pipeline"],
-            "tile_size_px": job["tile_size_px"],
-            "crs": job["crs"],
-            "counts": ledger.counts(job["name"]),
-            "tiles": [{k: t[k] for k in ("tile_id", "status", "attempts", "seconds", "error")} for t in tiles],
-            "last_run": {k: runs[-1][k] for k in ("id", "status", "started_at", "finished_at", "ran", "skipped",
-                                                  "failed")} if runs else None,
-            "retryable": bool(job.get("config")),
-        })
-    return out
 
 
 def print_jobs(output: Path, console: Console, *, as_json: bool = False) -> None:
@@ -111,31 +82,12 @@ def retry_jobs(output: Path, console: Console, *, job: str | None = None) -> lis
     """Reset the attempts of failed tiles and rerun their job(s) from the settings recorded in
     the ledger of ``output`` (``eo-drr run --retry-failed``); verified tiles are skipped."""
     from eo_drr.cli.runner import run_tiled_job
-    from eo_drr.config import parse_config
 
-    ledger = JobLedger.existing(output)
-    if ledger is None:
-        raise InputError(f"{output}: no job ledger ({LEDGER_NAME}) here; give the output folder of a tiled job")
-    names = [j["name"] for j in ledger.jobs()]
-    if job is not None and job not in names:
-        raise InputError(f"--job {job}: no such job in {ledger.path} (jobs: {', '.join(names) or 'none'})")
-    targets = [job] if job is not None else names
     summaries = []
-    for name in targets:
-        failed = ledger.failed_tiles(name)
-        if not failed:
+    for name, cfg, failed, size in retry_targets(output, job=job):
+        if cfg is None:
             console.print(f"job {name!r}: no failed tiles; nothing to retry", highlight=False)
             continue
-        row = ledger.job(name)
-        if not row.get("config"):
-            raise InputError(
-                f"job {name!r} in {ledger.path} was recorded without its settings (an older eo-drr); "
-                f"rerun it with: eo-drr run JOB.yaml -o {output} --retry-failed"
-            )
-        cfg = parse_config(json.loads(row["config"]), source=f"{ledger.path} (job {name})",
-                           base_dir=Path(row["base_dir"]) if row.get("base_dir") else output)
-        console.print(f"job {name!r}: retrying {len(failed)} failed tile(s): "
-                      + ", ".join(t["tile_id"] for t in failed), highlight=False)
-        summaries.append(run_tiled_job(cfg, output, console=console, tile_size_px=row["tile_size_px"],
-                                       retry_failed=True))
+        console.print(f"job {name!r}: retrying {len(failed)} failed tile(s): " + ", ".join(failed), highlight=False)
+        summaries.append(run_tiled_job(cfg, output, console=console, tile_size_px=size, retry_failed=True))
     return summaries

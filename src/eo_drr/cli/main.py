@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from importlib import resources
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -152,7 +151,7 @@ def monitor(
     job and AOI; each becomes its own event run in `OUTPUT/<date>_r<orbit>/` and is recorded.
     With nothing new it prints "nothing new since <date>" and exits 0.
     """
-    from eo_drr.cli.monitor import run_monitor
+    from eo_drr.cli.monitor import monitor as run_monitor
     from eo_drr.config import load_config
 
     cfg = load_config(config)
@@ -173,19 +172,10 @@ def demo(
     The scene (Sentinel-1 before/after a flood, Sentinel-2, HAND, population, municipalities)
     is generated on first use into the cache folder (EO_DRR_CACHE, default ~/.cache/eo-drr).
     """
-    import yaml
-
+    from eo_drr.api import demo_job
     from eo_drr.cli.runner import run_job
-    from eo_drr.config import parse_config
 
-    src = resources.files("eo_drr.configs").joinpath("demo.yaml")
-    data = yaml.safe_load(src.read_text(encoding="utf-8"))
-    demo_opts = data.setdefault("sources", {}).setdefault("demo", {})
-    if size is not None:
-        demo_opts["size"] = size
-    if seed is not None:
-        demo_opts["seed"] = seed
-    cfg = parse_config(data, source="configs/demo.yaml", base_dir=Path.cwd())
+    cfg = demo_job(**{k: v for k, v in (("size", size), ("seed", seed)) if v is not None})
     run_job(cfg, output, dry_run=dry_run, console=console)
 
 

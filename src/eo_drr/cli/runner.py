@@ -78,7 +78,7 @@ def run_job(cfg: JobConfig, output: Path | None, *, dry_run: bool, console: Cons
         return None
     with ConsoleReporter(console) as report:
         result = engine_run(cfg, output, report=report)
-    _print_summary(console, cfg, result.summary, result.folder)
+    print_summary(console, result.summary, result.folder, title=cfg.name)
     return result.summary
 
 
@@ -105,22 +105,25 @@ def run_tiled_job(cfg: JobConfig, output: Path | None, *, console: Console,
         return None
     with ConsoleReporter(console) as report:
         result = engine_run(cfg, output, report=report, tile_size_px=tile_size_px, retry_failed=retry_failed)
-    summary, root = result.summary, result.folder
-    t = Table(title=f"Job {cfg.name!r}: {summary['tiles']} tiles in {summary['seconds']:.1f} s", show_header=False)
-    t.add_row("tiles run", str(len(summary["ran"])))
-    t.add_row("tiles skipped (done, verified)", str(len(summary["skipped"])))
-    if summary.get("up_to_date"):
-        t.add_row("outputs", "up to date: nothing changed since the last run, nothing rebuilt")
-    t.add_row("compute", summary["compute"])
-    for name, path in summary.get("outputs", {}).items():
-        t.add_row(name, path)
-    t.add_row("job ledger", f"eo-drr status {root}")
-    console.print(t)
-    return summary
+    print_summary(console, result.summary, result.folder, title=cfg.name)
+    return result.summary
 
 
-def _print_summary(console: Console, cfg: JobConfig, summary: dict, root: Path) -> None:
-    t = Table(title=f"Job {cfg.name!r} finished in {summary['seconds']:.1f} s", show_header=False)
+def print_summary(console: Console, summary: dict, root: Path, *, title: str) -> None:
+    """The figures of a finished run (whole or tiled) as one table."""
+    if "tiles" in summary:
+        t = Table(title=f"Job {title!r}: {summary['tiles']} tiles in {summary['seconds']:.1f} s", show_header=False)
+        t.add_row("tiles run", str(len(summary["ran"])))
+        t.add_row("tiles skipped (done, verified)", str(len(summary["skipped"])))
+        if summary.get("up_to_date"):
+            t.add_row("outputs", "up to date: nothing changed since the last run, nothing rebuilt")
+        t.add_row("compute", summary["compute"])
+        for name, path in summary.get("outputs", {}).items():
+            t.add_row(name, path)
+        t.add_row("job ledger", f"eo-drr status {root}")
+        console.print(t)
+        return
+    t = Table(title=f"Job {title!r} finished in {summary['seconds']:.1f} s", show_header=False)
     if "flooded_ha" in summary:
         t.add_row("flooded area", f"{summary['flooded_ha']:,.1f} ha")
     if "exposed_population" in summary:

@@ -370,7 +370,7 @@ def s1_water(
     data) and keyword ``overrides`` of its fields (``speckle=``, ``speckle_window=``, ...)
     set the rule (module docstring).
     """
-    from eo_drr.products.s1_checks import check_backscatter
+    from eo_drr.load.s1_checks import check_backscatter
 
     if units not in ("db", "linear"):
         raise InputError("units: use 'db' or 'linear'")

@@ -1,0 +1,41 @@
+"""Reading job ledgers for the faces: the jobs of an output folder (and of its per-acquisition
+sub-folders) with their tile states, and what a retry of failed tiles would rerun."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+from eo_drr.config import JobConfig, parse_config
+from eo_drr.errors import InputError
+from eo_drr.jobs.ledger import LEDGER_NAME, JobLedger
+
+
+''' + open('/tmp/moved_jobs.py').read().rstrip() + '''
+
+
+def retry_targets(output: Path, *, job: str | None = None) -> Iterator[tuple[str, JobConfig | None, list[str], int]]:
+    """For each job of the ledger of ``output`` (or just ``job``): its name, its settings as
+    recorded (None when no tile failed: nothing to rerun), the ids of its failed tiles (their
+    attempts are given back when the job reruns with ``retry_failed``) and its tile size."""
+    ledger = JobLedger.existing(output)
+    if ledger is None:
+        raise InputError(f"{output}: no job ledger ({LEDGER_NAME}) here; give the output folder of a tiled job")
+    names = [j["name"] for j in ledger.jobs()]
+    if job is not None and job not in names:
+        raise InputError(f"--job {job}: no such job in {ledger.path} (jobs: {', '.join(names) or 'none'})")
+    for name in [job] if job is not None else names:
+        row = ledger.job(name)
+        failed = [t["tile_id"] for t in ledger.failed_tiles(name)]
+        if not failed:
+            yield name, None, [], row["tile_size_px"]
+            continue
+        if not row.get("config"):
+            raise InputError(
+                f"job {name!r} in {ledger.path} was recorded without its settings (an older eo-drr); "
+                f"rerun it with: eo-drr run JOB.yaml -o {output} --retry-failed"
+            )
+        cfg = parse_config(json.loads(row["config"]), source=f"{ledger.path} (job {name})",
+                           base_dir=Path(row["base_dir"]) if row.get("base_dir") else output)
+        yield name, cfg, failed, row["tile_size_px"]
