@@ -152,6 +152,7 @@ def run(cfg: JobConfig, p: FloodPlan, out: OutputFolder, steps: Steps | None = N
     steps = steps or Steps()
     s1 = cfg.sources.s1
     fp = cfg.products.flood or FloodProduct()
+    params = flood_params(fp)
     band = fp.polarization
     if band not in s1.bands:
         raise ConfigError(f"products.flood.polarization: {band!r} is not in sources.s1.bands {s1.bands}")
@@ -175,7 +176,7 @@ def run(cfg: JobConfig, p: FloodPlan, out: OutputFolder, steps: Steps | None = N
         slope = terrain.slope_degrees(dem.values, px)
         if hand is None:
             with steps.step("Computing HAND from the DEM (priority flood, D8)"):
-                hand = terrain.hand_from_dem(dem.values, px, channel_area_km2=fp.channel_area_km2)
+                hand = terrain.hand_from_dem(dem.values, px, channel_area_km2=params.channel_area_km2)
 
     s2w = None
     if p.s2_items:
@@ -186,17 +187,8 @@ def run(cfg: JobConfig, p: FloodPlan, out: OutputFolder, steps: Steps | None = N
     vh = len(bands) > 1
     with steps.step("Mapping water and flood (speckle filter, VH threshold, region growing)"):
         ds, thresholds = flood_product.flood_extent(
-            pre[band], post[band],
-            pre_vh=pre[bands[1]] if vh else None, post_vh=post[bands[1]] if vh else None,
-            hand=hand, hand_max_m=fp.hand_max_m,
-            speckle=fp.speckle_filter.kind if fp.speckle_filter else None,
-            window=fp.speckle_filter.window if fp.speckle_filter else None,
-            threshold_method=fp.threshold_method, s2_water=s2w,
-            **({"min_mapping_unit_px": fp.min_mapping_unit_px} if fp.min_mapping_unit_px else {}),
-            slope=slope, slope_max_deg=fp.slope_max_deg, landcover=landcover,
-            no_sensitivity_classes={c: flood_product.NO_SENSITIVITY_CLASSES[c] for c in fp.no_sensitivity_classes},
-            change_decrease_db=fp.change_decrease_db, gsw_seasonality=gsw,
-            gsw_min_months=fp.gsw_min_months,
+            pre[band], post[band], pre_vh=pre[bands[1]] if vh else None, post_vh=post[bands[1]] if vh else None,
+            params=params, hand=hand, s2_water=s2w, slope=slope, landcover=landcover, gsw_seasonality=gsw,
         )
     crs = p.geobox.crs.to_wkt()
     with steps.step("Writing rasters (Cloud-Optimized GeoTIFF)"):
@@ -389,3 +381,18 @@ def _vector(cfg: JobConfig, src, key: str) -> gpd.GeoDataFrame | None:
     if src is None:
         return None
     return read_vector(inputs.resolve_path(cfg, src.file, f"{key}.file"), layer=src.layer, what=f"{key}.file")
+
+
+def flood_params(fp: FloodProduct) -> flood_product.FloodParams:
+    """The :class:`~eo_drr.products.flood.FloodParams` of the job: the keys its file sets under
+    ``products.flood``, the product's defaults for the rest (null turns the slope and change
+    rules off; elsewhere null is the default)."""
+    given = fp.model_dump(exclude_unset=True, exclude={"polarization", "speckle_filter"})
+    for key in ("hand_max_m", "min_mapping_unit_px", "gsw_min_months", "channel_area_km2", "no_sensitivity_classes"):
+        if key in given and given[key] is None:
+            given.pop(key)
+    if "no_sensitivity_classes" in given:
+        given["no_sensitivity_classes"] = tuple(given["no_sensitivity_classes"])
+    if fp.speckle_filter is not None:
+        given.update(speckle=fp.speckle_filter.kind, speckle_window=fp.speckle_filter.window)
+    return flood_product.FloodParams(**given)

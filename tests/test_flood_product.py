@@ -3,6 +3,8 @@ synthetic scenes whose truth is known by construction."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import xarray as xr
@@ -156,3 +158,31 @@ def test_jrc_seasonality_adds_reference_water():
     assert (f[165:195, 65:195] == 1).mean() > 0.9
     with pytest.raises(InputError, match="gsw_min_months"):
         fp.flood_extent(pre_da, _da(post), gsw_seasonality=months, gsw_min_months=13)
+
+
+def test_flood_params_are_the_one_source_of_defaults(tmp_path):
+    """The job file, the API and the product share FloodParams: the config holds no default of
+    its own (a key left out takes the product's), null turns the slope and change rules off,
+    and an unknown option is refused by name."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_cli import small_demo_job
+
+    from eo_drr.config import FloodProduct, load_config
+    from eo_drr.pipelines.flood import flood_params
+
+    assert flood_params(FloodProduct()) == fp.FloodParams()
+    for name, f in FloodProduct.model_fields.items():
+        if name not in ("polarization",):
+            assert f.default is None, name  # defaults live in FloodParams only
+    cfg = load_config(small_demo_job(tmp_path, **{"products.flood.hand_max_m": 8.0}))
+    p = flood_params(cfg.products.flood)
+    assert p.hand_max_m == 8.0 and p.slope_max_deg == fp.FloodParams().slope_max_deg
+    data = FloodProduct.model_validate({"slope_max_deg": None, "change_decrease_db": None, "hand_max_m": None})
+    p = flood_params(data)
+    assert p.slope_max_deg is None and p.change_decrease_db is None and p.hand_max_m == 15.0
+    with pytest.raises(InputError, match="unknown option.*hand_max"):
+        fp.flood_extent(xr.DataArray(np.ones((10, 10))), xr.DataArray(np.ones((10, 10))), hand_max=3)
+    with pytest.raises(InputError, match="gsw_min_months"):
+        fp.FloodParams(gsw_min_months=0)

@@ -198,34 +198,25 @@ class FloodProduct(_Model):
     speckle_filter: SpeckleFilter | None = Field(
         None, description="override the water rule's default filter (eo_drr.products.water.DEFAULTS)"
     )
-    hand_max_m: float = Field(
-        15.0, ge=0, le=500, description="exclude pixels higher than this above drainage"
-    )
-    min_mapping_unit_px: int | None = Field(
-        None, ge=1, le=100000, description="default: eo_drr.products.flood.MIN_MAPPING_UNIT_PX"
-    )
+    # the product's settings: left out, each takes eo_drr.products.flood.FloodParams' default
+    # (the one source of them); null turns slope_max_deg / change_decrease_db off
+    hand_max_m: float | None = Field(None, ge=0, le=500, description="exclude pixels higher than this above drainage (m)")
+    min_mapping_unit_px: int | None = Field(None, ge=1, le=100000, description="smallest flood patch kept (px)")
     threshold_method: Literal["ki", "otsu"] | None = None
-    slope_max_deg: float | None = Field(
-        5.0, gt=0, le=90, description="exclude steeper terrain (needs sources.dem; null: off)"
-    )
-    no_sensitivity_classes: list[int] = Field(
-        default_factory=lambda: [10, 50],
-        description="land-cover classes (ESA WorldCover) where SAR cannot see a flood: "
+    slope_max_deg: float | None = Field(None, gt=0, le=90, description="exclude steeper terrain (degrees; needs sources.dem; null: off)")
+    no_sensitivity_classes: list[int] | None = Field(
+        None, description="land-cover classes (ESA WorldCover) where SAR cannot see a flood: "
         "10 tree cover, 50 built-up (needs sources.landcover)",
     )
-    change_decrease_db: float | None = Field(
-        3.0, gt=0, le=20, description="backscatter decrease that adds change-detected water (null: off)"
-    )
-    gsw_min_months: int = Field(
-        10, ge=1, le=12, description="JRC seasonality (months) from which water is reference water"
-    )
-    channel_area_km2: float = Field(
-        1.0, gt=0, le=10000, description="drainage threshold when HAND is computed from sources.dem"
-    )
+    change_decrease_db: float | None = Field(None, gt=0, le=20, description="backscatter decrease that adds change-detected water (dB; null: off)")
+    gsw_min_months: int | None = Field(None, ge=1, le=12, description="JRC seasonality (months) from which water is reference water")
+    channel_area_km2: float | None = Field(None, gt=0, le=10000, description="drainage threshold when HAND is computed from sources.dem (km2)")
 
     @field_validator("no_sensitivity_classes")
     @classmethod
-    def _classes(cls, v: list[int]) -> list[int]:
+    def _classes(cls, v: list[int] | None) -> list[int] | None:
+        if v is None:
+            return v
         known = {10: "tree cover", 50: "built-up"}
         bad = [c for c in v if c not in known]
         if bad:

@@ -43,13 +43,15 @@ layer has it in full. ``water`` and ``reference_water``: 1 water, 0 not, 255 no 
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any
 
 import numpy as np
 import xarray as xr
 
 from eo_drr.errors import InputError
-from eo_drr.products.change import s1_flood
+from eo_drr.products.change import CHANGE_DECREASE_DB, s1_flood
+from eo_drr.products.terrain import CHANNEL_AREA_KM2
 from eo_drr.products.water import remove_small_objects
 from eo_drr.products.water_s2 import FROM_S1, fuse_water
 
@@ -77,6 +79,63 @@ EXCLUSION_COLORS = {0: (0, 0, 0, 0), **{v: ((150, 110, 60, 200) if v & (EXCLUDED
 NO_SENSITIVITY_CLASSES = {50: NO_SENSITIVITY_URBAN, 10: NO_SENSITIVITY_FOREST}
 #: colour table of the water-source layer
 SOURCE_COLORS = {0: (0, 0, 0, 0), 1: (20, 160, 60, 255), 2: (40, 80, 200, 255)}
+
+
+@dataclass(frozen=True)
+class FloodParams:
+    """Settings of the flood product: the one source of their defaults (the job's
+    ``products.flood`` and the API override fields of this object; nothing else holds one).
+
+    ``hand_max_m`` (m): exclude ground higher than this above the drainage (GFM's HAND
+    exclusion, 15 m; Chow et al. 2016 / Twele et al. 2016); ``slope_max_deg`` (degrees,
+    None off): exclude steeper terrain (5 degrees, Twele et al. 2016); ``no_sensitivity_classes``:
+    ESA WorldCover classes where SAR cannot see a flood (10 tree cover, 50 built-up; GFM);
+    ``change_decrease_db`` (dB, None off): backscatter decrease for change-detected water
+    (:mod:`eo_drr.products.change`); ``gsw_min_months`` (months): JRC seasonality from which
+    water is reference water (Pekel et al. 2016; 10 months, near-permanent); ``channel_area_km2``
+    (km2): drainage threshold when HAND is computed from a DEM; ``min_mapping_unit_px``: the
+    smallest flood patch kept (pixels); ``speckle``, ``speckle_window``, ``threshold_method``:
+    overrides of the water rule's defaults (:data:`eo_drr.products.water.DEFAULTS`), None = its own.
+    """
+
+    hand_max_m: float = 15.0
+    slope_max_deg: float | None = 5.0
+    no_sensitivity_classes: tuple[int, ...] = (10, 50)
+    change_decrease_db: float | None = CHANGE_DECREASE_DB
+    gsw_min_months: int = 10
+    channel_area_km2: float = CHANNEL_AREA_KM2
+    min_mapping_unit_px: int = MIN_MAPPING_UNIT_PX
+    speckle: str | None = None
+    speckle_window: int | None = None
+    threshold_method: str | None = None
+
+    def __post_init__(self) -> None:
+        checks = (("hand_max_m", self.hand_max_m >= 0), ("channel_area_km2", self.channel_area_km2 > 0),
+                  ("slope_max_deg", self.slope_max_deg is None or 0 < self.slope_max_deg <= 90),
+                  ("change_decrease_db", self.change_decrease_db is None or self.change_decrease_db > 0),
+                  ("gsw_min_months", 1 <= self.gsw_min_months <= 12),
+                  ("min_mapping_unit_px", self.min_mapping_unit_px >= 1),
+                  ("no_sensitivity_classes", set(self.no_sensitivity_classes) <= set(NO_SENSITIVITY_CLASSES)))
+        for name, ok in checks:
+            if not ok:
+                raise InputError(f"{name}: {getattr(self, name)!r} is out of range (see eo_drr.products.flood.FloodParams)")
+
+
+@dataclass(frozen=True)
+class Ancillary:
+    """Optional layers on the SAR grid: ``hand`` (m), ``slope`` (degrees), ``landcover`` (ESA
+    WorldCover codes), ``gsw_seasonality`` (JRC months of water per year, 0-12), ``s2_water``
+    (uint8 1/0/255 from :func:`eo_drr.products.water_s2.s2_water`)."""
+
+    hand: Any = None
+    slope: Any = None
+    landcover: Any = None
+    gsw_seasonality: Any = None
+    s2_water: Any = None
+
+
+_PARAM_FIELDS = {f.name for f in fields(FloodParams)}
+_LAYER_FIELDS = {f.name for f in fields(Ancillary)}
 
 
 @dataclass(frozen=True)
@@ -125,20 +184,8 @@ def flood_extent(
     *,
     pre_vh: xr.DataArray | None = None,
     post_vh: xr.DataArray | None = None,
-    hand: xr.DataArray | np.ndarray | None = None,
-    hand_max_m: float = 15.0,
-    speckle: str | None = None,
-    window: int | None = None,
-    threshold_method: str | None = None,
-    min_mapping_unit_px: int = MIN_MAPPING_UNIT_PX,
-    s2_water: np.ndarray | None = None,
-    slope: xr.DataArray | np.ndarray | None = None,
-    slope_max_deg: float | None = 5.0,
-    landcover: xr.DataArray | np.ndarray | None = None,
-    no_sensitivity_classes: dict[int, int] | None = None,
-    change_decrease_db: float | None = 3.0,
-    gsw_seasonality: xr.DataArray | np.ndarray | None = None,
-    gsw_min_months: int = 10,
+    params: FloodParams | None = None,
+    **options: Any,
 ) -> tuple[xr.Dataset, FloodThresholds]:
     """Flood extent from Sentinel-1 gamma0 before and after an event.
 
@@ -148,29 +195,17 @@ def flood_extent(
         Pre-event backscatter, **linear power**, dims ``(time, y, x)`` or ``(y, x)``, NaN nodata.
     post, post_vh
         Post-event backscatter, **linear power**, dims ``(y, x)`` (or a 1-long time axis).
-    hand
-        Height above nearest drainage in **metres** on the same grid, or None.
-    speckle, window, threshold_method
-        Override the water rule's selected defaults (:data:`eo_drr.products.water.DEFAULTS`):
-        speckle filter (``lee``, ``kuan``, ``refined_lee``, ``boxcar``, ``none``), its odd
-        window in pixels, ``ki`` or ``otsu`` for the split-based threshold. None: the default.
-    s2_water
-        Optional post-event Sentinel-2 water (uint8 1/0/255, from
-        :func:`eo_drr.products.water_s2.s2_water`) on the same grid: fused with the S1 water
-        (:func:`eo_drr.products.water_s2.fuse_water`: S2 where it saw the ground, S1 elsewhere)
-        before the reference water is taken away. ``water_source`` says which sensor decided.
-    slope, slope_max_deg
-        Terrain slope in **degrees** on the same grid (e.g. from
-        :func:`eo_drr.products.terrain.slope_degrees`) and the exclusion limit (None: off).
-    landcover, no_sensitivity_classes
-        Land-cover classes (ESA WorldCover codes) on the same grid, and ``{class: bit}`` of the
-        no-sensitivity flags (default :data:`NO_SENSITIVITY_CLASSES`).
-    change_decrease_db
-        Decrease (dB) for change-detected water (:mod:`eo_drr.products.change`); None: off.
-    gsw_seasonality, gsw_min_months
-        JRC Global Surface Water seasonality (months of water per year, 0-12; NaN or values
-        above 12 are no data) on the same grid: pixels with >= ``gsw_min_months`` are reference
-        water in addition to the pre-event water.
+    params
+        The settings (:class:`FloodParams`; default: its defaults).
+    options
+        Layers of :class:`Ancillary` on the same grid (``hand=``, ``slope=``, ``landcover=``,
+        ``gsw_seasonality=``, ``s2_water=``) and overrides of ``params`` fields
+        (``hand_max_m=``, ``min_mapping_unit_px=``, ...). With HAND, ground above
+        ``hand_max_m`` is excluded; with a slope, terrain above ``slope_max_deg``; with land
+        cover, the no-sensitivity classes are flagged (no data unless Sentinel-2 saw the
+        ground); with ``s2_water``, S2 water is fused with the S1 water
+        (:func:`eo_drr.products.water_s2.fuse_water`) before the reference water is taken
+        away; with ``gsw_seasonality``, pixels with >= ``gsw_min_months`` are reference water.
 
     Returns
     -------
@@ -178,6 +213,12 @@ def flood_extent(
     ``reference_water`` (uint8 1/0/255), ``exclusion`` (uint8 bits, :data:`EXCLUSION_CLASSES`), ``likelihood``
     (uint8 0-100, 255 no data), ``provenance`` (uint8 bits) and ``log_ratio`` (float32 dB).
     """
+    unknown = set(options) - _PARAM_FIELDS - _LAYER_FIELDS
+    if unknown:
+        raise InputError(f"flood_extent: unknown option(s) {', '.join(sorted(unknown))} (layers: "
+                         f"{', '.join(sorted(_LAYER_FIELDS))}; settings: {', '.join(sorted(_PARAM_FIELDS))})")
+    p = replace(params or FloodParams(), **{k: v for k, v in options.items() if k in _PARAM_FIELDS})
+    lay = Ancillary(**{k: v for k, v in options.items() if k in _LAYER_FIELDS})
     post = _as_2d(post, "post")
     post_vh = _as_2d(post_vh, "post_vh") if post_vh is not None else None
     if "time" not in pre.dims:
@@ -192,39 +233,34 @@ def flood_extent(
         np.asarray(post.values),
         [np.asarray(pre_vh.isel(time=i).values) for i in range(pre_vh.sizes["time"])] if use_vh else None,
         np.asarray(post_vh.values) if use_vh else None,
-        units="linear", speckle=speckle, speckle_window=window, threshold_method=threshold_method,
-        change_decrease_db=change_decrease_db,
+        units="linear", speckle=p.speckle, speckle_window=p.speckle_window, threshold_method=p.threshold_method,
+        change_decrease_db=p.change_decrease_db,
     )
     water = res.water.water
     source = np.where(water != NODATA, FROM_S1, 0).astype(np.uint8)
-    if s2_water is not None:
-        s2_water = np.asarray(s2_water)
-        if s2_water.shape != post.shape:
-            raise InputError(f"s2_water: grid {s2_water.shape} differs from the SAR grid {post.shape}")
-        water, source = fuse_water(water, s2_water)
+    if lay.s2_water is not None:
+        water, source = fuse_water(water, _on_grid(lay.s2_water, post.shape, "s2_water"))
     reference = res.reference.water.copy()
-    if gsw_seasonality is not None:
-        if not 1 <= gsw_min_months <= 12:
-            raise InputError(f"gsw_min_months: expected 1-12 months, got {gsw_min_months}")
-        months = _on_grid(gsw_seasonality, post.shape, "gsw_seasonality").astype(np.float32)
-        reference[np.isfinite(months) & (months >= gsw_min_months) & (months <= 12)] = FLOOD
+    if lay.gsw_seasonality is not None:
+        months = _on_grid(lay.gsw_seasonality, post.shape, "gsw_seasonality").astype(np.float32)
+        reference[np.isfinite(months) & (months >= p.gsw_min_months) & (months <= 12)] = FLOOD
     flooded = (water == FLOOD) & (reference != FLOOD)
     exclusion = np.zeros(post.shape, dtype=np.uint8)
-    if hand is not None:
-        hand_v = _on_grid(hand, post.shape, "hand")
-        exclusion |= np.where(np.isfinite(hand_v) & (hand_v > hand_max_m), EXCLUDED_HAND, 0).astype(np.uint8)
-    if slope is not None and slope_max_deg is not None:
-        slope_v = _on_grid(slope, post.shape, "slope")
-        exclusion |= np.where(np.isfinite(slope_v) & (slope_v > slope_max_deg), EXCLUDED_SLOPE, 0).astype(np.uint8)
-    if landcover is not None:
-        lc = _on_grid(landcover, post.shape, "landcover")
-        for cls, bit in (NO_SENSITIVITY_CLASSES if no_sensitivity_classes is None else no_sensitivity_classes).items():
-            exclusion |= np.where(lc == cls, bit, 0).astype(np.uint8)
+    if lay.hand is not None:
+        hand_v = _on_grid(lay.hand, post.shape, "hand")
+        exclusion |= np.where(np.isfinite(hand_v) & (hand_v > p.hand_max_m), EXCLUDED_HAND, 0).astype(np.uint8)
+    if lay.slope is not None and p.slope_max_deg is not None:
+        slope_v = _on_grid(lay.slope, post.shape, "slope")
+        exclusion |= np.where(np.isfinite(slope_v) & (slope_v > p.slope_max_deg), EXCLUDED_SLOPE, 0).astype(np.uint8)
+    if lay.landcover is not None:
+        lc = _on_grid(lay.landcover, post.shape, "landcover")
+        for cls in p.no_sensitivity_classes:
+            exclusion |= np.where(lc == cls, NO_SENSITIVITY_CLASSES[cls], 0).astype(np.uint8)
     flooded &= (exclusion & (EXCLUDED_HAND | EXCLUDED_SLOPE)) == 0
     # no-sensitivity: SAR cannot tell, so where SAR decided the pixel is unobserved
     blind = ((exclusion & (NO_SENSITIVITY_URBAN | NO_SENSITIVITY_FOREST)) != 0) & (source == FROM_S1)
     flooded &= ~blind
-    flooded = remove_small_objects(flooded, min_mapping_unit_px)
+    flooded = remove_small_objects(flooded, p.min_mapping_unit_px)
     if not flooded.any():
         log.warning("no flooded pixel found: the flood extent is empty")
     flood = np.where(flooded, FLOOD, NOT_FLOOD).astype(np.uint8)
@@ -244,8 +280,8 @@ def flood_extent(
             "water": da(water, nodata=NODATA, classes=classes),
             "water_source": da(source, classes="1 Sentinel-2, 2 Sentinel-1, 0 no data"),
             "reference_water": da(reference, nodata=NODATA, classes=classes),
-            "exclusion": da(exclusion, classes=EXCLUSION_CLASSES, hand_max_m=hand_max_m,
-                            slope_max_deg=-1.0 if slope_max_deg is None else slope_max_deg),
+            "exclusion": da(exclusion, classes=EXCLUSION_CLASSES, hand_max_m=p.hand_max_m,
+                            slope_max_deg=-1.0 if p.slope_max_deg is None else p.slope_max_deg),
             "likelihood": da(res.water.likelihood, nodata=NODATA, units="percent"),
             "provenance": da(res.water.provenance,
                              classes="bits: 1 below the threshold, 2 region growing, 4 prior decided, "

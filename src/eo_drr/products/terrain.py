@@ -17,8 +17,11 @@ from eo_drr.kernels import hydro_cpu
 #: epsilon gradient (m per cell) imposed on filled flats so that D8 flow is defined
 FILL_EPSILON_M = 1e-4
 
+#: upstream area (km2) from which a cell is drainage when HAND is computed from a DEM
+CHANNEL_AREA_KM2 = 1.0
 
-def hand_from_dem(dem: np.ndarray, pixel_size_m: float, *, channel_area_km2: float = 1.0) -> np.ndarray:
+
+def hand_from_dem(dem: np.ndarray, pixel_size_m: float, *, channel_area_km2: float = CHANNEL_AREA_KM2) -> np.ndarray:
     """HAND in metres (float32, NaN nodata) from a DEM in metres on a projected grid."""
     dem = np.ascontiguousarray(dem, dtype=np.float64)
     if dem.ndim != 2:
