@@ -182,7 +182,8 @@ def run(cfg: JobConfig, p: UrbanPlan, out: OutputFolder, steps: Steps | None = N
     """Run the planned job into ``out`` (staged; the caller commits); returns the summary."""
     steps = steps or Steps()
     up = cfg.products.urban_growth or UrbanGrowthProduct()
-    rule = urban.BuiltupRule(**up.thresholds.model_dump())
+    rule = urban.BuiltupRule(**up.thresholds.model_dump(exclude_none=True))
+    builtup_mmu = up.builtup_min_mapping_unit_px or urban.BUILTUP_MIN_MAPPING_UNIT_PX
     results, composites, vv = {}, {}, {}
     for e, key in ((1, "time.pre"), (2, "time.post")):
         with steps.step(f"Built-up, epoch {e} (Sentinel-2{' + Sentinel-1' if p.s1_items.get(e) else ''} temporal statistics)"):
@@ -194,7 +195,7 @@ def run(cfg: JobConfig, p: UrbanPlan, out: OutputFolder, steps: Steps | None = N
                 vv_e = s1["vv"].values if "vv" in s1 else None
                 vh_e = s1["vh"].values if "vh" in s1 else None
             results[e] = urban.builtup_epoch({S2_COMMON_NAMES[b]: v for b, v in s2.items()}, vv_e, vh_e, rule=rule,
-                                             min_mapping_unit_px=up.builtup_min_mapping_unit_px, what=f"{key} (epoch {e})")
+                                             min_mapping_unit_px=builtup_mmu, what=f"{key} (epoch {e})")
             composites[e] = growth_pair.epoch_composite(s2)
             vv[e] = None if vv_e is None else growth_pair.vv_epoch_db(vv_e)
     with_s1 = vv[1] is not None and vv[2] is not None

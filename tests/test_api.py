@@ -139,3 +139,14 @@ def test_the_readme_example_runs(tmp_path):
     assert res.returncode == 0, res.stderr
     assert (tmp_path / "demo-api-output" / "flood_extent.tif").is_file()
     assert float(res.stdout.split()[0]) > 0
+
+
+def test_outputs_dir_is_relative_to_the_job_file(tmp_path, small_demo_scene, monkeypatch):
+    from test_cli import small_demo_job
+
+    (tmp_path / "jobs").mkdir()
+    job = small_demo_job(tmp_path / "jobs", **{"outputs.dir": "flood-out"})
+    monkeypatch.chdir(tmp_path)
+    r = eo_drr.run(job)
+    assert r.folder == tmp_path / "jobs" / "flood-out" and (r.folder / "flood_extent.tif").is_file()
+    assert not (tmp_path / "flood-out").exists()

@@ -172,18 +172,18 @@ class SpeckleFilter(_Model):
     leave ``speckle_filter`` out to use the water rule's selected default."""
 
     kind: Literal["none", "boxcar", "lee", "kuan", "refined_lee"]
-    window: int = Field(7, ge=3, le=31)
+    window: int | None = Field(None, ge=3, le=31, description="odd size (px); default: the water rule's")
 
     @field_validator("window")
     @classmethod
-    def _odd(cls, v: int) -> int:
-        if v % 2 == 0:
+    def _odd(cls, v: int | None) -> int | None:
+        if v is not None and v % 2 == 0:
             raise ValueError("must be odd (3, 5, 7, ...)")
         return v
 
     @model_validator(mode="after")
     def _refined_is_7(self) -> SpeckleFilter:
-        if self.kind == "refined_lee" and self.window != 7:
+        if self.kind == "refined_lee" and self.window not in (None, 7):
             raise ValueError("refined_lee is defined for a 7 x 7 window only (window: 7)")
         return self
 
@@ -250,14 +250,15 @@ class HazardSource(_Model):
 
 
 class BuiltupThresholds(_Model):
-    """Thresholds of the built-up rule (see :mod:`eo_drr.products.urban` for the sources)."""
+    """Thresholds of the built-up rule; a key left out takes the rule's default
+    (:class:`eo_drr.products.urban.BuiltupRule`, the one source of them and of their sources)."""
 
-    ndvi_max: float = Field(0.30, ge=-1, le=1)
-    mndwi_max: float = Field(0.0, ge=-1, le=1)
-    ndbi_min: float = Field(0.0, ge=-1, le=1)
-    bsi_max: float = Field(0.15, ge=-1, le=1)
-    vv_mean_min_db: float = Field(-5.0, ge=-30, le=10)
-    vv_std_max_db: float = Field(2.5, gt=0, le=20)
+    ndvi_max: float | None = Field(None, ge=-1, le=1)
+    mndwi_max: float | None = Field(None, ge=-1, le=1)
+    ndbi_min: float | None = Field(None, ge=-1, le=1)
+    bsi_max: float | None = Field(None, ge=-1, le=1)
+    vv_mean_min_db: float | None = Field(None, ge=-30, le=10)
+    vv_std_max_db: float | None = Field(None, gt=0, le=20)
 
 
 class UrbanGrowthProduct(_Model):
@@ -266,7 +267,8 @@ class UrbanGrowthProduct(_Model):
     :mod:`eo_drr.products.growth_pair`, as ``eo-drr growth``)."""
 
     thresholds: BuiltupThresholds = Field(default_factory=BuiltupThresholds)
-    builtup_min_mapping_unit_px: int = Field(4, ge=1, le=100000)
+    builtup_min_mapping_unit_px: int | None = Field(
+        None, ge=1, le=100000, description="smallest built-up patch kept (px); default: products.urban's")
     growth_min_mapping_unit_px: int | None = Field(
         None, ge=1, le=100000, description="smallest patch of new built-up kept (px); default: the model's")
     hazard: HazardSource | None = None

@@ -16,7 +16,7 @@ from typing import Any
 
 from eo_drr.config import JobConfig
 from eo_drr.engine.events import Event, Reporter, log_reporter
-from eo_drr.engine.run import run_job
+from eo_drr.engine.run import job_folder, run_job
 from eo_drr.errors import EODRRError
 from eo_drr.jobs.ledger import JobLedger, JobLock
 from eo_drr.jobs.monitor import aoi_key, event_config, iso, scan
@@ -48,7 +48,7 @@ class MonitorScan:
 
 def scan_new(cfg: JobConfig, output: str | Path | None = None) -> MonitorScan:
     """The new acquisitions for ``cfg`` (a dry run: nothing is written)."""
-    root = Path(output) if output is not None else Path(cfg.outputs.dir)
+    root = job_folder(cfg, output)
     ledger = JobLedger.existing(root)
     found = scan(cfg, ledger if ledger is not None else _EmptyLedger())
     return MonitorScan(tuple(found.new), found.since)
@@ -62,7 +62,7 @@ def run_monitor(cfg: JobConfig, output: str | Path | None = None, *, report: Rep
     scan before the first run). Raises :class:`MonitorFailures` (after the others ran) when
     some failed."""
     report = report or log_reporter
-    root = Path(output) if output is not None else Path(cfg.outputs.dir)
+    root = job_folder(cfg, output)
     OutputFolder(root).check_writable()
     root.mkdir(parents=True, exist_ok=True)
     key = aoi_key(cfg)

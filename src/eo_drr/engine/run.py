@@ -38,8 +38,10 @@ class JobPlan:
     tile_size_px: int | None = None
 
 
-def _folder(cfg: JobConfig, output: str | Path | None) -> Path:
-    return Path(output) if output is not None else Path(cfg.outputs.dir)
+def job_folder(cfg: JobConfig, output: str | Path | None) -> Path:
+    """Where a run writes: ``output`` when given (relative to the current folder), else the
+    job's ``outputs.dir`` (relative to the job file's folder, like every path in a job file)."""
+    return Path(output) if output is not None else Path(cfg.resolve_path(cfg.outputs.dir))
 
 
 def _tiled(cfg: JobConfig, tile_size_px: int | None) -> bool:
@@ -48,7 +50,7 @@ def _tiled(cfg: JobConfig, tile_size_px: int | None) -> bool:
 
 def plan_job(cfg: JobConfig, output: str | Path | None = None, *, tile_size_px: int | None = None) -> JobPlan:
     """Search the catalogue and resolve the job (a dry run): nothing is written."""
-    folder = _folder(cfg, output)
+    folder = job_folder(cfg, output)
     out = OutputFolder(folder)
     plan = get_pipeline(cfg.pipeline).plan(cfg)
     rows = tuple((what, str(out.final(value)) if what == "output" else str(value)) for what, value in plan.describe())
@@ -68,7 +70,7 @@ def run_job(cfg: JobConfig, output: str | Path | None = None, *, report: Reporte
     removed and the folder is left as it was; the exception propagates.
     """
     report = report or log_reporter
-    folder = _folder(cfg, output)
+    folder = job_folder(cfg, output)
     out = OutputFolder(folder)
     out.check_writable()  # fail before any long work
     t0 = time.perf_counter()

@@ -64,6 +64,8 @@ log = logging.getLogger(__name__)
 
 #: uint8 nodata of every class raster written by this module
 NODATA = 255
+#: smallest built-up patch of a job's built-up maps (px; 400 m2 at 10 m, a few houses)
+BUILTUP_MIN_MAPPING_UNIT_PX = 4
 BUILTUP_COLORS = {0: (240, 240, 240, 255), 1: (200, 30, 30, 255), 255: (0, 0, 0, 0)}
 #: a built-up share of the observed area above this is flagged as implausible. Even dense
 #: city cores rarely exceed it over a whole job area: on the real Sentinel-2 crop of the
