@@ -127,21 +127,22 @@ def run(cfg: JobConfig, p: WetlandsPlan, out: OutputFolder, steps: Steps | None 
     """Run the planned job into ``out`` (staged; the caller commits); returns the summary."""
     steps = steps or Steps()
     wp = cfg.products.wetlands or WetlandsProduct()
+    params = wl.WetlandParams(**wp.model_dump(exclude_none=True, exclude={"polygons"}))
     with steps.step("Loading Sentinel-2 (SCL clouds masked; water never masked)"):
         ds = load_s2(p.items, cfg.sources.s2.bands, p.geobox, chunks=cfg.grid.chunks).compute()
         bands = {S2_COMMON_NAMES[b]: ds[b].values for b in S2_COMMON_NAMES}
         dates = [str(np.datetime_as_string(t, unit="D")) for t in ds.time.values]
         n_pre = len({f"{item_datetime(it):%Y-%m-%d}" for it in p.items[: p.n_pre]})
     with steps.step("WIT classes per pixel and date"):
-        classes = wl.wit_classes(bands, tcw_wet_threshold=wp.tcw_wet_threshold, ndvi_green_min=wp.ndvi_green_min)
+        classes = wl.wit_classes(bands, tcw_wet_threshold=params.tcw_wet_threshold, ndvi_green_min=params.ndvi_green_min)
         freq, n_clear = wl.inundation_frequency(classes)
         post = classes[n_pre:]
-        extent = wl.wetland_extent(post, wp.extent_min_frequency, min_observations=wp.extent_min_observations,
+        extent = wl.wetland_extent(post, params.extent_min_frequency, min_observations=params.extent_min_observations,
                                    what="time.post (monitoring period)")
         extent_pre = change = None
         if n_pre:
-            extent_pre = wl.wetland_extent(classes[:n_pre], wp.extent_min_frequency,
-                                           min_observations=wp.extent_min_observations, what="time.pre (reference period)")
+            extent_pre = wl.wetland_extent(classes[:n_pre], params.extent_min_frequency,
+                                           min_observations=params.extent_min_observations, what="time.pre (reference period)")
             change = wl.extent_change(extent_pre, extent)
     crs, transform = p.geobox.crs.to_wkt(), p.geobox.transform
     with steps.step("Wetland polygons"):
@@ -149,7 +150,7 @@ def run(cfg: JobConfig, p: WetlandsPlan, out: OutputFolder, steps: Steps | None 
             pc = wp.polygons
             polys = ws.read_polygons(p.polygons_path, layer=pc.layer, id_field=pc.id_field, name_field=pc.name_field)
         else:
-            polys = wl.derive_polygons(extent, transform, crs, min_px=wp.min_polygon_px)
+            polys = wl.derive_polygons(extent, transform, crs, min_px=params.min_polygon_px)
         labels, expected, outside = ws.rasterize_polygons(polys, transform, p.geobox.shape, crs)
         if len(outside) == len(polys):
             raise InputError(f"products.wetlands.polygons: every polygon lies outside the data ({', '.join(outside[:10])})")
@@ -162,7 +163,7 @@ def run(cfg: JobConfig, p: WetlandsPlan, out: OutputFolder, steps: Steps | None 
         polys, expected = polys[keep].reset_index(drop=True), expected[keep]
     with steps.step("Fractions per polygon and date"):
         series = ws.wit_time_series(classes, labels, list(polys["id"]), dates, expected_px=expected,
-                                    max_missing_fraction=wp.max_missing_fraction)
+                                    max_missing_fraction=params.max_missing_fraction)
         ws.require_observations(series)
         px_ha = abs(p.geobox.resolution.x * p.geobox.resolution.y) / 1e4
         idx = labels.ravel()
@@ -177,7 +178,7 @@ def run(cfg: JobConfig, p: WetlandsPlan, out: OutputFolder, steps: Steps | None 
         summary_t = ws.polygon_summary(series, polys, len(dates), ext)
     with steps.step("Writing rasters, tables and plots"):
         freq_u8 = np.where(np.isfinite(freq), np.round(100 * freq), wl.NODATA).astype(np.uint8)
-        ext_tags = {"classes": f"1 wetland, 0 not, 255 fewer than {wp.extent_min_observations} clear dates"}
+        ext_tags = {"classes": f"1 wetland, 0 not, 255 fewer than {params.extent_min_observations} clear dates"}
         rasters = {"classes": (classes, dict(band_descriptions=dates, tags={"classes": str(dict(enumerate(ws.CLASS_NAMES)))})),
                    "frequency": (freq_u8, dict(band_descriptions=["inundation_frequency"], tags={"units": "percent of clear dates"})),
                    "extent": (extent, dict(band_descriptions=["wetland_extent"], tags=ext_tags)),
@@ -202,8 +203,8 @@ def run(cfg: JobConfig, p: WetlandsPlan, out: OutputFolder, steps: Steps | None 
             plots[pid] = str(out.final(rel))
     px_ha = abs(p.geobox.resolution.x * p.geobox.resolution.y) / 1e4
     summary = {
-        "tcw_wet_threshold": wp.tcw_wet_threshold,
-        "extent_rule": {"min_frequency": wp.extent_min_frequency, "min_observations": wp.extent_min_observations},
+        "tcw_wet_threshold": params.tcw_wet_threshold,
+        "extent_rule": {"min_frequency": params.extent_min_frequency, "min_observations": params.extent_min_observations},
         "dates": dates,
         "reference_dates": dates[:n_pre],
         "polygons": int(len(polys)),

@@ -291,25 +291,26 @@ class WetlandsProduct(_Model):
     polygons: WetlandPolygons | None = Field(
         None, description="wetland polygons; default: derived from the product's wetland extent"
     )
-    tcw_wet_threshold: float = Field(
-        -0.030, description="tasseled-cap wetness (reflectance 0-1 units) above which a pixel is wet "
-        "(Crist 1985 coefficients; recalibrated for Sentinel-2 against open water)"
+    # left out, each takes eo_drr.products.wetlands.WetlandParams' default (the one source)
+    tcw_wet_threshold: float | None = Field(
+        None, description="tasseled-cap wetness (reflectance 0-1 units) above which a pixel is wet "
+        "(Crist 1985 coefficients; recalibrated for Sentinel-2 against open water; default -0.030)"
     )
-    ndvi_green_min: float = Field(0.35, description="NDVI at or above which vegetation is green")
-    max_missing_fraction: float = Field(0.10, ge=0, le=1, description="drop observations with more missing")
-    extent_min_frequency: float = Field(
-        0.25, gt=0, le=1, description="wetland extent: water or wet in at least this share of clear dates"
+    ndvi_green_min: float | None = Field(None, description="NDVI at or above which vegetation is green (default 0.35)")
+    max_missing_fraction: float | None = Field(None, ge=0, le=1, description="drop observations with more missing (default 0.10)")
+    extent_min_frequency: float | None = Field(
+        None, gt=0, le=1, description="wetland extent: water or wet in at least this share of clear dates (default 0.25)"
     )
-    extent_min_observations: int = Field(
-        2, ge=1, le=1000, description="wetland extent: and water or wet on at least this many clear dates "
-        "(a single flood date cannot make a wetland); pixels with fewer clear dates are no data"
+    extent_min_observations: int | None = Field(
+        None, ge=1, le=1000, description="wetland extent: and water or wet on at least this many clear dates "
+        "(a single flood date cannot make a wetland); pixels with fewer clear dates are no data (default 2)"
     )
-    min_polygon_px: int = Field(20, ge=1, le=10000000, description="derived polygons: smallest size (px)")
+    min_polygon_px: int | None = Field(None, ge=1, le=10000000, description="derived polygons: smallest size (px; default 20)")
 
     @field_validator("tcw_wet_threshold")
     @classmethod
-    def _tcw(cls, v: float) -> float:
-        if not -0.2 <= v <= 0.05:
+    def _tcw(cls, v: float | None) -> float | None:
+        if v is not None and not -0.2 <= v <= 0.05:
             raise ValueError(
                 f"{v} is outside the sensible range [-0.2, 0.05] (reflectance 0-1 units; the "
                 "Landsat value -350 is -0.035 in these units)"

@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -75,6 +76,29 @@ TCW_RANGE = (-0.2, 0.05)
 NDVI_GREEN_MIN = 0.35
 NDTI_DRY_MIN = 0.10
 REQUIRED_BANDS = ("blue", "green", "red", "nir", "swir16", "swir22")
+#: WIT drops a polygon's observation with more than this share of its pixels missing (Dunn et al. 2019)
+MAX_MISSING_FRACTION = 0.10
+#: wetland extent: water or wet on at least this share of the clear dates, and on at least
+#: this many dates (one flood date cannot make a wetland)
+EXTENT_MIN_FREQUENCY = 0.25
+EXTENT_MIN_OBSERVATIONS = 2
+#: derived wetland polygons: smallest size (px)
+MIN_POLYGON_PX = 20
+
+
+@dataclass(frozen=True)
+class WetlandParams:
+    """The wetland product's settings, the one source of their defaults (the job's
+    ``products.wetlands`` overrides fields): ``tcw_wet_threshold`` (TCW, reflectance units),
+    ``ndvi_green_min`` (NDVI), ``max_missing_fraction`` (0-1), ``extent_min_frequency`` (0-1),
+    ``extent_min_observations`` (dates), ``min_polygon_px`` (px)."""
+
+    tcw_wet_threshold: float = TCW_WET_THRESHOLD
+    ndvi_green_min: float = NDVI_GREEN_MIN
+    max_missing_fraction: float = MAX_MISSING_FRACTION
+    extent_min_frequency: float = EXTENT_MIN_FREQUENCY
+    extent_min_observations: int = EXTENT_MIN_OBSERVATIONS
+    min_polygon_px: int = MIN_POLYGON_PX
 
 
 def _bands(bands: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -165,9 +189,9 @@ def inundation_frequency(classes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def wetland_extent(
     classes: np.ndarray,
-    min_frequency: float = 0.25,
+    min_frequency: float = EXTENT_MIN_FREQUENCY,
     *,
-    min_observations: int = 2,
+    min_observations: int = EXTENT_MIN_OBSERVATIONS,
     min_mapping_unit_px: int = 1,
     what: str = "the period",
 ) -> np.ndarray:
@@ -233,7 +257,7 @@ def extent_change(extent_1: np.ndarray, extent_2: np.ndarray) -> np.ndarray:
     return out
 
 
-def derive_polygons(extent: np.ndarray, transform, crs, *, min_px: int = 20):
+def derive_polygons(extent: np.ndarray, transform, crs, *, min_px: int = MIN_POLYGON_PX):
     """Wetland polygons from an extent raster (1 = wetland): 8-connected patches of at least
     ``min_px`` pixels, as a GeoDataFrame with ``id`` (``W001``...), ``name`` and ``geometry``
     in ``crs``. Raises :class:`NoDataError` when no patch is large enough."""

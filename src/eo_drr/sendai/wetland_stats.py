@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from eo_drr.errors import InputError, NoDataError
+from eo_drr.products.wetlands import MAX_MISSING_FRACTION
 from eo_drr.sendai.units import read_vector
 
 log = logging.getLogger(__name__)
@@ -111,7 +112,7 @@ def wit_time_series(
     dates,
     *,
     expected_px: np.ndarray | None = None,
-    max_missing_fraction: float = 0.10,
+    max_missing_fraction: float = MAX_MISSING_FRACTION,
 ) -> pd.DataFrame:
     """Per polygon and date WIT fractions (long table).
 
