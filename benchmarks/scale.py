@@ -129,7 +129,7 @@ def _self_peak_mb() -> float:
 def _warm(job: str, folder: str) -> float:
     """Warm-up on a worker: run one small tile (imports, numba JIT) into ``folder``."""
     from eo_drr.config import load_config
-    from eo_drr.pipelines.tiled import run_tiled
+    from eo_drr.engine.tiled import run_tiled
 
     t0 = time.perf_counter()
     cfg = load_config(job)

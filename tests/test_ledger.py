@@ -10,7 +10,7 @@ import pytest
 from eo_drr.config import parse_config
 from eo_drr.errors import OutputError
 from eo_drr.jobs.ledger import LEDGER_NAME, JobLedger, JobLock, fingerprint, record_outputs
-from eo_drr.pipelines.tiled import config_hash
+from eo_drr.engine.tiled import config_hash
 
 JOB = "j"
 

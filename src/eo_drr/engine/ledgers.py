@@ -12,7 +12,34 @@ from eo_drr.errors import InputError
 from eo_drr.jobs.ledger import LEDGER_NAME, JobLedger
 
 
-''' + open('/tmp/moved_jobs.py').read().rstrip() + '''
+def find_ledgers(output: Path) -> list[JobLedger]:
+    """The ledger of ``output`` and those of its direct sub-folders, sorted by folder."""
+    if not output.is_dir():
+        raise InputError(f"{output}: no such folder (give the output folder of a job)")
+    folders = [output, *sorted(p for p in output.iterdir() if p.is_dir() and not p.name.startswith("."))]
+    found = [JobLedger.existing(f) for f in folders]
+    return [led for led in found if led is not None]
+
+
+def job_summaries(ledger: JobLedger) -> list[dict]:
+    """One dict per job of ``ledger``: settings, tile counts, each current tile's state, last run."""
+    out = []
+    for job in ledger.jobs():
+        tiles = ledger.tiles(job["name"])
+        runs = ledger.runs(job["name"])
+        out.append({
+            "folder": str(ledger.root),
+            "job": job["name"],
+            "pipeline": job["pipeline"],
+            "tile_size_px": job["tile_size_px"],
+            "crs": job["crs"],
+            "counts": ledger.counts(job["name"]),
+            "tiles": [{k: t[k] for k in ("tile_id", "status", "attempts", "seconds", "error")} for t in tiles],
+            "last_run": {k: runs[-1][k] for k in ("id", "status", "started_at", "finished_at", "ran", "skipped",
+                                                  "failed")} if runs else None,
+            "retryable": bool(job.get("config")),
+        })
+    return out
 
 
 def retry_targets(output: Path, *, job: str | None = None) -> Iterator[tuple[str, JobConfig | None, list[str], int]]:

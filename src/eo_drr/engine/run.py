@@ -3,7 +3,7 @@
 A whole job: plan -> lock the output folder -> stage -> compute context (the job's
 ``cluster:``) -> pipeline run -> ``run.json`` and STAC catalogue -> commit. A tiled job
 (``tiling:`` or a tile size): the same, tile by tile through the job ledger
-(:mod:`eo_drr.pipelines.tiled`), reruns skipping verified tiles. Nothing here prints.
+(:mod:`eo_drr.engine.tiled`), reruns skipping verified tiles. Nothing here prints.
 """
 
 from __future__ import annotations
@@ -127,7 +127,7 @@ def _run_whole(cfg: JobConfig, out: OutputFolder, report: Reporter, t0: float) -
 
 def _run_tiled(cfg: JobConfig, out: OutputFolder, report: Reporter, tile_size_px: int | None,
                retry_failed: bool, t0: float) -> dict:
-    from eo_drr.pipelines.tiled import run_tiled
+    from eo_drr.engine.tiled import run_tiled
 
     def on_tile(kind: str, tile: str, detail: str) -> None:
         report(Event("tile", tile, detail=detail, state=kind))
