@@ -8,6 +8,7 @@ per administrative unit.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 from pathlib import Path
 
 import geopandas as gpd
@@ -19,12 +20,13 @@ from odc.geo.geom import Geometry
 import xarray as xr
 
 from eo_drr.catalog import item_datetime
-from eo_drr.config import FloodProduct, JobConfig
+from eo_drr.config import FloodProduct, JobConfig, required
 from eo_drr.errors import ConfigError
 from eo_drr.jobs import inputs
 from eo_drr.jobs.progress import Steps
 from eo_drr.load.sentinel2 import S2_COMMON_NAMES
 from eo_drr.load import load_items, load_s1, load_s2, nodata_to_nan, read_for_display
+from eo_drr.load.grid import crs_wkt
 from eo_drr.products.water_s2 import s2_water
 from eo_drr.products import flood as flood_product
 from eo_drr.products import terrain
@@ -150,7 +152,7 @@ def run(cfg: JobConfig, p: FloodPlan, out: OutputFolder, steps: Steps | None = N
     """Run the planned job, writing into ``out`` (staged; the caller commits). Returns the
     run summary: thresholds, headline figures and the output files."""
     steps = steps or Steps()
-    s1 = cfg.sources.s1
+    s1 = required(cfg.sources.s1, "sources.s1", "the flood pipeline maps Sentinel-1")
     fp = cfg.products.flood or FloodProduct()
     params = flood_params(fp)
     band = fp.polarization
@@ -171,26 +173,28 @@ def run(cfg: JobConfig, p: FloodPlan, out: OutputFolder, steps: Steps | None = N
     gsw = _layer(cfg, p, "gsw_seasonality", p.gsw_seasonality_items, "nearest", steps,
                  "Loading JRC surface-water seasonality")
     slope = None
+    hand_v = None if hand is None else hand.values
     if dem is not None:
         px = abs(p.geobox.resolution.x)
         slope = terrain.slope_degrees(dem.values, px)
         if hand is None:
             with steps.step("Computing HAND from the DEM (priority flood, D8)"):
-                hand = terrain.hand_from_dem(dem.values, px, channel_area_km2=params.channel_area_km2)
+                hand_v = terrain.hand_from_dem(dem.values, px, channel_area_km2=params.channel_area_km2)
 
     s2w = None
     if p.s2_items:
         with steps.step("Sentinel-2 water (MNDWI, AWEI, WOfS; SCL clouds masked)"):
-            s2 = load_s2(p.s2_items, cfg.sources.s2.bands, p.geobox, chunks=cfg.grid.chunks).isel(time=0).compute()
-            named = {S2_COMMON_NAMES.get(b, b): s2[b].values for b in cfg.sources.s2.bands if b in s2 and b != "SCL"}
+            s2_bands = required(cfg.sources.s2, "sources.s2").bands
+            s2 = load_s2(p.s2_items, s2_bands, p.geobox, chunks=cfg.grid.chunks).isel(time=0).compute()
+            named = {S2_COMMON_NAMES.get(b, b): s2[b].values for b in s2_bands if b in s2 and b != "SCL"}
             s2w, _ = s2_water(named, s2["SCL"].values if "SCL" in s2 else None)
     vh = len(bands) > 1
     with steps.step("Mapping water and flood (speckle filter, VH threshold, region growing)"):
         ds, thresholds = flood_product.flood_extent(
             pre[band], post[band], pre_vh=pre[bands[1]] if vh else None, post_vh=post[bands[1]] if vh else None,
-            params=params, hand=hand, s2_water=s2w, slope=slope, landcover=landcover, gsw_seasonality=gsw,
+            params=params, hand=hand_v, s2_water=s2w, slope=slope, landcover=landcover, gsw_seasonality=gsw,
         )
-    crs = p.geobox.crs.to_wkt()
+    crs = crs_wkt(p.geobox)
     with steps.step("Writing rasters (Cloud-Optimized GeoTIFF)"):
         for key, var in (("flood", "flood"), ("water", "water"), ("water_source", "water_source"),
                          ("reference_water", "reference_water"),
@@ -199,6 +203,7 @@ def run(cfg: JobConfig, p: FloodPlan, out: OutputFolder, steps: Steps | None = N
             if key not in p.outputs:
                 continue
             da = ds[var]
+            kw: dict[str, Any]
             if var in ("flood", "water", "reference_water"):
                 colors = flood_product.FLOOD_COLORS if var == "flood" else flood_product.CLASS_COLORS
                 kw = dict(nodata=flood_product.NODATA, colormap=colors, tags={"classes": da.attrs["classes"]})
@@ -262,7 +267,8 @@ def _left_to_finalize(p: FloodPlan) -> set[str]:
 
 def _write_tables(cfg: JobConfig, p: FloodPlan, table, units: gpd.GeoDataFrame, out: OutputFolder) -> dict:
     """The per-unit table (CSV, GeoParquet) and the SFM-shaped EO-proxy table; summary keys."""
-    au, ex = cfg.exposure.admin_units, cfg.exposure
+    ex = required(cfg.exposure, "exposure")
+    au = ex.admin_units
     if au.level is not None:
         table["level"] = au.level
     gtable = gpd.GeoDataFrame(table, geometry=units.set_index("code").loc[table.index].geometry, crs=units.crs)
@@ -305,19 +311,19 @@ def _write_report(cfg: JobConfig, p: FloodPlan, out: OutputFolder, flood_da, ref
 
 
 def _units(cfg: JobConfig, p: FloodPlan) -> gpd.GeoDataFrame:
-    au = cfg.exposure.admin_units
-    return read_units(p.units_path, layer=au.layer, code_field=au.code_field, name_field=au.name_field)
+    au = required(cfg.exposure, "exposure").admin_units
+    return read_units(required(p.units_path, "exposure.admin_units.file"), layer=au.layer, code_field=au.code_field, name_field=au.name_field)
 
 
 def _population(cfg: JobConfig, p: FloodPlan) -> xr.DataArray | None:
     """The population grid over the plan's AOI, on its own (native) grid; None without one."""
     if not p.population_items:
         return None
-    asset = cfg.sources.population.asset
+    asset = required(cfg.sources.population, "sources.population").asset
     pop_gbox = inputs.native_geobox(p.population_items[0], asset, p.aoi)
     population = nodata_to_nan(load_items(p.population_items, [asset], pop_gbox, groupby=None)[asset]
                                .isel(time=0, drop=True)).compute()
-    return population.rio.write_crs(pop_gbox.crs.to_wkt())
+    return population.rio.write_crs(crs_wkt(pop_gbox))
 
 
 def finalize(cfg: JobConfig, p: FloodPlan, tile_outputs: dict[str, dict[str, Path]], out: OutputFolder) -> set[str]:

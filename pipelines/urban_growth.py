@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -24,11 +25,12 @@ from odc.geo.geom import Geometry
 from odc.geo.xr import xr_reproject, xr_zeros
 
 from eo_drr.catalog import item_datetime
-from eo_drr.config import JobConfig, UrbanGrowthProduct
+from eo_drr.config import JobConfig, UrbanGrowthProduct, required
 from eo_drr.errors import ConfigError, InputError
 from eo_drr.jobs import inputs
 from eo_drr.jobs.progress import Steps
 from eo_drr.load import load_items, load_raster_file, load_s1, load_s2, nodata_to_nan, processing_level
+from eo_drr.load.grid import crs_wkt
 from eo_drr.load.sentinel2 import S2_COMMON_NAMES
 from eo_drr.products import growth_pair, hazard_zones, urban
 from eo_drr.products.terrain import slope_degrees
@@ -159,7 +161,7 @@ def _static(items, asset, geobox) -> xr.DataArray:
 
 def _hazard(cfg: JobConfig, p: UrbanPlan, composite_t1: dict[str, np.ndarray]) -> np.ndarray:
     """The union of the job's hazard zones (uint8 1 / 0 / 255) on the job grid."""
-    hz = cfg.products.urban_growth.hazard
+    hz = required(required(cfg.products.urban_growth, "products.urban_growth").hazard, "products.urban_growth.hazard")
     parts = []
     if p.hazard_path:
         src = load_raster_file(p.hazard_path, what="products.urban_growth.hazard.file")
@@ -168,10 +170,12 @@ def _hazard(cfg: JobConfig, p: UrbanPlan, composite_t1: dict[str, np.ndarray]) -
         parts.append(hazard_zones.from_raster(
             np.where((h == nodata) if nodata is not None and np.isfinite(nodata) else ~np.isfinite(h), np.nan, h)))
     if p.hand_items:
-        parts.append(hazard_zones.from_hand(_static(p.hand_items, cfg.sources.hand.asset, p.geobox).values, hz.hand_max_m))
+        hand = _static(p.hand_items, required(cfg.sources.hand, "sources.hand").asset, p.geobox).values
+        parts.append(hazard_zones.from_hand(hand, required(hz.hand_max_m, "products.urban_growth.hazard.hand_max_m")))
     if p.dem_items:
-        dem = _static(p.dem_items, cfg.sources.dem.asset, p.geobox).values
-        parts.append(hazard_zones.from_slope(slope_degrees(dem, abs(p.geobox.resolution.x)), hz.slope_min_deg))
+        dem = _static(p.dem_items, required(cfg.sources.dem, "sources.dem").asset, p.geobox).values
+        parts.append(hazard_zones.from_slope(slope_degrees(dem, abs(p.geobox.resolution.x)),
+                                             required(hz.slope_min_deg, "products.urban_growth.hazard.slope_min_deg")))
     if hz.water_distance_m is not None:
         water, _ = s2_water({S2_COMMON_NAMES[b]: v for b, v in composite_t1.items()})
         parts.append(hazard_zones.near_water(water, hz.water_distance_m, abs(p.geobox.resolution.x)))
@@ -187,10 +191,10 @@ def run(cfg: JobConfig, p: UrbanPlan, out: OutputFolder, steps: Steps | None = N
     results, composites, vv = {}, {}, {}
     for e, key in ((1, "time.pre"), (2, "time.post")):
         with steps.step(f"Built-up, epoch {e} (Sentinel-2{' + Sentinel-1' if p.s1_items.get(e) else ''} temporal statistics)"):
-            s2 = load_s2_epoch(p.s2_items[e], cfg.sources.s2.bands, p.geobox, cfg.grid.chunks)
+            s2 = load_s2_epoch(p.s2_items[e], required(cfg.sources.s2, "sources.s2").bands, p.geobox, cfg.grid.chunks)
             vv_e = vh_e = None
             if p.s1_items.get(e):
-                s1cfg = cfg.sources.s1
+                s1cfg = required(cfg.sources.s1, "sources.s1")
                 s1 = load_s1(p.s1_items[e], s1cfg.bands, p.geobox, stored_units=s1cfg.units, chunks=cfg.grid.chunks).compute()
                 vv_e = s1["vv"].values if "vv" in s1 else None
                 vh_e = s1["vh"].values if "vh" in s1 else None
@@ -207,7 +211,7 @@ def run(cfg: JobConfig, p: UrbanPlan, out: OutputFolder, steps: Steps | None = N
                                         names=("time.pre (epoch 1)", "time.post (epoch 2)"))
         growth = grown.growth
 
-    crs = p.geobox.crs.to_wkt()
+    crs = crs_wkt(p.geobox)
     template = xr_zeros(p.geobox, "uint8")
 
     def da(values, name):
@@ -230,8 +234,9 @@ def run(cfg: JobConfig, p: UrbanPlan, out: OutputFolder, steps: Steps | None = N
                 write_cog(da(r.builtup, "builtup"), out.path(p.outputs[f"builtup_t{e}"]), nodata=urban.NODATA,
                           colormap=urban.BUILTUP_COLORS, band_descriptions=["builtup"],
                           tags={"classes": "1 built-up, 0 not, 255 no clear observation"})
-        layers = [("growth", growth, growth_pair.GROWTH_COLORS, growth_pair.GROWTH_CLASSES)]
-        if hazard is not None:
+        layers: list[tuple[str, np.ndarray, dict | None, str]] = [
+            ("growth", growth, growth_pair.GROWTH_COLORS, growth_pair.GROWTH_CLASSES)]
+        if hazard is not None and hz_growth is not None:
             layers += [("hazard", hazard, None, "1 hazard zone, 0 not, 255 no data"),
                        ("growth_hazard", hz_growth, None, "1 new built-up in a hazard zone, 0 not, 255 no data")]
         for key, values, cmap, classes in layers:
@@ -243,7 +248,7 @@ def run(cfg: JobConfig, p: UrbanPlan, out: OutputFolder, steps: Steps | None = N
                           band_descriptions=[key], tags=tags)
 
     px_ha = abs(p.geobox.resolution.x * p.geobox.resolution.y) / 1e4
-    summary = {
+    summary: dict[str, Any] = {
         "rule": rule.as_dict(),
         "model": {"threshold": grown.threshold, "min_mapping_unit_px": grown.min_mapping_unit_px,
                   "sentinel1": grown.with_s1, "cloud_share": list(grown.cloud_share), "levels": [level[1], level[2]]},
@@ -263,7 +268,7 @@ def run(cfg: JobConfig, p: UrbanPlan, out: OutputFolder, steps: Steps | None = N
     if cfg.exposure is not None:
         with steps.step("Growth per administrative unit"):
             au = cfg.exposure.admin_units
-            units = read_units(p.units_path, layer=au.layer, code_field=au.code_field, name_field=au.name_field)
+            units = read_units(required(p.units_path, "exposure.admin_units.file"), layer=au.layer, code_field=au.code_field, name_field=au.name_field)
             table = growth_by_unit(da(growth, "growth"), units, builtup_t1=results[1].builtup, builtup_t2=results[2].builtup,
                                    hazard_growth=None if hz_growth is None else da(hz_growth, "growth_hazard"),
                                    formal=_formal(p, up))
@@ -293,10 +298,10 @@ def _formal(p: UrbanPlan, up: UrbanGrowthProduct) -> np.ndarray | None:
         return None
     from rasterio import features
 
-    fa = gpd.read_file(p.formal_path, layer=up.formal_areas.layer)
+    fa = gpd.read_file(p.formal_path, layer=required(up.formal_areas, "products.urban_growth.formal_areas").layer)
     if fa.crs is None:
         raise InputError(f"products.urban_growth.formal_areas.file: {p.formal_path} has no CRS")
-    fa = fa.to_crs(p.geobox.crs.to_wkt())
+    fa = fa.to_crs(crs_wkt(p.geobox))
     return features.rasterize(((g, 1) for g in fa.geometry.make_valid() if not g.is_empty), out_shape=p.geobox.shape,
                               transform=p.geobox.transform, fill=0, dtype="uint8").astype(bool)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -21,10 +22,11 @@ from odc.geo.geobox import GeoBox
 from odc.geo.geom import Geometry
 
 from eo_drr.catalog import item_datetime
-from eo_drr.config import JobConfig, WetlandsProduct
+from eo_drr.config import JobConfig, WetlandsProduct, required
 from eo_drr.errors import ConfigError, InputError
 from eo_drr.jobs import inputs
 from eo_drr.jobs.progress import Steps
+from eo_drr.load.grid import crs_wkt
 from eo_drr.load.sentinel2 import S2_COMMON_NAMES
 from eo_drr.load import load_s2
 from eo_drr.products import wetlands as wl
@@ -107,7 +109,7 @@ def plot_wetland(series: pd.DataFrame, title: str, path) -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(8, 3.2), dpi=100)
-    colors = [tuple(c / 255 for c in wl.CLASS_COLORS[k][:3]) for k in range(5)]
+    colors = [(r / 255, g / 255, b / 255) for r, g, b, _ in (wl.CLASS_COLORS[k] for k in range(5))]
     if len(series):
         d = pd.to_datetime(series["date"])
         ax.stackplot(d, *(100 * series[c].to_numpy() for c in ws.CLASS_NAMES), labels=ws.CLASS_NAMES, colors=colors)
@@ -129,7 +131,7 @@ def run(cfg: JobConfig, p: WetlandsPlan, out: OutputFolder, steps: Steps | None 
     wp = cfg.products.wetlands or WetlandsProduct()
     params = wl.WetlandParams(**wp.model_dump(exclude_none=True, exclude={"polygons"}))
     with steps.step("Loading Sentinel-2 (SCL clouds masked; water never masked)"):
-        ds = load_s2(p.items, cfg.sources.s2.bands, p.geobox, chunks=cfg.grid.chunks).compute()
+        ds = load_s2(p.items, required(cfg.sources.s2, "sources.s2").bands, p.geobox, chunks=cfg.grid.chunks).compute()
         bands = {S2_COMMON_NAMES[b]: ds[b].values for b in S2_COMMON_NAMES}
         dates = [str(np.datetime_as_string(t, unit="D")) for t in ds.time.values]
         n_pre = len({f"{item_datetime(it):%Y-%m-%d}" for it in p.items[: p.n_pre]})
@@ -144,14 +146,14 @@ def run(cfg: JobConfig, p: WetlandsPlan, out: OutputFolder, steps: Steps | None 
             extent_pre = wl.wetland_extent(classes[:n_pre], params.extent_min_frequency,
                                            min_observations=params.extent_min_observations, what="time.pre (reference period)")
             change = wl.extent_change(extent_pre, extent)
-    crs, transform = p.geobox.crs.to_wkt(), p.geobox.transform
+    crs, transform = crs_wkt(p.geobox), p.geobox.transform
     with steps.step("Wetland polygons"):
         if p.polygons_path:
-            pc = wp.polygons
+            pc = required(wp.polygons, "products.wetlands.polygons")
             polys = ws.read_polygons(p.polygons_path, layer=pc.layer, id_field=pc.id_field, name_field=pc.name_field)
         else:
             polys = wl.derive_polygons(extent, transform, crs, min_px=params.min_polygon_px)
-        labels, expected, outside = ws.rasterize_polygons(polys, transform, p.geobox.shape, crs)
+        labels, expected, outside = ws.rasterize_polygons(polys, transform, (p.geobox.shape.y, p.geobox.shape.x), crs)
         if len(outside) == len(polys):
             raise InputError(f"products.wetlands.polygons: every polygon lies outside the data ({', '.join(outside[:10])})")
         if outside:
@@ -171,7 +173,7 @@ def run(cfg: JobConfig, p: WetlandsPlan, out: OutputFolder, steps: Steps | None 
         ext = pd.DataFrame(index=pd.Index(polys["id"], name="id"))
         ext["area_ha"] = expected * px_ha
         ext["extent_ha"] = np.bincount(idx, weights=(extent.ravel() == 1), minlength=n + 1)[1:] * px_ha
-        if change is not None:
+        if change is not None and extent_pre is not None:
             ext["extent_reference_ha"] = np.bincount(idx, weights=(extent_pre.ravel() == 1), minlength=n + 1)[1:] * px_ha
             ext["gained_ha"] = np.bincount(idx, weights=(change.ravel() == 2), minlength=n + 1)[1:] * px_ha
             ext["lost_ha"] = np.bincount(idx, weights=(change.ravel() == 3), minlength=n + 1)[1:] * px_ha
@@ -179,7 +181,7 @@ def run(cfg: JobConfig, p: WetlandsPlan, out: OutputFolder, steps: Steps | None 
     with steps.step("Writing rasters, tables and plots"):
         freq_u8 = np.where(np.isfinite(freq), np.round(100 * freq), wl.NODATA).astype(np.uint8)
         ext_tags = {"classes": f"1 wetland, 0 not, 255 fewer than {params.extent_min_observations} clear dates"}
-        rasters = {"classes": (classes, dict(band_descriptions=dates, tags={"classes": str(dict(enumerate(ws.CLASS_NAMES)))})),
+        rasters: dict[str, tuple[np.ndarray | None, dict[str, Any]]] = {"classes": (classes, dict(band_descriptions=dates, tags={"classes": str(dict(enumerate(ws.CLASS_NAMES)))})),
                    "frequency": (freq_u8, dict(band_descriptions=["inundation_frequency"], tags={"units": "percent of clear dates"})),
                    "extent": (extent, dict(band_descriptions=["wetland_extent"], tags=ext_tags)),
                    "extent_pre": (extent_pre, dict(band_descriptions=["wetland_extent_reference"], tags=ext_tags)),

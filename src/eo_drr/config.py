@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 import yaml
 from pydantic import (
@@ -31,6 +31,9 @@ from eo_drr.errors import ConfigError
 #: Named catalogues; anything else must be an http(s) URL of a STAC API or a path to a
 #: static STAC catalogue (catalog.json) or a folder holding one.
 CATALOG_PRESETS = ("demo", "earth-search", "planetary-computer", "cdse")
+
+
+_T = TypeVar("_T")
 
 
 class _Model(BaseModel):
@@ -355,7 +358,7 @@ class Exposure(_Model):
 class Outputs(_Model):
     dir: str = Field("output", description="output folder (the CLI's -o overrides it)")
     formats: list[Literal["cog", "csv", "geoparquet"]] = Field(
-        default_factory=lambda: ["cog", "csv", "geoparquet"]
+        default_factory=lambda: ["cog", "csv", "geoparquet"]  # type: ignore[arg-type]
     )
 
 
@@ -535,3 +538,10 @@ def load_config(path: str | Path) -> JobConfig:
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ConfigError(f"{path}{where}: malformed YAML: {problem}") from None
     return parse_config(data, source=str(path), base_dir=path.resolve().parent)
+
+
+def required(value: _T | None, key: str, why: str = "this pipeline needs it") -> _T:
+    """``value`` of the optional job key ``key``, or a :class:`ConfigError` naming the key."""
+    if value is None:
+        raise ConfigError(f"{key}: missing ({why})")
+    return value

@@ -11,7 +11,7 @@ statistics.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,16 +24,22 @@ from eo_drr.errors import InputError
 Raster = xr.DataArray | xr.Dataset | str | Path
 
 
+def _open(path: Path, what: str) -> xr.DataArray:
+    if not path.is_file():
+        raise InputError(f"{what}: no such file {path}")
+    try:
+        da = rioxarray.open_rasterio(path, masked=True)
+    except Exception as exc:  # rasterio raises several types for unreadable files
+        raise InputError(f"{what}: {path} is not a readable raster ({exc})") from None
+    if not isinstance(da, xr.DataArray):
+        raise InputError(f"{what}: {path} holds several subdatasets; give one raster")
+    return da
+
+
 def _bands(obj: Raster, what: str) -> dict[str, xr.DataArray]:
     """``{BAND NAME (upper case): 2-D DataArray}`` of ``obj``."""
     if isinstance(obj, (str, Path)):
-        path = Path(obj)
-        if not path.is_file():
-            raise InputError(f"{what}: no such file {path}")
-        try:
-            obj = rioxarray.open_rasterio(path, masked=True)
-        except Exception as exc:  # rasterio raises several types for unreadable files
-            raise InputError(f"{what}: {path} is not a readable raster ({exc})") from None
+        obj = _open(Path(obj), what)
     if isinstance(obj, xr.Dataset):
         return {str(k).upper(): v for k, v in obj.data_vars.items()}
     if not isinstance(obj, xr.DataArray):
@@ -53,14 +59,13 @@ def _bands(obj: Raster, what: str) -> dict[str, xr.DataArray]:
     return {str(n).upper(): obj.isel(band=i, drop=True) for i, n in enumerate(names)}
 
 
-def _pick(bands: dict[str, xr.DataArray], name: str, what: str, required: bool = True) -> xr.DataArray | None:
+def _pick(bands: dict[str, xr.DataArray], name: str, what: str) -> xr.DataArray:
+    """Band ``name`` (a single unnamed band counts as VV), or an error naming the bands."""
     if name in bands:
         return bands[name]
-    if required and len(bands) == 1 and name == "VV" and "" in bands:
+    if len(bands) == 1 and name == "VV" and "" in bands:
         return bands[""]
-    if required:
-        raise InputError(f"{what}: no {name} band (bands: {', '.join(b or '(unnamed)' for b in bands)})")
-    return None
+    raise InputError(f"{what}: no {name} band (bands: {', '.join(b or '(unnamed)' for b in bands)})")
 
 
 def _georef(values: Any, like: xr.DataArray, name: str, nodata: float | int | None) -> xr.DataArray:
@@ -73,7 +78,7 @@ def _georef(values: Any, like: xr.DataArray, name: str, nodata: float | int | No
     return out
 
 
-def _lazy(fn, like: xr.DataArray, dtype, *arrays) -> Any:
+def _lazy(fn: Callable[..., np.ndarray], like: xr.DataArray, dtype: Any, *arrays: xr.DataArray | None) -> Any:
     """``fn(*numpy arrays)`` as one dask task when any input is dask-backed, else now."""
     if not any(a is not None and a.chunks is not None for a in arrays):
         return fn(*[None if a is None else np.asarray(a.values) for a in arrays])
@@ -94,10 +99,10 @@ def water(s1: Raster, *, units: str = "db", **params: Any) -> xr.DataArray:
     from eo_drr.products.water import s1_water
 
     b = _bands(s1, "s1")
-    vv, vh = _pick(b, "VV", "s1"), _pick(b, "VH", "s1", required=False)
+    vv, vh = _pick(b, "VV", "s1"), b.get("VH")
     info: dict[str, Any] = {}
 
-    def run(vv_np, vh_np):
+    def run(vv_np: np.ndarray, vh_np: np.ndarray | None) -> np.ndarray:
         r = s1_water(vv_np, vh_np, units=units, **params)
         info.update(threshold_db=r.threshold.threshold_db, polarisation=r.threshold.polarisation,
                     quality_warnings=list(r.quality["warnings"]))
@@ -108,11 +113,10 @@ def water(s1: Raster, *, units: str = "db", **params: Any) -> xr.DataArray:
     return out
 
 
-def _linear(a: xr.DataArray | None, units: str) -> xr.DataArray | None:
-    if a is None:
-        return None
+def _linear(a: xr.DataArray, units: str) -> xr.DataArray:
     if units not in ("db", "linear"):
         raise InputError(f"units: use 'db' or 'linear', not {units!r}")
+    a = a.drop_vars("spatial_ref", errors="ignore")
     return 10 ** (a / 10) if units == "db" else a
 
 
@@ -128,35 +132,35 @@ def flood(pre: Raster | Sequence[Raster], post: Raster, *, units: str = "db",
     ``flood_extent`` (e.g. ``hand_max_m``, ``min_mapping_unit_px``)."""
     from eo_drr.products.flood import flood_extent
 
-    pres = list(pre) if isinstance(pre, (list, tuple)) else [pre]
+    pres: list[Raster] = list(pre) if isinstance(pre, (list, tuple)) else [pre]  # type: ignore[list-item]
     if not pres:
         raise InputError("pre: give at least one pre-event image")
     pb = [_bands(p, f"pre[{i}]") for i, p in enumerate(pres)]
     qb = _bands(post, "post")
-    post_vv = _pick(qb, "VV", "post")
-    post_vh = _pick(qb, "VH", "post", required=False)
-    for i, b in enumerate(pb):
-        if _pick(b, "VV", f"pre[{i}]").shape != post_vv.shape:
-            raise InputError(f"pre[{i}]: {b['VV'].shape} px, the post-event image {post_vv.shape}: put them on one grid")
-    use_vh = post_vh is not None and all("VH" in b for b in pb)
-    pre_vv = xr.concat([_linear(_pick(b, "VV", "pre").drop_vars("spatial_ref", errors="ignore"), units) for b in pb], dim="time")
-    pre_vh = xr.concat([_linear(b["VH"].drop_vars("spatial_ref", errors="ignore"), units) for b in pb], dim="time") if use_vh else None
-    ds, thresholds = flood_extent(pre_vv, _linear(post_vv, units), pre_vh=pre_vh,
-                                  post_vh=_linear(post_vh, units) if use_vh else None, hand=hand, **options)
+    post_vv, post_vh = _pick(qb, "VV", "post"), qb.get("VH")
+    pre_vv = [_pick(b, "VV", f"pre[{i}]") for i, b in enumerate(pb)]
+    for i, a in enumerate(pre_vv):
+        if a.shape != post_vv.shape:
+            raise InputError(f"pre[{i}]: {a.shape} px, the post-event image {post_vv.shape}: put them on one grid")
+    pre_vh = [b.get("VH") for b in pb]
+    use_vh = post_vh is not None and all(v is not None for v in pre_vh)
+    ds, thresholds = flood_extent(
+        xr.concat([_linear(a, units) for a in pre_vv], dim="time"), _linear(post_vv, units),
+        pre_vh=xr.concat([_linear(v, units) for v in pre_vh if v is not None], dim="time") if use_vh else None,
+        post_vh=_linear(post_vh, units) if use_vh and post_vh is not None else None, hand=hand, **options)
     if post_vv.rio.crs is not None:
         ds = ds.rio.write_crs(post_vv.rio.crs).rio.write_transform(post_vv.rio.transform())
     ds.attrs["quality_warnings"] = list(thresholds.warnings())
     return ds
 
 
-def _s2(obj: Raster, what: str, level: str | None):
+def _s2(obj: Raster, what: str, level: str | None) -> tuple[dict[str, np.ndarray], str, xr.DataArray]:
     """(bands by ESA name as float32 numpy reflectance 0-1, level, template DataArray)."""
     from eo_drr.load.s2_file import read_s2_file
 
     if isinstance(obj, (str, Path)):
         img = read_s2_file(Path(obj), option=what, level=level)
-        like = rioxarray.open_rasterio(obj).isel(band=0, drop=True)
-        return img.bands, img.level, like
+        return img.bands, str(img.level), _open(Path(obj), what).isel(band=0, drop=True)
     b = _bands(obj, what)
     lvl = level or (obj.attrs.get("PROCESSING_LEVEL") if isinstance(obj, (xr.DataArray, xr.Dataset)) else None)
     if lvl is None or str(lvl).upper() not in ("L1C", "L2A"):
@@ -183,8 +187,8 @@ def growth(before: Raster, after: Raster, *, s1_before: Raster | None = None, s1
     a, la, like_a = _s2(after, "after", level)
     if next(iter(a.values())).shape != next(iter(b.values())).shape:
         raise InputError(f"after: {like_a.shape} px, before {like.shape}: put them on one grid (e.g. rio.reproject_match)")
-    vv = [None if s is None else np.asarray(_pick(_bands(s, n), "VV", n).values, dtype=np.float32)
-          for s, n in ((s1_before, "s1_before"), (s1_after, "s1_after"))]
+    vv = [None if r is None else np.asarray(_pick(_bands(r, n), "VV", n).values, dtype=np.float32)
+          for r, n in ((s1_before, "s1_before"), (s1_after, "s1_after"))]
     r = new_builtup(b, a, level_before=lb, level_after=la, vv_before=vv[0], vv_after=vv[1],
                     min_mapping_unit_px=min_mapping_unit_px, names=("before", "after"))
     out = _georef(r.growth, like, "growth", 255)

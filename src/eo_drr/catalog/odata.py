@@ -137,7 +137,7 @@ class CdseODataCatalog:
                 raise InputError(f"CDSE OData search failed: HTTP {r.status_code}: {r.text[:200]}")
             body = r.json()
             items += [product_to_item(rec, self.download_url) for rec in body.get("value", [])]
-            url, params = body.get("@odata.nextLink"), None
+            url, params = body.get("@odata.nextLink"), {}
             if query.limit and len(items) >= query.limit:
                 break
         # The collection of an OData product is its platform; do not refilter by collection.

@@ -86,7 +86,7 @@ def register(app: typer.Typer, console: Console) -> None:
 
         if collection is None and not ids:
             raise ConfigError("--collection or --id: say what to fetch")
-        q = build_query(collection, bbox, datetime_, max_cloud, orbit_direction, relative_orbit, limit, ids or ())
+        q = build_query(collection, bbox, datetime_, max_cloud, orbit_direction, relative_orbit, limit, tuple(ids or ()))
         items = open_catalog(catalog).search(q)
         if not items:
             raise InputError("nothing found to fetch: check --collection, --bbox, --datetime and the filters")

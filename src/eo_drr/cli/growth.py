@@ -49,16 +49,16 @@ def register(app: typer.Typer, console: Console) -> None:
                                       for p, o in ((s1_before, "--s1-before"), (s1_after, "--s1-after")))
             for n in (*nb, *na):
                 typer.echo(f"{'note' if 'resampled' in n else 'warning'}: {n}", err=True)
-        r = new_builtup(b.bands, a.bands, level_before=b.level, level_after=a.level, vv_before=vv_b, vv_after=vv_a,
+        r = new_builtup(b.bands, a.bands, level_before=str(b.level), level_after=str(a.level), vv_before=vv_b, vv_after=vv_a,
                         names=(f"--before {before}", f"--after {after}"))
         valid = r.growth != 255
         write_classes(r.growth, out, b.profile, description="new built-up", colormap=GROWTH_COLORS,
                       extra={"classes": GROWTH_CLASSES, "threshold": f"{r.threshold:.3f}",
                              "sentinel1": str(r.with_s1).lower()})
         px_m2 = pixel_area_m2(b.profile)
-        n = int((r.growth == 1).sum())
-        area = f"{n * px_m2 / 1e4:,.1f} ha" if px_m2 else "pixel size unknown (no CRS)"
-        console.print(f"new built-up: {n:,} px, {area} ({100 * n / int(valid.sum()):.2f} % of the clear area) -> {out}")
+        n_new = int((r.growth == 1).sum())
+        area = f"{n_new * px_m2 / 1e4:,.1f} ha" if px_m2 else "pixel size unknown (no CRS)"
+        console.print(f"new built-up: {n_new:,} px, {area} ({100 * n_new / int(valid.sum()):.2f} % of the clear area) -> {out}")
         console.print(f"  model {'with' if r.with_s1 else 'without'} Sentinel-1, probability >= {r.threshold:.2f}, "
                       f"patches of at least {r.min_mapping_unit_px} px; cloud/shadow masked: "
                       f"{100 * r.cloud_share[0]:.1f} % before, {100 * r.cloud_share[1]:.1f} % after")

@@ -83,11 +83,13 @@ def retry_jobs(output: Path, console: Console, *, job: str | None = None) -> lis
     the ledger of ``output`` (``eo-drr run --retry-failed``); verified tiles are skipped."""
     from eo_drr.cli.runner import run_tiled_job
 
-    summaries = []
+    summaries: list[dict] = []
     for name, cfg, failed, size in retry_targets(output, job=job):
         if cfg is None:
             console.print(f"job {name!r}: no failed tiles; nothing to retry", highlight=False)
             continue
         console.print(f"job {name!r}: retrying {len(failed)} failed tile(s): " + ", ".join(failed), highlight=False)
-        summaries.append(run_tiled_job(cfg, output, console=console, tile_size_px=size, retry_failed=True))
+        summary = run_tiled_job(cfg, output, console=console, tile_size_px=size, retry_failed=True)
+        if summary is not None:
+            summaries.append(summary)
     return summaries

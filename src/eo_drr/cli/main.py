@@ -175,7 +175,7 @@ def demo(
     from eo_drr.api import demo_job
     from eo_drr.cli.runner import run_job
 
-    cfg = demo_job(**{k: v for k, v in (("size", size), ("seed", seed)) if v is not None})
+    cfg = demo_job(size=size, seed=seed)
     run_job(cfg, output, dry_run=dry_run, console=console)
 
 

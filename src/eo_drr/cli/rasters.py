@@ -83,8 +83,8 @@ def register(app: typer.Typer, console: Console) -> None:
         write_classes(flood_map, out, post.profile, description="flood",
                       extra={"classes": FLOOD_CLASSES}, colormap=FLOOD_COLORS)
         valid = max(1, int((flood_map != 255).sum()))
-        n, still = int((flood_map == 1).sum()), int((flood_map == 2).sum())
-        console.print(f"flood: {n:,} px ({100 * n / valid:.1f} % of valid) -> {out}")
+        n_flood, still = int((flood_map == 1).sum()), int((flood_map == 2).sum())
+        console.print(f"flood: {n_flood:,} px ({100 * n_flood / valid:.1f} % of valid) -> {out}")
         console.print(f"  reference water still water after the event (class 2): {still:,} px")
         for w in thresholds.warnings():
             typer.echo(f"warning: {w}", err=True)

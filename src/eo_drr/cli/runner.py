@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from eo_drr.config import JobConfig
@@ -24,7 +24,7 @@ class ConsoleReporter:
     def __init__(self, console: Console):
         self.console = console
         self.progress: Progress | None = None
-        self._tasks: dict[str, object] = {}
+        self._tasks: dict[str, TaskID] = {}
 
     def __enter__(self) -> ConsoleReporter:
         if self.console.is_terminal:

@@ -19,7 +19,7 @@ from eo_drr.demo import sites as S
 from eo_drr.demo.fields import block_reduce
 from eo_drr.demo.landscape import RESOLUTION_M, Landscape, build_landscape
 from eo_drr.demo.population import POP_BANDS, POP_RESOLUTION_M, persons_per_pixel, population_bands
-from eo_drr.demo.scene import SCENE_FILE, DemoScene
+from eo_drr.demo.scene import SCENE_FILE, DemoScene, as_bbox
 from eo_drr.demo.sensors import marsh_wet_share, simulate_s1, simulate_s2
 from eo_drr.demo.vectors import admin_units, facilities, roads
 from eo_drr.errors import InputError
@@ -126,8 +126,8 @@ def generate_scene(
         resolution=RESOLUTION_M,
         shape=shape,
         transform=transform,
-        bbox=tuple(float(v) for v in bbox),
-        bbox_wgs84=bbox_wgs84,
+        bbox=as_bbox(bbox),
+        bbox_wgs84=as_bbox(bbox_wgs84),
         event_date=site.event,
         pre_dates=tuple(site.event + dt.timedelta(days=d) for d in S.S1_PRE_DAYS),
         s1_epoch1_dates=tuple(site.event + dt.timedelta(days=d) for d in S.S1_EPOCH1_DAYS),

@@ -16,6 +16,12 @@ SCENE_FILE = "scene.json"
 CATALOG_FILE = "catalog.json"
 
 
+
+def as_bbox(v: list[float] | tuple[float, ...]) -> tuple[float, float, float, float]:
+    """(W, S, E, N) as four floats."""
+    w, south, e, n = (float(x) for x in v)
+    return (w, south, e, n)
+
 @dataclass(frozen=True)
 class DemoScene:
     """A generated demo scene with known truth, read through its STAC catalogue.
@@ -122,8 +128,8 @@ class DemoScene:
             resolution=float(d["resolution"]),
             shape=(int(d["shape"][0]), int(d["shape"][1])),
             transform=Affine(*d["transform"]),
-            bbox=tuple(float(v) for v in d["bbox"]),
-            bbox_wgs84=tuple(float(v) for v in d["bbox_wgs84"]),
+            bbox=as_bbox(d["bbox"]),
+            bbox_wgs84=as_bbox(d["bbox_wgs84"]),
             event_date=day(d["event_date"]),
             pre_dates=tuple(day(v) for v in d["pre_dates"]),
             post_date=day(d["post_date"]),

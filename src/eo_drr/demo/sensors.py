@@ -172,9 +172,9 @@ def simulate_s2(
         alpha = np.clip((field - thr) / 0.6, 0.0, 1.0)
         cloudy = alpha > 0
         cref = np.asarray(P.S2_CLOUD_REFLECTANCE, dtype=np.float32)[:, None]
-        a = alpha[cloudy]
-        refl[:, cloudy] = (1 - a) * refl[:, cloudy] + a * cref
-        scl[cloudy] = np.where(a >= 0.5, P.SCL["cloud_high"], P.SCL["cloud_medium"])
+        a_cloud = alpha[cloudy]
+        refl[:, cloudy] = (1 - a_cloud) * refl[:, cloudy] + a_cloud * cref
+        scl[cloudy] = np.where(a_cloud >= 0.5, P.SCL["cloud_high"], P.SCL["cloud_medium"])
         # Shadow: the cloud projected away from the sun (about 0.4-0.5 km at these scales).
         shadow = shift(cloudy, int(0.04 * n), -int(0.05 * n)) & ~cloudy
         refl[:, shadow] *= P.S2_SHADOW_FACTOR

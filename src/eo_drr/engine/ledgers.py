@@ -54,6 +54,8 @@ def retry_targets(output: Path, *, job: str | None = None) -> Iterator[tuple[str
         raise InputError(f"--job {job}: no such job in {ledger.path} (jobs: {', '.join(names) or 'none'})")
     for name in [job] if job is not None else names:
         row = ledger.job(name)
+        if row is None:  # listed a moment ago: the ledger changed under us
+            raise InputError(f"job {name!r}: no longer in {ledger.path}")
         failed = [t["tile_id"] for t in ledger.failed_tiles(name)]
         if not failed:
             yield name, None, [], row["tile_size_px"]

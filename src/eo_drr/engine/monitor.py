@@ -30,10 +30,10 @@ class MonitorFailures(EODRRError):
 class _EmptyLedger:
     """A ledger with nothing recorded (dry runs never create one)."""
 
-    def last_acquisition(self, job, aoi):
+    def last_acquisition(self, job: str, aoi: str) -> None:
         return None
 
-    def acquisitions(self, job=None, aoi=None):
+    def acquisitions(self, job: str | None = None, aoi: str | None = None) -> list[dict[str, Any]]:
         return []
 
 
@@ -50,7 +50,7 @@ def scan_new(cfg: JobConfig, output: str | Path | None = None) -> MonitorScan:
     """The new acquisitions for ``cfg`` (a dry run: nothing is written)."""
     root = job_folder(cfg, output)
     ledger = JobLedger.existing(root)
-    found = scan(cfg, ledger if ledger is not None else _EmptyLedger())
+    found = scan(cfg, ledger if ledger is not None else _EmptyLedger())  # type: ignore[arg-type]
     return MonitorScan(tuple(found.new), found.since)
 
 

@@ -7,6 +7,10 @@ import tempfile
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from collections.abc import Callable
+
+from odc.geo.geobox import GeoBox
+
 from eo_drr.io.atomic import atomic_path
 from eo_drr.jobs.ledger import JobLedger
 from eo_drr.publish import OutputFolder
@@ -16,10 +20,13 @@ TILE_MANIFEST = "tile.json"
 #: per-tile files that are not assembled into the output folder
 NOT_ASSEMBLED = (TILE_MANIFEST, "report.html")
 TABLE_SUFFIXES = (".csv", ".parquet", ".gpkg")
+#: a pipeline's job-wide step over the tiles' files ({relative path: {tile id: file}}):
+#: writes into the folder, returns the relative paths it wrote
+Finalize = Callable[[dict[str, dict[str, Path]], OutputFolder], set[str]]
 
 
-def assemble(root: Path, tile_ids: list[str], job_geobox, fps: dict[str, str], ledger: JobLedger,
-             job: str, out: OutputFolder, finalize=None) -> dict[str, str]:
+def assemble(root: Path, tile_ids: list[str], job_geobox: GeoBox, fps: dict[str, str], ledger: JobLedger,
+             job: str, out: OutputFolder, finalize: Finalize | None = None) -> dict[str, str]:
     """COG mosaics of every raster output, then the pipeline's ``finalize`` (job-wide tables
     and report, see :func:`_finalizer`) or, for the tables it does not write, concatenated
     tables with a ``tile`` column; written into ``out``; returns ``{name: final path}``."""
@@ -49,7 +56,7 @@ _GDAL_TYPES = {
 }
 
 
-def mosaic_vrt(sources: list[Path], geobox) -> str:
+def mosaic_vrt(sources: list[Path], geobox: GeoBox) -> str:
     """A GDAL VRT (XML text) placing each tile COG (absolute paths) in the extent of all of
     them on the job grid; nodata, colour table, band descriptions and tags from the first."""
     import rasterio
@@ -103,7 +110,7 @@ def mosaic_vrt(sources: list[Path], geobox) -> str:
     return "\n".join(x)
 
 
-def mosaic_cog(sources: list[Path], geobox, dest: Path) -> Path:
+def mosaic_cog(sources: list[Path], geobox: GeoBox, dest: Path) -> Path:
     """Mosaic tile COGs into one COG at ``dest`` (atomically). GDAL streams it block by
     block, so memory does not grow with the mosaic."""
     import rasterio

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import xarray as xr
 
 from eo_drr.errors import InputError
 
@@ -62,7 +63,7 @@ class JobResult:
                 stems[path.stem] = path
         return {s: gpd.read_parquet(p) if p.suffix == ".parquet" else pd.read_csv(p) for s, p in sorted(stems.items())}
 
-    def open(self, name: str):
+    def open(self, name: str) -> xr.DataArray:
         """The raster output ``name`` as a georeferenced DataArray (rioxarray; nodata masked to NaN)."""
         import rioxarray
 
@@ -70,4 +71,7 @@ class JobResult:
         if path is None or path.suffix != ".tif":
             rasters = sorted(k for k, v in self.outputs.items() if v.suffix == ".tif")
             raise InputError(f"{name!r}: no such raster output of job {self.job!r} (have: {', '.join(rasters)})")
-        return rioxarray.open_rasterio(path, masked=True).squeeze("band", drop=True)
+        da = rioxarray.open_rasterio(path, masked=True)
+        if not isinstance(da, xr.DataArray):
+            raise InputError(f"{path}: not a single raster")
+        return da.squeeze("band", drop=True)

@@ -18,7 +18,7 @@ from eo_drr.config import JobConfig, TilingConfig
 from eo_drr.engine.events import Event, EventSteps, Reporter, log_reporter
 from eo_drr.engine.manifest import write_manifest_and_catalog
 from eo_drr.engine.result import JobResult, output_paths
-from eo_drr.jobs.cluster import compute_context
+from eo_drr.jobs.cluster import ComputeTarget, compute_context
 from eo_drr.jobs.ledger import JobLock
 from eo_drr.jobs.tiling import Tile, tile_grid
 from eo_drr.pipelines import get_pipeline
@@ -132,7 +132,7 @@ def _run_tiled(cfg: JobConfig, out: OutputFolder, report: Reporter, tile_size_px
     def on_tile(kind: str, tile: str, detail: str) -> None:
         report(Event("tile", tile, detail=detail, state=kind))
 
-    def on_cluster(target) -> None:
+    def on_cluster(target: ComputeTarget) -> None:
         report(Event("compute", target.description, detail=target.dashboard or ""))
 
     out.root.mkdir(parents=True, exist_ok=True)

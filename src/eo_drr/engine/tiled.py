@@ -32,7 +32,9 @@ import resource
 import socket
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from types import ModuleType
+from typing import Any
 from pathlib import Path
 
 import pystac
@@ -49,7 +51,7 @@ from eo_drr.kernels import gpu_for_numpy
 from eo_drr.jobs.progress import Steps
 from eo_drr.jobs.tiling import Tile, tile_grid
 from eo_drr.pipelines import get_pipeline
-from eo_drr.engine.mosaic import TILE_MANIFEST, assemble
+from eo_drr.engine.mosaic import TILE_MANIFEST, Finalize, assemble
 from eo_drr.publish import OutputFolder
 
 log = logging.getLogger(__name__)
@@ -77,12 +79,12 @@ def config_hash(cfg: JobConfig) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:32]
 
 
-def plan_inputs(plan) -> list[str]:
+def plan_inputs(plan: Any) -> list[str]:
     """``role:item id`` of every STAC item a plan reads, and ``role:path@size:mtime`` of its
     input files (admin units), sorted."""
     found: list[str] = []
 
-    def visit(role: str, value) -> None:
+    def visit(role: str, value: Any) -> None:
         if isinstance(value, pystac.Item):
             found.append(f"{role}:{value.id}")
         elif isinstance(value, (list, tuple)):
@@ -103,12 +105,14 @@ def plan_inputs(plan) -> list[str]:
 def tile_config(cfg: JobConfig, tile: Tile) -> JobConfig:
     """The job file of one tile: the tile's search box as the AOI, the job's CRS as the grid."""
     crs = tile.geobox.crs
+    if crs is None:
+        raise EODRRError(f"tile {tile.id}: its grid has no CRS")
     epsg = crs.epsg
     grid = cfg.grid.model_copy(update={"crs": f"EPSG:{epsg}" if epsg else crs.to_wkt()})
     return cfg.model_copy(update={"aoi": AOI(bbox=tile.search_bbox()), "grid": grid, "tiling": None})
 
 
-def plan_tile(pipeline, cfg: JobConfig, tile: Tile, job_geobox=None):
+def plan_tile(pipeline: ModuleType, cfg: JobConfig, tile: Tile, job_geobox: Any = None) -> tuple[JobConfig, Any]:
     """``(tile job config, plan)``: the pipeline's plan for the tile, on exactly its grid
     (and, for pipelines whose plans have a ``job_geobox``, told the whole job's grid)."""
     tcfg = tile_config(cfg, tile)
@@ -126,7 +130,7 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_tile(pipeline_name: str, tcfg: JobConfig, plan, root: str, tile_id: str,
+def run_tile(pipeline_name: str, tcfg: JobConfig, plan: Any, root: str, tile_id: str,
              threads: int | None = None) -> dict:
     """Run one tile into ``root/tiles/<tile_id>/`` (staged, then moved into place).
 
@@ -145,7 +149,7 @@ def run_tile(pipeline_name: str, tcfg: JobConfig, plan, root: str, tile_id: str,
         from eo_drr.kernels._dispatch import gpu_round_trips
 
         trips = 0
-        sched = {"scheduler": "threads", "num_workers": threads} if threads else {}
+        sched: dict[str, Any] = {"scheduler": "threads", "num_workers": threads} if threads else {}
         # the mosaics get overviews; the tiles' own would be thrown away
         # on a GPU worker (cluster.use_gpu) the kernels that have a CUDA version run there
         with dask.config.set(**sched), without_overviews(), _kernel_threads(threads), \
@@ -157,9 +161,10 @@ def run_tile(pipeline_name: str, tcfg: JobConfig, plan, root: str, tile_id: str,
         manifest = {"tile": tile_id, "summary": summary, "bounds": list(plan.geobox.boundingbox)[:4],
                     "gpu_round_trips": trips}
         out.path(TILE_MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True, default=str))
-        staged = sorted(p for p in out.staging.rglob("*") if p.is_file())
+        staging = out.path("")
+        staged = sorted(p for p in staging.rglob("*") if p.is_file())
         records = [
-            (f"{rel_dir}/{p.relative_to(out.staging).as_posix()}", p.stat().st_size, sha256_file(p))
+            (f"{rel_dir}/{p.relative_to(staging).as_posix()}", p.stat().st_size, sha256_file(p))
             for p in staged
         ]
         out.commit()
@@ -179,7 +184,7 @@ def run_tile(pipeline_name: str, tcfg: JobConfig, plan, root: str, tile_id: str,
 
 
 @contextlib.contextmanager
-def _kernel_threads(threads: int | None):
+def _kernel_threads(threads: int | None) -> Iterator[None]:
     """Numba's parallel kernels called from this thread use at most ``threads`` threads inside
     the block (``numba.set_num_threads`` is per calling thread). With the usual one-thread
     workers, each worker process then uses one core instead of one thread per core of the
@@ -191,7 +196,7 @@ def _kernel_threads(threads: int | None):
     import numba
 
     before = numba.get_num_threads()
-    numba.set_num_threads(max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS)))
+    numba.set_num_threads(max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS)))  # type: ignore[attr-defined]
     try:
         yield
     finally:
@@ -251,7 +256,8 @@ def run_tiled(
         return _run_tiled(cfg, root, pipeline, tiling, t0, retry_failed, out, emit, on_cluster)
 
 
-def _run_tiled(cfg, root, pipeline, tiling, t0, retry_failed, out, emit, on_cluster) -> dict:
+def _run_tiled(cfg: JobConfig, root: Path, pipeline: ModuleType, tiling: TilingConfig, t0: float, retry_failed: bool,
+               out: OutputFolder | None, emit: Event, on_cluster: Callable[[ComputeTarget], None] | None) -> dict:
     whole = pipeline.plan(cfg)
     tiles = tile_grid(whole.geobox, tiling.tile_size_px, whole.aoi)
     chash = config_hash(cfg)
@@ -300,6 +306,7 @@ def _run_tiled(cfg, root, pipeline, tiling, t0, retry_failed, out, emit, on_clus
             continue
         if row["status"] == "done":
             emit("rerun", tile.id, why)
+        assert tcfg is not None  # planned (plan_error is None)
         todo.append(_Todo(tile, tcfg, plan, fp))
 
     ran: list[str] = []
@@ -333,7 +340,7 @@ def _run_tiled(cfg, root, pipeline, tiling, t0, retry_failed, out, emit, on_clus
                     emit("start", t.tile.id, "")
                     finish(t, run_tile(cfg.pipeline, t.tcfg, t.plan, str(root), t.tile.id))
 
-    summary = {
+    summary: dict[str, Any] = {
         "tiles": len(tiles), "tile_size_px": tiling.tile_size_px, "crs": str(whole.geobox.crs),
         "ran": sorted(ran), "skipped": sorted(skipped), "failed": failed,
         "compute": compute, "peak_rss_mb_per_worker": {k: round(v, 1) for k, v in worker_rss.items()},
@@ -411,7 +418,7 @@ def _run_distributed(cfg: JobConfig, target: ComputeTarget, todo: list[_Todo], r
 
 
 # -- assembling the outputs ------------------------------------------------------------------
-def _finalizer(pipeline, cfg: JobConfig, whole):
+def _finalizer(pipeline: ModuleType, cfg: JobConfig, whole: Any) -> Finalize | None:
     """The pipeline's ``finalize(cfg, plan, tile_outputs, out)`` bound to the job, or None.
 
     A pipeline that knows how its per-unit tables add up over tiles (the flood pipeline)

@@ -129,7 +129,7 @@ def _lookup(source: Any, band: str):
     return None
 
 
-def _gather(name: str, given: dict[str, Any], optional: set[str] = frozenset()):
+def _gather(name: str, given: dict[str, Any], optional: frozenset[str] = frozenset()):
     """Band arrays in the order of ``given`` (a Dataset/mapping may stand in the first slot)."""
     names = list(given)
     first = given[names[0]]
@@ -403,10 +403,10 @@ def tasseled_cap(bands: Any, component: str = "brightness", coefficients: str = 
     if not isinstance(bands, (xr.Dataset, Mapping)) or isinstance(bands, xr.DataArray):
         raise InputError("bands: expected an xarray.Dataset or a mapping of band name -> array")
     order = _TC_BANDS[coefficients]
-    given = {b: None for b in order}
+    given: dict[str, Any] = {b: None for b in order}
     given[order[0]] = bands
     # the first slot carries the Dataset; gather from it
-    got = _gather(f"tasseled_cap({coefficients})", {**given}, optional=_TC_OPTIONAL)
+    got = _gather(f"tasseled_cap({coefficients})", {**given}, optional=frozenset(_TC_OPTIONAL))
     row = TC_COEFFICIENTS[coefficients][_TC_COMPONENTS[component]]
     coefs = tuple(float(row[order.index(b)]) for b in got)
     return _apply(f"tc_{component}", "linear_combination", got, scale, offset, nodata,

@@ -30,7 +30,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import dask
 
-from eo_drr.config import ClusterConfig
+from eo_drr.config import ClusterConfig, required
 from eo_drr.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -170,7 +170,7 @@ def _start_client(cfg: ClusterConfig, base_dir: Path | None):
                 f"cluster.address: cannot reach a dask scheduler at {safe_link(cfg.address)} ({why})"
             ) from None
     if cfg.kind == "scheduler_file":
-        path = Path(cfg.scheduler_file).expanduser()
+        path = Path(required(cfg.scheduler_file, "cluster.scheduler_file")).expanduser()
         if not path.is_absolute() and base_dir is not None:
             path = base_dir / path
         if not path.exists():

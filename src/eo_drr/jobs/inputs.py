@@ -16,7 +16,7 @@ from odc.geo.geom import BoundingBox, Geometry
 from shapely.geometry import box as shapely_box
 
 from eo_drr.catalog import Catalog, SearchQuery, open_catalog
-from eo_drr.config import CATALOG_PRESETS, JobConfig, Window
+from eo_drr.config import CATALOG_PRESETS, JobConfig, Window, required
 from eo_drr.errors import ConfigError, CorruptInputError, InputError
 from eo_drr.load.grid import utm_crs
 from eo_drr.load.stac import check_bands
@@ -63,7 +63,7 @@ def aoi_geometry(cfg: JobConfig) -> Geometry:
     import geopandas as gpd
     import pyogrio
 
-    path = resolve_path(cfg, cfg.aoi.file, "aoi.file")
+    path = resolve_path(cfg, required(cfg.aoi.file, "aoi.file", "give aoi.bbox or aoi.file"), "aoi.file")
     try:
         gdf = gpd.read_file(path, layer=cfg.aoi.layer)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:

@@ -30,6 +30,7 @@ import sqlite3
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import TextIO
 from pathlib import Path
 
 from eo_drr.errors import OutputError
@@ -186,7 +187,7 @@ class JobLedger:
                 "INSERT INTO runs (job, host, pid, started_at, status) VALUES (?, ?, ?, ?, 'running')",
                 (job, socket.gethostname(), os.getpid(), time.time()),
             )
-            return int(cur.lastrowid)
+            return int(cur.lastrowid or 0)
 
     def finish_run(self, run_id: int, status: str, ran: int, skipped: int, failed: int) -> None:
         with self._connect() as con:
@@ -301,7 +302,7 @@ class JobLedger:
             )
 
     def acquisitions(self, job: str | None = None, aoi: str | None = None) -> list[dict]:
-        q, args = "SELECT * FROM acquisitions WHERE 1=1", []
+        q, args = "SELECT * FROM acquisitions WHERE 1=1", list[str]()
         if job:
             q, args = q + " AND job=?", [*args, job]
         if aoi:
@@ -372,7 +373,7 @@ class JobLock:
         file of their own behind; a tiled job keeps it beside its ledger)."""
         self.path = Path(root) / LOCK_NAME
         self.remove = remove
-        self._fh = None
+        self._fh: TextIO | None = None
 
     def acquire(self) -> None:
         import fcntl

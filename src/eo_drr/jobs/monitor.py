@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import pystac
 
 from eo_drr.catalog import SearchQuery, item_datetime
-from eo_drr.config import JobConfig, Window
+from eo_drr.config import JobConfig, Window, required
 from eo_drr.errors import ConfigError
 from eo_drr.jobs import inputs
 from eo_drr.jobs.ledger import JobLedger
@@ -110,9 +110,10 @@ def scan(cfg: JobConfig, ledger: JobLedger, now: dt.datetime | None = None) -> S
 def event_config(cfg: JobConfig, acq: Acquisition) -> JobConfig:
     """The job of one acquisition: ``time.post`` on its day, Sentinel-1 pinned to its orbit,
     Sentinel-2 dropped when there is no scene of that day."""
-    s1 = cfg.sources.s1.model_copy(update={
-        "relative_orbit": acq.relative_orbit or cfg.sources.s1.relative_orbit,
-        "orbit_direction": acq.orbit_direction or cfg.sources.s1.orbit_direction,
+    s1cfg = required(cfg.sources.s1, "sources.s1", "monitoring follows Sentinel-1 acquisitions")
+    s1 = s1cfg.model_copy(update={
+        "relative_orbit": acq.relative_orbit or s1cfg.relative_orbit,
+        "orbit_direction": acq.orbit_direction or s1cfg.orbit_direction,
     })
     sources = cfg.sources.model_copy(update={"s1": s1, "s2": cfg.sources.s2 if acq.has_s2 else None})
     time = cfg.time.model_copy(update={"post": Window(start=acq.day, end=acq.day)})

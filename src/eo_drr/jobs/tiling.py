@@ -73,7 +73,7 @@ def tile_grid(geobox: GeoBox, tile_size_px: int, aoi: Geometry | None = None) ->
     ny, nx = geobox.shape.y, geobox.shape.x
     left, top = a.c, a.f
     size = tile_size_px * res
-    aoi_crs = aoi.to_crs(geobox.crs) if aoi is not None else None
+    aoi_crs = aoi.to_crs(geobox.crs) if aoi is not None and geobox.crs is not None else None
 
     def col(x: float) -> int:
         return int(round((x - left) / res))

@@ -24,7 +24,7 @@ from eo_drr.errors import InputError
 try:  # dask is a core dependency, but keep the kernels importable without it
     import dask.array as _da
 except ImportError:  # pragma: no cover
-    _da = None
+    _da = None  # type: ignore[assignment]
 
 
 def is_dask(x: Any) -> bool:

@@ -44,7 +44,7 @@ def key(v):  # pragma: no cover - replaced by the overload inside numba
     return v
 
 
-@overload(key, jit_options=dict(cache=True))
+@overload(key, jit_options=dict(cache=True))  # type: ignore[typeddict-unknown-key]
 def _key_overload(v):
     if (isinstance(v, types.Integer) and v.bitwidth <= 16) or v in (types.float16,
                                                                        types.float32):

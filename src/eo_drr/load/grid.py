@@ -38,3 +38,10 @@ def make_geobox(
         raise InputError(f"grid.crs: unknown CRS {crs!r} ({exc})") from exc
     box = BoundingBox(w, s, e, n, crs="EPSG:4326").to_crs(target)
     return GeoBox.from_bbox(box, crs=target, resolution=resolution, anchor="edge", tight=False)
+
+
+def crs_wkt(geobox: GeoBox) -> str:
+    """The WKT of ``geobox``'s CRS (every job grid has one)."""
+    if geobox.crs is None:
+        raise InputError("the grid has no CRS")
+    return geobox.crs.to_wkt()

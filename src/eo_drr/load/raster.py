@@ -28,6 +28,8 @@ def load_raster_file(
         da = rioxarray.open_rasterio(path, chunks={"x": chunks, "y": chunks} if chunks else None, masked=True)
     except (rasterio.errors.RasterioIOError, OSError) as exc:
         raise CorruptInputError(f"{what}: {path} is not a readable raster ({exc})") from exc
+    if not isinstance(da, xr.DataArray):
+        raise InputError(f"{what}: {path} holds several subdatasets; give one raster")
     if "band" in da.dims:
         if band > da.sizes["band"]:
             raise InputError(f"{what}: {path} has {da.sizes['band']} band(s), asked for band {band}")

@@ -82,7 +82,7 @@ def load_s1(
         if stored_units == "linear":
             da = da.where(da > 0)
         if stored_units != units:
-            da = (10.0 * np.log10(da)) if units == "db" else 10.0 ** (da / 10.0)
+            da = (10.0 * np.log10(da)) if units == "db" else 10.0 ** (da / 10.0)  # type: ignore[assignment]
             da = da.astype(np.float32)
         da.attrs["units"] = "dB" if units == "db" else "linear power"
         da.attrs["quantity"] = "gamma0 backscatter"

@@ -231,8 +231,8 @@ def flood_extent(
     res = s1_flood(
         [np.asarray(pre.isel(time=i).values) for i in range(pre.sizes["time"])],
         np.asarray(post.values),
-        [np.asarray(pre_vh.isel(time=i).values) for i in range(pre_vh.sizes["time"])] if use_vh else None,
-        np.asarray(post_vh.values) if use_vh else None,
+        [np.asarray(pre_vh.isel(time=i).values) for i in range(pre_vh.sizes["time"])] if pre_vh is not None and use_vh else None,
+        np.asarray(post_vh.values) if post_vh is not None and use_vh else None,
         units="linear", speckle=p.speckle, speckle_window=p.speckle_window, threshold_method=p.threshold_method,
         change_decrease_db=p.change_decrease_db,
     )

@@ -5,6 +5,7 @@ defaults (:func:`eo_drr.products.flood.flood_extent`) on images read by
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import xarray as xr
@@ -35,13 +36,11 @@ def terrain_masks(profile: dict, hand: Path | None, dem: Path | None) -> dict[st
     return out
 
 
-def _linear(a: np.ndarray | None, units: str) -> xr.DataArray | None:
-    if a is None:
-        return None
+def _linear(a: np.ndarray, units: str) -> xr.DataArray:
     return xr.DataArray(10 ** (a / 10) if units == "db" else a, dims=("y", "x"))
 
 
-def flood_on_files(pres: list[S1File], post: S1File, **masks: np.ndarray) -> tuple[xr.Dataset, FloodThresholds, list[str]]:
+def flood_on_files(pres: list[S1File], post: S1File, **masks: Any) -> tuple[xr.Dataset, FloodThresholds, list[str]]:
     """``(dataset, thresholds, notes)`` of the flood product between pre-event images (their
     median is the reference) and a post-event image, all on one grid. VH is used only when
     every image has it. ``masks``: ``hand`` / ``slope`` arrays on the same grid."""
@@ -57,7 +56,7 @@ def flood_on_files(pres: list[S1File], post: S1File, **masks: np.ndarray) -> tup
         notes.append("a pre-event image has no VH: both scenes are mapped on VV alone (the weaker rule; "
                      "see the quality flags)")
     pre = xr.concat([_linear(p.vv, p.units) for p in pres], dim="time")
-    pre_vh = xr.concat([_linear(p.vh, p.units) for p in pres], dim="time") if vh_ok else None
-    ds, thresholds = flood_extent(pre, _linear(post.vv, post.units), pre_vh=pre_vh,
-                                  post_vh=_linear(post.vh, post.units) if vh_ok else None, **masks)
+    pre_vh = xr.concat([_linear(p.vh, p.units) for p in pres if p.vh is not None], dim="time") if vh_ok else None
+    post_vh = _linear(post.vh, post.units) if vh_ok and post.vh is not None else None
+    ds, thresholds = flood_extent(pre, _linear(post.vv, post.units), pre_vh=pre_vh, post_vh=post_vh, **masks)
     return ds, thresholds, notes

@@ -120,7 +120,7 @@ def likelihood_table_from(distance_db: np.ndarray, is_water: np.ndarray) -> tupl
     w = np.bincount(idx, weights=is_water[ok].astype(np.float64), minlength=nbins)
     blocks: list[list[float]] = []  # [share, weight, first bin, last bin], non-increasing
     for k in np.flatnonzero(n):
-        blocks.append([w[k] / n[k], n[k], k, k])
+        blocks.append([float(w[k] / n[k]), float(n[k]), int(k), int(k)])
         while len(blocks) > 1 and blocks[-2][0] < blocks[-1][0]:
             b = blocks.pop()
             a = blocks[-1]
@@ -271,7 +271,7 @@ def hsba_threshold(
         return None, 0, 0.0
     levels = max(0, int(np.floor(np.log2(max(img_db.shape) / min_tile))))
     r = threshold.split_based_threshold(
-        img_db, tile=min_tile * 2**levels, min_tile=min_tile, method=method, range=(lo, hi),
+        img_db, tile=min_tile * 2**levels, min_tile=min_tile, method=method, range=(lo, hi),  # type: ignore[arg-type]
         bins=HIST_BINS, min_class_fraction=MIN_CLASS_FRACTION, ashman_d=ASHMAN_D,
         max_tile_threshold=max_split_db, if_none_selected="nan",
     )
@@ -388,7 +388,7 @@ def s1_water(
                          f"{window} x {window} speckle window: too small to map")
     fvv = speckle_db(vv, units=units, params=p)
     use_vh = p.polarisation == "vh" and has_vh
-    f = speckle_db(vh, units=units, params=p) if use_vh else fvv
+    f = speckle_db(vh, units=units, params=p) if use_vh and vh is not None else fvv
     if use_vh:
         f = np.where(np.isfinite(fvv), f, np.nan).astype(np.float32)
     t = scene_threshold(f, "vh" if use_vh else "vv", p)

@@ -91,15 +91,15 @@ def _overlay(layer: MapLayer) -> dict[str, Any]:
     if scale > 1:
         dw, dh = int(np.ceil(dw / scale)), int(np.ceil(dh / scale))
         dst_tr = dst_tr * dst_tr.scale(scale, scale)
-    classes = layer.colors is not None
-    if classes:
-        fill = 0 if 0 not in layer.colors else max(set(range(256)) - set(layer.colors))
+    colors = layer.colors
+    if colors is not None:
+        fill = 0 if 0 not in colors else max(set(range(256)) - set(colors))
         src = arr.astype(np.uint8)
         dst = np.full((dh, dw), fill, np.uint8)
         rasterio.warp.reproject(src, dst, src_transform=src_tr, src_crs=src_crs, dst_transform=dst_tr,
                                 dst_crs="EPSG:3857", resampling=Resampling.nearest, dst_nodata=fill)
         rgba = np.zeros((dh, dw, 4), np.uint8)
-        for value, color in layer.colors.items():
+        for value, color in colors.items():
             c = tuple(color) + ((255,) if len(color) == 3 else ())
             rgba[dst == int(value)] = c
     else:
@@ -258,7 +258,8 @@ def _json_for_script(obj: Any) -> str:
 
 def _fmt(v: Any) -> str:
     if isinstance(v, (float, np.floating)):
-        return f"{v:,.2f}" if abs(v) >= 1 or v == 0 else f"{v:.3g}"
+        x = float(v)
+        return f"{x:,.2f}" if abs(x) >= 1 or x == 0 else f"{x:.3g}"
     return str(v)
 
 
@@ -326,8 +327,8 @@ def write_report(
     legend = []
     for layer in layers:
         if layer.colors:
-            for v, c in layer.colors.items():
-                rgb = ",".join(str(int(x)) for x in tuple(c)[:3])
+            for v, col in layer.colors.items():
+                rgb = ",".join(str(int(x)) for x in tuple(col)[:3])
                 name = {1: "flooded", 0: "not flooded", 255: "no data"}.get(int(v), str(v)) if layer.legend == "" else f"{layer.legend} {v}"
                 legend.append(f'<i style="background:rgb({rgb})"></i>{html.escape(layer.name)}: {html.escape(name)}')
         elif layer.legend:

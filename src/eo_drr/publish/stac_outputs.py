@@ -29,7 +29,7 @@ from typing import Any
 import pystac
 from pystac.extensions.file import FileExtension
 from pystac.extensions.projection import ProjectionExtension
-from pystac.extensions.raster import DataType, RasterBand, RasterExtension
+from pystac.extensions.raster import DataType, NoDataStrings, RasterBand, RasterExtension
 
 from eo_drr.errors import OutputError
 from eo_drr.io import atomic_write_text, sha256_file, validate_cog
@@ -117,7 +117,7 @@ def _raster_fields(asset: pystac.Asset, path: Path, unit: str | None) -> list[fl
         for i in range(src.count):
             nod = src.nodatavals[i]
             b = RasterBand.create(
-                nodata=None if nod is None else ("nan" if nod != nod else nod),
+                nodata=None if nod is None else (NoDataStrings.NAN if nod != nod else float(nod)),
                 data_type=DataType(src.dtypes[i]),
                 spatial_resolution=float(abs(src.transform.a)),
                 unit=unit,

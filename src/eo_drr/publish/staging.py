@@ -91,8 +91,10 @@ class OutputFolder:
         moved = []
         # the run's manifest and catalogue move last: if the move is interrupted, they still
         # describe the previous complete run, never files that are not all in place yet
-        def order(p: Path):
-            rel = p.relative_to(self.staging).as_posix()
+        staging = self.path("")
+
+        def order(p: Path) -> tuple[bool, int, str]:
+            rel = p.relative_to(staging).as_posix()
             return (rel in COMMIT_LAST, COMMIT_LAST.index(rel) if rel in COMMIT_LAST else 0, rel)
 
         for src in sorted((p for p in self.staging.rglob("*") if p.is_file()), key=order):
