@@ -165,8 +165,12 @@ def _stage_times(das: dict, units, repeat: int = 3) -> dict[str, float]:
     zonal sum on the population grid itself, which the fast path runs only when the
     population grid is not aligned with the hazard grid or without dasymetric weights: timed
     for reference, not part of this benchmark's fast time."""
-    from eo_drr.kernels import zonal_cpu as K
-    from eo_drr.sendai import indicators as I
+    from eo_drr.sendai.coverage import unit_coverage, unit_layers
+    from eo_drr.sendai.footprint import pixels
+    from eo_drr.sendai.grids import georef, to_numpy
+    from eo_drr.sendai.population import DASYMETRIC_FLOOR, aligned_cells, cell_grid, population_bands
+    from eo_drr.sendai.units import check_units
+    from eo_drr.sendai.zonal import InteriorOut, InteriorPass, fast_sums, row_blocks
 
     out: dict[str, float] = {}
 
@@ -181,44 +185,37 @@ def _stage_times(das: dict, units, repeat: int = 3) -> dict[str, float]:
         return res
 
     flood = das["flood"]
-    fcrs, ftr, _ = I._georef(flood, "flood")
-    fl = I._numpy(flood)
+    fcrs, ftr, _ = georef(flood, "flood")
+    fl = to_numpy(flood)
 
     def units_and_overlaps():
-        up = I.check_units(units).to_crs(fcrs)
+        up = check_units(units).to_crs(fcrs)
         geoms = up.geometry.to_numpy()
-        return geoms, I.unit_layers(geoms)
+        return geoms, unit_layers(geoms)
 
     geoms, layers = timed("units_and_overlaps", units_and_overlaps)
-    cov = timed("unit_coverage", I.unit_coverage, geoms[layers[0]], ftr, fl.shape)
+    cov = timed("unit_coverage", unit_coverage, geoms[layers[0]], ftr, fl.shape)
     out["border_pixels"] = int(len(cov.rec_pix))
     out["whole_spans"] = int(len(cov.span_unit))
-    lc = I._numpy(das["landcover"])
-    px = I._pixels(fl, 255, lc, None, None, flood, (40,), (50,))
-    bands, template = I._population_bands(das["population"])
-    aligned = I._aligned_cells(ftr, fcrs, fl.shape, template)
-    cells = I._cells(px, bands, aligned, True, I.DASYMETRIC_FLOOR)
-    rows = I._row_blocks(fl.shape[0], cells)
+    lc = to_numpy(das["landcover"])
+    px = pixels(fl, 255, lc, None, None, flood, (40,), (50,))
+    bands, template = population_bands(das["population"])
+    aligned = aligned_cells(ftr, fcrs, template)
+    cells = cell_grid(px, bands, aligned, True, DASYMETRIC_FLOOR)
+    rows = row_blocks(fl.shape[0], cells)
     nb = len(rows) - 1
     n = len(geoms)
     ncell, nbands = cells.persons.shape
     w = fl.shape[1]
+    fused_pass = InteriorPass(px.kernel_args(), cells.kernel_args(), True, cov.kernel_args(), rows)
 
     def fused():
-        hist = np.zeros((nb, n, K.N_CODES), np.int64)
-        wsum, fsum, clab = np.zeros(ncell), np.zeros(ncell), np.full(ncell, -1, np.int64)
-        K.interior_counts(*px.args(), cells.row, cells.col, cells.pw, cells.ox, cells.fx, cells.bu_weight,
-                          cells.floor, cells.persons, True, cov.span_row_off, cov.span_unit, cov.span_c0,
-                          cov.span_c1, cov.rec_row_off, cov.rec_unit, cov.rec_pix, cov.rec_w, rows, hist,
-                          np.zeros((nb, n, K.N_CODES)), np.zeros((nb, n, nbands)), np.zeros((nb, n, nbands)),
-                          wsum, fsum, clab, np.zeros(nb, np.int64), np.zeros((nb, cells.fy, w), np.uint8),
-                          np.zeros((nb, cells.fy, w), np.int32), np.zeros((nb, 5, w), np.int32))
-        return clab
+        return fused_pass.run(InteriorOut.zeros(nb, n, ncell, nbands, cells.fy, w)).cell_label
 
     clab = timed("fused_pass", fused)
     out["cells_cut_by_borders"] = int((clab == -2).sum())
-    pcrs, ptr, _ = I._georef(template, "population")
-    timed("population_grid_sums_not_in_total", I._fast_sums, {"pop": bands["total"]}, ptr, pcrs, units.to_crs(pcrs))
+    pcrs, ptr, _ = georef(template, "population")
+    timed("population_grid_sums_not_in_total", fast_sums, {"pop": bands["total"]}, ptr, pcrs, units.to_crs(pcrs))
     return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in out.items()}
 
 

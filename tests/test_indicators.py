@@ -16,8 +16,10 @@ import xarray as xr
 from shapely.geometry import Point, Polygon, box
 
 from eo_drr.errors import InputError
-from eo_drr.sendai.indicators import DASYMETRIC_FLOOR, check_units, flag_flooded_points, indicators_by_unit
-from eo_drr.sendai.units import read_units
+from eo_drr.sendai.indicators import ExposureLayers, IndicatorOptions, indicators_by_unit
+from eo_drr.sendai.points_lines import flag_flooded_points, flag_flooded_points_in_file
+from eo_drr.sendai.population import DASYMETRIC_FLOOR
+from eo_drr.sendai.units import check_units, read_units
 
 POP_BANDS = ("total", "female", "male", "age_0_14", "age_15_64", "age_65_plus")
 
@@ -164,6 +166,22 @@ def test_dasymetric_needs_builtup(demo):
         indicators_by_unit(demo["flood"], demo["units"], method="approx")
 
 
+def test_layers_and_options_as_dataclasses(demo):
+    """The exposure layers and options as dataclasses give the keyword call's table; a keyword
+    replaces a dataclass field; an unknown keyword is refused."""
+    layers = ExposureLayers(population=demo["population"], landcover=demo["landcover"])
+    options = IndicatorOptions(dasymetric=False)
+    a = indicators_by_unit(demo["flood"], demo["units"], layers=layers, options=options)
+    b = indicators_by_unit(demo["flood"], demo["units"], population=demo["population"],
+                           landcover=demo["landcover"], dasymetric=False)
+    pd.testing.assert_frame_equal(a, b)
+    assert a.attrs == b.attrs and a.attrs["dasymetric"] is False
+    c = indicators_by_unit(demo["flood"], demo["units"], layers=layers, options=options, dasymetric=True)
+    assert c.attrs["dasymetric"] is True
+    with pytest.raises(TypeError, match="unexpected keyword argument 'populaton'"):
+        indicators_by_unit(demo["flood"], demo["units"], populaton=demo["population"])
+
+
 @pytest.mark.parametrize("dasymetric", [False, True])
 def test_fast_matches_exact_on_the_demo(demo, dasymetric):
     """The fast path (labels + border coverage) against the exactextract reference: every
@@ -187,7 +205,8 @@ def test_fast_sums_match_exactextract_on_awkward_polygons():
     from affine import Affine
     from pyproj import CRS
 
-    from eo_drr.sendai.indicators import _fast_sums, _sums, unit_layers
+    from eo_drr.sendai.coverage import unit_layers
+    from eo_drr.sendai.zonal import exact_sums, fast_sums
 
     rng = np.random.default_rng(3)
     h, w = 240, 310
@@ -210,8 +229,8 @@ def test_fast_sums_match_exactextract_on_awkward_polygons():
     a = rng.random((h, w))
     a[rng.random((h, w)) < 0.1] = np.nan
     crs = CRS.from_epsg(32615)
-    fast = _fast_sums({"a": a}, tr, crs, units)["a"].to_numpy()
-    ref = _sums({"a": a}, tr, crs, units)["a"].fillna(0.0).to_numpy()
+    fast = fast_sums({"a": a}, tr, crs, units)["a"].to_numpy()
+    ref = exact_sums({"a": a}, tr, crs, units)["a"].fillna(0.0).to_numpy()
     np.testing.assert_allclose(fast, ref, rtol=1e-6, atol=1e-6)
     assert fast[-2] == 0.0 and fast[-5] > 0  # off the grid / centre-aligned box
     # the same units through the indicators (class codes and an aligned population grid)
@@ -439,7 +458,7 @@ def test_unit_coverage_matches_shapely_on_edge_cases():
     """Labels on whole pixels plus border records reproduce each unit's exact pixel coverage."""
     from affine import Affine
 
-    from eo_drr.sendai.indicators import unit_coverage
+    from eo_drr.sendai.coverage import unit_coverage
 
     x0, y0 = 500000.0, 2000000.0
     tr = Affine(10.0, 0, x0, 0, -10.0, y0)
@@ -474,7 +493,7 @@ def test_unit_coverage_on_another_grid_and_many_vertices():
     (long unsorted rows of deltas: the per-row merge sort)."""
     from affine import Affine
 
-    from eo_drr.sendai.indicators import unit_coverage
+    from eo_drr.sendai.coverage import unit_coverage
 
     tr = Affine(3.0, 0, 1000.0, 0, -2.0, 5000.0)
     shape = (40, 50)
@@ -488,16 +507,18 @@ def test_unit_coverage_on_another_grid_and_many_vertices():
     np.testing.assert_allclose(_dense(geoms, cov.labels(), cov.rec_unit, cov.rec_pix, cov.rec_w), ref, atol=1e-9)
 
 
-def _pixels_and_cells(rng, h, w, fx, fy, ox, oy, ph, pw, dasym):
-    from eo_drr.sendai import indicators as I
+def _pixels_and_cells(rng, shape, aligned, pop_shape, dasym):
+    from eo_drr.sendai.footprint import pixels
+    from eo_drr.sendai.population import cell_grid
 
+    (h, w), (ph, pw) = shape, pop_shape
     flood = np.where(rng.random((h, w)) < 0.4, 1, 0).astype(np.uint8)
     flood[rng.random((h, w)) < 0.1] = 255
     lc = np.where(rng.random((h, w)) < 0.3, 50, 40).astype(np.uint8)
     lc[rng.random((h, w)) < 0.2] = 10
-    px = I._pixels(flood, 255, lc, None, None, None, (40,), (50,))
+    px = pixels(flood, 255, lc, None, None, None, (40,), (50,))
     bands = {"total": rng.random((ph, pw)) * 100, "female": rng.random((ph, pw)) * 50}
-    cells = I._cells(px, bands, (fx, fy, ox, oy), dasym, I.DASYMETRIC_FLOOR)
+    cells = cell_grid(px, bands, aligned, dasym, DASYMETRIC_FLOOR)
     return px, cells
 
 
@@ -508,17 +529,18 @@ def test_fused_pass_cell_sums_match_numpy(dasym):
     value check of the fused pass, against numpy, on a grid whose population cells stick out
     of the raster on the left and top (negative offsets) and fall short on the right."""
     from eo_drr.kernels import zonal_cpu as K
-    from eo_drr.sendai import indicators as I
+    from eo_drr.sendai.footprint import code_raster
+    from eo_drr.sendai.zonal import InteriorOut, InteriorPass, row_blocks
 
     rng = np.random.default_rng(7)
     h, w, fx, fy, ox, oy = 57, 63, 5, 4, -2, -3
     ph, pw = 15, 12  # cells cover rows -3..56, columns -2..57
-    px, cells = _pixels_and_cells(rng, h, w, fx, fy, ox, oy, ph, pw, dasym)
+    px, cells = _pixels_and_cells(rng, (h, w), (fx, fy, ox, oy), (ph, pw), dasym)
     labels = np.zeros((h, w), np.uint16)
     labels[5:30, 3:40] = 1
     labels[30:50, 10:60] = 2
     labels[12:14, 45:47] = 3
-    rows = I._row_blocks(h, cells)
+    rows = row_blocks(h, cells)
     nb = len(rows) - 1
     ncell = ph * pw
     none = (np.zeros(h + 1, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
@@ -534,35 +556,29 @@ def test_fused_pass_cell_sums_match_numpy(dasym):
                  sp[:, 2].astype(np.int32), sp[:, 3].astype(np.int32))
 
     def run():
-        out = dict(hist=np.zeros((nb, 3, K.N_CODES), np.int64), wsum=np.zeros(ncell), fsum=np.zeros(ncell),
-                   clab=np.full(ncell, -1, np.int64), bad=np.zeros(nb, np.int64))
-        K.interior_counts(*px.args(), cells.row, cells.col, cells.pw, cells.ox, cells.fx, cells.bu_weight,
-                          cells.floor, cells.persons, True, *span_args, *none, rows, out["hist"],
-                          np.zeros((nb, 3, K.N_CODES)), np.zeros((nb, 3, 2)), np.zeros((nb, 3, 2)), out["wsum"],
-                          out["fsum"], out["clab"], out["bad"], np.zeros((nb, fy, w), np.uint8),
-                          np.zeros((nb, fy, w), np.int32), np.zeros((nb, 5, w), np.int32))
-        return out
+        return InteriorPass(px.kernel_args(), cells.kernel_args(), True, span_args + none,
+                            rows).run(InteriorOut.zeros(nb, 3, ncell, 2, fy, w))
 
     o = run()
-    codes = I._code_raster(px)
+    codes = code_raster(px)
     ref = np.zeros((4, K.N_CODES), np.int64)
     np.add.at(ref, (labels.ravel(), codes.ravel()), 1)
-    np.testing.assert_array_equal(o["hist"].sum(axis=0), ref[1:])  # label 0 (no unit) is not counted
-    assert o["bad"].max() <= 1
+    np.testing.assert_array_equal(o.hist.sum(axis=0), ref[1:])  # label 0 (no unit) is not counted
+    assert o.bad.max() <= 1
     wt = np.where((codes & K.BUILT) != 0, 1.0, cells.floor) if dasym else np.ones((h, w))
     rr, cc = np.meshgrid(cells.row, cells.col, indexing="ij")
     inside = (rr >= 0) & (cc >= 0)
     k = (rr * pw + cc)[inside]
-    np.testing.assert_allclose(o["wsum"], np.bincount(k, weights=wt[inside], minlength=ncell), rtol=1e-12)
+    np.testing.assert_allclose(o.cell_wsum, np.bincount(k, weights=wt[inside], minlength=ncell), rtol=1e-12)
     fl = ((codes & K.FLOODED) != 0)[inside]
-    np.testing.assert_allclose(o["fsum"], np.bincount(k, weights=wt[inside] * fl, minlength=ncell), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(o.cell_fsum, np.bincount(k, weights=wt[inside] * fl, minlength=ncell), rtol=1e-12, atol=1e-12)
     lo = np.full(ncell, 10**6)
     hi = np.full(ncell, -1)
     np.minimum.at(lo, k, labels[inside].astype(np.int64))
     np.maximum.at(hi, k, labels[inside].astype(np.int64))
-    np.testing.assert_array_equal(o["clab"], np.where(hi < 0, -1, np.where(lo == hi, lo, -2)))
+    np.testing.assert_array_equal(o.cell_label, np.where(hi < 0, -1, np.where(lo == hi, lo, -2)))
     px.flood[40, 33] = 7  # a bad flood value is seen by the same pass
-    assert run()["bad"].max() == 7
+    assert run().bad.max() == 7
 
 
 @pytest.mark.parametrize("want_pop", [False, True])
@@ -574,19 +590,21 @@ def test_fast_classes_match_dense_coverage(want_pop):
     from affine import Affine
 
     from eo_drr.kernels import zonal_cpu as K
-    from eo_drr.sendai import indicators as I
+    from eo_drr.sendai.coverage import unit_layers
+    from eo_drr.sendai.footprint import code_raster
+    from eo_drr.sendai.zonal import fast_classes
 
     rng = np.random.default_rng(2)
     x0, y0 = 500000.0, 2000000.0
     tr = Affine(10.0, 0, x0, 0, -10.0, y0)
     h, w, fx, fy, ox, oy = 20, 22, 4, 3, -1, -2
-    px, cells = _pixels_and_cells(rng, h, w, fx, fy, ox, oy, 8, 6, True)
+    px, cells = _pixels_and_cells(rng, (h, w), (fx, fy, ox, oy), (8, 6), True)
     overlapping = box(x0 + 15, y0 - 150, x0 + 123, y0 - 45)  # over several units: a second layer
     geoms = np.array(list(_edge_case_units(x0, y0)) + [overlapping], dtype=object)
-    assert len(I.unit_layers(geoms)) == 2
-    areas, pop, exp = I._fast_classes(px, cells, tr, geoms, want_pop)
+    assert len(unit_layers(geoms)) == 2
+    areas, pop, exp = fast_classes(px, cells, tr, geoms, want_pop)
     cov = _coverage_reference(geoms, tr, (h, w))
-    codes = I._code_raster(px)
+    codes = code_raster(px)
     onehot = (codes[..., None] == np.arange(K.N_CODES)).astype(float)
     np.testing.assert_allclose(areas, np.einsum("uhw,hwk->uk", cov, onehot), atol=1e-9)
     rr, cc = np.meshgrid(cells.row, cells.col, indexing="ij")
@@ -702,8 +720,6 @@ def test_tiles_add_up_with_a_population_grid_not_aligned_with_the_job(demo, crs)
 def test_flags_from_a_raster_file_equal_those_from_the_array(demo, tmp_path):
     """The tiled report samples the mosaic file at the facilities: same flags as the array."""
     from shapely.geometry import Point
-
-    from eo_drr.sendai.indicators import flag_flooded_points_in_file
 
     path = tmp_path / "flood.tif"
     demo["flood"].rio.to_raster(path)

@@ -27,14 +27,11 @@ are in cache, population cells' weight sums and, once a cell row is complete, th
 cells cut by unit borders (each thread with private accumulators).
 
 Coordinates are in pixel units of the raster (column, row; row down). Output and scratch
-arrays are allocated in numpy, by the caller or :meth:`InteriorOut.zeros`; kernels never
-allocate. :class:`InteriorPass` holds :func:`interior_counts`' arguments by group, so that no
-caller spells its positional argument list.
+arrays are allocated by the caller (numpy); kernels never allocate.
+:class:`eo_drr.sendai.zonal.InteriorPass` builds :func:`interior_counts`' argument list.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass, fields
 
 import numba
 import numpy as np
@@ -393,6 +390,7 @@ def blocks(h: int) -> int:
     """Row blocks (private accumulators) of the parallel passes over ``h`` rows."""
     return max(1, min(h, numba.get_num_threads() * 2))
 
+
 #: bits of the per-pixel class code (used by :mod:`eo_drr.sendai.footprint` too)
 OBSERVED, FLOODED, CROP, BUILT, NEW_BUILT = 1, 2, 4, 8, 16
 N_CODES = 32
@@ -628,63 +626,6 @@ def interior_counts(flood, lc, lut, bu, bb, has_lc, has_bu, has_bb, nodata,
                          floor, a, cbk, persons, want_pop, rec_row_off, rec_unit, rec_pix, rec_w,
                          cell_wsum, cell_fsum, cell_label, pop[blk], exp[blk])
         bad[blk] = mx
-
-
-@dataclass(frozen=True)
-class InteriorOut:
-    """The outputs and scratch of :func:`interior_counts` (see there), in its argument order."""
-
-    hist: np.ndarray  #: int64 (n_blocks, n_units, N_CODES)
-    areas: np.ndarray  #: float64 (n_blocks, n_units, N_CODES)
-    pop: np.ndarray  #: float64 (n_blocks, n_units, n_bands)
-    exp: np.ndarray  #: float64 (n_blocks, n_units, n_bands)
-    cell_wsum: np.ndarray  #: float64 (n_cells,)
-    cell_fsum: np.ndarray  #: float64 (n_cells,)
-    cell_label: np.ndarray  #: int64 (n_cells,), -1
-    bad: np.ndarray  #: int64 (n_blocks,)
-    codes: np.ndarray  #: scratch, uint8 (n_blocks, hazard rows per cell row, width)
-    lrows: np.ndarray  #: scratch, int32 (n_blocks, hazard rows per cell row, width)
-    acc: np.ndarray  #: scratch, int32 (n_blocks, 5, width)
-
-    @classmethod
-    def zeros(cls, n_blocks: int, n_units: int, n_cells: int, n_bands: int, cell_rows: int,
-              width: int) -> InteriorOut:
-        """Fresh accumulators (``cell_label`` -1, the others 0); ``cell_rows``: hazard rows
-        per cell row (1 without a population grid)."""
-        nb, m = n_blocks, n_units
-        return cls(np.zeros((nb, m, N_CODES), np.int64), np.zeros((nb, m, N_CODES)),
-                   np.zeros((nb, m, n_bands)), np.zeros((nb, m, n_bands)), np.zeros(n_cells),
-                   np.zeros(n_cells), np.full(n_cells, -1, np.int64), np.zeros(nb, np.int64),
-                   np.zeros((nb, cell_rows, width), np.uint8),
-                   np.zeros((nb, cell_rows, width), np.int32), np.zeros((nb, 5, width), np.int32))
-
-
-@dataclass(frozen=True)
-class InteriorPass:
-    """The inputs of :func:`interior_counts` by group; :meth:`run` builds its argument list.
-
-    ``pixels``: ``(flood, lc, lut, bu, bb, has_lc, has_bu, has_bb, nodata)`` (see
-    :func:`_span_codes`); ``cells``: ``(cell_row, cell_col, pw, ox, fx, bu_weight, floor,
-    persons)``; ``coverage``: ``(span_row_off, span_unit, span_c0, span_c1, rec_row_off,
-    rec_unit, rec_pix, rec_w)``; ``row_start``: the blocks' first rows (n_blocks + 1).
-    """
-
-    pixels: tuple
-    cells: tuple
-    want_pop: bool
-    coverage: tuple
-    row_start: np.ndarray
-
-    def __post_init__(self):
-        for name, n in (("pixels", 9), ("cells", 8), ("coverage", 8)):
-            if len(getattr(self, name)) != n:
-                raise ValueError(f"InteriorPass.{name}: expected {n} values, got {len(getattr(self, name))}")
-
-    def run(self, out: InteriorOut) -> InteriorOut:
-        """One fused pass into ``out`` (accumulated: pass fresh zeros); returns ``out``."""
-        interior_counts(*self.pixels, *self.cells, self.want_pop, *self.coverage, self.row_start,
-                        *(getattr(out, f.name) for f in fields(out)))
-        return out
 
 
 @njit_parallel

@@ -74,7 +74,7 @@ class Coverage:
         return out
 
     def kernel_args(self) -> tuple:
-        """``coverage`` of :class:`eo_drr.kernels.zonal_cpu.InteriorPass`."""
+        """``coverage`` of :class:`eo_drr.sendai.zonal.InteriorPass`."""
         return (self.span_row_off, self.span_unit, self.span_c0, self.span_c1, self.rec_row_off,
                 self.rec_unit, self.rec_pix, self.rec_w)
 

@@ -54,7 +54,7 @@ class Pixels:
     built_known: bool  #: built-up from ``bu`` or from the land-cover LUT
 
     def kernel_args(self) -> tuple:
-        """``pixels`` of :class:`eo_drr.kernels.zonal_cpu.InteriorPass`."""
+        """``pixels`` of :class:`eo_drr.sendai.zonal.InteriorPass`."""
         return (self.flood, self.lc, self.lut, self.bu, self.bb, self.has_lc, self.has_bu,
                 self.has_bb, self.nodata)
 

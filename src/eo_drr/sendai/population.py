@@ -117,7 +117,7 @@ class Cells:
                          where=wsum[:, None] > 0)
 
     def kernel_args(self) -> tuple:
-        """``cells`` of :class:`eo_drr.kernels.zonal_cpu.InteriorPass` (without bands, persons
+        """``cells`` of :class:`eo_drr.sendai.zonal.InteriorPass` (without bands, persons
         as a (1, 0) array)."""
         persons = self.persons if self.persons.shape[1] else np.zeros((1, 0))
         return (self.row, self.col, self.pw, self.ox, self.fx, self.bu_weight, self.floor, persons)
