@@ -2,6 +2,7 @@
 top-level pipelines/ folder (the layout our users asked for); both install as one package,
 the pipelines as ``eo_drr.pipelines`` and the example job files as ``eo_drr.configs``
 (so ``eo-drr demo`` finds configs/demo.yaml in any install). Everything else is in pyproject.toml."""
+
 from setuptools import find_packages, setup
 
 setup(

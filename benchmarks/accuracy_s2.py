@@ -54,10 +54,18 @@ def confusion(pred: np.ndarray, label: np.ndarray, valid: np.ndarray) -> np.ndar
 def scores(c: np.ndarray) -> dict:
     return _flood_accuracy().scores(c)
 
+
 #: the product's defaults, read from its signature so that the benchmark follows them
-DEFAULT = {k: inspect.signature(s2_water).parameters[k].default
-           for k in ("rule", "mndwi_threshold", "awei_threshold", "cloud_test")}
-PREVIOUS_DEFAULT = {"rule": "majority", "mndwi_threshold": 0.0, "awei_threshold": 0.0, "cloud_test": "auto"}
+DEFAULT = {
+    k: inspect.signature(s2_water).parameters[k].default
+    for k in ("rule", "mndwi_threshold", "awei_threshold", "cloud_test")
+}
+PREVIOUS_DEFAULT = {
+    "rule": "majority",
+    "mndwi_threshold": 0.0,
+    "awei_threshold": 0.0,
+    "cloud_test": "auto",
+}
 MNDWI_GRID = (-0.1, 0.0, 0.1, 0.2)
 AWEI_GRID = (-0.05, 0.0, 0.05, 0.1)
 
@@ -66,11 +74,15 @@ def candidates(thresholds: bool = True) -> list[dict]:
     """The candidate settings (each rule only with the thresholds it uses); without
     ``thresholds`` only the published 0."""
     out = []
-    for rule, cloud in itertools.product(("majority", "all", "any", "mndwi", "awei", "wofs"), ("auto", "none")):
+    for rule, cloud in itertools.product(
+        ("majority", "all", "any", "mndwi", "awei", "wofs"), ("auto", "none")
+    ):
         mg = MNDWI_GRID if thresholds and rule in ("majority", "all", "any", "mndwi") else (0.0,)
         ag = AWEI_GRID if thresholds and rule in ("majority", "all", "any", "awei") else (0.0,)
         for m, a in itertools.product(mg, ag):
-            out.append({"rule": rule, "mndwi_threshold": m, "awei_threshold": a, "cloud_test": cloud})
+            out.append(
+                {"rule": rule, "mndwi_threshold": m, "awei_threshold": a, "cloud_test": cloud}
+            )
     return out
 
 
@@ -91,12 +103,27 @@ def load(root: Path) -> list[dict]:
         with rasterio.open(s2p) as src:
             s2 = src.read().astype(np.float32) / 10000.0  # L1C TOA x 10000, nodata 0
         s2[:, (s2 == 0).all(axis=0)] = np.nan
-        bands = {"blue": s2[1], "green": s2[2], "red": s2[3], "nir": s2[7], "swir16": s2[11], "swir22": s2[12]}
+        bands = {
+            "blue": s2[1],
+            "green": s2[2],
+            "red": s2[3],
+            "nir": s2[7],
+            "swir16": s2[11],
+            "swir22": s2[12],
+        }
         valid = label >= 0
         if not valid.any():
             continue
-        out.append({"name": name, "event": name.split("_")[0], "bands": bands, "cirrus": s2[10],
-                    "label": label, "valid": valid})
+        out.append(
+            {
+                "name": name,
+                "event": name.split("_")[0],
+                "bands": bands,
+                "cirrus": s2[10],
+                "label": label,
+                "valid": valid,
+            }
+        )
     return out
 
 
@@ -111,13 +138,18 @@ def confusion_table(data: list[dict], cands: list[dict]) -> dict[str, dict[str, 
 
 
 def _distance_from_default(s: dict) -> float:
-    return (abs(s["mndwi_threshold"]) + abs(s["awei_threshold"]) + (s["rule"] != "majority")
-            + (s["cloud_test"] != "auto"))
+    return (
+        abs(s["mndwi_threshold"])
+        + abs(s["awei_threshold"])
+        + (s["rule"] != "majority")
+        + (s["cloud_test"] != "auto")
+    )
 
 
 def select(train: list[str], table: dict, cands: list[dict]) -> dict:
     """The candidate with the highest pooled IoU over the ``train`` chips (ties: nearest the
     published defaults)."""
+
     def pooled(s):
         return scores(sum(table[_key(s)][n] for n in train))["iou"]
 
@@ -133,8 +165,16 @@ def baselines(data: list[dict]) -> dict:
             preds = {
                 "NDWI > 0": np.asarray(indices.ndwi(b["green"], b["nir"])) > 0,
                 "MNDWI > 0": np.asarray(indices.mndwi(b["green"], b["swir16"])) > 0,
-                "AWEI_sh > 0": np.asarray(indices.awei_sh(b["blue"], b["green"], b["nir"], b["swir16"], b["swir22"])) > 0,
-                "WOfS": np.asarray(indices.wofs(b["blue"], b["green"], b["red"], b["nir"], b["swir16"], b["swir22"])) > 0.5,
+                "AWEI_sh > 0": np.asarray(
+                    indices.awei_sh(b["blue"], b["green"], b["nir"], b["swir16"], b["swir22"])
+                )
+                > 0,
+                "WOfS": np.asarray(
+                    indices.wofs(
+                        b["blue"], b["green"], b["red"], b["nir"], b["swir16"], b["swir22"]
+                    )
+                )
+                > 0.5,
             }
         for k, p in preds.items():
             cm = confusion(p, c["label"], c["valid"])
@@ -148,7 +188,9 @@ def evaluate(root: Path) -> dict:
     if not data:
         return {}
     cands = candidates()
-    table = confusion_table(data, [s for s in cands] + [s for s in (DEFAULT, PREVIOUS_DEFAULT) if s not in cands])
+    table = confusion_table(
+        data, [s for s in cands] + [s for s in (DEFAULT, PREVIOUS_DEFAULT) if s not in cands]
+    )
     names = [c["name"] for c in data]
     events = sorted({c["event"] for c in data})
 
@@ -156,11 +198,17 @@ def evaluate(root: Path) -> dict:
         return {n: scores(table[key][n]) for n in which}
 
     dk = _key(DEFAULT)
-    in_sample = {"settings": DEFAULT, "pooled_iou": scores(sum(table[dk][n] for n in names))["iou"],
-                 "per_chip": {n: v["iou"] for n, v in chip_scores(dk, names).items()}}
+    in_sample = {
+        "settings": DEFAULT,
+        "pooled_iou": scores(sum(table[dk][n] for n in names))["iou"],
+        "per_chip": {n: v["iou"] for n, v in chip_scores(dk, names).items()},
+    }
     pk = _key(PREVIOUS_DEFAULT)
-    previous = {"settings": PREVIOUS_DEFAULT, "pooled_iou": scores(sum(table[pk][n] for n in names))["iou"],
-                "per_chip": {n: scores(table[pk][n])["iou"] for n in names}}
+    previous = {
+        "settings": PREVIOUS_DEFAULT,
+        "pooled_iou": scores(sum(table[pk][n] for n in names))["iou"],
+        "per_chip": {n: scores(table[pk][n])["iou"] for n in names},
+    }
     loeo = _loeo(data, events, table, cands)
     rules_only = _loeo(data, events, table, candidates(thresholds=False))
     final = select(names, table, cands)
@@ -175,13 +223,16 @@ def evaluate(root: Path) -> dict:
         "previous_default": previous,
         "leave_one_event_out": loeo,
         "leave_one_event_out_published_thresholds_only": rules_only,
-        "selected_on_all_events": {"settings": final,
-                                   "pooled_iou_in_sample": scores(sum(table[fk][n] for n in names))["iou"],
-                                   "per_chip": {n: scores(table[fk][n])["iou"] for n in names}},
+        "selected_on_all_events": {
+            "settings": final,
+            "pooled_iou_in_sample": scores(sum(table[fk][n] for n in names))["iou"],
+            "per_chip": {n: scores(table[fk][n])["iou"] for n in names},
+        },
         "selected_on_all_events_published_thresholds_only": {
             "settings": final_r,
             "pooled_iou_in_sample": scores(sum(table[_key(final_r)][n] for n in names))["iou"],
-            "per_chip": {n: scores(table[_key(final_r)][n])["iou"] for n in names}},
+            "per_chip": {n: scores(table[_key(final_r)][n])["iou"] for n in names},
+        },
         "baselines": base,
         "baselines_per_chip": base_per,
     }
@@ -196,13 +247,19 @@ def _loeo(data: list[dict], events: list[str], table: dict, cands: list[dict]) -
         if not train:
             continue
         s = select(train, table, cands)
-        chosen[ev] = {"settings": s, "train_chips": train,
-                      "train_pooled_iou": scores(sum(table[_key(s)][n] for n in train))["iou"]}
+        chosen[ev] = {
+            "settings": s,
+            "train_chips": train,
+            "train_pooled_iou": scores(sum(table[_key(s)][n] for n in train))["iou"],
+        }
         for n in test:
             per_chip[n] = scores(table[_key(s)][n])["iou"]
             pooled = pooled + table[_key(s)][n]
-    return {"pooled_iou": scores(pooled)["iou"] if len(chosen) else float("nan"),
-            "per_chip": per_chip, "chosen": chosen}
+    return {
+        "pooled_iou": scores(pooled)["iou"] if len(chosen) else float("nan"),
+        "per_chip": per_chip,
+        "chosen": chosen,
+    }
 
 
 def main(argv=None) -> int:
@@ -217,17 +274,33 @@ def main(argv=None) -> int:
         print(f"no Sen1Floods11 S2 chips under {root} (set EO_DRR_SHARED_DATA)")
         return 0
     names = r["chips"]
-    print(f"Sentinel-2 water on {len(names)} Sen1Floods11 chips ({', '.join(names)}), "
-          f"{r['n_candidates']} candidate settings")
+    print(
+        f"Sentinel-2 water on {len(names)} Sen1Floods11 chips ({', '.join(names)}), "
+        f"{r['n_candidates']} candidate settings"
+    )
     print(f"{'':46s} {'pooled IoU':>10s} " + " ".join(f"{n:>15s}" for n in names))
 
     def row(label, pooled, per):
-        print(f"{label:46s} {pooled:10.3f} " + " ".join(f"{per.get(n, float('nan')):15.3f}" for n in names))
+        print(
+            f"{label:46s} {pooled:10.3f} "
+            + " ".join(f"{per.get(n, float('nan')):15.3f}" for n in names)
+        )
 
-    row("s2_water defaults (fixed: in-sample)", r["in_sample"]["pooled_iou"], r["in_sample"]["per_chip"])
-    row("previous default (majority, fixed)", r["previous_default"]["pooled_iou"], r["previous_default"]["per_chip"])
-    row("selection procedure, leave-one-event-out", r["leave_one_event_out"]["pooled_iou"],
-        r["leave_one_event_out"]["per_chip"])
+    row(
+        "s2_water defaults (fixed: in-sample)",
+        r["in_sample"]["pooled_iou"],
+        r["in_sample"]["per_chip"],
+    )
+    row(
+        "previous default (majority, fixed)",
+        r["previous_default"]["pooled_iou"],
+        r["previous_default"]["per_chip"],
+    )
+    row(
+        "selection procedure, leave-one-event-out",
+        r["leave_one_event_out"]["pooled_iou"],
+        r["leave_one_event_out"]["per_chip"],
+    )
     sa = r["selected_on_all_events"]
     row("selection procedure on all events (in-sample)", sa["pooled_iou_in_sample"], sa["per_chip"])
     ro = r["leave_one_event_out_published_thresholds_only"]
@@ -240,8 +313,12 @@ def main(argv=None) -> int:
     for ev, c in r["leave_one_event_out"]["chosen"].items():
         print(f"  {ev:10s} {_key(c['settings'])}  (train pooled IoU {c['train_pooled_iou']:.3f})")
     for ev, c in ro["chosen"].items():
-        print(f"  {ev:10s} {_key(c['settings'])}  (thresholds 0 only; train {c['train_pooled_iou']:.3f})")
-    print(f"selected on all events: {_key(sa['settings'])}; thresholds 0 only: {_key(sr['settings'])}")
+        print(
+            f"  {ev:10s} {_key(c['settings'])}  (thresholds 0 only; train {c['train_pooled_iou']:.3f})"
+        )
+    print(
+        f"selected on all events: {_key(sa['settings'])}; thresholds 0 only: {_key(sr['settings'])}"
+    )
     if args.json:
         args.json.write_text(json.dumps(r, indent=2, default=float))
     return 0

@@ -23,7 +23,8 @@ import platform
 import statistics
 import sys
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numba
 import numpy as np
@@ -59,8 +60,14 @@ def _bound_6in(a, b, c, d, e, f, out):
     n = a.size
     for blk in numba.prange((n + BLOCK - 1) // BLOCK):
         for k in range(blk * BLOCK, min(n, (blk + 1) * BLOCK)):
-            out[k] = (np.float32(a[k]) + np.float32(b[k]) + np.float32(c[k])
-                      + np.float32(d[k]) + np.float32(e[k]) + np.float32(f[k]))
+            out[k] = (
+                np.float32(a[k])
+                + np.float32(b[k])
+                + np.float32(c[k])
+                + np.float32(d[k])
+                + np.float32(e[k])
+                + np.float32(f[k])
+            )
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH)
@@ -156,8 +163,13 @@ def numpy_nd(a, b):
 def numexpr_nd(ne, a, b):
     return ne.evaluate(
         "where((a == 0) | (b == 0), nan, (fa - fb) / (fa + fb))",
-        local_dict={"a": a, "b": b, "fa": a.astype(np.float32), "fb": b.astype(np.float32),
-                    "nan": np.float32(np.nan)},
+        local_dict={
+            "a": a,
+            "b": b,
+            "fa": a.astype(np.float32),
+            "fb": b.astype(np.float32),
+            "nan": np.float32(np.nan),
+        },
     )
 
 
@@ -206,8 +218,14 @@ def run(quick: bool, only: list[str] | None) -> list[dict]:
             first, med = time_call(fn, repeats)
         else:
             first, med, b, ratio = time_pair(fn, bound, repeats)
-        rec = {"kernel": name, "size": size, "first_call_s": first, "median_s": med,
-               "compile_s_estimate": max(first - med, 0.0), "note": note}
+        rec = {
+            "kernel": name,
+            "size": size,
+            "first_call_s": first,
+            "median_s": med,
+            "compile_s_estimate": max(first - med, 0.0),
+            "note": note,
+        }
         if bound is not None:
             rec["bound_s"] = b
             rec["bound_over_kernel"] = ratio
@@ -221,11 +239,15 @@ def run(quick: bool, only: list[str] | None) -> list[dict]:
         print_row(rec)
         return rec
 
-    print(f"numba {numba.__version__}, numpy {np.__version__}, threads "
-          f"{numba.get_num_threads()}, {platform.processor() or platform.machine()}, "
-          f"{'quick' if quick else 'full'} sizes")
-    print(f"{'kernel':<22}{'size':<22}{'first s':>9}{'median s':>10}{'bound s':>9}"
-          f"{'bound/k':>8}  peers (peer/k)")
+    print(
+        f"numba {numba.__version__}, numpy {np.__version__}, threads "
+        f"{numba.get_num_threads()}, {platform.processor() or platform.machine()}, "
+        f"{'quick' if quick else 'full'} sizes"
+    )
+    print(
+        f"{'kernel':<22}{'size':<22}{'first s':>9}{'median s':>10}{'bound s':>9}"
+        f"{'bound/k':>8}  peers (peer/k)"
+    )
 
     # two-band indices, uint16 DN
     if want("ndwi") or want("ndvi") or want("ndwi_dask"):
@@ -235,10 +257,16 @@ def run(quick: bool, only: list[str] | None) -> list[dict]:
         size = f"2x{n_idx}^2 uint16"
         bnd = bound_2in(g, n)
         if want("ndwi"):
-            record("ndwi", size, lambda: spectral.ndwi(g, n), bnd, {
-                "numpy": lambda: numpy_nd(g, n),
-                "numexpr": (lambda: numexpr_nd(ne, g, n)) if ne else None,
-            })
+            record(
+                "ndwi",
+                size,
+                lambda: spectral.ndwi(g, n),
+                bnd,
+                {
+                    "numpy": lambda: numpy_nd(g, n),
+                    "numexpr": (lambda: numexpr_nd(ne, g, n)) if ne else None,
+                },
+            )
         if want("ndvi"):
             peers = {"numpy": lambda: numpy_nd(n, g)}
             if xrs is not None:
@@ -263,12 +291,20 @@ def run(quick: bool, only: list[str] | None) -> list[dict]:
             dg = da.from_array(g, chunks=ch).persist()
             dn = da.from_array(n, chunks=ch).persist()
             with dask.config.set(scheduler="threads"):
-                record("ndwi (dask)", f"{size}, {ch}^2 chunks",
-                       lambda: spectral.ndwi(dg, dn).persist(),
-                       lambda: spectral.ndwi(g, n), note="bound column = in-memory numba kernel")
-                record("ndwi (dask->numpy)", f"{size}, {ch}^2 chunks",
-                       lambda: spectral.ndwi(dg, dn).compute(),
-                       lambda: spectral.ndwi(g, n), note="bound column = in-memory numba kernel")
+                record(
+                    "ndwi (dask)",
+                    f"{size}, {ch}^2 chunks",
+                    lambda: spectral.ndwi(dg, dn).persist(),
+                    lambda: spectral.ndwi(g, n),
+                    note="bound column = in-memory numba kernel",
+                )
+                record(
+                    "ndwi (dask->numpy)",
+                    f"{size}, {ch}^2 chunks",
+                    lambda: spectral.ndwi(dg, dn).compute(),
+                    lambda: spectral.ndwi(g, n),
+                    note="bound column = in-memory numba kernel",
+                )
             del dg, dn
         del g, n
 
@@ -283,15 +319,24 @@ def run(quick: bool, only: list[str] | None) -> list[dict]:
                 f = [x.astype(np.float32) * np.float32(1e-4) for x in (b, gr, nn, s1, s2)]
                 return f[0] + 2.5 * f[1] - 1.5 * (f[2] + f[3]) - 0.25 * f[4]
 
-            record("awei_sh", size, lambda: spectral.awei_sh(b, gr, nn, s1, s2), bnd,
-                   {"numpy": np_awei})
+            record(
+                "awei_sh",
+                size,
+                lambda: spectral.awei_sh(b, gr, nn, s1, s2),
+                bnd,
+                {"numpy": np_awei},
+            )
         if want("wofs"):
             record("wofs", size, lambda: spectral.wofs(*bands), bnd)
         if want("tasseled_cap"):
             named = dict(zip(("blue", "green", "red", "nir", "swir16", "swir22"), bands))
-            record("tc_wetness (6 bands)", size,
-                   lambda: spectral.tc_wetness(named, coefficients="crist1985"), bnd,
-                   note="six-band tasseled cap (Crist 1985 coefficients on B02-B12)")
+            record(
+                "tc_wetness (6 bands)",
+                size,
+                lambda: spectral.tc_wetness(named, coefficients="crist1985"),
+                bnd,
+                note="six-band tasseled cap (Crist 1985 coefficients on B02-B12)",
+            )
         del bands
 
     # SAR pointwise
@@ -305,21 +350,38 @@ def run(quick: bool, only: list[str] | None) -> list[dict]:
                 return 10 * np.log10(x)
 
         if want("to_db"):
-            record("to_db", size, lambda: sar.to_db(x), bound_1in(x), {
-                "numpy": np_db,
-                "numexpr": ((lambda: ne.evaluate("10 * log10(x)", local_dict={"x": x}))
-                            if ne else None),
-            })
+            record(
+                "to_db",
+                size,
+                lambda: sar.to_db(x),
+                bound_1in(x),
+                {
+                    "numpy": np_db,
+                    "numexpr": (
+                        (lambda: ne.evaluate("10 * log10(x)", local_dict={"x": x})) if ne else None
+                    ),
+                },
+            )
         if want("log_ratio"):
+
             def np_lr():
                 with np.errstate(divide="ignore", invalid="ignore"):
                     return 10 * np.log10(x / y)
 
-            record("log_ratio", "2x" + size, lambda: sar.log_ratio(x, y), bound_2in(x, y),
-                   {"numpy": np_lr,
-                    "numexpr": ((lambda: ne.evaluate("10 * log10(x / y)",
-                                                     local_dict={"x": x, "y": y}))
-                                if ne else None)})
+            record(
+                "log_ratio",
+                "2x" + size,
+                lambda: sar.log_ratio(x, y),
+                bound_2in(x, y),
+                {
+                    "numpy": np_lr,
+                    "numexpr": (
+                        (lambda: ne.evaluate("10 * log10(x / y)", local_dict={"x": x, "y": y}))
+                        if ne
+                        else None
+                    ),
+                },
+            )
         del x, y
 
     # windowed filters
@@ -328,17 +390,35 @@ def run(quick: bool, only: list[str] | None) -> list[dict]:
         size = f"{n_lee}^2 float32 7x7"
         bnd = bound_1in(x)
         if want("boxcar"):
-            record("boxcar", size, lambda: sar.boxcar(x, 7), bnd, {
-                "scipy.ndimage": (lambda: ndi.uniform_filter(x, 7)) if ndi else None,
-            })
+            record(
+                "boxcar",
+                size,
+                lambda: sar.boxcar(x, 7),
+                bnd,
+                {
+                    "scipy.ndimage": (lambda: ndi.uniform_filter(x, 7)) if ndi else None,
+                },
+            )
         if want("lee"):
-            record("lee", size, lambda: sar.lee(x, 7), bnd, {
-                "scipy.ndimage": (lambda: numpy_lee(x, 7, 4.4)) if ndi else None,
-            })
+            record(
+                "lee",
+                size,
+                lambda: sar.lee(x, 7),
+                bnd,
+                {
+                    "scipy.ndimage": (lambda: numpy_lee(x, 7, 4.4)) if ndi else None,
+                },
+            )
         if want("kuan"):  # the same kernel as lee (one flag apart): same speed expected
-            record("kuan", size, lambda: sar.kuan(x, 7), bnd, {
-                "scipy.ndimage": (lambda: numpy_lee(x, 7, 4.4, kuan=True)) if ndi else None,
-            })
+            record(
+                "kuan",
+                size,
+                lambda: sar.kuan(x, 7),
+                bnd,
+                {
+                    "scipy.ndimage": (lambda: numpy_lee(x, 7, 4.4, kuan=True)) if ndi else None,
+                },
+            )
         if want("lee_dask"):
             import dask
             import dask.array as da
@@ -346,12 +426,18 @@ def run(quick: bool, only: list[str] | None) -> list[dict]:
             ch = max(256, n_lee // 4)
             dx = da.from_array(x, chunks=ch)
             with dask.config.set(scheduler="threads"):
-                record("lee (dask)", f"{size}, {ch}^2 chunks", lambda: sar.lee(dx, 7).compute(),
-                       lambda: sar.lee(x, 7), note="bound column = in-memory numba kernel")
+                record(
+                    "lee (dask)",
+                    f"{size}, {ch}^2 chunks",
+                    lambda: sar.lee(dx, 7).compute(),
+                    lambda: sar.lee(x, 7),
+                    note="bound column = in-memory numba kernel",
+                )
         if want("refined_lee"):
             xr_ = x[:n_rl, :n_rl].copy()
-            record("refined_lee", f"{n_rl}^2 float32 7x7", lambda: sar.refined_lee(xr_),
-                   bound_1in(xr_))
+            record(
+                "refined_lee", f"{n_rl}^2 float32 7x7", lambda: sar.refined_lee(xr_), bound_1in(xr_)
+            )
         del x
 
     # histograms and thresholds
@@ -365,14 +451,26 @@ def run(quick: bool, only: list[str] | None) -> list[dict]:
         size = f"{n_hist}^2 float32"
         bnd = bound_read(x)
         if want("histogram"):
-            record("histogram(range)", size, lambda: thr.histogram(x, 256, range=(-40, 10)), bnd,
-                   {"numpy": lambda: np.histogram(x, 256, range=(-40, 10))})
+            record(
+                "histogram(range)",
+                size,
+                lambda: thr.histogram(x, 256, range=(-40, 10)),
+                bnd,
+                {"numpy": lambda: np.histogram(x, 256, range=(-40, 10))},
+            )
         if want("otsu"):
-            record("otsu_threshold", size, lambda: thr.otsu_threshold(x), bnd, {
-                "numpy": lambda: numpy_otsu(x),
-                # skimage does not skip NaN: the peer drops them first, as a user must
-                "skimage": (lambda: skf.threshold_otsu(x[~np.isnan(x)])) if skf else None,
-            }, note="includes the nanmin/nanmax pass")
+            record(
+                "otsu_threshold",
+                size,
+                lambda: thr.otsu_threshold(x),
+                bnd,
+                {
+                    "numpy": lambda: numpy_otsu(x),
+                    # skimage does not skip NaN: the peer drops them first, as a user must
+                    "skimage": (lambda: skf.threshold_otsu(x[~np.isnan(x)])) if skf else None,
+                },
+                note="includes the nanmin/nanmax pass",
+            )
         if want("split_based"):
             record("split_based(otsu)", size, lambda: thr.split_based_threshold(x, 256), bnd)
         del x
@@ -380,12 +478,17 @@ def run(quick: bool, only: list[str] | None) -> list[dict]:
 
 
 def print_row(rec: dict) -> None:
-    peers = ", ".join(f"{k} {v['median_s']:.4f}s ({v['peer_over_kernel']:.2f}x)"
-                      for k, v in rec["peers"].items())
-    bound = f"{rec['bound_s']:9.4f}{rec['bound_over_kernel']:8.2f}" if "bound_s" in rec else \
-        " " * 17
-    print(f"{rec['kernel']:<22}{rec['size']:<22}{rec['first_call_s']:9.3f}"
-          f"{rec['median_s']:10.4f}{bound}  {peers}", flush=True)
+    peers = ", ".join(
+        f"{k} {v['median_s']:.4f}s ({v['peer_over_kernel']:.2f}x)" for k, v in rec["peers"].items()
+    )
+    bound = (
+        f"{rec['bound_s']:9.4f}{rec['bound_over_kernel']:8.2f}" if "bound_s" in rec else " " * 17
+    )
+    print(
+        f"{rec['kernel']:<22}{rec['size']:<22}{rec['first_call_s']:9.3f}"
+        f"{rec['median_s']:10.4f}{bound}  {peers}",
+        flush=True,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -51,12 +51,17 @@ def baselines(chips) -> dict[str, dict]:
         def f(c):
             x = W.speckle_db(getattr(c, band), units="db", params=lee)
             return x <= threshold.otsu_threshold(x)
+
         return f
 
-    return {"global Otsu on filtered VV": _pooled(chips, otsu("vv")),
-            "global Otsu on filtered VH": _pooled(chips, otsu("vh")),
-            "VV < -17 dB": _pooled(chips, lambda c: c.vv < -17.0),
-            f"VH < {W.PRIOR_VH_DB} dB (the published prior alone)": _pooled(chips, lambda c: c.vh < W.PRIOR_VH_DB)}
+    return {
+        "global Otsu on filtered VV": _pooled(chips, otsu("vv")),
+        "global Otsu on filtered VH": _pooled(chips, otsu("vh")),
+        "VV < -17 dB": _pooled(chips, lambda c: c.vv < -17.0),
+        f"VH < {W.PRIOR_VH_DB} dB (the published prior alone)": _pooled(
+            chips, lambda c: c.vh < W.PRIOR_VH_DB
+        ),
+    }
 
 
 OMBRIA_FOLDS = 5
@@ -88,15 +93,25 @@ def ombria(root: Path, pool_vv: list, grid: dict) -> dict:
         p = E.select(pool_vv + train, grid, vv_only=True)
         chosen.append(E.describe(p))
         folds += sum(E.confusion(product(p)(c), c.label, c.valid) for c in test)
-    fpost = {id(c): W.speckle_db(c.vv, units="db", params=W.water_params(speckle="lee", speckle_window=7))
-             for c in patches}
-    out = {"strict (event held out whole)": _pooled(patches, product(strict)),
-           "strict, post image alone (eo-drr water)": _pooled(patches, lambda c: E.predict(c, strict)[0]),
-           f"{OMBRIA_FOLDS}-fold (other folds + Sen1Floods11 select)": E.scores(folds),
-           "baseline: Otsu on filtered post image": _pooled(
-               patches, lambda c: fpost[id(c)] <= threshold.otsu_threshold(fpost[id(c)])),
-           "chosen_strict": E.describe(strict), "chosen_per_fold": chosen,
-           "selected_on_all": E.describe(E.select(pool_vv + patches, grid, vv_only=True))}
+    fpost = {
+        id(c): W.speckle_db(
+            c.vv, units="db", params=W.water_params(speckle="lee", speckle_window=7)
+        )
+        for c in patches
+    }
+    out = {
+        "strict (event held out whole)": _pooled(patches, product(strict)),
+        "strict, post image alone (eo-drr water)": _pooled(
+            patches, lambda c: E.predict(c, strict)[0]
+        ),
+        f"{OMBRIA_FOLDS}-fold (other folds + Sen1Floods11 select)": E.scores(folds),
+        "baseline: Otsu on filtered post image": _pooled(
+            patches, lambda c: fpost[id(c)] <= threshold.otsu_threshold(fpost[id(c)])
+        ),
+        "chosen_strict": E.describe(strict),
+        "chosen_per_fold": chosen,
+        "selected_on_all": E.describe(E.select(pool_vv + patches, grid, vv_only=True)),
+    }
     out["pooled_iou"] = out["strict (event held out whole)"]["iou"]
     return out
 
@@ -113,8 +128,11 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", type=Path, help="write the results here")
     ap.add_argument("--quick", action="store_true", help="small selection grid (CI)")
-    ap.add_argument("--train-on-stress", action="store_true",
-                    help="ablation: the selection also trains on the stress variants of the training events")
+    ap.add_argument(
+        "--train-on-stress",
+        action="store_true",
+        help="ablation: the selection also trains on the stress variants of the training events",
+    )
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
     root = shared_data_dir()
@@ -130,24 +148,48 @@ def main(argv=None) -> int:
     final = E.select(pool, grid)
     final_vv = None  # VV-only settings: selected with the OMBRIA patches too (see ombria())
     cases = E.stress_cases(chips)
-    loeo = E.leave_one_event_out(chips, grid, pool=pool, stress={k: v for k, v in cases.items() if k != "VV only"})
-    loeo_vv = E.leave_one_event_out(E.vv_only_chips(chips), grid_vv, pool=pool_vv, vv_only=True,
-                                    stress={"VV only": cases["VV only"]})
-    in_sample = {c.name: E.scores(E.confusion(E.predict(c, final)[0], c.label, c.valid)) for c in chips}
+    loeo = E.leave_one_event_out(
+        chips, grid, pool=pool, stress={k: v for k, v in cases.items() if k != "VV only"}
+    )
+    loeo_vv = E.leave_one_event_out(
+        E.vv_only_chips(chips),
+        grid_vv,
+        pool=pool_vv,
+        vv_only=True,
+        stress={"VV only": cases["VV only"]},
+    )
+    in_sample = {
+        c.name: E.scores(E.confusion(E.predict(c, final)[0], c.label, c.valid)) for c in chips
+    }
     om = ombria(root, pool_vv, grid_vv)
-    final_vv = (W.water_params(W.DEFAULTS["vv"], **om["selected_on_all"]) if om
-                else E.select(pool_vv, grid_vv, vv_only=True))
-    stress = {"in sample (selected on all)": {
-                  case: _pooled(cs, lambda c: E.predict(c, final_vv if c.vh is None else final)[0])
-                  for case, cs in cases.items()},
-              "LOEO": {**loeo["stress"], **loeo_vv["stress"]}}
+    final_vv = (
+        W.water_params(W.DEFAULTS["vv"], **om["selected_on_all"])
+        if om
+        else E.select(pool_vv, grid_vv, vv_only=True)
+    )
+    stress = {
+        "in sample (selected on all)": {
+            case: _pooled(cs, lambda c: E.predict(c, final_vv if c.vh is None else final)[0])
+            for case, cs in cases.items()
+        },
+        "LOEO": {**loeo["stress"], **loeo_vv["stress"]},
+    }
     result = {
         "selected_on_all": {"dual_pol": E.describe(final), "vv_only": E.describe(final_vv)},
-        "product_defaults": {"dual_pol": E.describe(W.DEFAULTS["vh"]), "vv_only": E.describe(W.DEFAULTS["vv"])},
-        "in_sample": {"pooled": E.scores(sum(np.array([v["tp"], v["fp"], v["fn"]]) for v in in_sample.values())),
-                      "per_chip": in_sample},
-        "leave_one_event_out": {"s1": {"pooled_iou": loeo["pooled"]["iou"], **loeo},
-                                "s1_vv_only": {"pooled_iou": loeo_vv["pooled"]["iou"], **loeo_vv}},
+        "product_defaults": {
+            "dual_pol": E.describe(W.DEFAULTS["vh"]),
+            "vv_only": E.describe(W.DEFAULTS["vv"]),
+        },
+        "in_sample": {
+            "pooled": E.scores(
+                sum(np.array([v["tp"], v["fp"], v["fn"]]) for v in in_sample.values())
+            ),
+            "per_chip": in_sample,
+        },
+        "leave_one_event_out": {
+            "s1": {"pooled_iou": loeo["pooled"]["iou"], **loeo},
+            "s1_vv_only": {"pooled_iou": loeo_vv["pooled"]["iou"], **loeo_vv},
+        },
         "baselines": baselines(chips),
         "alternatives_loeo": {k: E.loeo_alternative(chips, c) for k, c in E.alternatives().items()},
         "stress": stress,
@@ -172,12 +214,19 @@ def main(argv=None) -> int:
 
 def _print(r: dict) -> None:
     lo = r["leave_one_event_out"]
-    print(f"S1 water accuracy, Sen1Floods11 ({len(r['in_sample']['per_chip'])} chips, {r['seconds']:.0f} s); "
-          f"skipped: {'; '.join(r['skipped']) or 'none'}")
+    print(
+        f"S1 water accuracy, Sen1Floods11 ({len(r['in_sample']['per_chip'])} chips, {r['seconds']:.0f} s); "
+        f"skipped: {'; '.join(r['skipped']) or 'none'}"
+    )
     for key, what in (("dual_pol", "dual-pol"), ("vv_only", "VV only")):
         sel, dflt = r["selected_on_all"][key], r["product_defaults"][key]
-        same = ("equal" if sel == dflt else "(quick grid: not comparable)" if r["quick"]
-                else "DIFFER: update eo_drr.products.water.DEFAULTS")
+        same = (
+            "equal"
+            if sel == dflt
+            else "(quick grid: not comparable)"
+            if r["quick"]
+            else "DIFFER: update eo_drr.products.water.DEFAULTS"
+        )
         print(f"selected on all events ({what}): {_short(sel)}; product defaults {same}")
         print(f"  likelihood table: {sel['likelihood_table']}")
     print(_row("in sample (selected on all), pooled", r["in_sample"]["pooled"]))
@@ -191,13 +240,19 @@ def _print(r: dict) -> None:
     for e, s in lo["s1"]["per_event"].items():
         vv = lo["s1_vv_only"]["per_event"].get(e, {}).get("iou", float("nan"))
         print(f"  {e:12s} {s['iou']:.3f}  VV only {vv:.3f}  {_short(lo['s1']['chosen'][e])}")
-    print("stress cases (LOEO: each crop scored with its event's held-out settings; in sample beside):")
+    print(
+        "stress cases (LOEO: each crop scored with its event's held-out settings; in sample beside):"
+    )
     for k, v in r["stress"]["LOEO"].items():
         ins = r["stress"]["in sample (selected on all)"][k]["iou"]
         print(_row(k, v) + f"  (in sample {ins:.3f})")
-    print("likelihood calibration (LOEO, held-out pixels): decile, mean likelihood, observed water %")
+    print(
+        "likelihood calibration (LOEO, held-out pixels): decile, mean likelihood, observed water %"
+    )
     for row in lo["s1"]["calibration"]:
-        print(f"  {row['decile']:>7s}  {row['mean_likelihood']:5.1f}  {row['observed_water']:5.1f}  ({row['pixels']:,} px)")
+        print(
+            f"  {row['decile']:>7s}  {row['mean_likelihood']:5.1f}  {row['observed_water']:5.1f}  ({row['pixels']:,} px)"
+        )
     om = lo.get("ombria") or {}
     if om:
         print("OMBRIA Guyana 2021, observed water (eo-drr flood classes 1+2) vs the CEMS masks:")
@@ -206,7 +261,9 @@ def _print(r: dict) -> None:
                 print(_row(k, v))
         print(f"  chosen when held out whole: {_short(om['chosen_strict'])}")
     s2 = lo.get("s2", {})
-    print(f"S2 water, LOEO pooled IoU {s2.get('pooled_iou', float('nan')):.3f} (benchmarks/accuracy_s2.py)")
+    print(
+        f"S2 water, LOEO pooled IoU {s2.get('pooled_iou', float('nan')):.3f} (benchmarks/accuracy_s2.py)"
+    )
 
 
 if __name__ == "__main__":

@@ -67,13 +67,21 @@ def chip_files(root: Path) -> list[tuple[str, Path, Path, Path | None]]:
     found = []
     sample = root / "sen1floods11-sample"
     if (sample / "Spain_7370579_S1Hand.tif").exists():
-        found.append(("Spain_7370579", sample / "Spain_7370579_S1Hand.tif",
-                      sample / "Spain_7370579_LabelHand.tif", sample / "Spain_7370579_S2Hand.tif"))
+        found.append(
+            (
+                "Spain_7370579",
+                sample / "Spain_7370579_S1Hand.tif",
+                sample / "Spain_7370579_LabelHand.tif",
+                sample / "Spain_7370579_S2Hand.tif",
+            )
+        )
     more = root / "sen1floods11-chips"
     for s1 in sorted((more / "S1Hand").glob("*_S1Hand.tif")):
         name = s1.name.removesuffix("_S1Hand.tif")
         s2 = more / "S2Hand" / f"{name}_S2Hand.tif"
-        found.append((name, s1, more / "LabelHand" / f"{name}_LabelHand.tif", s2 if s2.exists() else None))
+        found.append(
+            (name, s1, more / "LabelHand" / f"{name}_LabelHand.tif", s2 if s2.exists() else None)
+        )
     return found
 
 
@@ -105,8 +113,16 @@ def ombria_chips(root: Path) -> list[Chip]:
     out = []
     for i in ids:
         gt = (_read(base / "MASK" / f"gt_{i}.png")[0] > 127).astype(np.int16)
-        out.append(Chip(f"ombria_{i}", "Guyana", db(base / "Sentinel1" / "AFTER" / f"imafter_{i}.png"),
-                        None, gt, db(base / "Sentinel1" / "BEFORE" / f"imbefore_{i}.png")))
+        out.append(
+            Chip(
+                f"ombria_{i}",
+                "Guyana",
+                db(base / "Sentinel1" / "AFTER" / f"imafter_{i}.png"),
+                None,
+                gt,
+                db(base / "Sentinel1" / "BEFORE" / f"imbefore_{i}.png"),
+            )
+        )
     return out
 
 
@@ -143,8 +159,8 @@ def _crop(c: Chip, want, size: int = 192, step: int = 32) -> Chip | None:
     best, best_key = None, None
     H, W_ = c.label.shape
     for y, x in itertools.product(range(0, H - size + 1, step), range(0, W_ - size + 1, step)):
-        lab = c.label[y:y + size, x:x + size]
-        v = c.valid[y:y + size, x:x + size]
+        lab = c.label[y : y + size, x : x + size]
+        v = c.valid[y : y + size, x : x + size]
         if v.mean() < 0.9:
             continue
         share = float((lab[v] == 1).mean())
@@ -153,9 +169,15 @@ def _crop(c: Chip, want, size: int = 192, step: int = 32) -> Chip | None:
     if best is None:
         return None
     y, x, _ = best
-    s = np.s_[y:y + size, x:x + size]
-    return Chip(c.name, c.event, c.vv[s].copy(), None if c.vh is None else c.vh[s].copy(), c.label[s].copy(),
-                group=f"{c.event}/crop")
+    s = np.s_[y : y + size, x : x + size]
+    return Chip(
+        c.name,
+        c.event,
+        c.vv[s].copy(),
+        None if c.vh is None else c.vh[s].copy(),
+        c.label[s].copy(),
+        group=f"{c.event}/crop",
+    )
 
 
 def compress_contrast(c: Chip, gap_db: float = 2.0) -> Chip | None:
@@ -209,6 +231,7 @@ def augmented(chips: list[Chip]) -> list[Chip]:
 
 def stress_cases(chips: list[Chip]) -> dict[str, list[Chip]]:
     """The four stress cases, each a list of chips derived from the shared ones."""
+
     def keep(xs):
         return [x for x in xs if x is not None]
 
@@ -231,9 +254,14 @@ def confusion(pred: np.ndarray, label: np.ndarray, valid: np.ndarray) -> np.ndar
 
 def scores(c: np.ndarray) -> dict:
     tp, fp, fn = (int(v) for v in c)
-    return {"iou": tp / (tp + fp + fn) if tp + fp + fn else float("nan"),
-            "omission": fn / (tp + fn) if tp + fn else float("nan"),
-            "commission": fp / (tp + fp) if tp + fp else float("nan"), "tp": tp, "fp": fp, "fn": fn}
+    return {
+        "iou": tp / (tp + fp + fn) if tp + fp + fn else float("nan"),
+        "omission": fn / (tp + fn) if tp + fn else float("nan"),
+        "commission": fp / (tp + fp) if tp + fp else float("nan"),
+        "tp": tp,
+        "fp": fp,
+        "fn": fn,
+    }
 
 
 def iou(c: np.ndarray) -> float:
@@ -268,9 +296,15 @@ def _hsba(chip: Chip, speckle: str, window: int, pol: str, method: str, min_tile
 def _scene(chip: Chip, p: W.WaterParams) -> tuple[np.ndarray, W.SceneThreshold]:
     """The deciding filtered image and its threshold (as :func:`W.scene_threshold`)."""
     f, band = _deciding(chip, p)
-    t_scene, n, share = _hsba(chip, p.speckle, p.speckle_window, p.polarisation, p.threshold_method, p.min_tile)
+    t_scene, n, share = _hsba(
+        chip, p.speckle, p.speckle_window, p.polarisation, p.threshold_method, p.min_tile
+    )
     prior = p.prior_db(band)
-    t = prior if t_scene is None else float(np.clip(t_scene, prior - p.adapt_db, prior + p.adapt_db))
+    t = (
+        prior
+        if t_scene is None
+        else float(np.clip(t_scene, prior - p.adapt_db, prior + p.adapt_db))
+    )
     return f, W.SceneThreshold(band, t, t_scene, prior, n, share)
 
 
@@ -297,10 +331,18 @@ GRID = {
     "grow_db": [0.0, 1.0, 2.0, 3.0],
 }
 #: the VV-only grid (the VV prior matters there; boxcar and refined Lee never won)
-GRID_VV = {**GRID, "speckle": [("lee", 7), ("lee", 9), ("kuan", 7)], "adapt_db": [0.0, 2.0, 5.0, 8.0],
-           "threshold_method": ["ki", "otsu"]}
-QUICK_GRID = {"speckle": [("lee", 9)],
-              "prior_vv_db": [-15.0, -13.0], "adapt_db": [0.0, 2.0], "grow_db": [1.0, 2.0]}
+GRID_VV = {
+    **GRID,
+    "speckle": [("lee", 7), ("lee", 9), ("kuan", 7)],
+    "adapt_db": [0.0, 2.0, 5.0, 8.0],
+    "threshold_method": ["ki", "otsu"],
+}
+QUICK_GRID = {
+    "speckle": [("lee", 9)],
+    "prior_vv_db": [-15.0, -13.0],
+    "adapt_db": [0.0, 2.0],
+    "grow_db": [1.0, 2.0],
+}
 
 
 def published_vh_prior(exclude: str | None = None) -> float:
@@ -319,16 +361,29 @@ def published_vh_prior(exclude: str | None = None) -> float:
     return round(float(np.median(values)), 3)
 
 
-def candidates(grid: dict, *, vv_only: bool = False, prior_vh_db: float = W.PRIOR_VH_DB) -> list[W.WaterParams]:
+def candidates(
+    grid: dict, *, vv_only: bool = False, prior_vh_db: float = W.PRIOR_VH_DB
+) -> list[W.WaterParams]:
     """Every setting of ``grid``: VH deciding (the VV prior then does not matter and keeps the
     product's), or VV alone with ``vv_only``; ``prior_vh_db`` as given."""
     pol = "vv" if vv_only else "vh"
     priors = grid["prior_vv_db"] if vv_only else [W.DEFAULTS["vh"].prior_vv_db]
     methods = grid.get("threshold_method", ["ki"])
-    return [W.water_params(speckle=sp, speckle_window=win, polarisation=pol, prior_vv_db=pvv, adapt_db=ad,
-                           grow_db=gr, threshold_method=tm, prior_vh_db=prior_vh_db)
-            for (sp, win), pvv, ad, gr, tm in itertools.product(
-                grid["speckle"], priors, grid["adapt_db"], grid["grow_db"], methods)]
+    return [
+        W.water_params(
+            speckle=sp,
+            speckle_window=win,
+            polarisation=pol,
+            prior_vv_db=pvv,
+            adapt_db=ad,
+            grow_db=gr,
+            threshold_method=tm,
+            prior_vh_db=prior_vh_db,
+        )
+        for (sp, win), pvv, ad, gr, tm in itertools.product(
+            grid["speckle"], priors, grid["adapt_db"], grid["grow_db"], methods
+        )
+    ]
 
 
 def _calibrate(chips: list[Chip], p: W.WaterParams) -> tuple[float, ...]:
@@ -355,8 +410,9 @@ def criterion(chips: list[Chip], p: W.WaterParams) -> float:
     return 0.5 * (float(np.mean(with_water)) if with_water else 0.0) + 0.5 * iou(sum(per.values()))
 
 
-def select(chips: list[Chip], grid: dict = GRID, *, vv_only: bool = False,
-           prior_vh_db: float | None = None) -> W.WaterParams:
+def select(
+    chips: list[Chip], grid: dict = GRID, *, vv_only: bool = False, prior_vh_db: float | None = None
+) -> W.WaterParams:
     """The selection function: the candidate with the best :func:`criterion` on ``chips``
     (ties: the first, i.e. the simpler), then its likelihood table learnt on them.
     ``prior_vh_db``: default :func:`published_vh_prior` of all events."""
@@ -370,8 +426,15 @@ def select(chips: list[Chip], grid: dict = GRID, *, vv_only: bool = False,
     return dataclasses.replace(best, likelihood_table=_calibrate(chips, best))
 
 
-def leave_one_event_out(chips: list[Chip], grid: dict = GRID, *, pool: list[Chip] | None = None,
-                        vv_only: bool = False, score_on=None, stress: dict | None = None) -> dict:
+def leave_one_event_out(
+    chips: list[Chip],
+    grid: dict = GRID,
+    *,
+    pool: list[Chip] | None = None,
+    vv_only: bool = False,
+    score_on=None,
+    stress: dict | None = None,
+) -> dict:
     """Per held-out event: the parameters :func:`select` picks on ``pool`` (default
     ``chips``; e.g. chips plus :func:`demo_chip`) without any chip of that event, with the
     published VH prior computed without that event too, and the held-out confusion of
@@ -384,7 +447,12 @@ def leave_one_event_out(chips: list[Chip], grid: dict = GRID, *, pool: list[Chip
     per, pooled, chosen, lik_rows = {}, np.zeros(3, np.int64), {}, []
     stressed = {case: np.zeros(3, np.int64) for case in (stress or {})}
     for e in events:
-        p = select([c for c in pool if c.event != e], grid, vv_only=vv_only, prior_vh_db=published_vh_prior(e))
+        p = select(
+            [c for c in pool if c.event != e],
+            grid,
+            vv_only=vv_only,
+            prior_vh_db=published_vh_prior(e),
+        )
         for case, cs in (stress or {}).items():
             for c in cs:
                 if c.event == e:
@@ -400,13 +468,27 @@ def leave_one_event_out(chips: list[Chip], grid: dict = GRID, *, pool: list[Chip
         per[e] = scores(total)
         chosen[e] = describe(p)
         pooled += total
-    return {"pooled": scores(pooled), "per_event": per, "chosen": chosen,
-            "calibration": calibration_table(lik_rows), "stress": {k: scores(v) for k, v in stressed.items()}}
+    return {
+        "pooled": scores(pooled),
+        "per_event": per,
+        "chosen": chosen,
+        "calibration": calibration_table(lik_rows),
+        "stress": {k: scores(v) for k, v in stressed.items()},
+    }
 
 
 def describe(p: W.WaterParams) -> dict:
-    keys = ("speckle", "speckle_window", "polarisation", "prior_vh_db", "prior_vv_db", "adapt_db", "grow_db",
-            "threshold_method", "likelihood_table")
+    keys = (
+        "speckle",
+        "speckle_window",
+        "polarisation",
+        "prior_vh_db",
+        "prior_vv_db",
+        "adapt_db",
+        "grow_db",
+        "threshold_method",
+        "likelihood_table",
+    )
     return {k: getattr(p, k) for k in keys}
 
 
@@ -420,8 +502,14 @@ def calibration_table(rows: list[tuple[np.ndarray, np.ndarray]]) -> list[dict]:
     for k in range(10):
         m = (lik >= 10 * k) & ((lik < 10 * (k + 1)) if k < 9 else (lik <= 100))
         if m.any():
-            out.append({"decile": f"{10 * k}-{10 * (k + 1)}", "pixels": int(m.sum()),
-                        "mean_likelihood": float(lik[m].mean()), "observed_water": float(y[m].mean() * 100)})
+            out.append(
+                {
+                    "decile": f"{10 * k}-{10 * (k + 1)}",
+                    "pixels": int(m.sum()),
+                    "mean_likelihood": float(lik[m].mean()),
+                    "observed_water": float(y[m].mean() * 100),
+                }
+            )
     return out
 
 
@@ -451,7 +539,11 @@ def _gmm2(chip: Chip) -> np.ndarray:
             d = x - mu[k]
             cov = (r[:, k, None] * d).T @ d / r[:, k].sum() + 1e-3 * np.eye(2)
             inv = np.linalg.inv(cov)
-            logp.append(np.log(w[k]) - 0.5 * np.log(np.linalg.det(cov)) - 0.5 * np.einsum("ij,jk,ik->i", d, inv, d))
+            logp.append(
+                np.log(w[k])
+                - 0.5 * np.log(np.linalg.det(cov))
+                - 0.5 * np.einsum("ij,jk,ik->i", d, inv, d)
+            )
         lp = np.stack(logp, axis=1)
         lp -= lp.max(axis=1, keepdims=True)
         resp = np.exp(lp[:, 0]) / np.exp(lp).sum(axis=1)
@@ -480,8 +572,13 @@ def alternatives() -> dict[str, list]:
     return {
         "two-component Gaussian mixture on VV+VH (EM)": [_gmm2],
         "linear VV+VH threshold (weight and cut selected)": [
-            functools.partial(_linear, a=a, t=t) for a in (0.0, 0.2, 0.4, 0.6) for t in np.arange(-24.0, -13.9, 0.5)],
-        "VH/VV ratio threshold (cut selected)": [functools.partial(_ratio, t=t) for t in np.arange(-14.0, -3.9, 0.5)],
+            functools.partial(_linear, a=a, t=t)
+            for a in (0.0, 0.2, 0.4, 0.6)
+            for t in np.arange(-24.0, -13.9, 0.5)
+        ],
+        "VH/VV ratio threshold (cut selected)": [
+            functools.partial(_ratio, t=t) for t in np.arange(-14.0, -3.9, 0.5)
+        ],
     }
 
 
@@ -495,7 +592,9 @@ def loeo_alternative(chips: list[Chip], cands: list) -> dict:
         for c in train:
             per[c.event] = per.get(c.event, 0) + conf[id(f)][c.name]
         with_water = [iou(v) for v in per.values() if v[0] + v[2] > 0]
-        return 0.5 * (float(np.mean(with_water)) if with_water else 0.0) + 0.5 * iou(sum(per.values()))
+        return 0.5 * (float(np.mean(with_water)) if with_water else 0.0) + 0.5 * iou(
+            sum(per.values())
+        )
 
     pooled, per_event = np.zeros(3, np.int64), {}
     for e in sorted({c.event for c in chips}):

@@ -43,9 +43,20 @@ def _scene(n: int, seed: int, flooded: bool) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _write(path: Path, a: np.ndarray) -> Path:
-    prof = dict(driver="GTiff", width=a.shape[1], height=a.shape[0], count=1, dtype="float32",
-                crs="EPSG:32615", transform=from_origin(500000, 2000000, 10, 10), tiled=True,
-                blockxsize=512, blockysize=512, compress="deflate", nodata=float("nan"))
+    prof = dict(
+        driver="GTiff",
+        width=a.shape[1],
+        height=a.shape[0],
+        count=1,
+        dtype="float32",
+        crs="EPSG:32615",
+        transform=from_origin(500000, 2000000, 10, 10),
+        tiled=True,
+        blockxsize=512,
+        blockysize=512,
+        compress="deflate",
+        nodata=float("nan"),
+    )
     with rasterio.open(path, "w", **prof) as dst:
         dst.write(a, 1)
     return path
@@ -75,12 +86,17 @@ def main(argv: list[str] | None = None) -> int:
         paths = []
         for name, (seed, flooded) in {"pre": (1, False), "post": (2, True)}.items():
             vv, vh = _scene(n, seed, flooded)
-            paths += [_write(Path(tmp) / f"{name}_vv.tif", vv), _write(Path(tmp) / f"{name}_vh.tif", vh)]
+            paths += [
+                _write(Path(tmp) / f"{name}_vv.tif", vv),
+                _write(Path(tmp) / f"{name}_vh.tif", vh),
+            ]
             del vv, vh
         print(f"wrote a {n} x {n} S1 pair (VV+VH, float32) in {time.perf_counter() - t0:.1f} s")
 
         def run_flood():
-            pre_vv, pre_vh, post_vv, post_vh = (xr.DataArray(a, dims=("y", "x")) for a in _read(paths))
+            pre_vv, pre_vh, post_vv, post_vh = (
+                xr.DataArray(a, dims=("y", "x")) for a in _read(paths)
+            )
             ds, _ = flood_extent(pre_vv, post_vv, pre_vh=pre_vh, post_vh=post_vh)
             return ds
 
@@ -98,10 +114,23 @@ def main(argv: list[str] | None = None) -> int:
         flooded = float((ds["flood"].values == 1).mean())
         del truth_flood
     print(f"read inputs once  {r:8.2f} s")
-    print(f"full flood        {f:8.2f} s   ratio {f / r:.2f}x (target <= 3x)   flooded share {flooded:.3f}")
+    print(
+        f"full flood        {f:8.2f} s   ratio {f / r:.2f}x (target <= 3x)   flooded share {flooded:.3f}"
+    )
     if args.json:
-        args.json.write_text(json.dumps({"size": n, "read_s": r, "flood_s": f, "ratio": f / r,
-                                         "reads": reads, "floods": floods}, indent=2))
+        args.json.write_text(
+            json.dumps(
+                {
+                    "size": n,
+                    "read_s": r,
+                    "flood_s": f,
+                    "ratio": f / r,
+                    "reads": reads,
+                    "floods": floods,
+                },
+                indent=2,
+            )
+        )
     return 0
 
 

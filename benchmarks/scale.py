@@ -64,8 +64,13 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = 7
-TARGETS = {"e2e_over_read": 3.0, "peer_speedup": 5.0, "worker_rss_flat": 1.2, "worker_rss_gib": 3.0,
-           "two_over_one_workers": 1.7}
+TARGETS = {
+    "e2e_over_read": 3.0,
+    "peer_speedup": 5.0,
+    "worker_rss_flat": 1.2,
+    "worker_rss_gib": 3.0,
+    "two_over_one_workers": 1.7,
+}
 
 
 # -- job files ---------------------------------------------------------------------------------
@@ -93,7 +98,9 @@ def _aoi_for_tiles(scene, tile_px: int, k: int, folder: Path, res: float = 10.0)
     x0, x1 = ix0 * size + res, (ix0 + k) * size - res
     y0, y1 = iy0 * size + res, (iy0 + k) * size - res
     path = folder / f"aoi-{tile_px}-{k}x{k}.gpkg"
-    gpd.GeoDataFrame(geometry=[box(x0, y0, x1, y1)], crs=f"EPSG:{epsg}").to_file(path, driver="GPKG")
+    gpd.GeoDataFrame(geometry=[box(x0, y0, x1, y1)], crs=f"EPSG:{epsg}").to_file(
+        path, driver="GPKG"
+    )
     return path
 
 
@@ -112,8 +119,12 @@ def _job(folder: Path, name: str, size: int, aoi: Path, tile_px: int) -> Path:
 
 def _helper(args: list[str]) -> tuple[dict, float]:
     """Run this script as a helper process; its JSON result and its peak RSS (MiB)."""
-    proc = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, str(Path(__file__).resolve()), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     out, err = proc.communicate()
     if proc.returncode != 0:
         raise SystemExit(f"benchmark helper {' '.join(args[:1])} failed:\n{err[-4000:]}")
@@ -145,23 +156,35 @@ def case(job: str, warm_job: str, out: str, workers: int) -> dict:
     from eo_drr.config import load_config
 
     t0 = time.perf_counter()
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                           memory_limit=0)
+    cluster = LocalCluster(
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        memory_limit=0,
+    )
     client = Client(cluster)
     start_s = time.perf_counter() - t0
     warm_dir = tempfile.mkdtemp(prefix="eo-drr-warm-")
     warm = client.run(_warm, warm_job, warm_dir)
     shutil.rmtree(warm_dir, ignore_errors=True)
     cfg = load_config(job)
-    cfg = cfg.model_copy(update={"cluster": cfg.cluster.model_copy(
-        update={"kind": "address", "address": cluster.scheduler_address})})
+    cfg = cfg.model_copy(
+        update={
+            "cluster": cfg.cluster.model_copy(
+                update={"kind": "address", "address": cluster.scheduler_address}
+            )
+        }
+    )
     t0 = time.perf_counter()
     summary = run_tiled_job(cfg, Path(out), console=Console(quiet=True))
     job_s = time.perf_counter() - t0
     client.close()
     cluster.close()
     con = sqlite3.connect(Path(out) / ".eo-drr-ledger.sqlite")
-    rows = con.execute("SELECT worker, peak_rss_mb, started_at, finished_at FROM tiles WHERE current=1").fetchall()
+    rows = con.execute(
+        "SELECT worker, peak_rss_mb, started_at, finished_at FROM tiles WHERE current=1"
+    ).fetchall()
     con.close()
     per_worker: dict[str, float] = {}
     for w, rss, _, _ in rows:
@@ -171,12 +194,18 @@ def case(job: str, warm_job: str, out: str, workers: int) -> dict:
     with rasterio.open(Path(out) / "flood_extent.tif") as src:
         mpx = src.width * src.height / 1e6
     return {
-        "workers": workers, "tiles": len(rows), "cluster_start_s": round(start_s, 2),
-        "warmup_s": round(max(warm.values()), 2), "job_s": round(job_s, 2),
+        "workers": workers,
+        "tiles": len(rows),
+        "cluster_start_s": round(start_s, 2),
+        "warmup_s": round(max(warm.values()), 2),
+        "job_s": round(job_s, 2),
         "tiles_s": round(max(r[3] for r in rows) - min(r[2] for r in rows), 2),
-        "megapixels": round(mpx, 3), "mpx_per_s": round(mpx / job_s, 4),
-        "worker_peak_rss_mb": round(max(per_worker.values()), 1), "workers_used": len(per_worker),
-        "scheduler_client_peak_rss_mb": round(_self_peak_mb(), 1), "ran": len(summary["ran"]),
+        "megapixels": round(mpx, 3),
+        "mpx_per_s": round(mpx / job_s, 4),
+        "worker_peak_rss_mb": round(max(per_worker.values()), 1),
+        "workers_used": len(per_worker),
+        "scheduler_client_peak_rss_mb": round(_self_peak_mb(), 1),
+        "ran": len(summary["ran"]),
     }
 
 
@@ -196,7 +225,10 @@ def untiled(job: str, warm_job: str, out: str) -> dict:
     run_job(untile(warm_job), Path(out) / "warm", dry_run=False, console=Console(quiet=True))
     t0 = time.perf_counter()
     run_job(untile(job), Path(out) / "job", dry_run=False, console=Console(quiet=True))
-    return {"untiled_s": round(time.perf_counter() - t0, 3), "self_peak_rss_mb": round(_self_peak_mb(), 1)}
+    return {
+        "untiled_s": round(time.perf_counter() - t0, 3),
+        "self_peak_rss_mb": round(_self_peak_mb(), 1),
+    }
 
 
 # -- helper: read-once bound ------------------------------------------------------------------------
@@ -211,10 +243,20 @@ def _windows(job: str):
     cfg = load_config(job)
     plan = get_pipeline("flood").plan(cfg)
     b = plan.geobox.boundingbox
-    items = {"post": [plan.post_item], "pre": plan.pre_items, "hand": plan.hand_items, "dem": plan.dem_items,
-             "landcover": plan.landcover_items}
-    assets = {"post": cfg.sources.s1.bands, "pre": cfg.sources.s1.bands, "hand": [cfg.sources.hand.asset],
-              "dem": [cfg.sources.dem.asset], "landcover": [cfg.sources.landcover.asset]}
+    items = {
+        "post": [plan.post_item],
+        "pre": plan.pre_items,
+        "hand": plan.hand_items,
+        "dem": plan.dem_items,
+        "landcover": plan.landcover_items,
+    }
+    assets = {
+        "post": cfg.sources.s1.bands,
+        "pre": cfg.sources.s1.bands,
+        "hand": [cfg.sources.hand.asset],
+        "dem": [cfg.sources.dem.asset],
+        "landcover": [cfg.sources.landcover.asset],
+    }
     found = []
     for role, its in items.items():
         for it in its:
@@ -223,7 +265,9 @@ def _windows(job: str):
                 with rasterio.open(href) as src:
                     from rasterio.warp import transform_bounds
 
-                    sb = transform_bounds(plan.geobox.crs.to_wkt(), src.crs, b.left, b.bottom, b.right, b.top)
+                    sb = transform_bounds(
+                        plan.geobox.crs.to_wkt(), src.crs, b.left, b.bottom, b.right, b.top
+                    )
                     win = from_bounds(*sb, transform=src.transform).round_offsets().round_lengths()
                 found.append((role, a, href, win))
     return cfg, plan, found
@@ -239,8 +283,12 @@ def read_once(job: str) -> dict:
         with rasterio.open(href) as src:
             arr = src.read(1, window=win, boundless=True)
             px += arr.size
-    return {"read_s": round(time.perf_counter() - t0, 3), "bands": len(found), "megapixels_read": round(px / 1e6, 2),
-            "self_peak_rss_mb": round(_self_peak_mb(), 1)}
+    return {
+        "read_s": round(time.perf_counter() - t0, 3),
+        "bands": len(found),
+        "megapixels_read": round(px / 1e6, 2),
+        "self_peak_rss_mb": round(_self_peak_mb(), 1),
+    }
 
 
 # -- helper: the plain numpy/scipy peer -------------------------------------------------------------
@@ -266,8 +314,17 @@ def peer(job: str, out: str) -> dict:
                 pres.append(src.read(1, window=w).astype("float32"))
     pre = np.nanmean(np.stack(pres), axis=0)
     hand_href = next(h for r, a, h, w in found if r == "hand")
-    with rasterio.open(hand_href) as src, WarpedVRT(src, crs=crs, transform=transform, width=post.shape[1],
-                                                   height=post.shape[0], resampling=Resampling.bilinear) as vrt:
+    with (
+        rasterio.open(hand_href) as src,
+        WarpedVRT(
+            src,
+            crs=crs,
+            transform=transform,
+            width=post.shape[1],
+            height=post.shape[0],
+            resampling=Resampling.bilinear,
+        ) as vrt,
+    ):
         hand = vrt.read(1)
 
     def lee(img, size=7):
@@ -284,12 +341,26 @@ def peer(job: str, out: str) -> dict:
     valid = np.isfinite(post_db) & (post > 0)
     t = threshold_otsu(post_db[valid])
     flood = valid & (post_db < t) & ((pre_db - post_db) > 3.0) & (hand < 15.0)
-    profile = {"driver": "GTiff", "width": post.shape[1], "height": post.shape[0], "count": 1, "dtype": "uint8",
-               "crs": crs, "transform": transform, "compress": "deflate", "tiled": True, "nodata": 255}
+    profile = {
+        "driver": "GTiff",
+        "width": post.shape[1],
+        "height": post.shape[0],
+        "count": 1,
+        "dtype": "uint8",
+        "crs": crs,
+        "transform": transform,
+        "compress": "deflate",
+        "tiled": True,
+        "nodata": 255,
+    }
     with rasterio.open(out, "w", **profile) as dst:
         dst.write(flood.astype("uint8"), 1)
-    return {"peer_s": round(time.perf_counter() - t0, 3), "otsu_db": round(float(t), 2),
-            "flooded_px": int(flood.sum()), "self_peak_rss_mb": round(_self_peak_mb(), 1)}
+    return {
+        "peer_s": round(time.perf_counter() - t0, 3),
+        "otsu_db": round(float(t), 2),
+        "flooded_px": int(flood.sum()),
+        "self_peak_rss_mb": round(_self_peak_mb(), 1),
+    }
 
 
 def _np_refined_lee(img, enl: float = 4.4):
@@ -303,13 +374,17 @@ def _np_refined_lee(img, enl: float = 4.4):
     x = np.where(valid, img, 0.0)
     cnt1 = ndimage.uniform_filter(valid.astype("float32"), 3, mode="constant")
     m3 = ndimage.uniform_filter(x, 3, mode="constant") / np.maximum(cnt1, 1e-6)
+
     def sub(a, b):  # mean of the 3x3 sub-window whose centre is 2*(a-1), 2*(b-1) away
         return np.roll(m3, (-2 * (a - 1), -2 * (b - 1)), axis=(0, 1))
+
     m = [[sub(a, b) for b in range(3)] for a in range(3)]
-    grads = [np.abs(m[0][2] + m[1][2] + m[2][2] - m[0][0] - m[1][0] - m[2][0]),
-             np.abs(m[0][0] + m[0][1] + m[0][2] - m[2][0] - m[2][1] - m[2][2]),
-             np.abs(m[0][1] + m[0][2] + m[1][2] - m[1][0] - m[2][0] - m[2][1]),
-             np.abs(m[0][0] + m[0][1] + m[1][0] - m[1][2] - m[2][1] - m[2][2])]
+    grads = [
+        np.abs(m[0][2] + m[1][2] + m[2][2] - m[0][0] - m[1][0] - m[2][0]),
+        np.abs(m[0][0] + m[0][1] + m[0][2] - m[2][0] - m[2][1] - m[2][2]),
+        np.abs(m[0][1] + m[0][2] + m[1][2] - m[1][0] - m[2][0] - m[2][1]),
+        np.abs(m[0][0] + m[0][1] + m[1][0] - m[1][2] - m[2][1] - m[2][2]),
+    ]
     sides = [((1, 0), (1, 2)), ((0, 1), (2, 1)), ((0, 2), (2, 0)), ((0, 0), (2, 2))]
     best = np.argmax(np.stack(grads), axis=0)
     di, dj = np.mgrid[-3:4, -3:4]
@@ -345,7 +420,7 @@ def _np_split_threshold(db, tile: int = 256):
     pooled = []
     for y in range(0, db.shape[0] - tile + 1, tile):
         for x in range(0, db.shape[1] - tile + 1, tile):
-            v = db[y:y + tile, x:x + tile]
+            v = db[y : y + tile, x : x + tile]
             v = v[np.isfinite(v)]
             if v.size < tile * tile // 2 or v.min() == v.max():
                 continue
@@ -382,8 +457,17 @@ def peer_same(job: str, out: str) -> dict:
         shape = (round(post_win.height), round(post_win.width))
 
     def read(href, resampling=Resampling.bilinear):
-        with rasterio.open(href) as src, WarpedVRT(src, crs=crs, transform=transform, width=shape[1],
-                                                   height=shape[0], resampling=resampling) as vrt:
+        with (
+            rasterio.open(href) as src,
+            WarpedVRT(
+                src,
+                crs=crs,
+                transform=transform,
+                width=shape[1],
+                height=shape[0],
+                resampling=resampling,
+            ) as vrt,
+        ):
             a = vrt.read(1).astype("float32")
             if vrt.nodata is not None:
                 a[a == vrt.nodata] = np.nan
@@ -391,8 +475,10 @@ def peer_same(job: str, out: str) -> dict:
 
     pol = {}
     for pname in ("vv", "vh"):
-        pol[pname] = {"post": read(next(h for r, a, h, w in found if r == "post" and a == pname)),
-                      "pre": [read(h) for r, a, h, w in found if r == "pre" and a == pname]}
+        pol[pname] = {
+            "post": read(next(h for r, a, h, w in found if r == "post" and a == pname)),
+            "pre": [read(h) for r, a, h, w in found if r == "pre" and a == pname],
+        }
     hand = read(next(h for r, a, h, w in found if r == "hand"))
     dem = read(next(h for r, a, h, w in found if r == "dem"))
     lc = read(next(h for r, a, h, w in found if r == "landcover"), Resampling.nearest)
@@ -418,17 +504,32 @@ def peer_same(job: str, out: str) -> dict:
         ref_w, _ = water(pol["vv"]["ref"], pol["vh"]["ref"])
         gy, gx = np.gradient(dem, 10.0)
         slope = np.degrees(np.arctan(np.hypot(gx, gy)))
-        flood = post_w & ~ref_w & ~(hand > cfg.products.flood.hand_max_m) & ~(slope > 5) & (lc != 50)
+        flood = (
+            post_w & ~ref_w & ~(hand > cfg.products.flood.hand_max_m) & ~(slope > 5) & (lc != 50)
+        )
     lab, n = ndimage.label(flood, structure=np.ones((3, 3)))
     sizes = np.bincount(lab.ravel())
     flood &= sizes[lab] >= max(1, cfg.products.flood.min_mapping_unit_px)
     result = np.where(valid, flood, 255).astype("uint8")
-    profile = {"driver": "GTiff", "width": shape[1], "height": shape[0], "count": 1, "dtype": "uint8",
-               "crs": crs, "transform": transform, "compress": "deflate", "tiled": True, "nodata": 255}
+    profile = {
+        "driver": "GTiff",
+        "width": shape[1],
+        "height": shape[0],
+        "count": 1,
+        "dtype": "uint8",
+        "crs": crs,
+        "transform": transform,
+        "compress": "deflate",
+        "tiled": True,
+        "nodata": 255,
+    }
     with rasterio.open(out, "w", **profile) as dst:
         dst.write(result, 1)
-    return {"peer_s": round(time.perf_counter() - t0, 3), "flooded_px": int((result == 1).sum()),
-            "self_peak_rss_mb": round(_self_peak_mb(), 1)}
+    return {
+        "peer_s": round(time.perf_counter() - t0, 3),
+        "flooded_px": int((result == 1).sum()),
+        "self_peak_rss_mb": round(_self_peak_mb(), 1),
+    }
 
 
 # -- the benchmark ------------------------------------------------------------------------------------
@@ -444,48 +545,77 @@ def main(argv=None) -> int:
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="eo-drr-scale-"))
     work.mkdir(parents=True, exist_ok=True)
     t_start = time.perf_counter()
-    print(f"demo scene {size} px, tiles of {tile_px} px (generating the scene on first use) ...", flush=True)
+    print(
+        f"demo scene {size} px, tiles of {tile_px} px (generating the scene on first use) ...",
+        flush=True,
+    )
     scene = _scene(size)
     warm_job = _job(work, "warm", size, _aoi_for_tiles(scene, 64, 1, work), 64)
-    jobs = {k: _job(work, f"tiles-{k * k}", size, _aoi_for_tiles(scene, tile_px, k, work), tile_px) for k in (1, 2, 4)}
+    jobs = {
+        k: _job(work, f"tiles-{k * k}", size, _aoi_for_tiles(scene, tile_px, k, work), tile_px)
+        for k in (1, 2, 4)
+    }
     plan = [(1, 1), (16, 1), (16, 2)] if args.quick else [(1, 1), (4, 1), (16, 1), (16, 2)]
     results = []
     for n, workers in plan:
         out = work / f"out-{n}-w{workers}"
         shutil.rmtree(out, ignore_errors=True)
-        r, _ = _helper(["--_case", str(jobs[int(math.sqrt(n))]), str(warm_job), str(out), str(workers)])
+        r, _ = _helper(
+            ["--_case", str(jobs[int(math.sqrt(n))]), str(warm_job), str(out), str(workers)]
+        )
         results.append(r)
-        print(f"  {n:>2} tiles  {workers} worker(s)  job {r['job_s']:7.1f} s  tiles {r['tiles_s']:7.1f} s  "
-              f"{r['mpx_per_s']:.3f} Mpx/s  worker peak {r['worker_peak_rss_mb']:6.0f} MiB  "
-              f"scheduler+client peak {r['scheduler_client_peak_rss_mb']:6.0f} MiB  (warm-up {r['warmup_s']} s)",
-              flush=True)
+        print(
+            f"  {n:>2} tiles  {workers} worker(s)  job {r['job_s']:7.1f} s  tiles {r['tiles_s']:7.1f} s  "
+            f"{r['mpx_per_s']:.3f} Mpx/s  worker peak {r['worker_peak_rss_mb']:6.0f} MiB  "
+            f"scheduler+client peak {r['scheduler_client_peak_rss_mb']:6.0f} MiB  (warm-up {r['warmup_s']} s)",
+            flush=True,
+        )
     un, _ = _helper(["--_untiled", str(jobs[4]), str(warm_job), str(work / "untiled")])
-    print(f"  untiled, one process (16 tiles' AOI): {un['untiled_s']} s, peak {un['self_peak_rss_mb']:.0f} MiB",
-          flush=True)
+    print(
+        f"  untiled, one process (16 tiles' AOI): {un['untiled_s']} s, peak {un['self_peak_rss_mb']:.0f} MiB",
+        flush=True,
+    )
     read, _ = _helper(["--_read", str(jobs[4])])
-    print(f"  read-once bound (16 tiles): {read['read_s']} s for {read['bands']} bands, "
-          f"{read['megapixels_read']} Mpx", flush=True)
+    print(
+        f"  read-once bound (16 tiles): {read['read_s']} s for {read['bands']} bands, "
+        f"{read['megapixels_read']} Mpx",
+        flush=True,
+    )
     pr, _ = _helper(["--_peer_same", str(jobs[4]), str(work / "peer_same_flood.tif")])
-    print(f"  numpy/scipy peer, same stages (16 tiles): {pr['peer_s']} s, peak {pr['self_peak_rss_mb']:.0f} MiB",
-          flush=True)
+    print(
+        f"  numpy/scipy peer, same stages (16 tiles): {pr['peer_s']} s, peak {pr['self_peak_rss_mb']:.0f} MiB",
+        flush=True,
+    )
     ps, _ = _helper(["--_peer", str(jobs[4]), str(work / "peer_flood.tif")])
-    print(f"  numpy/scipy peer, simplified (16 tiles): {ps['peer_s']} s, peak {ps['self_peak_rss_mb']:.0f} MiB",
-          flush=True)
+    print(
+        f"  numpy/scipy peer, simplified (16 tiles): {ps['peer_s']} s, peak {ps['self_peak_rss_mb']:.0f} MiB",
+        flush=True,
+    )
 
     one = {r["tiles"]: r for r in results if r["workers"] == 1}
     two = next(r for r in results if r["workers"] == 2)
     best = min(one[16]["job_s"], two["job_s"])
     summary = {
-        "scene_px": size, "tile_px": tile_px, "cores": os.cpu_count(), "quick": args.quick,
-        "cases": results, "read_once": read, "peer": pr, "peer_simplified": ps, "untiled": un,
+        "scene_px": size,
+        "tile_px": tile_px,
+        "cores": os.cpu_count(),
+        "quick": args.quick,
+        "cases": results,
+        "read_once": read,
+        "peer": pr,
+        "peer_simplified": ps,
+        "untiled": un,
         "e2e_over_read": round(best / read["read_s"], 2),
         "peer_speedup": round(pr["peer_s"] / best, 2),
         "simplified_peer_speedup": round(ps["peer_s"] / best, 2),
-        "worker_rss_16_over_1": round(one[16]["worker_peak_rss_mb"] / one[1]["worker_peak_rss_mb"], 3),
+        "worker_rss_16_over_1": round(
+            one[16]["worker_peak_rss_mb"] / one[1]["worker_peak_rss_mb"], 3
+        ),
         "worker_rss_max_gib": round(max(r["worker_peak_rss_mb"] for r in results) / 1024, 2),
         "two_over_one_workers_tiles": round(one[16]["tiles_s"] / two["tiles_s"], 2),
         "two_over_one_workers_job": round(one[16]["job_s"] / two["job_s"], 2),
-        "targets": TARGETS, "benchmark_s": round(time.perf_counter() - t_start, 1),
+        "targets": TARGETS,
+        "benchmark_s": round(time.perf_counter() - t_start, 1),
     }
     s = summary
     met = {
@@ -493,30 +623,45 @@ def main(argv=None) -> int:
         ">= 5x faster than the numpy peer": s["peer_speedup"] >= TARGETS["peer_speedup"],
         "worker peak flat within 20 % (1 -> 16 tiles)": abs(s["worker_rss_16_over_1"] - 1) <= 0.2,
         "worker peak < 3 GiB": s["worker_rss_max_gib"] < TARGETS["worker_rss_gib"],
-        "2 workers >= 1.7x one (tile phase)": s["two_over_one_workers_tiles"] >= TARGETS["two_over_one_workers"],
+        "2 workers >= 1.7x one (tile phase)": s["two_over_one_workers_tiles"]
+        >= TARGETS["two_over_one_workers"],
     }
     summary["met"] = met
     print()
-    print(f"| tiles ({tile_px} px) | workers | Mpx | job s | tile phase s | Mpx/s | worker peak MiB | "
-          "scheduler+client peak MiB | warm-up s (excluded) |")
+    print(
+        f"| tiles ({tile_px} px) | workers | Mpx | job s | tile phase s | Mpx/s | worker peak MiB | "
+        "scheduler+client peak MiB | warm-up s (excluded) |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
     for r in results:
-        print(f"| {r['tiles']} | {r['workers']} | {r['megapixels']} | {r['job_s']} | {r['tiles_s']} | "
-              f"{r['mpx_per_s']:.3f} | {r['worker_peak_rss_mb']:.0f} | {r['scheduler_client_peak_rss_mb']:.0f} | "
-              f"{r['warmup_s']} |")
-    print(f"| untiled, one process (16 tiles' AOI) | threads | {one[16]['megapixels']} | {un['untiled_s']} | | "
-          f"{one[16]['megapixels'] / un['untiled_s']:.3f} | {un['self_peak_rss_mb']:.0f} | | |")
-    print(f"| read-once bound (16 tiles) | 1 | {read['megapixels_read']} read | {read['read_s']} | | | "
-          f"{read['self_peak_rss_mb']:.0f} | | |")
-    print(f"| numpy/scipy peer, same stages (16 tiles) | 1 | {one[16]['megapixels']} | {pr['peer_s']} | | "
-          f"{one[16]['megapixels'] / pr['peer_s']:.3f} | {pr['self_peak_rss_mb']:.0f} | | |")
-    print(f"| numpy/scipy peer, simplified (16 tiles) | 1 | {one[16]['megapixels']} | {ps['peer_s']} | | "
-          f"{one[16]['megapixels'] / ps['peer_s']:.3f} | {ps['self_peak_rss_mb']:.0f} | | |")
+        print(
+            f"| {r['tiles']} | {r['workers']} | {r['megapixels']} | {r['job_s']} | {r['tiles_s']} | "
+            f"{r['mpx_per_s']:.3f} | {r['worker_peak_rss_mb']:.0f} | {r['scheduler_client_peak_rss_mb']:.0f} | "
+            f"{r['warmup_s']} |"
+        )
+    print(
+        f"| untiled, one process (16 tiles' AOI) | threads | {one[16]['megapixels']} | {un['untiled_s']} | | "
+        f"{one[16]['megapixels'] / un['untiled_s']:.3f} | {un['self_peak_rss_mb']:.0f} | | |"
+    )
+    print(
+        f"| read-once bound (16 tiles) | 1 | {read['megapixels_read']} read | {read['read_s']} | | | "
+        f"{read['self_peak_rss_mb']:.0f} | | |"
+    )
+    print(
+        f"| numpy/scipy peer, same stages (16 tiles) | 1 | {one[16]['megapixels']} | {pr['peer_s']} | | "
+        f"{one[16]['megapixels'] / pr['peer_s']:.3f} | {pr['self_peak_rss_mb']:.0f} | | |"
+    )
+    print(
+        f"| numpy/scipy peer, simplified (16 tiles) | 1 | {one[16]['megapixels']} | {ps['peer_s']} | | "
+        f"{one[16]['megapixels'] / ps['peer_s']:.3f} | {ps['self_peak_rss_mb']:.0f} | | |"
+    )
     print()
-    print(f"end to end / read-once: {s['e2e_over_read']}x (target <= 3); same-stages peer / eo-drr: "
-          f"{s['peer_speedup']}x (target >= 5; simplified peer {s['simplified_peer_speedup']}x); worker peak 16/1 tiles: {s['worker_rss_16_over_1']}x, max {s['worker_rss_max_gib']} GiB "
-          f"(targets within 20 %, < 3 GiB); 2 vs 1 workers: tile phase {s['two_over_one_workers_tiles']}x, "
-          f"job {s['two_over_one_workers_job']}x (target >= 1.7) on {os.cpu_count()} cores")
+    print(
+        f"end to end / read-once: {s['e2e_over_read']}x (target <= 3); same-stages peer / eo-drr: "
+        f"{s['peer_speedup']}x (target >= 5; simplified peer {s['simplified_peer_speedup']}x); worker peak 16/1 tiles: {s['worker_rss_16_over_1']}x, max {s['worker_rss_max_gib']} GiB "
+        f"(targets within 20 %, < 3 GiB); 2 vs 1 workers: tile phase {s['two_over_one_workers_tiles']}x, "
+        f"job {s['two_over_one_workers_job']}x (target >= 1.7) on {os.cpu_count()} cores"
+    )
     for what, ok in met.items():
         print(f"  {'met    ' if ok else 'NOT met'}  {what}")
     print(f"benchmark took {summary['benchmark_s']} s")

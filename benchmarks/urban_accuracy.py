@@ -98,8 +98,16 @@ def load_city(city: str, root: Path | None = None) -> dict:
     with rasterio.open(folder / "change.tif") as ds:
         label = ds.read(1)
     feats, names = uc.change_features(before, after, vb, va)
-    return dict(city=city, before=before, after=after, vv_before=vb, vv_after=va,
-                label=label, features=feats, names=names)
+    return dict(
+        city=city,
+        before=before,
+        after=after,
+        vv_before=vb,
+        vv_after=va,
+        label=label,
+        features=feats,
+        names=names,
+    )
 
 
 def load_all(cities=CITIES, root: Path | None = None) -> dict[str, dict]:
@@ -132,10 +140,20 @@ def train_model(data: dict[str, dict], cities, cfg: dict):
     vv = [i for i, n in enumerate(names) if n.startswith("vv_")]
     drop = np.random.default_rng(1).random(len(x)) < cfg["s1_drop"]
     x[np.ix_(drop, vv)] = np.nan
-    params = dict(objective="binary", num_leaves=cfg["leaves"], learning_rate=cfg["lr"],
-                  min_data_in_leaf=cfg["min_data_in_leaf"], feature_fraction=0.7,
-                  bagging_fraction=0.7, bagging_freq=1, lambda_l2=1.0, verbose=-1,
-                  num_threads=1, seed=0, deterministic=True)
+    params = dict(
+        objective="binary",
+        num_leaves=cfg["leaves"],
+        learning_rate=cfg["lr"],
+        min_data_in_leaf=cfg["min_data_in_leaf"],
+        feature_fraction=0.7,
+        bagging_fraction=0.7,
+        bagging_freq=1,
+        lambda_l2=1.0,
+        verbose=-1,
+        num_threads=1,
+        seed=0,
+        deterministic=True,
+    )
     return lgb.train(params, lgb.Dataset(x, y, feature_name=list(names)), cfg["trees"])
 
 
@@ -158,8 +176,15 @@ def counts(pred: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 def scores(c) -> dict:
     tp, fp, fn = (int(v) for v in c)
-    return dict(f1=2 * tp / max(2 * tp + fp + fn, 1), iou=tp / max(tp + fp + fn, 1),
-                precision=tp / max(tp + fp, 1), recall=tp / max(tp + fn, 1), tp=tp, fp=fp, fn=fn)
+    return dict(
+        f1=2 * tp / max(2 * tp + fp + fn, 1),
+        iou=tp / max(tp + fp + fn, 1),
+        precision=tp / max(tp + fp, 1),
+        recall=tp / max(tp + fn, 1),
+        tp=tp,
+        fp=fp,
+        fn=fn,
+    )
 
 
 def grid_counts(prob: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -192,8 +217,14 @@ def select_settings(data, cities, cfg, trainer=train_model) -> dict:
             g[s1] = g[s1] + grid_counts(predict(booster, data[h], s1), data[h]["label"])
     t1, m1, f1 = pick(g[True])
     t0, m0, f0 = pick(g[False])
-    return dict(threshold=t1, min_mapping_unit_px=m1, threshold_no_s1=t0,
-                min_mapping_unit_px_no_s1=m0, inner_f1=f1, inner_f1_no_s1=f0)
+    return dict(
+        threshold=t1,
+        min_mapping_unit_px=m1,
+        threshold_no_s1=t0,
+        min_mapping_unit_px_no_s1=m0,
+        inner_f1=f1,
+        inner_f1_no_s1=f0,
+    )
 
 
 def loco(data, cfg, trainer=train_model, log=print) -> dict:
@@ -217,9 +248,11 @@ def loco(data, cfg, trainer=train_model, log=print) -> dict:
             c = counts(uc.growth_map(prob, thr, mmu), data[h]["label"])
             tot[s1] += c
             res["with_s1" if s1 else "without_s1"][h] = scores(c)
-        log(f"  {h:12s} F1 {res['with_s1'][h]['f1']:.3f} (no S1 {res['without_s1'][h]['f1']:.3f}) "
+        log(
+            f"  {h:12s} F1 {res['with_s1'][h]['f1']:.3f} (no S1 {res['without_s1'][h]['f1']:.3f}) "
             f"thr {sel['threshold']}/{sel['threshold_no_s1']} mmu {sel['min_mapping_unit_px']}"
-            f" [{time.perf_counter() - t:.0f} s]")
+            f" [{time.perf_counter() - t:.0f} s]"
+        )
     res["with_s1"]["pooled"] = scores(tot[True])
     res["without_s1"]["pooled"] = scores(tot[False])
     res["pooled_f1"] = res["with_s1"]["pooled"]["f1"]
@@ -243,11 +276,21 @@ def otsu(v: np.ndarray, bins: int = 256) -> float:
 
 
 def baselines(data) -> dict:
-    out = {k: {} for k in ("cva_otsu", "ndvi_ndbi_rule", "vv_increase_otsu", "cva_best_threshold_with_labels")}
+    out = {
+        k: {}
+        for k in (
+            "cva_otsu",
+            "ndvi_ndbi_rule",
+            "vv_increase_otsu",
+            "cva_best_threshold_with_labels",
+        )
+    }
     tot = {k: np.zeros(3, np.int64) for k in out}
     for c, d in data.items():
         y = d["label"]
-        cva = np.sqrt(sum((d["after"][b] - d["before"][b]) ** 2 for b in ("B02", "B03", "B04", "B08")))
+        cva = np.sqrt(
+            sum((d["after"][b] - d["before"][b]) ** 2 for b in ("B02", "B03", "B04", "B08"))
+        )
         res = {"cva_otsu": counts((cva > otsu(cva)).astype(np.uint8), y)}
         ib, ia = uc._indices(d["before"]), uc._indices(d["after"])
         bu_b = (ib["ndvi"] < 0.3) & (ib["ndbi"] > 0)
@@ -279,32 +322,56 @@ def train_final(data, cfg, loco_res) -> dict:
     MODEL_DIR.mkdir(parents=True, exist_ok=True)
     model_path = MODEL_DIR / "urban_growth_lgbm.txt"
     booster.save_model(str(model_path))
-    loco_scores = {k: {c: {m: round(v, 4) for m, v in s.items()} for c, s in loco_res[k].items()}
-                   for k in ("with_s1", "without_s1")}
-    meta = dict(format_version=uc.MODEL_FORMAT_VERSION, feature_names=booster.feature_name(),
-                threshold=t1, min_mapping_unit_px=m1, threshold_no_s1=t0,
-                min_mapping_unit_px_no_s1=m0, smooth_px=SMOOTH_PX, training_cities=list(data),
-                training=cfg, lightgbm_version=__import__("lightgbm").__version__,
-                labels_licence="CC BY-NC-SA 4.0 (OSCD change maps); the model carries it",
-                loco=loco_scores)
+    loco_scores = {
+        k: {c: {m: round(v, 4) for m, v in s.items()} for c, s in loco_res[k].items()}
+        for k in ("with_s1", "without_s1")
+    }
+    meta = dict(
+        format_version=uc.MODEL_FORMAT_VERSION,
+        feature_names=booster.feature_name(),
+        threshold=t1,
+        min_mapping_unit_px=m1,
+        threshold_no_s1=t0,
+        min_mapping_unit_px_no_s1=m0,
+        smooth_px=SMOOTH_PX,
+        training_cities=list(data),
+        training=cfg,
+        lightgbm_version=__import__("lightgbm").__version__,
+        labels_licence="CC BY-NC-SA 4.0 (OSCD change maps); the model carries it",
+        loco=loco_scores,
+    )
     (MODEL_DIR / "urban_growth_lgbm.json").write_text(json.dumps(meta, indent=1) + "\n")
     _update_card(loco_res, meta)
     return meta
 
 
 def _table(loco_res, base=None) -> str:
-    rows = ["| city | F1 | IoU | precision | recall | F1 without S1 | IoU without S1 | precision without S1 | recall without S1 |",
-            "|---|---|---|---|---|---|---|---|---|"]
+    rows = [
+        "| city | F1 | IoU | precision | recall | F1 without S1 | IoU without S1 | precision without S1 | recall without S1 |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for c in list(CITIES) + ["pooled"]:
         if c not in loco_res["with_s1"]:
             continue
         a, b = loco_res["with_s1"][c], loco_res["without_s1"][c]
-        rows.append(f"| {c} | " + " | ".join(f"{s[m]:.3f}" for s in (a, b) for m in ("f1", "iou", "precision", "recall")) + " |")
+        rows.append(
+            f"| {c} | "
+            + " | ".join(
+                f"{s[m]:.3f}" for s in (a, b) for m in ("f1", "iou", "precision", "recall")
+            )
+            + " |"
+        )
     if base:
-        rows += ["", "| baseline (same run, pooled) | F1 | IoU | precision | recall |", "|---|---|---|---|---|"]
+        rows += [
+            "",
+            "| baseline (same run, pooled) | F1 | IoU | precision | recall |",
+            "|---|---|---|---|---|",
+        ]
         for k, v in base.items():
             p = v["pooled"]
-            rows.append(f"| {k} | {p['f1']:.3f} | {p['iou']:.3f} | {p['precision']:.3f} | {p['recall']:.3f} |")
+            rows.append(
+                f"| {k} | {p['f1']:.3f} | {p['iou']:.3f} | {p['precision']:.3f} | {p['recall']:.3f} |"
+            )
     return "\n".join(rows)
 
 
@@ -315,11 +382,13 @@ def _update_card(loco_res, meta) -> None:
     text = card.read_text()
     a, b = "<!-- LOCO:BEGIN -->", "<!-- LOCO:END -->"
     if a in text and b in text:
-        block = (f"{a}\n{_table(loco_res, loco_res.get('_baselines'))}\n\nShipped settings (chosen on the six cities' "
-                 f"LOCO predictions): threshold {meta['threshold']} with Sentinel-1, "
-                 f"{meta['threshold_no_s1']} without; minimum mapping unit {meta['min_mapping_unit_px']} px "
-                 f"with Sentinel-1, {meta['min_mapping_unit_px_no_s1']} px without.\n{b}")
-        text = text[: text.index(a)] + block + text[text.index(b) + len(b):]
+        block = (
+            f"{a}\n{_table(loco_res, loco_res.get('_baselines'))}\n\nShipped settings (chosen on the six cities' "
+            f"LOCO predictions): threshold {meta['threshold']} with Sentinel-1, "
+            f"{meta['threshold_no_s1']} without; minimum mapping unit {meta['min_mapping_unit_px']} px "
+            f"with Sentinel-1, {meta['min_mapping_unit_px_no_s1']} px without.\n{b}"
+        )
+        text = text[: text.index(a)] + block + text[text.index(b) + len(b) :]
         card.write_text(text)
 
 
@@ -330,16 +399,25 @@ def run(quick: bool = False, final: bool = False, log=print) -> dict:
         return {"skipped": f"OSCD cities not found under {root} (set EO_DRR_SHARED_DATA)"}
     t0 = time.perf_counter()
     data = load_all(CITIES, root)
-    log(f"loaded {len(data)} cities, {data[CITIES[0]]['features'].shape[0]} features [{time.perf_counter() - t0:.0f} s]")
+    log(
+        f"loaded {len(data)} cities, {data[CITIES[0]]['features'].shape[0]} features [{time.perf_counter() - t0:.0f} s]"
+    )
     cfg = QUICK if quick else FULL
     base = baselines(data)
     res = loco(data, cfg, log=log)
     res["_baselines"] = base
-    out = {"leave_one_city_out": {k: v for k, v in res.items() if not k.startswith("_")},
-           "baselines": base, "config": dict(cfg, quick=quick, smooth_px=SMOOTH_PX,
-                                             thresholds=[float(THRESHOLDS[0]), float(THRESHOLDS[-1])],
-                                             mmus=list(MMUS)),
-           "feature_names": data[CITIES[0]]["names"]}
+    out = {
+        "leave_one_city_out": {k: v for k, v in res.items() if not k.startswith("_")},
+        "baselines": base,
+        "config": dict(
+            cfg,
+            quick=quick,
+            smooth_px=SMOOTH_PX,
+            thresholds=[float(THRESHOLDS[0]), float(THRESHOLDS[-1])],
+            mmus=list(MMUS),
+        ),
+        "feature_names": data[CITIES[0]]["names"],
+    }
     if final:
         out["final_model"] = {k: v for k, v in train_final(data, cfg, res).items() if k != "loco"}
     out["seconds"] = round(time.perf_counter() - t0, 1)
@@ -351,7 +429,9 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer trees, fewer sampled pixels (CI)")
     ap.add_argument("--json", type=Path, help="write the results here")
-    ap.add_argument("--train-final", action="store_true", help="retrain and write the shipped model")
+    ap.add_argument(
+        "--train-final", action="store_true", help="retrain and write the shipped model"
+    )
     a = ap.parse_args(argv)
     if a.train_final and a.quick:
         ap.error("--train-final trains the shipped model with the full settings; drop --quick")

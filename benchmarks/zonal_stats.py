@@ -52,7 +52,9 @@ def _smooth(rng, n: int, coarse: int) -> np.ndarray:
     return np.repeat(np.repeat(c, k, 0), k, 1)[:n, :n]
 
 
-def make_inputs(n: int, units: int, folder: Path, seed: int = 0) -> dict[str, Path | gpd.GeoDataFrame]:
+def make_inputs(
+    n: int, units: int, folder: Path, seed: int = 0
+) -> dict[str, Path | gpd.GeoDataFrame]:
     rng = np.random.default_rng(seed)
     tr = Affine(10.0, 0, ORIGIN[0], 0, -10.0, ORIGIN[1])
     f = _smooth(rng, n, 64) + 0.5 * _smooth(rng, n, 512)
@@ -63,16 +65,28 @@ def make_inputs(n: int, units: int, folder: Path, seed: int = 0) -> dict[str, Pa
     m = int(np.ceil(n / 10))
     pop = np.abs(_smooth(rng, m, 64) * 20).astype(np.float32)
     paths = {}
-    for name, arr, t, nod in (("flood", flood, tr, 255), ("landcover", lc, tr, 0),
-                              ("population", pop, Affine(100.0, 0, ORIGIN[0], 0, -100.0, ORIGIN[1]), -200.0)):
+    for name, arr, t, nod in (
+        ("flood", flood, tr, 255),
+        ("landcover", lc, tr, 0),
+        ("population", pop, Affine(100.0, 0, ORIGIN[0], 0, -100.0, ORIGIN[1]), -200.0),
+    ):
         paths[name] = write_cog(arr, folder / f"{name}.tif", crs=CRS, transform=t, nodata=nod)
     ext = n * 10.0
     frame = shapely.box(ORIGIN[0], ORIGIN[1] - ext, ORIGIN[0] + ext, ORIGIN[1])
-    pts = shapely.points(rng.uniform(ORIGIN[0], ORIGIN[0] + ext, units), rng.uniform(ORIGIN[1] - ext, ORIGIN[1], units))
+    pts = shapely.points(
+        rng.uniform(ORIGIN[0], ORIGIN[0] + ext, units),
+        rng.uniform(ORIGIN[1] - ext, ORIGIN[1], units),
+    )
     cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(pts), extend_to=frame))
     cells = shapely.intersection(cells, frame)
-    gdf = gpd.GeoDataFrame({"code": [f"U{i:05d}" for i in range(len(cells))],
-                            "name": [f"Unit {i}" for i in range(len(cells))]}, geometry=cells, crs=CRS)
+    gdf = gpd.GeoDataFrame(
+        {
+            "code": [f"U{i:05d}" for i in range(len(cells))],
+            "name": [f"Unit {i}" for i in range(len(cells))],
+        },
+        geometry=cells,
+        crs=CRS,
+    )
     return {**paths, "units": gdf}
 
 
@@ -88,8 +102,11 @@ def as_dataarray(path: Path, arr: np.ndarray) -> xr.DataArray:
     with rasterio.open(path) as src:
         tr, crs, nod = src.transform, src.crs, src.nodata
     h, w = arr.shape
-    da = xr.DataArray(arr, dims=("y", "x"),
-                      coords={"y": tr.f + tr.e * (np.arange(h) + 0.5), "x": tr.c + tr.a * (np.arange(w) + 0.5)})
+    da = xr.DataArray(
+        arr,
+        dims=("y", "x"),
+        coords={"y": tr.f + tr.e * (np.arange(h) + 0.5), "x": tr.c + tr.a * (np.arange(w) + 0.5)},
+    )
     return da.rio.write_crs(crs).rio.write_nodata(nod)
 
 
@@ -122,8 +139,12 @@ def run(n: int, units: int, repeat: int, exact: bool = True, stages: bool = Fals
             reads.append(time.perf_counter() - t0)
         das = {k: as_dataarray(inputs[k], v) for k, v in arrays.items()}
         kw = dict(population=das["population"], landcover=das["landcover"])
-        indicators_by_unit(das["flood"].isel(y=slice(0, 64), x=slice(0, 64)),
-                           inputs["units"].iloc[:1], method="fast", **kw)  # numba warm-up
+        indicators_by_unit(
+            das["flood"].isel(y=slice(0, 64), x=slice(0, 64)),
+            inputs["units"].iloc[:1],
+            method="fast",
+            **kw,
+        )  # numba warm-up
         for _ in range(repeat):
             t0 = time.perf_counter()
             table = indicators_by_unit(das["flood"], inputs["units"], method="fast", **kw)
@@ -137,10 +158,14 @@ def run(n: int, units: int, repeat: int, exact: bool = True, stages: bool = Fals
         total_pop = float(arrays["population"][arrays["population"] >= 0].sum())
     t_read, t_fast = min(reads), min(fasts)
     res = {
-        "size_px": n, "units": int(len(table)), "repeat": repeat,
+        "size_px": n,
+        "units": int(len(table)),
+        "repeat": repeat,
         "make_inputs_s": round(t_make, 2),
-        "read_s": round(t_read, 3), "fast_s": round(t_fast, 3),
-        "fast_ratio": round(t_fast / t_read, 2), "target_ratio": 3.0,
+        "read_s": round(t_read, 3),
+        "fast_s": round(t_fast, 3),
+        "fast_ratio": round(t_fast / t_read, 2),
+        "target_ratio": 3.0,
         "flooded_ha": round(float(table["flooded_ha"].sum()), 1),
         "population_in_units": round(float(table["population"].sum()), 1),
         "population_grid_total": round(total_pop, 1),
@@ -149,8 +174,15 @@ def run(n: int, units: int, repeat: int, exact: bool = True, stages: bool = Fals
     }
     if ref is not None:
         rel, col = _max_rel_diff(table, ref, floor=1e-6)
-        res.update({"exact_s": round(t_exact, 3), "exact_ratio": round(t_exact / t_read, 2),
-                    "speedup": round(t_exact / t_fast, 1), "max_rel_diff": rel, "max_rel_diff_column": col})
+        res.update(
+            {
+                "exact_s": round(t_exact, 3),
+                "exact_ratio": round(t_exact / t_read, 2),
+                "speedup": round(t_exact / t_fast, 1),
+                "max_rel_diff": rel,
+                "max_rel_diff_column": col,
+            }
+        )
     if parts:
         res["fast_stages_s"] = parts
     return res
@@ -168,7 +200,12 @@ def _stage_times(das: dict, units, repeat: int = 3) -> dict[str, float]:
     from eo_drr.sendai.coverage import unit_coverage, unit_layers
     from eo_drr.sendai.footprint import pixels
     from eo_drr.sendai.grids import georef, to_numpy
-    from eo_drr.sendai.population import DASYMETRIC_FLOOR, aligned_cells, cell_grid, population_bands
+    from eo_drr.sendai.population import (
+        DASYMETRIC_FLOOR,
+        aligned_cells,
+        cell_grid,
+        population_bands,
+    )
     from eo_drr.sendai.units import check_units
     from eo_drr.sendai.zonal import InteriorOut, InteriorPass, fast_sums, row_blocks
 
@@ -215,7 +252,14 @@ def _stage_times(das: dict, units, repeat: int = 3) -> dict[str, float]:
     clab = timed("fused_pass", fused)
     out["cells_cut_by_borders"] = int((clab == -2).sum())
     pcrs, ptr, _ = georef(template, "population")
-    timed("population_grid_sums_not_in_total", fast_sums, {"pop": bands["total"]}, ptr, pcrs, units.to_crs(pcrs))
+    timed(
+        "population_grid_sums_not_in_total",
+        fast_sums,
+        {"pop": bands["total"]},
+        ptr,
+        pcrs,
+        units.to_crs(pcrs),
+    )
     return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in out.items()}
 
 
@@ -233,14 +277,23 @@ def main(argv=None) -> int:
     k = a.units or (200 if a.quick else 1000)
     r = a.repeat or (3 if a.quick else 2)
     res = run(n, k, r, exact=not a.no_exact, stages=a.stages)
-    print(f"{'grid':>12} {'units':>6} {'read s':>8} {'fast s':>8} {'fast/read':>9} "
-          f"{'exact s':>8} {'exact/read':>10} {'max rel diff':>12} {'target':>7}")
-    ex = (f"{res['exact_s']:>8.3f} {res['exact_ratio']:>10.2f} {res['max_rel_diff']:>12.2e}"
-          if "exact_s" in res else f"{'-':>8} {'-':>10} {'-':>12}")
-    print(f"{n:>7} px^2 {res['units']:>6} {res['read_s']:>8.3f} {res['fast_s']:>8.3f} "
-          f"{res['fast_ratio']:>9.2f} {ex} {'<= 3':>7}")
-    print(f"people in units {res['population_in_units']:.1f} of {res['population_grid_total']:.1f} on the grid; "
-          f"{res['threads']} numba threads")
+    print(
+        f"{'grid':>12} {'units':>6} {'read s':>8} {'fast s':>8} {'fast/read':>9} "
+        f"{'exact s':>8} {'exact/read':>10} {'max rel diff':>12} {'target':>7}"
+    )
+    ex = (
+        f"{res['exact_s']:>8.3f} {res['exact_ratio']:>10.2f} {res['max_rel_diff']:>12.2e}"
+        if "exact_s" in res
+        else f"{'-':>8} {'-':>10} {'-':>12}"
+    )
+    print(
+        f"{n:>7} px^2 {res['units']:>6} {res['read_s']:>8.3f} {res['fast_s']:>8.3f} "
+        f"{res['fast_ratio']:>9.2f} {ex} {'<= 3':>7}"
+    )
+    print(
+        f"people in units {res['population_in_units']:.1f} of {res['population_grid_total']:.1f} on the grid; "
+        f"{res['threads']} numba threads"
+    )
     if "fast_stages_s" in res:
         print("fast stages: " + ", ".join(f"{k} {v}" for k, v in res["fast_stages_s"].items()))
     if a.json:

@@ -24,4 +24,6 @@ def get_pipeline(name: str) -> ModuleType:
     try:
         return importlib.import_module(PIPELINES[name])
     except KeyError:
-        raise ConfigError(f"pipeline: unknown pipeline {name!r} (known: {', '.join(PIPELINES)})") from None
+        raise ConfigError(
+            f"pipeline: unknown pipeline {name!r} (known: {', '.join(PIPELINES)})"
+        ) from None

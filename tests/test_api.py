@@ -9,18 +9,30 @@ import sys
 import numpy as np
 import pytest
 import rasterio
+from conftest import DEMO_TEST_SEED, DEMO_TEST_SIZE
+from test_behaviour_manifest import MANIFEST, fingerprint
 
 import eo_drr
-from conftest import DEMO_TEST_SEED, DEMO_TEST_SIZE
 from eo_drr.errors import ConfigError, InputError
-from test_behaviour_manifest import MANIFEST, fingerprint
 
 
 def test_import_is_light_and_exports_the_api():
     code = "import sys, eo_drr; print(json.dumps(sorted(m for m in sys.modules if m.startswith(('xarray', 'dask', 'eo_drr.engine')))))"
-    res = subprocess.run([sys.executable, "-c", "import json; " + code], capture_output=True, text=True, check=True)
+    res = subprocess.run(
+        [sys.executable, "-c", "import json; " + code], capture_output=True, text=True, check=True
+    )
     assert json.loads(res.stdout) == []  # nothing heavy until an API name is used
-    for name in ("run", "load_job", "demo_job", "search", "load", "water", "flood", "growth", "indices"):
+    for name in (
+        "run",
+        "load_job",
+        "demo_job",
+        "search",
+        "load",
+        "water",
+        "flood",
+        "growth",
+        "indices",
+    ):
         assert name in eo_drr.__all__ and getattr(eo_drr, name) is not None, name
     with pytest.raises(AttributeError):
         eo_drr.no_such_thing  # noqa: B018
@@ -33,11 +45,15 @@ def test_run_gives_what_the_command_gives(tmp_path, small_demo_scene):
     job = eo_drr.demo_job(size=DEMO_TEST_SIZE, seed=DEMO_TEST_SEED)
     r = eo_drr.run(job, tmp_path / "out", progress=events.append)
     assert fingerprint(tmp_path / "out") == json.loads(MANIFEST.read_text())["flood"]
-    assert r.outputs["flood"] == tmp_path / "out" / "flood_extent.tif" and r.outputs["flood"].is_file()
+    assert (
+        r.outputs["flood"] == tmp_path / "out" / "flood_extent.tif" and r.outputs["flood"].is_file()
+    )
     assert r.outputs["sendai"].suffix == ".csv" and r.outputs["sendai_parquet"].suffix == ".parquet"
     assert {"flood_by_unit", "sendai_eo_proxies"} <= set(r.tables)
     t = r.tables["flood_by_unit"]
-    assert t.crs is not None and t["exposed_population"].sum() == pytest.approx(r.summary["exposed_population"])
+    assert t.crs is not None and t["exposed_population"].sum() == pytest.approx(
+        r.summary["exposed_population"]
+    )
     assert r.summary["flooded_ha"] > 0 and isinstance(r.quality, list)
     flood = r.open("flood")
     assert flood.rio.crs is not None and flood.shape == (DEMO_TEST_SIZE, DEMO_TEST_SIZE)
@@ -47,11 +63,16 @@ def test_run_gives_what_the_command_gives(tmp_path, small_demo_scene):
         r.open("nope")
     # a second run into the same folder: the engine refuses nothing, replaces atomically
     r2 = eo_drr.run(job, tmp_path / "out")
-    assert fingerprint(tmp_path / "out") == json.loads(MANIFEST.read_text())["flood"] and r2.folder == r.folder
+    assert (
+        fingerprint(tmp_path / "out") == json.loads(MANIFEST.read_text())["flood"]
+        and r2.folder == r.folder
+    )
 
 
 def test_tiled_run_through_the_api(tmp_path, small_demo_scene):
-    r = eo_drr.run(eo_drr.demo_job(size=DEMO_TEST_SIZE, seed=DEMO_TEST_SEED), tmp_path / "t", tile_size_px=128)
+    r = eo_drr.run(
+        eo_drr.demo_job(size=DEMO_TEST_SIZE, seed=DEMO_TEST_SEED), tmp_path / "t", tile_size_px=128
+    )
     assert fingerprint(tmp_path / "t") == json.loads(MANIFEST.read_text())["flood_tiled"]
     assert r.summary["tiles"] == 6 and "flood" in r.outputs
 
@@ -75,7 +96,13 @@ def test_load_job_errors_are_the_cli_errors(tmp_path):
 
 def _demo_s1(scene, which: str):
     """(vv, vh) DataArrays in dB of the demo's post-event (or first pre-event) scene."""
-    items = eo_drr.search("sentinel-1-rtc", scene.bbox_wgs84, "2023-01-01", "2025-12-31", catalog=str(scene.catalog_path))
+    items = eo_drr.search(
+        "sentinel-1-rtc",
+        scene.bbox_wgs84,
+        "2023-01-01",
+        "2025-12-31",
+        catalog=str(scene.catalog_path),
+    )
     item = items[-1] if which == "post" else items[0]
     ds = eo_drr.load([item], ["vv", "vh"], bbox=scene.bbox_wgs84, crs=str(scene.crs), chunks=128)
     ds = ds.isel(time=0)
@@ -91,7 +118,11 @@ def test_search_load_water_flood_lazily(small_demo_scene):
     assert lazy.chunks is not None  # a dask-backed input gives a dask-backed result
     eager = eo_drr.water(db.compute())
     np.testing.assert_array_equal(lazy.values, eager.values)
-    assert eager.rio.crs is not None and eager.rio.nodata == 255 and eager.attrs["polarisation"] == "vh"
+    assert (
+        eager.rio.crs is not None
+        and eager.rio.nodata == 255
+        and eager.attrs["polarisation"] == "vh"
+    )
     assert set(np.unique(eager.values)) <= {0, 1, 255} and (eager == 1).any()
     pre, _ = _demo_s1(sc, "pre")
     fl = eo_drr.flood(10 * np.log10(pre.where(pre > 0)).compute(), db.compute())
@@ -115,14 +146,24 @@ def test_growth_from_files_matches_the_command(shared_data, tmp_path):
     if not (root / "s2_before.tif").exists():
         pytest.skip(f"no OSCD city under {root}")
     g = eo_drr.growth(root / "s2_before.tif", root / "s2_after.tif")
-    res = cli("growth", "--before", root / "s2_before.tif", "--after", root / "s2_after.tif", "--out", tmp_path / "g.tif")
+    res = cli(
+        "growth",
+        "--before",
+        root / "s2_before.tif",
+        "--after",
+        root / "s2_after.tif",
+        "--out",
+        tmp_path / "g.tif",
+    )
     assert res.returncode == 0, res.stderr
     with rasterio.open(tmp_path / "g.tif") as f:
         np.testing.assert_array_equal(g.values, f.read(1))
         assert g.rio.crs == f.crs and g.rio.transform() == f.transform
     assert g.attrs["sentinel1"] is False
     with pytest.raises(InputError, match="both, or neither"):
-        eo_drr.growth(root / "s2_before.tif", root / "s2_after.tif", s1_before=root / "s2_before.tif")
+        eo_drr.growth(
+            root / "s2_before.tif", root / "s2_after.tif", s1_before=root / "s2_before.tif"
+        )
 
 
 def test_the_readme_example_runs(tmp_path):
@@ -132,10 +173,17 @@ def test_the_readme_example_runs(tmp_path):
     from pathlib import Path
 
     text = (Path(__file__).parents[1] / "README.md").read_text()
-    section = text[text.index("## From Python"):]
+    section = text[text.index("## From Python") :]
     code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
     env = dict(os.environ)
-    res = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, env=env, timeout=600)
+    res = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
     assert res.returncode == 0, res.stderr
     assert (tmp_path / "demo-api-output" / "flood_extent.tif").is_file()
     assert float(res.stdout.split()[0]) > 0

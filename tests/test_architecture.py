@@ -16,9 +16,12 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 RANK = {
-    "errors": 0, "settings": 0,
+    "errors": 0,
+    "settings": 0,
     "io": 1,
-    "kernels": 2, "config": 2, "demo": 2,
+    "kernels": 2,
+    "config": 2,
+    "demo": 2,
     "catalog": 3,
     "load": 4,
     "indices": 5,

@@ -36,7 +36,9 @@ def _raster(path: Path) -> str:
 
     with rasterio.open(path) as f:
         a = f.read()
-    return hashlib.sha256(np.ascontiguousarray(a).tobytes() + str((a.dtype, a.shape)).encode()).hexdigest()[:16]
+    return hashlib.sha256(
+        np.ascontiguousarray(a).tobytes() + str((a.dtype, a.shape)).encode()
+    ).hexdigest()[:16]
 
 
 def _table(path: Path) -> str:
@@ -83,7 +85,9 @@ def test_results_match_the_recorded_manifest(tmp_path, small_demo_scene):
     for name in JOBS:
         assert got[name].keys() == recorded[name].keys(), name
         changed = sorted(k for k in got[name] if got[name][k] != recorded[name][k])
-        assert not changed, f"{name}: results changed: {changed} (if on purpose, record again: see the module docstring)"
+        assert not changed, (
+            f"{name}: results changed: {changed} (if on purpose, record again: see the module docstring)"
+        )
 
 
 if __name__ == "__main__" and "--record" in sys.argv:

@@ -16,7 +16,11 @@ CDSE = "https://stac.dataspace.copernicus.eu/v1"
 
 
 def _pc_s1_items(shared_data):
-    d = json.loads((shared_data / "stac-items" / "planetary-computer" / "sentinel-1-rtc-pc.items.json").read_text())
+    d = json.loads(
+        (
+            shared_data / "stac-items" / "planetary-computer" / "sentinel-1-rtc-pc.items.json"
+        ).read_text()
+    )
     return [pystac.Item.from_dict(x) for x in d]
 
 
@@ -38,16 +42,25 @@ def test_static_catalog_filters(pc_static_catalog, shared_data):
     all_found = pc_static_catalog.search(SearchQuery(collections=("sentinel-1-rtc",)))
     assert sorted(i.id for i in all_found) == sorted(i.id for i in items)
     orbit = items[0].properties["sat:relative_orbit"]
-    same = pc_static_catalog.search(SearchQuery(collections=("sentinel-1-rtc",), relative_orbit=orbit))
+    same = pc_static_catalog.search(
+        SearchQuery(collections=("sentinel-1-rtc",), relative_orbit=orbit)
+    )
     assert same and all(i.properties["sat:relative_orbit"] == orbit for i in same)
     direction = items[0].properties["sat:orbit_state"]
     other = "ascending" if direction == "descending" else "descending"
     assert all(
         i.properties["sat:orbit_state"] == other
-        for i in pc_static_catalog.search(SearchQuery(collections=("sentinel-1-rtc",), orbit_direction=other))
+        for i in pc_static_catalog.search(
+            SearchQuery(collections=("sentinel-1-rtc",), orbit_direction=other)
+        )
     )
     # bbox far away, and a time window before the acquisitions: nothing
-    assert pc_static_catalog.search(SearchQuery(collections=("sentinel-1-rtc",), bbox=(-80, -10, -79, -9))) == []
+    assert (
+        pc_static_catalog.search(
+            SearchQuery(collections=("sentinel-1-rtc",), bbox=(-80, -10, -79, -9))
+        )
+        == []
+    )
     q = SearchQuery.for_days("sentinel-1-rtc", dt.date(2020, 1, 1), dt.date(2020, 1, 2))
     assert pc_static_catalog.search(q) == []
 
@@ -96,14 +109,18 @@ def cdse_stac_api(httpserver, shared_data):
 
 def test_stac_api_search_on_recorded_cdse(cdse_stac_api):
     cat = StacApiCatalog(cdse_stac_api)
-    q = SearchQuery.for_days("sentinel-2-l2a", dt.date(2020, 7, 1), dt.date(2020, 7, 5), bbox=(9.0, 47.0, 9.1, 47.1))
+    q = SearchQuery.for_days(
+        "sentinel-2-l2a", dt.date(2020, 7, 1), dt.date(2020, 7, 5), bbox=(9.0, 47.0, 9.1, 47.1)
+    )
     items = cat.search(q)
     assert len(items) == 4
     assert all(i.collection_id == "sentinel-2-l2a" for i in items)
     times = [i.datetime for i in items]
     assert times == sorted(times)
     # a filter the server did not apply is applied locally
-    q2 = SearchQuery.for_days("sentinel-2-l2a", dt.date(2020, 7, 1), dt.date(2020, 7, 5), relative_orbit=108)
+    q2 = SearchQuery.for_days(
+        "sentinel-2-l2a", dt.date(2020, 7, 1), dt.date(2020, 7, 5), relative_orbit=108
+    )
     assert {i.properties["sat:relative_orbit"] for i in cat.search(q2)} == {108}
 
 

@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import yaml
-
 from conftest import DEMO_TEST_SEED, DEMO_TEST_SIZE
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -20,14 +19,25 @@ def eo_drr(*args, cwd=None, timeout=600) -> subprocess.CompletedProcess:
     exe = Path(sys.executable).with_name("eo-drr")
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "eo_drr.cli.main"]
     env = dict(os.environ, COLUMNS="200", NO_COLOR="1")
-    return subprocess.run(cmd + [str(a) for a in args], capture_output=True, text=True, cwd=cwd, env=env, timeout=timeout)
+    return subprocess.run(
+        cmd + [str(a) for a in args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=timeout,
+    )
 
 
 def small_demo_job(tmp_path: Path, config: str = "demo.yaml", **changes) -> Path:
     """``configs/<config>`` at test size (same scene as the session fixture), with changes
     given as dotted keys, written to ``tmp_path/job.yaml``."""
     data = yaml.safe_load((ROOT / "configs" / config).read_text())
-    data["sources"]["demo"] = {"seed": DEMO_TEST_SEED, "size": DEMO_TEST_SIZE, "landscape": "floodplain"}
+    data["sources"]["demo"] = {
+        "seed": DEMO_TEST_SEED,
+        "size": DEMO_TEST_SIZE,
+        "landscape": "floodplain",
+    }
     for dotted, value in changes.items():
         node = data
         keys = dotted.split(".")
@@ -47,7 +57,11 @@ def assert_user_error(res: subprocess.CompletedProcess, *fragments: str) -> None
     assert "Traceback" not in res.stderr, res.stderr
     # one plain "error:" line (log warnings of the steps that ran before may precede it)
     assert sum(line.startswith("error: ") for line in res.stderr.splitlines()) == 1, res.stderr
-    assert all(line.startswith(("error: ", "       ", "WARNING ")) for line in res.stderr.splitlines() if line), res.stderr
+    assert all(
+        line.startswith(("error: ", "       ", "WARNING "))
+        for line in res.stderr.splitlines()
+        if line
+    ), res.stderr
     for f in fragments:
         assert f in res.stderr, f"{f!r} not in: {res.stderr}"
 
@@ -105,7 +119,9 @@ def test_missing_input_file(tmp_path, small_demo_scene):
 
 
 def test_aoi_outside_the_data(tmp_path, small_demo_scene):
-    job = small_demo_job(tmp_path, **{"aoi.file": None, "aoi.layer": None, "aoi.bbox": [-60.0, -10.0, -59.9, -9.9]})
+    job = small_demo_job(
+        tmp_path, **{"aoi.file": None, "aoi.layer": None, "aoi.bbox": [-60.0, -10.0, -59.9, -9.9]}
+    )
     out = tmp_path / "out"
     res = eo_drr("run", job, "-o", out)
     assert_user_error(res, "no sentinel-1-rtc items", "aoi", "time.post")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import rasterio
-
 from test_cli import eo_drr
 
 
@@ -13,9 +12,18 @@ def test_water_on_sen1floods11_chip(shared_data, tmp_path):
     out = tmp_path / "water.tif"
     res = eo_drr("water", "--s1", src, "--out", out)
     assert res.returncode == 0, res.stderr
-    with rasterio.open(out) as w, rasterio.open(src) as s, rasterio.open(shared_data / "sen1floods11-sample" / "Spain_7370579_LabelHand.tif") as lab:
+    with (
+        rasterio.open(out) as w,
+        rasterio.open(src) as s,
+        rasterio.open(shared_data / "sen1floods11-sample" / "Spain_7370579_LabelHand.tif") as lab,
+    ):
         water = w.read(1)
-        assert w.crs == s.crs and w.transform == s.transform and w.dtypes[0] == "uint8" and w.nodata == 255
+        assert (
+            w.crs == s.crs
+            and w.transform == s.transform
+            and w.dtypes[0] == "uint8"
+            and w.nodata == 255
+        )
         label = lab.read(1)
     valid = (label >= 0) & (water != 255)
     t, p = (label == 1) & valid, (water == 1) & valid
@@ -26,8 +34,17 @@ def test_water_on_sen1floods11_chip(shared_data, tmp_path):
 def test_flood_on_ombria_png_without_crs(shared_data, tmp_path):
     root = shared_data / "ombria-guyana-2021" / "Sentinel1"
     out = tmp_path / "flood.tif"
-    args = ["flood", "--pre-s1", root / "BEFORE" / "imbefore_10.png", "--post-s1", root / "AFTER" / "imafter_10.png",
-            "--out", out, "--s1-bands", "VV"]
+    args = [
+        "flood",
+        "--pre-s1",
+        root / "BEFORE" / "imbefore_10.png",
+        "--post-s1",
+        root / "AFTER" / "imafter_10.png",
+        "--out",
+        out,
+        "--s1-bands",
+        "VV",
+    ]
     res = eo_drr(*args)
     assert res.returncode != 0 and "--s1-8bit-range" in res.stderr  # 8-bit needs the mapping
     line = one_error_line(eo_drr(*args, "--s1-8bit-range=0,-30"))  # inverted: refused
@@ -40,7 +57,9 @@ def test_flood_on_ombria_png_without_crs(shared_data, tmp_path):
         cmap = f.colormap(1)
         classes = f.tags()["classes"]
     # 0 no water, 1 flood, 2 reference water still water, 255 no data; a colour table says so
-    assert flood.shape == (256, 256) and set(np.unique(flood)) <= {0, 1, 2, 255} and (flood == 1).any()
+    assert (
+        flood.shape == (256, 256) and set(np.unique(flood)) <= {0, 1, 2, 255} and (flood == 1).any()
+    )
     assert "2 reference water" in classes and cmap[1][:3] != cmap[2][:3]
     assert "still water after the event (class 2)" in res.stdout
 
@@ -72,9 +91,17 @@ def write_s1(path, vv, vh=None, tags=None):
     from rasterio.transform import Affine
 
     bands = [vv] if vh is None else [vv, vh]
-    with rasterio.open(path, "w", driver="GTiff", width=vv.shape[1], height=vv.shape[0],
-                       count=len(bands), dtype="float32", crs="EPSG:4326",
-                       transform=Affine(9e-5, 0, -0.78, 0, -9e-5, 38.13)) as dst:
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=vv.shape[1],
+        height=vv.shape[0],
+        count=len(bands),
+        dtype="float32",
+        crs="EPSG:4326",
+        transform=Affine(9e-5, 0, -0.78, 0, -9e-5, 38.13),
+    ) as dst:
         for k, (band, name) in enumerate(zip(bands, ("VV", "VH")), start=1):
             dst.write(band.astype(np.float32), k)
             dst.set_band_description(k, name)
@@ -86,9 +113,9 @@ def synthetic_s1(seed=0, size=256, lake=96):
     """Land VV -9 dB, VH 7 dB lower, and a square lake (VV -21, VH -27 dB)."""
     rng = np.random.default_rng(seed)
     vv = rng.normal(-9, 2, (size, size))
-    vv[40:40 + lake, 60:60 + lake] = rng.normal(-21, 1.5, (lake, lake))
+    vv[40 : 40 + lake, 60 : 60 + lake] = rng.normal(-21, 1.5, (lake, lake))
     vh = vv - 7 + rng.normal(0, 1, vv.shape)
-    vh[40:40 + lake, 60:60 + lake] = rng.normal(-27, 1.5, (lake, lake))
+    vh[40 : 40 + lake, 60 : 60 + lake] = rng.normal(-27, 1.5, (lake, lake))
     return vv.astype(np.float32), vh.astype(np.float32)
 
 
@@ -126,13 +153,26 @@ def test_wrong_units_and_swapped_bands_fail_with_one_line(tmp_path):
     vv, vh = synthetic_s1()
     linear = write_s1(tmp_path / "linear.tif", 10 ** (vv / 10), 10 ** (vh / 10))
     line = one_error_line(eo_drr("water", "--s1", linear, "--out", tmp_path / "o.tif"))
-    assert "linear.tif" in line and "looks like linear power" in line and "--s1-units linear" in line
+    assert (
+        "linear.tif" in line and "looks like linear power" in line and "--s1-units linear" in line
+    )
     swapped = write_s1(tmp_path / "swapped.tif", vh, vv)
     line = one_error_line(eo_drr("water", "--s1", swapped, "--out", tmp_path / "o.tif"))
     assert "swapped.tif" in line and "vv/vh look swapped" in line and "--s1-bands" in line
     good = write_s1(tmp_path / "good.tif", vv, vh)
-    line = one_error_line(eo_drr("flood", "--pre-s1", good, "--pre-s1", linear, "--post-s1", good,
-                                 "--out", tmp_path / "o.tif"))
+    line = one_error_line(
+        eo_drr(
+            "flood",
+            "--pre-s1",
+            good,
+            "--pre-s1",
+            linear,
+            "--post-s1",
+            good,
+            "--out",
+            tmp_path / "o.tif",
+        )
+    )
     assert "--pre-s1" in line and "linear.tif" in line and "--s1-units linear" in line
     assert not (tmp_path / "o.tif").exists()
 
@@ -170,15 +210,28 @@ def test_flood_classes_and_hand_exclusion_as_in_jobs(tmp_path):
         profile = src.profile | {"count": 1}
     with rasterio.open(tmp_path / "hand.tif", "w", **profile) as dst:
         dst.write(hand, 1)
-    res = eo_drr("flood", "--pre-s1", pre, "--post-s1", post, "--out", out, "--hand", tmp_path / "hand.tif")
+    res = eo_drr(
+        "flood", "--pre-s1", pre, "--post-s1", post, "--out", out, "--hand", tmp_path / "hand.tif"
+    )
     assert res.returncode == 0, res.stderr
     with rasterio.open(out) as f:
         cls = f.read(1)
     assert (cls[90:130, 110:150] == 1).sum() == 0 and (cls[90:130, 70:95] == 1).mean() > 0.9
     with rasterio.open(tmp_path / "small.tif", "w", **(profile | {"width": 100})) as dst:
         dst.write(hand[:, :100], 1)
-    line = one_error_line(eo_drr("flood", "--pre-s1", pre, "--post-s1", post, "--out", tmp_path / "g.tif",
-                                 "--hand", tmp_path / "small.tif"))
+    line = one_error_line(
+        eo_drr(
+            "flood",
+            "--pre-s1",
+            pre,
+            "--post-s1",
+            post,
+            "--out",
+            tmp_path / "g.tif",
+            "--hand",
+            tmp_path / "small.tif",
+        )
+    )
     assert "--hand" in line and "grid" in line and not (tmp_path / "g.tif").exists()
 
 
@@ -193,7 +246,9 @@ def test_outputs_never_destroy_inputs_and_options_are_checked(tmp_path):
     line = one_error_line(eo_drr("water", "--s1", post, "--out", tmp_path))
     assert "not a regular file" in line
     # the 8-bit mapping only for 8-bit files, and LO below HI
-    line = one_error_line(eo_drr("water", "--s1", post, "--out", tmp_path / "w.tif", "--s1-8bit-range=-30,0"))
+    line = one_error_line(
+        eo_drr("water", "--s1", post, "--out", tmp_path / "w.tif", "--s1-8bit-range=-30,0")
+    )
     assert "only for 8-bit" in line and not (tmp_path / "w.tif").exists()
     # a raster too small for the speckle filter: one line naming the file
     tiny = write_s1(tmp_path / "tiny.tif", vv[:4, :4], vh[:4, :4])
@@ -225,12 +280,32 @@ def test_growth_on_a_real_city(shared_data, tmp_path):
     table, the area in hectares, with and without Sentinel-1."""
     root = _oscd(shared_data)
     out = tmp_path / "growth.tif"
-    vv_b, vv_a = sorted(root.glob("s1_vv_db_*_before.tif"))[0], sorted(root.glob("s1_vv_db_*_after.tif"))[0]
-    res = eo_drr("growth", "--before", root / "s2_before.tif", "--after", root / "s2_after.tif", "--out", out,
-                 "--s1-before", vv_b, "--s1-after", vv_a)
+    vv_b, vv_a = (
+        sorted(root.glob("s1_vv_db_*_before.tif"))[0],
+        sorted(root.glob("s1_vv_db_*_after.tif"))[0],
+    )
+    res = eo_drr(
+        "growth",
+        "--before",
+        root / "s2_before.tif",
+        "--after",
+        root / "s2_after.tif",
+        "--out",
+        out,
+        "--s1-before",
+        vv_b,
+        "--s1-after",
+        vv_a,
+    )
     assert res.returncode == 0, res.stderr
-    assert "new built-up:" in res.stdout and " ha " in res.stdout and "with Sentinel-1" in res.stdout
-    with rasterio.open(out) as g, rasterio.open(root / "s2_before.tif") as b, rasterio.open(root / "change.tif") as lab:
+    assert (
+        "new built-up:" in res.stdout and " ha " in res.stdout and "with Sentinel-1" in res.stdout
+    )
+    with (
+        rasterio.open(out) as g,
+        rasterio.open(root / "s2_before.tif") as b,
+        rasterio.open(root / "change.tif") as lab,
+    ):
         growth, label = g.read(1), lab.read(1)
         assert g.transform == b.transform and g.crs == b.crs and g.nodata == 255
         assert g.colormap(1)[1][:3] == (230, 60, 20) and "new built-up" in g.tags()["classes"]
@@ -238,7 +313,9 @@ def test_growth_on_a_real_city(shared_data, tmp_path):
     # the shipped model saw this city in training: only a sanity bound, not an accuracy figure
     tp = ((growth == 1) & (label == 1)).sum()
     assert tp / max(1, (growth == 1).sum()) > 0.05
-    res = eo_drr("growth", "--before", root / "s2_before.tif", "--after", root / "s2_after.tif", "--out", out)
+    res = eo_drr(
+        "growth", "--before", root / "s2_before.tif", "--after", root / "s2_after.tif", "--out", out
+    )
     assert res.returncode == 0 and "without Sentinel-1" in res.stdout, res.stderr
 
 
@@ -249,8 +326,19 @@ def test_growth_bad_inputs(shared_data, tmp_path):
     before, after = root / "s2_before.tif", root / "s2_after.tif"
     out = tmp_path / "g.tif"
     # only one Sentinel-1 date
-    line = one_error_line(eo_drr("growth", "--before", before, "--after", after, "--out", out,
-                                 "--s1-before", sorted(root.glob("s1_vv_db_*_before.tif"))[0]))
+    line = one_error_line(
+        eo_drr(
+            "growth",
+            "--before",
+            before,
+            "--after",
+            after,
+            "--out",
+            out,
+            "--s1-before",
+            sorted(root.glob("s1_vv_db_*_before.tif"))[0],
+        )
+    )
     assert "--s1-before / --s1-after" in line
     # an L1C image declared L2A: a warning, the map is still made
     res = eo_drr("growth", "--before", before, "--after", after, "--out", out, "--level", "L2A")
@@ -265,10 +353,17 @@ def test_growth_bad_inputs(shared_data, tmp_path):
         for k, i in enumerate(keep, start=1):
             dst.set_band_description(k, desc[i])
         dst.update_tags(PROCESSING_LEVEL="L1C")
-    line = one_error_line(eo_drr("growth", "--before", before, "--after", tmp_path / "no_b11.tif", "--out", out))
+    line = one_error_line(
+        eo_drr("growth", "--before", before, "--after", tmp_path / "no_b11.tif", "--out", out)
+    )
     assert "B11" in line and "no_b11.tif" in line and not out.exists()
+
     def moved(name, dx, dy):  # the after image on a shifted grid
-        with rasterio.open(tmp_path / name, "w", **(prof | {"transform": prof["transform"] @ Affine.translation(dx, dy)})) as dst:
+        with rasterio.open(
+            tmp_path / name,
+            "w",
+            **(prof | {"transform": prof["transform"] @ Affine.translation(dx, dy)}),
+        ) as dst:
             dst.write(data)
             for k, d in enumerate(desc, start=1):
                 dst.set_band_description(k, d)
@@ -280,7 +375,9 @@ def test_growth_bad_inputs(shared_data, tmp_path):
     assert res.returncode == 0 and "resampled" in res.stderr, res.stderr
     # one that does not overlap is refused
     out.unlink()
-    line = one_error_line(eo_drr("growth", "--before", before, "--after", moved("far.tif", 5000, 0), "--out", out))
+    line = one_error_line(
+        eo_drr("growth", "--before", before, "--after", moved("far.tif", 5000, 0), "--out", out)
+    )
     assert "does not overlap" in line and not out.exists()
     # never over an input
     line = one_error_line(eo_drr("growth", "--before", before, "--after", after, "--out", before))
@@ -301,14 +398,39 @@ def test_growth_all_cloud_and_linear_s1_refused(shared_data, tmp_path):
             dst.set_band_description(k, d)
         dst.update_tags(**tags)
     out = tmp_path / "g.tif"
-    line = one_error_line(eo_drr("growth", "--before", root / "s2_before.tif", "--after", tmp_path / "cloud.tif",
-                                 "--out", out))
+    line = one_error_line(
+        eo_drr(
+            "growth",
+            "--before",
+            root / "s2_before.tif",
+            "--after",
+            tmp_path / "cloud.tif",
+            "--out",
+            out,
+        )
+    )
     assert "cloud.tif" in line and "no pixel is clear" in line and not out.exists()
-    vv_b, vv_a = sorted(root.glob("s1_vv_db_*_before.tif"))[0], sorted(root.glob("s1_vv_db_*_after.tif"))[0]
+    vv_b, vv_a = (
+        sorted(root.glob("s1_vv_db_*_before.tif"))[0],
+        sorted(root.glob("s1_vv_db_*_after.tif"))[0],
+    )
     with rasterio.open(vv_b) as src:
         p1, v = src.profile, src.read(1)
     with rasterio.open(tmp_path / "lin.tif", "w", **p1) as dst:
         dst.write((10 ** (v / 10)).astype("float32"), 1)
-    line = one_error_line(eo_drr("growth", "--before", root / "s2_before.tif", "--after", root / "s2_after.tif",
-                                 "--s1-before", tmp_path / "lin.tif", "--s1-after", vv_a, "--out", out))
+    line = one_error_line(
+        eo_drr(
+            "growth",
+            "--before",
+            root / "s2_before.tif",
+            "--after",
+            root / "s2_after.tif",
+            "--s1-before",
+            tmp_path / "lin.tif",
+            "--s1-after",
+            vv_a,
+            "--out",
+            out,
+        )
+    )
     assert "lin.tif" in line and "--s1-units linear" in line and not out.exists()

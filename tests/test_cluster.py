@@ -18,6 +18,8 @@ import dask.array as da
 import numpy as np
 import psutil
 import pytest
+from test_cli import small_demo_job
+from test_tiling import WEST_TILES, _assert_complete, _ledger_rows
 
 from eo_drr.config import ClusterConfig, load_config, parse_config
 from eo_drr.errors import ConfigError
@@ -26,28 +28,36 @@ from eo_drr.jobs.cluster import jobqueue_cluster, open_cluster, safe_link
 from eo_drr.jobs.gpu import compute_on_gpu, gpu_workers, require_gpu_workers, submit_on_gpu
 from eo_drr.jobs.ledger import LEDGER_NAME
 
-from test_cli import small_demo_job
-from test_tiling import WEST_TILES, _assert_complete, _ledger_rows
-
 ROOT = Path(__file__).resolve().parents[1]
 LOCAL = dict(kind="processes", n_workers=2, threads_per_worker=1, dashboard=False)
 
 
 # -- configuration ------------------------------------------------------------------------------
-@pytest.mark.parametrize("section,words", [
-    ({"kind": "scheduler_file"}, "scheduler_file"),
-    ({"kind": "processes", "lifetime": "55m"}, "lifetime applies to kind slurm or pbs"),
-    ({"kind": "slurm", "lifetime": "soon"}, "not a duration"),
-    ({"kind": "processes", "memory_limit": "lots"}, "not a size"),
-    ({"kind": "threads", "use_gpu": True}, "use_gpu needs a dask.distributed cluster"),
-    ({"kind": "processes", "use_gpu": True}, "gpu_workers >= 1"),
-    ({"kind": "processes", "n_workers": 1, "gpu_workers": 2}, "more than n_workers"),
-    ({"kind": "address", "address": "tcp://h:1", "options": {"queue": "x"}}, "options apply to"),
-    ({"kind": "yarn"}, "cluster.kind"),
-])
+@pytest.mark.parametrize(
+    "section,words",
+    [
+        ({"kind": "scheduler_file"}, "scheduler_file"),
+        ({"kind": "processes", "lifetime": "55m"}, "lifetime applies to kind slurm or pbs"),
+        ({"kind": "slurm", "lifetime": "soon"}, "not a duration"),
+        ({"kind": "processes", "memory_limit": "lots"}, "not a size"),
+        ({"kind": "threads", "use_gpu": True}, "use_gpu needs a dask.distributed cluster"),
+        ({"kind": "processes", "use_gpu": True}, "gpu_workers >= 1"),
+        ({"kind": "processes", "n_workers": 1, "gpu_workers": 2}, "more than n_workers"),
+        (
+            {"kind": "address", "address": "tcp://h:1", "options": {"queue": "x"}},
+            "options apply to",
+        ),
+        ({"kind": "yarn"}, "cluster.kind"),
+    ],
+)
 def test_bad_cluster_sections_name_the_key(tmp_path, section, words):
-    data = {"name": "x", "aoi": {"bbox": [0, 0, 1, 1]}, "time": {"post": {"start": "2024-01-01", "end": "2024-01-02"}},
-            "sources": {}, "cluster": section}
+    data = {
+        "name": "x",
+        "aoi": {"bbox": [0, 0, 1, 1]},
+        "time": {"post": {"start": "2024-01-01", "end": "2024-01-02"}},
+        "sources": {},
+        "cluster": section,
+    }
     with pytest.raises(ConfigError) as exc:
         parse_config(data, source="job.yaml")
     msg = str(exc.value)
@@ -63,23 +73,31 @@ def test_local_schedulers_need_no_client():
         assert dask.config.get("scheduler") == "synchronous" and t.client is None
 
 
-@pytest.mark.parametrize("kind,package", [("gateway", "dask-gateway"), ("kubernetes", "dask-kubernetes")])
+@pytest.mark.parametrize(
+    "kind,package", [("gateway", "dask-gateway"), ("kubernetes", "dask-kubernetes")]
+)
 def test_missing_backend_names_the_extra(kind, package):
     module = cluster_mod.BACKEND_PACKAGE[kind][0]
     if importlib.util.find_spec(module) is not None:
         pytest.skip(f"{package} is installed here")
-    with pytest.raises(ConfigError, match=rf"cluster.kind: '{kind}' needs {package}.*eo-drr\[cluster\]"):
+    with pytest.raises(
+        ConfigError, match=rf"cluster.kind: '{kind}' needs {package}.*eo-drr\[cluster\]"
+    ):
         with open_cluster(ClusterConfig(kind=kind)):
             pass
 
 
 def test_unreachable_scheduler_is_a_plain_error(monkeypatch, tmp_path):
     monkeypatch.setattr(cluster_mod, "CONNECT_TIMEOUT_S", 2)
-    with pytest.raises(ConfigError, match=r"cluster.address: cannot reach a dask scheduler at tcp://127.0.0.1:9"):
+    with pytest.raises(
+        ConfigError, match=r"cluster.address: cannot reach a dask scheduler at tcp://127.0.0.1:9"
+    ):
         with open_cluster(ClusterConfig(kind="address", address="tcp://user:secret@127.0.0.1:9")):
             pass
     with pytest.raises(ConfigError, match="cluster.scheduler_file: no such file"):
-        with open_cluster(ClusterConfig(kind="scheduler_file", scheduler_file="nope.json"), base_dir=tmp_path):
+        with open_cluster(
+            ClusterConfig(kind="scheduler_file", scheduler_file="nope.json"), base_dir=tmp_path
+        ):
             pass
     # a client that never connected leaves dask's scheduler setting as it was: later local
     # computations still run (it once stayed on "dask.distributed" with no client)
@@ -88,8 +106,10 @@ def test_unreachable_scheduler_is_a_plain_error(monkeypatch, tmp_path):
 
 
 def test_links_are_printed_without_credentials():
-    assert safe_link("https://me:pw@gw.example.org:8443/clusters/a/status?token=abc") == \
-        "https://gw.example.org:8443/clusters/a/status"
+    assert (
+        safe_link("https://me:pw@gw.example.org:8443/clusters/a/status?token=abc")
+        == "https://gw.example.org:8443/clusters/a/status"
+    )
 
 
 def test_bundled_cluster_examples():
@@ -109,11 +129,26 @@ def test_slurm_job_script_renders_from_the_example():
     finally:
         cluster.close()
     assert script.startswith("#!/usr/bin/env bash")
-    for line in ("#SBATCH -p normal", "#SBATCH -A drr-project", "#SBATCH -t 01:00:00", "#SBATCH --hint=nomultithread"):
+    for line in (
+        "#SBATCH -p normal",
+        "#SBATCH -A drr-project",
+        "#SBATCH -t 01:00:00",
+        "#SBATCH --hint=nomultithread",
+    ):
         assert line in script, script
-    worker = next(ln for ln in script.splitlines() if "distributed.cli.dask_worker" in ln or "dask worker" in ln)
-    for arg in ("--lifetime 55m", "--lifetime-stagger 4m", "--lifetime-restart", "--resources GPU=1",
-                "--nworkers 4", "--nthreads 2"):
+    worker = next(
+        ln
+        for ln in script.splitlines()
+        if "distributed.cli.dask_worker" in ln or "dask worker" in ln
+    )
+    for arg in (
+        "--lifetime 55m",
+        "--lifetime-stagger 4m",
+        "--lifetime-restart",
+        "--resources GPU=1",
+        "--nworkers 4",
+        "--nthreads 2",
+    ):
         assert arg in worker, worker
 
 
@@ -168,15 +203,31 @@ def test_tiled_job_on_local_cluster_survives_a_killed_worker(tmp_path, small_dem
     # the four western tiles only (x 506100..508160), to stay quick on 2 cores
     tf = Transformer.from_crs(32615, 4326, always_xy=True)
     (w, e), (s, n) = tf.transform([506200, 508100], [1987900, 1990300])
-    job = small_demo_job(tmp_path, **{"exposure": None, "tiling": {"tile_size_px": 128},
-                                      "aoi": {"bbox": [w, s, e, n]},
-                                      "cluster": {"kind": "processes", "n_workers": 2, "threads_per_worker": 1,
-                                                  "dashboard": False}})
+    job = small_demo_job(
+        tmp_path,
+        **{
+            "exposure": None,
+            "tiling": {"tile_size_px": 128},
+            "aoi": {"bbox": [w, s, e, n]},
+            "cluster": {
+                "kind": "processes",
+                "n_workers": 2,
+                "threads_per_worker": 1,
+                "dashboard": False,
+            },
+        },
+    )
     out = tmp_path / "out"
     exe = Path(sys.executable).with_name("eo-drr")
     env = dict(os.environ, COLUMNS="200", NO_COLOR="1")
-    proc = subprocess.Popen([str(exe), "run", str(job), "-o", str(out)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
+    proc = subprocess.Popen(
+        [str(exe), "run", str(job), "-o", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        start_new_session=True,
+    )
     killed = None
     try:
         deadline = time.monotonic() + 120
@@ -207,15 +258,31 @@ def test_tiled_job_on_local_cluster_survives_a_killed_worker(tmp_path, small_dem
 
     # the same job, undisturbed and on local threads, gives identical products
     (tmp_path / "calm").mkdir()
-    calm = small_demo_job(tmp_path / "calm", **{"exposure": None, "tiling": {"tile_size_px": 128},
-                                                 "aoi": {"bbox": [w, s, e, n]},
-                                                 "cluster": {"kind": "threads"}})
-    res = subprocess.run([str(exe), "run", str(calm), "-o", str(tmp_path / "calm_out")],
-                         capture_output=True, text=True, env=env, timeout=300)
+    calm = small_demo_job(
+        tmp_path / "calm",
+        **{
+            "exposure": None,
+            "tiling": {"tile_size_px": 128},
+            "aoi": {"bbox": [w, s, e, n]},
+            "cluster": {"kind": "threads"},
+        },
+    )
+    res = subprocess.run(
+        [str(exe), "run", str(calm), "-o", str(tmp_path / "calm_out")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert res.returncode == 0, res.stderr
     import rasterio
 
-    for name in ("flood_extent.tif", "observed_water.tif", "reference_water.tif", "exclusion_mask.tif"):
+    for name in (
+        "flood_extent.tif",
+        "observed_water.tif",
+        "reference_water.tif",
+        "exclusion_mask.tif",
+    ):
         with rasterio.open(out / name) as a, rasterio.open(tmp_path / "calm_out" / name) as b:
             assert a.transform == b.transform and a.crs == b.crs
             assert np.array_equal(a.read(1), b.read(1)), name

@@ -15,7 +15,10 @@ ROOT = Path(__file__).resolve().parents[1]
 MINIMAL = {
     "name": "t",
     "aoi": {"bbox": [-93.0, 17.9, -92.9, 18.0]},
-    "time": {"pre": {"start": "2024-09-01", "end": "2024-10-31"}, "post": {"start": "2024-11-01", "end": "2024-11-10"}},
+    "time": {
+        "pre": {"start": "2024-09-01", "end": "2024-10-31"},
+        "post": {"start": "2024-11-01", "end": "2024-11-10"},
+    },
     "sources": {"catalog": "demo", "s1": {}},
 }
 
@@ -63,7 +66,12 @@ def test_minimal_defaults():
         ("aoi.bbox", [10, 10, 10, 10], "aoi", "empty"),
         ("aoi.bbox", [-200, 10, 10, 20], "aoi", "degrees"),
         ("sources.s1.units", "decibel", "sources.s1.units", "linear"),
-        ("products.flood", {"speckle_filter": {"window": 4}}, "products.flood.speckle_filter.window", "odd"),
+        (
+            "products.flood",
+            {"speckle_filter": {"window": 4}},
+            "products.flood.speckle_filter.window",
+            "odd",
+        ),
         ("name", "has spaces/and slash", "name", "pattern"),
         ("cluster.kind", "address", "cluster", "address"),
     ],
@@ -120,8 +128,11 @@ def test_relative_paths_resolve_against_job_file(tmp_path):
 
 @pytest.mark.parametrize(
     "catalog,kind",
-    [("cdse-odata:http://127.0.0.1:9/odata/v1", "CdseODataCatalog"), ("earth-search", "StacApiCatalog"),
-     ("https://example.org/stac/v1", "StacApiCatalog")],
+    [
+        ("cdse-odata:http://127.0.0.1:9/odata/v1", "CdseODataCatalog"),
+        ("earth-search", "StacApiCatalog"),
+        ("https://example.org/stac/v1", "StacApiCatalog"),
+    ],
 )
 def test_catalog_names_are_not_taken_for_paths(catalog, kind):
     from eo_drr.jobs.inputs import job_catalog

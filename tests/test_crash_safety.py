@@ -35,7 +35,9 @@ pathlib.Path.write_bytes = stalled
 """
 
 WRITERS = {
-    "catalog": ("catalog.json", """
+    "catalog": (
+        "catalog.json",
+        """
         from test_stac_outputs import _flood, ASSETS
         from eo_drr.io import write_cog
         from eo_drr.publish.stac_outputs import write_output_catalog
@@ -46,23 +48,34 @@ WRITERS = {
         def second():
             (folder / "run.json").write_text(json.dumps({"job": "v2-" + "x" * 100000}))
             write_output_catalog(folder, ASSETS, datetime="2024-11-05", title="v2-" + "y" * 100000)
-    """),
-    "report": ("report.html", """
+    """,
+    ),
+    "report": (
+        "report.html",
+        """
         from test_report import _report
         _report(folder / "report.html")
         def second():
             _report(folder / "report.html")
-    """),
+    """,
+    ),
 }
 
 
 def _run_and_kill(kind: str, folder) -> tuple[subprocess.Popen, bytes]:
     target, body = WRITERS[kind]
-    script = "import os, sys, json, pathlib\n" \
-        f"sys.path.insert(0, {TESTS!r})\nfolder = pathlib.Path({str(folder)!r})\n" \
-        f"TARGET_STEM = {target.split('.')[0]!r}\n" \
-        + textwrap.dedent(body) + "\nprint('V1', flush=True)\ninput()\n" + STALL + "second()\n"
-    proc = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    script = (
+        "import os, sys, json, pathlib\n"
+        f"sys.path.insert(0, {TESTS!r})\nfolder = pathlib.Path({str(folder)!r})\n"
+        f"TARGET_STEM = {target.split('.')[0]!r}\n"
+        + textwrap.dedent(body)
+        + "\nprint('V1', flush=True)\ninput()\n"
+        + STALL
+        + "second()\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     try:
         assert proc.stdout.readline().strip() == "V1"
         v1 = (folder / target).read_bytes()
@@ -108,10 +121,16 @@ def test_cleanup_keeps_live_writers_and_lookalikes(tmp_path):
         reused.write_text("x")
         past = time.time() - 3600
         os.utime(reused, (past, past))
-        lookalikes = [tmp_path / ".notes.tmp", tmp_path / "table.123-abc.tmp.csv", tmp_path / ".table.abc-1.tmp.csv"]
+        lookalikes = [
+            tmp_path / ".notes.tmp",
+            tmp_path / "table.123-abc.tmp.csv",
+            tmp_path / ".table.abc-1.tmp.csv",
+        ]
         for p in lookalikes:
             p.write_text("x")
-        dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+        dead = subprocess.run(
+            [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+        )
         gone = tmp_path / f".report.{int(dead.stdout)}-k_2.tmp.html"
         gone.write_text("half")
         removed = clean_stale_temp_files(tmp_path)
@@ -137,4 +156,9 @@ def test_atomic_temp_names_carry_the_pid(tmp_path, monkeypatch):
     monkeypatch.setattr(A.os, "replace", spy)
     atomic_write_text(tmp_path / "a.b.json", "{}")
     m = TEMP_NAME.match(seen[0])
-    assert m and int(m.group("pid")) == os.getpid() and m.group("ext") == ".json" and m.group("stem") == "a.b"
+    assert (
+        m
+        and int(m.group("pid")) == os.getpid()
+        and m.group("ext") == ".json"
+        and m.group("stem") == "a.b"
+    )

@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import rasterio
+from test_cli import eo_drr, small_demo_job
 
 from eo_drr.io import validate_cog
-from test_cli import eo_drr, small_demo_job
 
 pytestmark = pytest.mark.slow
 
@@ -41,11 +41,30 @@ def iou(pred: np.ndarray, truth: np.ndarray, valid: np.ndarray) -> float:
 def test_outputs_exist_and_are_valid_cogs(demo_run):
     out, res, _ = demo_run
     names = sorted(p.name for p in out.iterdir())
-    tifs = ["flood_extent.tif", "observed_water.tif", "water_source.tif", "reference_water.tif", "exclusion_mask.tif",
-            "water_likelihood.tif", "water_provenance.tif", "log_ratio_db.tif"]
-    assert names == sorted(tifs + ["flood_by_unit.csv", "flood_by_unit.parquet", "run.json", "report.html",
-                                   "sendai_eo_proxies.csv", "sendai_eo_proxies.parquet", "sendai_eo_proxies.gpkg",
-                                   "catalog.json", "outputs.item.json"])
+    tifs = [
+        "flood_extent.tif",
+        "observed_water.tif",
+        "water_source.tif",
+        "reference_water.tif",
+        "exclusion_mask.tif",
+        "water_likelihood.tif",
+        "water_provenance.tif",
+        "log_ratio_db.tif",
+    ]
+    assert names == sorted(
+        tifs
+        + [
+            "flood_by_unit.csv",
+            "flood_by_unit.parquet",
+            "run.json",
+            "report.html",
+            "sendai_eo_proxies.csv",
+            "sendai_eo_proxies.parquet",
+            "sendai_eo_proxies.gpkg",
+            "catalog.json",
+            "outputs.item.json",
+        ]
+    )
     # the STAC catalogue lists every other file, each with its size and checksum
     import json
 
@@ -58,7 +77,9 @@ def test_outputs_exist_and_are_valid_cogs(demo_run):
         assert a["file:size"] == (out / name).stat().st_size
         assert a["file:checksum"] == "1220" + sha256_file(out / name)
     sfm = pd.read_csv(out / "sendai_eo_proxies.csv")
-    assert (sfm["method"] == "EO proxy").all() and {"EO-B1", "EO-C2", "EO-D4"} <= set(sfm["indicator_code"])
+    assert (sfm["method"] == "EO proxy").all() and {"EO-B1", "EO-C2", "EO-D4"} <= set(
+        sfm["indicator_code"]
+    )
     for tif in tifs:
         ok, errors, _warnings = validate_cog(out / tif)
         assert ok, (tif, errors)
@@ -101,7 +122,11 @@ def test_table_against_truth(demo_run):
     gp = gpd.read_parquet(out / "flood_by_unit.parquet")
     assert gp.crs is not None and len(gp) == len(table)
     # population is preserved (the grid is never resampled)
-    with rasterio.open(scene.root / "population_total.tif") if (scene.root / "population_total.tif").exists() else rasterio.open(_population_path(scene)) as src:
+    with (
+        rasterio.open(scene.root / "population_total.tif")
+        if (scene.root / "population_total.tif").exists()
+        else rasterio.open(_population_path(scene)) as src
+    ):
         pop = src.read(1, masked=True)
     assert table["population"].sum() == pytest.approx(float(pop.sum()), rel=0.01)
     assert 0 < table["exposed_population"].sum() < table["population"].sum()
@@ -133,7 +158,9 @@ def test_rerun_is_reproducible(demo_run, tmp_path):
     job = small_demo_job(tmp_path)
     res = eo_drr("run", job, "-o", tmp_path / "again")
     assert res.returncode == 0, res.stderr
-    assert (out / "flood_by_unit.csv").read_bytes() == (tmp_path / "again" / "flood_by_unit.csv").read_bytes()
+    assert (out / "flood_by_unit.csv").read_bytes() == (
+        tmp_path / "again" / "flood_by_unit.csv"
+    ).read_bytes()
     a, _ = _read(out / "flood_extent.tif")
     b, _ = _read(tmp_path / "again" / "flood_extent.tif")
     assert np.array_equal(a, b)

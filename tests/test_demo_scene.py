@@ -234,7 +234,9 @@ def test_marsh_holds_seasonal_water_in_sentinel2(scene: DemoScene) -> None:
         w = np.tensordot(coef, np.stack(bands), axes=1)
         core = marsh & (scl == SCL["vegetation"])
         if core.sum() >= 50:  # enough clear marsh on this date
-            tcw.setdefault(shares[item.datetime.date().isoformat()], []).append(float(np.median(w[core])))
+            tcw.setdefault(shares[item.datetime.date().isoformat()], []).append(
+                float(np.median(w[core]))
+            )
     wettest, driest = max(tcw), min(tcw)
     assert wettest >= 0.99 and driest <= 0.01
     assert min(tcw[wettest]) > -0.03 > max(tcw[driest])  # the WIT wet threshold lies between
@@ -252,7 +254,9 @@ def test_sentinel1_physics(scene: DemoScene) -> None:
         len(ref) == 7 and len(other) == 1 and other[0].properties["sat:orbit_state"] == "ascending"
     )
     assert [i.datetime.date() for i in ref] == [
-        *scene.s1_epoch1_dates, *scene.pre_dates, scene.post_date
+        *scene.s1_epoch1_dates,
+        *scene.pre_dates,
+        scene.post_date,
     ]
     water = _truth(scene, "permanent_water").astype(bool)
     flood, obs = _truth(scene, "flood").astype(bool), _truth(scene, "flood_observable").astype(bool)
@@ -317,12 +321,12 @@ def test_flood_job_and_monitor_ignore_the_epoch1_s1(tmp_path: Path, small_demo_s
     """The Sentinel-1 dates of built-up epoch 1 lie outside configs/demo.yaml's windows: the
     flood job still plans the three pre-event dates and the event date, the monitor still
     finds the event date only, and an urban-growth job's epoch 1 gets exactly the new ones."""
+    from test_cli import small_demo_job
+
     from eo_drr.config import load_config
     from eo_drr.jobs.ledger import JobLedger
     from eo_drr.jobs.monitor import scan
     from eo_drr.pipelines import get_pipeline
-
-    from test_cli import small_demo_job
 
     sc = small_demo_scene
     cfg = load_config(small_demo_job(tmp_path))
@@ -333,7 +337,9 @@ def test_flood_job_and_monitor_ignore_the_epoch1_s1(tmp_path: Path, small_demo_s
     found = scan(cfg, JobLedger(tmp_path / "ledger")).new
     assert [(a.day, a.relative_orbit, len(a.items)) for a in found] == [(sc.event_date, 165, 1)]
     (tmp_path / "u").mkdir()
-    up = get_pipeline("urban_growth").plan(load_config(small_demo_job(tmp_path / "u", "urban_growth_demo.yaml")))
+    up = get_pipeline("urban_growth").plan(
+        load_config(small_demo_job(tmp_path / "u", "urban_growth_demo.yaml"))
+    )
     assert [i.datetime.date() for i in up.s1_items[1]] == list(sc.s1_epoch1_dates)
     assert [i.datetime.date() for i in up.s1_items[2]] == [*sc.pre_dates, sc.event_date]
 

@@ -35,7 +35,9 @@ def replay(httpserver, cassette_path):
             return Response("not recorded", status=404)
         resp = responses[0] if len(responses) == 1 else responses.pop(0)
         body = resp["body"]["string"]
-        headers = {k: v[0] for k, v in resp.get("headers", {}).items() if k.lower() in ("content-type",)}
+        headers = {
+            k: v[0] for k, v in resp.get("headers", {}).items() if k.lower() in ("content-type",)
+        }
         return Response(body, status=resp["status"]["code"], headers=headers)
 
     httpserver.expect_request(__import__("re").compile(".*")).respond_with_handler(handle)
@@ -45,7 +47,12 @@ def replay(httpserver, cassette_path):
 def test_dhus_search_on_recorded_apihub(httpserver, shared_data):
     url = replay(httpserver, shared_data / "dhus-api-responses" / "test_footprints_s1.yaml")
     cat = DhusCatalog(url, Credentials("user", Secret("pw")), product_type="GRD")
-    q = SearchQuery.for_days("sentinel-1", dt.date(2014, 10, 10), dt.date(2014, 12, 31), bbox=(-66.2695, -8.0592, -57.3047, 0.7031))
+    q = SearchQuery.for_days(
+        "sentinel-1",
+        dt.date(2014, 10, 10),
+        dt.date(2014, 12, 31),
+        bbox=(-66.2695, -8.0592, -57.3047, 0.7031),
+    )
     items = cat.search(q)
     assert len(items) == 19
     assert all(i.properties["product:type"] == "GRD" for i in items)
@@ -56,11 +63,19 @@ def test_dhus_search_on_recorded_apihub(httpserver, shared_data):
 
 
 def test_dhus_checksums_from_recorded_odata(httpserver, shared_data):
-    url = replay(httpserver, shared_data / "dhus-api-responses" / "test_get_product_odata_full.yaml")
+    url = replay(
+        httpserver, shared_data / "dhus-api-responses" / "test_get_product_odata_full.yaml"
+    )
     cat = DhusCatalog(url, Credentials("user", Secret("pw")))
     import pystac
 
-    item = pystac.Item("x", None, None, dt.datetime(2015, 1, 1), {"dhus:uuid": "11af8bd9-24d0-4401-9789-b7b73786e122"})
+    item = pystac.Item(
+        "x",
+        None,
+        None,
+        dt.datetime(2015, 1, 1),
+        {"dhus:uuid": "11af8bd9-24d0-4401-9789-b7b73786e122"},
+    )
     item.add_asset("product", pystac.Asset(href="x"))
     cat.add_checksums(item)
     cs = asset_checksums(item.assets["product"])

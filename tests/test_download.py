@@ -37,7 +37,13 @@ class FileServer:
 
     def handle(self, request: Request) -> Response:
         fault = self.faults.pop(0) if self.faults else None
-        self.requests.append({"range": request.headers.get("Range"), "auth": request.headers.get("Authorization"), "fault": fault})
+        self.requests.append(
+            {
+                "range": request.headers.get("Range"),
+                "auth": request.headers.get("Authorization"),
+                "fault": fault,
+            }
+        )
         if self.require_token:
             tok = (request.headers.get("Authorization") or "").removeprefix("Bearer ")
             if fault == "expire-token":
@@ -174,7 +180,9 @@ def test_server_ignoring_range_restarts(server, tmp_path):
 
 def test_wrong_size_is_retried_and_reported(server, tmp_path):
     with pytest.raises(DownloadError, match="size"):
-        fast_downloader(max_attempts=2).fetch(req(server, tmp_path, size=len(PAYLOAD) + 1, checksums=()))
+        fast_downloader(max_attempts=2).fetch(
+            req(server, tmp_path, size=len(PAYLOAD) + 1, checksums=())
+        )
     assert not (tmp_path / "out.bin").exists()
 
 
@@ -188,8 +196,12 @@ def token_server(httpserver):
     def handle(request: Request) -> Response:
         form = request.form
         state["grants"].append(form.get("grant_type"))
-        if form.get("grant_type") == "password" and not (form.get("username") == "ana" and form.get("password") == "s3cret-pw"):
-            return Response('{"error": "invalid_grant"}', status=401, content_type="application/json")
+        if form.get("grant_type") == "password" and not (
+            form.get("username") == "ana" and form.get("password") == "s3cret-pw"
+        ):
+            return Response(
+                '{"error": "invalid_grant"}', status=401, content_type="application/json"
+            )
         state["n"] += 1
         tok = f"tok-{state['n']}"
         files.valid_tokens.add(tok)
@@ -221,7 +233,9 @@ def test_token_expiring_mid_download_is_refreshed(token_server, tmp_path, caplog
 def test_token_refreshed_before_expiry(token_server):
     _, token_url, state = token_server
     now = [0.0]
-    auth = TokenAuth(Credentials("ana", Secret("s3cret-pw")), token_url=token_url, clock=lambda: now[0])
+    auth = TokenAuth(
+        Credentials("ana", Secret("s3cret-pw")), token_url=token_url, clock=lambda: now[0]
+    )
     assert auth.token() == "tok-1"
     now[0] = 500.0  # within the 60 s margin of the 600 s lifetime
     assert auth.token() == "tok-1"
@@ -258,7 +272,9 @@ def test_credentials_from_env_and_netrc(tmp_path, monkeypatch):
 def test_checksums_from_recorded_cdse_odata(shared_data):
     import json
 
-    d = json.loads((shared_data / "cdse-api-responses" / "odata_products_sentinel1_page1.json").read_text())
+    d = json.loads(
+        (shared_data / "cdse-api-responses" / "odata_products_sentinel1_page1.json").read_text()
+    )
     cs = from_odata(d["value"][0]["Checksum"])
     assert {c.algorithm for c in cs} == {"md5", "blake3"}
     assert all(len(c.hexdigest) in (32, 64) for c in cs)
@@ -288,8 +304,15 @@ def test_at_most_four_connections_per_host(tmp_path):
         return Response(data, headers={"Content-Length": str(len(data))})
 
     httpserver.expect_request(re.compile("/f/.*")).respond_with_handler(slow)
-    reqs = [DownloadRequest(httpserver.url_for(f"/f/{i}.bin"), tmp_path / f"{i}.bin", size=len(data),
-                            checksums=(Checksum("md5", hashlib.md5(data).hexdigest()),)) for i in range(12)]
+    reqs = [
+        DownloadRequest(
+            httpserver.url_for(f"/f/{i}.bin"),
+            tmp_path / f"{i}.bin",
+            size=len(data),
+            checksums=(Checksum("md5", hashlib.md5(data).hexdigest()),),
+        )
+        for i in range(12)
+    ]
     try:
         results = fast_downloader(max_per_host=4).fetch_all(reqs, workers=12)
     finally:

@@ -19,7 +19,8 @@ CRS = "EPSG:32615"
 def grid(values, x0, y0, res):
     h, w = values.shape
     return xr.DataArray(
-        values, dims=("y", "x"),
+        values,
+        dims=("y", "x"),
         coords={"y": y0 - res * (np.arange(h) + 0.5), "x": x0 + res * (np.arange(w) + 0.5)},
     ).rio.write_crs(CRS)
 
@@ -35,7 +36,8 @@ def test_exposure_matches_independent_count(method):
     pop = grid(np.full((26, 26), 10.0, np.float32), 500000, 2000000, 100.0)
     units = gpd.GeoDataFrame(
         {"code": ["W", "E"], "name": ["west", "east"]},
-        geometry=[box(500000, 1997500, 501250, 2000000), box(501250, 1997500, 502500, 2000000)], crs=CRS,
+        geometry=[box(500000, 1997500, 501250, 2000000), box(501250, 1997500, 502500, 2000000)],
+        crs=CRS,
     ).to_crs("EPSG:4326")
     t = indicators_by_unit(hz, units, population=pop, method=method)
     # west unit: 1250 m wide, flooded where x < 1000 m, minus the 50 m no-data strip
@@ -58,9 +60,13 @@ def test_no_cell_spreading_across_unit_borders():
     flood[:, :5] = 1  # west half of the first cell column flooded
     hz = grid(flood, 500000, 2000000, 10.0)
     pop = grid(np.full((2, 2), 100.0, np.float32), 500000, 2000000, 100.0)
-    units = gpd.GeoDataFrame({"code": ["A", "B"], "name": ["a", "b"]},
-                             geometry=[box(500000, 1999800, 500050, 2000000), box(500050, 1999800, 500200, 2000000)],
-                             crs=CRS)
+    units = gpd.GeoDataFrame(
+        {"code": ["A", "B"], "name": ["a", "b"]},
+        geometry=[box(500000, 1999800, 500050, 2000000), box(500050, 1999800, 500200, 2000000)],
+        crs=CRS,
+    )
     t = indicators_by_unit(hz, units, population=pop)
-    assert t.loc["A", "exposed_population"] == pytest.approx(2 * 100 * 0.5)  # two cells, west half each
+    assert t.loc["A", "exposed_population"] == pytest.approx(
+        2 * 100 * 0.5
+    )  # two cells, west half each
     assert t.loc["B", "exposed_population"] == pytest.approx(0.0, abs=1e-9)

@@ -53,8 +53,14 @@ def test_product_does_not_collapse_on_stress_cases(E, chips):
     cases = E.stress_cases(chips)
 
     def pooled(cs):
-        return E.iou(sum(E.confusion(E.predict(c, DEFAULTS["vv" if c.vh is None else "vh"])[0], c.label, c.valid)
-                         for c in cs))
+        return E.iou(
+            sum(
+                E.confusion(
+                    E.predict(c, DEFAULTS["vv" if c.vh is None else "vh"])[0], c.label, c.valid
+                )
+                for c in cs
+            )
+        )
 
     assert pooled(cases["water-dominated (crops >= 60 % water)"]) > 0.7
     assert pooled(cases["low contrast (VV gap 2 dB)"]) > 0.15

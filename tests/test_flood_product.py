@@ -20,7 +20,9 @@ from eo_drr.products.terrain import slope_degrees
 
 def _speckled_db(mean_db, seed, enl=4.4):
     rng = np.random.default_rng(seed)
-    return (10 * np.log10(10 ** (mean_db / 10) * rng.gamma(enl, 1 / enl, mean_db.shape))).astype(np.float32)
+    return (10 * np.log10(10 ** (mean_db / 10) * rng.gamma(enl, 1 / enl, mean_db.shape))).astype(
+        np.float32
+    )
 
 
 def _scene(n=256):
@@ -51,8 +53,9 @@ def test_flood_is_new_water_and_masks_apply():
     slope = slope_degrees(dem, 10.0)
     lc = np.zeros((n, n), np.uint8)
     lc[150:170, 100:140] = 50  # built-up block inside the flood
-    ds, thr = fp.flood_extent(pre_da, _da(post), hand=hand, slope=slope, landcover=lc,
-                              min_mapping_unit_px=4)
+    ds, thr = fp.flood_extent(
+        pre_da, _da(post), hand=hand, slope=slope, landcover=lc, min_mapping_unit_px=4
+    )
     f = ds["flood"].values
     ex = ds["exclusion"].values
     # the permanent lake is reference water, never flood: class 2 (still water)
@@ -98,11 +101,13 @@ def test_change_detection_adds_water_never_removes():
     patches = np.zeros((n, n), bool)
     for i in (38, 50):
         for j in range(4, n - 12, 18):
-            patches[i:i + 10, j:j + 10] = True
+            patches[i : i + 10, j : j + 10] = True
     patches = np.tile(patches[:64], (n // 64, 1))
     pre = [_speckled_db(np.where(water, -22.0, -8.0), s) for s in (1, 2)]
     post = _speckled_db(np.where(water, -22.0, np.where(patches, -18.0, -8.0)), 5)
-    rule = dict(prior_vv_db=-20.0, adapt_db=0.0, grow_db=0.0, speckle="refined_lee", speckle_window=7)
+    rule = dict(
+        prior_vv_db=-20.0, adapt_db=0.0, grow_db=0.0, speckle="refined_lee", speckle_window=7
+    )
     with_change = s1_flood(pre, post, min_mapping_unit_px=4, **rule)
     alone = s1_flood(pre, post, min_mapping_unit_px=4, change_decrease_db=None, **rule)
     w1, w0 = with_change.water.water == 1, alone.water.water == 1
@@ -110,13 +115,18 @@ def test_change_detection_adds_water_never_removes():
     added = with_change.change_added.astype(bool)
     assert not (added & w0).any()
     core = ndimage.binary_erosion(patches, iterations=2)  # away from the speckle filter's blur
-    assert w0[patches].mean() < 0.05 and w1[core].mean() > 0.6, (w0[patches].mean(), w1[core].mean())
+    assert w0[patches].mean() < 0.05 and w1[core].mean() > 0.6, (
+        w0[patches].mean(),
+        w1[core].mean(),
+    )
     land = ~(water | patches)
     assert added[land].mean() < 0.002
     assert ((with_change.water.provenance[added] & CHANGE_PROVENANCE_BIT) > 0).all()
     assert alone.change_added is None
     # the flood (water - reference water) gains the patches too; the open water stays reference
-    assert (with_change.flood[core] == 1).mean() > 0.6 and (with_change.flood[water] == 1).mean() < 0.03
+    assert (with_change.flood[core] == 1).mean() > 0.6 and (
+        with_change.flood[water] == 1
+    ).mean() < 0.03
 
 
 def test_mask_layers_must_be_on_the_sar_grid():
@@ -139,7 +149,10 @@ products: {flood: {no_sensitivity_classes: [10, 80]}}
     with pytest.raises(ConfigError, match="products.flood.no_sensitivity_classes"):
         parse_config(yaml.safe_load(base), source="job.yaml")
     with pytest.raises(ConfigError, match="slope_max_deg"):
-        parse_config(yaml.safe_load(base.replace("no_sensitivity_classes: [10, 80]", "slope_max_deg: 120")), source="job.yaml")
+        parse_config(
+            yaml.safe_load(base.replace("no_sensitivity_classes: [10, 80]", "slope_max_deg: 120")),
+            source="job.yaml",
+        )
 
 
 def test_jrc_seasonality_adds_reference_water():
@@ -150,8 +163,8 @@ def test_jrc_seasonality_adds_reference_water():
     pre_da = xr.concat([_da(p) for p in pre], dim="time")
     months = np.zeros((n, n), np.float32)
     months[120:160, 60:200] = 11  # the northern half of the flood: seasonal water
-    months[160:200, 60:200] = 6   # the southern half: water only 6 months a year
-    months[0:5, :] = np.nan       # no data in JRC does not change anything
+    months[160:200, 60:200] = 6  # the southern half: water only 6 months a year
+    months[0:5, :] = np.nan  # no data in JRC does not change anything
     ds, _ = fp.flood_extent(pre_da, _da(post), gsw_seasonality=months)
     f, ref = ds["flood"].values, ds["reference_water"].values
     assert (ref[125:155, 65:195] == 1).all() and (f[125:155, 65:195] == fp.STILL_WATER).all()
@@ -179,10 +192,14 @@ def test_flood_params_are_the_one_source_of_defaults(tmp_path):
     cfg = load_config(small_demo_job(tmp_path, **{"products.flood.hand_max_m": 8.0}))
     p = flood_params(cfg.products.flood)
     assert p.hand_max_m == 8.0 and p.slope_max_deg == fp.FloodParams().slope_max_deg
-    data = FloodProduct.model_validate({"slope_max_deg": None, "change_decrease_db": None, "hand_max_m": None})
+    data = FloodProduct.model_validate(
+        {"slope_max_deg": None, "change_decrease_db": None, "hand_max_m": None}
+    )
     p = flood_params(data)
     assert p.slope_max_deg is None and p.change_decrease_db is None and p.hand_max_m == 15.0
     with pytest.raises(InputError, match="unknown option.*hand_max"):
-        fp.flood_extent(xr.DataArray(np.ones((10, 10))), xr.DataArray(np.ones((10, 10))), hand_max=3)
+        fp.flood_extent(
+            xr.DataArray(np.ones((10, 10))), xr.DataArray(np.ones((10, 10))), hand_max=3
+        )
     with pytest.raises(InputError, match="gsw_min_months"):
         fp.FloodParams(gsw_min_months=0)

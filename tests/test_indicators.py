@@ -46,8 +46,14 @@ def demo(small_demo_scene):
 
 
 def _all_inputs(demo):
-    return dict(population=demo["population"], landcover=demo["landcover"], builtup=demo["builtup"],
-                builtup_before=demo["builtup_before"], facilities=demo["facilities"], roads=demo["roads"])
+    return dict(
+        population=demo["population"],
+        landcover=demo["landcover"],
+        builtup=demo["builtup"],
+        builtup_before=demo["builtup_before"],
+        facilities=demo["facilities"],
+        roads=demo["roads"],
+    )
 
 
 @pytest.fixture(scope="module")
@@ -161,7 +167,9 @@ def test_dasymetric_is_closer_to_the_generator_truth(table, even, demo):
 
 def test_dasymetric_needs_builtup(demo):
     with pytest.raises(InputError, match="dasymetric: needs a built-up layer"):
-        indicators_by_unit(demo["flood"], demo["units"], population=demo["population"], dasymetric=True)
+        indicators_by_unit(
+            demo["flood"], demo["units"], population=demo["population"], dasymetric=True
+        )
     with pytest.raises(InputError, match="method"):
         indicators_by_unit(demo["flood"], demo["units"], method="approx")
 
@@ -172,11 +180,18 @@ def test_layers_and_options_as_dataclasses(demo):
     layers = ExposureLayers(population=demo["population"], landcover=demo["landcover"])
     options = IndicatorOptions(dasymetric=False)
     a = indicators_by_unit(demo["flood"], demo["units"], layers=layers, options=options)
-    b = indicators_by_unit(demo["flood"], demo["units"], population=demo["population"],
-                           landcover=demo["landcover"], dasymetric=False)
+    b = indicators_by_unit(
+        demo["flood"],
+        demo["units"],
+        population=demo["population"],
+        landcover=demo["landcover"],
+        dasymetric=False,
+    )
     pd.testing.assert_frame_equal(a, b)
     assert a.attrs == b.attrs and a.attrs["dasymetric"] is False
-    c = indicators_by_unit(demo["flood"], demo["units"], layers=layers, options=options, dasymetric=True)
+    c = indicators_by_unit(
+        demo["flood"], demo["units"], layers=layers, options=options, dasymetric=True
+    )
     assert c.attrs["dasymetric"] is True
     with pytest.raises(TypeError, match="unexpected keyword argument 'populaton'"):
         indicators_by_unit(demo["flood"], demo["units"], populaton=demo["population"])
@@ -187,8 +202,12 @@ def test_fast_matches_exact_on_the_demo(demo, dasymetric):
     """The fast path (labels + border coverage) against the exactextract reference: every
     column of every unit within 0.1 % (values above 1e-6)."""
     kw = _all_inputs(demo)
-    fast = indicators_by_unit(demo["flood"], demo["units"], dasymetric=dasymetric, method="fast", **kw)
-    exact = indicators_by_unit(demo["flood"], demo["units"], dasymetric=dasymetric, method="exact", **kw)
+    fast = indicators_by_unit(
+        demo["flood"], demo["units"], dasymetric=dasymetric, method="fast", **kw
+    )
+    exact = indicators_by_unit(
+        demo["flood"], demo["units"], dasymetric=dasymetric, method="exact", **kw
+    )
     assert list(fast.columns) == list(exact.columns)
     num = [c for c in exact.columns if c not in ("name", "level")]
     assert len(num) > 20
@@ -214,17 +233,28 @@ def test_fast_sums_match_exactextract_on_awkward_polygons():
     tr = Affine(10.0, 0, x0, 0, -10.0, y0)
     pts = shapely.points(rng.uniform(x0 - 300, x0 + 3400, 25), rng.uniform(y0 - 2700, y0 + 300, 25))
     frame = box(x0 - 500, y0 - 2900, x0 + 3600, y0 + 500)
-    cells = list(shapely.intersection(shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(pts), extend_to=frame)), frame))
+    cells = list(
+        shapely.intersection(
+            shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(pts), extend_to=frame)),
+            frame,
+        )
+    )
     cells[0] = cells[0].difference(cells[0].centroid.buffer(180))  # a hole
-    cells[1] = shapely.union(cells[1], box(x0 + 3000, y0 - 200, x0 + 3050, y0 - 100))  # maybe a multipolygon
+    cells[1] = shapely.union(
+        cells[1], box(x0 + 3000, y0 - 200, x0 + 3050, y0 - 100)
+    )  # maybe a multipolygon
     extra = [
-        box(x0 + 5, y0 - 405, x0 + 205, y0 - 5),  # edges along pixel centres (overlaps the partition)
+        box(
+            x0 + 5, y0 - 405, x0 + 205, y0 - 5
+        ),  # edges along pixel centres (overlaps the partition)
         box(x0 + 100, y0 - 800, x0 + 400, y0 - 500),  # edges along pixel edges
         box(x0 + 8000, y0 - 500, x0 + 8100, y0 - 400),  # off the grid
         Polygon([(x0 - 50, y0 + 20), (x0 + 700, y0 - 1333), (x0 + 1500, y0 + 40)]),  # sticks out
     ]
     geoms = np.array(cells + extra, dtype=object)
-    units = gpd.GeoDataFrame({"code": [f"U{i}" for i in range(len(geoms))], "name": ""}, geometry=geoms, crs="EPSG:32615")
+    units = gpd.GeoDataFrame(
+        {"code": [f"U{i}" for i in range(len(geoms))], "name": ""}, geometry=geoms, crs="EPSG:32615"
+    )
     assert len(unit_layers(geoms)) >= 2  # overlaps: rasterised in several layers
     a = rng.random((h, w))
     a[rng.random((h, w)) < 0.1] = np.nan
@@ -236,18 +266,30 @@ def test_fast_sums_match_exactextract_on_awkward_polygons():
     # the same units through the indicators (class codes and an aligned population grid)
     flood = np.where(rng.random((h, w)) < 0.3, 1, 0).astype(np.uint8)
     flood[rng.random((h, w)) < 0.05] = 255
-    fl = xr.DataArray(flood, dims=("y", "x"), coords={"y": y0 - 5 - 10 * np.arange(h), "x": x0 + 5 + 10 * np.arange(w)})
+    fl = xr.DataArray(
+        flood,
+        dims=("y", "x"),
+        coords={"y": y0 - 5 - 10 * np.arange(h), "x": x0 + 5 + 10 * np.arange(w)},
+    )
     fl = fl.rio.write_crs("EPSG:32615")
     ph, pw = -(-h // 10), -(-w // 10)
-    pop = xr.DataArray(rng.random((ph, pw)) * 50, dims=("y", "x"),
-                       coords={"y": y0 - 50 - 100 * np.arange(ph), "x": x0 + 50 + 100 * np.arange(pw)}).rio.write_crs("EPSG:32615")
+    pop = xr.DataArray(
+        rng.random((ph, pw)) * 50,
+        dims=("y", "x"),
+        coords={"y": y0 - 50 - 100 * np.arange(ph), "x": x0 + 50 + 100 * np.arange(pw)},
+    ).rio.write_crs("EPSG:32615")
     lc = fl.copy(data=np.where(rng.random((h, w)) < 0.2, 50, 40).astype(np.uint8))
     for das in (False, True):
-        f = indicators_by_unit(fl, units, population=pop, landcover=lc, dasymetric=das, method="fast")
-        e = indicators_by_unit(fl, units, population=pop, landcover=lc, dasymetric=das, method="exact")
+        f = indicators_by_unit(
+            fl, units, population=pop, landcover=lc, dasymetric=das, method="fast"
+        )
+        e = indicators_by_unit(
+            fl, units, population=pop, landcover=lc, dasymetric=das, method="exact"
+        )
         for col in [c for c in e.columns if c != "name"]:
-            np.testing.assert_allclose(f[col].to_numpy(float), e[col].to_numpy(float), rtol=1e-6, atol=1e-6, err_msg=col)
-
+            np.testing.assert_allclose(
+                f[col].to_numpy(float), e[col].to_numpy(float), rtol=1e-6, atol=1e-6, err_msg=col
+            )
 
 
 def test_flooded_cropland_within_2_percent(table, demo):
@@ -286,8 +328,13 @@ def test_flooded_road_length(table, demo):
     flood = demo["flood"].values
     inv = ~s.transform
     for code, geom in zip(units["code"], units.geometry):
-        pieces = [g for g in shapely.get_parts(
-            shapely.intersection(demo["roads"].to_crs(s.crs).geometry.to_numpy(), geom)) if not g.is_empty]
+        pieces = [
+            g
+            for g in shapely.get_parts(
+                shapely.intersection(demo["roads"].to_crs(s.crs).geometry.to_numpy(), geom)
+            )
+            if not g.is_empty
+        ]
         total, wet = 0.0, 0.0
         for line in shapely.get_parts(np.array(pieces, dtype=object)) if pieces else []:
             if line.length == 0:
@@ -306,8 +353,14 @@ def test_flooded_road_length(table, demo):
 
 def test_new_settlement_in_flood(table, demo):
     lab = _labels(demo)
-    new = (demo["builtup"].values == 1) & (demo["builtup_before"].values == 0) & (demo["flood"].values == 1)
-    assert table["new_builtup_flooded_ha"].sum() == pytest.approx(new[lab > 0].sum() * 0.01, rel=0.02, abs=0.05)
+    new = (
+        (demo["builtup"].values == 1)
+        & (demo["builtup_before"].values == 0)
+        & (demo["flood"].values == 1)
+    )
+    assert table["new_builtup_flooded_ha"].sum() == pytest.approx(
+        new[lab > 0].sum() * 0.01, rel=0.02, abs=0.05
+    )
 
 
 def test_observed_share_counts_nodata(demo):
@@ -324,11 +377,24 @@ def test_observed_share_counts_nodata(demo):
 
 def test_empty_flood_gives_zero_rows(demo):
     flood = xr.zeros_like(demo["flood"])
-    t = indicators_by_unit(flood, demo["units"], population=demo["population"],
-                           landcover=demo["landcover"], facilities=demo["facilities"], roads=demo["roads"])
+    t = indicators_by_unit(
+        flood,
+        demo["units"],
+        population=demo["population"],
+        landcover=demo["landcover"],
+        facilities=demo["facilities"],
+        roads=demo["roads"],
+    )
     assert list(t.index) == list(demo["units"]["code"])
-    for col in ("flooded_ha", "exposed_population", "flooded_cropland_ha", "flooded_health",
-                "flooded_education", "flooded_road_km", "exposed_population_female"):
+    for col in (
+        "flooded_ha",
+        "exposed_population",
+        "flooded_cropland_ha",
+        "flooded_health",
+        "flooded_education",
+        "flooded_road_km",
+        "exposed_population_female",
+    ):
         assert (t[col] == 0).all(), col
     assert (t["population"] > 0).all()
 
@@ -354,7 +420,9 @@ def test_invalid_geometry_is_repaired_and_reported(demo):
     t = indicators_by_unit(demo["flood"], u)
     assert t.attrs["repaired_geometries"] == 1
     assert u["code"].iloc[0] in t.index  # never dropped
-    assert t.loc[u["code"].iloc[0], "area_ha"] == pytest.approx(shapely.make_valid(bowtie).area / 1e4)
+    assert t.loc[u["code"].iloc[0], "area_ha"] == pytest.approx(
+        shapely.make_valid(bowtie).area / 1e4
+    )
     checked = check_units(u)
     assert checked.geometry.is_valid.all()
 
@@ -366,8 +434,11 @@ def test_population_grid_in_another_crs():
     crs = "EPSG:32615"
     flood = np.zeros((400, 400), np.uint8)
     flood[:, :200] = 1
-    fl = xr.DataArray(flood, dims=("y", "x"),
-                      coords={"y": 2000000 - 5 - 10 * np.arange(400), "x": 500005 + 10 * np.arange(400)})
+    fl = xr.DataArray(
+        flood,
+        dims=("y", "x"),
+        coords={"y": 2000000 - 5 - 10 * np.arange(400), "x": 500005 + 10 * np.arange(400)},
+    )
     fl = fl.rio.write_crs(crs)
     from pyproj import Transformer
 
@@ -375,14 +446,23 @@ def test_population_grid_in_another_crs():
     w, s, e, n = to_ll.transform_bounds(500000 - 500, 1996000 - 500, 504000 + 500, 2000000 + 500)
     res = 0.001  # ~100 m
     nx, ny = int(np.ceil((e - w) / res)), int(np.ceil((n - s) / res))
-    pop = xr.DataArray(np.full((ny, nx), 7.0, np.float32), dims=("y", "x"),
-                       coords={"y": n - res / 2 - res * np.arange(ny), "x": w + res / 2 + res * np.arange(nx)})
+    pop = xr.DataArray(
+        np.full((ny, nx), 7.0, np.float32),
+        dims=("y", "x"),
+        coords={"y": n - res / 2 - res * np.arange(ny), "x": w + res / 2 + res * np.arange(nx)},
+    )
     pop = pop.rio.write_crs("EPSG:4326").rio.write_nodata(np.nan)
     # a unit 500 m inside the flood raster (population cells at the raster's edge are only
     # partly observed: counted as a lower bound, outside this test)
-    units = gpd.GeoDataFrame({"code": ["A"], "name": ["inner"]}, geometry=[box(500500, 1996500, 503500, 1999500)], crs=crs)
+    units = gpd.GeoDataFrame(
+        {"code": ["A"], "name": ["inner"]},
+        geometry=[box(500500, 1996500, 503500, 1999500)],
+        crs=crs,
+    )
     t = indicators_by_unit(fl, units, population=pop)
-    assert t.loc["A", "exposed_population"] / t.loc["A", "population"] == pytest.approx(0.5, abs=0.01)
+    assert t.loc["A", "exposed_population"] / t.loc["A", "population"] == pytest.approx(
+        0.5, abs=0.01
+    )
     # people conserved: the unit's population = density x its area in population cells
     cells = units.to_crs(4326).geometry.iloc[0].area / (res * res)
     assert t.loc["A", "population"] == pytest.approx(7.0 * cells, rel=0.005)
@@ -391,9 +471,14 @@ def test_population_grid_in_another_crs():
 def test_facilities_outside_units_are_reported(demo):
     s = demo["scene"]
     fac = demo["facilities"].copy()
-    far = gpd.GeoDataFrame({"id": [999], "type": ["health"], "name": ["Far away"]},
-                           geometry=[Point(s.bbox_wgs84[0] - 1.0, s.bbox_wgs84[1] - 1.0)], crs="EPSG:4326")
-    fac = gpd.GeoDataFrame(np.concatenate([fac.values, far.values]), columns=fac.columns, crs=fac.crs)
+    far = gpd.GeoDataFrame(
+        {"id": [999], "type": ["health"], "name": ["Far away"]},
+        geometry=[Point(s.bbox_wgs84[0] - 1.0, s.bbox_wgs84[1] - 1.0)],
+        crs="EPSG:4326",
+    )
+    fac = gpd.GeoDataFrame(
+        np.concatenate([fac.values, far.values]), columns=fac.columns, crs=fac.crs
+    )
     fac = fac.set_geometry("geometry")
     t = indicators_by_unit(demo["flood"], demo["units"], facilities=fac)
     base = indicators_by_unit(demo["flood"], demo["units"], facilities=demo["facilities"])
@@ -434,18 +519,32 @@ def _edge_case_units(x0, y0):
     """Non-overlapping units on a 10 m grid at (x0, y0): smaller than a pixel, with a hole, a
     multipolygon, touching and crossing the grid edges, edges along pixel centres and along
     pixel edges, a thin sliver, one wholly off the grid."""
-    return np.array([
-        box(x0 + 3, y0 - 7, x0 + 6, y0 - 4),  # smaller than one pixel
-        box(x0 + 20, y0 - 90, x0 + 90, y0 - 20).difference(box(x0 + 43, y0 - 67, x0 + 67, y0 - 43)),  # hole
-        shapely.MultiPolygon([box(x0 + 100, y0 - 30, x0 + 125, y0 - 5), box(x0 + 130, y0 - 60, x0 + 150, y0 - 35)]),
-        box(x0 - 40, y0 - 130, x0 + 35, y0 - 95),  # crosses the left edge
-        box(x0 + 105, y0 - 125, x0 + 165, y0 - 75),  # edges along pixel centres
-        box(x0 + 170, y0 - 60, x0 + 250, y0 + 30),  # crosses the top and right edges
-        Polygon([(x0 + 40, y0 - 200), (x0 + 95, y0 - 131), (x0 + 160, y0 - 197)]),  # slanted edges, bottom edge
-        box(x0 + 170, y0 - 200, x0 + 230, y0 - 140),  # edges along pixel edges, touches the bottom
-        box(x0 + 40, y0 - 93.5, x0 + 99.7, y0 - 92.9),  # a sliver thinner than a pixel
-        box(x0 + 900, y0 - 50, x0 + 950, y0 - 10),  # off the grid
-    ], dtype=object)
+    return np.array(
+        [
+            box(x0 + 3, y0 - 7, x0 + 6, y0 - 4),  # smaller than one pixel
+            box(x0 + 20, y0 - 90, x0 + 90, y0 - 20).difference(
+                box(x0 + 43, y0 - 67, x0 + 67, y0 - 43)
+            ),  # hole
+            shapely.MultiPolygon(
+                [
+                    box(x0 + 100, y0 - 30, x0 + 125, y0 - 5),
+                    box(x0 + 130, y0 - 60, x0 + 150, y0 - 35),
+                ]
+            ),
+            box(x0 - 40, y0 - 130, x0 + 35, y0 - 95),  # crosses the left edge
+            box(x0 + 105, y0 - 125, x0 + 165, y0 - 75),  # edges along pixel centres
+            box(x0 + 170, y0 - 60, x0 + 250, y0 + 30),  # crosses the top and right edges
+            Polygon(
+                [(x0 + 40, y0 - 200), (x0 + 95, y0 - 131), (x0 + 160, y0 - 197)]
+            ),  # slanted edges, bottom edge
+            box(
+                x0 + 170, y0 - 200, x0 + 230, y0 - 140
+            ),  # edges along pixel edges, touches the bottom
+            box(x0 + 40, y0 - 93.5, x0 + 99.7, y0 - 92.9),  # a sliver thinner than a pixel
+            box(x0 + 900, y0 - 50, x0 + 950, y0 - 10),  # off the grid
+        ],
+        dtype=object,
+    )
 
 
 def _dense(geoms, labels, unit, pix, wts):
@@ -467,7 +566,13 @@ def test_unit_coverage_matches_shapely_on_edge_cases():
     assert not shapely.overlaps(geoms[:, None], geoms[None, :]).any()
     ref = _coverage_reference(geoms, tr, shape)
     cov = unit_coverage(geoms, tr, shape)
-    labels, row_off, unit, pix, wts = cov.labels(), cov.rec_row_off, cov.rec_unit, cov.rec_pix, cov.rec_w
+    labels, row_off, unit, pix, wts = (
+        cov.labels(),
+        cov.rec_row_off,
+        cov.rec_unit,
+        cov.rec_pix,
+        cov.rec_w,
+    )
     assert labels.shape == shape
     np.testing.assert_allclose(_dense(geoms, labels, unit, pix, wts), ref, atol=1e-9)
     # labels exactly on the wholly covered pixels; records only on partly covered ones
@@ -480,9 +585,11 @@ def test_unit_coverage_matches_shapely_on_edge_cases():
     assert row_off.shape == (shape[0] + 1,) and row_off[-1] == len(pix)
     np.testing.assert_array_equal(np.repeat(np.arange(shape[0]), np.diff(row_off)), pix // shape[1])
     for r in range(shape[0]):
-        assert (np.diff(unit[row_off[r]:row_off[r + 1]]) >= 0).all()
+        assert (np.diff(unit[row_off[r] : row_off[r + 1]]) >= 0).all()
     # spans: grouped by row, non-empty, not touching another span of the same unit
-    np.testing.assert_array_equal(np.repeat(np.arange(shape[0]), np.diff(cov.span_row_off)), cov.span_row)
+    np.testing.assert_array_equal(
+        np.repeat(np.arange(shape[0]), np.diff(cov.span_row_off)), cov.span_row
+    )
     assert (cov.span_c1 > cov.span_c0).all()
     same_unit_next = (np.diff(cov.span_unit) == 0) & (np.diff(cov.span_row) == 0)
     assert (cov.span_c0[1:][same_unit_next] > cov.span_c1[:-1][same_unit_next]).all()
@@ -498,13 +605,19 @@ def test_unit_coverage_on_another_grid_and_many_vertices():
     tr = Affine(3.0, 0, 1000.0, 0, -2.0, 5000.0)
     shape = (40, 50)
     t = np.linspace(0, 2 * np.pi, 400, endpoint=False)
-    wobbly = Polygon(np.column_stack([1075 + 60 * np.cos(t), 4960 + 30 * np.sin(t) + 0.3 * np.sin(37 * t)]))
-    saw = Polygon([(1000.5 + 2.9 * i, 4930.2 + (i % 2) * 0.7) for i in range(50)]
-                  + [(1142.0, 4925.0), (1000.5, 4925.0)])
+    wobbly = Polygon(
+        np.column_stack([1075 + 60 * np.cos(t), 4960 + 30 * np.sin(t) + 0.3 * np.sin(37 * t)])
+    )
+    saw = Polygon(
+        [(1000.5 + 2.9 * i, 4930.2 + (i % 2) * 0.7) for i in range(50)]
+        + [(1142.0, 4925.0), (1000.5, 4925.0)]
+    )
     geoms = np.array([wobbly, saw], dtype=object)
     ref = _coverage_reference(geoms, tr, shape)
     cov = unit_coverage(geoms, tr, shape)
-    np.testing.assert_allclose(_dense(geoms, cov.labels(), cov.rec_unit, cov.rec_pix, cov.rec_w), ref, atol=1e-9)
+    np.testing.assert_allclose(
+        _dense(geoms, cov.labels(), cov.rec_unit, cov.rec_pix, cov.rec_w), ref, atol=1e-9
+    )
 
 
 def _pixels_and_cells(rng, shape, aligned, pop_shape, dasym):
@@ -552,12 +665,17 @@ def test_fused_pass_cell_sums_match_numpy(dasym):
             if labels[r, c0]:
                 spans.append((r, labels[r, c0] - 1, c0, c1))
     sp = np.array(spans, np.int64)
-    span_args = (np.searchsorted(sp[:, 0], np.arange(h + 1)).astype(np.int64), sp[:, 1].copy(),
-                 sp[:, 2].astype(np.int32), sp[:, 3].astype(np.int32))
+    span_args = (
+        np.searchsorted(sp[:, 0], np.arange(h + 1)).astype(np.int64),
+        sp[:, 1].copy(),
+        sp[:, 2].astype(np.int32),
+        sp[:, 3].astype(np.int32),
+    )
 
     def run():
-        return InteriorPass(px.kernel_args(), cells.kernel_args(), True, span_args + none,
-                            rows).run(InteriorOut.zeros(nb, 3, ncell, 2, fy, w))
+        return InteriorPass(
+            px.kernel_args(), cells.kernel_args(), True, span_args + none, rows
+        ).run(InteriorOut.zeros(nb, 3, ncell, 2, fy, w))
 
     o = run()
     codes = code_raster(px)
@@ -569,9 +687,16 @@ def test_fused_pass_cell_sums_match_numpy(dasym):
     rr, cc = np.meshgrid(cells.row, cells.col, indexing="ij")
     inside = (rr >= 0) & (cc >= 0)
     k = (rr * pw + cc)[inside]
-    np.testing.assert_allclose(o.cell_wsum, np.bincount(k, weights=wt[inside], minlength=ncell), rtol=1e-12)
+    np.testing.assert_allclose(
+        o.cell_wsum, np.bincount(k, weights=wt[inside], minlength=ncell), rtol=1e-12
+    )
     fl = ((codes & K.FLOODED) != 0)[inside]
-    np.testing.assert_allclose(o.cell_fsum, np.bincount(k, weights=wt[inside] * fl, minlength=ncell), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        o.cell_fsum,
+        np.bincount(k, weights=wt[inside] * fl, minlength=ncell),
+        rtol=1e-12,
+        atol=1e-12,
+    )
     lo = np.full(ncell, 10**6)
     hi = np.full(ncell, -1)
     np.minimum.at(lo, k, labels[inside].astype(np.int64))
@@ -615,9 +740,13 @@ def test_fast_classes_match_dense_coverage(want_pop):
     per = cells.per_weight(wsum)
     persons = per[k] * wt[..., None]  # (h, w, bands)
     flooded = ((codes & K.FLOODED) != 0)[..., None]
-    np.testing.assert_allclose(exp, np.einsum("uhw,hwb->ub", cov, persons * flooded), rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(
+        exp, np.einsum("uhw,hwb->ub", cov, persons * flooded), rtol=1e-9, atol=1e-9
+    )
     if want_pop:
-        np.testing.assert_allclose(pop, np.einsum("uhw,hwb->ub", cov, persons), rtol=1e-9, atol=1e-9)
+        np.testing.assert_allclose(
+            pop, np.einsum("uhw,hwb->ub", cov, persons), rtol=1e-9, atol=1e-9
+        )
     else:
         assert not pop.any()
 
@@ -630,11 +759,11 @@ def test_row_sort_of_deltas():
     rng = np.random.default_rng(5)
     for n in (0, 1, 2, 15, 16, 17, 33, 100, 257):
         k = rng.integers(0, 40, n + 10).astype(np.int64)
-        k[3:3 + n // 3] = np.arange(n // 3)  # a sorted run inside
+        k[3 : 3 + n // 3] = np.arange(n // 3)  # a sorted run inside
         v = k * 10.0 + 0.5
         tk, tv = np.zeros_like(k), np.zeros_like(v)
         want = k.copy()
-        want[4:4 + n] = np.sort(k[4:4 + n])
+        want[4 : 4 + n] = np.sort(k[4 : 4 + n])
         _sort_run(k, v, tk, tv, 4, 4 + n)
         np.testing.assert_array_equal(k, want)
         np.testing.assert_array_equal(v, k * 10.0 + 0.5)
@@ -656,7 +785,9 @@ def test_tiles_of_a_job_add_up_to_the_untiled_table(demo, dasym):
     whole = indicators_by_unit(flood, demo["units"], landcover=lc, builtup=bu, job_grid=job, **kw)
     plain = indicators_by_unit(flood, demo["units"], landcover=lc, builtup=bu, **kw)
     np.testing.assert_allclose(whole["exposed_population"], plain["exposed_population"], rtol=1e-9)
-    np.testing.assert_allclose(whole["population"], plain["population"], rtol=1e-9 if dasym else 0.05)
+    np.testing.assert_allclose(
+        whole["population"], plain["population"], rtol=1e-9 if dasym else 0.05
+    )
     h, w = flood.shape
     parts, naive = [], []
     for ys in (slice(0, 123), slice(123, h)):
@@ -666,7 +797,9 @@ def test_tiles_of_a_job_add_up_to_the_untiled_table(demo, dasym):
             tkw = dict(landcover=lc.isel(t), builtup=bu.isel(t), **kw)
             parts.append(indicators_by_unit(*args, job_grid=job, **tkw))
             naive.append(indicators_by_unit(*args, **tkw))
-    summed = sum(p[["flooded_ha", "observed_ha", "population", "exposed_population"]] for p in parts)
+    summed = sum(
+        p[["flooded_ha", "observed_ha", "population", "exposed_population"]] for p in parts
+    )
     for col in ("flooded_ha", "observed_ha"):
         np.testing.assert_allclose(summed[col], whole[col], rtol=1e-9, err_msg=col)
     for col in ("population", "exposed_population"):
@@ -674,8 +807,12 @@ def test_tiles_of_a_job_add_up_to_the_untiled_table(demo, dasym):
         # share is exact too; dasymetric weights are only known inside a tile, so a cell
         # cut by a tile border splits by pixel count first: units move < 1 % there
         exact = col == "population" or not dasym
-        assert summed[col].sum() == pytest.approx(whole[col].sum(), rel=1e-9 if exact else 0.01), col
-        np.testing.assert_allclose(summed[col], whole[col], rtol=0.01 if dasym else 1e-9, err_msg=col)
+        assert summed[col].sum() == pytest.approx(whole[col].sum(), rel=1e-9 if exact else 0.01), (
+            col
+        )
+        np.testing.assert_allclose(
+            summed[col], whole[col], rtol=0.01 if dasym else 1e-9, err_msg=col
+        )
     # without the job grid, cells cut by a tile border are counted whole in both tiles
     naive_pop = sum(p["population"] for p in naive).sum()
     assert naive_pop > whole["population"].sum() * 1.01
@@ -707,13 +844,19 @@ def test_tiles_add_up_with_a_population_grid_not_aligned_with_the_job(demo, crs)
     job = GeoBox(flood.shape, flood.rio.transform(), flood.rio.crs)
     whole = indicators_by_unit(flood, demo["units"], population=pop, job_grid=job)
     h, w = flood.shape
-    parts = [indicators_by_unit(flood.isel(y=ys, x=xs), demo["units"], population=pop, job_grid=job)
-             for ys in (slice(0, 123), slice(123, h)) for xs in (slice(0, 137), slice(137, w))]
+    parts = [
+        indicators_by_unit(flood.isel(y=ys, x=xs), demo["units"], population=pop, job_grid=job)
+        for ys in (slice(0, 123), slice(123, h))
+        for xs in (slice(0, 137), slice(137, w))
+    ]
     for col, tol in (("population", 1e-6), ("exposed_population", 0.03)):
         total = sum(p[col] for p in parts)
         assert total.sum() == pytest.approx(whole[col].sum(), rel=tol), col
-    naive = sum(indicators_by_unit(flood.isel(y=ys, x=xs), demo["units"], population=pop)["population"]
-                for ys in (slice(0, 123), slice(123, h)) for xs in (slice(0, 137), slice(137, w)))
+    naive = sum(
+        indicators_by_unit(flood.isel(y=ys, x=xs), demo["units"], population=pop)["population"]
+        for ys in (slice(0, 123), slice(123, h))
+        for xs in (slice(0, 137), slice(137, w))
+    )
     assert naive.sum() > whole["population"].sum() * 1.01  # without job_grid: cut cells count twice
 
 

@@ -17,9 +17,20 @@ from eo_drr.indices import spectral
 from eo_drr.settings import shared_data_dir
 
 S2_BANDS = ["B01", "B02", "B03", "B04", "B05", "B06", "B07", "B08", "B8A", "B09", "B11", "B12"]
-COMMON = {"B01": "coastal", "B02": "blue", "B03": "green", "B04": "red", "B05": "rededge1",
-          "B06": "rededge2", "B07": "rededge3", "B08": "nir", "B8A": "nir08", "B09": "nir09",
-          "B11": "swir16", "B12": "swir22"}
+COMMON = {
+    "B01": "coastal",
+    "B02": "blue",
+    "B03": "green",
+    "B04": "red",
+    "B05": "rededge1",
+    "B06": "rededge2",
+    "B07": "rededge3",
+    "B08": "nir",
+    "B8A": "nir08",
+    "B09": "nir09",
+    "B11": "swir16",
+    "B12": "swir22",
+}
 
 
 def dn_scene(shape=(37, 53), seed=0, zeros=0.05):
@@ -51,8 +62,11 @@ def ref_nd(a, b):
 
 
 ND_CASES = {
-    "ndwi": ("B03", "B08"), "mndwi": ("B03", "B11"), "ndvi": ("B08", "B04"),
-    "ndbi": ("B11", "B08"), "ndti": ("B11", "B12"),
+    "ndwi": ("B03", "B08"),
+    "mndwi": ("B03", "B11"),
+    "ndvi": ("B08", "B04"),
+    "ndbi": ("B11", "B08"),
+    "ndti": ("B11", "B12"),
 }
 
 
@@ -82,22 +96,47 @@ def test_bui_bsi_awei_tc_wofs_match_numpy():
         np.testing.assert_allclose(out, ref, rtol=2e-5, atol=2e-6)
         np.testing.assert_array_equal(np.isnan(out), np.isnan(ref))
 
-    check(I.bui(ds.B11.values, ds.B08.values, ds.B04.values),
-          ref_nd(r["B11"], r["B08"]) - ref_nd(r["B08"], r["B04"]), ["B11", "B08", "B04"])
-    check(I.bsi(ds.B02.values, ds.B04.values, ds.B08.values, ds.B11.values),
-          ref_nd(r["B11"] + r["B04"], r["B08"] + r["B02"]), ["B02", "B04", "B08", "B11"])
+    check(
+        I.bui(ds.B11.values, ds.B08.values, ds.B04.values),
+        ref_nd(r["B11"], r["B08"]) - ref_nd(r["B08"], r["B04"]),
+        ["B11", "B08", "B04"],
+    )
+    check(
+        I.bsi(ds.B02.values, ds.B04.values, ds.B08.values, ds.B11.values),
+        ref_nd(r["B11"] + r["B04"], r["B08"] + r["B02"]),
+        ["B02", "B04", "B08", "B11"],
+    )
     # Feyisa et al. (2014) eqs. 1-2: additions, not the widely copied product
-    check(I.awei_nsh(ds), 4 * (r["B03"] - r["B11"]) - (0.25 * r["B08"] + 2.75 * r["B12"]),
-          ["B03", "B08", "B11", "B12"])
-    check(I.awei_sh(ds), r["B02"] + 2.5 * r["B03"] - 1.5 * (r["B08"] + r["B11"])
-          - 0.25 * r["B12"], ["B02", "B03", "B08", "B11", "B12"])
+    check(
+        I.awei_nsh(ds),
+        4 * (r["B03"] - r["B11"]) - (0.25 * r["B08"] + 2.75 * r["B12"]),
+        ["B03", "B08", "B11", "B12"],
+    )
+    check(
+        I.awei_sh(ds),
+        r["B02"] + 2.5 * r["B03"] - 1.5 * (r["B08"] + r["B11"]) - 0.25 * r["B12"],
+        ["B02", "B03", "B08", "B11", "B12"],
+    )
     crist = spectral.TC_COEFFICIENTS["crist1985"]
     six = ["B02", "B03", "B04", "B08", "B11", "B12"]
     for comp, row in zip(("brightness", "greenness", "wetness"), crist):
         check(I.tasseled_cap(ds, comp, "crist1985"), sum(c * r[b] for c, b in zip(row, six)), six)
     ned = spectral.TC_COEFFICIENTS["nedkov2017"]
-    order = ["B01", "B02", "B03", "B04", "B05", "B06", "B07", "B08", "B09", "B10", "B11", "B12",
-             "B8A"]
+    order = [
+        "B01",
+        "B02",
+        "B03",
+        "B04",
+        "B05",
+        "B06",
+        "B07",
+        "B08",
+        "B09",
+        "B10",
+        "B11",
+        "B12",
+        "B8A",
+    ]
     for comp, row in zip(("brightness", "greenness", "wetness"), ned):
         ref = sum(c * r[b] for c, b in zip(row, order) if b != "B10")  # no B10 in this scene
         check(getattr(I, f"tc_{comp}")(ds), ref, S2_BANDS)
@@ -153,8 +192,7 @@ def test_float_inputs_default_to_reflectance_and_offset_applies():
     np.testing.assert_allclose(I.ndwi(gi, ni), [[-1 / 3]], rtol=1e-6)
     # processing baseline >= 04.00: reflectance = DN / 1e4 - 0.1
     np.testing.assert_allclose(I.ndwi(gi, ni, offset=-0.1), [[(0.1 - 0.3) / 0.4]], rtol=1e-6)
-    np.testing.assert_allclose(I.awei_nsh(gi, ni, gi, gi), [[-0.25 * 0.4 - 2.75 * 0.2]],
-                               rtol=1e-5)
+    np.testing.assert_allclose(I.awei_nsh(gi, ni, gi, gi), [[-0.25 * 0.4 - 2.75 * 0.2]], rtol=1e-5)
     assert np.isnan(I.ndwi(np.zeros((1, 1), np.float32), np.zeros((1, 1), np.float32))[0, 0])
 
 
@@ -174,8 +212,11 @@ def test_ndti_reflectance_nan_and_zero_denominator():
     np.testing.assert_allclose(out, ref, rtol=2e-6, atol=1e-6)
     np.testing.assert_array_equal(np.isnan(out), np.isnan(ref))
     # residue / dry grass above 0.1, soil below (the WIT dry-vegetation rule)
-    np.testing.assert_allclose(I.ndti(np.float32([[0.35, 0.42]]), np.float32([[0.26, 0.38]])),
-                               [[0.09 / 0.61, 0.04 / 0.80]], rtol=1e-6)
+    np.testing.assert_allclose(
+        I.ndti(np.float32([[0.35, 0.42]]), np.float32([[0.26, 0.38]])),
+        [[0.09 / 0.61, 0.04 / 0.80]],
+        rtol=1e-6,
+    )
     lazy = I.ndti(da.from_array(s1, chunks=(1, 8, 8)), da.from_array(s2, chunks=(1, 8, 8)))
     assert isinstance(lazy, da.Array)
     np.testing.assert_array_equal(lazy.compute(), out)
@@ -207,8 +248,10 @@ def test_dask_and_xarray_equal_numpy(name):
     lazy = I.compute(name, ds.chunk({"y": 10, "x": 17}))
     assert isinstance(lazy.data, da.Array)
     np.testing.assert_array_equal(lazy.values, ref.values)
-    mixed = {COMMON[b]: da.from_array(ds[b].values, chunks=(c, 11))
-             for c, b in zip((7, 9, 12, 5, 8, 6, 10, 13, 11, 9, 7, 8), S2_BANDS)}
+    mixed = {
+        COMMON[b]: da.from_array(ds[b].values, chunks=(c, 11))
+        for c, b in zip((7, 9, 12, 5, 8, 6, 10, 13, 11, 9, 7, 8), S2_BANDS)
+    }
     out = I.compute(name, mixed)
     assert isinstance(out, da.Array)
     np.testing.assert_array_equal(out.compute(), ref.values)
@@ -226,8 +269,7 @@ def test_xarray_keeps_crs_and_attrs():
 
 def test_dataset_band_names_and_errors():
     ds = dn_scene().rename({b: COMMON[b] for b in S2_BANDS})
-    np.testing.assert_array_equal(I.ndwi(ds).values,
-                                  I.ndwi(ds.green.values, ds.nir.values))
+    np.testing.assert_array_equal(I.ndwi(ds).values, I.ndwi(ds.green.values, ds.nir.values))
     legacy = xr.Dataset({"green": ds.green, "nir": ds.nir, "swir1": ds.swir16})
     np.testing.assert_array_equal(I.mndwi(legacy).values, I.mndwi(ds).values)
     with pytest.raises(InputError, match="swir16: band missing for mndwi"):
@@ -262,8 +304,10 @@ def test_compute_unknown_name_lists_known():
 
 refl_or_nan = st.one_of(st.floats(0.0, 1.5, width=32), st.just(np.nan))
 pairs = st.integers(1, 60).flatmap(
-    lambda n: st.tuples(hnp.arrays(np.float32, n, elements=refl_or_nan),
-                        hnp.arrays(np.float32, n, elements=refl_or_nan))
+    lambda n: st.tuples(
+        hnp.arrays(np.float32, n, elements=refl_or_nan),
+        hnp.arrays(np.float32, n, elements=refl_or_nan),
+    )
 )
 
 
@@ -279,9 +323,12 @@ def test_property_normalized_difference_in_range_and_nan_exactly_at_nodata(ab, n
 
 
 @settings(max_examples=60, deadline=None)
-@given(hnp.arrays(np.uint16, st.tuples(st.integers(1, 9), st.integers(1, 9)),
-                  elements=st.integers(0, 65535)),
-       st.integers(0, 65535))
+@given(
+    hnp.arrays(
+        np.uint16, st.tuples(st.integers(1, 9), st.integers(1, 9)), elements=st.integers(0, 65535)
+    ),
+    st.integers(0, 65535),
+)
 def test_property_bsi_bui_ranges_and_nodata_uint16(x, c):
     y = np.full_like(x, c)
     nod = (x == 0) | (y == 0)
@@ -303,8 +350,10 @@ def patagonia():
     path = shared_data_dir() / "s2-xrspatial-patagonia"
     if not (path / "blue_band.nc").exists():
         pytest.skip(f"real Sentinel-2 crop not found at {path} (set EO_DRR_SHARED_DATA)")
-    bands = {n: xr.open_dataarray(path / f"{n}_band.nc")
-             for n in ("blue", "green", "red", "nir", "swir1", "swir2")}
+    bands = {
+        n: xr.open_dataarray(path / f"{n}_band.nc")
+        for n in ("blue", "green", "red", "nir", "swir1", "swir2")
+    }
     # PROVENANCE.md: the 20 m SWIR rasters cover 4x the area; only their upper-left quarter
     # overlaps the 10 m bands. Take it and repeat each pixel 2x2 onto the 10 m grid.
     for n in ("swir1", "swir2"):
@@ -317,8 +366,11 @@ def patagonia():
 def test_real_s2_crop_physically_sensible(patagonia):
     ds = patagonia  # NB: its "nir" is band 7 (PROVENANCE.md), a NIR-ish red-edge band
     # the 13-band Nedkov tasseled cap needs bands this crop lacks: Crist's 6-band one instead
-    out = {name: I.compute(name, ds, scale=1e-4) for name in spectral.INDICES
-           if not name.startswith("tc_")}
+    out = {
+        name: I.compute(name, ds, scale=1e-4)
+        for name in spectral.INDICES
+        if not name.startswith("tc_")
+    }
     for name, arr in out.items():
         assert arr.shape == (200, 300) and not np.isnan(arr.values).any(), name
     for name in ("ndwi", "mndwi", "ndvi", "ndbi", "bsi"):

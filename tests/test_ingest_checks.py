@@ -20,7 +20,13 @@ from eo_drr.io import write_cog
 def cog(tmp_path):
     rng = np.random.default_rng(1)
     arr = rng.integers(0, 10000, (1024, 1024), dtype=np.uint16)
-    return write_cog(arr, tmp_path / "b04.tif", crs="EPSG:32615", transform=Affine(10, 0, 5e5, 0, -10, 2e6), nodata=0)
+    return write_cog(
+        arr,
+        tmp_path / "b04.tif",
+        crs="EPSG:32615",
+        transform=Affine(10, 0, 5e5, 0, -10, 2e6),
+        nodata=0,
+    )
 
 
 def test_complete_cog_decodes(cog):

@@ -39,8 +39,15 @@ def test_write_cog_valid(tmp_path, backend):
     arr = rng.random((3, 700, 900), dtype=np.float32)
     arr[:, :10, :10] = np.nan
     data = da.from_array(arr, chunks=(1, 256, 256)) if backend == "dask" else arr
-    p = write_cog(data, tmp_path / "x.tif", crs="EPSG:32615", transform=TRANSFORM, nodata=np.nan,
-                  band_descriptions=["a", "b", "c"], tags={"units": "dB"})
+    p = write_cog(
+        data,
+        tmp_path / "x.tif",
+        crs="EPSG:32615",
+        transform=TRANSFORM,
+        nodata=np.nan,
+        band_descriptions=["a", "b", "c"],
+        tags={"units": "dB"},
+    )
     ok, errors, _ = validate_cog(p)
     assert ok, errors
     with rasterio.open(p) as src:
@@ -54,8 +61,14 @@ def test_write_cog_valid(tmp_path, backend):
 def test_write_cog_classes_with_colormap(tmp_path):
     arr = (np.arange(600 * 600).reshape(600, 600) % 3).astype(np.uint8)
     arr[0, 0] = 255
-    p = write_cog(arr, tmp_path / "c.tif", crs="EPSG:32615", transform=TRANSFORM, nodata=255,
-                  colormap={0: (0, 0, 0, 0), 1: (0, 0, 255, 255), 2: (255, 0, 0, 255)})
+    p = write_cog(
+        arr,
+        tmp_path / "c.tif",
+        crs="EPSG:32615",
+        transform=TRANSFORM,
+        nodata=255,
+        colormap={0: (0, 0, 0, 0), 1: (0, 0, 255, 255), 2: (255, 0, 0, 255)},
+    )
     with rasterio.open(p) as src:
         assert src.colormap(1)[1] == (0, 0, 255, 255)
         assert src.nodata == 255

@@ -25,7 +25,10 @@ def test_cuda_kernels_under_simulator():
     env = dict(os.environ, NUMBA_ENABLE_CUDASIM="1", EO_DRR_CUDASIM_CHILD="1")
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", __file__, "-q", "-p", "no:cacheprovider", "-k", "sim_"],
-        env=env, capture_output=True, text=True, timeout=900,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
     assert " passed" in proc.stdout and "skipped" not in proc.stdout.splitlines()[-1]
@@ -45,8 +48,9 @@ def test_package_imports_without_touching_cuda():
         "assert not bad, bad\n"
     )
     env = {k: v for k, v in os.environ.items() if k != "NUMBA_ENABLE_CUDASIM"}
-    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                          text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
 
 
@@ -67,7 +71,7 @@ def _host(d):
 def _speckle(shape, seed=0):
     rng = np.random.default_rng(seed)
     x = rng.gamma(4.4, 1 / 4.4, shape).astype(np.float32)
-    x[:, shape[1] // 2:] *= 6
+    x[:, shape[1] // 2 :] *= 6
     x[rng.random(shape) < 0.05] = np.nan
     return x
 
@@ -99,15 +103,24 @@ def test_sim_pointwise_integer_nodata_and_log_ratio():
     xi = (np.arange(60, dtype=np.uint16).reshape(6, 10)) * 97
     np.testing.assert_allclose(_host(sar.to_db(_dev(xi))), sar.to_db(xi), rtol=1e-6)
     a, b = _speckle((8, 9), 1), _speckle((8, 9), 2)
-    np.testing.assert_allclose(_host(sar.log_ratio(_dev(a), _dev(b))), sar.log_ratio(a, b),
-                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        _host(sar.log_ratio(_dev(a), _dev(b))), sar.log_ratio(a, b), rtol=1e-5, atol=1e-6
+    )
 
 
 @child_only
-@pytest.mark.parametrize("name,kw", [("boxcar", {"window": 3}), ("boxcar", {"window": 5}),
-                                     ("lee", {"window": 7}), ("lee", {"window": 3, "enl": 1.0}),
-                                     ("kuan", {"window": 7}), ("kuan", {"window": 5, "enl": 9.0}),
-                                     ("refined_lee", {})])
+@pytest.mark.parametrize(
+    "name,kw",
+    [
+        ("boxcar", {"window": 3}),
+        ("boxcar", {"window": 5}),
+        ("lee", {"window": 7}),
+        ("lee", {"window": 3, "enl": 1.0}),
+        ("kuan", {"window": 7}),
+        ("kuan", {"window": 5, "enl": 9.0}),
+        ("refined_lee", {}),
+    ],
+)
 def test_sim_windowed(name, kw):
     from eo_drr.indices import sar
 
@@ -169,8 +182,10 @@ def test_sim_spectral_indices():
     import eo_drr.indices as I
 
     rng = np.random.default_rng(7)
-    bands = {b: rng.integers(0, 10000, (12, 20)).astype(np.uint16)
-             for b in ("blue", "green", "red", "nir", "swir16", "swir22")}
+    bands = {
+        b: rng.integers(0, 10000, (12, 20)).astype(np.uint16)
+        for b in ("blue", "green", "red", "nir", "swir16", "swir22")
+    }
     bands["green"][0, :4] = 0
     dev = {b: _dev(v) for b, v in bands.items()}
     for name in ("ndwi", "mndwi", "ndvi", "ndbi", "bui", "bsi", "awei_nsh", "awei_sh", "wofs"):
@@ -181,11 +196,14 @@ def test_sim_spectral_indices():
         np.testing.assert_array_equal(np.isnan(got), np.isnan(ref), err_msg=name)
         np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-6, err_msg=name)
     tc = I.tc_wetness(dev, "crist1985")
-    np.testing.assert_allclose(_host(tc), I.tc_wetness(bands, "crist1985"), rtol=1e-5,
-                               atol=1e-6)
+    np.testing.assert_allclose(_host(tc), I.tc_wetness(bands, "crist1985"), rtol=1e-5, atol=1e-6)
     f = {b: (v / 1e4).astype(np.float32) for b, v in bands.items()}
-    np.testing.assert_allclose(_host(I.ndvi(_dev(f["nir"]), _dev(f["red"]))),
-                               I.ndvi(f["nir"], f["red"]), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        _host(I.ndvi(_dev(f["nir"]), _dev(f["red"]))),
+        I.ndvi(f["nir"], f["red"]),
+        rtol=1e-5,
+        atol=1e-6,
+    )
 
 
 @child_only
@@ -209,7 +227,11 @@ def test_sim_numpy_inputs_go_through_the_cuda_kernel_on_gpu_workers():
             sar.refined_lee(x)  # switched off inside: the CPU kernel, counted apart
             assert _dispatch.gpu_round_trips() == 0
         assert _dispatch.gpu_round_trips() == 2
-    assert isinstance(got, np.ndarray) and isinstance(da, xr.DataArray) and isinstance(da.data, np.ndarray)
+    assert (
+        isinstance(got, np.ndarray)
+        and isinstance(da, xr.DataArray)
+        and isinstance(da.data, np.ndarray)
+    )
     np.testing.assert_allclose(got, cpu, rtol=1e-5, atol=1e-7, equal_nan=True)
     np.testing.assert_allclose(da.values, sar.boxcar(x, 3), rtol=1e-5, atol=1e-7, equal_nan=True)
     assert _dispatch.gpu_round_trips() == 0  # outside any block
@@ -226,7 +248,6 @@ def test_sim_tiled_job_on_a_gpu_worker_runs_the_cuda_kernels(tmp_path, small_dem
     import geopandas as gpd
     import rasterio
     from shapely.geometry import box
-
     from test_cli import eo_drr, small_demo_job
 
     s = small_demo_scene
@@ -234,14 +255,25 @@ def test_sim_tiled_job_on_a_gpu_worker_runs_the_cuda_kernels(tmp_path, small_dem
     left, bottom = s.bbox[0], s.bbox[1]
     ix, iy = int(left // tile_m) + 2, int(bottom // tile_m) + 2  # a whole tile inside the scene
     aoi = tmp_path / "aoi.gpkg"
-    gpd.GeoDataFrame(geometry=[box(ix * tile_m + 10, iy * tile_m + 10, (ix + 1) * tile_m - 10,
-                                   (iy + 1) * tile_m - 10)], crs=s.crs).to_file(aoi)
+    gpd.GeoDataFrame(
+        geometry=[
+            box(ix * tile_m + 10, iy * tile_m + 10, (ix + 1) * tile_m - 10, (iy + 1) * tile_m - 10)
+        ],
+        crs=s.crs,
+    ).to_file(aoi)
     outs = {}
-    for name, cluster in (("cpu", {"kind": "threads"}),
-                          ("gpu", {"kind": "processes", "n_workers": 1, "gpu_workers": 1, "use_gpu": True})):
+    for name, cluster in (
+        ("cpu", {"kind": "threads"}),
+        ("gpu", {"kind": "processes", "n_workers": 1, "gpu_workers": 1, "use_gpu": True}),
+    ):
         (tmp_path / name).mkdir()
-        job = small_demo_job(tmp_path / name, exposure=None, aoi={"file": str(aoi)},
-                             tiling={"tile_size_px": 64}, cluster=cluster)
+        job = small_demo_job(
+            tmp_path / name,
+            exposure=None,
+            aoi={"file": str(aoi)},
+            tiling={"tile_size_px": 64},
+            cluster=cluster,
+        )
         res = eo_drr("run", job, "-o", tmp_path / f"out-{name}", timeout=900)
         assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
         outs[name] = tmp_path / f"out-{name}"
@@ -250,7 +282,10 @@ def test_sim_tiled_job_on_a_gpu_worker_runs_the_cuda_kernels(tmp_path, small_dem
     cpu_manifest = json.loads((outs["cpu"] / "tiles" / tile / "tile.json").read_text())
     assert gpu_manifest["gpu_round_trips"] >= 4  # refined Lee on post/reference VV and VH
     assert cpu_manifest["gpu_round_trips"] == 0
-    with rasterio.open(outs["cpu"] / "flood_extent.tif") as a, rasterio.open(outs["gpu"] / "flood_extent.tif") as b:
+    with (
+        rasterio.open(outs["cpu"] / "flood_extent.tif") as a,
+        rasterio.open(outs["gpu"] / "flood_extent.tif") as b,
+    ):
         fa, fb = a.read(1), b.read(1)
     assert fa.shape == fb.shape and fa.size >= 60 * 60
     assert (fa == fb).mean() >= 0.999

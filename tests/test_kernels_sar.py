@@ -105,11 +105,11 @@ def ref_refined_lee(x, enl):
         for j in range(W):
             if np.isnan(x[i, j]):
                 continue
-            win = xp[i:i + 7, j:j + 7]  # 7x7 centred on (i, j)
+            win = xp[i : i + 7, j : j + 7]  # 7x7 centred on (i, j)
             m = np.empty((3, 3))
             for a in range(3):
                 for b in range(3):
-                    blk = win[2 * a:2 * a + 3, 2 * b:2 * b + 3]  # centres 2 px apart
+                    blk = win[2 * a : 2 * a + 3, 2 * b : 2 * b + 3]  # centres 2 px apart
                     m[a, b] = np.nanmean(blk) if np.any(~np.isnan(blk)) else np.nan
             grads = [abs((mk * m).sum()) for mk in masks]
             best, sel = -1.0, None
@@ -122,9 +122,13 @@ def ref_refined_lee(x, enl):
             sel = np.ones((7, 7), bool) if sel is None else sel
             vals = win[sel]
             vals = vals[~np.isnan(vals)]
-            s, q, c = vals.sum(), (vals ** 2).sum(), vals.size
+            s, q, c = vals.sum(), (vals**2).sum(), vals.size
             out[i, j] = ref_lee_from_stats(  # the refined filter's weight is Kuan's
-                np.array([[x[i, j]]]), np.array([[s]]), np.array([[q]]), np.array([[c]]), enl,
+                np.array([[x[i, j]]]),
+                np.array([[s]]),
+                np.array([[q]]),
+                np.array([[c]]),
+                enl,
                 kuan=True,
             )[0, 0]
     return out
@@ -144,12 +148,29 @@ def test_to_db_matches_numpy_with_zero_negative_nan():
 
 def test_to_db_float32_fast_path_special_values_and_accuracy():
     rng = np.random.default_rng(11)
-    x = np.concatenate([
-        rng.gamma(2.0, 0.05, 50_000),
-        10.0 ** rng.uniform(-37.9, 38.4, 50_000),  # the whole normal float32 range
-        [0.0, -0.0, -1.0, np.inf, -np.inf, np.nan, 1e-40, 1.4e-45, 3.4e38, 1.0, 10.0, 0.5,
-         np.sqrt(2.0), np.nextafter(np.sqrt(2.0), 2.0), 1 / np.sqrt(2.0)],
-    ]).astype(np.float32)
+    x = np.concatenate(
+        [
+            rng.gamma(2.0, 0.05, 50_000),
+            10.0 ** rng.uniform(-37.9, 38.4, 50_000),  # the whole normal float32 range
+            [
+                0.0,
+                -0.0,
+                -1.0,
+                np.inf,
+                -np.inf,
+                np.nan,
+                1e-40,
+                1.4e-45,
+                3.4e38,
+                1.0,
+                10.0,
+                0.5,
+                np.sqrt(2.0),
+                np.nextafter(np.sqrt(2.0), 2.0),
+                1 / np.sqrt(2.0),
+            ],
+        ]
+    ).astype(np.float32)
     out = sar.to_db(x)
     with np.errstate(divide="ignore", invalid="ignore"):
         ref = np.where(x > 0, 10 * np.log10(x.astype(np.float64)), np.nan)
@@ -167,8 +188,7 @@ def test_to_db_float32_fast_path_special_values_and_accuracy():
     np.testing.assert_array_equal(np.isnan(lr[~np.isinf(ref)]), np.isnan(ref[~np.isinf(ref)]))
     np.testing.assert_allclose(lr[ok], ref[ok], rtol=1e-6, atol=2e-5)
     # float64 input takes the scalar path: same results to float32 rounding
-    np.testing.assert_allclose(sar.to_db(x.astype(np.float64))[ok], out[ok], rtol=1.2e-7,
-                               atol=1e-6)
+    np.testing.assert_allclose(sar.to_db(x.astype(np.float64))[ok], out[ok], rtol=1.2e-7, atol=1e-6)
     nod = sar.to_db(np.array([2.0, -9999.0], np.float32), nodata=2.0)
     assert np.isnan(nod).all()
 
@@ -246,8 +266,9 @@ def test_lee_matches_plain_numpy(shape, w, enl, name):
 def test_refined_lee_matches_reference():
     x = speckle((26, 31), seed=5, nan_frac=0.05)
     x[10:, 10:20] *= 8.0  # a bright block: edges in all orientations
-    np.testing.assert_allclose(sar.refined_lee(x, 7, 4.4), ref_refined_lee(x, 4.4),
-                               rtol=2e-5, atol=1e-7)
+    np.testing.assert_allclose(
+        sar.refined_lee(x, 7, 4.4), ref_refined_lee(x, 4.4), rtol=2e-5, atol=1e-7
+    )
 
 
 def test_refined_lee_keeps_a_step_edge_that_lee_blurs():
@@ -348,15 +369,18 @@ def test_dask_log_ratio_and_integer_windowed():
     out = sar.log_ratio(da.from_array(a, chunks=7), da.from_array(b, chunks=(9, 4)))
     np.testing.assert_array_equal(out.compute(), sar.log_ratio(a, b))
     xi = (a * 1000).astype(np.uint16)
-    np.testing.assert_allclose(sar.lee(da.from_array(xi, chunks=8)).compute(), sar.lee(xi),
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        sar.lee(da.from_array(xi, chunks=8)).compute(), sar.lee(xi), rtol=1e-6
+    )
 
 
 def test_xarray_keeps_coords_attrs_and_crs():
     rioxarray = pytest.importorskip("rioxarray")  # noqa: F841
     x = speckle((12, 10))
     arr = xr.DataArray(
-        x, dims=("y", "x"), name="vv",
+        x,
+        dims=("y", "x"),
+        name="vv",
         coords={"y": np.arange(12) * -10.0 + 500, "x": np.arange(10) * 10.0},
         attrs={"units": "linear", "_FillValue": 0, "scale_factor": 1.0},
     ).rio.write_crs(32719)
@@ -443,8 +467,9 @@ def test_dask_threads_do_not_crash_the_workqueue_threading_layer():
         "print('ok')\n"
     )
     env = dict(os.environ, NUMBA_THREADING_LAYER="workqueue")
-    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                          text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=600
+    )
     assert proc.returncode == 0 and "ok" in proc.stdout, proc.stderr[-3000:]
 
 
@@ -511,7 +536,7 @@ def test_lee_keeps_a_point_target_that_kuan_pulls_toward_the_mean(backend):
     c = x.shape[0] // 2
     w, enl = 7, 4.4
     cu2 = 1.0 / enl
-    win = x[c - 3:c + 4, c - 3:c + 4].astype(np.float64)
+    win = x[c - 3 : c + 4, c - 3 : c + 4].astype(np.float64)
     m, ci2 = win.mean(), win.var() / win.mean() ** 2
     conv = (lambda a: a) if backend == "numpy" else (lambda a: da.from_array(a, chunks=8))
     lee = np.asarray(sar.lee(conv(x), w, enl))
@@ -569,8 +594,7 @@ def test_speckle_filters_nan_stays_nan_and_is_left_out(name):
     f = getattr(sar, name)
     out = f(x, 5)
     np.testing.assert_array_equal(np.isnan(out), np.isnan(x))
-    np.testing.assert_allclose(out, ref_lee(x, 5, 4.4, kuan=name == "kuan"), rtol=2e-5,
-                               atol=1e-7)
+    np.testing.assert_allclose(out, ref_lee(x, 5, 4.4, kuan=name == "kuan"), rtol=2e-5, atol=1e-7)
     got = f(da.from_array(x, chunks=(7, 9)), 5).compute()
     np.testing.assert_array_equal(np.isnan(got), np.isnan(x))
     np.testing.assert_allclose(got, out, rtol=1e-6)

@@ -8,16 +8,20 @@ import sqlite3
 import pytest
 
 from eo_drr.config import parse_config
+from eo_drr.engine.tiled import config_hash
 from eo_drr.errors import OutputError
 from eo_drr.jobs.ledger import LEDGER_NAME, JobLedger, JobLock, fingerprint, record_outputs
-from eo_drr.engine.tiled import config_hash
 
 JOB = "j"
 
 
 def _cfg(**changes):
-    data = {"name": "j", "aoi": {"bbox": [0, 0, 1, 1]},
-            "time": {"post": {"start": "2024-01-01", "end": "2024-01-02"}}, "sources": {}}
+    data = {
+        "name": "j",
+        "aoi": {"bbox": [0, 0, 1, 1]},
+        "time": {"post": {"start": "2024-01-01", "end": "2024-01-02"}},
+        "sources": {},
+    }
     for k, v in changes.items():
         data[k] = v
     return parse_config(data)
@@ -31,8 +35,17 @@ def test_fingerprint_follows_inputs_settings_and_tile_only():
     assert fp != fingerprint("c", "x1_y3", (0, 0, 10, 10), ["a", "b"])
     # where the job runs and writes does not change results; processing settings do
     base = config_hash(_cfg())
-    assert config_hash(_cfg(cluster={"kind": "processes"}, outputs={"dir": "elsewhere"},
-                            tiling={"tile_size_px": 256}, description="x")) == base
+    assert (
+        config_hash(
+            _cfg(
+                cluster={"kind": "processes"},
+                outputs={"dir": "elsewhere"},
+                tiling={"tile_size_px": 256},
+                description="x",
+            )
+        )
+        == base
+    )
     assert config_hash(_cfg(time={"post": {"start": "2024-01-01", "end": "2024-01-09"}})) == base
     assert config_hash(_cfg(grid={"resolution": 20})) != base
     assert config_hash(_cfg(products={"flood": {"hand_max_m": 10}})) != base
@@ -46,7 +59,9 @@ def _done_tile(tmp_path, ledger, tile="x0_y0", fp="f1"):
     ledger.register_tile(JOB, tile, fp, (0, 0, 1, 1), ["s1:post"])
     ledger.mark_running(JOB, tile, fp)
     assert ledger.verified_done(JOB, tile, fp) == (False, "running")
-    ledger.mark_done(JOB, tile, fp, record_outputs(tmp_path, d.iterdir()), seconds=1.0, peak_rss_mb=100)
+    ledger.mark_done(
+        JOB, tile, fp, record_outputs(tmp_path, d.iterdir()), seconds=1.0, peak_rss_mb=100
+    )
     return d
 
 
@@ -86,8 +101,10 @@ def test_wal_mode_and_schema(tmp_path):
     tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"jobs", "tiles", "outputs", "runs"} <= tables
     with pytest.raises(sqlite3.IntegrityError):  # statuses are checked by the database
-        con.execute("INSERT INTO tiles (job, tile_id, fingerprint, status, bounds, inputs, updated_at) "
-                    "VALUES ('j', 't', 'f', 'half-done', '[]', '[]', 0)")
+        con.execute(
+            "INSERT INTO tiles (job, tile_id, fingerprint, status, bounds, inputs, updated_at) "
+            "VALUES ('j', 't', 'f', 'half-done', '[]', '[]', 0)"
+        )
     con.close()
 
 

@@ -14,27 +14,49 @@ from eo_drr.load.sentinel1 import check_s1_georeferencing
 
 
 def test_earth_search_grd_bbox_geotransform_refused(shared_data):
-    d = json.loads((shared_data / "stac-items" / "earth-search-v1" / "sentinel-1-grd__S1A_IW_GRDH_1SSH_20250731T135702_20250731T135722_060328_077F7E.json").read_text())
+    d = json.loads(
+        (
+            shared_data
+            / "stac-items"
+            / "earth-search-v1"
+            / "sentinel-1-grd__S1A_IW_GRDH_1SSH_20250731T135702_20250731T135722_060328_077F7E.json"
+        ).read_text()
+    )
     with pytest.raises(InputError, match="derived from its bounding box"):
         check_s1_georeferencing([pystac.Item.from_dict(d)])
 
 
 def test_cdse_grd_cog_without_projection_refused(shared_data):
-    d = json.loads((shared_data / "stac-items" / "cdse-v1" / "eometadatatool-generated" / "sentinel-1-grd__S1A_IW_GRDH_1SDV_20240607T000653_20240607T000718_054210_0697DA_6EE4_COG.json").read_text())
+    d = json.loads(
+        (
+            shared_data
+            / "stac-items"
+            / "cdse-v1"
+            / "eometadatatool-generated"
+            / "sentinel-1-grd__S1A_IW_GRDH_1SDV_20240607T000653_20240607T000718_054210_0697DA_6EE4_COG.json"
+        ).read_text()
+    )
     with pytest.raises(InputError, match="GCPs only"):
         check_s1_georeferencing([pystac.Item.from_dict(d)])
 
 
 def test_planetary_computer_rtc_accepted(shared_data):
-    d = json.loads((shared_data / "stac-items" / "planetary-computer" / "sentinel-1-rtc-pc.items.json").read_text())
+    d = json.loads(
+        (
+            shared_data / "stac-items" / "planetary-computer" / "sentinel-1-rtc-pc.items.json"
+        ).read_text()
+    )
     check_s1_georeferencing([pystac.Item.from_dict(x) for x in d])
 
 
 def test_demo_rtc_in_db_and_linear(small_demo_scene):
-    from eo_drr.catalog import SearchQuery, StaticCatalog
     from odc.geo.geobox import GeoBox
 
-    items = StaticCatalog(small_demo_scene.catalog_path).search(SearchQuery(collections=("sentinel-1-rtc",), relative_orbit=165))
+    from eo_drr.catalog import SearchQuery, StaticCatalog
+
+    items = StaticCatalog(small_demo_scene.catalog_path).search(
+        SearchQuery(collections=("sentinel-1-rtc",), relative_orbit=165)
+    )
     gbox = GeoBox.from_bbox(small_demo_scene.bbox, crs=small_demo_scene.crs, resolution=10)
     lin = load_s1(items[:1], ["vv"], gbox, units="linear")["vv"]
     db = load_s1(items[:1], ["vv"], gbox, units="db")["vv"]
@@ -48,10 +70,10 @@ def test_demo_rtc_in_db_and_linear(small_demo_scene):
 def test_demo_s2_harmonised_and_scl_masked_but_water_kept(small_demo_scene):
     """Reflectance = (DN - 1000) / 10000; clouds and shadows masked; SCL water (6) kept."""
     import rasterio
+    from odc.geo.geobox import GeoBox
 
     from eo_drr.catalog import SearchQuery, StaticCatalog
     from eo_drr.load import load_s2
-    from odc.geo.geobox import GeoBox
 
     cat = StaticCatalog(small_demo_scene.catalog_path)
     items = cat.search(SearchQuery(collections=("sentinel-2-l2a",)))

@@ -11,11 +11,10 @@ from pathlib import Path
 
 import pystac
 import pytest
+from test_cli import assert_user_error, eo_drr, small_demo_job
 
 from eo_drr.io.atomic import sha256_file
 from eo_drr.jobs.ledger import LEDGER_NAME
-
-from test_cli import assert_user_error, eo_drr, small_demo_job
 
 POST_ID = "S1A_IW_GRDH_1SDV_20241105T120512"
 
@@ -63,8 +62,11 @@ def _acquisitions(out: Path) -> list[dict]:
 
 
 def _files(folder: Path) -> dict[str, tuple[int, str]]:
-    return {p.relative_to(folder).as_posix(): (p.stat().st_mtime_ns, sha256_file(p))
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): (p.stat().st_mtime_ns, sha256_file(p))
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.mark.slow
@@ -82,22 +84,27 @@ def test_monitor_processes_only_new_acquisitions(tmp_path, small_demo_scene):
     assert run["summary"]["post_item"].startswith(POST_ID)
     assert run["config"]["time"]["post"] == {"start": "2024-11-05", "end": "2024-11-05"}
     rows = _acquisitions(out)
-    assert [(r["item_id"][:len(POST_ID)], r["status"], r["folder"]) for r in rows] == \
-        [(POST_ID, "done", "2024-11-05_r165")]
+    assert [(r["item_id"][: len(POST_ID)], r["status"], r["folder"]) for r in rows] == [
+        (POST_ID, "done", "2024-11-05_r165")
+    ]
     first_files = _files(first)
 
     # second run: nothing new; exit 0, nothing written
     res = eo_drr("monitor", job, "-o", out)
     assert res.returncode == 0, res.stderr
     assert "nothing new since 2024-11-05T12:05:12Z" in res.stdout
-    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == ["2024-11-05_r165"]
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == [
+        "2024-11-05_r165"
+    ]
     assert _files(first) == first_files
 
     # a new pass twelve days later enters the catalogue: only it runs
     new_id = _add_post_item(catalog, dt.datetime(2024, 11, 17, 12, 5, 12, tzinfo=dt.timezone.utc))
     res = eo_drr("monitor", job, "-o", out, "--dry-run")
     assert res.returncode == 0, res.stderr
-    assert "1 new acquisition(s) since 2024-11-05T12:05:12Z" in res.stdout and "dry run" in res.stdout
+    assert (
+        "1 new acquisition(s) since 2024-11-05T12:05:12Z" in res.stdout and "dry run" in res.stdout
+    )
     assert not (out / "2024-11-17_r165").exists()
     res = eo_drr("monitor", job, "-o", out)
     assert res.returncode == 0, res.stderr

@@ -4,9 +4,9 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from pathlib import Path
 
+import tomllib
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,7 +21,7 @@ def _name(req: str) -> str:
 def _pyproject_packages() -> set[str]:
     meta = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     reqs = list(meta["dependencies"])
-    for extra, lst in meta["optional-dependencies"].items():
+    for lst in meta["optional-dependencies"].values():
         reqs += [r for r in lst if not r.startswith("eo-drr")]
     return {CONDA_NAME.get(_name(r), _name(r)) for r in reqs}
 
@@ -40,14 +40,22 @@ def test_environment_yml_matches_pyproject():
 
 def test_versions_agree():
     meta = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    reqs = list(meta["dependencies"]) + [r for v in meta["optional-dependencies"].values() for r in v]
-    py = {CONDA_NAME.get(_name(r), _name(r)): r[len(_name(r)):].strip() for r in reqs if not r.startswith("eo-drr")}
+    reqs = list(meta["dependencies"]) + [
+        r for v in meta["optional-dependencies"].values() for r in v
+    ]
+    py = {
+        CONDA_NAME.get(_name(r), _name(r)): r[len(_name(r)) :].strip()
+        for r in reqs
+        if not r.startswith("eo-drr")
+    }
     py = {k: re.sub(r"^\[[^\]]*\]", "", v) for k, v in py.items()}
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     for dep in env["dependencies"]:
         if not isinstance(dep, str) or _name(dep) in ("python", "pip"):
             continue
-        assert dep[len(_name(dep)):].strip() == py[_name(dep)], f"version bound of {_name(dep)} differs"
+        assert dep[len(_name(dep)) :].strip() == py[_name(dep)], (
+            f"version bound of {_name(dep)} differs"
+        )
 
 
 def _readme_commands() -> list[str]:

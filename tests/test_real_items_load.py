@@ -13,9 +13,8 @@ import numpy as np
 import pystac
 import pytest
 from affine import Affine
-from werkzeug import Request, Response
-
 from loopback import serve_stac_landing
+from werkzeug import Request, Response
 
 from eo_drr.catalog import SearchQuery, StacApiCatalog
 from eo_drr.catalog.signing import use_https_hrefs
@@ -24,8 +23,18 @@ from eo_drr.load import load_s2
 from eo_drr.load.sentinel2 import boa_offset
 
 CASES = {
-    "cdse": ("cdse-v1/sentinel-2-l2a__S2A_MSIL2A_20241107T113311_N0511_R080_T32VKR_20241107T123948.json", None, "B04_10m", "B08_10m"),
-    "earth-search": ("earth-search-v1/sentinel-2-c1-l2a__S2B_T24MUV_20250731T130245_L2A.json", None, "red", "nir"),
+    "cdse": (
+        "cdse-v1/sentinel-2-l2a__S2A_MSIL2A_20241107T113311_N0511_R080_T32VKR_20241107T123948.json",
+        None,
+        "B04_10m",
+        "B08_10m",
+    ),
+    "earth-search": (
+        "earth-search-v1/sentinel-2-c1-l2a__S2B_T24MUV_20250731T130245_L2A.json",
+        None,
+        "red",
+        "nir",
+    ),
     "planetary-computer": ("planetary-computer/sentinel-2-l2a-pc.items.json", 0, "B04", "B08"),
 }
 RED_REFL, NIR_REFL = 0.05, 0.40  # dense green vegetation: NDVI = 0.778
@@ -34,7 +43,11 @@ RED_REFL, NIR_REFL = 0.05, 0.40  # dense green vegetation: NDVI = 0.778
 def _grid(item: pystac.Item, band: str):
     a = item.assets[band]
     tr = a.extra_fields.get("proj:transform") or item.properties.get("proj:transform")
-    code = a.extra_fields.get("proj:code") or item.properties.get("proj:code") or f"EPSG:{item.properties.get('proj:epsg')}"
+    code = (
+        a.extra_fields.get("proj:code")
+        or item.properties.get("proj:code")
+        or f"EPSG:{item.properties.get('proj:epsg')}"
+    )
     return Affine(*tr[:6]), code
 
 
@@ -45,7 +58,11 @@ def stac_api(httpserver):
     base = httpserver.url_for("").rstrip("/")
     serve_stac_landing(httpserver, base)
     httpserver.expect_request("/search").respond_with_handler(
-        lambda r: Response(json.dumps({"type": "FeatureCollection", "features": state["items"]}), content_type="application/geo+json"))
+        lambda r: Response(
+            json.dumps({"type": "FeatureCollection", "features": state["items"]}),
+            content_type="application/geo+json",
+        )
+    )
     files: dict[str, bytes] = {}
 
     def serve(request: Request) -> Response:

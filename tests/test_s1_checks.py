@@ -16,8 +16,17 @@ from eo_drr.errors import InputError, NoDataError
 from eo_drr.load import s1_checks as C
 from eo_drr.load.s1_checks import check_backscatter, orbit_warning
 
-CHIPS = ["Ghana_53713", "Ghana_83483", "Ghana_97059", "India_900498", "Nigeria_812045",
-         "Somalia_699062", "Spain_6860600", "Sri-Lanka_534068", "Spain_7370579"]
+CHIPS = [
+    "Ghana_53713",
+    "Ghana_83483",
+    "Ghana_97059",
+    "India_900498",
+    "Nigeria_812045",
+    "Somalia_699062",
+    "Spain_6860600",
+    "Sri-Lanka_534068",
+    "Spain_7370579",
+]
 OMBRIA_IDS = [0, 1, 3, 4, 6, 7, 9, 10, 12, 13, 16, 17, 20, 23, 25, 26, 33, 34, 37, 38]
 
 
@@ -135,8 +144,9 @@ def test_orbit_warning():
     assert orbit_warning([{"RELATIVE_ORBIT": "87"}], {"relative_orbit": 87}) is None
     assert orbit_warning([{"RELATIVE_ORBIT": "87"}], {"AREA_OR_POINT": "Area"}) is None
     assert orbit_warning([{"sat:relative_orbit": "87"}, {}], {"SAT_RELATIVE_ORBIT": "87.0"}) is None
-    w = orbit_warning([{"relativeOrbitNumber": "87"}, {"RELATIVE_ORBIT": " 14 "}],
-                      {"sat:relative_orbit": "87"})
+    w = orbit_warning(
+        [{"relativeOrbitNumber": "87"}, {"RELATIVE_ORBIT": " 14 "}], {"sat:relative_orbit": "87"}
+    )
     assert w is not None and "relative orbit 14" in w and "from 87" in w
     assert "different viewing geometry" in w and "change-based parts are less reliable" in w
     assert orbit_warning([{"track": "12"}], {"pathNumber": "14"}) is not None

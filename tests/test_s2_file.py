@@ -12,12 +12,28 @@ from eo_drr.errors import InputError
 from eo_drr.load.s2_file import S2_BANDS, read_band_file, read_s2_file, reproject_to
 
 
-def _write_s2(path, *, dark=0.08, names=S2_BANDS, level="L1C", size=64, origin=(500000, 2000000), dn=None):
+def _write_s2(
+    path, *, dark=0.08, names=S2_BANDS, level="L1C", size=64, origin=(500000, 2000000), dn=None
+):
     rng = np.random.default_rng(0)
     refl = rng.uniform(dark, 0.3, (len(names), size, size)).astype(np.float32)
-    data = (refl * 10000).astype(np.uint16) if dn is None else np.full((len(names), size, size), dn, np.uint16)
-    with rasterio.open(path, "w", driver="GTiff", width=size, height=size, count=len(names), dtype="uint16",
-                       crs="EPSG:32615", transform=from_origin(*origin, 10, 10), nodata=0) as dst:
+    data = (
+        (refl * 10000).astype(np.uint16)
+        if dn is None
+        else np.full((len(names), size, size), dn, np.uint16)
+    )
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=size,
+        height=size,
+        count=len(names),
+        dtype="uint16",
+        crs="EPSG:32615",
+        transform=from_origin(*origin, 10, 10),
+        nodata=0,
+    ) as dst:
         dst.write(data)
         for i, n in enumerate(names, start=1):
             dst.set_band_description(i, n)
@@ -37,7 +53,9 @@ def test_reads_bands_by_name_and_scales_dn(tmp_path):
 
 def test_missing_band_and_level_are_named(tmp_path):
     with pytest.raises(InputError, match="lacks band.*B11"):
-        read_s2_file(_write_s2(tmp_path / "a.tif", names=("B02", "B03", "B04", "B08")), option="--after")
+        read_s2_file(
+            _write_s2(tmp_path / "a.tif", names=("B02", "B03", "B04", "B08")), option="--after"
+        )
     with pytest.raises(InputError, match="--level"):
         read_s2_file(_write_s2(tmp_path / "b.tif", level=None), option="--after")
     assert read_s2_file(tmp_path / "b.tif", option="--after", level="L1C").level == "L1C"
@@ -67,12 +85,21 @@ def test_all_nodata_and_wrong_scale_refused(tmp_path):
 
 def test_reproject_onto_the_before_grid_or_refuse(tmp_path):
     before = read_s2_file(_write_s2(tmp_path / "a.tif"), option="--before")
-    shifted = read_s2_file(_write_s2(tmp_path / "b.tif", origin=(500100, 1999900)), option="--after")
+    shifted = read_s2_file(
+        _write_s2(tmp_path / "b.tif", origin=(500100, 1999900)), option="--after"
+    )
     same, moved = reproject_to(before, before, option="--after")
     assert same is before and not moved
     out, moved = reproject_to(shifted, before, option="--after")
-    assert moved and out.shape == before.shape and out.profile["transform"] == before.profile["transform"]
-    assert np.isnan(out.bands["B02"][:10, :]).all() and np.isfinite(out.bands["B02"][20:50, 20:50]).all()
+    assert (
+        moved
+        and out.shape == before.shape
+        and out.profile["transform"] == before.profile["transform"]
+    )
+    assert (
+        np.isnan(out.bands["B02"][:10, :]).all()
+        and np.isfinite(out.bands["B02"][20:50, 20:50]).all()
+    )
     far = read_s2_file(_write_s2(tmp_path / "c.tif", origin=(600000, 2000000)), option="--after")
     with pytest.raises(InputError, match="does not overlap"):
         reproject_to(far, before, option="--after")

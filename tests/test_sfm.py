@@ -40,8 +40,11 @@ def _indicators(n=3, flooded=True):
 
 
 def _units(codes):
-    return gpd.GeoDataFrame({"code": codes, "name": codes},
-                            geometry=[shapely.box(i, 0, i + 1, 1) for i in range(len(codes))], crs="EPSG:4326")
+    return gpd.GeoDataFrame(
+        {"code": codes, "name": codes},
+        geometry=[shapely.box(i, 0, i + 1, 1) for i in range(len(codes))],
+        crs="EPSG:4326",
+    )
 
 
 def test_long_table_shape_and_labels():
@@ -54,7 +57,11 @@ def test_long_table_shape_and_labels():
     assert (t["hazard_code"] == "MH0600").all() and (t["hazard_name"] == HIP_FLOOD["MH0600"]).all()
     assert t["note"].str.contains("not a reported Sendai value").all()
     assert not t["indicator_code"].isin(["B-1", "C-2", "D-2"]).any()  # our codes, never SFM's own
-    row = t[(t["admin_code"] == "MX27-001") & (t["indicator_code"] == "EO-B1") & (t["disaggregation"] == "total")]
+    row = t[
+        (t["admin_code"] == "MX27-001")
+        & (t["indicator_code"] == "EO-B1")
+        & (t["disaggregation"] == "total")
+    ]
     assert row["value"].item() == pytest.approx(20.5)
     assert row["proxy_for"].item() == "B-1" and row["unit"].item() == "persons"
     assert row["observed_share"].item() == 0.5 and row["admin_level"].item() == "2"
@@ -156,9 +163,14 @@ def _growth_raster():
     hz[40:50, 20:40] = 1  # half of the west growth in a hazard zone: 2 ha
     coords = {"y": 2000000 - 5 - 10 * np.arange(100), "x": 500005 + 10 * np.arange(200)}
     mk = lambda a: xr.DataArray(a, dims=("y", "x"), coords=coords).rio.write_crs("EPSG:32615")  # noqa: E731
-    units = gpd.GeoDataFrame({"code": ["W", "E"], "name": ["west", "east"]},
-                             geometry=[shapely.box(500000, 1999000, 501000, 2000000),
-                                       shapely.box(501000, 1999000, 502000, 2000000)], crs="EPSG:32615")
+    units = gpd.GeoDataFrame(
+        {"code": ["W", "E"], "name": ["west", "east"]},
+        geometry=[
+            shapely.box(500000, 1999000, 501000, 2000000),
+            shapely.box(501000, 1999000, 502000, 2000000),
+        ],
+        crs="EPSG:32615",
+    )
     return mk(g), mk(hz), units
 
 
@@ -168,22 +180,42 @@ def test_growth_rows_exposure_trend():
 
     g, hz, units = _growth_raster()
     table = growth_by_unit(g, units, hazard_growth=hz)
-    rows = growth_rows(table, event_id="EV-1", date="2024-11-05", admin_level=2,
-                       area_ha=units.geometry.area.to_numpy() / 1e4)
+    rows = growth_rows(
+        table,
+        event_id="EV-1",
+        date="2024-11-05",
+        admin_level=2,
+        area_ha=units.geometry.area.to_numpy() / 1e4,
+    )
     assert list(rows.columns) == list(COLUMNS)
     assert set(rows["indicator_code"]) == {"EO-TREND-BU", "EO-TREND-HZ"}
     assert (rows["proxy_for"] == "").all() and (rows["method"] == METHOD).all()
-    assert (rows["note"] == TREND_NOTE).all() and rows["note"].str.contains("not a reported Sendai value").all()
+    assert (rows["note"] == TREND_NOTE).all() and rows["note"].str.contains(
+        "not a reported Sendai value"
+    ).all()
     v = rows.set_index(["admin_code", "indicator_code"])["value"]
-    assert v[("W", "EO-TREND-BU")] == pytest.approx(4.0) and v[("E", "EO-TREND-BU")] == pytest.approx(4.0)
-    assert v[("W", "EO-TREND-HZ")] == pytest.approx(2.0) and v[("E", "EO-TREND-HZ")] == pytest.approx(0.0)
+    assert v[("W", "EO-TREND-BU")] == pytest.approx(4.0) and v[
+        ("E", "EO-TREND-BU")
+    ] == pytest.approx(4.0)
+    assert v[("W", "EO-TREND-HZ")] == pytest.approx(2.0) and v[
+        ("E", "EO-TREND-HZ")
+    ] == pytest.approx(0.0)
     np.testing.assert_allclose(rows["observed_share"], 0.9)  # 10 of 100 rows unobserved
-    assert len(rows) == 2 * 2 and {i.code for i in GROWTH_INDICATORS} == {"EO-TREND-BU", "EO-TREND-HZ"}
+    assert len(rows) == 2 * 2 and {i.code for i in GROWTH_INDICATORS} == {
+        "EO-TREND-BU",
+        "EO-TREND-HZ",
+    }
     # formal / informal split adds disaggregated rows
     formal = np.zeros(g.shape, bool)
     formal[:, :30] = True
-    rows2 = growth_rows(growth_by_unit(g, units, hazard_growth=hz, formal=formal), event_id="EV-1", date="2024-11-05")
-    w = rows2[(rows2["admin_code"] == "W") & (rows2["indicator_code"] == "EO-TREND-BU")].set_index("disaggregation")["value"]
+    rows2 = growth_rows(
+        growth_by_unit(g, units, hazard_growth=hz, formal=formal),
+        event_id="EV-1",
+        date="2024-11-05",
+    )
+    w = rows2[(rows2["admin_code"] == "W") & (rows2["indicator_code"] == "EO-TREND-BU")].set_index(
+        "disaggregation"
+    )["value"]
     assert w["settlement:formal"] + w["settlement:informal"] == pytest.approx(w["total"])
     assert w["settlement:formal"] == pytest.approx(2.0)
     assert rows2["observed_share"].isna().all()  # no unit areas: unknown, not invented
@@ -194,8 +226,16 @@ def test_growth_rows_exposure_trend():
 def test_wetland_rows_gain_loss_net_and_zeros(tmp_path):
     from eo_drr.sendai.sfm import WETLAND_INDICATORS, wetland_rows
 
-    change = pd.DataFrame({"name": ["Lagoon", "Marsh"], "area_ha": [50.0, 20.0], "observed_ha": [40.0, 20.0],
-                           "gained_ha": [3.5, 0.0], "lost_ha": [1.25, 0.0]}, index=pd.Index(["W001", "W002"], name="id"))
+    change = pd.DataFrame(
+        {
+            "name": ["Lagoon", "Marsh"],
+            "area_ha": [50.0, 20.0],
+            "observed_ha": [40.0, 20.0],
+            "gained_ha": [3.5, 0.0],
+            "lost_ha": [1.25, 0.0],
+        },
+        index=pd.Index(["W001", "W002"], name="id"),
+    )
     rows = wetland_rows(change, event_id="EV-1", date="2024-11-05")
     assert list(rows.columns) == list(COLUMNS)
     assert len(rows) == 2 * len(WETLAND_INDICATORS)  # no missing rows for the unchanged marsh
@@ -206,7 +246,9 @@ def test_wetland_rows_gain_loss_net_and_zeros(tmp_path):
     assert (rows[rows["admin_code"] == "W002"]["value"] == 0).all()
     assert rows.set_index("admin_code")["observed_share"].loc["W001"].iloc[0] == pytest.approx(0.8)
     # combined with the event's proxies in one table, written by the same writers
-    both = pd.concat([sfm_table(_indicators(), event_id="EV-1", date="2024-11-05"), rows], ignore_index=True)
+    both = pd.concat(
+        [sfm_table(_indicators(), event_id="EV-1", date="2024-11-05"), rows], ignore_index=True
+    )
     out = write_sfm(both, tmp_path, formats=("csv",))
     back = pd.read_csv(out["csv"])
     assert len(back) == len(both) and (back["indicator_code"] == "EO-WET").sum() == len(rows)

@@ -28,7 +28,9 @@ def test_pit_is_filled_and_drains():
     dem = np.full((50, 50), 100.0)
     dem += np.arange(50)[None, :] * 0.1  # tilted west
     dem[20:25, 20:25] = 90.0  # a pit
-    hand = hand_from_dem(dem, 10.0, channel_area_km2=0.002)  # 20 cells: rows draining west become channels
+    hand = hand_from_dem(
+        dem, 10.0, channel_area_km2=0.002
+    )  # 20 cells: rows draining west become channels
     assert np.isfinite(hand[20:25, 20:25]).all()
 
 
@@ -38,7 +40,10 @@ def test_demo_hand_is_recovered(small_demo_scene):
     cat = StaticCatalog(small_demo_scene.catalog_path)
     dem_item = cat.search(SearchQuery(collections=("cop-dem-glo-30",)))[0]
     hand_item = cat.search(SearchQuery(collections=("demo-hand",)))[0]
-    with rasterio.open(dem_item.assets["data"].get_absolute_href()) as d, rasterio.open(hand_item.assets["data"].get_absolute_href()) as t:
+    with (
+        rasterio.open(dem_item.assets["data"].get_absolute_href()) as d,
+        rasterio.open(hand_item.assets["data"].get_absolute_href()) as t,
+    ):
         dem = d.read(1, masked=True).filled(np.nan)
         truth = t.read(1, masked=True).filled(np.nan)
         px = d.res[0]

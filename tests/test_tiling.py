@@ -20,13 +20,12 @@ import rasterio
 from odc.geo.geobox import GeoBox
 from odc.geo.geom import Geometry
 from shapely.geometry import box
+from test_cli import assert_user_error, eo_drr, small_demo_job
 
 from eo_drr.io.atomic import sha256_file
 from eo_drr.io.cog import validate_cog
 from eo_drr.jobs.ledger import LEDGER_NAME, JobLedger, JobLock
 from eo_drr.jobs.tiling import tile_grid
-
-from test_cli import assert_user_error, eo_drr, small_demo_job
 
 # the small demo scene (256 px at 10 m, UTM 15N) spans x 506100..508660, y 1987840..1990400;
 # tiles of 128 px (1280 m) on the fixed grid: columns 395..397, rows 1553..1554
@@ -38,7 +37,9 @@ EAST_TILES = {"x397_y1553", "x397_y1554"}
 
 # -- the grid ---------------------------------------------------------------------------------
 def _gbox(left=506100, top=1990400, nx=256, ny=256, res=10):
-    return GeoBox.from_bbox((left, top - ny * res, left + nx * res, top), crs="EPSG:32615", resolution=res)
+    return GeoBox.from_bbox(
+        (left, top - ny * res, left + nx * res, top), crs="EPSG:32615", resolution=res
+    )
 
 
 def test_tiles_partition_the_grid_on_a_fixed_origin():
@@ -53,12 +54,16 @@ def test_tiles_partition_the_grid_on_a_fixed_origin():
         assert right in (508660,) or right % (TILE * 10) == 0
         assert bottom % (TILE * 10) == 0 and top % (TILE * 10) == 0
         # a tile's pixels are the job grid's pixels
-        assert (t.geobox.affine.c - gb.affine.c) % 10 == 0 and (gb.affine.f - t.geobox.affine.f) % 10 == 0
+        assert (t.geobox.affine.c - gb.affine.c) % 10 == 0 and (
+            gb.affine.f - t.geobox.affine.f
+        ) % 10 == 0
 
 
 def test_tile_ids_do_not_depend_on_the_aoi():
     whole = {t.id: t.bounds for t in tile_grid(_gbox(), TILE)}
-    part = tile_grid(_gbox(), TILE, Geometry(box(508200, 1988000, 508500, 1988500), crs="EPSG:32615"))
+    part = tile_grid(
+        _gbox(), TILE, Geometry(box(508200, 1988000, 508500, 1988500), crs="EPSG:32615")
+    )
     assert [t.id for t in part] == ["x397_y1553"]
     assert part[0].bounds == whole["x397_y1553"]
     # a bigger grid (another AOI) gives the same tiles where they overlap
@@ -98,8 +103,11 @@ def _ledger_rows(out: Path) -> dict[str, dict]:
 
 
 def _tile_files(out: Path) -> dict[str, tuple[int, str]]:
-    return {p.relative_to(out).as_posix(): (p.stat().st_mtime_ns, sha256_file(p))
-            for p in sorted((out / "tiles").rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(out).as_posix(): (p.stat().st_mtime_ns, sha256_file(p))
+        for p in sorted((out / "tiles").rglob("*"))
+        if p.is_file()
+    }
 
 
 def _rerun_expect(job, out: Path, *, skipped, ran) -> subprocess.CompletedProcess:
@@ -137,7 +145,7 @@ def _assert_complete(out: Path, tiles: set[str], shape=(256, 256)) -> None:
         with rasterio.open(out / "tiles" / tid / "flood_extent.tif") as t:
             r0 = round((top - t.bounds.top) / 10)
             c0 = round((t.bounds.left - left) / 10)
-            np.testing.assert_array_equal(mosaic[r0:r0 + t.height, c0:c0 + t.width], t.read(1))
+            np.testing.assert_array_equal(mosaic[r0 : r0 + t.height, c0 : c0 + t.width], t.read(1))
     cat = json.loads((out / "catalog.json").read_text())
     assert cat["type"] == "Catalog"
 
@@ -166,7 +174,10 @@ def test_tiled_run_then_rerun_skips_verified_tiles(tmp_path, small_demo_scene):
     for path, (mtime, sha) in before.items():
         if not path.startswith("tiles/x396_y1554/"):
             assert after[path] == (mtime, sha), f"{path} was rewritten"
-    assert after["tiles/x396_y1554/flood_extent.tif"][1] == before["tiles/x396_y1554/flood_extent.tif"][1]
+    assert (
+        after["tiles/x396_y1554/flood_extent.tif"][1]
+        == before["tiles/x396_y1554/flood_extent.tif"][1]
+    )
     rows = _ledger_rows(out)
     assert rows["x396_y1554"]["attempts"] == attempts["x396_y1554"] + 1
     assert all(rows[t]["attempts"] == attempts[t] for t in rows if t != "x396_y1554")
@@ -184,8 +195,12 @@ def test_kill_mid_job_then_rerun_finishes_and_skips_done_tiles(tmp_path, small_d
     job = _job(tmp_path)
     out = tmp_path / "out"
     exe = Path(sys.executable).with_name("eo-drr")
-    proc = subprocess.Popen([str(exe), "run", str(job), "-o", str(out)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        [str(exe), "run", str(job), "-o", str(out)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 120
         done: dict = {}
@@ -221,15 +236,25 @@ def _crop(src_path: Path, dst_path: Path, x0: float, x1: float) -> None:
         c0 = round((x0 - src.bounds.left) / src.res[0])
         c1 = round((x1 - src.bounds.left) / src.res[0])
         win = rasterio.windows.Window(c0, 0, c1 - c0, src.height)
-        prof = src.profile | {"width": c1 - c0, "transform": src.window_transform(win), "driver": "GTiff"}
+        prof = src.profile | {
+            "width": c1 - c0,
+            "transform": src.window_transform(win),
+            "driver": "GTiff",
+        }
         prof.pop("blockxsize", None), prof.pop("blockysize", None), prof.pop("tiled", None)
         dst_path.parent.mkdir(parents=True, exist_ok=True)
         with rasterio.open(dst_path, "w", **prof) as dst:
             dst.write(src.read(window=win))
 
 
-def _slice_item(item: pystac.Item, folder: Path, suffix: str, x0: float, x1: float,
-                when: dt.datetime | None = None) -> pystac.Item:
+def _slice_item(
+    item: pystac.Item,
+    folder: Path,
+    suffix: str,
+    x0: float,
+    x1: float,
+    when: dt.datetime | None = None,
+) -> pystac.Item:
     from eo_drr.demo.catalog import footprint_wgs84
 
     new = item.clone()
@@ -237,7 +262,7 @@ def _slice_item(item: pystac.Item, folder: Path, suffix: str, x0: float, x1: flo
     if when is not None:
         new.datetime = when
         new.properties.pop("start_datetime", None), new.properties.pop("end_datetime", None)
-    for key, asset in new.assets.items():
+    for asset in new.assets.values():
         dst = folder / new.id / Path(asset.href).name
         _crop(Path(asset.get_absolute_href()), dst, x0, x1)
         asset.href = str(dst)
@@ -266,13 +291,18 @@ def _sliced_catalog(scene, folder: Path, extra: list[pystac.Item] = ()) -> Path:
     post = next(it for it in s1 if it.id.startswith("S1A_IW_GRDH_1SDV_20241105"))
     s1.remove(post)
     west_x0 = 506100
-    s1 += [_slice_item(post, folder / "slices", "W", west_x0, SLICE_X),
-           _slice_item(post, folder / "slices", "E", SLICE_X, 508660), *extra]
+    s1 += [
+        _slice_item(post, folder / "slices", "W", west_x0, SLICE_X),
+        _slice_item(post, folder / "slices", "E", SLICE_X, 508660),
+        *extra,
+    ]
     return save_catalog(folder / "catalog", "sliced", "sliced demo", items)
 
 
 @pytest.mark.slow
-def test_failed_tile_is_recorded_and_the_others_finish_then_incremental_rerun(tmp_path, small_demo_scene):
+def test_failed_tile_is_recorded_and_the_others_finish_then_incremental_rerun(
+    tmp_path, small_demo_scene
+):
     catalog = _sliced_catalog(small_demo_scene, tmp_path / "cat")
     east_vv = next((tmp_path / "cat" / "slices").glob("*_E/vv.tif"))
     good = east_vv.read_bytes()
@@ -285,7 +315,9 @@ def test_failed_tile_is_recorded_and_the_others_finish_then_incremental_rerun(tm
     assert {k for k, r in rows.items() if r["status"] == "failed"} == EAST_TILES
     assert {k for k, r in rows.items() if r["status"] == "done"} == WEST_TILES
     for t in EAST_TILES:
-        assert "vv.tif" in rows[t]["error"] or "corrupt" in rows[t]["error"].lower(), rows[t]["error"]
+        assert "vv.tif" in rows[t]["error"] or "corrupt" in rows[t]["error"].lower(), rows[t][
+            "error"
+        ]
     assert not (out / "flood_extent.tif").exists(), "a mosaic with missing tiles was written"
     res = eo_drr("status", out)
     assert "2 done" not in res.stdout and "4 done" in res.stdout and "2 failed" in res.stdout
@@ -304,15 +336,26 @@ def test_failed_tile_is_recorded_and_the_others_finish_then_incremental_rerun(tm
     for t in WEST_TILES:
         assert f"skip    {t}" in res.stdout
     _assert_complete(out, WEST_TILES | EAST_TILES)
-    assert {p: v for p, v in _tile_files(out).items() if p.split("/")[1] in WEST_TILES} == west_before
+    assert {
+        p: v for p, v in _tile_files(out).items() if p.split("/")[1] in WEST_TILES
+    } == west_before
 
     # incremental: a new west slice appears (acquired earlier in the post window, ingested late):
     # only the tiles it covers have new inputs and run again
-    post = next(it for it in pystac.read_file(str(small_demo_scene.catalog_path)).get_items(recursive=True)
-                if it.id.startswith("S1A_IW_GRDH_1SDV_20241105"))
+    post = next(
+        it
+        for it in pystac.read_file(str(small_demo_scene.catalog_path)).get_items(recursive=True)
+        if it.id.startswith("S1A_IW_GRDH_1SDV_20241105")
+    )
     post.make_asset_hrefs_absolute()
-    new = _slice_item(post, tmp_path / "cat" / "slices", "W2", 506100, SLICE_X,
-                      when=dt.datetime(2024, 11, 4, 23, 0, tzinfo=dt.timezone.utc))
+    new = _slice_item(
+        post,
+        tmp_path / "cat" / "slices",
+        "W2",
+        506100,
+        SLICE_X,
+        when=dt.datetime(2024, 11, 4, 23, 0, tzinfo=dt.timezone.utc),
+    )
     _sliced_catalog(small_demo_scene, tmp_path / "cat", extra=[new])
     _rerun_expect(job, out, skipped=EAST_TILES, ran=WEST_TILES)
     rows = _ledger_rows(out)
@@ -348,7 +391,11 @@ def test_jobs_lists_tile_states_and_retry_reruns_only_failed_tiles(tmp_path, sma
 
     res = eo_drr("jobs", out)
     assert res.returncode == 0, res.stderr
-    assert "demo-flood-villahermosa" in res.stdout and "4 done" in res.stdout and "2 failed" in res.stdout
+    assert (
+        "demo-flood-villahermosa" in res.stdout
+        and "4 done" in res.stdout
+        and "2 failed" in res.stdout
+    )
     assert "x397_y1553" in res.stdout and "vv.tif" in res.stdout  # the failed tiles and their error
     data = json.loads(eo_drr("jobs", out, "--json").stdout)
     (j,) = data["jobs"]
@@ -358,7 +405,9 @@ def test_jobs_lists_tile_states_and_retry_reruns_only_failed_tiles(tmp_path, sma
 
     # max_attempts 1: a plain rerun gives up; `jobs retry` resets the attempts and reruns them
     _assert_plain_error(eo_drr("run", job, "-o", out), "gave up after 1 attempts")
-    assert_user_error(eo_drr("jobs", "retry", out, "--job", "nope"), "--job nope", "demo-flood-villahermosa")
+    assert_user_error(
+        eo_drr("jobs", "retry", out, "--job", "nope"), "--job nope", "demo-flood-villahermosa"
+    )
     west_before = {p: v for p, v in _tile_files(out).items() if p.split("/")[1] in WEST_TILES}
     east_vv.write_bytes(good)
     job.unlink()  # the retry needs only the output folder: the ledger holds the job's settings
@@ -369,7 +418,9 @@ def test_jobs_lists_tile_states_and_retry_reruns_only_failed_tiles(tmp_path, sma
         assert f"skip    {t}" in res.stdout
     for t in EAST_TILES:
         assert f"done    {t}" in res.stdout
-    assert {p: v for p, v in _tile_files(out).items() if p.split("/")[1] in WEST_TILES} == west_before
+    assert {
+        p: v for p, v in _tile_files(out).items() if p.split("/")[1] in WEST_TILES
+    } == west_before
     _assert_complete(out, WEST_TILES | EAST_TILES)
     res = eo_drr("jobs", "retry", out)
     assert res.returncode == 0 and "no failed tiles; nothing to retry" in res.stdout
@@ -388,8 +439,16 @@ def test_two_concurrent_runs_one_runs_the_other_refuses(tmp_path, small_demo_sce
     out = tmp_path / "out"
     exe = Path(sys.executable).with_name("eo-drr")
     env = dict(os.environ, COLUMNS="200", NO_COLOR="1")
-    procs = [subprocess.Popen([str(exe), "run", str(job), "-o", str(out)], stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True, env=env) for _ in range(2)]
+    procs = [
+        subprocess.Popen(
+            [str(exe), "run", str(job), "-o", str(out)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for _ in range(2)
+    ]
     outputs = [p.communicate(timeout=300) for p in procs]
     results = [(p.returncode, o, e) for p, (o, e) in zip(procs, outputs)]
     codes = sorted(r[0] for r in results)
@@ -428,8 +487,19 @@ def test_tiled_flood_job_tables_and_report_match_the_untiled_job(tmp_path):
         assert res.returncode == 0, res.stderr
     a = pd.read_csv(tmp_path / "o1" / "flood_by_unit.csv", dtype={"code": str}).set_index("code")
     b = pd.read_csv(tmp_path / "o2" / "flood_by_unit.csv", dtype={"code": str}).set_index("code")
-    assert "tile" not in b.columns and list(b.index) == list(a.index) and list(b.columns) == list(a.columns)
-    for col in ("area_ha", "health_facilities", "education_facilities", "road_km", "cropland_ha", "builtup_ha"):
+    assert (
+        "tile" not in b.columns
+        and list(b.index) == list(a.index)
+        and list(b.columns) == list(a.columns)
+    )
+    for col in (
+        "area_ha",
+        "health_facilities",
+        "education_facilities",
+        "road_km",
+        "cropland_ha",
+        "builtup_ha",
+    ):
         np.testing.assert_allclose(b[col], a[col], rtol=1e-6, err_msg=col)
     np.testing.assert_allclose(b["observed_ha"], a["observed_ha"], rtol=1e-5)  # CSV rounding
     np.testing.assert_allclose(b["population"], a["population"], rtol=1e-4, atol=0.01)
@@ -462,9 +532,13 @@ def test_rerun_with_nothing_new_rebuilds_nothing(tmp_path, small_demo_scene):
     job = _job(tmp_path)
     out = tmp_path / "out"
     assert eo_drr("run", job, "-o", out).returncode == 0
+
     def outputs():  # the ledger and the lock file change with every run; the outputs may not
-        return {p.name: (p.stat().st_mtime_ns, sha256_file(p)) for p in out.iterdir()
-                if p.is_file() and not p.name.startswith(".")}
+        return {
+            p.name: (p.stat().st_mtime_ns, sha256_file(p))
+            for p in out.iterdir()
+            if p.is_file() and not p.name.startswith(".")
+        }
 
     files = outputs()
     res = eo_drr("run", job, "-o", out)

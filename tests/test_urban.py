@@ -9,10 +9,8 @@ import numpy as np
 import pytest
 import rasterio
 
-
 from eo_drr.errors import ConfigError, InputError, NoDataError
 from eo_drr.products import urban
-
 
 # reflectance (0-1) spectra, band order blue, green, red, nir, swir16: written here from the
 # ECOSTRESS / ASTER library shapes, independently of the demo generator's table
@@ -58,7 +56,9 @@ def test_rule_keeps_bare_soil_and_riverbeds_out():
 
 
 def test_s1_condition_removes_dark_surfaces():
-    bands = {b: np.broadcast_to(v, (3, 4, 4)).copy() for b, v in _stack([SPECTRA["concrete"]]).items()}
+    bands = {
+        b: np.broadcast_to(v, (3, 4, 4)).copy() for b, v in _stack([SPECTRA["concrete"]]).items()
+    }
     got = {}
     for name, db in (("bright", -2.0), ("dark", -12.0)):
         vv = np.full((4, 4, 4), 10 ** (db / 10), np.float32)
@@ -88,8 +88,15 @@ def test_hazard_zones_and_growth_inside_them():
     assert list(hzz.from_hand(hand, 5.0)[0]) == [1, 0, hzz.NODATA, 1]
     # union: 1 where any says hazard, 0 where none does and one knows, 255 where none knows
     assert list(hzz.union([hzz.from_hand(hand, 5.0), hz])[0]) == [1, 0, 1, 1]
-    assert list(hzz.union([np.array([[255, 0]], np.uint8), np.array([[255, 255]], np.uint8)])[0]) == [255, 0]
-    assert list(hzz.from_raster(np.array([[1, 2, 0, np.nan]], np.float32))[0]) == [1, 0, 0, hzz.NODATA]
+    assert list(
+        hzz.union([np.array([[255, 0]], np.uint8), np.array([[255, 255]], np.uint8)])[0]
+    ) == [255, 0]
+    assert list(hzz.from_raster(np.array([[1, 2, 0, np.nan]], np.float32))[0]) == [
+        1,
+        0,
+        0,
+        hzz.NODATA,
+    ]
     # the strip along the water: land within 30 m (3 px of 10 m) of the river, not the river
     water = np.zeros((1, 10), np.uint8)
     water[0, 0] = 1
@@ -97,8 +104,12 @@ def test_hazard_zones_and_growth_inside_them():
     strip = hzz.near_water(water, 30, 10)
     assert list(strip[0]) == [0, 1, 1, 1, 0, 0, 0, 0, 0, 255]
     assert not hzz.near_water(np.zeros((3, 3), np.uint8), 30, 10).any()
-    for bad in (lambda: hzz.from_slope(slope, 95), lambda: hzz.from_hand(hand, 0),
-                lambda: hzz.near_water(water, 0, 10), lambda: hzz.union([])):
+    for bad in (
+        lambda: hzz.from_slope(slope, 95),
+        lambda: hzz.from_hand(hand, 0),
+        lambda: hzz.near_water(water, 0, 10),
+        lambda: hzz.union([]),
+    ):
         with pytest.raises(InputError):
             bad()
     with pytest.raises(InputError, match="bsi_max"):
@@ -151,9 +162,16 @@ def test_pipeline_against_demo_truth(tmp_path, small_demo_scene):
     # a formal-area polygon: the western half of the scene
     sc = small_demo_scene
     w, s, e, n = sc.bbox
-    formal = gpd.GeoDataFrame(geometry=[__import__("shapely").geometry.box(w, s, (w + e) / 2, n)], crs=sc.crs)
+    formal = gpd.GeoDataFrame(
+        geometry=[__import__("shapely").geometry.box(w, s, (w + e) / 2, n)], crs=sc.crs
+    )
     formal.to_file(tmp_path / "formal.gpkg", layer="areas")
-    cfg = load_config(_job(tmp_path, **{"products.urban_growth.formal_areas": {"file": str(tmp_path / "formal.gpkg")}}))
+    cfg = load_config(
+        _job(
+            tmp_path,
+            **{"products.urban_growth.formal_areas": {"file": str(tmp_path / "formal.gpkg")}},
+        )
+    )
     pl = get_pipeline("urban_growth")
     out = OutputFolder(tmp_path / "out")
     out.open()
@@ -180,10 +198,18 @@ def test_pipeline_against_demo_truth(tmp_path, small_demo_scene):
     table = pd.read_csv(root / "growth_by_unit.csv")
     assert table["new_builtup_ha"].sum() == pytest.approx((g == 1).sum() * 0.01, rel=0.01)
     assert table["new_builtup_hazard_ha"].sum() == pytest.approx((gh == 1).sum() * 0.01, rel=0.01)
-    mask = features.rasterize([(formal.geometry[0], 1)], out_shape=g.shape, transform=sc.transform).astype(bool)
-    assert table["new_builtup_formal_ha"].sum() == pytest.approx(((g == 1) & mask).sum() * 0.01, rel=0.01)
-    assert table["builtup_t2_ha"].sum() == pytest.approx((_read(root / "builtup_t2.tif") == 1).sum() * 0.01, rel=0.01)
-    assert (table["new_builtup_formal_ha"] + table["new_builtup_informal_ha"]).sum() == pytest.approx(table["new_builtup_ha"].sum(), rel=1e-5)
+    mask = features.rasterize(
+        [(formal.geometry[0], 1)], out_shape=g.shape, transform=sc.transform
+    ).astype(bool)
+    assert table["new_builtup_formal_ha"].sum() == pytest.approx(
+        ((g == 1) & mask).sum() * 0.01, rel=0.01
+    )
+    assert table["builtup_t2_ha"].sum() == pytest.approx(
+        (_read(root / "builtup_t2.tif") == 1).sum() * 0.01, rel=0.01
+    )
+    assert (
+        table["new_builtup_formal_ha"] + table["new_builtup_informal_ha"]
+    ).sum() == pytest.approx(table["new_builtup_ha"].sum(), rel=1e-5)
     # both epochs use Sentinel-1 too: the demo has reference-track dates inside epoch 1
     for e in (1, 2):
         assert summary["epochs"][e]["sources"] == ["sentinel-2", "sentinel-1"], e
@@ -193,8 +219,12 @@ def test_pipeline_against_demo_truth(tmp_path, small_demo_scene):
     # the Sendai-shaped table: settlement added (EO-TREND-BU) and inside hazard zones (EO-TREND-HZ)
     sfm = pd.read_csv(root / "sendai_eo_proxies.csv")
     tot = sfm[sfm["disaggregation"] == "total"].set_index(["admin_code", "indicator_code"])["value"]
-    assert tot.xs("EO-TREND-BU", level=1).sum() == pytest.approx(table["new_builtup_ha"].sum(), rel=1e-4)
-    assert tot.xs("EO-TREND-HZ", level=1).sum() == pytest.approx(table["new_builtup_hazard_ha"].sum(), rel=1e-4)
+    assert tot.xs("EO-TREND-BU", level=1).sum() == pytest.approx(
+        table["new_builtup_ha"].sum(), rel=1e-4
+    )
+    assert tot.xs("EO-TREND-HZ", level=1).sum() == pytest.approx(
+        table["new_builtup_hazard_ha"].sum(), rel=1e-4
+    )
     assert sfm["note"].str.contains("not a reported Sendai value").all()
 
 
@@ -213,8 +243,17 @@ def test_cli_runs_the_urban_demo_config(tmp_path, small_demo_scene):
 
     near = (ndimage.distance_transform_edt(~water) <= 3) & ~water
     assert (hz[near] == 1).mean() > 0.6 and (hz[~near & ~water] == 1).mean() < 0.1
-    for name in ("builtup_t1.tif", "builtup_t2.tif", "urban_growth.tif", "growth_in_hazard.tif",
-                 "growth_by_unit.csv", "growth_by_unit.parquet", "sendai_eo_proxies.csv", "report.html", "run.json"):
+    for name in (
+        "builtup_t1.tif",
+        "builtup_t2.tif",
+        "urban_growth.tif",
+        "growth_in_hazard.tif",
+        "growth_by_unit.csv",
+        "growth_by_unit.parquet",
+        "sendai_eo_proxies.csv",
+        "report.html",
+        "run.json",
+    ):
         assert (tmp_path / "o" / name).is_file(), name
 
 
@@ -234,9 +273,18 @@ def test_real_patagonian_steppe_is_flagged_not_trusted():
         with xr.open_dataarray(folder / f"{name}_band.nc") as da:
             raw[name] = np.asarray(da.values, dtype=np.float32) / 10000.0
     h, w = raw["blue"].shape
-    sw = {k: np.repeat(np.repeat(raw[k][: h // 2, : w // 2], 2, 0), 2, 1)[:h, :w] for k in ("swir1", "swir2")}
-    bands = {"blue": raw["blue"], "green": raw["green"], "red": raw["red"], "nir": raw["nir"],
-             "swir16": sw["swir1"], "swir22": sw["swir2"]}
+    sw = {
+        k: np.repeat(np.repeat(raw[k][: h // 2, : w // 2], 2, 0), 2, 1)[:h, :w]
+        for k in ("swir1", "swir2")
+    }
+    bands = {
+        "blue": raw["blue"],
+        "green": raw["green"],
+        "red": raw["red"],
+        "nir": raw["nir"],
+        "swir16": sw["swir1"],
+        "swir22": sw["swir2"],
+    }
     res = urban.builtup_epoch({k: v[None] for k, v in bands.items()}, what="patagonia")
     assert res.sources == ["sentinel-2"]
     assert res.warnings and "implausible" in res.warnings[0] and "Sentinel-1" in res.warnings[0]

@@ -39,9 +39,9 @@ def _pair(seed=0, size=48, new=((10, 10, 8),)):
     after = {b: (veg[b] + rng.normal(0, 0.01, (size, size))).astype(np.float32) for b in BANDS}
     label = np.zeros((size, size), np.uint8)
     for r, c, w in new:
-        label[r:r + w, c:c + w] = 1
+        label[r : r + w, c : c + w] = 1
         for b in BANDS:
-            after[b][r:r + w, c:c + w] = urb[b] + rng.normal(0, 0.01, (w, w))
+            after[b][r : r + w, c : c + w] = urb[b] + rng.normal(0, 0.01, (w, w))
     vb = rng.normal(-12, 1, (size, size)).astype(np.float32)
     va = vb + rng.normal(0, 0.5, (size, size)).astype(np.float32) + 6 * label
     return before, after, vb, va, label
@@ -52,7 +52,17 @@ def test_features_shape_names_and_s1_optional():
     f, names = uc.change_features(before, after, vb, va)
     assert f.dtype == np.float32 and f.shape == (len(names), 48, 48)
     assert len(set(names)) == len(names)
-    for k in ("cvam", "m_B04", "ndvi_diff", "ndbi_after", "mndwi_before", "bsi_diff", "cvam_m5", "vv_diff", "vv_diff_m15"):
+    for k in (
+        "cvam",
+        "m_B04",
+        "ndvi_diff",
+        "ndbi_after",
+        "mndwi_before",
+        "bsi_diff",
+        "cvam_m5",
+        "vv_diff",
+        "vv_diff_m15",
+    ):
         assert k in names
     assert np.isfinite(f).all()
     # the new-building squares stand out: change magnitude and VV increase
@@ -148,8 +158,16 @@ def test_loco_trainer_never_sees_the_held_out_city():
     for i, city in enumerate(("alpha", "bravo", "charlie")):
         before, after, vb, va, label = _pair(seed=i, size=40, new=((5, 5, 6), (25, 20, 5)))
         f, names = uc.change_features(before, after, vb if i else None, va if i else None)
-        data[city] = dict(city=city, before=before, after=after, vv_before=vb, vv_after=va,
-                          label=label, features=f, names=names)
+        data[city] = dict(
+            city=city,
+            before=before,
+            after=after,
+            vv_before=vb,
+            vv_after=va,
+            label=label,
+            features=f,
+            names=names,
+        )
     calls = []
 
     def spy(d, cities, cfg):
@@ -161,7 +179,7 @@ def test_loco_trainer_never_sees_the_held_out_city():
     held = list(data)
     assert len(calls) == 3 * 3  # per held-out city: 2 inner + 1 outer
     for k, h in enumerate(held):
-        chunk = calls[3 * k: 3 * k + 3]
+        chunk = calls[3 * k : 3 * k + 3]
         for seen, trained in chunk:
             assert h not in seen and h not in trained and set(trained) <= set(seen)
         assert chunk[-1][1] == sorted(c for c in held if c != h)

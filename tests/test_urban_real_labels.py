@@ -18,7 +18,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _benchmark():
-    spec = importlib.util.spec_from_file_location("urban_wetland_accuracy", ROOT / "benchmarks" / "urban_wetland_accuracy.py")
+    spec = importlib.util.spec_from_file_location(
+        "urban_wetland_accuracy", ROOT / "benchmarks" / "urban_wetland_accuracy.py"
+    )
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
@@ -36,20 +38,32 @@ def test_ndvi_condition_against_eolearn_lulc(eopatch):
     from eo_drr.products.urban import BuiltupRule
 
     got = _benchmark().eolearn_ndvi_condition(eopatch)
-    assert "PARTIAL" in got["label"] and "NDVI condition" in got["label"] and "NOT checked" in got["label"]
+    assert (
+        "PARTIAL" in got["label"]
+        and "NDVI condition" in got["label"]
+        and "NOT checked" in got["label"]
+    )
     assert got["ndvi_max"] == BuiltupRule().ndvi_max
 
     # independent computation: numpy's nanmedian over the clear dates
     ndvi = np.load(eopatch / "data" / "NDVI.npy")[..., 0].astype(np.float64)
-    clear = np.load(eopatch / "mask" / "IS_DATA.npy")[..., 0].astype(bool) & ~np.load(eopatch / "mask" / "CLM.npy")[..., 0].astype(bool)
+    clear = np.load(eopatch / "mask" / "IS_DATA.npy")[..., 0].astype(bool) & ~np.load(
+        eopatch / "mask" / "CLM.npy"
+    )[..., 0].astype(bool)
     lulc = np.load(eopatch / "mask_timeless" / "LULC.npy")[..., 0]
     assert ndvi.shape == (68, 101, 100)
     med = np.nanmedian(np.where(clear, ndvi, np.nan), axis=0)
     lab = lulc != 0
     pred, truth = med < got["ndvi_max"], lulc == 8
-    tp, fp, fn = (int((pred & truth & lab).sum()), int((pred & ~truth & lab).sum()), int((~pred & truth & lab).sum()))
+    tp, fp, fn = (
+        int((pred & truth & lab).sum()),
+        int((pred & ~truth & lab).sum()),
+        int((~pred & truth & lab).sum()),
+    )
     assert (got["tp"], got["fp"], got["fn"]) == (tp, fp, fn)
-    assert got["artificial_pixels"] == 198 and got["labelled_pixels"] == 101 * 100 - 155  # PROVENANCE.md counts
+    assert (
+        got["artificial_pixels"] == 198 and got["labelled_pixels"] == 101 * 100 - 155
+    )  # PROVENANCE.md counts
     assert got["recall"] == pytest.approx(tp / (tp + fn))
     if tp + fp:
         assert got["precision"] == pytest.approx(tp / (tp + fp))

@@ -36,7 +36,9 @@ def test_rare_water_found_by_hierarchical_split():
 
 
 def test_land_only_scene_maps_no_water_and_says_why():
-    mean = np.where(np.arange(256)[None, :] < 128, -6.0, -9.0) * np.ones((256, 1))  # two kinds of land
+    mean = np.where(np.arange(256)[None, :] < 128, -6.0, -9.0) * np.ones(
+        (256, 1)
+    )  # two kinds of land
     r = s1_water(_speckled(mean, 3))
     assert (r.water == 1).mean() < 0.001
     assert r.fallback is not None and "prior" in r.fallback
@@ -59,7 +61,10 @@ def test_low_contrast_water_grows_from_seeds():
     mean[:, :60] = -27.0  # open water
     mean[:, 60:120] = -20.5  # shallow flood touching it
     mean[:, 180:200] = -20.5  # equally dark land strip, not connected
-    vv, vh = _speckled(mean + 7, 8, enl=50), _speckled(mean, 9, enl=50)  # multi-looked: little speckle
+    vv, vh = (
+        _speckled(mean + 7, 8, enl=50),
+        _speckled(mean, 9, enl=50),
+    )  # multi-looked: little speckle
     r = s1_water(vv, vh, grow_db=2.0, speckle="lee", speckle_window=9)
     w = r.water == 1
     assert w[:, 5:55].mean() > 0.97 and w[:, 65:115].mean() > 0.8
@@ -109,12 +114,19 @@ def test_demo_post_event_water_matches_truth(small_demo_scene):
     from eo_drr.catalog import SearchQuery, StaticCatalog
 
     cat = StaticCatalog(small_demo_scene.catalog_path)
-    post = [i for i in cat.search(SearchQuery(collections=("sentinel-1-rtc",), relative_orbit=165))][-1]
-    with rasterio.open(post.assets["vv"].get_absolute_href()) as a, rasterio.open(post.assets["vh"].get_absolute_href()) as b:
+    post = [
+        i for i in cat.search(SearchQuery(collections=("sentinel-1-rtc",), relative_orbit=165))
+    ][-1]
+    with (
+        rasterio.open(post.assets["vv"].get_absolute_href()) as a,
+        rasterio.open(post.assets["vh"].get_absolute_href()) as b,
+    ):
         vv, vh = a.read(1), b.read(1)
     truth_item = cat.search(SearchQuery(collections=("demo-truth",)))[0]
-    with rasterio.open(truth_item.assets["flood_observable"].get_absolute_href()) as f, \
-            rasterio.open(truth_item.assets["permanent_water"].get_absolute_href()) as w:
+    with (
+        rasterio.open(truth_item.assets["flood_observable"].get_absolute_href()) as f,
+        rasterio.open(truth_item.assets["permanent_water"].get_absolute_href()) as w,
+    ):
         truth = (f.read(1) == 1) | (w.read(1) == 1)
     r = s1_water(vv, vh, units="linear")
     pred = r.water == 1

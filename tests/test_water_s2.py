@@ -132,9 +132,14 @@ def _s2_chips(root):
     import rasterio
 
     pairs = [
-        (root / "sen1floods11-sample" / "Spain_7370579_S2Hand.tif", root / "sen1floods11-sample" / "Spain_7370579_LabelHand.tif"),
-        (root / "sen1floods11-chips" / "S2Hand" / "India_900498_S2Hand.tif",
-         root / "sen1floods11-chips" / "LabelHand" / "India_900498_LabelHand.tif"),
+        (
+            root / "sen1floods11-sample" / "Spain_7370579_S2Hand.tif",
+            root / "sen1floods11-sample" / "Spain_7370579_LabelHand.tif",
+        ),
+        (
+            root / "sen1floods11-chips" / "S2Hand" / "India_900498_S2Hand.tif",
+            root / "sen1floods11-chips" / "LabelHand" / "India_900498_LabelHand.tif",
+        ),
     ]
     out = []
     for s2p, labp in pairs:
@@ -145,7 +150,14 @@ def _s2_chips(root):
         s2[:, (s2 == 0).all(axis=0)] = np.nan
         with rasterio.open(labp) as src:
             label = src.read(1)
-        bands = {"blue": s2[1], "green": s2[2], "red": s2[3], "nir": s2[7], "swir16": s2[11], "swir22": s2[12]}
+        bands = {
+            "blue": s2[1],
+            "green": s2[2],
+            "red": s2[3],
+            "nir": s2[7],
+            "swir16": s2[11],
+            "swir22": s2[12],
+        }
         out.append((s2p.name, bands, s2[10], label))
     return out
 

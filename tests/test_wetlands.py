@@ -37,8 +37,13 @@ def test_classes_of_reference_spectra():
     coef = np.array([0.0315, 0.2021, 0.3102, 0.1594, -0.6806, -0.6109])
     np.testing.assert_allclose(tcw, [float(np.dot(coef, SPECTRA[n])) for n in names], atol=1e-5)
     got = dict(zip(names, wl.wit_classes(b)[0]))
-    assert got == {"water": wl.WATER, "wet_marsh": wl.WET, "grass": wl.GREEN_VEG,
-                   "dry_grass": wl.DRY_VEG, "soil": wl.BARE}
+    assert got == {
+        "water": wl.WATER,
+        "wet_marsh": wl.WET,
+        "grass": wl.GREEN_VEG,
+        "dry_grass": wl.DRY_VEG,
+        "soil": wl.BARE,
+    }
     b["nir"][0, 2] = np.nan
     assert wl.wit_classes(b)[0, 2] == wl.NODATA
 
@@ -52,9 +57,13 @@ def test_threshold_out_of_range():
 
 def test_calibration_is_the_first_percentile_of_open_water():
     rng = np.random.default_rng(1)
-    tcw = np.concatenate([rng.normal(0.04, 0.02, 5000), rng.normal(-0.15, 0.05, 5000)]).astype(np.float32)
+    tcw = np.concatenate([rng.normal(0.04, 0.02, 5000), rng.normal(-0.15, 0.05, 5000)]).astype(
+        np.float32
+    )
     water = np.arange(10000) < 5000
-    assert wl.calibrate_tcw_wet_threshold(tcw, water) == pytest.approx(np.percentile(tcw[:5000], 1), abs=1e-6)
+    assert wl.calibrate_tcw_wet_threshold(tcw, water) == pytest.approx(
+        np.percentile(tcw[:5000], 1), abs=1e-6
+    )
     with pytest.raises(InputError, match="100 open-water"):
         wl.calibrate_tcw_wet_threshold(tcw[:50], water[:50])
 
@@ -62,9 +71,9 @@ def test_calibration_is_the_first_percentile_of_open_water():
 def test_time_series_fractions_and_missing_rule():
     rng = np.random.default_rng(5)
     classes = rng.integers(0, 5, size=(4, 10, 10)).astype(np.uint8)
-    classes[1, :2, :5] = ws.NODATA        # polygon 1 loses 10 of 50 px on date 1 (20 %)
-    classes[2, 0, :5] = ws.NODATA         # polygon 1 loses 5 of 50 px on date 2 (10 %: kept)
-    classes[3, 5:, :] = ws.NODATA         # polygon 2 fully missing on date 3
+    classes[1, :2, :5] = ws.NODATA  # polygon 1 loses 10 of 50 px on date 1 (20 %)
+    classes[2, 0, :5] = ws.NODATA  # polygon 1 loses 5 of 50 px on date 2 (10 %: kept)
+    classes[3, 5:, :] = ws.NODATA  # polygon 2 fully missing on date 3
     labels = np.zeros((10, 10), np.int32)
     labels[:5, :] = 1
     labels[5:, :] = 2
@@ -88,15 +97,20 @@ def test_frequency_extent_and_change():
     assert list(n[0]) == [4, 2]
     assert list(wl.wetland_extent(c, 0.5, min_observations=1)[0]) == [1, 1]
     assert list(wl.wetland_extent(c, 0.5)[0]) == [1, 0]  # pixel 2: wet on one date only
-    assert list(wl.extent_change(np.array([1, 0, 1, 255]), np.array([1, 1, 0, 0]))) == [1, 2, 3, 255]
+    assert list(wl.extent_change(np.array([1, 0, 1, 255]), np.array([1, 1, 0, 0]))) == [
+        1,
+        2,
+        3,
+        255,
+    ]
     with pytest.raises(NoDataError, match="cloud-free"):
         wl.wetland_extent(np.full((2, 3, 3), 255, np.uint8))
 
 
 def test_one_wet_date_does_not_make_a_wetland():
     """Four clear dates, one flooded: frequency 0.25 alone would call the flood a wetland."""
-    flood_once = np.array([2, 2, 2, 0], np.uint8)       # farmland, flooded on the last date
-    marsh = np.array([1, 2, 1, 0], np.uint8)            # wet on three dates
+    flood_once = np.array([2, 2, 2, 0], np.uint8)  # farmland, flooded on the last date
+    marsh = np.array([1, 2, 1, 0], np.uint8)  # wet on three dates
     seen_once = np.array([255, 255, 255, 0], np.uint8)  # one clear date: cannot tell
     never = np.array([255, 255, 255, 255], np.uint8)
     c = np.stack([flood_once, marsh, seen_once, never], axis=1)[:, None, :]  # (4, 1, 4)
@@ -131,7 +145,9 @@ def test_polygon_checks():
 
 def test_rasterize_reports_polygons_outside():
     g = _gdf([box(0, -50, 50, 0), box(1000, 1000, 1100, 1100)], ["in", "out"])
-    labels, expected, outside = ws.rasterize_polygons(g, Affine(10, 0, 0, 0, -10, 0), (10, 10), "EPSG:32615")
+    labels, expected, outside = ws.rasterize_polygons(
+        g, Affine(10, 0, 0, 0, -10, 0), (10, 10), "EPSG:32615"
+    )
     assert outside == ["out"] and (labels == 1).sum() == 25 and expected[0] == pytest.approx(25)
 
 
@@ -176,10 +192,22 @@ def test_pipeline_with_user_polygons(tmp_path, small_demo_scene):
     sc = small_demo_scene
     w, s, e, n = sc.bbox
     cx = (w + e) / 2
-    polys = gpd.GeoDataFrame({"site": ["left", "right", "far"]},
-                             geometry=[box(w, s, cx, n), box(cx, s, e, n), box(e + 1e4, s, e + 2e4, n)], crs=sc.crs)
+    polys = gpd.GeoDataFrame(
+        {"site": ["left", "right", "far"]},
+        geometry=[box(w, s, cx, n), box(cx, s, e, n), box(e + 1e4, s, e + 2e4, n)],
+        crs=sc.crs,
+    )
     polys.to_file(tmp_path / "sites.gpkg", layer="sites")
-    job = _job(tmp_path, **{"products.wetlands.polygons": {"file": str(tmp_path / "sites.gpkg"), "layer": "sites", "id_field": "site"}})
+    job = _job(
+        tmp_path,
+        **{
+            "products.wetlands.polygons": {
+                "file": str(tmp_path / "sites.gpkg"),
+                "layer": "sites",
+                "id_field": "site",
+            }
+        },
+    )
     summary, root = _run(tmp_path, job)
     assert summary["polygons_outside_data"] == ["far"] and summary["polygons"] == 2
     series = pd.read_csv(root / "wit_time_series.csv")
@@ -190,12 +218,20 @@ def test_pipeline_with_user_polygons(tmp_path, small_demo_scene):
     with rasterio.open(sc.truth["permanent_water"]) as f:
         pw = f.read(1) == 1
     clear_date = str(sc.s2_dates[1])
-    for pid, half in (("left", pw[:, : pw.shape[1] // 2]), ("right", pw[:, pw.shape[1] // 2:])):
+    for pid, half in (("left", pw[:, : pw.shape[1] // 2]), ("right", pw[:, pw.shape[1] // 2 :])):
         row = series[(series["id"] == pid) & (series["date"] == clear_date)]
         assert len(row) == 1
         assert row["water"].iloc[0] == pytest.approx(half.mean(), abs=0.02)
-    for name in ("wit_classes.tif", "inundation_frequency.tif", "wetland_extent.tif", "wetland_extent_change.tif",
-                 "wit_time_series.parquet", "wetlands_summary.csv", "wetlands_summary.parquet", "plots/wit_left.png"):
+    for name in (
+        "wit_classes.tif",
+        "inundation_frequency.tif",
+        "wetland_extent.tif",
+        "wetland_extent_change.tif",
+        "wit_time_series.parquet",
+        "wetlands_summary.csv",
+        "wetlands_summary.parquet",
+        "plots/wit_left.png",
+    ):
         assert (root / name).is_file(), name
 
 
@@ -203,7 +239,9 @@ def test_all_polygons_outside_is_an_error(tmp_path, small_demo_scene):
     import geopandas as gpd
 
     w, s, e, n = small_demo_scene.bbox
-    gpd.GeoDataFrame({"id": ["x"]}, geometry=[box(e + 1e4, s, e + 2e4, n)], crs=small_demo_scene.crs).to_file(tmp_path / "p.gpkg")
+    gpd.GeoDataFrame(
+        {"id": ["x"]}, geometry=[box(e + 1e4, s, e + 2e4, n)], crs=small_demo_scene.crs
+    ).to_file(tmp_path / "p.gpkg")
     job = _job(tmp_path, **{"products.wetlands.polygons": {"file": str(tmp_path / "p.gpkg")}})
     with pytest.raises(InputError, match="every polygon lies outside"):
         _run(tmp_path, job)
@@ -215,7 +253,13 @@ def test_cli_runs_the_wetlands_demo_config(tmp_path, small_demo_scene):
     res = eo_drr("run", _job(tmp_path), "-o", tmp_path / "o")
     assert res.returncode == 0, res.stderr
     out = tmp_path / "o"
-    for name in ("wit_classes.tif", "inundation_frequency.tif", "wit_time_series.csv", "wetlands_summary.parquet", "run.json"):
+    for name in (
+        "wit_classes.tif",
+        "inundation_frequency.tif",
+        "wit_time_series.csv",
+        "wetlands_summary.parquet",
+        "run.json",
+    ):
         assert (out / name).is_file(), name
     assert list((out / "plots").glob("wit_W*.png"))
 
@@ -246,7 +290,9 @@ def test_demo_wetland_extent_excludes_the_flood(tmp_path, small_demo_scene):
     marsh = ndimage.binary_erosion(truth["wetland"], iterations=2)
     marsh_recall = float((ext[marsh & decided] == 1).mean())
     water_recall = float((ext[truth["permanent_water"] & decided] == 1).mean())
-    print(f"flood-only in extent {flood_in:.3f}, marsh recall {marsh_recall:.3f}, water recall {water_recall:.3f}")
+    print(
+        f"flood-only in extent {flood_in:.3f}, marsh recall {marsh_recall:.3f}, water recall {water_recall:.3f}"
+    )
     assert flood_in <= 0.02
     assert marsh_recall >= 0.75 and water_recall >= 0.9
     assert decided.mean() >= 0.9

@@ -59,8 +59,7 @@ class AOI(_Model):
                 raise ValueError("bbox must be west, south, east, north in degrees (EPSG:4326)")
             if not (w < e and s < n):
                 raise ValueError(
-                    "bbox is empty: need west < east and south < north "
-                    f"(got {w}, {s}, {e}, {n})"
+                    f"bbox is empty: need west < east and south < north (got {w}, {s}, {e}, {n})"
                 )
         return self
 
@@ -175,7 +174,9 @@ class SpeckleFilter(_Model):
     leave ``speckle_filter`` out to use the water rule's selected default."""
 
     kind: Literal["none", "boxcar", "lee", "kuan", "refined_lee"]
-    window: int | None = Field(None, ge=3, le=31, description="odd size (px); default: the water rule's")
+    window: int | None = Field(
+        None, ge=3, le=31, description="odd size (px); default: the water rule's"
+    )
 
     @field_validator("window")
     @classmethod
@@ -196,24 +197,51 @@ class FloodProduct(_Model):
     (see :mod:`eo_drr.products.flood`)."""
 
     polarization: str = Field(
-        "vv", description="the co-polarised band of sources.s1.bands (VV); VH, when listed, is loaded too and decides"
+        "vv",
+        description="the co-polarised band of sources.s1.bands (VV); VH, when listed, is loaded too and decides",
     )
     speckle_filter: SpeckleFilter | None = Field(
-        None, description="override the water rule's default filter (eo_drr.products.water.DEFAULTS)"
+        None,
+        description="override the water rule's default filter (eo_drr.products.water.DEFAULTS)",
     )
     # the product's settings: left out, each takes eo_drr.products.flood.FloodParams' default
     # (the one source of them); null turns slope_max_deg / change_decrease_db off
-    hand_max_m: float | None = Field(None, ge=0, le=500, description="exclude pixels higher than this above drainage (m)")
-    min_mapping_unit_px: int | None = Field(None, ge=1, le=100000, description="smallest flood patch kept (px)")
+    hand_max_m: float | None = Field(
+        None, ge=0, le=500, description="exclude pixels higher than this above drainage (m)"
+    )
+    min_mapping_unit_px: int | None = Field(
+        None, ge=1, le=100000, description="smallest flood patch kept (px)"
+    )
     threshold_method: Literal["ki", "otsu"] | None = None
-    slope_max_deg: float | None = Field(None, gt=0, le=90, description="exclude steeper terrain (degrees; needs sources.dem; null: off)")
+    slope_max_deg: float | None = Field(
+        None,
+        gt=0,
+        le=90,
+        description="exclude steeper terrain (degrees; needs sources.dem; null: off)",
+    )
     no_sensitivity_classes: list[int] | None = Field(
-        None, description="land-cover classes (ESA WorldCover) where SAR cannot see a flood: "
+        None,
+        description="land-cover classes (ESA WorldCover) where SAR cannot see a flood: "
         "10 tree cover, 50 built-up (needs sources.landcover)",
     )
-    change_decrease_db: float | None = Field(None, gt=0, le=20, description="backscatter decrease that adds change-detected water (dB; null: off)")
-    gsw_min_months: int | None = Field(None, ge=1, le=12, description="JRC seasonality (months) from which water is reference water")
-    channel_area_km2: float | None = Field(None, gt=0, le=10000, description="drainage threshold when HAND is computed from sources.dem (km2)")
+    change_decrease_db: float | None = Field(
+        None,
+        gt=0,
+        le=20,
+        description="backscatter decrease that adds change-detected water (dB; null: off)",
+    )
+    gsw_min_months: int | None = Field(
+        None,
+        ge=1,
+        le=12,
+        description="JRC seasonality (months) from which water is reference water",
+    )
+    channel_area_km2: float | None = Field(
+        None,
+        gt=0,
+        le=10000,
+        description="drainage threshold when HAND is computed from sources.dem (km2)",
+    )
 
     @field_validator("no_sensitivity_classes")
     @classmethod
@@ -239,16 +267,32 @@ class HazardSource(_Model):
     (``sources.dem``) and/or the strip along the water seen at epoch 1 (Sentinel-2). Several
     given: their union."""
 
-    file: str | None = Field(None, description="hazard raster (1 hazard, any other value not; e.g. flood_extent.tif)")
-    hand_max_m: float | None = Field(None, gt=0, le=100, description="flood-prone: HAND <= this (m)")
-    slope_min_deg: float | None = Field(None, gt=0, lt=90, description="steep: slope >= this (degrees)")
-    water_distance_m: float | None = Field(None, gt=0, le=5000, description="riverbank / shore strip: land "
-                                           "within this distance (m) of the water seen at epoch 1")
+    file: str | None = Field(
+        None, description="hazard raster (1 hazard, any other value not; e.g. flood_extent.tif)"
+    )
+    hand_max_m: float | None = Field(
+        None, gt=0, le=100, description="flood-prone: HAND <= this (m)"
+    )
+    slope_min_deg: float | None = Field(
+        None, gt=0, lt=90, description="steep: slope >= this (degrees)"
+    )
+    water_distance_m: float | None = Field(
+        None,
+        gt=0,
+        le=5000,
+        description="riverbank / shore strip: land "
+        "within this distance (m) of the water seen at epoch 1",
+    )
 
     @model_validator(mode="after")
     def _some(self) -> HazardSource:
-        if all(v is None for v in (self.file, self.hand_max_m, self.slope_min_deg, self.water_distance_m)):
-            raise ValueError("give at least one of 'file', 'hand_max_m', 'slope_min_deg' or 'water_distance_m'")
+        if all(
+            v is None
+            for v in (self.file, self.hand_max_m, self.slope_min_deg, self.water_distance_m)
+        ):
+            raise ValueError(
+                "give at least one of 'file', 'hand_max_m', 'slope_min_deg' or 'water_distance_m'"
+            )
         return self
 
 
@@ -271,11 +315,21 @@ class UrbanGrowthProduct(_Model):
 
     thresholds: BuiltupThresholds = Field(default_factory=BuiltupThresholds)
     builtup_min_mapping_unit_px: int | None = Field(
-        None, ge=1, le=100000, description="smallest built-up patch kept (px); default: products.urban's")
+        None,
+        ge=1,
+        le=100000,
+        description="smallest built-up patch kept (px); default: products.urban's",
+    )
     growth_min_mapping_unit_px: int | None = Field(
-        None, ge=1, le=100000, description="smallest patch of new built-up kept (px); default: the model's")
+        None,
+        ge=1,
+        le=100000,
+        description="smallest patch of new built-up kept (px); default: the model's",
+    )
     hazard: HazardSource | None = None
-    formal_areas: VectorInput | None = Field(None, description="formal / planned settlement polygons")
+    formal_areas: VectorInput | None = Field(
+        None, description="formal / planned settlement polygons"
+    )
 
 
 class WetlandPolygons(_Model):
@@ -296,19 +350,32 @@ class WetlandsProduct(_Model):
     )
     # left out, each takes eo_drr.products.wetlands.WetlandParams' default (the one source)
     tcw_wet_threshold: float | None = Field(
-        None, description="tasseled-cap wetness (reflectance 0-1 units) above which a pixel is wet "
-        "(Crist 1985 coefficients; recalibrated for Sentinel-2 against open water; default -0.030)"
+        None,
+        description="tasseled-cap wetness (reflectance 0-1 units) above which a pixel is wet "
+        "(Crist 1985 coefficients; recalibrated for Sentinel-2 against open water; default -0.030)",
     )
-    ndvi_green_min: float | None = Field(None, description="NDVI at or above which vegetation is green (default 0.35)")
-    max_missing_fraction: float | None = Field(None, ge=0, le=1, description="drop observations with more missing (default 0.10)")
+    ndvi_green_min: float | None = Field(
+        None, description="NDVI at or above which vegetation is green (default 0.35)"
+    )
+    max_missing_fraction: float | None = Field(
+        None, ge=0, le=1, description="drop observations with more missing (default 0.10)"
+    )
     extent_min_frequency: float | None = Field(
-        None, gt=0, le=1, description="wetland extent: water or wet in at least this share of clear dates (default 0.25)"
+        None,
+        gt=0,
+        le=1,
+        description="wetland extent: water or wet in at least this share of clear dates (default 0.25)",
     )
     extent_min_observations: int | None = Field(
-        None, ge=1, le=1000, description="wetland extent: and water or wet on at least this many clear dates "
-        "(a single flood date cannot make a wetland); pixels with fewer clear dates are no data (default 2)"
+        None,
+        ge=1,
+        le=1000,
+        description="wetland extent: and water or wet on at least this many clear dates "
+        "(a single flood date cannot make a wetland); pixels with fewer clear dates are no data (default 2)",
     )
-    min_polygon_px: int | None = Field(None, ge=1, le=10000000, description="derived polygons: smallest size (px; default 20)")
+    min_polygon_px: int | None = Field(
+        None, ge=1, le=10000000, description="derived polygons: smallest size (px; default 20)"
+    )
 
     @field_validator("tcw_wet_threshold")
     @classmethod
@@ -324,7 +391,9 @@ class WetlandsProduct(_Model):
     @classmethod
     def _ndvi(cls, v: float) -> float:
         if not 0.05 <= v <= 0.9:
-            raise ValueError(f"{v} is outside the sensible range [0.05, 0.9] for green vegetation NDVI")
+            raise ValueError(
+                f"{v} is outside the sensible range [0.05, 0.9] for green vegetation NDVI"
+            )
         return v
 
 
@@ -348,9 +417,12 @@ class Exposure(_Model):
         None, description="critical facilities (points) with a 'type' column: health, education"
     )
     roads: VectorInput | None = Field(None, description="road network (lines)")
-    event_id: str | None = Field(None, description="event id in the Sendai table (default: job name)")
+    event_id: str | None = Field(
+        None, description="event id in the Sendai table (default: job name)"
+    )
     hazard_code: str = Field(
-        "MH0600", pattern=r"^[A-Z]{2}\d{4}$",
+        "MH0600",
+        pattern=r"^[A-Z]{2}\d{4}$",
         description="UNDRR-ISC Hazard Information Profile code (MH0600: flooding)",
     )
 
@@ -365,8 +437,15 @@ class Outputs(_Model):
 #: ``cluster.kind`` values: local (no distributed), local distributed, an existing scheduler,
 #: batch schedulers through dask-jobqueue, and cloud clusters (dask-gateway, dask-kubernetes).
 CLUSTER_KINDS = (
-    "threads", "synchronous", "processes", "address", "scheduler_file",
-    "slurm", "pbs", "gateway", "kubernetes",
+    "threads",
+    "synchronous",
+    "processes",
+    "address",
+    "scheduler_file",
+    "slurm",
+    "pbs",
+    "gateway",
+    "kubernetes",
 )
 
 
@@ -376,27 +455,51 @@ class ClusterConfig(_Model):
     ``gateway``, ``kubernetes``); ``address`` and ``scheduler_file`` join a running one."""
 
     kind: Literal[
-        "threads", "synchronous", "processes", "address", "scheduler_file",
-        "slurm", "pbs", "gateway", "kubernetes",
+        "threads",
+        "synchronous",
+        "processes",
+        "address",
+        "scheduler_file",
+        "slurm",
+        "pbs",
+        "gateway",
+        "kubernetes",
     ] = "threads"
     n_workers: int | None = Field(
-        None, ge=1, le=4096,
+        None,
+        ge=1,
+        le=4096,
         description="threads: threads; processes/gateway/kubernetes: workers; slurm/pbs: batch jobs",
     )
-    threads_per_worker: int | None = Field(None, ge=1, le=1024, description="default 1 for processes")
-    memory_limit: str | None = Field(None, description="per worker, e.g. '4GiB' (dask's default: auto)")
-    address: str | None = Field(None, description="kind address: tcp://host:port of a running scheduler")
-    scheduler_file: str | None = Field(None, description="kind scheduler_file: the JSON file the scheduler wrote")
+    threads_per_worker: int | None = Field(
+        None, ge=1, le=1024, description="default 1 for processes"
+    )
+    memory_limit: str | None = Field(
+        None, description="per worker, e.g. '4GiB' (dask's default: auto)"
+    )
+    address: str | None = Field(
+        None, description="kind address: tcp://host:port of a running scheduler"
+    )
+    scheduler_file: str | None = Field(
+        None, description="kind scheduler_file: the JSON file the scheduler wrote"
+    )
     gpu_workers: int = Field(
-        0, ge=0, le=4096,
+        0,
+        ge=0,
+        le=4096,
         description="processes: how many of the local workers advertise resources GPU=1; "
         "slurm/pbs/gateway/kubernetes: >0 makes every started worker advertise GPU=1",
     )
     use_gpu: bool = Field(
-        False, description="route tile tasks to workers advertising a GPU resource (resources={'GPU': 1})"
+        False,
+        description="route tile tasks to workers advertising a GPU resource (resources={'GPU': 1})",
     )
-    lifetime: str | None = Field(None, description="slurm/pbs: worker --lifetime before the walltime, e.g. '55m'")
-    lifetime_stagger: str | None = Field(None, description="slurm/pbs: worker --lifetime-stagger, e.g. '5m'")
+    lifetime: str | None = Field(
+        None, description="slurm/pbs: worker --lifetime before the walltime, e.g. '55m'"
+    )
+    lifetime_stagger: str | None = Field(
+        None, description="slurm/pbs: worker --lifetime-stagger, e.g. '5m'"
+    )
     dashboard: bool = Field(True, description="start (and print the link of) the dask dashboard")
     options: dict[str, Any] = Field(
         default_factory=dict,
@@ -409,7 +512,9 @@ class ClusterConfig(_Model):
         if self.kind == "address" and not self.address:
             raise ValueError("kind 'address' needs 'address: tcp://host:port'")
         if self.kind == "scheduler_file" and not self.scheduler_file:
-            raise ValueError("kind 'scheduler_file' needs 'scheduler_file: PATH' (the scheduler's JSON file)")
+            raise ValueError(
+                "kind 'scheduler_file' needs 'scheduler_file: PATH' (the scheduler's JSON file)"
+            )
         if self.memory_limit is not None:
             from dask.utils import parse_bytes
 
@@ -424,13 +529,17 @@ class ClusterConfig(_Model):
             if value is None:
                 continue
             if self.kind not in ("slurm", "pbs"):
-                raise ValueError(f"{key} applies to kind slurm or pbs (workers killed at the walltime)")
+                raise ValueError(
+                    f"{key} applies to kind slurm or pbs (workers killed at the walltime)"
+                )
             from dask.utils import parse_timedelta
 
             try:
                 parse_timedelta(value)
             except (ValueError, KeyError, TypeError):
-                raise ValueError(f"{key}: {value!r} is not a duration (use e.g. '55m', '1h')") from None
+                raise ValueError(
+                    f"{key}: {value!r} is not a duration (use e.g. '55m', '1h')"
+                ) from None
         if self.use_gpu and self.kind in ("threads", "synchronous"):
             raise ValueError(
                 "use_gpu needs a dask.distributed cluster whose workers advertise a GPU resource "
@@ -439,7 +548,9 @@ class ClusterConfig(_Model):
         if self.use_gpu and self.kind == "processes" and self.gpu_workers == 0:
             raise ValueError("use_gpu with kind 'processes' needs gpu_workers >= 1")
         if self.kind == "processes" and self.n_workers and self.gpu_workers > self.n_workers:
-            raise ValueError(f"gpu_workers ({self.gpu_workers}) is more than n_workers ({self.n_workers})")
+            raise ValueError(
+                f"gpu_workers ({self.gpu_workers}) is more than n_workers ({self.n_workers})"
+            )
         if self.options and self.kind not in ("slurm", "pbs", "gateway", "kubernetes"):
             raise ValueError("options apply to kind slurm, pbs, gateway or kubernetes")
         return self
@@ -451,8 +562,12 @@ class TilingConfig(_Model):
     CRS, so the same place always has the same tile id (``x{ix}_y{iy}``) whatever the AOI."""
 
     tile_size_px: int = Field(1024, ge=32, le=16384, description="tile side in output pixels")
-    max_attempts: int = Field(3, ge=1, le=100, description="a failed tile is retried by reruns up to this")
-    mosaic: bool = Field(True, description="assemble COG mosaics and tables once every tile is done")
+    max_attempts: int = Field(
+        3, ge=1, le=100, description="a failed tile is retried by reruns up to this"
+    )
+    mosaic: bool = Field(
+        True, description="assemble COG mosaics and tables once every tile is done"
+    )
 
 
 class JobConfig(_Model):
@@ -469,7 +584,9 @@ class JobConfig(_Model):
     exposure: Exposure | None = None
     outputs: Outputs = Field(default_factory=Outputs)
     cluster: ClusterConfig = Field(default_factory=ClusterConfig)
-    tiling: TilingConfig | None = Field(None, description="run tile by tile with a resumable job ledger")
+    tiling: TilingConfig | None = Field(
+        None, description="run tile by tile with a resumable job ledger"
+    )
     #: The job file's folder; relative paths resolve against it. Not part of the YAML.
     base_dir: Path = Field(default=Path("."), exclude=True)
 

@@ -17,7 +17,11 @@ from eo_drr.errors import ConfigError, InputError
 #: a validated job (the same object the command line runs)
 Job = JobConfig
 #: the bundled example jobs, by pipeline
-DEMO_CONFIGS = {"flood": "demo.yaml", "urban_growth": "urban_growth_demo.yaml", "wetlands": "wetlands_demo.yaml"}
+DEMO_CONFIGS = {
+    "flood": "demo.yaml",
+    "urban_growth": "urban_growth_demo.yaml",
+    "wetlands": "wetlands_demo.yaml",
+}
 
 
 def load_job(job: str | Path | dict[str, Any], *, base_dir: str | Path | None = None) -> Job:
@@ -27,7 +31,9 @@ def load_job(job: str | Path | dict[str, Any], *, base_dir: str | Path | None = 
     as ``eo-drr run`` does. Relative paths in a mapping resolve against ``base_dir``
     (default: the current folder)."""
     if isinstance(job, dict):
-        return parse_config(job, source="<dict>", base_dir=Path(base_dir) if base_dir is not None else Path.cwd())
+        return parse_config(
+            job, source="<dict>", base_dir=Path(base_dir) if base_dir is not None else Path.cwd()
+        )
     if isinstance(job, (str, Path)):
         return load_config(job)
     raise ConfigError(f"job: expected a job file path or a dict, got {type(job).__name__}")
@@ -41,11 +47,17 @@ def demo_job(size: int | None = None, seed: int | None = None, *, pipeline: str 
     import yaml
 
     if pipeline not in DEMO_CONFIGS:
-        raise ConfigError(f"pipeline: no demo job for {pipeline!r} (have: {', '.join(DEMO_CONFIGS)})")
+        raise ConfigError(
+            f"pipeline: no demo job for {pipeline!r} (have: {', '.join(DEMO_CONFIGS)})"
+        )
     for name, value in (("size", size), ("seed", seed)):
         if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
             raise ConfigError(f"{name}: expected an integer, got {value!r}")
-    text = resources.files("eo_drr.configs").joinpath(DEMO_CONFIGS[pipeline]).read_text(encoding="utf-8")
+    text = (
+        resources.files("eo_drr.configs")
+        .joinpath(DEMO_CONFIGS[pipeline])
+        .read_text(encoding="utf-8")
+    )
     data = yaml.safe_load(text)
     demo = data["sources"].setdefault("demo", {})
     demo.update({k: v for k, v in (("size", size), ("seed", seed)) if v is not None})
@@ -59,12 +71,19 @@ def _reporter(progress: str | Reporter | None) -> Reporter:
         return tqdm_reporter()
     if callable(progress):
         return progress
-    raise InputError(f"progress: use 'log', 'tqdm' or a callable taking eo_drr.engine.Event, got {progress!r}")
+    raise InputError(
+        f"progress: use 'log', 'tqdm' or a callable taking eo_drr.engine.Event, got {progress!r}"
+    )
 
 
-def run(job: Job | str | Path | dict[str, Any], output: str | Path | None = None, *,
-        progress: str | Reporter | None = None, tile_size_px: int | None = None,
-        retry_failed: bool = False) -> JobResult:
+def run(
+    job: Job | str | Path | dict[str, Any],
+    output: str | Path | None = None,
+    *,
+    progress: str | Reporter | None = None,
+    tile_size_px: int | None = None,
+    retry_failed: bool = False,
+) -> JobResult:
     """Run a job (a :class:`Job`, a job file or a mapping) into ``output`` (default: the job's
     ``outputs.dir``) exactly as ``eo-drr run`` does, and return its :class:`JobResult`:
     ``.outputs`` (name -> file), ``.tables`` (name -> DataFrame), ``.summary`` (hectares,
@@ -74,7 +93,13 @@ def run(job: Job | str | Path | dict[str, Any], output: str | Path | None = None
     notebook) or a callable taking :class:`eo_drr.engine.Event`. ``tile_size_px``: run tile
     by tile (reruns skip finished tiles)."""
     cfg = job if isinstance(job, JobConfig) else load_job(job)
-    return run_job(cfg, output, report=_reporter(progress), tile_size_px=tile_size_px, retry_failed=retry_failed)
+    return run_job(
+        cfg,
+        output,
+        report=_reporter(progress),
+        tile_size_px=tile_size_px,
+        retry_failed=retry_failed,
+    )
 
 
 def _date(value: dt.date | str, name: str) -> dt.date:
@@ -86,9 +111,17 @@ def _date(value: dt.date | str, name: str) -> dt.date:
         raise InputError(f"{name}: expected a date YYYY-MM-DD, got {value!r}") from None
 
 
-def search(collection: str, bbox: Sequence[float], start: dt.date | str, end: dt.date | str, *,
-           catalog: str = "earth-search", max_cloud_cover: float | None = None,
-           orbit_direction: str | None = None, relative_orbit: int | None = None) -> list[pystac.Item]:
+def search(
+    collection: str,
+    bbox: Sequence[float],
+    start: dt.date | str,
+    end: dt.date | str,
+    *,
+    catalog: str = "earth-search",
+    max_cloud_cover: float | None = None,
+    orbit_direction: str | None = None,
+    relative_orbit: int | None = None,
+) -> list[pystac.Item]:
     """STAC items of ``collection`` over ``bbox`` (west, south, east, north in degrees) from
     ``start`` to ``end`` (whole UTC days, inclusive), sorted by time.
 
@@ -97,8 +130,16 @@ def search(collection: str, bbox: Sequence[float], start: dt.date | str, end: dt
     from eo_drr.catalog import SearchQuery, open_catalog
 
     if len(bbox) != 4 or not (-180 <= bbox[0] < bbox[2] <= 180 and -90 <= bbox[1] < bbox[3] <= 90):
-        raise InputError(f"bbox: expected west, south, east, north in degrees (west < east, south < north), got {tuple(bbox)}")
-    q = SearchQuery.for_days(collection, _date(start, "start"), _date(end, "end"), bbox=tuple(float(v) for v in bbox),
-                             max_cloud_cover=max_cloud_cover, orbit_direction=orbit_direction,
-                             relative_orbit=relative_orbit)
+        raise InputError(
+            f"bbox: expected west, south, east, north in degrees (west < east, south < north), got {tuple(bbox)}"
+        )
+    q = SearchQuery.for_days(
+        collection,
+        _date(start, "start"),
+        _date(end, "end"),
+        bbox=tuple(float(v) for v in bbox),
+        max_cloud_cover=max_cloud_cover,
+        orbit_direction=orbit_direction,
+        relative_orbit=relative_orbit,
+    )
     return open_catalog(catalog).search(q)

@@ -43,7 +43,9 @@ def _bands(obj: Raster, what: str) -> dict[str, xr.DataArray]:
     if isinstance(obj, xr.Dataset):
         return {str(k).upper(): v for k, v in obj.data_vars.items()}
     if not isinstance(obj, xr.DataArray):
-        raise InputError(f"{what}: expected an xarray DataArray or Dataset or a file path, got {type(obj).__name__}")
+        raise InputError(
+            f"{what}: expected an xarray DataArray or Dataset or a file path, got {type(obj).__name__}"
+        )
     if obj.ndim == 2:
         return {str(obj.name or "").upper(): obj}
     if obj.ndim != 3 or "band" not in obj.dims:
@@ -65,12 +67,18 @@ def _pick(bands: dict[str, xr.DataArray], name: str, what: str) -> xr.DataArray:
         return bands[name]
     if len(bands) == 1 and name == "VV" and "" in bands:
         return bands[""]
-    raise InputError(f"{what}: no {name} band (bands: {', '.join(b or '(unnamed)' for b in bands)})")
+    raise InputError(
+        f"{what}: no {name} band (bands: {', '.join(b or '(unnamed)' for b in bands)})"
+    )
 
 
 def _georef(values: Any, like: xr.DataArray, name: str, nodata: float | int | None) -> xr.DataArray:
-    out = xr.DataArray(values, coords={k: v for k, v in like.coords.items() if k in ("y", "x", "spatial_ref")},
-                       dims=("y", "x"), name=name)
+    out = xr.DataArray(
+        values,
+        coords={k: v for k, v in like.coords.items() if k in ("y", "x", "spatial_ref")},
+        dims=("y", "x"),
+        name=name,
+    )
     if like.rio.crs is not None:
         out = out.rio.write_crs(like.rio.crs).rio.write_transform(like.rio.transform())
     if nodata is not None:
@@ -78,7 +86,9 @@ def _georef(values: Any, like: xr.DataArray, name: str, nodata: float | int | No
     return out
 
 
-def _lazy(fn: Callable[..., np.ndarray], like: xr.DataArray, dtype: Any, *arrays: xr.DataArray | None) -> Any:
+def _lazy(
+    fn: Callable[..., np.ndarray], like: xr.DataArray, dtype: Any, *arrays: xr.DataArray | None
+) -> Any:
     """``fn(*numpy arrays)`` as one dask task when any input is dask-backed, else now."""
     if not any(a is not None and a.chunks is not None for a in arrays):
         return fn(*[None if a is None else np.asarray(a.values) for a in arrays])
@@ -104,8 +114,11 @@ def water(s1: Raster, *, units: str = "db", **params: Any) -> xr.DataArray:
 
     def run(vv_np: np.ndarray, vh_np: np.ndarray | None) -> np.ndarray:
         r = s1_water(vv_np, vh_np, units=units, **params)
-        info.update(threshold_db=r.threshold.threshold_db, polarisation=r.threshold.polarisation,
-                    quality_warnings=list(r.quality["warnings"]))
+        info.update(
+            threshold_db=r.threshold.threshold_db,
+            polarisation=r.threshold.polarisation,
+            quality_warnings=list(r.quality["warnings"]),
+        )
         return r.water
 
     out = _georef(_lazy(run, vv, np.uint8, vv, vh), vv, "water", 255)
@@ -120,8 +133,14 @@ def _linear(a: xr.DataArray, units: str) -> xr.DataArray:
     return 10 ** (a / 10) if units == "db" else a
 
 
-def flood(pre: Raster | Sequence[Raster], post: Raster, *, units: str = "db",
-          hand: xr.DataArray | None = None, **options: Any) -> xr.Dataset:
+def flood(
+    pre: Raster | Sequence[Raster],
+    post: Raster,
+    *,
+    units: str = "db",
+    hand: xr.DataArray | None = None,
+    **options: Any,
+) -> xr.Dataset:
     """Flood extent between pre-event image(s) and a post-event image (Sentinel-1, VV and
     optionally VH, in ``units``), as ``eo-drr flood`` and the flood job compute it.
 
@@ -141,20 +160,30 @@ def flood(pre: Raster | Sequence[Raster], post: Raster, *, units: str = "db",
     pre_vv = [_pick(b, "VV", f"pre[{i}]") for i, b in enumerate(pb)]
     for i, a in enumerate(pre_vv):
         if a.shape != post_vv.shape:
-            raise InputError(f"pre[{i}]: {a.shape} px, the post-event image {post_vv.shape}: put them on one grid")
+            raise InputError(
+                f"pre[{i}]: {a.shape} px, the post-event image {post_vv.shape}: put them on one grid"
+            )
     pre_vh = [b.get("VH") for b in pb]
     use_vh = post_vh is not None and all(v is not None for v in pre_vh)
     ds, thresholds = flood_extent(
-        xr.concat([_linear(a, units) for a in pre_vv], dim="time"), _linear(post_vv, units),
-        pre_vh=xr.concat([_linear(v, units) for v in pre_vh if v is not None], dim="time") if use_vh else None,
-        post_vh=_linear(post_vh, units) if use_vh and post_vh is not None else None, hand=hand, **options)
+        xr.concat([_linear(a, units) for a in pre_vv], dim="time"),
+        _linear(post_vv, units),
+        pre_vh=xr.concat([_linear(v, units) for v in pre_vh if v is not None], dim="time")
+        if use_vh
+        else None,
+        post_vh=_linear(post_vh, units) if use_vh and post_vh is not None else None,
+        hand=hand,
+        **options,
+    )
     if post_vv.rio.crs is not None:
         ds = ds.rio.write_crs(post_vv.rio.crs).rio.write_transform(post_vv.rio.transform())
     ds.attrs["quality_warnings"] = list(thresholds.warnings())
     return ds
 
 
-def _s2(obj: Raster, what: str, level: str | None) -> tuple[dict[str, np.ndarray], str, xr.DataArray]:
+def _s2(
+    obj: Raster, what: str, level: str | None
+) -> tuple[dict[str, np.ndarray], str, xr.DataArray]:
     """(bands by ESA name as float32 numpy reflectance 0-1, level, template DataArray)."""
     from eo_drr.load.s2_file import read_s2_file
 
@@ -162,15 +191,26 @@ def _s2(obj: Raster, what: str, level: str | None) -> tuple[dict[str, np.ndarray
         img = read_s2_file(Path(obj), option=what, level=level)
         return img.bands, str(img.level), _open(Path(obj), what).isel(band=0, drop=True)
     b = _bands(obj, what)
-    lvl = level or (obj.attrs.get("PROCESSING_LEVEL") if isinstance(obj, (xr.DataArray, xr.Dataset)) else None)
+    lvl = level or (
+        obj.attrs.get("PROCESSING_LEVEL") if isinstance(obj, (xr.DataArray, xr.Dataset)) else None
+    )
     if lvl is None or str(lvl).upper() not in ("L1C", "L2A"):
-        raise InputError(f"{what}: say the processing level (level='L1C' or 'L2A'; or attrs PROCESSING_LEVEL)")
+        raise InputError(
+            f"{what}: say the processing level (level='L1C' or 'L2A'; or attrs PROCESSING_LEVEL)"
+        )
     like = next(iter(b.values()))
     return {k: np.asarray(v.values, dtype=np.float32) for k, v in b.items()}, str(lvl).upper(), like
 
 
-def growth(before: Raster, after: Raster, *, s1_before: Raster | None = None, s1_after: Raster | None = None,
-           level: str | None = None, min_mapping_unit_px: int | None = None) -> xr.DataArray:
+def growth(
+    before: Raster,
+    after: Raster,
+    *,
+    s1_before: Raster | None = None,
+    s1_after: Raster | None = None,
+    level: str | None = None,
+    min_mapping_unit_px: int | None = None,
+) -> xr.DataArray:
     """New built-up between two Sentinel-2 images: uint8 1 new built-up, 0 not, 255 no data
     (cloud, shadow or missing), on the grid of ``before``; the model ``eo-drr growth`` runs.
 
@@ -186,11 +226,25 @@ def growth(before: Raster, after: Raster, *, s1_before: Raster | None = None, s1
     b, lb, like = _s2(before, "before", level)
     a, la, like_a = _s2(after, "after", level)
     if next(iter(a.values())).shape != next(iter(b.values())).shape:
-        raise InputError(f"after: {like_a.shape} px, before {like.shape}: put them on one grid (e.g. rio.reproject_match)")
-    vv = [None if r is None else np.asarray(_pick(_bands(r, n), "VV", n).values, dtype=np.float32)
-          for r, n in ((s1_before, "s1_before"), (s1_after, "s1_after"))]
-    r = new_builtup(b, a, level_before=lb, level_after=la, vv_before=vv[0], vv_after=vv[1],
-                    min_mapping_unit_px=min_mapping_unit_px, names=("before", "after"))
+        raise InputError(
+            f"after: {like_a.shape} px, before {like.shape}: put them on one grid (e.g. rio.reproject_match)"
+        )
+    vv = [
+        None if r is None else np.asarray(_pick(_bands(r, n), "VV", n).values, dtype=np.float32)
+        for r, n in ((s1_before, "s1_before"), (s1_after, "s1_after"))
+    ]
+    r = new_builtup(
+        b,
+        a,
+        level_before=lb,
+        level_after=la,
+        vv_before=vv[0],
+        vv_after=vv[1],
+        min_mapping_unit_px=min_mapping_unit_px,
+        names=("before", "after"),
+    )
     out = _georef(r.growth, like, "growth", 255)
-    out.attrs.update(probability_threshold=r.threshold, sentinel1=r.with_s1, cloud_share=list(r.cloud_share))
+    out.attrs.update(
+        probability_threshold=r.threshold, sentinel1=r.with_s1, cloud_share=list(r.cloud_share)
+    )
     return out

@@ -12,8 +12,8 @@ from typing import Any
 
 from eo_drr.catalog.base import Catalog, SearchQuery, item_datetime, matches, sort_items
 from eo_drr.catalog.odata import CDSE_ODATA, CdseODataCatalog
-from eo_drr.catalog.static import StaticCatalog, reuse_parsed_catalogs
 from eo_drr.catalog.stac_api import PRESETS, StacApiCatalog
+from eo_drr.catalog.static import StaticCatalog, reuse_parsed_catalogs
 from eo_drr.errors import InputError
 
 

@@ -27,7 +27,9 @@ def _check_member(name: str, archive: Path) -> None:
         raise CorruptInputError(f"{archive}: member {name!r} would be written outside the folder")
 
 
-def safe_extract(archive: str | Path, dest: str | Path, *, max_total_bytes: int = DEFAULT_MAX_TOTAL_BYTES) -> list[Path]:
+def safe_extract(
+    archive: str | Path, dest: str | Path, *, max_total_bytes: int = DEFAULT_MAX_TOTAL_BYTES
+) -> list[Path]:
     """Extract ``archive`` (zip or tar, any compression) into ``dest``; return the files."""
     archive, dest = Path(archive), Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
@@ -38,10 +40,14 @@ def safe_extract(archive: str | Path, dest: str | Path, *, max_total_bytes: int 
             for info in infos:
                 _check_member(info.filename, archive)
                 if (info.external_attr >> 16) & 0o170000 == 0o120000:
-                    raise CorruptInputError(f"{archive}: member {info.filename!r} is a symbolic link")
+                    raise CorruptInputError(
+                        f"{archive}: member {info.filename!r} is a symbolic link"
+                    )
                 total += info.file_size
             if total > max_total_bytes:
-                raise CorruptInputError(f"{archive}: uncompressed size {total} exceeds the cap {max_total_bytes}")
+                raise CorruptInputError(
+                    f"{archive}: uncompressed size {total} exceeds the cap {max_total_bytes}"
+                )
             zf.extractall(dest)
             return [dest / i.filename for i in infos if not i.is_dir()]
     if tarfile.is_tarfile(archive):
@@ -49,7 +55,9 @@ def safe_extract(archive: str | Path, dest: str | Path, *, max_total_bytes: int 
             members = tf.getmembers()
             total = sum(m.size for m in members if m.isfile())
             if total > max_total_bytes:
-                raise CorruptInputError(f"{archive}: uncompressed size {total} exceeds the cap {max_total_bytes}")
+                raise CorruptInputError(
+                    f"{archive}: uncompressed size {total} exceeds the cap {max_total_bytes}"
+                )
             for m in members:
                 _check_member(m.name, archive)
             try:

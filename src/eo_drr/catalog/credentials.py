@@ -24,7 +24,9 @@ from eo_drr.errors import CredentialsError
 
 log = logging.getLogger(__name__)
 
-CDSE_TOKEN_URL = "https://identity.dataspace.copernicus.eu/auth/realms/CDSE/protocol/openid-connect/token"
+CDSE_TOKEN_URL = (
+    "https://identity.dataspace.copernicus.eu/auth/realms/CDSE/protocol/openid-connect/token"
+)
 CDSE_CLIENT_ID = "cdse-public"
 #: refresh this many seconds before the token expires
 REFRESH_MARGIN_S = 60.0
@@ -59,7 +61,9 @@ def find_credentials(host: str, env_prefix: str) -> Credentials:
         try:
             auth = netrc.netrc(str(path)).authenticators(host)
         except (netrc.NetrcParseError, OSError) as exc:
-            raise CredentialsError(f"cannot parse {path} (line {getattr(exc, 'lineno', '?')})") from None
+            raise CredentialsError(
+                f"cannot parse {path} (line {getattr(exc, 'lineno', '?')})"
+            ) from None
         if auth and auth[0] and auth[2]:
             return Credentials(auth[0], Secret(auth[2]))
     raise CredentialsError(
@@ -100,29 +104,49 @@ class TokenAuth(requests.auth.AuthBase):
         try:
             r = self._session.post(self.token_url, data=data, timeout=30)
         except requests.RequestException as exc:
-            raise CredentialsError(f"cannot reach the token service at {self.token_url}: {type(exc).__name__}") from None
+            raise CredentialsError(
+                f"cannot reach the token service at {self.token_url}: {type(exc).__name__}"
+            ) from None
         if r.status_code in (400, 401):
             return {}
         if r.status_code != 200:
-            raise CredentialsError(f"token service at {self.token_url} answered HTTP {r.status_code}")
+            raise CredentialsError(
+                f"token service at {self.token_url} answered HTTP {r.status_code}"
+            )
         return r.json()
 
     def _obtain(self) -> None:
         body = {}
         if self._refresh is not None:
-            body = self._grant({"grant_type": "refresh_token", "refresh_token": str(self._refresh), "client_id": self.client_id})
+            body = self._grant(
+                {
+                    "grant_type": "refresh_token",
+                    "refresh_token": str(self._refresh),
+                    "client_id": self.client_id,
+                }
+            )
         if not body:
-            body = self._grant({
-                "grant_type": "password", "username": self._cred.username,
-                "password": str(self._cred.password), "client_id": self.client_id,
-            })
+            body = self._grant(
+                {
+                    "grant_type": "password",
+                    "username": self._cred.username,
+                    "password": str(self._cred.password),
+                    "client_id": self.client_id,
+                }
+            )
         if not body or "access_token" not in body:
-            raise CredentialsError(f"the token service at {self.token_url} refused the credentials of user {self._cred.username!r}")
+            raise CredentialsError(
+                f"the token service at {self.token_url} refused the credentials of user {self._cred.username!r}"
+            )
         self._access = Secret(body["access_token"])
         self._refresh = Secret(body["refresh_token"]) if body.get("refresh_token") else None
         self._expires_at = self._clock() + float(body.get("expires_in", 600))
         self.refreshes += 1
-        log.debug("obtained an access token for %s (valid %ss)", self._cred.username, body.get("expires_in"))
+        log.debug(
+            "obtained an access token for %s (valid %ss)",
+            self._cred.username,
+            body.get("expires_in"),
+        )
 
     def token(self, *, force: bool = False) -> Secret:
         """A valid access token (refreshed ``REFRESH_MARGIN_S`` before expiry)."""

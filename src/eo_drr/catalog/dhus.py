@@ -28,16 +28,30 @@ PLATFORMS = {"sentinel-1": "Sentinel-1", "sentinel-2": "Sentinel-2", "sentinel-3
 class DhusCatalog:
     """Search (and describe for download) a DHuS mirror with sentinelsat."""
 
-    def __init__(self, api_url: str, credentials: Credentials, *, product_type: str | None = None, timeout: float = 60):
+    def __init__(
+        self,
+        api_url: str,
+        credentials: Credentials,
+        *,
+        product_type: str | None = None,
+        timeout: float = 60,
+    ):
         try:
             from sentinelsat import SentinelAPI
         except ImportError:
-            raise ConfigError("the DHuS backend needs sentinelsat: pip install 'eo-drr[dhus]'") from None
+            raise ConfigError(
+                "the DHuS backend needs sentinelsat: pip install 'eo-drr[dhus]'"
+            ) from None
         self.api_url = api_url.rstrip("/") + "/"
         self.name = f"dhus:{self.api_url}"
         self.product_type = product_type
-        self._api = SentinelAPI(credentials.username, str(credentials.password), self.api_url,
-                                show_progressbars=False, timeout=timeout)
+        self._api = SentinelAPI(
+            credentials.username,
+            str(credentials.password),
+            self.api_url,
+            show_progressbars=False,
+            timeout=timeout,
+        )
 
     def search(self, query: SearchQuery) -> list[pystac.Item]:
         from sentinelsat.exceptions import SentinelAPIError
@@ -60,10 +74,18 @@ class DhusCatalog:
         try:
             products = self._api.query(area=area, date=date, limit=query.limit, **kw)
         except SentinelAPIError as exc:
-            raise InputError(f"DHuS search at {self.api_url} failed: {exc.msg if hasattr(exc, 'msg') else exc}") from None
+            raise InputError(
+                f"DHuS search at {self.api_url} failed: {exc.msg if hasattr(exc, 'msg') else exc}"
+            ) from None
         items = [self._to_item(uuid, p) for uuid, p in products.items()]
-        q = SearchQuery(collections=(), start=query.start, end=query.end, ids=query.ids,
-                        relative_orbit=query.relative_orbit, orbit_direction=query.orbit_direction)
+        q = SearchQuery(
+            collections=(),
+            start=query.start,
+            end=query.end,
+            ids=query.ids,
+            relative_orbit=query.relative_orbit,
+            orbit_direction=query.orbit_direction,
+        )
         return sort_items(it for it in items if matches(it, q))
 
     def _to_item(self, uuid: str, p: dict) -> pystac.Item:
@@ -77,14 +99,24 @@ class DhusCatalog:
             "dhus:uuid": uuid,
         }
         item = pystac.Item(
-            id=p.get("identifier") or p["title"], geometry=geom, bbox=bbox, datetime=p["beginposition"],
+            id=p.get("identifier") or p["title"],
+            geometry=geom,
+            bbox=bbox,
+            datetime=p["beginposition"],
             properties={k: v for k, v in props.items() if v is not None},
             collection=str(p.get("platformname", "")).lower() or None,
         )
-        item.add_asset("product", pystac.Asset(
-            href=f"{self.api_url}odata/v1/Products('{uuid}')/$value", media_type="application/zip",
-            roles=["data", "archive"], extra_fields={"file:local_path": p.get("filename", p["title"]).removesuffix(".SAFE") + ".zip"},
-        ))
+        item.add_asset(
+            "product",
+            pystac.Asset(
+                href=f"{self.api_url}odata/v1/Products('{uuid}')/$value",
+                media_type="application/zip",
+                roles=["data", "archive"],
+                extra_fields={
+                    "file:local_path": p.get("filename", p["title"]).removesuffix(".SAFE") + ".zip"
+                },
+            ),
+        )
         return item
 
     def add_checksums(self, item: pystac.Item) -> pystac.Item:
@@ -98,5 +130,7 @@ class DhusCatalog:
         asset = item.assets["product"]
         asset.extra_fields["file:size"] = info.get("size")
         if info.get("md5"):
-            asset.extra_fields["eo_drr:checksums"] = [{"algorithm": "MD5", "value": info["md5"].lower()}]
+            asset.extra_fields["eo_drr:checksums"] = [
+                {"algorithm": "MD5", "value": info["md5"].lower()}
+            ]
         return item

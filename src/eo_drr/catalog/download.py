@@ -119,7 +119,9 @@ class Downloader:
         self._locks_guard = threading.Lock()
 
     # -- public -------------------------------------------------------------------------
-    def fetch_all(self, requests_: Iterable[DownloadRequest], workers: int | None = None) -> list[DownloadResult]:
+    def fetch_all(
+        self, requests_: Iterable[DownloadRequest], workers: int | None = None
+    ) -> list[DownloadResult]:
         """Fetch every request (in parallel, at most ``max_per_host`` per host); never raises
         for one failed file: look at each result's ``status``."""
         reqs = list(requests_)
@@ -137,8 +139,16 @@ class Downloader:
     # -- internals ----------------------------------------------------------------------
     def _fetch_safe(self, req: DownloadRequest) -> DownloadResult:
         expected = best(list(req.checksums))
-        if self.ledger is not None and self.ledger.is_verified(req.dest, req.size, str(expected) if expected else None):
-            return DownloadResult(req, "skipped", req.dest, req.dest.stat().st_size, str(expected) if expected else None)
+        if self.ledger is not None and self.ledger.is_verified(
+            req.dest, req.size, str(expected) if expected else None
+        ):
+            return DownloadResult(
+                req,
+                "skipped",
+                req.dest,
+                req.dest.stat().st_size,
+                str(expected) if expected else None,
+            )
         res = DownloadResult(req, "failed")
         wait = self._wait
         try:
@@ -175,7 +185,9 @@ class Downloader:
                 self._host_locks[host] = threading.BoundedSemaphore(self.max_per_host)
             return self._host_locks[host]
 
-    def _attempt(self, req: DownloadRequest, expected: Checksum | None, res: DownloadResult) -> None:
+    def _attempt(
+        self, req: DownloadRequest, expected: Checksum | None, res: DownloadResult
+    ) -> None:
         dest = Path(req.dest)
         dest.parent.mkdir(parents=True, exist_ok=True)
         part = dest.with_name(dest.name + ".incomplete")
@@ -198,7 +210,9 @@ class Downloader:
             if digest != expected.hexdigest:
                 part.unlink()
                 res.events.append("checksum mismatch: partial file deleted")
-                log.warning("%s: %s checksum mismatch, downloading again", req.label, expected.algorithm)
+                log.warning(
+                    "%s: %s checksum mismatch, downloading again", req.label, expected.algorithm
+                )
                 raise _Retryable(f"{expected.algorithm} checksum mismatch")
         if self.decode_rasters and dest.suffix.lower() in RASTER_SUFFIXES:
             try:
@@ -213,15 +227,24 @@ class Downloader:
         if self.ledger is not None:
             self.ledger.record(dest, req.url, size, res.checksum)
 
-    def _stream(self, req: DownloadRequest, part: Path, have: int, headers: dict, res: DownloadResult) -> None:
+    def _stream(
+        self, req: DownloadRequest, part: Path, have: int, headers: dict, res: DownloadResult
+    ) -> None:
         refreshed = False
         while True:
             try:
-                r = self.session.get(req.url, headers=headers, auth=self.auth, stream=True, timeout=self.timeout_s)
+                r = self.session.get(
+                    req.url, headers=headers, auth=self.auth, stream=True, timeout=self.timeout_s
+                )
             except (requests.ConnectionError, requests.Timeout) as exc:
                 res.events.append(f"connection error: {type(exc).__name__}")
                 raise _Retryable(f"connection error ({type(exc).__name__})") from None
-            if r.status_code == 401 and self.auth is not None and hasattr(self.auth, "invalidate") and not refreshed:
+            if (
+                r.status_code == 401
+                and self.auth is not None
+                and hasattr(self.auth, "invalidate")
+                and not refreshed
+            ):
                 r.close()
                 self.auth.invalidate()
                 refreshed = True
@@ -231,13 +254,17 @@ class Downloader:
         with r:
             if r.status_code in RETRY_STATUS:
                 ra = _retry_after(r.headers.get("Retry-After"))
-                res.events.append(f"HTTP {r.status_code}" + (f" Retry-After {ra:g}s" if ra is not None else ""))
+                res.events.append(
+                    f"HTTP {r.status_code}" + (f" Retry-After {ra:g}s" if ra is not None else "")
+                )
                 raise _Retryable(f"HTTP {r.status_code}", retry_after=ra)
             if r.status_code == 416:  # range not satisfiable: our partial file is bad
                 part.unlink(missing_ok=True)
                 raise _Retryable("HTTP 416 on resume; restarting")
             if r.status_code >= 400:
-                raise DownloadError(f"HTTP {r.status_code} for {urlsplit(req.url).netloc}{urlsplit(req.url).path}")
+                raise DownloadError(
+                    f"HTTP {r.status_code} for {urlsplit(req.url).netloc}{urlsplit(req.url).path}"
+                )
             mode = "ab"
             if have and r.status_code == 200:  # server ignored the range: start over
                 mode = "wb"
@@ -250,6 +277,10 @@ class Downloader:
                         fh.write(block)
                         if self.progress is not None:
                             self.progress(req, len(block))
-            except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError, requests.Timeout) as exc:
+            except (
+                requests.ConnectionError,
+                requests.exceptions.ChunkedEncodingError,
+                requests.Timeout,
+            ) as exc:
                 res.events.append(f"connection dropped: {type(exc).__name__}")
                 raise _Retryable(f"connection dropped ({type(exc).__name__})") from None

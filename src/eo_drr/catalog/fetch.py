@@ -46,7 +46,9 @@ def download_requests(
         keys = list(assets) if assets else default_assets(item)
         missing = [k for k in keys if k not in item.assets]
         if missing:
-            raise InputError(f"item {item.id} has no asset(s) {', '.join(missing)}; it has {', '.join(sorted(item.assets))}")
+            raise InputError(
+                f"item {item.id} has no asset(s) {', '.join(missing)}; it has {', '.join(sorted(item.assets))}"
+            )
         for key in keys:
             asset = item.assets[key]
             url = https_href(asset)

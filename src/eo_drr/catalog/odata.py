@@ -103,7 +103,10 @@ def product_to_item(rec: dict, download_base: str = CDSE_DOWNLOAD) -> pystac.Ite
             roles=["data", "archive"],
             extra_fields={
                 "file:size": rec.get("ContentLength"),
-                "eo_drr:checksums": [{"algorithm": c["Algorithm"], "value": c["Value"]} for c in rec.get("Checksum", [])],
+                "eo_drr:checksums": [
+                    {"algorithm": c["Algorithm"], "value": c["Value"]}
+                    for c in rec.get("Checksum", [])
+                ],
                 "file:local_path": rec["Name"] + ".zip",
             },
         ),
@@ -114,8 +117,16 @@ def product_to_item(rec: dict, download_base: str = CDSE_DOWNLOAD) -> pystac.Ite
 class CdseODataCatalog:
     """Search the CDSE OData catalogue for whole products."""
 
-    def __init__(self, url: str = CDSE_ODATA, download_url: str = CDSE_DOWNLOAD, *, page_size: int = 100,
-                 timeout: float = 60.0, session: requests.Session | None = None, name: str = "cdse-odata"):
+    def __init__(
+        self,
+        url: str = CDSE_ODATA,
+        download_url: str = CDSE_DOWNLOAD,
+        *,
+        page_size: int = 100,
+        timeout: float = 60.0,
+        session: requests.Session | None = None,
+        name: str = "cdse-odata",
+    ):
         self.url = url.rstrip("/")
         self.download_url = download_url.rstrip("/")
         self.page_size = page_size
@@ -124,15 +135,21 @@ class CdseODataCatalog:
         self.name = name
 
     def search(self, query: SearchQuery) -> list[pystac.Item]:
-        params = {"$filter": odata_filter(query), "$top": str(min(self.page_size, query.limit or self.page_size)),
-                  "$expand": "Attributes", "$orderby": "ContentDate/Start asc"}
+        params = {
+            "$filter": odata_filter(query),
+            "$top": str(min(self.page_size, query.limit or self.page_size)),
+            "$expand": "Attributes",
+            "$orderby": "ContentDate/Start asc",
+        }
         url: str | None = f"{self.url}/Products"
         items: list[pystac.Item] = []
         while url:
             try:
                 r = self.session.get(url, params=params, timeout=self.timeout)
             except requests.RequestException as exc:
-                raise InputError(f"cannot reach the CDSE OData catalogue at {self.url}: {type(exc).__name__}") from None
+                raise InputError(
+                    f"cannot reach the CDSE OData catalogue at {self.url}: {type(exc).__name__}"
+                ) from None
             if r.status_code != 200:
                 raise InputError(f"CDSE OData search failed: HTTP {r.status_code}: {r.text[:200]}")
             body = r.json()
@@ -141,8 +158,15 @@ class CdseODataCatalog:
             if query.limit and len(items) >= query.limit:
                 break
         # The collection of an OData product is its platform; do not refilter by collection.
-        q = SearchQuery(bbox=None, collections=(), start=query.start, end=query.end,
-                        max_cloud_cover=query.max_cloud_cover, orbit_direction=query.orbit_direction,
-                        relative_orbit=query.relative_orbit, ids=query.ids)
+        q = SearchQuery(
+            bbox=None,
+            collections=(),
+            start=query.start,
+            end=query.end,
+            max_cloud_cover=query.max_cloud_cover,
+            orbit_direction=query.orbit_direction,
+            relative_orbit=query.relative_orbit,
+            ids=query.ids,
+        )
         found = sort_items(it for it in items if matches(it, q))
         return found[: query.limit] if query.limit else found

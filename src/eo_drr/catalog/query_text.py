@@ -19,7 +19,14 @@ def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
         w, s, e, n = (float(v) for v in text.split(","))
     except ValueError:
         raise ConfigError(f"--bbox: expected W,S,E,N numbers, got {text!r}") from None
-    if not (w < e and s < n and -180 <= w <= 180 and -180 <= e <= 180 and -90 <= s <= 90 and -90 <= n <= 90):
+    if not (
+        w < e
+        and s < n
+        and -180 <= w <= 180
+        and -180 <= e <= 180
+        and -90 <= s <= 90
+        and -90 <= n <= 90
+    ):
         raise ConfigError(f"--bbox: {text!r} is not a non-empty W,S,E,N box in degrees")
     return (w, s, e, n)
 
@@ -36,11 +43,15 @@ def parse_datetime(text: str | None) -> tuple[dt.datetime | None, dt.datetime | 
         try:
             if len(v) == 10:
                 d = dt.date.fromisoformat(v)
-                return dt.datetime.combine(d, dt.time.max if end else dt.time.min, tzinfo=dt.timezone.utc)
+                return dt.datetime.combine(
+                    d, dt.time.max if end else dt.time.min, tzinfo=dt.timezone.utc
+                )
             t = dt.datetime.fromisoformat(v.replace("Z", "+00:00"))
             return t if t.tzinfo else t.replace(tzinfo=dt.timezone.utc)
         except ValueError:
-            raise ConfigError(f"--datetime: {v!r} is not a date (YYYY-MM-DD) or ISO datetime") from None
+            raise ConfigError(
+                f"--datetime: {v!r} is not a date (YYYY-MM-DD) or ISO datetime"
+            ) from None
 
     start, end = one(start_s, False), one(end_s or start_s, True)
     if start and end and end < start:
@@ -48,9 +59,16 @@ def parse_datetime(text: str | None) -> tuple[dt.datetime | None, dt.datetime | 
     return start, end
 
 
-def build_query(collection: str | None, bbox: str | None, datetime_: str | None, max_cloud: float | None,
-                orbit_direction: str | None, relative_orbit: int | None, limit: int | None,
-                ids: tuple[str, ...] = ()) -> SearchQuery:
+def build_query(
+    collection: str | None,
+    bbox: str | None,
+    datetime_: str | None,
+    max_cloud: float | None,
+    orbit_direction: str | None,
+    relative_orbit: int | None,
+    limit: int | None,
+    ids: tuple[str, ...] = (),
+) -> SearchQuery:
     """A :class:`SearchQuery` from the option texts (``--bbox W,S,E,N`` in degrees,
     ``--datetime START/END``, ...); a malformed option is a :class:`ConfigError` naming it."""
     if orbit_direction is not None and orbit_direction not in ("ascending", "descending"):
@@ -58,8 +76,14 @@ def build_query(collection: str | None, bbox: str | None, datetime_: str | None,
     start, end = parse_datetime(datetime_)
     return SearchQuery(
         collections=(collection,) if collection else (),
-        bbox=parse_bbox(bbox), start=start, end=end, max_cloud_cover=max_cloud,
-        orbit_direction=orbit_direction, relative_orbit=relative_orbit, ids=tuple(ids), limit=limit,
+        bbox=parse_bbox(bbox),
+        start=start,
+        end=end,
+        max_cloud_cover=max_cloud,
+        orbit_direction=orbit_direction,
+        relative_orbit=relative_orbit,
+        ids=tuple(ids),
+        limit=limit,
     )
 
 

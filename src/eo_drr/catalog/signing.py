@@ -21,7 +21,9 @@ def planetary_computer_patch_url() -> Callable[[str], str]:
     try:
         import planetary_computer
     except ImportError:
-        raise ConfigError("Planetary Computer assets must be signed: pip install 'eo-drr[pc]'") from None
+        raise ConfigError(
+            "Planetary Computer assets must be signed: pip install 'eo-drr[pc]'"
+        ) from None
     return planetary_computer.sign_url
 
 

@@ -13,9 +13,10 @@ import pystac
 from eo_drr.catalog.base import SearchQuery, matches, sort_items
 from eo_drr.errors import CorruptInputError, InputError
 
-
 #: catalogue path -> its parsed items, while :func:`reuse_parsed_catalogs` is active
-_SHARED: ContextVar[dict[str, list[pystac.Item]] | None] = ContextVar("eo_drr_static_catalogs", default=None)
+_SHARED: ContextVar[dict[str, list[pystac.Item]] | None] = ContextVar(
+    "eo_drr_static_catalogs", default=None
+)
 
 
 @contextlib.contextmanager
@@ -54,7 +55,9 @@ class StaticCatalog:
             try:
                 root = pystac.read_file(str(self.path))
             except Exception as exc:  # pystac raises many types for bad JSON/STAC
-                raise CorruptInputError(f"{self.path}: not a readable STAC catalogue ({exc})") from exc
+                raise CorruptInputError(
+                    f"{self.path}: not a readable STAC catalogue ({exc})"
+                ) from exc
             if isinstance(root, pystac.Item):
                 items = [root]
             elif isinstance(root, pystac.Catalog):

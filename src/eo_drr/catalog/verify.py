@@ -27,6 +27,8 @@ def check_raster_decodes(path: str | Path, *, overviews: bool = True) -> None:
                     src.read(band, window=window)
             if overviews and src.count:
                 for factor in src.overviews(1):
-                    src.read(1, out_shape=(max(1, src.height // factor), max(1, src.width // factor)))
+                    src.read(
+                        1, out_shape=(max(1, src.height // factor), max(1, src.width // factor))
+                    )
     except (RasterioError, OSError) as exc:
         raise CorruptInputError(f"{path}: the raster does not decode completely ({exc})") from None

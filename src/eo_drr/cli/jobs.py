@@ -30,10 +30,14 @@ def _when(ts: float | None) -> str:
 def print_jobs(output: Path, console: Console, *, as_json: bool = False) -> None:
     ledgers = find_ledgers(output)
     if not ledgers:
-        raise InputError(f"{output}: no job ledger ({LEDGER_NAME}) here or in its sub-folders; "
-                         "is it the output folder of a tiled job or of eo-drr monitor?")
+        raise InputError(
+            f"{output}: no job ledger ({LEDGER_NAME}) here or in its sub-folders; "
+            "is it the output folder of a tiled job or of eo-drr monitor?"
+        )
     jobs = [s for led in ledgers for s in job_summaries(led)]
-    acquisitions = [dict(a, folder=str(led.root / a["folder"])) for led in ledgers for a in led.acquisitions()]
+    acquisitions = [
+        dict(a, folder=str(led.root / a["folder"])) for led in ledgers for a in led.acquisitions()
+    ]
     if as_json:
         console.print_json(json.dumps({"jobs": jobs, "acquisitions": acquisitions}, default=str))
         return
@@ -42,10 +46,16 @@ def print_jobs(output: Path, console: Console, *, as_json: bool = False) -> None
         table.add_column(col, overflow="fold")
     for j in jobs:
         c, last = j["counts"], j["last_run"]
-        states = ", ".join(f"[{STYLE[k]}]{n} {k}[/{STYLE[k]}]" if STYLE[k] else f"{n} {k}"
-                           for k, n in c.items() if n)
+        states = ", ".join(
+            f"[{STYLE[k]}]{n} {k}[/{STYLE[k]}]" if STYLE[k] else f"{n} {k}"
+            for k, n in c.items()
+            if n
+        )
         table.add_row(
-            _rel(j["folder"], output), j["job"], j["pipeline"], f"{len(j['tiles'])}: {states or 'none'}",
+            _rel(j["folder"], output),
+            j["job"],
+            j["pipeline"],
+            f"{len(j['tiles'])}: {states or 'none'}",
             f"{last['status']} {_when(last['finished_at'] or last['started_at'])}" if last else "",
         )
     if jobs:
@@ -56,8 +66,13 @@ def print_jobs(output: Path, console: Console, *, as_json: bool = False) -> None
         for col in ("folder", "job", "tile", "attempts", "error"):
             ft.add_column(col, overflow="fold")
         for j, t in failed:
-            ft.add_row(_rel(j["folder"], output), j["job"], t["tile_id"], str(t["attempts"]),
-                       (t["error"] or "").splitlines()[0] if t["error"] else "")
+            ft.add_row(
+                _rel(j["folder"], output),
+                j["job"],
+                t["tile_id"],
+                str(t["attempts"]),
+                (t["error"] or "").splitlines()[0] if t["error"] else "",
+            )
         console.print(ft)
     if acquisitions:
         at = Table(title="Acquisitions processed by eo-drr monitor")
@@ -65,8 +80,14 @@ def print_jobs(output: Path, console: Console, *, as_json: bool = False) -> None
             at.add_column(col, overflow="fold")
         for a in acquisitions:
             style = STYLE.get(a["status"], "")
-            at.add_row(a["job"], a["acquired_at"], a["item_id"], f"[{style}]{a['status']}[/{style}]",
-                       _rel(a["folder"], output), (a["error"] or "").splitlines()[0] if a["error"] else "")
+            at.add_row(
+                a["job"],
+                a["acquired_at"],
+                a["item_id"],
+                f"[{style}]{a['status']}[/{style}]",
+                _rel(a["folder"], output),
+                (a["error"] or "").splitlines()[0] if a["error"] else "",
+            )
         console.print(at)
 
 
@@ -88,7 +109,10 @@ def retry_jobs(output: Path, console: Console, *, job: str | None = None) -> lis
         if cfg is None:
             console.print(f"job {name!r}: no failed tiles; nothing to retry", highlight=False)
             continue
-        console.print(f"job {name!r}: retrying {len(failed)} failed tile(s): " + ", ".join(failed), highlight=False)
+        console.print(
+            f"job {name!r}: retrying {len(failed)} failed tile(s): " + ", ".join(failed),
+            highlight=False,
+        )
         summary = run_tiled_job(cfg, output, console=console, tile_size_px=size, retry_failed=True)
         if summary is not None:
             summaries.append(summary)

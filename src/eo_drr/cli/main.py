@@ -6,7 +6,7 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -17,7 +17,8 @@ from eo_drr.errors import EODRRError
 
 #: ``--output/-o`` of the commands that run a job file
 JobOutput = Annotated[
-    Optional[Path], typer.Option("--output", "-o", help="Output folder (default: the job's outputs.dir).")
+    Path | None,
+    typer.Option("--output", "-o", help="Output folder (default: the job's outputs.dir)."),
 ]
 
 app = typer.Typer(
@@ -41,12 +42,16 @@ _state = {"debug": False}
 
 @app.callback()
 def _main(
-    debug: Annotated[bool, typer.Option("--debug", help="Show full tracebacks and debug logs.")] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show full tracebacks and debug logs.")
+    ] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each step.")] = False,
 ) -> None:
     _state["debug"] = debug
     level = logging.DEBUG if debug else (logging.INFO if verbose else logging.WARNING)
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
     for noisy in ("rasterio", "urllib3", "numba", "fiona", "pyogrio", "distributed"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
 
@@ -56,16 +61,24 @@ def run(
     config: Annotated[Path, typer.Argument(help="A YAML job file (see configs/demo.yaml).")],
     output: JobOutput = None,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Print the plan (items, grid, outputs) and write nothing.")
+        bool,
+        typer.Option("--dry-run", help="Print the plan (items, grid, outputs) and write nothing."),
     ] = False,
     tile_size: Annotated[
-        Optional[int],
-        typer.Option("--tile-size", min=32, max=16384,
-                     help="Run tile by tile: square tiles of this many output pixels on a fixed grid "
-                          "(overrides tiling.tile_size_px). Reruns skip finished tiles."),
+        int | None,
+        typer.Option(
+            "--tile-size",
+            min=32,
+            max=16384,
+            help="Run tile by tile: square tiles of this many output pixels on a fixed grid "
+            "(overrides tiling.tile_size_px). Reruns skip finished tiles.",
+        ),
     ] = None,
     retry_failed: Annotated[
-        bool, typer.Option("--retry-failed", help="Tiled jobs: retry failed tiles even past tiling.max_attempts.")
+        bool,
+        typer.Option(
+            "--retry-failed", help="Tiled jobs: retry failed tiles even past tiling.max_attempts."
+        ),
     ] = False,
 ) -> None:
     """Run a job file: search, load, compute the products, write maps and tables.
@@ -74,14 +87,19 @@ def run(
     `cluster:`; a job ledger in the output folder makes a rerun skip the tiles that are done
     and whose outputs verify, and rerun only tiles whose inputs changed.
     """
-    from eo_drr.config import load_config
-
     from eo_drr.cli.runner import run_job, run_tiled_job
+    from eo_drr.config import load_config
 
     cfg = load_config(config)
     if cfg.tiling is not None or tile_size is not None:
-        run_tiled_job(cfg, output, console=console, tile_size_px=tile_size,
-                      retry_failed=retry_failed, dry_run=dry_run)
+        run_tiled_job(
+            cfg,
+            output,
+            console=console,
+            tile_size_px=tile_size,
+            retry_failed=retry_failed,
+            dry_run=dry_run,
+        )
     else:
         run_job(cfg, output, dry_run=dry_run, console=console)
 
@@ -91,7 +109,8 @@ def status(
     output: Annotated[Path, typer.Argument(help="The output folder of a tiled job.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
     all_fingerprints: Annotated[
-        bool, typer.Option("--all", help="Also list tiles' earlier fingerprints (superseded inputs).")
+        bool,
+        typer.Option("--all", help="Also list tiles' earlier fingerprints (superseded inputs)."),
     ] = False,
 ) -> None:
     """Print the job ledger of an output folder: each tile's state, attempts, time, memory, error."""
@@ -103,11 +122,16 @@ def status(
 @app.command()
 def jobs(
     words: Annotated[
-        Optional[list[str]],
-        typer.Argument(metavar="[OUTPUT] | retry OUTPUT",
-                       help="An output folder (default: the current folder), or `retry OUTPUT`."),
+        list[str] | None,
+        typer.Argument(
+            metavar="[OUTPUT] | retry OUTPUT",
+            help="An output folder (default: the current folder), or `retry OUTPUT`.",
+        ),
     ] = None,
-    job: Annotated[Optional[str], typer.Option("--job", help="retry: only this job (default: every job with failed tiles).")] = None,
+    job: Annotated[
+        str | None,
+        typer.Option("--job", help="retry: only this job (default: every job with failed tiles)."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
 ) -> None:
     """List jobs and their tile states, or retry failed tiles.
@@ -123,12 +147,16 @@ def jobs(
     words = list(words or [])
     if words and words[0] == "retry":
         if len(words) != 2:
-            raise InputError("usage: eo-drr jobs retry OUTPUT [--job NAME] (give exactly one output folder)")
+            raise InputError(
+                "usage: eo-drr jobs retry OUTPUT [--job NAME] (give exactly one output folder)"
+            )
         retry_jobs(Path(words[1]), console, job=job)
         return
     if len(words) > 1:
-        raise InputError(f"eo-drr jobs takes one output folder, got {len(words)}: {' '.join(words)} "
-                         "(to retry failed tiles: eo-drr jobs retry OUTPUT)")
+        raise InputError(
+            f"eo-drr jobs takes one output folder, got {len(words)}: {' '.join(words)} "
+            "(to retry failed tiles: eo-drr jobs retry OUTPUT)"
+        )
     if job is not None:
         raise InputError("--job applies to `eo-drr jobs retry OUTPUT --job NAME`")
     print_jobs(Path(words[0]) if words else Path("."), console, as_json=as_json)
@@ -136,13 +164,22 @@ def jobs(
 
 @app.command()
 def monitor(
-    config: Annotated[Path, typer.Argument(help="A YAML flood job file; time.post.start is the event date.")],
+    config: Annotated[
+        Path, typer.Argument(help="A YAML flood job file; time.post.start is the event date.")
+    ],
     output: JobOutput = None,
     tile_size: Annotated[
-        Optional[int],
-        typer.Option("--tile-size", min=32, max=16384, help="Run each acquisition tile by tile (as `run --tile-size`)."),
+        int | None,
+        typer.Option(
+            "--tile-size",
+            min=32,
+            max=16384,
+            help="Run each acquisition tile by tile (as `run --tile-size`).",
+        ),
     ] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="List the new acquisitions and process nothing.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="List the new acquisitions and process nothing.")
+    ] = False,
 ) -> None:
     """Process only the post-event Sentinel-1 acquisitions that are new since the last run (for cron).
 
@@ -160,12 +197,21 @@ def monitor(
 
 @app.command()
 def demo(
-    output: Annotated[Path, typer.Option("--output", "-o", help="Output folder.")] = Path("demo-output"),
+    output: Annotated[Path, typer.Option("--output", "-o", help="Output folder.")] = Path(
+        "demo-output"
+    ),
     size: Annotated[
-        Optional[int], typer.Option(help="Scene size in pixels per side (10 m pixels; default 1024).", min=64, max=8192)
+        int | None,
+        typer.Option(
+            help="Scene size in pixels per side (10 m pixels; default 1024).", min=64, max=8192
+        ),
     ] = None,
-    seed: Annotated[Optional[int], typer.Option(help="Random seed of the synthetic scene.", min=0)] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan and write nothing.")] = False,
+    seed: Annotated[
+        int | None, typer.Option(help="Random seed of the synthetic scene.", min=0)
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the plan and write nothing.")
+    ] = False,
 ) -> None:
     """Run the bundled demo job (configs/demo.yaml) on a synthetic scene with known truth.
 

@@ -28,8 +28,14 @@ class ConsoleReporter:
 
     def __enter__(self) -> ConsoleReporter:
         if self.console.is_terminal:
-            self.progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                                     TimeElapsedColumn(), console=self.console, transient=False)
+            self.progress = Progress(
+                SpinnerColumn(),
+                TextColumn("{task.description}"),
+                BarColumn(),
+                TimeElapsedColumn(),
+                console=self.console,
+                transient=False,
+            )
             self.progress.start()
         return self
 
@@ -42,7 +48,9 @@ class ConsoleReporter:
         if e.kind == "tile":
             style = TILE_STYLE.get(e.state, "")
             text = f"{e.state:<7} {e.text} {e.detail}".rstrip()
-            c.print(f"[{style}]{text}[/{style}]" if style else text, highlight=False, markup=bool(style))
+            c.print(
+                f"[{style}]{text}[/{style}]" if style else text, highlight=False, markup=bool(style)
+            )
         elif e.kind == "compute":
             c.print(f"compute: {e.text}", highlight=False, markup=False)
             if e.detail:
@@ -82,9 +90,15 @@ def run_job(cfg: JobConfig, output: Path | None, *, dry_run: bool, console: Cons
     return result.summary
 
 
-def run_tiled_job(cfg: JobConfig, output: Path | None, *, console: Console,
-                  tile_size_px: int | None = None, retry_failed: bool = False,
-                  dry_run: bool = False) -> dict | None:
+def run_tiled_job(
+    cfg: JobConfig,
+    output: Path | None,
+    *,
+    console: Console,
+    tile_size_px: int | None = None,
+    retry_failed: bool = False,
+    dry_run: bool = False,
+) -> dict | None:
     """Run ``cfg`` tile by tile (resumable: the job ledger in the output folder skips verified
     tiles), then print what ran, what was skipped and where the mosaics are."""
     if dry_run:
@@ -97,14 +111,21 @@ def run_tiled_job(cfg: JobConfig, output: Path | None, *, console: Console,
         for col in ("tile", "pixels", "bounds (m)"):
             table.add_column(col)
         for t in plan.tiles or ():
-            table.add_row(t.id, f"{t.geobox.shape.x} x {t.geobox.shape.y}",
-                          ", ".join(f"{v:.0f}" for v in t.bounds))
-        console.print(f"{len(plan.tiles or ())} tiles of {size} px on {plan.crs} "
-                      f"(output folder {plan.folder}, tiles under {plan.folder / 'tiles'})")
+            table.add_row(
+                t.id,
+                f"{t.geobox.shape.x} x {t.geobox.shape.y}",
+                ", ".join(f"{v:.0f}" for v in t.bounds),
+            )
+        console.print(
+            f"{len(plan.tiles or ())} tiles of {size} px on {plan.crs} "
+            f"(output folder {plan.folder}, tiles under {plan.folder / 'tiles'})"
+        )
         console.print(table)
         return None
     with ConsoleReporter(console) as report:
-        result = engine_run(cfg, output, report=report, tile_size_px=tile_size_px, retry_failed=retry_failed)
+        result = engine_run(
+            cfg, output, report=report, tile_size_px=tile_size_px, retry_failed=retry_failed
+        )
     print_summary(console, result.summary, result.folder, title=cfg.name)
     return result.summary
 
@@ -112,7 +133,10 @@ def run_tiled_job(cfg: JobConfig, output: Path | None, *, console: Console,
 def print_summary(console: Console, summary: dict, root: Path, *, title: str) -> None:
     """The figures of a finished run (whole or tiled) as one table."""
     if "tiles" in summary:
-        t = Table(title=f"Job {title!r}: {summary['tiles']} tiles in {summary['seconds']:.1f} s", show_header=False)
+        t = Table(
+            title=f"Job {title!r}: {summary['tiles']} tiles in {summary['seconds']:.1f} s",
+            show_header=False,
+        )
         t.add_row("tiles run", str(len(summary["ran"])))
         t.add_row("tiles skipped (done, verified)", str(len(summary["skipped"])))
         if summary.get("up_to_date"):
@@ -136,7 +160,9 @@ def print_summary(console: Console, summary: dict, root: Path, *, title: str) ->
             how = "published prior; no bimodal tile"
         else:
             how = "published prior"
-        t.add_row("water threshold", f"{th['polarisation'].upper()} {th['threshold_db']:.1f} dB ({how})")
+        t.add_row(
+            "water threshold", f"{th['polarisation'].upper()} {th['threshold_db']:.1f} dB ({how})"
+        )
     for w in summary.get("quality_warnings", []):
         t.add_row("[yellow]warning[/yellow]", w)
     for what, value in summary.get("headline", {}).items():  # other pipelines' own figures

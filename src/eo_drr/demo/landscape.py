@@ -207,7 +207,10 @@ def build_landscape(site: Site, seed: int, size: int) -> Landscape:
     if not (growth & flood).any():  # always some growth on flood-prone ground
         near = flood & ~water
         if near.any():
-            cy, cx = (int(v) for v in np.unravel_index(np.argmin(np.where(near, dist_t, np.inf)), near.shape))
+            cy, cx = (
+                int(v)
+                for v in np.unravel_index(np.argmin(np.where(near, dist_t, np.inf)), near.shape)
+            )
             patch = np.hypot(yy - cy, xx - cx) <= max(2.0, 0.012 * n)
             growth |= patch & flood & ~water
     t2 = t1 | growth

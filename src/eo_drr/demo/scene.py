@@ -16,11 +16,11 @@ SCENE_FILE = "scene.json"
 CATALOG_FILE = "catalog.json"
 
 
-
 def as_bbox(v: list[float] | tuple[float, ...]) -> tuple[float, float, float, float]:
     """(W, S, E, N) as four floats."""
     w, south, e, n = (float(x) for x in v)
     return (w, south, e, n)
+
 
 @dataclass(frozen=True)
 class DemoScene:

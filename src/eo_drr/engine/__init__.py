@@ -10,4 +10,13 @@ from eo_drr.engine.events import Event, Reporter, log_reporter, tqdm_reporter
 from eo_drr.engine.result import JobResult
 from eo_drr.engine.run import JobPlan, plan_job, run_job
 
-__all__ = ["Event", "JobPlan", "JobResult", "Reporter", "log_reporter", "plan_job", "run_job", "tqdm_reporter"]
+__all__ = [
+    "Event",
+    "JobPlan",
+    "JobResult",
+    "Reporter",
+    "log_reporter",
+    "plan_job",
+    "run_job",
+    "tqdm_reporter",
+]

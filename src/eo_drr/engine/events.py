@@ -96,10 +96,14 @@ class EventSteps(Steps):
 
         class _Tasks(Callback):
             def _start_state(self, dsk: Any, state: dict[str, Any]) -> None:
-                self._n = max(len(state["ready"]) + len(state["waiting"]) + len(state["running"]), 1)
+                self._n = max(
+                    len(state["ready"]) + len(state["waiting"]) + len(state["running"]), 1
+                )
                 report(Event("tasks", description, done=0, total=self._n))
 
-            def _posttask(self, key: Any, result: Any, dsk: Any, state: dict[str, Any], worker_id: Any) -> None:
+            def _posttask(
+                self, key: Any, result: Any, dsk: Any, state: dict[str, Any], worker_id: Any
+            ) -> None:
                 report(Event("tasks", description, done=len(state["finished"]), total=self._n))
 
         return _Tasks()

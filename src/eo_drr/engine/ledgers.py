@@ -16,7 +16,10 @@ def find_ledgers(output: Path) -> list[JobLedger]:
     """The ledger of ``output`` and those of its direct sub-folders, sorted by folder."""
     if not output.is_dir():
         raise InputError(f"{output}: no such folder (give the output folder of a job)")
-    folders = [output, *sorted(p for p in output.iterdir() if p.is_dir() and not p.name.startswith("."))]
+    folders = [
+        output,
+        *sorted(p for p in output.iterdir() if p.is_dir() and not p.name.startswith(".")),
+    ]
     found = [JobLedger.existing(f) for f in folders]
     return [led for led in found if led is not None]
 
@@ -27,31 +30,54 @@ def job_summaries(ledger: JobLedger) -> list[dict]:
     for job in ledger.jobs():
         tiles = ledger.tiles(job["name"])
         runs = ledger.runs(job["name"])
-        out.append({
-            "folder": str(ledger.root),
-            "job": job["name"],
-            "pipeline": job["pipeline"],
-            "tile_size_px": job["tile_size_px"],
-            "crs": job["crs"],
-            "counts": ledger.counts(job["name"]),
-            "tiles": [{k: t[k] for k in ("tile_id", "status", "attempts", "seconds", "error")} for t in tiles],
-            "last_run": {k: runs[-1][k] for k in ("id", "status", "started_at", "finished_at", "ran", "skipped",
-                                                  "failed")} if runs else None,
-            "retryable": bool(job.get("config")),
-        })
+        out.append(
+            {
+                "folder": str(ledger.root),
+                "job": job["name"],
+                "pipeline": job["pipeline"],
+                "tile_size_px": job["tile_size_px"],
+                "crs": job["crs"],
+                "counts": ledger.counts(job["name"]),
+                "tiles": [
+                    {k: t[k] for k in ("tile_id", "status", "attempts", "seconds", "error")}
+                    for t in tiles
+                ],
+                "last_run": {
+                    k: runs[-1][k]
+                    for k in (
+                        "id",
+                        "status",
+                        "started_at",
+                        "finished_at",
+                        "ran",
+                        "skipped",
+                        "failed",
+                    )
+                }
+                if runs
+                else None,
+                "retryable": bool(job.get("config")),
+            }
+        )
     return out
 
 
-def retry_targets(output: Path, *, job: str | None = None) -> Iterator[tuple[str, JobConfig | None, list[str], int]]:
+def retry_targets(
+    output: Path, *, job: str | None = None
+) -> Iterator[tuple[str, JobConfig | None, list[str], int]]:
     """For each job of the ledger of ``output`` (or just ``job``): its name, its settings as
     recorded (None when no tile failed: nothing to rerun), the ids of its failed tiles (their
     attempts are given back when the job reruns with ``retry_failed``) and its tile size."""
     ledger = JobLedger.existing(output)
     if ledger is None:
-        raise InputError(f"{output}: no job ledger ({LEDGER_NAME}) here; give the output folder of a tiled job")
+        raise InputError(
+            f"{output}: no job ledger ({LEDGER_NAME}) here; give the output folder of a tiled job"
+        )
     names = [j["name"] for j in ledger.jobs()]
     if job is not None and job not in names:
-        raise InputError(f"--job {job}: no such job in {ledger.path} (jobs: {', '.join(names) or 'none'})")
+        raise InputError(
+            f"--job {job}: no such job in {ledger.path} (jobs: {', '.join(names) or 'none'})"
+        )
     for name in [job] if job is not None else names:
         row = ledger.job(name)
         if row is None:  # listed a moment ago: the ledger changed under us
@@ -65,6 +91,9 @@ def retry_targets(output: Path, *, job: str | None = None) -> Iterator[tuple[str
                 f"job {name!r} in {ledger.path} was recorded without its settings (an older eo-drr); "
                 f"rerun it with: eo-drr run JOB.yaml -o {output} --retry-failed"
             )
-        cfg = parse_config(json.loads(row["config"]), source=f"{ledger.path} (job {name})",
-                           base_dir=Path(row["base_dir"]) if row.get("base_dir") else output)
+        cfg = parse_config(
+            json.loads(row["config"]),
+            source=f"{ledger.path} (job {name})",
+            base_dir=Path(row["base_dir"]) if row.get("base_dir") else output,
+        )
         yield name, cfg, failed, row["tile_size_px"]

@@ -24,12 +24,25 @@ def write_manifest_and_catalog(cfg: JobConfig, out: OutputFolder, summary: dict)
         "versions": collect_versions(),
         "summary": summary,
     }
-    atomic_write_text(out.path("run.json"), json.dumps(manifest, indent=2, sort_keys=True, default=str))
-    files = sorted(f.relative_to(out.path("")).as_posix() for f in out.path("").rglob("*") if f.is_file())
+    atomic_write_text(
+        out.path("run.json"), json.dumps(manifest, indent=2, sort_keys=True, default=str)
+    )
+    files = sorted(
+        f.relative_to(out.path("")).as_posix() for f in out.path("").rglob("*") if f.is_file()
+    )
     write_output_catalog(
-        out.path(""), [OutputAsset(f, key=f.replace("/", "_").replace(".", "_"),
-                                   roles=("metadata",) if f == "run.json" else ("data",))
-                       for f in files if f not in CATALOG_FILES],
-        "run.json", datetime=summary.get("event_date") or cfg.time.post.start.isoformat(),
-        catalog_id=cfg.name, title=f"eo-drr outputs of {cfg.name}",
+        out.path(""),
+        [
+            OutputAsset(
+                f,
+                key=f.replace("/", "_").replace(".", "_"),
+                roles=("metadata",) if f == "run.json" else ("data",),
+            )
+            for f in files
+            if f not in CATALOG_FILES
+        ],
+        "run.json",
+        datetime=summary.get("event_date") or cfg.time.post.start.isoformat(),
+        catalog_id=cfg.name,
+        title=f"eo-drr outputs of {cfg.name}",
     )

@@ -54,9 +54,14 @@ def scan_new(cfg: JobConfig, output: str | Path | None = None) -> MonitorScan:
     return MonitorScan(tuple(found.new), found.since)
 
 
-def run_monitor(cfg: JobConfig, output: str | Path | None = None, *, report: Reporter | None = None,
-                tile_size_px: int | None = None,
-                on_scan: Callable[[MonitorScan], None] | None = None) -> tuple[MonitorScan, list[dict]]:
+def run_monitor(
+    cfg: JobConfig,
+    output: str | Path | None = None,
+    *,
+    report: Reporter | None = None,
+    tile_size_px: int | None = None,
+    on_scan: Callable[[MonitorScan], None] | None = None,
+) -> tuple[MonitorScan, list[dict]]:
     """Run every new acquisition of ``cfg`` into its own sub-folder of ``output``: returns the
     scan and one ``{folder, items, summary}`` per acquisition processed (``on_scan`` sees the
     scan before the first run). Raises :class:`MonitorFailures` (after the others ran) when
@@ -75,23 +80,53 @@ def run_monitor(cfg: JobConfig, output: str | Path | None = None, *, report: Rep
             on_scan(result)
         for acq in found.new:
             folder = root / acq.folder
-            s1_only = "" if acq.has_s2 or cfg.sources.s2 is None else " (no Sentinel-2 that day: S1 only)"
-            report(Event("note", f"acquisition {acq.acquired_at:%Y-%m-%d %H:%M} UTC (orbit {acq.relative_orbit}): "
-                                 f"{', '.join(it.id for it in acq.items)} -> {folder}{s1_only}"))
+            s1_only = (
+                "" if acq.has_s2 or cfg.sources.s2 is None else " (no Sentinel-2 that day: S1 only)"
+            )
+            report(
+                Event(
+                    "note",
+                    f"acquisition {acq.acquired_at:%Y-%m-%d %H:%M} UTC (orbit {acq.relative_orbit}): "
+                    f"{', '.join(it.id for it in acq.items)} -> {folder}{s1_only}",
+                )
+            )
             try:
-                run = run_job(event_config(cfg, acq), folder, report=report, tile_size_px=tile_size_px)
+                run = run_job(
+                    event_config(cfg, acq), folder, report=report, tile_size_px=tile_size_px
+                )
             except EODRRError as exc:
                 msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
                 for it in acq.items:
-                    ledger.record_acquisition(cfg.name, key, it.id, it.collection_id or "", iso(acq.acquired_at),
-                                              acq.folder, "failed", f"{type(exc).__name__}: {exc}")
+                    ledger.record_acquisition(
+                        cfg.name,
+                        key,
+                        it.id,
+                        it.collection_id or "",
+                        iso(acq.acquired_at),
+                        acq.folder,
+                        "failed",
+                        f"{type(exc).__name__}: {exc}",
+                    )
                 failed.append(f"{acq.folder}: {msg}")
                 report(Event("note", f"failed {acq.folder}: {msg}", state="failed"))
                 continue
             for it in acq.items:
-                ledger.record_acquisition(cfg.name, key, it.id, it.collection_id or "", iso(acq.acquired_at),
-                                          acq.folder, "done")
-            results.append({"folder": str(folder), "items": [it.id for it in acq.items], "summary": run.summary})
+                ledger.record_acquisition(
+                    cfg.name,
+                    key,
+                    it.id,
+                    it.collection_id or "",
+                    iso(acq.acquired_at),
+                    acq.folder,
+                    "done",
+                )
+            results.append(
+                {
+                    "folder": str(folder),
+                    "items": [it.id for it in acq.items],
+                    "summary": run.summary,
+                }
+            )
     if failed:
         raise MonitorFailures(
             f"{len(failed)} of {len(found.new)} new acquisition(s) failed (recorded in {root}; the next "

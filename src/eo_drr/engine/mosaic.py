@@ -4,10 +4,9 @@ tables concatenated, each written atomically into the job's staging folder."""
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from xml.sax.saxutils import escape
-
-from collections.abc import Callable
 
 from odc.geo.geobox import GeoBox
 
@@ -25,8 +24,16 @@ TABLE_SUFFIXES = (".csv", ".parquet", ".gpkg")
 Finalize = Callable[[dict[str, dict[str, Path]], OutputFolder], set[str]]
 
 
-def assemble(root: Path, tile_ids: list[str], job_geobox: GeoBox, fps: dict[str, str], ledger: JobLedger,
-             job: str, out: OutputFolder, finalize: Finalize | None = None) -> dict[str, str]:
+def assemble(
+    root: Path,
+    tile_ids: list[str],
+    job_geobox: GeoBox,
+    fps: dict[str, str],
+    ledger: JobLedger,
+    job: str,
+    out: OutputFolder,
+    finalize: Finalize | None = None,
+) -> dict[str, str]:
     """COG mosaics of every raster output, then the pipeline's ``finalize`` (job-wide tables
     and report, see :func:`_finalizer`) or, for the tables it does not write, concatenated
     tables with a ``tile`` column; written into ``out``; returns ``{name: final path}``."""
@@ -51,8 +58,14 @@ def assemble(root: Path, tile_ids: list[str], job_geobox: GeoBox, fps: dict[str,
 
 
 _GDAL_TYPES = {
-    "uint8": "Byte", "int8": "Int8", "uint16": "UInt16", "int16": "Int16", "uint32": "UInt32",
-    "int32": "Int32", "float32": "Float32", "float64": "Float64",
+    "uint8": "Byte",
+    "int8": "Int8",
+    "uint16": "UInt16",
+    "int16": "Int16",
+    "uint32": "UInt32",
+    "int32": "Int32",
+    "float32": "Float32",
+    "float64": "Float64",
 }
 
 
@@ -80,12 +93,17 @@ def mosaic_vrt(sources: list[Path], geobox: GeoBox) -> str:
     right = max(b[1] + b[3] * res for b in boxes)
     bottom = min(b[2] - b[4] * res for b in boxes)
     width, height = round((right - left) / res), round((top - bottom) / res)
-    x = [f'<VRTDataset rasterXSize="{width}" rasterYSize="{height}">',
-         f"<SRS>{escape(crs_wkt)}</SRS>",
-         f"<GeoTransform>{left!r}, {res!r}, 0, {top!r}, 0, {-res!r}</GeoTransform>"]
+    x = [
+        f'<VRTDataset rasterXSize="{width}" rasterYSize="{height}">',
+        f"<SRS>{escape(crs_wkt)}</SRS>",
+        f"<GeoTransform>{left!r}, {res!r}, 0, {top!r}, 0, {-res!r}</GeoTransform>",
+    ]
     if tags:
-        x.append("<Metadata>" + "".join(f'<MDI key="{escape(k)}">{escape(str(v))}</MDI>' for k, v in tags.items())
-                 + "</Metadata>")
+        x.append(
+            "<Metadata>"
+            + "".join(f'<MDI key="{escape(k)}">{escape(str(v))}</MDI>' for k, v in tags.items())
+            + "</Metadata>"
+        )
     for band in range(1, count + 1):
         x.append(f'<VRTRasterBand dataType="{_GDAL_TYPES[dtypes[band - 1]]}" band="{band}">')
         if descriptions and descriptions[band - 1]:
@@ -94,8 +112,10 @@ def mosaic_vrt(sources: list[Path], geobox: GeoBox) -> str:
             x.append(f"<NoDataValue>{'nan' if nodata != nodata else repr(nodata)}</NoDataValue>")
         if cmap:
             x.append("<ColorInterp>Palette</ColorInterp><ColorTable>")
-            x += [f'<Entry c1="{c[0]}" c2="{c[1]}" c3="{c[2]}" c4="{c[3] if len(c) > 3 else 255}"/>'
-                  for _, c in sorted(cmap.items())]
+            x += [
+                f'<Entry c1="{c[0]}" c2="{c[1]}" c3="{c[2]}" c4="{c[3] if len(c) > 3 else 255}"/>'
+                for _, c in sorted(cmap.items())
+            ]
             x.append("</ColorTable>")
         for s, west, t, w, h in boxes:
             xoff, yoff = round((west - left) / res), round((top - t) / res)
@@ -123,10 +143,16 @@ def mosaic_cog(sources: list[Path], geobox: GeoBox, dest: Path) -> Path:
         vrt.write_text(mosaic_vrt(sources, geobox))
         with atomic_path(dest) as tmp:
             rasterio.shutil.copy(
-                str(vrt), str(tmp), driver="COG", COMPRESS="DEFLATE",
-                PREDICTOR="YES", BLOCKSIZE=512, OVERVIEWS="AUTO",
+                str(vrt),
+                str(tmp),
+                driver="COG",
+                COMPRESS="DEFLATE",
+                PREDICTOR="YES",
+                BLOCKSIZE=512,
+                OVERVIEWS="AUTO",
                 OVERVIEW_RESAMPLING="AVERAGE" if floating else "NEAREST",
-                BIGTIFF="IF_SAFER", NUM_THREADS="ALL_CPUS",
+                BIGTIFF="IF_SAFER",
+                NUM_THREADS="ALL_CPUS",
             )
     return dest
 

@@ -58,10 +58,16 @@ class JobResult:
         import geopandas as gpd
 
         stems: dict[str, Path] = {}
-        for path in sorted(self.outputs.values(), key=lambda p: _TABLE_EXTS.index(p.suffix) if p.suffix in _TABLE_EXTS else 9):
+        for path in sorted(
+            self.outputs.values(),
+            key=lambda p: _TABLE_EXTS.index(p.suffix) if p.suffix in _TABLE_EXTS else 9,
+        ):
             if path.suffix in (".parquet", ".csv") and path.stem not in stems:
                 stems[path.stem] = path
-        return {s: gpd.read_parquet(p) if p.suffix == ".parquet" else pd.read_csv(p) for s, p in sorted(stems.items())}
+        return {
+            s: gpd.read_parquet(p) if p.suffix == ".parquet" else pd.read_csv(p)
+            for s, p in sorted(stems.items())
+        }
 
     def open(self, name: str) -> xr.DataArray:
         """The raster output ``name`` as a georeferenced DataArray (rioxarray; nodata masked to NaN)."""
@@ -70,7 +76,9 @@ class JobResult:
         path = self.outputs.get(name)
         if path is None or path.suffix != ".tif":
             rasters = sorted(k for k, v in self.outputs.items() if v.suffix == ".tif")
-            raise InputError(f"{name!r}: no such raster output of job {self.job!r} (have: {', '.join(rasters)})")
+            raise InputError(
+                f"{name!r}: no such raster output of job {self.job!r} (have: {', '.join(rasters)})"
+            )
         da = rioxarray.open_rasterio(path, masked=True)
         if not isinstance(da, xr.DataArray):
             raise InputError(f"{path}: not a single raster")

@@ -48,20 +48,38 @@ def _tiled(cfg: JobConfig, tile_size_px: int | None) -> bool:
     return cfg.tiling is not None or tile_size_px is not None
 
 
-def plan_job(cfg: JobConfig, output: str | Path | None = None, *, tile_size_px: int | None = None) -> JobPlan:
+def plan_job(
+    cfg: JobConfig, output: str | Path | None = None, *, tile_size_px: int | None = None
+) -> JobPlan:
     """Search the catalogue and resolve the job (a dry run): nothing is written."""
     folder = job_folder(cfg, output)
     out = OutputFolder(folder)
     plan = get_pipeline(cfg.pipeline).plan(cfg)
-    rows = tuple((what, str(out.final(value)) if what == "output" else str(value)) for what, value in plan.describe())
+    rows = tuple(
+        (what, str(out.final(value)) if what == "output" else str(value))
+        for what, value in plan.describe()
+    )
     if not _tiled(cfg, tile_size_px):
         return JobPlan(cfg.name, folder, str(plan.geobox.crs), rows)
     size = tile_size_px or (cfg.tiling or TilingConfig()).tile_size_px
-    return JobPlan(cfg.name, folder, str(plan.geobox.crs), rows, tuple(tile_grid(plan.geobox, size, plan.aoi)), size)
+    return JobPlan(
+        cfg.name,
+        folder,
+        str(plan.geobox.crs),
+        rows,
+        tuple(tile_grid(plan.geobox, size, plan.aoi)),
+        size,
+    )
 
 
-def run_job(cfg: JobConfig, output: str | Path | None = None, *, report: Reporter | None = None,
-            tile_size_px: int | None = None, retry_failed: bool = False) -> JobResult:
+def run_job(
+    cfg: JobConfig,
+    output: str | Path | None = None,
+    *,
+    report: Reporter | None = None,
+    tile_size_px: int | None = None,
+    retry_failed: bool = False,
+) -> JobResult:
     """Run ``cfg`` into ``output`` (default: its ``outputs.dir``) and return the result.
 
     ``report`` receives progress :class:`Event` values (default: log lines). A job with a
@@ -88,7 +106,13 @@ def _run_whole(cfg: JobConfig, out: OutputFolder, report: Reporter, t0: float) -
     pipeline = get_pipeline(cfg.pipeline)
     report(Event("step", "Searching the catalogue and resolving the plan"))
     plan = pipeline.plan(cfg)
-    report(Event("step_done", "Searching the catalogue and resolving the plan", seconds=time.perf_counter() - t0))
+    report(
+        Event(
+            "step_done",
+            "Searching the catalogue and resolving the plan",
+            seconds=time.perf_counter() - t0,
+        )
+    )
     # the lock first: two runs into one folder would mix their files (one refuses), and
     # opening the folder cleans temporary files that may belong to the other run
     created = not out.root.exists()
@@ -125,8 +149,14 @@ def _run_whole(cfg: JobConfig, out: OutputFolder, report: Reporter, t0: float) -
     return summary
 
 
-def _run_tiled(cfg: JobConfig, out: OutputFolder, report: Reporter, tile_size_px: int | None,
-               retry_failed: bool, t0: float) -> dict:
+def _run_tiled(
+    cfg: JobConfig,
+    out: OutputFolder,
+    report: Reporter,
+    tile_size_px: int | None,
+    retry_failed: bool,
+    t0: float,
+) -> dict:
     from eo_drr.engine.tiled import run_tiled
 
     def on_tile(kind: str, tile: str, detail: str) -> None:
@@ -139,8 +169,15 @@ def _run_tiled(cfg: JobConfig, out: OutputFolder, report: Reporter, tile_size_px
     with JobLock(out.root):
         out.open()
         try:
-            summary = run_tiled(cfg, out.root, tile_size_px=tile_size_px, retry_failed=retry_failed,
-                                out=out, on_event=on_tile, on_cluster=on_cluster)
+            summary = run_tiled(
+                cfg,
+                out.root,
+                tile_size_px=tile_size_px,
+                retry_failed=retry_failed,
+                out=out,
+                on_event=on_tile,
+                on_cluster=on_cluster,
+            )
             summary["seconds"] = round(time.perf_counter() - t0, 2)
             if summary.get("outputs"):
                 write_manifest_and_catalog(cfg, out, summary)

@@ -33,25 +33,25 @@ import socket
 import time
 import traceback
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from types import ModuleType
 from typing import Any
-from pathlib import Path
 
 import pystac
 
 from eo_drr.catalog import reuse_parsed_catalogs
 from eo_drr.config import AOI, JobConfig, TilingConfig
+from eo_drr.engine.mosaic import TILE_MANIFEST, Finalize, assemble
 from eo_drr.errors import EODRRError
 from eo_drr.io import without_overviews
 from eo_drr.io.atomic import sha256_file
 from eo_drr.jobs.cluster import ComputeTarget, open_cluster
 from eo_drr.jobs.gpu import GPU, require_gpu_workers
 from eo_drr.jobs.ledger import JobLedger, OutputRecord
-from eo_drr.kernels import gpu_for_numpy
 from eo_drr.jobs.progress import Steps
 from eo_drr.jobs.tiling import Tile, tile_grid
+from eo_drr.kernels import gpu_for_numpy
 from eo_drr.pipelines import get_pipeline
-from eo_drr.engine.mosaic import TILE_MANIFEST, Finalize, assemble
 from eo_drr.publish import OutputFolder
 
 log = logging.getLogger(__name__)
@@ -109,10 +109,14 @@ def tile_config(cfg: JobConfig, tile: Tile) -> JobConfig:
         raise EODRRError(f"tile {tile.id}: its grid has no CRS")
     epsg = crs.epsg
     grid = cfg.grid.model_copy(update={"crs": f"EPSG:{epsg}" if epsg else crs.to_wkt()})
-    return cfg.model_copy(update={"aoi": AOI(bbox=tile.search_bbox()), "grid": grid, "tiling": None})
+    return cfg.model_copy(
+        update={"aoi": AOI(bbox=tile.search_bbox()), "grid": grid, "tiling": None}
+    )
 
 
-def plan_tile(pipeline: ModuleType, cfg: JobConfig, tile: Tile, job_geobox: Any = None) -> tuple[JobConfig, Any]:
+def plan_tile(
+    pipeline: ModuleType, cfg: JobConfig, tile: Tile, job_geobox: Any = None
+) -> tuple[JobConfig, Any]:
     """``(tile job config, plan)``: the pipeline's plan for the tile, on exactly its grid
     (and, for pipelines whose plans have a ``job_geobox``, told the whole job's grid)."""
     tcfg = tile_config(cfg, tile)
@@ -130,8 +134,14 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_tile(pipeline_name: str, tcfg: JobConfig, plan: Any, root: str, tile_id: str,
-             threads: int | None = None) -> dict:
+def run_tile(
+    pipeline_name: str,
+    tcfg: JobConfig,
+    plan: Any,
+    root: str,
+    tile_id: str,
+    threads: int | None = None,
+) -> dict:
     """Run one tile into ``root/tiles/<tile_id>/`` (staged, then moved into place).
 
     Returns ``{"ok": True, "outputs": [(path, size, sha256)], "seconds", "peak_rss_mb",
@@ -152,15 +162,25 @@ def run_tile(pipeline_name: str, tcfg: JobConfig, plan: Any, root: str, tile_id:
         sched: dict[str, Any] = {"scheduler": "threads", "num_workers": threads} if threads else {}
         # the mosaics get overviews; the tiles' own would be thrown away
         # on a GPU worker (cluster.use_gpu) the kernels that have a CUDA version run there
-        with dask.config.set(**sched), without_overviews(), _kernel_threads(threads), \
-                gpu_for_numpy(bool(tcfg.cluster.use_gpu)):
+        with (
+            dask.config.set(**sched),
+            without_overviews(),
+            _kernel_threads(threads),
+            gpu_for_numpy(bool(tcfg.cluster.use_gpu)),
+        ):
             summary = pipeline.run(tcfg, plan, out, Steps())
             trips = gpu_round_trips()
         # deterministic content only (no worker name, no times): a tile that runs twice (a
         # task retried after its worker died) writes the same bytes the ledger recorded
-        manifest = {"tile": tile_id, "summary": summary, "bounds": list(plan.geobox.boundingbox)[:4],
-                    "gpu_round_trips": trips}
-        out.path(TILE_MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True, default=str))
+        manifest = {
+            "tile": tile_id,
+            "summary": summary,
+            "bounds": list(plan.geobox.boundingbox)[:4],
+            "gpu_round_trips": trips,
+        }
+        out.path(TILE_MANIFEST).write_text(
+            json.dumps(manifest, indent=2, sort_keys=True, default=str)
+        )
         staging = out.path("")
         staged = sorted(p for p in staging.rglob("*") if p.is_file())
         records = [
@@ -173,12 +193,18 @@ def run_tile(pipeline_name: str, tcfg: JobConfig, plan: Any, root: str, tile_id:
         if not isinstance(exc, Exception):
             raise
         return {
-            "ok": False, "error": _describe(exc), "traceback": traceback.format_exc(),
-            "seconds": time.perf_counter() - t0, "worker": worker,
+            "ok": False,
+            "error": _describe(exc),
+            "traceback": traceback.format_exc(),
+            "seconds": time.perf_counter() - t0,
+            "worker": worker,
         }
     return {
-        "ok": True, "outputs": records, "seconds": time.perf_counter() - t0,
-        "peak_rss_mb": _peak_rss_mb(), "worker": worker,
+        "ok": True,
+        "outputs": records,
+        "seconds": time.perf_counter() - t0,
+        "peak_rss_mb": _peak_rss_mb(),
+        "worker": worker,
         "summary": {k: v for k, v in summary.items() if isinstance(v, (int, float, str))},
     }
 
@@ -256,14 +282,30 @@ def run_tiled(
         return _run_tiled(cfg, root, pipeline, tiling, t0, retry_failed, out, emit, on_cluster)
 
 
-def _run_tiled(cfg: JobConfig, root: Path, pipeline: ModuleType, tiling: TilingConfig, t0: float, retry_failed: bool,
-               out: OutputFolder | None, emit: Event, on_cluster: Callable[[ComputeTarget], None] | None) -> dict:
+def _run_tiled(
+    cfg: JobConfig,
+    root: Path,
+    pipeline: ModuleType,
+    tiling: TilingConfig,
+    t0: float,
+    retry_failed: bool,
+    out: OutputFolder | None,
+    emit: Event,
+    on_cluster: Callable[[ComputeTarget], None] | None,
+) -> dict:
     whole = pipeline.plan(cfg)
     tiles = tile_grid(whole.geobox, tiling.tile_size_px, whole.aoi)
     chash = config_hash(cfg)
     ledger = JobLedger(root)
-    ledger.register_job(cfg.name, cfg.pipeline, chash, tiling.tile_size_px, str(whole.geobox.crs),
-                        config=cfg.model_dump_json(), base_dir=str(Path(cfg.base_dir).resolve()))
+    ledger.register_job(
+        cfg.name,
+        cfg.pipeline,
+        chash,
+        tiling.tile_size_px,
+        str(whole.geobox.crs),
+        config=cfg.model_dump_json(),
+        base_dir=str(Path(cfg.base_dir).resolve()),
+    )
     run_id = ledger.start_run(cfg.name)
     if retry_failed:
         ledger.reset_attempts(cfg.name)
@@ -286,8 +328,12 @@ def _run_tiled(cfg: JobConfig, root: Path, pipeline: ModuleType, tiling: TilingC
             tcfg, plan, inputs, plan_error = None, None, [], f"{type(exc).__name__}: {exc}"
         # the job grid shapes a tile's tables (population cells shared across tile borders);
         # TILE_FORMAT changes when what a tile writes changes
-        fp = fingerprint(chash, tile.id, tile.bounds,
-                         [*inputs, f"tile-format:{TILE_FORMAT}", f"job-grid:{job_grid_id}"])
+        fp = fingerprint(
+            chash,
+            tile.id,
+            tile.bounds,
+            [*inputs, f"tile-format:{TILE_FORMAT}", f"job-grid:{job_grid_id}"],
+        )
         current[tile.id] = fp
         row = ledger.register_tile(cfg.name, tile.id, fp, tile.bounds, inputs)
         if plan_error is not None:
@@ -301,7 +347,9 @@ def _run_tiled(cfg: JobConfig, root: Path, pipeline: ModuleType, tiling: TilingC
             emit("skip", tile.id, "done, outputs verified")
             continue
         if row["status"] == "failed" and row["attempts"] >= tiling.max_attempts:
-            failed[tile.id] = f"{row['error']} (gave up after {row['attempts']} attempts; --retry-failed)"
+            failed[tile.id] = (
+                f"{row['error']} (gave up after {row['attempts']} attempts; --retry-failed)"
+            )
             emit("failed", tile.id, failed[tile.id])
             continue
         if row["status"] == "done":
@@ -315,14 +363,27 @@ def _run_tiled(cfg: JobConfig, root: Path, pipeline: ModuleType, tiling: TilingC
     def finish(t: _Todo, res: dict) -> None:
         if res.get("ok"):
             recs = [OutputRecord(*r) for r in res["outputs"]]
-            ledger.mark_done(cfg.name, t.tile.id, t.fp, recs, seconds=res["seconds"],
-                             peak_rss_mb=res["peak_rss_mb"], worker=res["worker"])
+            ledger.mark_done(
+                cfg.name,
+                t.tile.id,
+                t.fp,
+                recs,
+                seconds=res["seconds"],
+                peak_rss_mb=res["peak_rss_mb"],
+                worker=res["worker"],
+            )
             worker_rss[res["worker"]] = max(worker_rss.get(res["worker"], 0.0), res["peak_rss_mb"])
             ran.append(t.tile.id)
             emit("done", t.tile.id, f"{res['seconds']:.1f} s on {res['worker']}")
         else:
-            ledger.mark_failed(cfg.name, t.tile.id, t.fp, res["error"], seconds=res.get("seconds"),
-                               worker=res.get("worker"))
+            ledger.mark_failed(
+                cfg.name,
+                t.tile.id,
+                t.fp,
+                res["error"],
+                seconds=res.get("seconds"),
+                worker=res.get("worker"),
+            )
             failed[t.tile.id] = res["error"]
             emit("failed", t.tile.id, res["error"])
 
@@ -336,33 +397,52 @@ def _run_tiled(cfg: JobConfig, root: Path, pipeline: ModuleType, tiling: TilingC
                 _run_distributed(cfg, target, todo, str(root), ledger, finish)
             else:
                 for t in todo:
-                    ledger.mark_running(cfg.name, t.tile.id, t.fp, worker=f"{socket.gethostname()}:{os.getpid()}")
+                    ledger.mark_running(
+                        cfg.name, t.tile.id, t.fp, worker=f"{socket.gethostname()}:{os.getpid()}"
+                    )
                     emit("start", t.tile.id, "")
                     finish(t, run_tile(cfg.pipeline, t.tcfg, t.plan, str(root), t.tile.id))
 
     summary: dict[str, Any] = {
-        "tiles": len(tiles), "tile_size_px": tiling.tile_size_px, "crs": str(whole.geobox.crs),
-        "ran": sorted(ran), "skipped": sorted(skipped), "failed": failed,
-        "compute": compute, "peak_rss_mb_per_worker": {k: round(v, 1) for k, v in worker_rss.items()},
+        "tiles": len(tiles),
+        "tile_size_px": tiling.tile_size_px,
+        "crs": str(whole.geobox.crs),
+        "ran": sorted(ran),
+        "skipped": sorted(skipped),
+        "failed": failed,
+        "compute": compute,
+        "peak_rss_mb_per_worker": {k: round(v, 1) for k, v in worker_rss.items()},
         "tile_fingerprints": current,
     }
     if failed:
         ledger.finish_run(run_id, "failed", len(ran), len(skipped), len(failed))
-        lines = [f"{len(failed)} of {len(tiles)} tiles failed (the other tiles are done and recorded in "
-                 f"{ledger.path}; run again to retry, `eo-drr status {root}` shows the ledger):"]
-        lines += [f"{tid}: {err.splitlines()[0] if err else ''}" for tid, err in sorted(failed.items())]
+        lines = [
+            f"{len(failed)} of {len(tiles)} tiles failed (the other tiles are done and recorded in "
+            f"{ledger.path}; run again to retry, `eo-drr status {root}` shows the ledger):"
+        ]
+        lines += [
+            f"{tid}: {err.splitlines()[0] if err else ''}" for tid, err in sorted(failed.items())
+        ]
         raise TileFailures("\n".join(lines))
     # the mosaics, tables and catalogue of exactly these tiles and settings
     summary["job_fingerprint"] = hashlib.sha256(
-        json.dumps({"config": chash, "tiles": current}, sort_keys=True).encode()).hexdigest()[:32]
+        json.dumps({"config": chash, "tiles": current}, sort_keys=True).encode()
+    ).hexdigest()[:32]
     if tiling.mosaic and out is not None:
         if not ran and outputs_up_to_date(root, summary["job_fingerprint"]):
             summary["up_to_date"] = True  # a rerun with nothing new: no mosaic is rebuilt
             emit("plan", "", "nothing changed since the last run: the outputs are up to date")
         else:
-            summary["outputs"] = assemble(root, [t.id for t in tiles], whole.geobox,
-                                          {t.id: current[t.id] for t in tiles}, ledger, cfg.name, out,
-                                          finalize=_finalizer(pipeline, cfg, whole))
+            summary["outputs"] = assemble(
+                root,
+                [t.id for t in tiles],
+                whole.geobox,
+                {t.id: current[t.id] for t in tiles},
+                ledger,
+                cfg.name,
+                out,
+                finalize=_finalizer(pipeline, cfg, whole),
+            )
     ledger.finish_run(run_id, "done", len(ran), len(skipped), 0)
     summary["seconds_tiles"] = round(time.perf_counter() - t0, 2)
     summary["event_date"] = cfg.time.post.start.isoformat()
@@ -390,8 +470,14 @@ def outputs_up_to_date(root: Path, job_fingerprint: str) -> bool:
     return bool(item.get("assets"))
 
 
-def _run_distributed(cfg: JobConfig, target: ComputeTarget, todo: list[_Todo], root: str,
-                     ledger: JobLedger, finish: Callable[[_Todo, dict], None]) -> None:
+def _run_distributed(
+    cfg: JobConfig,
+    target: ComputeTarget,
+    todo: list[_Todo],
+    root: str,
+    ledger: JobLedger,
+    finish: Callable[[_Todo, dict], None],
+) -> None:
     """One task per tile; GPU tiles ask for ``resources={"GPU": 1}`` at submit time."""
     from distributed import as_completed
 
@@ -404,8 +490,16 @@ def _run_distributed(cfg: JobConfig, target: ComputeTarget, todo: list[_Todo], r
     for t in todo:
         ledger.mark_running(cfg.name, t.tile.id, t.fp)
         fut = client.submit(
-            run_tile, cfg.pipeline, t.tcfg, t.plan, root, t.tile.id, target.threads_per_task,
-            key=f"eo-drr-tile-{cfg.name}-{t.tile.id}-{t.fp[:12]}", pure=False, resources=resources,
+            run_tile,
+            cfg.pipeline,
+            t.tcfg,
+            t.plan,
+            root,
+            t.tile.id,
+            target.threads_per_task,
+            key=f"eo-drr-tile-{cfg.name}-{t.tile.id}-{t.fp[:12]}",
+            pure=False,
+            resources=resources,
         )
         futures[fut] = t
     for fut in as_completed(futures):

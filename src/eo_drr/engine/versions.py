@@ -7,10 +7,30 @@ import sys
 from importlib.metadata import PackageNotFoundError, version
 
 PACKAGES = (
-    "eo-drr", "numpy", "xarray", "dask", "distributed", "rioxarray", "rasterio", "odc-stac",
-    "odc-geo", "pystac", "pystac-client", "geopandas", "pyogrio", "shapely", "pyproj",
-    "numba", "numba-cuda", "exactextract", "rio-cogeo", "pyarrow", "pydantic", "typer",
-    "sentinelsat", "planetary-computer",
+    "eo-drr",
+    "numpy",
+    "xarray",
+    "dask",
+    "distributed",
+    "rioxarray",
+    "rasterio",
+    "odc-stac",
+    "odc-geo",
+    "pystac",
+    "pystac-client",
+    "geopandas",
+    "pyogrio",
+    "shapely",
+    "pyproj",
+    "numba",
+    "numba-cuda",
+    "exactextract",
+    "rio-cogeo",
+    "pyarrow",
+    "pydantic",
+    "typer",
+    "sentinelsat",
+    "planetary-computer",
 )
 
 

@@ -25,8 +25,24 @@ from eo_drr.indices.spectral import (
 )
 
 __all__ = [
-    "BAND_NAMES", "INDICES", "TC_COEFFICIENTS",
-    "awei_nsh", "awei_sh", "bsi", "bui", "compute", "mndwi", "ndbi", "ndti", "ndvi", "ndwi",
-    "tasseled_cap", "tc_brightness", "tc_greenness", "tc_wetness", "wofs",
-    "sar", "threshold",
+    "BAND_NAMES",
+    "INDICES",
+    "TC_COEFFICIENTS",
+    "awei_nsh",
+    "awei_sh",
+    "bsi",
+    "bui",
+    "compute",
+    "mndwi",
+    "ndbi",
+    "ndti",
+    "ndvi",
+    "ndwi",
+    "tasseled_cap",
+    "tc_brightness",
+    "tc_greenness",
+    "tc_wetness",
+    "wofs",
+    "sar",
+    "threshold",
 ]

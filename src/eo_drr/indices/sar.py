@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from eo_drr.errors import InputError
 from eo_drr.indices._common import (
     check_enl,
     check_same_kind,
@@ -37,7 +38,6 @@ from eo_drr.indices._common import (
     unwrap,
     wrap,
 )
-from eo_drr.errors import InputError
 from eo_drr.kernels import sar_cpu
 from eo_drr.kernels._dispatch import (
     dispatch,
@@ -50,7 +50,14 @@ from eo_drr.kernels._dispatch import (
 )
 
 __all__ = [
-    "to_db", "to_linear", "log_ratio", "boxcar", "lee", "kuan", "refined_lee", "temporal_median",
+    "to_db",
+    "to_linear",
+    "log_ratio",
+    "boxcar",
+    "lee",
+    "kuan",
+    "refined_lee",
+    "temporal_median",
 ]
 
 _F32 = np.float32
@@ -106,8 +113,9 @@ def _np_log_ratio(post, pre, nodata, use):
     b = np.ascontiguousarray(pre).reshape(-1)
     out = np.empty(np.shape(post), dtype=_F32)
     if a.dtype == np.float32 and b.dtype == np.float32:  # vectorised log (see sar_cpu)
-        sar_cpu.log_ratio_f32(a, b, a.view(np.uint32), b.view(np.uint32), nodata, use,
-                              out.reshape(-1))
+        sar_cpu.log_ratio_f32(
+            a, b, a.view(np.uint32), b.view(np.uint32), nodata, use, out.reshape(-1)
+        )
     else:
         sar_cpu.log_ratio(a, b, nodata, use, out.reshape(-1))
     return out
@@ -383,8 +391,12 @@ def temporal_median(stack: Any) -> Any:
 
     def _dask():
         if len(data.chunks[0]) != 1:
-            raise InputError("stack: a dask stack must have one chunk along time (rechunk({0: -1}))")
-        return data.map_blocks(guard_parallel(_np_temporal_median), drop_axis=0, dtype=_F32, meta=_meta(2))
+            raise InputError(
+                "stack: a dask stack must have one chunk along time (rechunk({0: -1}))"
+            )
+        return data.map_blocks(
+            guard_parallel(_np_temporal_median), drop_axis=0, dtype=_F32, meta=_meta(2)
+        )
 
     def _gpu():
         try:
@@ -395,7 +407,9 @@ def temporal_median(stack: Any) -> Any:
         a = cupy.where(cupy.isinf(a), cupy.float32(cupy.nan), a)  # +-inf is nodata, as on the CPU
         return cupy.nanmedian(a, axis=0).astype(_F32)
 
-    result = dispatch(data, numpy_func=lambda: _np_temporal_median(data), dask_func=_dask, gpu_func=_gpu)
+    result = dispatch(
+        data, numpy_func=lambda: _np_temporal_median(data), dask_func=_dask, gpu_func=_gpu
+    )
     if template is not None:
         template = template.isel({template.dims[0]: 0}, drop=True)
     return wrap(result, template)

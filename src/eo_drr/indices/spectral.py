@@ -28,8 +28,8 @@ rededge1-3 = B05-B07, nir09 = B09, cirrus = B10 for the 13-band tasseled cap.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
-from typing import Any, Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
 import xarray as xr
@@ -46,9 +46,23 @@ from eo_drr.kernels._dispatch import (
 
 __all__ = [
     "BAND_NAMES",
-    "ndwi", "mndwi", "ndvi", "ndbi", "ndti", "bui", "bsi", "awei_nsh", "awei_sh",
-    "tasseled_cap", "tc_brightness", "tc_greenness", "tc_wetness", "wofs",
-    "compute", "INDICES", "TC_COEFFICIENTS",
+    "ndwi",
+    "mndwi",
+    "ndvi",
+    "ndbi",
+    "ndti",
+    "bui",
+    "bsi",
+    "awei_nsh",
+    "awei_sh",
+    "tasseled_cap",
+    "tc_brightness",
+    "tc_greenness",
+    "tc_wetness",
+    "wofs",
+    "compute",
+    "INDICES",
+    "TC_COEFFICIENTS",
 ]
 
 _F32 = np.float32
@@ -84,23 +98,79 @@ BAND_NAMES: dict[str, tuple[str, ...]] = {
 # the equivalent Sentinel-2 bands (for comparison only: Crist derived them for TM). NOT
 # verified against the paper: values as commonly reproduced; check before relying on them.
 TC_COEFFICIENTS: dict[str, np.ndarray] = {
-    "nedkov2017": np.array([
-        [0.0356, 0.0822, 0.1360, 0.2611, 0.2964, 0.3338, 0.3877, 0.3895, 0.0949, 0.0009,
-         0.3882, 0.1366, 0.4750],
-        [-0.0635, -0.1128, -0.1680, -0.3480, -0.3303, 0.0852, 0.3302, 0.3165, 0.0467,
-         -0.0009, -0.4578, -0.4064, 0.3625],
-        [0.0649, 0.1363, 0.2802, 0.3072, 0.5288, 0.1379, -0.0001, -0.0807, -0.0302, 0.0003,
-         -0.4064, -0.5602, -0.1389],
-    ]),
-    "crist1985": np.array([
-        [0.2043, 0.4158, 0.5524, 0.5741, 0.3124, 0.2303],
-        [-0.1603, -0.2819, -0.4934, 0.7940, -0.0002, -0.1446],
-        [0.0315, 0.2021, 0.3102, 0.1594, -0.6806, -0.6109],
-    ]),
+    "nedkov2017": np.array(
+        [
+            [
+                0.0356,
+                0.0822,
+                0.1360,
+                0.2611,
+                0.2964,
+                0.3338,
+                0.3877,
+                0.3895,
+                0.0949,
+                0.0009,
+                0.3882,
+                0.1366,
+                0.4750,
+            ],
+            [
+                -0.0635,
+                -0.1128,
+                -0.1680,
+                -0.3480,
+                -0.3303,
+                0.0852,
+                0.3302,
+                0.3165,
+                0.0467,
+                -0.0009,
+                -0.4578,
+                -0.4064,
+                0.3625,
+            ],
+            [
+                0.0649,
+                0.1363,
+                0.2802,
+                0.3072,
+                0.5288,
+                0.1379,
+                -0.0001,
+                -0.0807,
+                -0.0302,
+                0.0003,
+                -0.4064,
+                -0.5602,
+                -0.1389,
+            ],
+        ]
+    ),
+    "crist1985": np.array(
+        [
+            [0.2043, 0.4158, 0.5524, 0.5741, 0.3124, 0.2303],
+            [-0.1603, -0.2819, -0.4934, 0.7940, -0.0002, -0.1446],
+            [0.0315, 0.2021, 0.3102, 0.1594, -0.6806, -0.6109],
+        ]
+    ),
 }
 _TC_BANDS = {
-    "nedkov2017": ("coastal", "blue", "green", "red", "rededge1", "rededge2", "rededge3",
-                   "nir", "nir09", "cirrus", "swir16", "swir22", "nir08"),
+    "nedkov2017": (
+        "coastal",
+        "blue",
+        "green",
+        "red",
+        "rededge1",
+        "rededge2",
+        "rededge3",
+        "nir",
+        "nir09",
+        "cirrus",
+        "swir16",
+        "swir22",
+        "nir08",
+    ),
     "crist1985": ("blue", "green", "red", "nir", "swir16", "swir22"),
 }
 #: bands that may be absent (L2A products have no B10; its coefficients are <= 0.0009)
@@ -255,8 +325,9 @@ def _gpu_apply(arrays, kernel_name: str, extra: tuple, params: tuple):
     return out
 
 
-def _apply(name: str, kernel_name: str, bands: dict[str, Any], scale, offset, nodata,
-           extra: tuple = ()):
+def _apply(
+    name: str, kernel_name: str, bands: dict[str, Any], scale, offset, nodata, extra: tuple = ()
+):
     p = _prepare(name, bands, scale, offset, nodata)
     params = (p.scale, p.offset, p.nodata, p.use_nodata)
     arrays = p.arrays
@@ -267,14 +338,18 @@ def _apply(name: str, kernel_name: str, bands: dict[str, Any], scale, offset, no
         # bands may come chunked differently: follow the first band's chunks
         aligned = [arrays[0]] + [a.rechunk(arrays[0].chunks) for a in arrays[1:]]
         return da.map_blocks(
-            guard_parallel(_np_apply), *aligned, kernel_name=kernel_name, extra=extra,
-            params=params, dtype=_F32, meta=np.empty((0,) * arrays[0].ndim, dtype=_F32),
+            guard_parallel(_np_apply),
+            *aligned,
+            kernel_name=kernel_name,
+            extra=extra,
+            params=params,
+            dtype=_F32,
+            meta=np.empty((0,) * arrays[0].ndim, dtype=_F32),
         )
 
     result = dispatch(
         arrays[0],
-        numpy_func=lambda: _np_apply(*arrays, kernel_name=kernel_name, extra=extra,
-                                     params=params),
+        numpy_func=lambda: _np_apply(*arrays, kernel_name=kernel_name, extra=extra, params=params),
         dask_func=dask_func,
         gpu_func=lambda: _gpu_apply(arrays, kernel_name, extra, params),
     )
@@ -290,45 +365,99 @@ _KW_DOC = """
     Returns float32 of the input's array kind; NaN where any band is nodata."""
 
 
-def ndwi(green: Any, nir: Any = None, *, scale: float | None = None,
-         offset: float | None = None, nodata: float | None = None) -> Any:
+def ndwi(
+    green: Any,
+    nir: Any = None,
+    *,
+    scale: float | None = None,
+    offset: float | None = None,
+    nodata: float | None = None,
+) -> Any:
     """NDWI (McFeeters 1996, Int. J. Remote Sens. 17(7):1425-1432): (green - nir) / (green + nir).
 
     Unitless, in [-1, 1]; open water is typically > 0.
     """
-    return _apply("ndwi", "normalized_difference", _gather("ndwi", {"green": green, "nir": nir}),
-                  scale, offset, nodata)
+    return _apply(
+        "ndwi",
+        "normalized_difference",
+        _gather("ndwi", {"green": green, "nir": nir}),
+        scale,
+        offset,
+        nodata,
+    )
 
 
-def mndwi(green: Any, swir16: Any = None, *, scale: float | None = None,
-          offset: float | None = None, nodata: float | None = None) -> Any:
+def mndwi(
+    green: Any,
+    swir16: Any = None,
+    *,
+    scale: float | None = None,
+    offset: float | None = None,
+    nodata: float | None = None,
+) -> Any:
     """MNDWI (Xu 2006, Int. J. Remote Sens. 27(14):3025-3033): (green - swir1) / (green + swir1).
 
     swir1 = Sentinel-2 B11 (1.6 um; 20 m: resample to the green grid first). Unitless, [-1, 1].
     """
-    return _apply("mndwi", "normalized_difference",
-                  _gather("mndwi", {"green": green, "swir16": swir16}), scale, offset, nodata)
+    return _apply(
+        "mndwi",
+        "normalized_difference",
+        _gather("mndwi", {"green": green, "swir16": swir16}),
+        scale,
+        offset,
+        nodata,
+    )
 
 
-def ndvi(nir: Any, red: Any = None, *, scale: float | None = None,
-         offset: float | None = None, nodata: float | None = None) -> Any:
+def ndvi(
+    nir: Any,
+    red: Any = None,
+    *,
+    scale: float | None = None,
+    offset: float | None = None,
+    nodata: float | None = None,
+) -> Any:
     """NDVI (Rouse et al. 1974, NASA SP-351, 309-317): (nir - red) / (nir + red). [-1, 1]."""
-    return _apply("ndvi", "normalized_difference", _gather("ndvi", {"nir": nir, "red": red}),
-                  scale, offset, nodata)
+    return _apply(
+        "ndvi",
+        "normalized_difference",
+        _gather("ndvi", {"nir": nir, "red": red}),
+        scale,
+        offset,
+        nodata,
+    )
 
 
-def ndbi(swir16: Any, nir: Any = None, *, scale: float | None = None,
-         offset: float | None = None, nodata: float | None = None) -> Any:
+def ndbi(
+    swir16: Any,
+    nir: Any = None,
+    *,
+    scale: float | None = None,
+    offset: float | None = None,
+    nodata: float | None = None,
+) -> Any:
     """NDBI (Zha et al. 2003, Int. J. Remote Sens. 24(3):583-594): (swir1 - nir) / (swir1 + nir).
 
     Unitless, [-1, 1]; built-up and bare surfaces are typically > 0.
     """
-    return _apply("ndbi", "normalized_difference",
-                  _gather("ndbi", {"swir16": swir16, "nir": nir}), scale, offset, nodata)
+    return _apply(
+        "ndbi",
+        "normalized_difference",
+        _gather("ndbi", {"swir16": swir16, "nir": nir}),
+        scale,
+        offset,
+        nodata,
+    )
 
 
-def ndti(swir16: Any, swir22: Any = None, *, scale: float | None = None,
-         offset: float | None = None, nodata: float | None = None) -> Any:
+def ndti(
+    swir16: Any,
+    swir22: Any = None,
+    *,
+    scale: float | None = None,
+    offset: float | None = None,
+    nodata: float | None = None,
+) -> Any:
     """NDTI, normalised difference tillage index (van Deventer et al. 1997, Photogramm. Eng.
     Remote Sens. 63:87-93): (swir1 - swir2) / (swir1 + swir2).
 
@@ -336,54 +465,120 @@ def ndti(swir16: Any, swir22: Any = None, *, scale: float | None = None,
     cellulose/lignin absorption near 2.1 um makes crop residue and senescent (dry) vegetation
     higher (about 0.1 and above) than bare soil.
     """
-    return _apply("ndti", "normalized_difference",
-                  _gather("ndti", {"swir16": swir16, "swir22": swir22}), scale, offset, nodata)
+    return _apply(
+        "ndti",
+        "normalized_difference",
+        _gather("ndti", {"swir16": swir16, "swir22": swir22}),
+        scale,
+        offset,
+        nodata,
+    )
 
 
-def bui(swir16: Any, nir: Any = None, red: Any = None, *, scale: float | None = None,
-        offset: float | None = None, nodata: float | None = None) -> Any:
+def bui(
+    swir16: Any,
+    nir: Any = None,
+    red: Any = None,
+    *,
+    scale: float | None = None,
+    offset: float | None = None,
+    nodata: float | None = None,
+) -> Any:
     """BUI (He et al. 2010, Remote Sens. Lett. 1(4):213-221): NDBI - NDVI. Unitless, [-2, 2]."""
-    return _apply("bui", "bui", _gather("bui", {"swir16": swir16, "nir": nir, "red": red}),
-                  scale, offset, nodata)
+    return _apply(
+        "bui",
+        "bui",
+        _gather("bui", {"swir16": swir16, "nir": nir, "red": red}),
+        scale,
+        offset,
+        nodata,
+    )
 
 
-def bsi(blue: Any, red: Any = None, nir: Any = None, swir16: Any = None, *,
-        scale: float | None = None, offset: float | None = None,
-        nodata: float | None = None) -> Any:
+def bsi(
+    blue: Any,
+    red: Any = None,
+    nir: Any = None,
+    swir16: Any = None,
+    *,
+    scale: float | None = None,
+    offset: float | None = None,
+    nodata: float | None = None,
+) -> Any:
     """BSI (Rikimaru et al. 2002, Tropical Ecology 43(1):39-47):
     ((swir1 + red) - (nir + blue)) / ((swir1 + red) + (nir + blue)). Unitless, [-1, 1]."""
-    return _apply("bsi", "bsi",
-                  _gather("bsi", {"blue": blue, "red": red, "nir": nir, "swir16": swir16}),
-                  scale, offset, nodata)
+    return _apply(
+        "bsi",
+        "bsi",
+        _gather("bsi", {"blue": blue, "red": red, "nir": nir, "swir16": swir16}),
+        scale,
+        offset,
+        nodata,
+    )
 
 
-def awei_nsh(green: Any, nir: Any = None, swir16: Any = None, swir22: Any = None, *,
-             scale: float | None = None, offset: float | None = None,
-             nodata: float | None = None) -> Any:
+def awei_nsh(
+    green: Any,
+    nir: Any = None,
+    swir16: Any = None,
+    swir22: Any = None,
+    *,
+    scale: float | None = None,
+    offset: float | None = None,
+    nodata: float | None = None,
+) -> Any:
     """AWEI_nsh (Feyisa et al. 2014, Remote Sens. Environ. 140:23-35, eq. 1), no-shadow form:
     ``4 (green - swir1) - (0.25 nir + 2.75 swir2)``, reflectance units (0-1 scale); water > 0.
     """
     names, coefs = _AWEI_NSH
     given = dict(zip(names, (green, nir, swir16, swir22)))
-    return _apply("awei_nsh", "linear_combination", _gather("awei_nsh", given), scale, offset,
-                  nodata, extra=coefs)
+    return _apply(
+        "awei_nsh",
+        "linear_combination",
+        _gather("awei_nsh", given),
+        scale,
+        offset,
+        nodata,
+        extra=coefs,
+    )
 
 
-def awei_sh(blue: Any, green: Any = None, nir: Any = None, swir16: Any = None,
-            swir22: Any = None, *, scale: float | None = None, offset: float | None = None,
-            nodata: float | None = None) -> Any:
+def awei_sh(
+    blue: Any,
+    green: Any = None,
+    nir: Any = None,
+    swir16: Any = None,
+    swir22: Any = None,
+    *,
+    scale: float | None = None,
+    offset: float | None = None,
+    nodata: float | None = None,
+) -> Any:
     """AWEI_sh (Feyisa et al. 2014, eq. 2), for scenes with shadows:
     ``blue + 2.5 green - 1.5 (nir + swir1) - 0.25 swir2``, reflectance units; water > 0.
     """
     names, coefs = _AWEI_SH
     given = dict(zip(names, (blue, green, nir, swir16, swir22)))
-    return _apply("awei_sh", "linear_combination", _gather("awei_sh", given), scale, offset,
-                  nodata, extra=coefs)
+    return _apply(
+        "awei_sh",
+        "linear_combination",
+        _gather("awei_sh", given),
+        scale,
+        offset,
+        nodata,
+        extra=coefs,
+    )
 
 
-def tasseled_cap(bands: Any, component: str = "brightness", coefficients: str = "nedkov2017",
-                 *, scale: float | None = None, offset: float | None = None,
-                 nodata: float | None = None) -> Any:
+def tasseled_cap(
+    bands: Any,
+    component: str = "brightness",
+    coefficients: str = "nedkov2017",
+    *,
+    scale: float | None = None,
+    offset: float | None = None,
+    nodata: float | None = None,
+) -> Any:
     """Tasseled cap component of Sentinel-2 reflectance (reflectance units, 0-1 scale).
 
     ``bands``: a Dataset or mapping with the bands named as in :data:`BAND_NAMES`.
@@ -409,8 +604,7 @@ def tasseled_cap(bands: Any, component: str = "brightness", coefficients: str = 
     got = _gather(f"tasseled_cap({coefficients})", {**given}, optional=frozenset(_TC_OPTIONAL))
     row = TC_COEFFICIENTS[coefficients][_TC_COMPONENTS[component]]
     coefs = tuple(float(row[order.index(b)]) for b in got)
-    return _apply(f"tc_{component}", "linear_combination", got, scale, offset, nodata,
-                  extra=coefs)
+    return _apply(f"tc_{component}", "linear_combination", got, scale, offset, nodata, extra=coefs)
 
 
 def tc_brightness(bands: Any, coefficients: str = "nedkov2017", **kwargs: Any) -> Any:
@@ -428,9 +622,18 @@ def tc_wetness(bands: Any, coefficients: str = "nedkov2017", **kwargs: Any) -> A
     return tasseled_cap(bands, "wetness", coefficients, **kwargs)
 
 
-def wofs(blue: Any, green: Any = None, red: Any = None, nir: Any = None, swir16: Any = None,
-         swir22: Any = None, *, scale: float | None = None, offset: float | None = None,
-         nodata: float | None = None) -> Any:
+def wofs(
+    blue: Any,
+    green: Any = None,
+    red: Any = None,
+    nir: Any = None,
+    swir16: Any = None,
+    swir22: Any = None,
+    *,
+    scale: float | None = None,
+    offset: float | None = None,
+    nodata: float | None = None,
+) -> Any:
     """WOfS water classification (Mueller et al. 2016, Remote Sens. Environ. 174:341-352).
 
     The published decision tree (``eo_drr.kernels._scalar.wofs_of``, thresholds as named
@@ -439,8 +642,14 @@ def wofs(blue: Any, green: Any = None, red: Any = None, nir: Any = None, swir16:
     cross-calibration). Returns 1.0 water, 0.0 not water, NaN nodata. The terrain, shadow and
     cloud masks of the full WOfS product are not applied.
     """
-    given = {"blue": blue, "green": green, "red": red, "nir": nir, "swir16": swir16,
-             "swir22": swir22}
+    given = {
+        "blue": blue,
+        "green": green,
+        "red": red,
+        "nir": nir,
+        "swir16": swir16,
+        "swir22": swir22,
+    }
     return _apply("wofs", "wofs", _gather("wofs", given), scale, offset, nodata)
 
 
@@ -469,7 +678,5 @@ def compute(name: str, *args: Any, **kwargs: Any) -> Any:
     """
     key = str(name).lower()
     if key not in INDICES:
-        raise InputError(
-            f"name: unknown index {name!r}; known: {', '.join(sorted(INDICES))}"
-        )
+        raise InputError(f"name: unknown index {name!r}; known: {', '.join(sorted(INDICES))}")
     return INDICES[key](*args, **kwargs)

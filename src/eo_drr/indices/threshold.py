@@ -145,8 +145,9 @@ def _data_range(data: Any, kind: str, name: str) -> tuple[float, float]:
     return lo, hi
 
 
-def histogram(x: Any, bins: int = 256, range: tuple[float, float] | None = None
-              ) -> tuple[np.ndarray, np.ndarray]:
+def histogram(
+    x: Any, bins: int = 256, range: tuple[float, float] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Histogram of ``x`` (numpy, dask, cupy or DataArray), NaN and +-inf ignored.
 
     Returns ``(counts, edges)``: int64 counts of ``bins`` equal bins and their float64 edges,
@@ -377,6 +378,7 @@ def _tile_hists_np(x: np.ndarray, tile: int, lo: float, hi: float, edges: np.nda
 
 def _tile_hists_dask(x: Any, tile: int, lo: float, hi: float, edges: np.ndarray):
     """Chunks re-aligned on multiples of ``tile`` so that no tile straddles two chunks."""
+
     def aligned(chunks):
         size = max(tile, (max(chunks) // tile) * tile)
         return size
@@ -389,8 +391,15 @@ def _tile_hists_dask(x: Any, tile: int, lo: float, hi: float, edges: np.ndarray)
         (bins,),
     )
     res = xa.map_blocks(
-        guard_parallel(_tile_hists_np), tile, lo, hi, edges, dtype=np.int64, chunks=chunks,
-        new_axis=2, meta=np.empty((0, 0, 0), np.int64),
+        guard_parallel(_tile_hists_np),
+        tile,
+        lo,
+        hi,
+        edges,
+        dtype=np.int64,
+        chunks=chunks,
+        new_axis=2,
+        meta=np.empty((0, 0, 0), np.int64),
     )
     return res.compute()
 
@@ -461,8 +470,12 @@ def split_based_threshold(
     tile = int(tile)
     levels = 0
     if min_tile is not None:
-        if (isinstance(min_tile, bool) or not isinstance(min_tile, (int, np.integer))
-                or min_tile < 2 or min_tile > tile):
+        if (
+            isinstance(min_tile, bool)
+            or not isinstance(min_tile, (int, np.integer))
+            or min_tile < 2
+            or min_tile > tile
+        ):
             raise InputError(
                 f"min_tile: expected an integer 2 <= min_tile <= tile, got {min_tile!r}"
             )
@@ -551,7 +564,10 @@ def split_based_threshold(
     everything = fine.reshape(-1, bins).sum(axis=0).astype(np.float64)
     threshold = _threshold_from_hist(everything, edges, method)
     return ThresholdResult(
-        threshold, method, n_tiles, 0,
+        threshold,
+        method,
+        n_tiles,
+        0,
         f"{reason}: global {method} threshold over all valid pixels (not split-based)",
     )
 

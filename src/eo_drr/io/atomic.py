@@ -44,7 +44,9 @@ def atomic_path(path: str | os.PathLike, *, suffix: str | None = None) -> Iterat
         raise OutputError(f"cannot create output folder {folder}: {exc.strerror or exc}") from exc
     ext = suffix if suffix is not None else "".join(path.suffixes[-1:])
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.{os.getpid()}-", suffix=f".tmp{ext}", dir=folder)
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{path.stem}.{os.getpid()}-", suffix=f".tmp{ext}", dir=folder
+        )
     except OSError as exc:
         raise OutputError(f"cannot write in {folder}: {exc.strerror or exc}") from exc
     os.close(fd)
@@ -105,7 +107,7 @@ def process_start_time(pid: int) -> float | None:
     boot = _boot_time()
     if boot is None:
         return None
-    fields = stat[stat.rfind(")") + 2:].split()  # the command name may hold spaces
+    fields = stat[stat.rfind(")") + 2 :].split()  # the command name may hold spaces
     try:
         ticks = int(fields[19])  # field 22 of proc(5): starttime, clock ticks after boot
     except (IndexError, ValueError):

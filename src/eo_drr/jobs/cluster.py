@@ -165,7 +165,11 @@ def _start_client(cfg: ClusterConfig, base_dir: Path | None):
         try:
             return Client(cfg.address, timeout=CONNECT_TIMEOUT_S, set_as_default=False), None
         except (OSError, TimeoutError, ValueError) as exc:
-            why = "not an address like tcp://host:port" if isinstance(exc, ValueError) else type(exc).__name__
+            why = (
+                "not an address like tcp://host:port"
+                if isinstance(exc, ValueError)
+                else type(exc).__name__
+            )
             raise ConfigError(  # the exception text may repeat the address with its credentials
                 f"cluster.address: cannot reach a dask scheduler at {safe_link(cfg.address)} ({why})"
             ) from None
@@ -176,9 +180,13 @@ def _start_client(cfg: ClusterConfig, base_dir: Path | None):
         if not path.exists():
             raise ConfigError(f"cluster.scheduler_file: no such file {path}")
         try:
-            return Client(scheduler_file=str(path), timeout=CONNECT_TIMEOUT_S, set_as_default=False), None
+            return Client(
+                scheduler_file=str(path), timeout=CONNECT_TIMEOUT_S, set_as_default=False
+            ), None
         except (OSError, TimeoutError, ValueError) as exc:
-            raise ConfigError(f"cluster.scheduler_file: cannot reach the scheduler in {path} ({exc})") from None
+            raise ConfigError(
+                f"cluster.scheduler_file: cannot reach the scheduler in {path} ({exc})"
+            ) from None
     if cfg.kind in ("slurm", "pbs"):
         cluster = jobqueue_cluster(cfg)
         cluster.scale(jobs=cfg.n_workers or 1)
@@ -188,11 +196,17 @@ def _start_client(cfg: ClusterConfig, base_dir: Path | None):
         from dask_gateway import Gateway
 
         opts = dict(cfg.options)
-        gw_kw = {k: opts.pop(k) for k in ("address", "proxy_address", "public_address", "auth") if k in opts}
+        gw_kw = {
+            k: opts.pop(k)
+            for k in ("address", "proxy_address", "public_address", "auth")
+            if k in opts
+        }
         try:
             cluster = Gateway(**gw_kw).new_cluster(**opts)
         except Exception as exc:  # dask-gateway raises its own and HTTP errors
-            raise ConfigError(f"cluster.options: dask-gateway could not start a cluster ({type(exc).__name__})") from None
+            raise ConfigError(
+                f"cluster.options: dask-gateway could not start a cluster ({type(exc).__name__})"
+            ) from None
         cluster.scale(cfg.n_workers or 1)
         return Client(cluster, set_as_default=False), cluster
     if cfg.kind == "kubernetes":
@@ -208,7 +222,9 @@ def _start_client(cfg: ClusterConfig, base_dir: Path | None):
         try:
             cluster = KubeCluster(**opts)
         except Exception as exc:
-            raise ConfigError(f"cluster.options: dask-kubernetes could not start a cluster ({type(exc).__name__}: {exc})") from None
+            raise ConfigError(
+                f"cluster.options: dask-kubernetes could not start a cluster ({type(exc).__name__}: {exc})"
+            ) from None
         return Client(cluster, set_as_default=False), cluster
     raise ConfigError(f"cluster.kind: unknown kind {cfg.kind!r}")  # pragma: no cover - validated
 
@@ -249,7 +265,11 @@ def open_cluster(cfg: ClusterConfig, *, base_dir: Path | None = None) -> Iterato
         # pointed at a scheduler that is gone).
         with client.as_current(), dask.config.set(scheduler="dask.distributed"):
             yield ComputeTarget(
-                cfg.kind, desc, client=client, dashboard=link, cluster=cluster,
+                cfg.kind,
+                desc,
+                client=client,
+                dashboard=link,
+                cluster=cluster,
                 threads_per_task=cfg.threads_per_worker or (min(nthreads) if nthreads else 1),
             )
     finally:

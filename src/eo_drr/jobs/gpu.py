@@ -25,7 +25,9 @@ GPU = {GPU_RESOURCE: 1}
 def gpu_workers(client) -> list[str]:
     """Addresses of the workers that advertise a ``GPU`` resource."""
     workers = client.scheduler_info().get("workers", {})
-    return sorted(a for a, w in workers.items() if (w.get("resources") or {}).get(GPU_RESOURCE, 0) >= 1)
+    return sorted(
+        a for a, w in workers.items() if (w.get("resources") or {}).get(GPU_RESOURCE, 0) >= 1
+    )
 
 
 def require_gpu_workers(client) -> list[str]:

@@ -50,7 +50,9 @@ def job_catalog(cfg: JobConfig) -> Catalog:
         d = cfg.sources.demo
         return open_catalog("demo", demo_options=d.model_dump())
     cat = cfg.sources.catalog
-    named = cat in CATALOG_PRESETS or cat == "cdse-odata" or cat.startswith(("cdse-odata:", "dhus:"))
+    named = (
+        cat in CATALOG_PRESETS or cat == "cdse-odata" or cat.startswith(("cdse-odata:", "dhus:"))
+    )
     if not named and "://" not in cat:  # a static catalogue: relative to the job file
         cat = cfg.resolve_path(cat)
     return open_catalog(cat)
@@ -63,7 +65,9 @@ def aoi_geometry(cfg: JobConfig) -> Geometry:
     import geopandas as gpd
     import pyogrio
 
-    path = resolve_path(cfg, required(cfg.aoi.file, "aoi.file", "give aoi.bbox or aoi.file"), "aoi.file")
+    path = resolve_path(
+        cfg, required(cfg.aoi.file, "aoi.file", "give aoi.bbox or aoi.file"), "aoi.file"
+    )
     try:
         gdf = gpd.read_file(path, layer=cfg.aoi.layer)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:

@@ -30,8 +30,8 @@ import sqlite3
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import TextIO
 from pathlib import Path
+from typing import TextIO
 
 from eo_drr.errors import OutputError
 from eo_drr.io.atomic import sha256_file
@@ -104,12 +104,18 @@ CREATE TABLE IF NOT EXISTS runs (
 """
 
 
-def fingerprint(config_hash: str, tile_id: str, bounds: Iterable[float], inputs: Iterable[str]) -> str:
+def fingerprint(
+    config_hash: str, tile_id: str, bounds: Iterable[float], inputs: Iterable[str]
+) -> str:
     """SHA-256 (hex, first 32 characters) of the processing settings' hash, the tile and its
     bounds, and the sorted input ids: changes exactly when a tile's result may change."""
     payload = json.dumps(
-        {"config": config_hash, "tile": tile_id, "bounds": [round(float(b), 6) for b in bounds],
-         "inputs": sorted(inputs)},
+        {
+            "config": config_hash,
+            "tile": tile_id,
+            "bounds": [round(float(b), 6) for b in bounds],
+            "inputs": sorted(inputs),
+        },
         sort_keys=True,
     )
     return hashlib.sha256(payload.encode()).hexdigest()[:32]
@@ -161,8 +167,17 @@ class JobLedger:
             con.close()
 
     # -- jobs and runs ----------------------------------------------------------------------
-    def register_job(self, name: str, pipeline: str, config_hash: str, tile_size_px: int, crs: str, *,
-                     config: str | None = None, base_dir: str | None = None) -> None:
+    def register_job(
+        self,
+        name: str,
+        pipeline: str,
+        config_hash: str,
+        tile_size_px: int,
+        crs: str,
+        *,
+        config: str | None = None,
+        base_dir: str | None = None,
+    ) -> None:
         """Create or update the job's row; ``config`` is the job's settings as JSON and
         ``base_dir`` the job file's folder (what :meth:`job_config` gives back)."""
         now = time.time()
@@ -211,20 +226,34 @@ class JobLedger:
         new); return its row."""
         now = time.time()
         with self._connect() as con:
-            con.execute("UPDATE tiles SET current=0 WHERE job=? AND tile_id=? AND fingerprint<>?", (job, tile_id, fp))
+            con.execute(
+                "UPDATE tiles SET current=0 WHERE job=? AND tile_id=? AND fingerprint<>?",
+                (job, tile_id, fp),
+            )
             con.execute(
                 "INSERT INTO tiles (job, tile_id, fingerprint, current, status, bounds, inputs, updated_at) "
                 "VALUES (?, ?, ?, 1, 'pending', ?, ?, ?) ON CONFLICT(job, tile_id, fingerprint) DO UPDATE SET current=1",
-                (job, tile_id, fp, json.dumps([float(b) for b in bounds]), json.dumps(sorted(inputs)), now),
+                (
+                    job,
+                    tile_id,
+                    fp,
+                    json.dumps([float(b) for b in bounds]),
+                    json.dumps(sorted(inputs)),
+                    now,
+                ),
             )
-            return dict(con.execute(
-                "SELECT * FROM tiles WHERE job=? AND tile_id=? AND fingerprint=?", (job, tile_id, fp)
-            ).fetchone())
+            return dict(
+                con.execute(
+                    "SELECT * FROM tiles WHERE job=? AND tile_id=? AND fingerprint=?",
+                    (job, tile_id, fp),
+                ).fetchone()
+            )
 
     def tile(self, job: str, tile_id: str, fp: str) -> dict | None:
         with self._connect() as con:
             row = con.execute(
-                "SELECT * FROM tiles WHERE job=? AND tile_id=? AND fingerprint=?", (job, tile_id, fp)
+                "SELECT * FROM tiles WHERE job=? AND tile_id=? AND fingerprint=?",
+                (job, tile_id, fp),
             ).fetchone()
         return dict(row) if row else None
 
@@ -247,13 +276,24 @@ class JobLedger:
                 (time.time(), worker, time.time(), job, tile_id, fp),
             )
 
-    def mark_done(self, job: str, tile_id: str, fp: str, outputs: list[OutputRecord], *,
-                  seconds: float | None = None, peak_rss_mb: float | None = None,
-                  worker: str | None = None) -> None:
+    def mark_done(
+        self,
+        job: str,
+        tile_id: str,
+        fp: str,
+        outputs: list[OutputRecord],
+        *,
+        seconds: float | None = None,
+        peak_rss_mb: float | None = None,
+        worker: str | None = None,
+    ) -> None:
         """Record the committed outputs and ``done`` in one transaction."""
         now = time.time()
         with self._connect() as con:
-            con.execute("DELETE FROM outputs WHERE job=? AND tile_id=? AND fingerprint=?", (job, tile_id, fp))
+            con.execute(
+                "DELETE FROM outputs WHERE job=? AND tile_id=? AND fingerprint=?",
+                (job, tile_id, fp),
+            )
             con.executemany(
                 "INSERT INTO outputs VALUES (?, ?, ?, ?, ?, ?)",
                 [(job, tile_id, fp, o.path, o.size, o.sha256) for o in outputs],
@@ -264,8 +304,17 @@ class JobLedger:
                 (now, seconds, peak_rss_mb, worker, now, job, tile_id, fp),
             )
 
-    def mark_failed(self, job: str, tile_id: str, fp: str, error: str, *, seconds: float | None = None,
-                    worker: str | None = None, count_attempt: bool = False) -> None:
+    def mark_failed(
+        self,
+        job: str,
+        tile_id: str,
+        fp: str,
+        error: str,
+        *,
+        seconds: float | None = None,
+        worker: str | None = None,
+        count_attempt: bool = False,
+    ) -> None:
         now = time.time()
         with self._connect() as con:
             con.execute(
@@ -287,8 +336,17 @@ class JobLedger:
         return [t for t in self.tiles(job) if t["status"] == "failed"]
 
     # -- monitored acquisitions ------------------------------------------------------------
-    def record_acquisition(self, job: str, aoi: str, item_id: str, collection: str, acquired_at: str,
-                           folder: str, status: str, error: str | None = None) -> None:
+    def record_acquisition(
+        self,
+        job: str,
+        aoi: str,
+        item_id: str,
+        collection: str,
+        acquired_at: str,
+        folder: str,
+        status: str,
+        error: str | None = None,
+    ) -> None:
         """Record a post-event acquisition ``eo-drr monitor`` processed (``done``) or tried
         (``failed``); ``acquired_at`` is an ISO 8601 UTC time, ``folder`` relative to the
         output folder."""
@@ -297,8 +355,17 @@ class JobLedger:
                 "INSERT INTO acquisitions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(job, aoi, item_id) "
                 "DO UPDATE SET folder=excluded.folder, status=excluded.status, error=excluded.error, "
                 "processed_at=excluded.processed_at",
-                (job, aoi, item_id, collection, acquired_at, folder, status,
-                 error[:4000] if error else None, time.time()),
+                (
+                    job,
+                    aoi,
+                    item_id,
+                    collection,
+                    acquired_at,
+                    folder,
+                    status,
+                    error[:4000] if error else None,
+                    time.time(),
+                ),
             )
 
     def acquisitions(self, job: str | None = None, aoi: str | None = None) -> list[dict]:

@@ -32,7 +32,9 @@ from eo_drr.jobs.ledger import JobLedger
 
 def aoi_key(cfg: JobConfig) -> str:
     """Short hash of the job's AOI setting: acquisitions are recorded per job and AOI."""
-    return hashlib.sha256(json.dumps(cfg.aoi.model_dump(), sort_keys=True).encode()).hexdigest()[:16]
+    return hashlib.sha256(json.dumps(cfg.aoi.model_dump(), sort_keys=True).encode()).hexdigest()[
+        :16
+    ]
 
 
 def iso(t: dt.datetime) -> str:
@@ -53,7 +55,11 @@ class Acquisition:
     @property
     def folder(self) -> str:
         """Sub-folder of the output folder for this event run."""
-        return f"{self.day.isoformat()}_r{self.relative_orbit:03d}" if self.relative_orbit else self.day.isoformat()
+        return (
+            f"{self.day.isoformat()}_r{self.relative_orbit:03d}"
+            if self.relative_orbit
+            else self.day.isoformat()
+        )
 
     @property
     def acquired_at(self) -> dt.datetime:
@@ -72,8 +78,10 @@ class Scan:
 def scan(cfg: JobConfig, ledger: JobLedger, now: dt.datetime | None = None) -> Scan:
     """Search the catalogue for post-event acquisitions not yet processed (see the module)."""
     if cfg.pipeline != "flood":
-        raise ConfigError(f"pipeline: eo-drr monitor follows new Sentinel-1 acquisitions of a flood job, "
-                          f"not {cfg.pipeline!r}")
+        raise ConfigError(
+            f"pipeline: eo-drr monitor follows new Sentinel-1 acquisitions of a flood job, "
+            f"not {cfg.pipeline!r}"
+        )
     if cfg.sources.s1 is None:
         raise ConfigError("sources.s1: eo-drr monitor needs Sentinel-1 (add sources.s1)")
     if cfg.time.pre is None:
@@ -86,8 +94,14 @@ def scan(cfg: JobConfig, ledger: JobLedger, now: dt.datetime | None = None) -> S
     catalog = inputs.job_catalog(cfg)
     aoi = inputs.aoi_geometry(cfg)
     start = dt.datetime.combine(cfg.time.post.start, dt.time.min, tzinfo=dt.timezone.utc)
-    q = SearchQuery(collections=(s1.collection,), bbox=inputs.aoi_bbox(aoi), start=start,
-                    end=now, orbit_direction=s1.orbit_direction, relative_orbit=s1.relative_orbit)
+    q = SearchQuery(
+        collections=(s1.collection,),
+        bbox=inputs.aoi_bbox(aoi),
+        start=start,
+        end=now,
+        orbit_direction=s1.orbit_direction,
+        relative_orbit=s1.relative_orbit,
+    )
     groups: dict[tuple, Acquisition] = {}
     for it in catalog.search(q):
         if it.id in done:
@@ -96,14 +110,25 @@ def scan(cfg: JobConfig, ledger: JobLedger, now: dt.datetime | None = None) -> S
             continue
         orbit = it.properties.get("sat:relative_orbit")
         day = item_datetime(it).date()
-        acq = groups.setdefault((day, orbit), Acquisition(day, orbit, it.properties.get("sat:orbit_state")))
+        acq = groups.setdefault(
+            (day, orbit), Acquisition(day, orbit, it.properties.get("sat:orbit_state"))
+        )
         acq.items.append(it)
     new = sorted(groups.values(), key=lambda a: (a.acquired_at, a.relative_orbit or 0))
     if cfg.sources.s2 is not None:
         s2 = cfg.sources.s2
         for acq in new:
-            acq.has_s2 = bool(catalog.search(SearchQuery.for_days(
-                s2.collection, acq.day, acq.day, bbox=inputs.aoi_bbox(aoi), max_cloud_cover=s2.max_cloud_cover)))
+            acq.has_s2 = bool(
+                catalog.search(
+                    SearchQuery.for_days(
+                        s2.collection,
+                        acq.day,
+                        acq.day,
+                        bbox=inputs.aoi_bbox(aoi),
+                        max_cloud_cover=s2.max_cloud_cover,
+                    )
+                )
+            )
     return Scan(since, new)
 
 
@@ -111,10 +136,14 @@ def event_config(cfg: JobConfig, acq: Acquisition) -> JobConfig:
     """The job of one acquisition: ``time.post`` on its day, Sentinel-1 pinned to its orbit,
     Sentinel-2 dropped when there is no scene of that day."""
     s1cfg = required(cfg.sources.s1, "sources.s1", "monitoring follows Sentinel-1 acquisitions")
-    s1 = s1cfg.model_copy(update={
-        "relative_orbit": acq.relative_orbit or s1cfg.relative_orbit,
-        "orbit_direction": acq.orbit_direction or s1cfg.orbit_direction,
-    })
-    sources = cfg.sources.model_copy(update={"s1": s1, "s2": cfg.sources.s2 if acq.has_s2 else None})
+    s1 = s1cfg.model_copy(
+        update={
+            "relative_orbit": acq.relative_orbit or s1cfg.relative_orbit,
+            "orbit_direction": acq.orbit_direction or s1cfg.orbit_direction,
+        }
+    )
+    sources = cfg.sources.model_copy(
+        update={"s1": s1, "s2": cfg.sources.s2 if acq.has_s2 else None}
+    )
     time = cfg.time.model_copy(update={"post": Window(start=acq.day, end=acq.day)})
     return cfg.model_copy(update={"sources": sources, "time": time})

@@ -45,10 +45,18 @@ class Tile:
         left, bottom, right, top = self.bounds
         inset = res / 2
         g = Geometry(
-            {"type": "Polygon", "coordinates": [[
-                (left + inset, bottom + inset), (right - inset, bottom + inset),
-                (right - inset, top - inset), (left + inset, top - inset), (left + inset, bottom + inset),
-            ]]},
+            {
+                "type": "Polygon",
+                "coordinates": [
+                    [
+                        (left + inset, bottom + inset),
+                        (right - inset, bottom + inset),
+                        (right - inset, top - inset),
+                        (left + inset, top - inset),
+                        (left + inset, bottom + inset),
+                    ]
+                ],
+            },
             crs=self.geobox.crs,
         ).to_crs("EPSG:4326")
         b = g.boundingbox

@@ -185,9 +185,15 @@ def refined_lee_direction(x, i, j):
     outside the raster (only on its outermost ring of pixels) have NaN means.
     """
     return direction_from_means(
-        _mean3(x, i - 2, j - 2), _mean3(x, i - 2, j), _mean3(x, i - 2, j + 2),
-        _mean3(x, i, j - 2), _mean3(x, i, j), _mean3(x, i, j + 2),
-        _mean3(x, i + 2, j - 2), _mean3(x, i + 2, j), _mean3(x, i + 2, j + 2),
+        _mean3(x, i - 2, j - 2),
+        _mean3(x, i - 2, j),
+        _mean3(x, i - 2, j + 2),
+        _mean3(x, i, j - 2),
+        _mean3(x, i, j),
+        _mean3(x, i, j + 2),
+        _mean3(x, i + 2, j - 2),
+        _mean3(x, i + 2, j),
+        _mean3(x, i + 2, j + 2),
     )
 
 
@@ -328,25 +334,38 @@ def wofs_select_of(blue, green, red, nir, swir1, swir2):
     ndi72_n12 = ndi72 <= WOFS_NDI72_N12
     left = (blue <= WOFS_BLUE_N2) & (
         (swir2_n4 & (ndi43 <= WOFS_NDI43_N5))
-        | ((not swir2_n4) & (
-            ((not blue_n8) & (ndi43 <= WOFS_NDI43_N9))
-            | (blue_n8 & (
-                ((not ndi72_n12) & (blue <= WOFS_BLUE_N13))
-                | (ndi72_n12 & ((ndi43 <= WOFS_NDI43_N16) | (blue <= WOFS_BLUE_N18)))
-            ))
-        ))
+        | (
+            (not swir2_n4)
+            & (
+                ((not blue_n8) & (ndi43 <= WOFS_NDI43_N9))
+                | (
+                    blue_n8
+                    & (
+                        ((not ndi72_n12) & (blue <= WOFS_BLUE_N13))
+                        | (ndi72_n12 & ((ndi43 <= WOFS_NDI43_N16) | (blue <= WOFS_BLUE_N18)))
+                    )
+                )
+            )
+        )
     )
     ndi52_n21 = ndi52 <= WOFS_NDI52_N21
     red_n28 = red <= WOFS_RED_N28
     right = (
-        ndi52_n21 & (blue <= WOFS_BLUE_N22) & (ndi43 <= WOFS_NDI43_N24) & (
+        ndi52_n21
+        & (blue <= WOFS_BLUE_N22)
+        & (ndi43 <= WOFS_NDI43_N24)
+        & (
             (ndi52 <= WOFS_NDI52_N26)
             | (red_n28 & (blue <= WOFS_BLUE_N29))
             | ((not red_n28) & (blue <= WOFS_BLUE_N30))
         )
     ) | (
-        (not ndi52_n21) & (ndi52 <= WOFS_NDI52_N35) & (blue <= WOFS_BLUE_N37)
-        & (ndi43 <= WOFS_NDI43_N39) & (red <= WOFS_RED_N41) & (blue <= WOFS_BLUE_N43)
+        (not ndi52_n21)
+        & (ndi52 <= WOFS_NDI52_N35)
+        & (blue <= WOFS_BLUE_N37)
+        & (ndi43 <= WOFS_NDI43_N39)
+        & (red <= WOFS_RED_N41)
+        & (blue <= WOFS_BLUE_N43)
     )
     wet = (left_branch & left) | ((not left_branch) & right)
     bad = (ndi52 != ndi52) | (ndi43 != ndi43) | (ndi72 != ndi72)

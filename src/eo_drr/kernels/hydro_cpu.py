@@ -22,7 +22,18 @@ import numpy as np
 
 DY = np.array([-1, -1, 0, 1, 1, 1, 0, -1], dtype=np.int64)
 DX = np.array([0, 1, 1, 1, 0, -1, -1, -1], dtype=np.int64)
-DIST = np.array([1.0, 1.4142135623730951, 1.0, 1.4142135623730951, 1.0, 1.4142135623730951, 1.0, 1.4142135623730951])
+DIST = np.array(
+    [
+        1.0,
+        1.4142135623730951,
+        1.0,
+        1.4142135623730951,
+        1.0,
+        1.4142135623730951,
+        1.0,
+        1.4142135623730951,
+    ]
+)
 
 
 @numba.njit(cache=True)
@@ -92,8 +103,14 @@ def d8_directions(filled: np.ndarray, out: np.ndarray) -> None:
 
 
 @numba.njit(cache=True)
-def accumulate_and_hand(dem: np.ndarray, order: np.ndarray, dirs: np.ndarray, channel_cells: float,
-                        acc: np.ndarray, hand: np.ndarray) -> None:
+def accumulate_and_hand(
+    dem: np.ndarray,
+    order: np.ndarray,
+    dirs: np.ndarray,
+    channel_cells: float,
+    acc: np.ndarray,
+    hand: np.ndarray,
+) -> None:
     """Flow accumulation (cells, including itself) and HAND (m) in one pass each.
 
     ``order``: flat indices sorted by *descending* filled elevation. A cell is drainage when

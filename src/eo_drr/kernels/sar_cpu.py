@@ -332,9 +332,9 @@ def window_filter(x, r, mode, cu2, scratch, out):
         sp[:] = 0.0
         qp[:] = 0.0
         cp[:] = 0.0
-        cs = sp[r:r + W]
-        cq = qp[r:r + W]
-        cc = cp[r:r + W]
+        cs = sp[r : r + W]
+        cq = qp[r : r + W]
+        cc = cp[r : r + W]
         hs = scratch[b, 3, :W]
         hq = scratch[b, 4, :W]
         hc = scratch[b, 5, :W]
@@ -427,8 +427,17 @@ def direction_spans():
 def direction_weights():
     """(9, 7, 7) float64: 1 inside the half window of each direction code (``_in_direction``)."""
     di, dj = np.mgrid[-3:4, -3:4]
-    masks = [dj <= 0, dj >= 0, di <= 0, di >= 0, dj >= di, dj <= di, di + dj <= 0,
-             di + dj >= 0, np.ones((7, 7), bool)]
+    masks = [
+        dj <= 0,
+        dj >= 0,
+        di <= 0,
+        di >= 0,
+        dj >= di,
+        dj <= di,
+        di + dj <= 0,
+        di + dj >= 0,
+        np.ones((7, 7), bool),
+    ]
     return np.array(masks, dtype=np.float64)
 
 
@@ -467,9 +476,15 @@ def refined_lee(x, cu2, ring, spans, out):
                     continue
                 c = j + 2  # column j of the ring
                 direction = direction_from_means(
-                    top[c - 2], top[c], top[c + 2],
-                    mid[c - 2], mid[c], mid[c + 2],
-                    bot[c - 2], bot[c], bot[c + 2],
+                    top[c - 2],
+                    top[c],
+                    top[c + 2],
+                    mid[c - 2],
+                    mid[c],
+                    mid[c + 2],
+                    bot[c - 2],
+                    bot[c],
+                    bot[c + 2],
                 )
                 if 3 <= i < H - 3 and 3 <= j < W - 3:
                     oi[j] = _refined_interior(x, i, j, spans[direction], cu2)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import numba
 import numpy as np
-
 from numba import types
 from numba.extending import overload
 
@@ -46,8 +45,7 @@ def key(v):  # pragma: no cover - replaced by the overload inside numba
 
 @overload(key, jit_options=dict(cache=True))  # type: ignore[typeddict-unknown-key]
 def _key_overload(v):
-    if (isinstance(v, types.Integer) and v.bitwidth <= 16) or v in (types.float16,
-                                                                       types.float32):
+    if (isinstance(v, types.Integer) and v.bitwidth <= 16) or v in (types.float16, types.float32):
         return lambda v: np.float32(v)
     return lambda v: np.float64(v)
 
@@ -174,8 +172,14 @@ def wofs(blue, green, red, nir, swir1, swir2, scale, offset, nodata, out):
             v4 = swir1[k]
             v5 = swir2[k]
             bad = (v0 != v0) | (v1 != v1) | (v2 != v2) | (v3 != v3) | (v4 != v4) | (v5 != v5)
-            bad |= ((key(v0) == nd) | (key(v1) == nd) | (key(v2) == nd) | (key(v3) == nd)
-                    | (key(v4) == nd) | (key(v5) == nd))
+            bad |= (
+                (key(v0) == nd)
+                | (key(v1) == nd)
+                | (key(v2) == nd)
+                | (key(v3) == nd)
+                | (key(v4) == nd)
+                | (key(v5) == nd)
+            )
             w = wofs_select_of(
                 np.float64(v0) * sc + of,
                 np.float64(v1) * sc + of,

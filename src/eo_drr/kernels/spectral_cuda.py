@@ -36,8 +36,11 @@ def bui(swir1, nir, red, scale, offset, nodata, use_nodata, out):
         vs = swir1[k]
         vn = nir[k]
         vr = red[k]
-        if (_bad(vs, nodata, use_nodata) or _bad(vn, nodata, use_nodata)
-                or _bad(vr, nodata, use_nodata)):
+        if (
+            _bad(vs, nodata, use_nodata)
+            or _bad(vn, nodata, use_nodata)
+            or _bad(vr, nodata, use_nodata)
+        ):
             out[k] = math.nan
         else:
             fs = float(vs) * scale + offset
@@ -54,12 +57,20 @@ def bsi(blue, red, nir, swir1, scale, offset, nodata, use_nodata, out):
         vr = red[k]
         vn = nir[k]
         vs = swir1[k]
-        if (_bad(vb, nodata, use_nodata) or _bad(vr, nodata, use_nodata)
-                or _bad(vn, nodata, use_nodata) or _bad(vs, nodata, use_nodata)):
+        if (
+            _bad(vb, nodata, use_nodata)
+            or _bad(vr, nodata, use_nodata)
+            or _bad(vn, nodata, use_nodata)
+            or _bad(vs, nodata, use_nodata)
+        ):
             out[k] = math.nan
         else:
-            out[k] = bsi_of(float(vb) * scale + offset, float(vr) * scale + offset,
-                            float(vn) * scale + offset, float(vs) * scale + offset)
+            out[k] = bsi_of(
+                float(vb) * scale + offset,
+                float(vr) * scale + offset,
+                float(vn) * scale + offset,
+                float(vs) * scale + offset,
+            )
 
 
 @cuda.jit
@@ -95,12 +106,23 @@ def wofs(blue, green, red, nir, swir1, swir2, scale, offset, nodata, use_nodata,
         v3 = nir[k]
         v4 = swir1[k]
         v5 = swir2[k]
-        if (_bad(v0, nodata, use_nodata) or _bad(v1, nodata, use_nodata)
-                or _bad(v2, nodata, use_nodata) or _bad(v3, nodata, use_nodata)
-                or _bad(v4, nodata, use_nodata) or _bad(v5, nodata, use_nodata)):
+        if (
+            _bad(v0, nodata, use_nodata)
+            or _bad(v1, nodata, use_nodata)
+            or _bad(v2, nodata, use_nodata)
+            or _bad(v3, nodata, use_nodata)
+            or _bad(v4, nodata, use_nodata)
+            or _bad(v5, nodata, use_nodata)
+        ):
             out[k] = math.nan
         else:
             sc = scale * 10000.0
             of = offset * 10000.0
-            out[k] = wofs_of(float(v0) * sc + of, float(v1) * sc + of, float(v2) * sc + of,
-                             float(v3) * sc + of, float(v4) * sc + of, float(v5) * sc + of)
+            out[k] = wofs_of(
+                float(v0) * sc + of,
+                float(v1) * sc + of,
+                float(v2) * sc + of,
+                float(v3) * sc + of,
+                float(v4) * sc + of,
+                float(v5) * sc + of,
+            )

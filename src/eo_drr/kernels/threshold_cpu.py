@@ -102,10 +102,16 @@ def histogram(x, lo, hi, edges, scratch, ibuf):
     n = x.size
     nb = scratch.shape[0]
     bins = scratch.shape[2] - 2
-    if (scratch.shape[1] != LANES or ibuf.shape[1] < CHUNK or ibuf.shape[0] < nb
-            or bins < 1 or edges.size != bins + 1):
-        raise ValueError("histogram: scratch (nblocks, LANES, bins + 2), ibuf (nblocks, CHUNK), "
-                         "edges (bins + 1)")
+    if (
+        scratch.shape[1] != LANES
+        or ibuf.shape[1] < CHUNK
+        or ibuf.shape[0] < nb
+        or bins < 1
+        or edges.size != bins + 1
+    ):
+        raise ValueError(
+            "histogram: scratch (nblocks, LANES, bins + 2), ibuf (nblocks, CHUNK), edges (bins + 1)"
+        )
     scale = bins / (hi - lo)
     step = (n + nb - 1) // nb
     for b in numba.prange(nb):
@@ -139,8 +145,9 @@ def tile_histograms(x, tile, lo, hi, edges, ibuf, out):
     ntx = out.shape[1]
     bins = out.shape[2] - 2
     if ibuf.shape[0] < nty or ibuf.shape[1] < tile or bins < 1 or edges.size != bins + 1:
-        raise ValueError("tile_histograms: out (nty, ntx, bins + 2), ibuf (nty, tile), "
-                         "edges (bins + 1)")
+        raise ValueError(
+            "tile_histograms: out (nty, ntx, bins + 2), ibuf (nty, tile), edges (bins + 1)"
+        )
     scale = bins / (hi - lo)
     for ty in numba.prange(nty):
         o = out[ty]

@@ -125,8 +125,20 @@ def _put(rows, cols, vals, pos, row, col, width, v):
 
 
 @njit_parallel
-def ring_deltas(xs, ys, ring_start, ring_exterior, unit_ring_start, unit_off, width, height,
-                rows, cols, vals, counts):
+def ring_deltas(
+    xs,
+    ys,
+    ring_start,
+    ring_exterior,
+    unit_ring_start,
+    unit_off,
+    width,
+    height,
+    rows,
+    cols,
+    vals,
+    counts,
+):
     """Coverage deltas of every unit's rings into its segment ``unit_off[u]:unit_off[u+1]``.
 
     ``xs``/``ys``: ring vertices (closed rings: last vertex = first) in pixel units;
@@ -153,7 +165,9 @@ def ring_deltas(xs, ys, ring_start, ring_exterior, unit_ring_start, unit_off, wi
             if ring_exterior[k] == 0:
                 sign = -sign
             for i in range(ring_start[k], ring_start[k + 1] - 1):
-                pos = _edge(xs[i], ys[i], xs[i + 1], ys[i + 1], sign, width, height, rows, cols, vals, pos)
+                pos = _edge(
+                    xs[i], ys[i], xs[i + 1], ys[i + 1], sign, width, height, rows, cols, vals, pos
+                )
         counts[u] = pos - unit_off[u]
 
 
@@ -259,9 +273,29 @@ def _emit_span(u, row, s0, s1, span_cnt, jj, span_unit, span_row, span_c0, span_
 
 
 @njit_parallel
-def unit_coverage(rows, cols, vals, unit_off, counts, width, row_lo, row_off, row_end, row_cnt,
-                  scols, svals, span_cnt, span_unit, span_row, span_c0, span_c1, rec_unit, rec_pix,
-                  rec_w, fill):
+def unit_coverage(
+    rows,
+    cols,
+    vals,
+    unit_off,
+    counts,
+    width,
+    row_lo,
+    row_off,
+    row_end,
+    row_cnt,
+    scols,
+    svals,
+    span_cnt,
+    span_unit,
+    span_row,
+    span_c0,
+    span_c1,
+    rec_unit,
+    rec_pix,
+    rec_w,
+    fill,
+):
     """Exact coverage of every unit from its deltas (:func:`ring_deltas`) as spans of wholly
     covered pixels and records of partly covered ones, in one scanline walk per unit (units in
     parallel; the units must not overlap). No label raster is written.
@@ -332,8 +366,19 @@ def unit_coverage(rows, cols, vals, unit_off, counts, width, row_lo, row_off, ro
                             s1 = x1
                         else:
                             if s1 > s0:
-                                _emit_span(u, row, s0, s1, span_cnt, jj, span_unit, span_row,
-                                           span_c0, span_c1, fill)
+                                _emit_span(
+                                    u,
+                                    row,
+                                    s0,
+                                    s1,
+                                    span_cnt,
+                                    jj,
+                                    span_unit,
+                                    span_row,
+                                    span_c0,
+                                    span_c1,
+                                    fill,
+                                )
                             s0 = x0
                             s1 = x1
                     continue
@@ -353,7 +398,9 @@ def unit_coverage(rows, cols, vals, unit_off, counts, width, row_lo, row_off, ro
                             rec_w[o + c - c0] = run
                     row_cnt[jj] += c1 - c0
             if s1 > s0:
-                _emit_span(u, row, s0, s1, span_cnt, jj, span_unit, span_row, span_c0, span_c1, fill)
+                _emit_span(
+                    u, row, s0, s1, span_cnt, jj, span_unit, span_row, span_c0, span_c1, fill
+                )
             s = e
 
 
@@ -431,9 +478,32 @@ def _span_codes(flood, lc, lut, bu, bb, has_lc, has_bu, has_bb, nodata, r, c0, c
 
 
 @njit_serial
-def _flush_cells(lr, r0, r1, w, cr, pw, ox, fx, cell_col, bu_weight, floor, acc, cb, persons,
-                 want_pop, rec_row_off, rec_unit, rec_pix, rec_w, cell_wsum, cell_fsum,
-                 cell_label, pop, exp):
+def _flush_cells(
+    lr,
+    r0,
+    r1,
+    w,
+    cr,
+    pw,
+    ox,
+    fx,
+    cell_col,
+    bu_weight,
+    floor,
+    acc,
+    cb,
+    persons,
+    want_pop,
+    rec_row_off,
+    rec_unit,
+    rec_pix,
+    rec_w,
+    cell_wsum,
+    cell_fsum,
+    cell_label,
+    pop,
+    exp,
+):
     """Finish cell row ``cr`` (hazard rows ``r0:r1``, their unit labels ``lr[r - r0]``):
     reduce the per-column counts (``acc``, see :func:`interior_counts`) to each cell's weight
     sums and label; place the persons of its cells cut by unit borders on their labelled
@@ -526,11 +596,46 @@ def _flush_cells(lr, r0, r1, w, cr, pw, ox, fx, cell_col, bu_weight, floor, acc,
 
 
 @njit_parallel
-def interior_counts(flood, lc, lut, bu, bb, has_lc, has_bu, has_bb, nodata,
-                    cell_row, cell_col, pw, ox, fx, bu_weight, floor, persons, want_pop,
-                    span_row_off, span_unit, span_c0, span_c1, rec_row_off, rec_unit, rec_pix,
-                    rec_w, row_start, hist, areas, pop, exp, cell_wsum, cell_fsum, cell_label,
-                    bad, codes, lrows, acc):
+def interior_counts(
+    flood,
+    lc,
+    lut,
+    bu,
+    bb,
+    has_lc,
+    has_bu,
+    has_bb,
+    nodata,
+    cell_row,
+    cell_col,
+    pw,
+    ox,
+    fx,
+    bu_weight,
+    floor,
+    persons,
+    want_pop,
+    span_row_off,
+    span_unit,
+    span_c0,
+    span_c1,
+    rec_row_off,
+    rec_unit,
+    rec_pix,
+    rec_w,
+    row_start,
+    hist,
+    areas,
+    pop,
+    exp,
+    cell_wsum,
+    cell_fsum,
+    cell_label,
+    bad,
+    codes,
+    lrows,
+    acc,
+):
     """The one pass over every raster for one layer of non-overlapping units (rows in
     parallel blocks; private accumulators per block, summed by the caller):
 
@@ -584,9 +689,32 @@ def interior_counts(flood, lc, lut, bu, bb, has_lc, has_bu, has_bb, nodata,
         for r in range(row_start[blk], row_start[blk + 1]):
             cr = cell_row[r] if pw > 0 else -1
             if cr != cur and cur >= 0:
-                _flush_cells(lbk, r0, r, w, cur, pw, ox, fx, cell_col, bu_weight, floor, a, cbk,
-                             persons, want_pop, rec_row_off, rec_unit, rec_pix, rec_w, cell_wsum,
-                             cell_fsum, cell_label, pop[blk], exp[blk])
+                _flush_cells(
+                    lbk,
+                    r0,
+                    r,
+                    w,
+                    cur,
+                    pw,
+                    ox,
+                    fx,
+                    cell_col,
+                    bu_weight,
+                    floor,
+                    a,
+                    cbk,
+                    persons,
+                    want_pop,
+                    rec_row_off,
+                    rec_unit,
+                    rec_pix,
+                    rec_w,
+                    cell_wsum,
+                    cell_fsum,
+                    cell_label,
+                    pop[blk],
+                    exp[blk],
+                )
             if cr != cur:
                 cur = cr
                 r0 = r
@@ -622,9 +750,32 @@ def interior_counts(flood, lc, lut, bu, bb, has_lc, has_bu, has_bb, nodata,
                 same[c] += 1 if lrow[c] == lfirst[c] else 0
                 npx[c] += 1
         if cur >= 0:
-            _flush_cells(lbk, r0, row_start[blk + 1], w, cur, pw, ox, fx, cell_col, bu_weight,
-                         floor, a, cbk, persons, want_pop, rec_row_off, rec_unit, rec_pix, rec_w,
-                         cell_wsum, cell_fsum, cell_label, pop[blk], exp[blk])
+            _flush_cells(
+                lbk,
+                r0,
+                row_start[blk + 1],
+                w,
+                cur,
+                pw,
+                ox,
+                fx,
+                cell_col,
+                bu_weight,
+                floor,
+                a,
+                cbk,
+                persons,
+                want_pop,
+                rec_row_off,
+                rec_unit,
+                rec_pix,
+                rec_w,
+                cell_wsum,
+                cell_fsum,
+                cell_label,
+                pop[blk],
+                exp[blk],
+            )
         bad[blk] = mx
 
 

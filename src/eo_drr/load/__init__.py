@@ -34,8 +34,15 @@ __all__ = [
 ]
 
 
-def load_stac(items: Sequence[pystac.Item], bands: Sequence[str], *, bbox: Sequence[float] | None = None,
-              crs: str = "auto", resolution: float = 10.0, chunks: int = 1024) -> xr.Dataset:
+def load_stac(
+    items: Sequence[pystac.Item],
+    bands: Sequence[str],
+    *,
+    bbox: Sequence[float] | None = None,
+    crs: str = "auto",
+    resolution: float = 10.0,
+    chunks: int = 1024,
+) -> xr.Dataset:
     """``bands`` of ``items`` as a lazy, dask-backed Dataset ``(time, y, x)`` on one grid
     (odc-stac): ``bbox`` in degrees (default: the items' extent), ``crs`` (``auto`` = the UTM
     zone of the centre), ``resolution`` in the CRS's units (metres for UTM). Pixel values are
@@ -48,11 +55,18 @@ def load_stac(items: Sequence[pystac.Item], bands: Sequence[str], *, bbox: Seque
         boxes = [it.bbox for it in items if it.bbox]
         if not boxes:
             raise InputError("bbox: the items carry no bbox; give one")
-        bbox = (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
+        bbox = (
+            min(b[0] for b in boxes),
+            min(b[1] for b in boxes),
+            max(b[2] for b in boxes),
+            max(b[3] for b in boxes),
+        )
     if len(bbox) != 4:
         raise InputError(f"bbox: expected west, south, east, north in degrees, got {tuple(bbox)}")
     w, s, e, n = (float(v) for v in bbox)
-    return load_items(items, list(bands), make_geobox((w, s, e, n), crs=crs, resolution=resolution), chunks=chunks)
+    return load_items(
+        items, list(bands), make_geobox((w, s, e, n), crs=crs, resolution=resolution), chunks=chunks
+    )
 
 
 class _CallableLoad(types.ModuleType):

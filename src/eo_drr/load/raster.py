@@ -25,14 +25,18 @@ def load_raster_file(
     if not path.exists():
         raise InputError(f"{what}: no such file {path}")
     try:
-        da = rioxarray.open_rasterio(path, chunks={"x": chunks, "y": chunks} if chunks else None, masked=True)
+        da = rioxarray.open_rasterio(
+            path, chunks={"x": chunks, "y": chunks} if chunks else None, masked=True
+        )
     except (rasterio.errors.RasterioIOError, OSError) as exc:
         raise CorruptInputError(f"{what}: {path} is not a readable raster ({exc})") from exc
     if not isinstance(da, xr.DataArray):
         raise InputError(f"{what}: {path} holds several subdatasets; give one raster")
     if "band" in da.dims:
         if band > da.sizes["band"]:
-            raise InputError(f"{what}: {path} has {da.sizes['band']} band(s), asked for band {band}")
+            raise InputError(
+                f"{what}: {path} has {da.sizes['band']} band(s), asked for band {band}"
+            )
         da = da.isel(band=band - 1, drop=True)
     if da.rio.crs is None:
         raise InputError(f"{what}: {path} has no CRS; set one (e.g. gdal_edit.py -a_srs EPSG:XXXX)")

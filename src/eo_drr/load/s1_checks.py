@@ -142,8 +142,14 @@ def _clean(x, name: str, units: str, units_option: str) -> np.ndarray:
 
 
 def check_backscatter(
-    vv, vh=None, *, units: str = "db", vv_name: str = "vv", vh_name: str | None = None,
-    units_option: str = "units", bands_option: str | None = None,
+    vv,
+    vh=None,
+    *,
+    units: str = "db",
+    vv_name: str = "vv",
+    vh_name: str | None = None,
+    units_option: str = "units",
+    bands_option: str | None = None,
 ) -> tuple[np.ndarray, np.ndarray | None, list[str]]:
     """Checked float32 copies of VV (and VH) backscatter, and plain-language warnings.
 
@@ -162,10 +168,16 @@ def check_backscatter(
     if vh is None:
         med = _median(_to_db(_sample(vv), units))
         if med is not None and med < DARK_VV_DB:
-            return vv, None, [(
-                f"{vv_name}: VV median {med:.0f} dB: this is as dark as cross-polarised VH or "
-                f"open water; check the band order"
-            )]
+            return (
+                vv,
+                None,
+                [
+                    (
+                        f"{vv_name}: VV median {med:.0f} dB: this is as dark as cross-polarised VH or "
+                        f"open water; check the band order"
+                    )
+                ],
+            )
         return vv, None, []
     if not np.isfinite(np.asarray(vh, dtype=np.float32)).any():
         return vv, None, [f"{vh_name}: VH has no valid pixel: the map uses VV alone"]
@@ -183,8 +195,14 @@ def check_backscatter(
 
 
 #: tag names (lower case, letters only) that hold a relative orbit number
-_ORBIT_KEYS = {"relativeorbit", "relativeorbitnumber", "satrelativeorbit", "relorbit", "track",
-               "pathnumber"}
+_ORBIT_KEYS = {
+    "relativeorbit",
+    "relativeorbitnumber",
+    "satrelativeorbit",
+    "relorbit",
+    "track",
+    "pathnumber",
+}
 
 
 def _relative_orbit(tags: dict) -> int | None:

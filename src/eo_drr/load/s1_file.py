@@ -37,12 +37,20 @@ def _scale_8bit(data: np.ndarray, range8: str, path: Path) -> np.ndarray:
     except ValueError:
         raise ConfigError(f"--s1-8bit-range: expected LO,HI in dB, got {range8!r}") from None
     if not lo < hi:
-        raise ConfigError(f"--s1-8bit-range: LO must be below HI (dB of DN 0, then of DN 255), got {range8!r}")
+        raise ConfigError(
+            f"--s1-8bit-range: LO must be below HI (dB of DN 0, then of DN 255), got {range8!r}"
+        )
     return np.where(data == 0, np.nan, lo + data * (hi - lo) / 255.0).astype(np.float32)
 
 
-def read_s1_file(path: Path, *, option: str = "--s1", bands: str | None = None, units: str = "db",
-                 range8: str | None = None) -> S1File:
+def read_s1_file(
+    path: Path,
+    *,
+    option: str = "--s1",
+    bands: str | None = None,
+    units: str = "db",
+    range8: str | None = None,
+) -> S1File:
     """Read ``path`` (given with ``option``, named in every message). ``bands``: names in file
     order ("VV,VH"; default: the band descriptions, else VV, VH); ``range8``: "LO,HI" dB of DN
     0 and 255 for 8-bit images."""
@@ -59,33 +67,51 @@ def read_s1_file(path: Path, *, option: str = "--s1", bands: str | None = None, 
             warnings.simplefilter("ignore", rasterio.errors.NotGeoreferencedWarning)
             with rasterio.open(path) as src:
                 data = src.read().astype(np.float32)
-                profile, names, nodata, dtype, tags = src.profile, list(src.descriptions), src.nodata, src.dtypes[0], src.tags()
+                profile, names, nodata, dtype, tags = (
+                    src.profile,
+                    list(src.descriptions),
+                    src.nodata,
+                    src.dtypes[0],
+                    src.tags(),
+                )
     except rasterio.errors.RasterioError as exc:
         raise CorruptInputError(f"{option}: {path} is not a readable raster ({exc})") from None
     if min(data.shape[1:]) < 9:
-        raise InputError(f"{option}: {path} is only {data.shape[1]} x {data.shape[2]} px: too small to map "
-                         "(the speckle filter needs at least 9 x 9)")
+        raise InputError(
+            f"{option}: {path} is only {data.shape[1]} x {data.shape[2]} px: too small to map "
+            "(the speckle filter needs at least 9 x 9)"
+        )
     if bands:
         names = [b.strip() for b in bands.split(",")]
         if len(names) != data.shape[0]:
-            raise ConfigError(f"--s1-bands: {len(names)} names for {data.shape[0]} band(s) in {path}")
+            raise ConfigError(
+                f"--s1-bands: {len(names)} names for {data.shape[0]} band(s) in {path}"
+            )
     elif not all(names):
         names = ["VV", "VH"][: data.shape[0]] if data.shape[0] <= 2 else [None] * data.shape[0]
     upper = [str(n).upper() if n else "" for n in names]
     if "VV" not in upper:
-        raise InputError(f"{option}: {path} has no VV band (bands: {names}); name them with --s1-bands")
+        raise InputError(
+            f"{option}: {path} has no VV band (bands: {names}); name them with --s1-bands"
+        )
     if nodata is not None and not np.isnan(nodata):
         data[data == nodata] = np.nan
     if range8 is not None and dtype != "uint8":
         raise ConfigError(f"--s1-8bit-range: only for 8-bit images; {path} holds {dtype} values")
     if dtype == "uint8":
         if range8 is None:
-            raise ConfigError(f"--s1-8bit-range: {path} is 8-bit; say which dB values DN 0 and 255 stand for (e.g. -30,0)")
+            raise ConfigError(
+                f"--s1-8bit-range: {path} is 8-bit; say which dB values DN 0 and 255 stand for (e.g. -30,0)"
+            )
         data, units = _scale_8bit(data, range8, path), "db"
     vv, vh, notes = check_backscatter(
-        data[upper.index("VV")], data[upper.index("VH")] if "VH" in upper else None, units=units,
-        vv_name=f"{option} {path} (VV)", vh_name=f"{option} {path} (VH)",
-        units_option="--s1-units", bands_option="--s1-bands",
+        data[upper.index("VV")],
+        data[upper.index("VH")] if "VH" in upper else None,
+        units=units,
+        vv_name=f"{option} {path} (VV)",
+        vh_name=f"{option} {path} (VH)",
+        units_option="--s1-units",
+        bands_option="--s1-bands",
     )
     if profile.get("crs") is None:
         notes.append(f"{path} has no CRS; the output is a plain image on the same pixel grid")
@@ -98,9 +124,14 @@ def read_on_grid(path: Path, option: str, profile: dict) -> np.ndarray:
 
     img = read_band_file(path, option=option, name="band")
     p = img.profile
-    if (p["width"], p["height"]) != (profile["width"], profile["height"]) or p.get("crs") != profile.get("crs") \
-            or p.get("transform") != profile.get("transform"):
-        raise InputError(f"{option}: {path} is not on the post-event image's grid (size, CRS or transform differ)")
+    if (
+        (p["width"], p["height"]) != (profile["width"], profile["height"])
+        or p.get("crs") != profile.get("crs")
+        or p.get("transform") != profile.get("transform")
+    ):
+        raise InputError(
+            f"{option}: {path} is not on the post-event image's grid (size, CRS or transform differ)"
+        )
     return img.bands["band"]
 
 
@@ -112,7 +143,9 @@ def read_vv_db(path: Path, *, option: str, units: str, ref) -> tuple[np.ndarray,
     from eo_drr.load.s2_file import read_band_file, reproject_to
 
     img = read_band_file(path, option=option)
-    vv, _, notes = check_backscatter(img.bands["VV"], units=units, vv_name=f"{option} {path}", units_option="--s1-units")
+    vv, _, notes = check_backscatter(
+        img.bands["VV"], units=units, vv_name=f"{option} {path}", units_option="--s1-units"
+    )
     if units == "linear":
         with np.errstate(divide="ignore", invalid="ignore"):
             vv = np.where(vv > 0, 10 * np.log10(vv), np.nan).astype(np.float32)

@@ -31,10 +31,36 @@ from eo_drr.errors import CorruptInputError, InputError
 log = logging.getLogger(__name__)
 
 #: band names as written by ESA, and the common names (STAC eo:common_name) they answer to
-S2_BANDS = ("B01", "B02", "B03", "B04", "B05", "B06", "B07", "B08", "B8A", "B09", "B10", "B11", "B12")
-COMMON_TO_BAND = {"coastal": "B01", "blue": "B02", "green": "B03", "red": "B04", "rededge1": "B05",
-                  "rededge2": "B06", "rededge3": "B07", "nir": "B08", "nir08": "B8A", "nir09": "B09",
-                  "cirrus": "B10", "swir16": "B11", "swir22": "B12"}
+S2_BANDS = (
+    "B01",
+    "B02",
+    "B03",
+    "B04",
+    "B05",
+    "B06",
+    "B07",
+    "B08",
+    "B8A",
+    "B09",
+    "B10",
+    "B11",
+    "B12",
+)
+COMMON_TO_BAND = {
+    "coastal": "B01",
+    "blue": "B02",
+    "green": "B03",
+    "red": "B04",
+    "rededge1": "B05",
+    "rededge2": "B06",
+    "rededge3": "B07",
+    "nir": "B08",
+    "nir08": "B8A",
+    "nir09": "B09",
+    "cirrus": "B10",
+    "swir16": "B11",
+    "swir22": "B12",
+}
 LEVELS = ("L1C", "L2A")
 #: 1st percentile of B02 reflectance separating TOA (above) from surface reflectance (below)
 L1C_MIN_DARK_BLUE = 0.05
@@ -95,29 +121,42 @@ def check_level(bands: dict[str, np.ndarray], level: str, *, what: str) -> str |
         return None
     dark = float(np.nanpercentile(blue, 1))
     if level == "L1C" and dark < L2A_MAX_DARK_BLUE:
-        raise InputError(f"{what}: declared Level-1C, but its darkest blue pixels have reflectance {dark:.3f}, "
-                         "as atmospherically corrected (Level-2A) data do: pass --level L2A")
+        raise InputError(
+            f"{what}: declared Level-1C, but its darkest blue pixels have reflectance {dark:.3f}, "
+            "as atmospherically corrected (Level-2A) data do: pass --level L2A"
+        )
     if level == "L2A" and dark > L1C_MIN_DARK_BLUE:
-        return (f"{what}: declared Level-2A, but even its darkest blue pixels have reflectance {dark:.3f}, "
-                "as top-of-atmosphere (Level-1C) data do; if it is Level-1C, pass --level L1C")
+        return (
+            f"{what}: declared Level-2A, but even its darkest blue pixels have reflectance {dark:.3f}, "
+            "as top-of-atmosphere (Level-1C) data do; if it is Level-1C, pass --level L1C"
+        )
     return None
 
 
-def read_s2_file(path: Path, *, option: str, level: str | None = None,
-                 need: tuple[str, ...] = ("B02", "B03", "B04", "B08", "B11", "B12")) -> Image:
+def read_s2_file(
+    path: Path,
+    *,
+    option: str,
+    level: str | None = None,
+    need: tuple[str, ...] = ("B02", "B03", "B04", "B08", "B11", "B12"),
+) -> Image:
     """A Sentinel-2 GeoTIFF as reflectance bands by ESA name (see the module docstring);
     ``need``: bands that must be present (named in the error otherwise)."""
     data, profile, descs, tags, nodata = _open(path, option)
     names = [_band_name(d) for d in descs]
     if not any(names):
-        raise InputError(f"{option}: {path} has no band descriptions naming its bands (B02, ... or blue, ...)")
+        raise InputError(
+            f"{option}: {path} has no band descriptions naming its bands (B02, ... or blue, ...)"
+        )
     missing = [b for b in need if b not in names]
     if missing:
         have = ", ".join(n for n in names if n) or "none"
         raise InputError(f"{option}: {path} lacks band(s) {', '.join(missing)} (has {have})")
     level = (level or tags.get("PROCESSING_LEVEL", "")).upper().replace("LEVEL-", "L") or None
     if level is None:
-        raise InputError(f"{option}: {path} has no PROCESSING_LEVEL tag: say --level L1C or --level L2A")
+        raise InputError(
+            f"{option}: {path} has no PROCESSING_LEVEL tag: say --level L1C or --level L2A"
+        )
     if level not in LEVELS:
         raise InputError(f"--level: use L1C or L2A, not {level!r}")
     offset = float(tags.get("BOA_ADD_OFFSET", 0) or 0)
@@ -134,10 +173,16 @@ def read_s2_file(path: Path, *, option: str, level: str | None = None,
         bands[name] = np.where(bad, np.nan, value).astype(np.float32)
     if not any(np.isfinite(v).any() for k, v in bands.items() if k != "SCL"):
         raise InputError(f"{option}: {path} holds no valid pixel (all 0 / no data)")
-    med = float(np.nanmedian(bands["B04"])) if "B04" in bands and np.isfinite(bands["B04"]).any() else 0.1
+    med = (
+        float(np.nanmedian(bands["B04"]))
+        if "B04" in bands and np.isfinite(bands["B04"]).any()
+        else 0.1
+    )
     if not 0.0 < med < 1.5:
-        raise InputError(f"{option}: {path}: median red reflectance {med:.3g} is implausible: "
-                         "expected digital numbers scaled by 10000")
+        raise InputError(
+            f"{option}: {path}: median red reflectance {med:.3g} is implausible: "
+            "expected digital numbers scaled by 10000"
+        )
     note = check_level(bands, level, what=f"{option} {path}")
     return Image(path, bands, profile, level, (note,) if note else ())
 
@@ -157,27 +202,40 @@ def reproject_to(img: Image, ref: Image, *, option: str) -> tuple[Image, bool]:
     """``img`` on ``ref``'s grid (bilinear; nearest for SCL classes; NaN outside):
     ``(image, resampled)``. Refuses an
     image that does not overlap ``ref`` or has no CRS while ``ref`` has one."""
-    from rasterio.warp import Resampling, reproject, transform_bounds
     from rasterio.transform import array_bounds
+    from rasterio.warp import Resampling, reproject, transform_bounds
 
-    same = (img.shape == ref.shape and img.profile.get("crs") == ref.profile.get("crs")
-            and img.profile.get("transform") == ref.profile.get("transform"))
+    same = (
+        img.shape == ref.shape
+        and img.profile.get("crs") == ref.profile.get("crs")
+        and img.profile.get("transform") == ref.profile.get("transform")
+    )
     if same:
         return img, False
     if img.profile.get("crs") is None or ref.profile.get("crs") is None:
-        raise InputError(f"{option}: {img.path} is on another grid than {ref.path} and one has no CRS: "
-                         "cannot put them on one grid")
+        raise InputError(
+            f"{option}: {img.path} is on another grid than {ref.path} and one has no CRS: "
+            "cannot put them on one grid"
+        )
     rb = array_bounds(*ref.shape, ref.profile["transform"])
-    ib = transform_bounds(img.profile["crs"], ref.profile["crs"],
-                          *array_bounds(*img.shape, img.profile["transform"]))
+    ib = transform_bounds(
+        img.profile["crs"], ref.profile["crs"], *array_bounds(*img.shape, img.profile["transform"])
+    )
     if ib[0] >= rb[2] or ib[2] <= rb[0] or ib[1] >= rb[3] or ib[3] <= rb[1]:
         raise InputError(f"{option}: {img.path} does not overlap {ref.path}")
     out = {}
     for name, band in img.bands.items():
         dst = np.full(ref.shape, np.nan, np.float32)
-        reproject(band, dst, src_transform=img.profile["transform"], src_crs=img.profile["crs"],
-                  dst_transform=ref.profile["transform"], dst_crs=ref.profile["crs"],
-                  src_nodata=np.nan, dst_nodata=np.nan,
-                  resampling=Resampling.nearest if name == "SCL" else Resampling.bilinear)
+        reproject(
+            band,
+            dst,
+            src_transform=img.profile["transform"],
+            src_crs=img.profile["crs"],
+            dst_transform=ref.profile["transform"],
+            dst_crs=ref.profile["crs"],
+            src_nodata=np.nan,
+            dst_nodata=np.nan,
+            resampling=Resampling.nearest if name == "SCL" else Resampling.bilinear,
+        )
         out[name] = dst
     return Image(img.path, out, dict(ref.profile), img.level, img.notes), True

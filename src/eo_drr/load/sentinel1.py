@@ -19,7 +19,9 @@ S1_RTC_NODATA = -32768.0
 def _is_ground_range(item: pystac.Item) -> bool:
     """A Sentinel-1 GRD product in radar (ground-range) geometry, not terrain-corrected."""
     coll = (item.collection_id or "").lower()
-    ptype = str(item.properties.get("sar:product_type") or item.properties.get("product:type") or "").upper()
+    ptype = str(
+        item.properties.get("sar:product_type") or item.properties.get("product:type") or ""
+    ).upper()
     return "GRD" in ptype and "rtc" not in coll and "rtc" not in item.id.lower()
 
 
@@ -42,14 +44,26 @@ def check_s1_georeferencing(items: Sequence[pystac.Item]) -> None:
         shape = props.get("proj:shape")
         if tr and bbox and shape:
             width_deg = abs(tr[0]) * shape[1]
-            if abs(tr[2] - bbox[0]) < 1e-6 and abs(tr[5] - bbox[3]) < 1e-6 and abs(width_deg - (bbox[2] - bbox[0])) < 1e-3:
+            if (
+                abs(tr[2] - bbox[0]) < 1e-6
+                and abs(tr[5] - bbox[3]) < 1e-6
+                and abs(width_deg - (bbox[2] - bbox[0])) < 1e-3
+            ):
                 raise InputError(
                     f"item {item.id}: Sentinel-1 GRD with a geotransform derived from its bounding box "
                     "(the image is in radar geometry, georeferenced by GCPs): its pixels would be misplaced. "
                     "Use a terrain-corrected collection such as sentinel-1-rtc, or terrain-correct it first"
                 )
-        codes = [a.extra_fields.get("proj:code", "missing") for a in item.assets.values() if "data" in (a.roles or [])]
-        if not tr and (not codes or all(c in (None, "missing") for c in codes)) and "proj:epsg" not in props:
+        codes = [
+            a.extra_fields.get("proj:code", "missing")
+            for a in item.assets.values()
+            if "data" in (a.roles or [])
+        ]
+        if (
+            not tr
+            and (not codes or all(c in (None, "missing") for c in codes))
+            and "proj:epsg" not in props
+        ):
             raise InputError(
                 f"item {item.id}: Sentinel-1 GRD in radar geometry without a map projection (GCPs only); "
                 "use a terrain-corrected collection such as sentinel-1-rtc, or terrain-correct it first"
@@ -75,7 +89,15 @@ def load_s1(
     if units not in ("linear", "db") or stored_units not in ("linear", "db"):
         raise InputError("units must be 'linear' or 'db'")
     check_s1_georeferencing(items)
-    ds = load_items(items, bands, geobox, chunks=chunks, resampling="bilinear", dtype="float32", patch_url=patch_url)
+    ds = load_items(
+        items,
+        bands,
+        geobox,
+        chunks=chunks,
+        resampling="bilinear",
+        dtype="float32",
+        patch_url=patch_url,
+    )
     out = {}
     for b in bands:
         da = nodata_to_nan(ds[b], S1_RTC_NODATA if stored_units == "linear" else None)

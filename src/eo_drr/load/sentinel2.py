@@ -30,8 +30,14 @@ BOA_ADD_OFFSET = -1000.0
 SCL_MASK_DEFAULT = (0, 1, 3, 8, 9, 10)
 SCL_WATER = 6
 #: Sentinel-2 L2A asset names -> the common band names the indices and products use
-S2_COMMON_NAMES = {"B02": "blue", "B03": "green", "B04": "red", "B08": "nir", "B11": "swir16",
-                   "B12": "swir22"}
+S2_COMMON_NAMES = {
+    "B02": "blue",
+    "B03": "green",
+    "B04": "red",
+    "B08": "nir",
+    "B11": "swir16",
+    "B12": "swir22",
+}
 
 
 def boa_offset(item: pystac.Item, band: str) -> float:
@@ -111,8 +117,13 @@ def load_s2(
     need = list(refl_bands) + ([scl_band] if (mask_scl or scl_band in bands) else [])
     # Load item by item group (per offset) so each keeps its own offset.
     ds = load_items(
-        items, need, geobox, chunks=chunks, resampling={"*": "bilinear", scl_band: "nearest"},
-        groupby="solar_day", patch_url=patch_url,
+        items,
+        need,
+        geobox,
+        chunks=chunks,
+        resampling={"*": "bilinear", scl_band: "nearest"},
+        groupby="solar_day",
+        patch_url=patch_url,
     )
     offsets = {}
     for b in refl_bands:
@@ -127,7 +138,9 @@ def load_s2(
     scl = ds[scl_band] if scl_band in ds else None
     for b in refl_bands:
         dn = ds[b]
-        refl = ((dn.astype(np.float32) + np.float32(offsets[b])) / np.float32(BOA_QUANTIFICATION_VALUE))
+        refl = (dn.astype(np.float32) + np.float32(offsets[b])) / np.float32(
+            BOA_QUANTIFICATION_VALUE
+        )
         refl = refl.where(dn != 0)  # DN 0 is L2A nodata
         if mask_scl and scl is not None:
             refl = refl.where(~scl.isin(list(masked_classes)))
@@ -139,18 +152,30 @@ def load_s2(
 
 
 def processing_level(items: Sequence[pystac.Item]) -> str:
-    """"L1C" or "L2A" for Sentinel-2 ``items``, from ``processing:level``, ``s2:product_type``
+    """ "L1C" or "L2A" for Sentinel-2 ``items``, from ``processing:level``, ``s2:product_type``
     (S2MSI1C / S2MSI2A) or the collection id; items of mixed or unknown level are refused
     (the urban-growth model treats the two levels differently)."""
     levels = set()
     for it in items:
         p = it.properties
-        text = " ".join(str(v) for v in (p.get("processing:level"), p.get("s2:product_type"), it.collection_id) if v).upper()
-        found = {lvl for lvl, keys in (("L1C", ("L1C", "MSI1C")), ("L2A", ("L2A", "MSI2A"))) if any(k in text for k in keys)}
+        text = " ".join(
+            str(v)
+            for v in (p.get("processing:level"), p.get("s2:product_type"), it.collection_id)
+            if v
+        ).upper()
+        found = {
+            lvl
+            for lvl, keys in (("L1C", ("L1C", "MSI1C")), ("L2A", ("L2A", "MSI2A")))
+            if any(k in text for k in keys)
+        }
         if len(found) != 1:
-            raise InputError(f"Sentinel-2 item {it.id}: processing level unknown (no processing:level, "
-                             "s2:product_type or collection naming L1C or L2A)")
+            raise InputError(
+                f"Sentinel-2 item {it.id}: processing level unknown (no processing:level, "
+                "s2:product_type or collection naming L1C or L2A)"
+            )
         levels |= found
     if len(levels) != 1:
-        raise InputError(f"Sentinel-2 items mix processing levels ({', '.join(sorted(levels))}); use one collection")
+        raise InputError(
+            f"Sentinel-2 items mix processing levels ({', '.join(sorted(levels))}); use one collection"
+        )
     return levels.pop()

@@ -81,12 +81,18 @@ def s1_flood(
         """Per-pixel median in linear power, returned in the input units."""
         with np.errstate(invalid="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN pixels
-            m = indices.sar.temporal_median(np.stack([lin(a) for a in stack])) if len(stack) > 1 else lin(stack[0])
+            m = (
+                indices.sar.temporal_median(np.stack([lin(a) for a in stack]))
+                if len(stack) > 1
+                else lin(stack[0])
+            )
         return (10 * np.log10(m)).astype(np.float32) if units == "db" else m.astype(np.float32)
 
     ref_vv = median_db(pre_vv)
     ref_vh = median_db(pre_vh) if pre_vh else None
-    post = s1_water(post_vv, post_vh, units=units, min_mapping_unit_px=min_mapping_unit_px, **water_options)
+    post = s1_water(
+        post_vv, post_vh, units=units, min_mapping_unit_px=min_mapping_unit_px, **water_options
+    )
     ref = s1_water(ref_vv, ref_vh, units=units, **water_options)
     with np.errstate(invalid="ignore", divide="ignore"):
         lr = (10 * np.log10(lin(post_vv) / lin(ref_vv))).astype(np.float32)
@@ -109,14 +115,18 @@ def s1_flood(
 CHANGE_PROVENANCE_BIT = 8
 
 
-def _change_water(post: WaterResult, ref: WaterResult, decrease_db: float, margin_db: float,
-                  mmu: int) -> np.ndarray | None:
+def _change_water(
+    post: WaterResult, ref: WaterResult, decrease_db: float, margin_db: float, mmu: int
+) -> np.ndarray | None:
     """Pixels that darkened by >= ``decrease_db`` in the deciding channel (filtered, dB) and lie
     within ``margin_db`` of the post-event water threshold, not already water; None when the
     two scenes were decided on different channels. Uses the filtered images the water rule
     saw (same speckle filter)."""
-    if (post.decided_db is None or ref.decided_db is None
-            or post.threshold.polarisation != ref.threshold.polarisation):
+    if (
+        post.decided_db is None
+        or ref.decided_db is None
+        or post.threshold.polarisation != ref.threshold.polarisation
+    ):
         return None
     fpost = post.decided_db
     t = post.threshold.threshold_db

@@ -60,8 +60,10 @@ log = logging.getLogger(__name__)
 FLOOD, NOT_FLOOD, NODATA = 1, 0, 255
 #: class of ``flood``: reference water that is still water after the event
 STILL_WATER = 2
-FLOOD_CLASSES = ("0 not flooded (no water, or water the exclusion mask or minimum mapping unit rules out), "
-                 "1 flood, 2 reference water still water after the event, 255 no data")
+FLOOD_CLASSES = (
+    "0 not flooded (no water, or water the exclusion mask or minimum mapping unit rules out), "
+    "1 flood, 2 reference water still water after the event, 255 no data"
+)
 CLASS_COLORS = {NOT_FLOOD: (0, 0, 0, 0), FLOOD: (0, 92, 230, 255), NODATA: (128, 128, 128, 0)}
 FLOOD_COLORS = {**CLASS_COLORS, STILL_WATER: (20, 40, 110, 255)}
 #: flood patches smaller than this (8-connected pixels) are dropped (0.04 ha at 10 m)
@@ -69,12 +71,24 @@ MIN_MAPPING_UNIT_PX = 4
 
 #: bits of the ``exclusion`` layer
 EXCLUDED_HAND, EXCLUDED_SLOPE, NO_SENSITIVITY_URBAN, NO_SENSITIVITY_FOREST = 1, 2, 4, 8
-EXCLUSION_CLASSES = ("bits: 1 HAND above the limit, 2 slope above the limit, "
-                     "4 no sensitivity (dense built-up), 8 no sensitivity (dense tree cover)")
+EXCLUSION_CLASSES = (
+    "bits: 1 HAND above the limit, 2 slope above the limit, "
+    "4 no sensitivity (dense built-up), 8 no sensitivity (dense tree cover)"
+)
 #: colour table of the exclusion layer (the dominant reason per value)
-EXCLUSION_COLORS = {0: (0, 0, 0, 0), **{v: ((150, 110, 60, 200) if v & (EXCLUDED_HAND | EXCLUDED_SLOPE)
-                                            else (200, 40, 40, 200) if v & NO_SENSITIVITY_URBAN
-                                            else (30, 120, 40, 200)) for v in range(1, 16)}}
+EXCLUSION_COLORS = {
+    0: (0, 0, 0, 0),
+    **{
+        v: (
+            (150, 110, 60, 200)
+            if v & (EXCLUDED_HAND | EXCLUDED_SLOPE)
+            else (200, 40, 40, 200)
+            if v & NO_SENSITIVITY_URBAN
+            else (30, 120, 40, 200)
+        )
+        for v in range(1, 16)
+    },
+}
 #: default no-sensitivity land-cover classes (ESA WorldCover 2021: 50 built-up, 10 tree cover)
 NO_SENSITIVITY_CLASSES = {50: NO_SENSITIVITY_URBAN, 10: NO_SENSITIVITY_FOREST}
 #: colour table of the water-source layer
@@ -110,15 +124,23 @@ class FloodParams:
     threshold_method: str | None = None
 
     def __post_init__(self) -> None:
-        checks = (("hand_max_m", self.hand_max_m >= 0), ("channel_area_km2", self.channel_area_km2 > 0),
-                  ("slope_max_deg", self.slope_max_deg is None or 0 < self.slope_max_deg <= 90),
-                  ("change_decrease_db", self.change_decrease_db is None or self.change_decrease_db > 0),
-                  ("gsw_min_months", 1 <= self.gsw_min_months <= 12),
-                  ("min_mapping_unit_px", self.min_mapping_unit_px >= 1),
-                  ("no_sensitivity_classes", set(self.no_sensitivity_classes) <= set(NO_SENSITIVITY_CLASSES)))
+        checks = (
+            ("hand_max_m", self.hand_max_m >= 0),
+            ("channel_area_km2", self.channel_area_km2 > 0),
+            ("slope_max_deg", self.slope_max_deg is None or 0 < self.slope_max_deg <= 90),
+            ("change_decrease_db", self.change_decrease_db is None or self.change_decrease_db > 0),
+            ("gsw_min_months", 1 <= self.gsw_min_months <= 12),
+            ("min_mapping_unit_px", self.min_mapping_unit_px >= 1),
+            (
+                "no_sensitivity_classes",
+                set(self.no_sensitivity_classes) <= set(NO_SENSITIVITY_CLASSES),
+            ),
+        )
         for name, ok in checks:
             if not ok:
-                raise InputError(f"{name}: {getattr(self, name)!r} is out of range (see eo_drr.products.flood.FloodParams)")
+                raise InputError(
+                    f"{name}: {getattr(self, name)!r} is out of range (see eo_drr.products.flood.FloodParams)"
+                )
 
 
 @dataclass(frozen=True)
@@ -157,9 +179,14 @@ class FloodThresholds:
 
 def quality_warnings(thresholds: dict) -> list[str]:
     """The plain-language quality warnings of :meth:`FloodThresholds.as_dict` output."""
-    out = [f"After the event: {w}" for w in thresholds.get("post", {}).get("quality", {}).get("warnings", [])]
-    out += [f"Reference (before the event): {w}"
-            for w in thresholds.get("reference", {}).get("quality", {}).get("warnings", [])]
+    out = [
+        f"After the event: {w}"
+        for w in thresholds.get("post", {}).get("quality", {}).get("warnings", [])
+    ]
+    out += [
+        f"Reference (before the event): {w}"
+        for w in thresholds.get("reference", {}).get("quality", {}).get("warnings", [])
+    ]
     return out
 
 
@@ -215,8 +242,10 @@ def flood_extent(
     """
     unknown = set(options) - _PARAM_FIELDS - _LAYER_FIELDS
     if unknown:
-        raise InputError(f"flood_extent: unknown option(s) {', '.join(sorted(unknown))} (layers: "
-                         f"{', '.join(sorted(_LAYER_FIELDS))}; settings: {', '.join(sorted(_PARAM_FIELDS))})")
+        raise InputError(
+            f"flood_extent: unknown option(s) {', '.join(sorted(unknown))} (layers: "
+            f"{', '.join(sorted(_LAYER_FIELDS))}; settings: {', '.join(sorted(_PARAM_FIELDS))})"
+        )
     p = replace(params or FloodParams(), **{k: v for k, v in options.items() if k in _PARAM_FIELDS})
     lay = Ancillary(**{k: v for k, v in options.items() if k in _LAYER_FIELDS})
     post = _as_2d(post, "post")
@@ -231,9 +260,14 @@ def flood_extent(
     res = s1_flood(
         [np.asarray(pre.isel(time=i).values) for i in range(pre.sizes["time"])],
         np.asarray(post.values),
-        [np.asarray(pre_vh.isel(time=i).values) for i in range(pre_vh.sizes["time"])] if pre_vh is not None and use_vh else None,
+        [np.asarray(pre_vh.isel(time=i).values) for i in range(pre_vh.sizes["time"])]
+        if pre_vh is not None and use_vh
+        else None,
         np.asarray(post_vh.values) if post_vh is not None and use_vh else None,
-        units="linear", speckle=p.speckle, speckle_window=p.speckle_window, threshold_method=p.threshold_method,
+        units="linear",
+        speckle=p.speckle,
+        speckle_window=p.speckle_window,
+        threshold_method=p.threshold_method,
         change_decrease_db=p.change_decrease_db,
     )
     water = res.water.water
@@ -248,17 +282,23 @@ def flood_extent(
     exclusion = np.zeros(post.shape, dtype=np.uint8)
     if lay.hand is not None:
         hand_v = _on_grid(lay.hand, post.shape, "hand")
-        exclusion |= np.where(np.isfinite(hand_v) & (hand_v > p.hand_max_m), EXCLUDED_HAND, 0).astype(np.uint8)
+        exclusion |= np.where(
+            np.isfinite(hand_v) & (hand_v > p.hand_max_m), EXCLUDED_HAND, 0
+        ).astype(np.uint8)
     if lay.slope is not None and p.slope_max_deg is not None:
         slope_v = _on_grid(lay.slope, post.shape, "slope")
-        exclusion |= np.where(np.isfinite(slope_v) & (slope_v > p.slope_max_deg), EXCLUDED_SLOPE, 0).astype(np.uint8)
+        exclusion |= np.where(
+            np.isfinite(slope_v) & (slope_v > p.slope_max_deg), EXCLUDED_SLOPE, 0
+        ).astype(np.uint8)
     if lay.landcover is not None:
         lc = _on_grid(lay.landcover, post.shape, "landcover")
         for cls in p.no_sensitivity_classes:
             exclusion |= np.where(lc == cls, NO_SENSITIVITY_CLASSES[cls], 0).astype(np.uint8)
     flooded &= (exclusion & (EXCLUDED_HAND | EXCLUDED_SLOPE)) == 0
     # no-sensitivity: SAR cannot tell, so where SAR decided the pixel is unobserved
-    blind = ((exclusion & (NO_SENSITIVITY_URBAN | NO_SENSITIVITY_FOREST)) != 0) & (source == FROM_S1)
+    blind = ((exclusion & (NO_SENSITIVITY_URBAN | NO_SENSITIVITY_FOREST)) != 0) & (
+        source == FROM_S1
+    )
     flooded &= ~blind
     flooded = remove_small_objects(flooded, p.min_mapping_unit_px)
     if not flooded.any():
@@ -280,17 +320,25 @@ def flood_extent(
             "water": da(water, nodata=NODATA, classes=classes),
             "water_source": da(source, classes="1 Sentinel-2, 2 Sentinel-1, 0 no data"),
             "reference_water": da(reference, nodata=NODATA, classes=classes),
-            "exclusion": da(exclusion, classes=EXCLUSION_CLASSES, hand_max_m=p.hand_max_m,
-                            slope_max_deg=-1.0 if p.slope_max_deg is None else p.slope_max_deg),
+            "exclusion": da(
+                exclusion,
+                classes=EXCLUSION_CLASSES,
+                hand_max_m=p.hand_max_m,
+                slope_max_deg=-1.0 if p.slope_max_deg is None else p.slope_max_deg,
+            ),
             "likelihood": da(res.water.likelihood, nodata=NODATA, units="percent"),
-            "provenance": da(res.water.provenance,
-                             classes="bits: 1 below the threshold, 2 region growing, 4 prior decided, "
-                                     "8 change detection"),
+            "provenance": da(
+                res.water.provenance,
+                classes="bits: 1 below the threshold, 2 region growing, 4 prior decided, "
+                "8 change detection",
+            ),
             "log_ratio": da(res.log_ratio_db, units="dB"),
         }
     )
     thresholds = FloodThresholds(
-        post=res.water.summary(), reference=res.reference.summary(),
-        post_fallback=res.water.fallback, reference_fallback=res.reference.fallback,
+        post=res.water.summary(),
+        reference=res.reference.summary(),
+        post_fallback=res.water.fallback,
+        reference_fallback=res.reference.fallback,
     )
     return ds, thresholds

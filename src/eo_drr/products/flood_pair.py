@@ -25,9 +25,11 @@ def terrain_masks(profile: dict, hand: Path | None, dem: Path | None) -> dict[st
     if dem is not None:
         crs = profile.get("crs")
         if crs is None or not crs.is_projected:
-            raise InputError(f"--dem: slope needs a grid in metres, but the post-event image's grid is "
-                             f"{'not georeferenced' if crs is None else 'in degrees (' + crs.to_string() + ')'}: "
-                             "reproject the images and the DEM to a projected CRS (e.g. UTM) first")
+            raise InputError(
+                f"--dem: slope needs a grid in metres, but the post-event image's grid is "
+                f"{'not georeferenced' if crs is None else 'in degrees (' + crs.to_string() + ')'}: "
+                "reproject the images and the DEM to a projected CRS (e.g. UTM) first"
+            )
         z = read_on_grid(dem, "--dem", profile)
         px = abs(profile["transform"].a)
         out["slope"] = terrain.slope_degrees(z, px)
@@ -40,23 +42,39 @@ def _linear(a: np.ndarray, units: str) -> xr.DataArray:
     return xr.DataArray(10 ** (a / 10) if units == "db" else a, dims=("y", "x"))
 
 
-def flood_on_files(pres: list[S1File], post: S1File, **masks: Any) -> tuple[xr.Dataset, FloodThresholds, list[str]]:
+def flood_on_files(
+    pres: list[S1File], post: S1File, **masks: Any
+) -> tuple[xr.Dataset, FloodThresholds, list[str]]:
     """``(dataset, thresholds, notes)`` of the flood product between pre-event images (their
     median is the reference) and a post-event image, all on one grid. VH is used only when
     every image has it. ``masks``: ``hand`` / ``slope`` arrays on the same grid."""
     notes: list[str] = []
     for pr in pres:
         if pr.vv.shape != post.vv.shape:
-            raise InputError(f"--pre-s1: {pr.path} is {pr.vv.shape[::-1]} px, the post-event image "
-                             f"{post.vv.shape[::-1]}: resample them onto one grid")
-        if pr.profile.get("crs") != post.profile.get("crs") or pr.profile.get("transform") != post.profile.get("transform"):
-            raise InputError(f"--pre-s1: {pr.path} is not on the post-event image's grid (CRS or transform differ)")
+            raise InputError(
+                f"--pre-s1: {pr.path} is {pr.vv.shape[::-1]} px, the post-event image "
+                f"{post.vv.shape[::-1]}: resample them onto one grid"
+            )
+        if pr.profile.get("crs") != post.profile.get("crs") or pr.profile.get(
+            "transform"
+        ) != post.profile.get("transform"):
+            raise InputError(
+                f"--pre-s1: {pr.path} is not on the post-event image's grid (CRS or transform differ)"
+            )
     vh_ok = post.vh is not None and all(p.vh is not None for p in pres)
     if post.vh is not None and not vh_ok:
-        notes.append("a pre-event image has no VH: both scenes are mapped on VV alone (the weaker rule; "
-                     "see the quality flags)")
+        notes.append(
+            "a pre-event image has no VH: both scenes are mapped on VV alone (the weaker rule; "
+            "see the quality flags)"
+        )
     pre = xr.concat([_linear(p.vv, p.units) for p in pres], dim="time")
-    pre_vh = xr.concat([_linear(p.vh, p.units) for p in pres if p.vh is not None], dim="time") if vh_ok else None
+    pre_vh = (
+        xr.concat([_linear(p.vh, p.units) for p in pres if p.vh is not None], dim="time")
+        if vh_ok
+        else None
+    )
     post_vh = _linear(post.vh, post.units) if vh_ok and post.vh is not None else None
-    ds, thresholds = flood_extent(pre, _linear(post.vv, post.units), pre_vh=pre_vh, post_vh=post_vh, **masks)
+    ds, thresholds = flood_extent(
+        pre, _linear(post.vv, post.units), pre_vh=pre_vh, post_vh=post_vh, **masks
+    )
     return ds, thresholds, notes

@@ -26,10 +26,9 @@ the same kind of input.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any
-
-import warnings
 
 import numpy as np
 
@@ -38,10 +37,19 @@ from eo_drr.products import urban_change
 from eo_drr.products.water_s2 import SCL_MASKED, cloud_shadow_mask
 
 #: ESA band name -> the common names the cloud test takes
-_COMMON = {"B02": "blue", "B03": "green", "B04": "red", "B08": "nir", "B11": "swir16", "B12": "swir22"}
+_COMMON = {
+    "B02": "blue",
+    "B03": "green",
+    "B04": "red",
+    "B08": "nir",
+    "B11": "swir16",
+    "B12": "swir22",
+}
 #: the growth map's classes and colour table (the command and the job write the same)
 NODATA = 255
-GROWTH_CLASSES = "1 new built-up between the two dates, 0 not, 255 no data (cloud, shadow or missing)"
+GROWTH_CLASSES = (
+    "1 new built-up between the two dates, 0 not, 255 no data (cloud, shadow or missing)"
+)
 GROWTH_COLORS = {0: (0, 0, 0, 0), 1: (230, 60, 20, 255), 255: (128, 128, 128, 0)}
 
 
@@ -70,14 +78,22 @@ def s2cloudless_mask(bands: dict[str, np.ndarray]) -> np.ndarray:
     6 x 6 block means (60 m), probability >= 0.4, grown by one block (see the module docstring)."""
     from s2cloudless import S2PixelCloudDetector
 
-    x = np.stack([np.nan_to_num(bands[b], nan=0.0) for b in S2CLOUDLESS_BANDS], axis=-1).astype(np.float32)
+    x = np.stack([np.nan_to_num(bands[b], nan=0.0) for b in S2CLOUDLESS_BANDS], axis=-1).astype(
+        np.float32
+    )
     h, w = x.shape[:2]
     f = S2CLOUDLESS_BLOCK_PX
     hh, ww = -(-h // f) * f, -(-w // f) * f
-    xs = np.pad(x, ((0, hh - h), (0, ww - w), (0, 0)), mode="edge").reshape(hh // f, f, ww // f, f, -1).mean(axis=(1, 3))
+    xs = (
+        np.pad(x, ((0, hh - h), (0, ww - w), (0, 0)), mode="edge")
+        .reshape(hh // f, f, ww // f, f, -1)
+        .mean(axis=(1, 3))
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the detector warns about its own defaults
-        det = S2PixelCloudDetector(threshold=S2CLOUDLESS_THRESHOLD, average_over=1, dilation_size=1, all_bands=False)
+        det = S2PixelCloudDetector(
+            threshold=S2CLOUDLESS_THRESHOLD, average_over=1, dilation_size=1, all_bands=False
+        )
         m = det.get_cloud_masks(xs[None])[0].astype(bool)
     return np.repeat(np.repeat(m, f, axis=0), f, axis=1)[:h, :w]
 
@@ -89,12 +105,18 @@ def cloud_mask(bands: dict[str, np.ndarray], level: str) -> np.ndarray:
         return np.isin(np.nan_to_num(scl, nan=0).astype(np.int16), SCL_MASKED) & np.isfinite(scl)
     if level == "L1C" and all(b in bands for b in S2CLOUDLESS_BANDS):
         return s2cloudless_mask(bands)
-    cloud, shadow = cloud_shadow_mask({_COMMON[b]: bands[b] for b in _COMMON}, cirrus=bands.get("B10"))
+    cloud, shadow = cloud_shadow_mask(
+        {_COMMON[b]: bands[b] for b in _COMMON}, cirrus=bands.get("B10")
+    )
     return cloud | shadow
 
 
 def _masked(bands: dict[str, np.ndarray], mask: np.ndarray) -> dict[str, np.ndarray]:
-    return {k: np.where(mask, np.nan, v).astype(np.float32) for k, v in bands.items() if k in urban_change.BANDS}
+    return {
+        k: np.where(mask, np.nan, v).astype(np.float32)
+        for k, v in bands.items()
+        if k in urban_change.BANDS
+    }
 
 
 def new_builtup(
@@ -110,10 +132,10 @@ def new_builtup(
     names: tuple[str, str] = ("before", "after"),
 ) -> GrowthResult:
     """New built-up between ``before`` and ``after`` (reflectance 0-1 by ESA band name, NaN no
-    data, one grid; ``level_*``: "L1C" or "L2A"), optionally with Sentinel-1 VV in dB of both
-    dates on the same grid. ``model``: from :func:`urban_change.load_model` (default: the
-    shipped one). ``min_mapping_unit_px``: smallest patch of new built-up kept (default: the
-model's, chosen by leave-one-city-out). ``names``: how messages call the two images."""
+        data, one grid; ``level_*``: "L1C" or "L2A"), optionally with Sentinel-1 VV in dB of both
+        dates on the same grid. ``model``: from :func:`urban_change.load_model` (default: the
+        shipped one). ``min_mapping_unit_px``: smallest patch of new built-up kept (default: the
+    model's, chosen by leave-one-city-out). ``names``: how messages call the two images."""
     if (vv_before is None) != (vv_after is None):
         raise InputError("Sentinel-1: give VV for both dates or for neither")
     shape = next(iter(before.values())).shape
@@ -129,10 +151,13 @@ model's, chosen by leave-one-city-out). ``names``: how messages call the two ima
     for bands, m in zip((before, after), masks, strict=True):
         clear &= ~m & np.all([np.isfinite(bands[b]) for b in urban_change.BANDS], axis=0)
     if not clear.any():
-        raise InputError(f"{names[0]}, {names[1]}: no pixel is clear and valid on both dates (cloud or "
-                         f"shadow: {100 * shares[0]:.0f} % before, {100 * shares[1]:.0f} % after)")
-    feats, fnames = urban_change.change_features(_masked(before, masks[0]), _masked(after, masks[1]),
-                                                 vv_before, vv_after)
+        raise InputError(
+            f"{names[0]}, {names[1]}: no pixel is clear and valid on both dates (cloud or "
+            f"shadow: {100 * shares[0]:.0f} % before, {100 * shares[1]:.0f} % after)"
+        )
+    feats, fnames = urban_change.change_features(
+        _masked(before, masks[0]), _masked(after, masks[1]), vv_before, vv_after
+    )
     prob = urban_change.growth_probability(feats, model, fnames)
     with_s1 = urban_change.has_s1(feats, fnames)
     threshold, mmu = urban_change.decision_settings(model, with_s1)
@@ -152,7 +177,10 @@ def epoch_composite(stack: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     date is clear."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN pixels stay NaN
-        return {k: np.nanmedian(np.asarray(v, dtype=np.float32), axis=0).astype(np.float32) for k, v in stack.items()}
+        return {
+            k: np.nanmedian(np.asarray(v, dtype=np.float32), axis=0).astype(np.float32)
+            for k, v in stack.items()
+        }
 
 
 def vv_epoch_db(vv_linear: np.ndarray) -> np.ndarray:

@@ -21,7 +21,9 @@ FILL_EPSILON_M = 1e-4
 CHANNEL_AREA_KM2 = 1.0
 
 
-def hand_from_dem(dem: np.ndarray, pixel_size_m: float, *, channel_area_km2: float = CHANNEL_AREA_KM2) -> np.ndarray:
+def hand_from_dem(
+    dem: np.ndarray, pixel_size_m: float, *, channel_area_km2: float = CHANNEL_AREA_KM2
+) -> np.ndarray:
     """HAND in metres (float32, NaN nodata) from a DEM in metres on a projected grid."""
     dem = np.ascontiguousarray(dem, dtype=np.float64)
     if dem.ndim != 2:
@@ -37,7 +39,9 @@ def hand_from_dem(dem: np.ndarray, pixel_size_m: float, *, channel_area_km2: flo
     hydro_cpu.fill_depressions(dem, FILL_EPSILON_M, filled)
     dirs = np.empty(dem.shape, dtype=np.int64)
     hydro_cpu.d8_directions(filled, dirs)
-    order = np.argsort(np.where(np.isnan(filled), -np.inf, filled), axis=None, kind="stable")[::-1].copy()
+    order = np.argsort(np.where(np.isnan(filled), -np.inf, filled), axis=None, kind="stable")[
+        ::-1
+    ].copy()
     acc = np.empty_like(dem)
     hand = np.empty_like(dem)
     cells = channel_area_km2 * 1e6 / (pixel_size_m * pixel_size_m)

@@ -98,9 +98,13 @@ class BuiltupRule:
         for name in ("ndvi_max", "mndwi_max", "ndbi_min", "bsi_max"):
             v = getattr(self, name)
             if not -1.0 <= v <= 1.0:
-                raise InputError(f"{name}: a normalised-difference threshold must be in [-1, 1], got {v}")
+                raise InputError(
+                    f"{name}: a normalised-difference threshold must be in [-1, 1], got {v}"
+                )
         if not -30.0 <= self.vv_mean_min_db <= 10.0:
-            raise InputError(f"vv_mean_min_db: expected a gamma0 in dB in [-30, 10], got {self.vv_mean_min_db}")
+            raise InputError(
+                f"vv_mean_min_db: expected a gamma0 in dB in [-30, 10], got {self.vv_mean_min_db}"
+            )
         if not 0.0 < self.vv_std_max_db <= 20.0:
             raise InputError(f"vv_std_max_db: expected (0, 20] dB, got {self.vv_std_max_db}")
         if not (self.index_softness > 0 and self.db_softness > 0):
@@ -143,7 +147,9 @@ def nan_percentiles(stack: np.ndarray, qs=PERCENTILES) -> list[np.ndarray]:
     return out
 
 
-def s2_temporal_stats(bands: dict[str, np.ndarray], *, what: str = "sentinel-2") -> tuple[dict[str, np.ndarray], np.ndarray]:
+def s2_temporal_stats(
+    bands: dict[str, np.ndarray], *, what: str = "sentinel-2"
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Per-pixel temporal statistics of the Sentinel-2 indices over one epoch.
 
     ``bands``: reflectance (0-1, NaN for clouds/no data) arrays ``(time, y, x)`` named blue,
@@ -176,7 +182,9 @@ def s2_temporal_stats(bands: dict[str, np.ndarray], *, what: str = "sentinel-2")
     return stats, n_clear
 
 
-def s1_temporal_stats(vv: np.ndarray, vh: np.ndarray | None = None, *, window: int = 3) -> dict[str, np.ndarray]:
+def s1_temporal_stats(
+    vv: np.ndarray, vh: np.ndarray | None = None, *, window: int = 3
+) -> dict[str, np.ndarray]:
     """Temporal mean (dB) and stability of Sentinel-1 backscatter over one epoch.
 
     ``vv``/``vh``: linear gamma0 ``(time, y, x)``, NaN no data. Each date is multi-looked with a
@@ -190,8 +198,14 @@ def s1_temporal_stats(vv: np.ndarray, vh: np.ndarray | None = None, *, window: i
             continue
         stack = np.asarray(stack, dtype=np.float32)
         if stack.ndim != 3:
-            raise InputError(f"{name}: expected (time, y, x) linear gamma0, got shape {stack.shape}")
-        look = np.stack([np.asarray(indices.sar.boxcar(s, window)) for s in stack]) if window > 1 else stack
+            raise InputError(
+                f"{name}: expected (time, y, x) linear gamma0, got shape {stack.shape}"
+            )
+        look = (
+            np.stack([np.asarray(indices.sar.boxcar(s, window)) for s in stack])
+            if window > 1
+            else stack
+        )
         db = np.asarray(indices.sar.to_db(look))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
@@ -199,7 +213,11 @@ def s1_temporal_stats(vv: np.ndarray, vh: np.ndarray | None = None, *, window: i
             out[f"{name}_mean_db"] = np.asarray(indices.sar.to_db(mean_lin.astype(np.float32)))
             if name == "vv":
                 n = np.isfinite(db).sum(axis=0)
-                std = np.nanstd(db, axis=0, ddof=1) if stack.shape[0] > 1 else np.full(db.shape[1:], np.nan)
+                std = (
+                    np.nanstd(db, axis=0, ddof=1)
+                    if stack.shape[0] > 1
+                    else np.full(db.shape[1:], np.nan)
+                )
                 out["vv_std_db"] = np.where(n >= 2, std, np.nan).astype(np.float32)
     return out
 
@@ -235,7 +253,9 @@ def builtup_probability(
         conds.append(m_vv)
         if "vv_std_db" in s1_stats:
             st = s1_stats["vv_std_db"]
-            conds.append(np.where(np.isfinite(st), _member(st, rule.vv_std_max_db, sd, above=False), 1.0))
+            conds.append(
+                np.where(np.isfinite(st), _member(st, rule.vv_std_max_db, sd, above=False), 1.0)
+            )
     p = np.minimum.reduce([np.asarray(c, dtype=np.float32) for c in conds])
     valid = np.isfinite(s2_stats["ndvi_p50"]) & np.isfinite(s2_stats["bsi_p50"])
     return np.where(valid, p, np.nan).astype(np.float32)
@@ -262,7 +282,9 @@ def builtup_epoch(
     sources = ["sentinel-2"]
     if s1_vv is not None:
         if np.shape(s1_vv)[1:] != n_clear.shape:
-            raise InputError(f"{what}: Sentinel-1 grid {np.shape(s1_vv)[1:]} differs from Sentinel-2 {n_clear.shape}")
+            raise InputError(
+                f"{what}: Sentinel-1 grid {np.shape(s1_vv)[1:]} differs from Sentinel-2 {n_clear.shape}"
+            )
         s1 = s1_temporal_stats(s1_vv, s1_vh)
         stats.update(s1)
         sources.append("sentinel-1")
@@ -277,10 +299,13 @@ def builtup_epoch(
     if share > IMPLAUSIBLE_BUILTUP_SHARE:
         notes.append(
             f"{what}: {100 * share:.0f} % of the observed area is mapped built-up, which is implausible "
-            + ("for a Sentinel-2-only map: bare and sparsely vegetated land (steppe, desert) has the "
-               "spectral indices of built-up surfaces; add Sentinel-1 (sources.s1), whose "
-               "bright-and-stable condition separates them"
-               if s1 is None else "even with Sentinel-1; check the inputs and the rule thresholds")
+            + (
+                "for a Sentinel-2-only map: bare and sparsely vegetated land (steppe, desert) has the "
+                "spectral indices of built-up surfaces; add Sentinel-1 (sources.s1), whose "
+                "bright-and-stable condition separates them"
+                if s1 is None
+                else "even with Sentinel-1; check the inputs and the rule thresholds"
+            )
         )
         log.warning("%s", notes[-1])
     return BuiltupResult(p, out, stats, n_clear, sources, notes)

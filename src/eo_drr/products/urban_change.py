@@ -60,8 +60,18 @@ MODEL_PATH = MODEL_DIR / "urban_growth_lgbm.txt"
 BANDS = ("B02", "B03", "B04", "B08", "B11", "B12")
 _EPS = 1e-6
 #: features whose 5 x 5 and 15 x 15 neighbourhood means are added
-_CONTEXT = ("cvam", "m_B04", "m_B08", "m_B11", "ndvi_diff", "ndbi_diff", "mndwi_diff", "bsi_diff",
-            "ndbi_after", "ndvi_after")
+_CONTEXT = (
+    "cvam",
+    "m_B04",
+    "m_B08",
+    "m_B11",
+    "ndvi_diff",
+    "ndbi_diff",
+    "mndwi_diff",
+    "bsi_diff",
+    "ndbi_after",
+    "ndvi_after",
+)
 
 
 def _mad_standardise(x: np.ndarray) -> np.ndarray:
@@ -131,7 +141,9 @@ def change_features(
     for d in (before, after):
         for b in BANDS:
             if np.shape(d[b]) != shape:
-                raise InputError(f"change_features: band {b} has shape {np.shape(d[b])}, expected {shape}")
+                raise InputError(
+                    f"change_features: band {b} has shape {np.shape(d[b])}, expected {shape}"
+                )
     pre = {b: np.asarray(before[b], np.float32) for b in BANDS}
     post = {b: np.asarray(after[b], np.float32) for b in BANDS}
     valid = np.ones(shape, bool)
@@ -216,7 +228,9 @@ def load_model(path: str | Path | None = None) -> dict[str, Any]:
     except Exception as exc:  # lightgbm raises its own LightGBMError
         raise InputError(f"urban growth model: cannot load {model_path}: {exc}") from exc
     if list(meta.get("feature_names", [])) != booster.feature_name():
-        raise InputError(f"urban growth model: feature names in {side_path} do not match {model_path}")
+        raise InputError(
+            f"urban growth model: feature names in {side_path} do not match {model_path}"
+        )
     return {**meta, "booster": booster, "path": str(model_path)}
 
 
@@ -225,7 +239,9 @@ def smooth_probability(p: np.ndarray, size: int = 3) -> np.ndarray:
     return p if size <= 1 else _nanmean_filter(p, size)
 
 
-def growth_probability(features: np.ndarray, model: dict[str, Any] | Any, names: list[str] | None = None) -> np.ndarray:
+def growth_probability(
+    features: np.ndarray, model: dict[str, Any] | Any, names: list[str] | None = None
+) -> np.ndarray:
     """Probability (0-1, float32, NaN = no data) of new built-up per pixel.
 
     ``features``: ``(n, H, W)`` from :func:`change_features`; ``model``: from
@@ -235,7 +251,9 @@ def growth_probability(features: np.ndarray, model: dict[str, Any] | Any, names:
     booster = model["booster"] if isinstance(model, dict) else model
     smooth = int(model.get("smooth_px", 3)) if isinstance(model, dict) else 3
     if features.ndim != 3 or features.shape[0] != booster.num_feature():
-        raise InputError(f"growth_probability: features of shape {features.shape}, model expects {booster.num_feature()} features")
+        raise InputError(
+            f"growth_probability: features of shape {features.shape}, model expects {booster.num_feature()} features"
+        )
     if names is not None and list(names) != booster.feature_name():
         raise InputError("growth_probability: feature names differ from the model's")
     n, h, w = features.shape
@@ -256,7 +274,9 @@ def decision_settings(model: dict[str, Any], with_s1: bool) -> tuple[float, int]
     """(threshold, min_mapping_unit_px) of the model for inputs with / without Sentinel-1."""
     if with_s1:
         return float(model["threshold"]), int(model["min_mapping_unit_px"])
-    return float(model["threshold_no_s1"]), int(model.get("min_mapping_unit_px_no_s1", model["min_mapping_unit_px"]))
+    return float(model["threshold_no_s1"]), int(
+        model.get("min_mapping_unit_px_no_s1", model["min_mapping_unit_px"])
+    )
 
 
 def growth_map(prob: np.ndarray, threshold: float, min_mapping_unit_px: int = 0) -> np.ndarray:
@@ -266,7 +286,9 @@ def growth_map(prob: np.ndarray, threshold: float, min_mapping_unit_px: int = 0)
     dropped (100 m2 each at 10 m)."""
     prob = np.asarray(prob)
     valid = np.isfinite(prob)
-    hit = remove_small_objects(valid & (np.nan_to_num(prob, nan=0.0) >= threshold), min_mapping_unit_px)
+    hit = remove_small_objects(
+        valid & (np.nan_to_num(prob, nan=0.0) >= threshold), min_mapping_unit_px
+    )
     out = hit.astype(np.uint8)
     out[~valid] = 255
     return out

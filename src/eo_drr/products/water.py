@@ -129,7 +129,7 @@ def likelihood_table_from(distance_db: np.ndarray, is_water: np.ndarray) -> tupl
             a[3] = b[3]
     share = np.full(nbins, np.nan)
     for v, _, first, last in blocks:
-        share[int(first):int(last) + 1] = v
+        share[int(first) : int(last) + 1] = v
     if not blocks:
         return (0.5,) * nbins
     filled = np.flatnonzero(np.isfinite(share))
@@ -138,23 +138,89 @@ def likelihood_table_from(distance_db: np.ndarray, is_water: np.ndarray) -> tupl
 
 
 #: likelihood tables of the defaults (learnt with them by the selection on all shared events)
-_TABLE_VH = (0.9693, 0.9693, 0.9693, 0.9693, 0.9693, 0.9693, 0.9546, 0.9231, 0.8631, 0.7956,
-             0.7281, 0.641, 0.5483, 0.4708, 0.3847, 0.311, 0.25, 0.1872, 0.1221, 0.0767, 0.0491,
-             0.0317, 0.0235, 0.0198, 0.0188, 0.0188)
-_TABLE_VV = (0.9511, 0.9443, 0.9408, 0.9331, 0.9273, 0.9201, 0.9106, 0.8881, 0.859, 0.8125, 0.763,
-             0.7047, 0.6581, 0.5843, 0.5138, 0.4418, 0.3645, 0.2859, 0.2046, 0.133, 0.0803, 0.0501,
-             0.0341, 0.0266, 0.0214, 0.011)
+_TABLE_VH = (
+    0.9693,
+    0.9693,
+    0.9693,
+    0.9693,
+    0.9693,
+    0.9693,
+    0.9546,
+    0.9231,
+    0.8631,
+    0.7956,
+    0.7281,
+    0.641,
+    0.5483,
+    0.4708,
+    0.3847,
+    0.311,
+    0.25,
+    0.1872,
+    0.1221,
+    0.0767,
+    0.0491,
+    0.0317,
+    0.0235,
+    0.0198,
+    0.0188,
+    0.0188,
+)
+_TABLE_VV = (
+    0.9511,
+    0.9443,
+    0.9408,
+    0.9331,
+    0.9273,
+    0.9201,
+    0.9106,
+    0.8881,
+    0.859,
+    0.8125,
+    0.763,
+    0.7047,
+    0.6581,
+    0.5843,
+    0.5138,
+    0.4418,
+    0.3645,
+    0.2859,
+    0.2046,
+    0.133,
+    0.0803,
+    0.0501,
+    0.0341,
+    0.0266,
+    0.0214,
+    0.011,
+)
 #: Bonafilia et al. (2020): median of the 12 Sen1Floods11 events' VH Otsu thresholds, dB
 PRIOR_VH_DB = -21.625
 #: The defaults, per deciding channel, as selected on the shared events (VH: dual-polarised
 #: scenes, VH decides; VV: single-polarised scenes). Selected by ``python
 #: benchmarks/flood_accuracy.py`` ("selected on all events"); change them only with it.
 DEFAULTS = {
-    "vh": WaterParams(speckle="lee", speckle_window=9, polarisation="vh", prior_vh_db=PRIOR_VH_DB,
-                      prior_vv_db=-17.0, adapt_db=0.0, grow_db=1.0, likelihood_table=_TABLE_VH),
-    "vv": WaterParams(speckle="lee", speckle_window=9, polarisation="vv", prior_vh_db=PRIOR_VH_DB,
-                      prior_vv_db=-17.0, adapt_db=2.0, grow_db=2.0, threshold_method="otsu",
-                      likelihood_table=_TABLE_VV),
+    "vh": WaterParams(
+        speckle="lee",
+        speckle_window=9,
+        polarisation="vh",
+        prior_vh_db=PRIOR_VH_DB,
+        prior_vv_db=-17.0,
+        adapt_db=0.0,
+        grow_db=1.0,
+        likelihood_table=_TABLE_VH,
+    ),
+    "vv": WaterParams(
+        speckle="lee",
+        speckle_window=9,
+        polarisation="vv",
+        prior_vh_db=PRIOR_VH_DB,
+        prior_vv_db=-17.0,
+        adapt_db=2.0,
+        grow_db=2.0,
+        threshold_method="otsu",
+        likelihood_table=_TABLE_VV,
+    ),
 }
 SPECKLE_FILTERS = ("refined_lee", "lee", "kuan", "boxcar", "none")
 
@@ -166,10 +232,14 @@ def water_params(base: WaterParams | None = None, **overrides: Any) -> WaterPara
     names = {f.name for f in dataclasses.fields(WaterParams)}
     unknown = sorted(set(overrides) - names)
     if unknown:
-        raise InputError(f"water settings: unknown {', '.join(unknown)} (known: {', '.join(sorted(names))})")
+        raise InputError(
+            f"water settings: unknown {', '.join(unknown)} (known: {', '.join(sorted(names))})"
+        )
     p = dataclasses.replace(base, **{k: v for k, v in overrides.items() if v is not None})
     if p.speckle not in SPECKLE_FILTERS:
-        raise InputError(f"speckle: unknown filter {p.speckle!r} (use {', '.join(SPECKLE_FILTERS)})")
+        raise InputError(
+            f"speckle: unknown filter {p.speckle!r} (use {', '.join(SPECKLE_FILTERS)})"
+        )
     if p.threshold_method not in ("ki", "otsu"):
         raise InputError(f"threshold_method: use 'ki' or 'otsu', not {p.threshold_method!r}")
     if p.polarisation not in ("vh", "vv"):
@@ -177,7 +247,9 @@ def water_params(base: WaterParams | None = None, **overrides: Any) -> WaterPara
     for name in ("adapt_db", "grow_db"):
         if not 0 <= getattr(p, name) <= 10:
             raise InputError(f"{name}: expected 0-10 dB, got {getattr(p, name)!r}")
-    if len(p.likelihood_table) != len(LIKELIHOOD_EDGES_DB) + 1 or not all(0 <= v <= 1 for v in p.likelihood_table):
+    if len(p.likelihood_table) != len(LIKELIHOOD_EDGES_DB) + 1 or not all(
+        0 <= v <= 1 for v in p.likelihood_table
+    ):
         raise InputError(f"likelihood_table: expected {len(LIKELIHOOD_EDGES_DB) + 1} shares 0-1")
     return p
 
@@ -214,9 +286,14 @@ class WaterResult:
 
     def summary(self) -> dict:
         t = self.threshold
-        return {"polarisation": t.polarisation, "threshold_db": round(t.threshold_db, 2),
-                "scene_threshold_db": None if t.scene_db is None else round(t.scene_db, 2),
-                "prior_db": t.prior_db, "tiles_used": t.tiles_used, "quality": self.quality}
+        return {
+            "polarisation": t.polarisation,
+            "threshold_db": round(t.threshold_db, 2),
+            "scene_threshold_db": None if t.scene_db is None else round(t.scene_db, 2),
+            "prior_db": t.prior_db,
+            "tiles_used": t.tiles_used,
+            "quality": self.quality,
+        }
 
 
 def remove_small_objects(mask: np.ndarray, min_size: int) -> np.ndarray:
@@ -271,9 +348,16 @@ def hsba_threshold(
         return None, 0, 0.0
     levels = max(0, int(np.floor(np.log2(max(img_db.shape) / min_tile))))
     r = threshold.split_based_threshold(
-        img_db, tile=min_tile * 2**levels, min_tile=min_tile, method=method, range=(lo, hi),  # type: ignore[arg-type]
-        bins=HIST_BINS, min_class_fraction=MIN_CLASS_FRACTION, ashman_d=ASHMAN_D,
-        max_tile_threshold=max_split_db, if_none_selected="nan",
+        img_db,
+        tile=min_tile * 2**levels,
+        min_tile=min_tile,
+        method=method,  # type: ignore[arg-type]
+        range=(lo, hi),
+        bins=HIST_BINS,
+        min_class_fraction=MIN_CLASS_FRACTION,
+        ashman_d=ASHMAN_D,
+        max_tile_threshold=max_split_db,
+        if_none_selected="nan",
     )
     if not np.isfinite(r.threshold):
         return None, 0, 0.0
@@ -296,20 +380,35 @@ def speckle_db(x: np.ndarray, *, units: str, params: WaterParams) -> np.ndarray:
 def scene_threshold(f_db: np.ndarray, pol: str, params: WaterParams) -> SceneThreshold:
     """The threshold of one filtered scene: split-based, within ``adapt_db`` of the prior."""
     prior = params.prior_db(pol)
-    t_scene, n, share = hsba_threshold(f_db, min_tile=params.min_tile, method=params.threshold_method,
-                                       max_split_db=MAX_SPLIT_DB[pol])
-    t = prior if t_scene is None else float(np.clip(t_scene, prior - params.adapt_db, prior + params.adapt_db))
+    t_scene, n, share = hsba_threshold(
+        f_db,
+        min_tile=params.min_tile,
+        method=params.threshold_method,
+        max_split_db=MAX_SPLIT_DB[pol],
+    )
+    t = (
+        prior
+        if t_scene is None
+        else float(np.clip(t_scene, prior - params.adapt_db, prior + params.adapt_db))
+    )
     return SceneThreshold(pol, t, t_scene, prior, n, share)
 
 
-def classify(f_db: np.ndarray, t: SceneThreshold, params: WaterParams
-             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def classify(
+    f_db: np.ndarray, t: SceneThreshold, params: WaterParams
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(water bool, likelihood uint8 0-100, provenance uint8)`` of a filtered scene."""
     valid = np.isfinite(f_db)
     with np.errstate(invalid="ignore"):
         seeds = f_db < t.threshold_db
-        water = grow_regions(seeds, f_db < t.threshold_db + params.grow_db) if params.grow_db > 0 else seeds
-        idx = np.searchsorted(np.asarray(LIKELIHOOD_EDGES_DB), np.nan_to_num(f_db - t.threshold_db), side="right")
+        water = (
+            grow_regions(seeds, f_db < t.threshold_db + params.grow_db)
+            if params.grow_db > 0
+            else seeds
+        )
+        idx = np.searchsorted(
+            np.asarray(LIKELIHOOD_EDGES_DB), np.nan_to_num(f_db - t.threshold_db), side="right"
+        )
     table = np.round(100.0 * np.asarray(params.likelihood_table)).astype(np.uint8)
     likelihood = table[idx]
     prov = np.where(seeds, SEED, 0).astype(np.uint8)
@@ -333,26 +432,41 @@ def quality_flags(f_db: np.ndarray, water: np.ndarray, t: SceneThreshold) -> dic
     fallback = None
     warnings: list[str] = []
     if t.scene_db is None:
-        fallback = (f"no tile had a bimodal {t.polarisation.upper()} histogram: the published prior "
-                    f"threshold ({t.prior_db:g} dB) decided alone")
-        warnings.append("No clear water/land contrast was found in this scene; the map relies on a "
-                        "typical water backscatter level and may miss or over-map water.")
+        fallback = (
+            f"no tile had a bimodal {t.polarisation.upper()} histogram: the published prior "
+            f"threshold ({t.prior_db:g} dB) decided alone"
+        )
+        warnings.append(
+            "No clear water/land contrast was found in this scene; the map relies on a "
+            "typical water backscatter level and may miss or over-map water."
+        )
     elif t.scene_db - t.prior_db > FAR_FROM_PRIOR_DB:
-        warnings.append(f"The scene's own water/land split ({t.scene_db:.1f} dB) lies far above the typical "
-                        f"level of water ({t.prior_db:g} dB): wind, rain or a calibration problem; water may "
-                        "be missed. Check the calibration and units of the input.")
+        warnings.append(
+            f"The scene's own water/land split ({t.scene_db:.1f} dB) lies far above the typical "
+            f"level of water ({t.prior_db:g} dB): wind, rain or a calibration problem; water may "
+            "be missed. Check the calibration and units of the input."
+        )
     if contrast is not None and contrast < LOW_CONTRAST_DB:
-        warnings.append(f"Water and land differ by only {contrast:.1f} dB: shallow or wind-roughened "
-                        "water may be missed; treat the map as unreliable.")
+        warnings.append(
+            f"Water and land differ by only {contrast:.1f} dB: shallow or wind-roughened "
+            "water may be missed; treat the map as unreliable."
+        )
     share = n_w / max(n_w + n_l, 1)
     if share > 0.9:
-        warnings.append(f"{100 * share:.0f} % of the scene is mapped as water: check that the input is "
-                        "backscatter in the declared units.")
-    return {"bimodal": t.scene_db is not None, "tiles_used": t.tiles_used,
-            "tiles_share": round(t.tiles_share, 3),
-            "contrast_db": None if contrast is None else round(contrast, 2),
-            "water_share": round(share, 4), "fallback": fallback,
-            "reliable": not warnings, "warnings": warnings}
+        warnings.append(
+            f"{100 * share:.0f} % of the scene is mapped as water: check that the input is "
+            "backscatter in the declared units."
+        )
+    return {
+        "bimodal": t.scene_db is not None,
+        "tiles_used": t.tiles_used,
+        "tiles_share": round(t.tiles_share, 3),
+        "contrast_db": None if contrast is None else round(contrast, 2),
+        "water_share": round(share, 4),
+        "fallback": fallback,
+        "reliable": not warnings,
+        "warnings": warnings,
+    }
 
 
 def s1_water(
@@ -384,8 +498,10 @@ def s1_water(
     p = water_params(params or DEFAULTS["vh" if has_vh else "vv"], **overrides)
     window = 7 if p.speckle == "refined_lee" else p.speckle_window
     if min(vv.shape) < window:
-        raise InputError(f"vv: a raster of {vv.shape[0]} x {vv.shape[1]} px is smaller than the "
-                         f"{window} x {window} speckle window: too small to map")
+        raise InputError(
+            f"vv: a raster of {vv.shape[0]} x {vv.shape[1]} px is smaller than the "
+            f"{window} x {window} speckle window: too small to map"
+        )
     fvv = speckle_db(vv, units=units, params=p)
     use_vh = p.polarisation == "vh" and has_vh
     f = speckle_db(vh, units=units, params=p) if use_vh and vh is not None else fvv

@@ -139,7 +139,10 @@ def cloud_shadow_mask(
     The method, its sources and what it cannot catch are in the module docstring. Pixel counts
     (``shadow_buffer_px``, ``dilate_px``) assume 10 m pixels.
     """
-    b = {k: np.asarray(bands[k], dtype=np.float32) for k in ("blue", "green", "red", "nir", "swir16", "swir22")}
+    b = {
+        k: np.asarray(bands[k], dtype=np.float32)
+        for k in ("blue", "green", "red", "nir", "swir16", "swir22")
+    }
     ok = np.all([np.isfinite(v) for v in b.values()], axis=0)
     if cirrus is not None:
         cirrus = np.asarray(cirrus, dtype=np.float32)
@@ -148,26 +151,49 @@ def cloud_shadow_mask(
     if ok.ndim > 2:  # e.g. (time, y, x): each image on its own (scene statistics, objects)
         flat = {k: v.reshape((-1, *ok.shape[-2:])) for k, v in b.items()}
         cflat = None if cirrus is None else cirrus.reshape((-1, *ok.shape[-2:]))
-        pairs = [cloud_shadow_mask({k: v[i] for k, v in flat.items()},
-                                   cirrus=None if cflat is None else cflat[i],
-                                   shadow_buffer_px=shadow_buffer_px, dilate_px=dilate_px,
-                                   min_cloud_px=min_cloud_px) for i in range(len(flat["blue"]))]
-        return (np.stack([c for c, _ in pairs]).reshape(ok.shape) if pairs else np.zeros(ok.shape, bool),
-                np.stack([s for _, s in pairs]).reshape(ok.shape) if pairs else np.zeros(ok.shape, bool))
+        pairs = [
+            cloud_shadow_mask(
+                {k: v[i] for k, v in flat.items()},
+                cirrus=None if cflat is None else cflat[i],
+                shadow_buffer_px=shadow_buffer_px,
+                dilate_px=dilate_px,
+                min_cloud_px=min_cloud_px,
+            )
+            for i in range(len(flat["blue"]))
+        ]
+        return (
+            np.stack([c for c, _ in pairs]).reshape(ok.shape)
+            if pairs
+            else np.zeros(ok.shape, bool),
+            np.stack([s for _, s in pairs]).reshape(ok.shape)
+            if pairs
+            else np.zeros(ok.shape, bool),
+        )
     if ok.ndim < 2:  # pixels without a grid: one row
-        c, sh = cloud_shadow_mask({k: v.reshape(1, -1) for k, v in b.items()},
-                                  cirrus=None if cirrus is None else cirrus.reshape(1, -1),
-                                  shadow_buffer_px=shadow_buffer_px, dilate_px=dilate_px,
-                                  min_cloud_px=min_cloud_px)
+        c, sh = cloud_shadow_mask(
+            {k: v.reshape(1, -1) for k, v in b.items()},
+            cirrus=None if cirrus is None else cirrus.reshape(1, -1),
+            shadow_buffer_px=shadow_buffer_px,
+            dilate_px=dilate_px,
+            min_cloud_px=min_cloud_px,
+        )
         return c.reshape(ok.shape), sh.reshape(ok.shape)
-    blue, green, red, nir, swir1, swir2 = (b[k] for k in ("blue", "green", "red", "nir", "swir16", "swir22"))
+    blue, green, red, nir, swir1, swir2 = (
+        b[k] for k in ("blue", "green", "red", "nir", "swir16", "swir22")
+    )
     with np.errstate(invalid="ignore", divide="ignore"):
         ndvi, ndsi = np.asarray(indices.ndvi(nir, red)), np.asarray(indices.mndwi(green, swir1))
         mean_vis = (blue + green + red) / 3.0
-        whiteness = (np.abs(blue - mean_vis) + np.abs(green - mean_vis) + np.abs(red - mean_vis)) / mean_vis
-        basic = (swir2 > FMASK_SWIR2_MIN) & (ndvi < FMASK_NDVI_MAX) & (ndsi < FMASK_NDSI_MAX)  # eq. 1
+        whiteness = (
+            np.abs(blue - mean_vis) + np.abs(green - mean_vis) + np.abs(red - mean_vis)
+        ) / mean_vis
+        basic = (
+            (swir2 > FMASK_SWIR2_MIN) & (ndvi < FMASK_NDVI_MAX) & (ndsi < FMASK_NDSI_MAX)
+        )  # eq. 1
         hot = blue - 0.5 * red - FMASK_HOT_OFFSET > 0  # eq. 3
-        pcp = basic & (whiteness < FMASK_WHITENESS_MAX) & hot & (nir / swir1 > FMASK_NIR_SWIR1_MIN)  # eq. 6
+        pcp = (
+            basic & (whiteness < FMASK_WHITENESS_MAX) & hot & (nir / swir1 > FMASK_NIR_SWIR1_MIN)
+        )  # eq. 6
         water = fmask_water_test(b)
         # no thermal band: the land cloud probability is the variability probability (eq. 15)
         land_prob = 1.0 - np.maximum(np.maximum(np.abs(ndvi), np.abs(ndsi)), whiteness)
@@ -178,12 +204,17 @@ def cloud_shadow_mask(
             water_prob = water_prob + cp
     pcp &= ok
     clear_land = ok & ~pcp & ~water
-    land_thr = (float(np.percentile(land_prob[clear_land], FMASK_CLEAR_PCT)) + FMASK_LAND_OFFSET
-                if clear_land.any() else FMASK_LAND_OFFSET)
+    land_thr = (
+        float(np.percentile(land_prob[clear_land], FMASK_CLEAR_PCT)) + FMASK_LAND_OFFSET
+        if clear_land.any()
+        else FMASK_LAND_OFFSET
+    )
     with np.errstate(invalid="ignore"):
-        cloud = ((pcp & water & (water_prob > 0.5))  # eq. 18
-                 | (pcp & ~water & (land_prob > land_thr))
-                 | (ok & ~water & (land_prob > 0.99)))
+        cloud = (
+            (pcp & water & (water_prob > 0.5))  # eq. 18
+            | (pcp & ~water & (land_prob > land_thr))
+            | (ok & ~water & (land_prob > 0.99))
+        )
     if cloud.any():
         from scipy import ndimage
 
@@ -198,8 +229,11 @@ def cloud_shadow_mask(
         cloud = _grow(cloud, dilate_px)
     shadow = np.zeros_like(cloud)
     if cloud.any() and shadow_buffer_px > 0:
-        nir_bg = (float(np.percentile(nir[clear_land], FMASK_SHADOW_PCT))
-                  if clear_land.any() else float(np.nanmedian(nir)))
+        nir_bg = (
+            float(np.percentile(nir[clear_land], FMASK_SHADOW_PCT))
+            if clear_land.any()
+            else float(np.nanmedian(nir))
+        )
         with np.errstate(invalid="ignore"):
             dark_land = ok & ~water & ~cloud & (nir < nir_bg)
         shadow = dark_land & _grow(cloud, shadow_buffer_px)
@@ -236,7 +270,9 @@ def s2_water(
     if rule not in RULES:
         raise InputError(f"s2_water: rule must be one of {', '.join(RULES)}, got {rule!r}")
     if cloud_test not in CLOUD_TESTS:
-        raise InputError(f"s2_water: cloud_test must be one of {', '.join(CLOUD_TESTS)}, got {cloud_test!r}")
+        raise InputError(
+            f"s2_water: cloud_test must be one of {', '.join(CLOUD_TESTS)}, got {cloud_test!r}"
+        )
     b = {k: np.asarray(v, dtype=np.float32) for k, v in bands.items()}
     shape = b["green"].shape
     if any(v.shape != shape for v in b.values()):
@@ -246,8 +282,16 @@ def s2_water(
         if full:
             votes_list = [
                 np.asarray(indices.mndwi(b["green"], b["swir16"])) > mndwi_threshold,
-                np.asarray(indices.awei_sh(b["blue"], b["green"], b["nir"], b["swir16"], b["swir22"])) > awei_threshold,
-                np.asarray(indices.wofs(b["blue"], b["green"], b["red"], b["nir"], b["swir16"], b["swir22"])) > 0.5,
+                np.asarray(
+                    indices.awei_sh(b["blue"], b["green"], b["nir"], b["swir16"], b["swir22"])
+                )
+                > awei_threshold,
+                np.asarray(
+                    indices.wofs(
+                        b["blue"], b["green"], b["red"], b["nir"], b["swir16"], b["swir22"]
+                    )
+                )
+                > 0.5,
             ]
         else:
             votes_list = [np.asarray(indices.ndwi(b["green"], b["nir"])) > 0]

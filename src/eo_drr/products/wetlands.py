@@ -60,12 +60,23 @@ log = logging.getLogger(__name__)
 NODATA = 255
 WATER, WET, GREEN_VEG, DRY_VEG, BARE = 0, 1, 2, 3, 4
 CLASS_NAMES = ("water", "wet", "green_veg", "dry_veg", "bare")
-CLASS_COLORS = {WATER: (30, 90, 200, 255), WET: (100, 200, 230, 255), GREEN_VEG: (40, 160, 60, 255),
-                DRY_VEG: (200, 170, 90, 255), BARE: (180, 140, 120, 255), NODATA: (0, 0, 0, 0)}
+CLASS_COLORS = {
+    WATER: (30, 90, 200, 255),
+    WET: (100, 200, 230, 255),
+    GREEN_VEG: (40, 160, 60, 255),
+    DRY_VEG: (200, 170, 90, 255),
+    BARE: (180, 140, 120, 255),
+    NODATA: (0, 0, 0, 0),
+}
 #: extent change classes (:func:`extent_change`)
 CHANGE_CLASSES = {0: "not wetland", 1: "wetland in both periods", 2: "gained", 3: "lost"}
-CHANGE_COLORS = {0: (240, 240, 240, 255), 1: (40, 120, 200, 255), 2: (40, 180, 60, 255),
-                 3: (220, 40, 40, 255), NODATA: (0, 0, 0, 0)}
+CHANGE_COLORS = {
+    0: (240, 240, 240, 255),
+    1: (40, 120, 200, 255),
+    2: (40, 180, 60, 255),
+    3: (220, 40, 40, 255),
+    NODATA: (0, 0, 0, 0),
+}
 
 #: TCW wet threshold (reflectance 0-1 units, Crist 1985 coefficients on Sentinel-2 B02-B04,
 #: B08, B11, B12), recalibrated against open water (:func:`calibrate_tcw_wet_threshold`, the
@@ -104,8 +115,10 @@ class WetlandParams:
 def _bands(bands: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     missing = [b for b in REQUIRED_BANDS if b not in bands]
     if missing:
-        raise InputError(f"sources.s2.bands: bands missing for the wetland classes: {', '.join(missing)} "
-                         "(need B02, B03, B04, B08, B11, B12)")
+        raise InputError(
+            f"sources.s2.bands: bands missing for the wetland classes: {', '.join(missing)} "
+            "(need B02, B03, B04, B08, B11, B12)"
+        )
     b = {k: np.asarray(bands[k], dtype=np.float32) for k in REQUIRED_BANDS}
     shape = b["blue"].shape
     if any(v.shape != shape for v in b.values()):
@@ -120,7 +133,9 @@ def tc_wetness(bands: dict[str, np.ndarray]) -> np.ndarray:
     return np.asarray(indices.tc_wetness(b, coefficients="crist1985"))
 
 
-def calibrate_tcw_wet_threshold(tcw: np.ndarray, water: np.ndarray, *, percentile: float = 1.0) -> float:
+def calibrate_tcw_wet_threshold(
+    tcw: np.ndarray, water: np.ndarray, *, percentile: float = 1.0
+) -> float:
     """Recalibrate the TCW wet threshold against open water (procedure in the module docstring).
 
     ``tcw``: TCW (reflectance units), any shape, NaN no data; ``water``: boolean open water
@@ -220,7 +235,9 @@ def wetland_extent(
     check_threshold("extent_min_frequency", min_frequency, 1e-6, 1.0)
     k = min_observations
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise InputError(f"extent_min_observations: expected an integer >= 1, got {min_observations!r}")
+        raise InputError(
+            f"extent_min_observations: expected an integer >= 1, got {min_observations!r}"
+        )
     c = np.asarray(classes)
     if c.ndim != 3:
         raise InputError(f"classes: expected (time, y, x), got shape {c.shape}")
@@ -271,13 +288,17 @@ def derive_polygons(extent: np.ndarray, transform, crs, *, min_px: int = MIN_POL
     if n == 0:
         raise NoDataError(f"no wetland patch of at least {min_px} px to derive polygons from")
     geoms: dict[int, list] = {}
-    for geom, value in features.shapes(labels.astype(np.int32), mask=labels > 0, transform=transform, connectivity=8):
+    for geom, value in features.shapes(
+        labels.astype(np.int32), mask=labels > 0, transform=transform, connectivity=8
+    ):
         geoms.setdefault(int(value), []).append(shape(geom))
     from shapely.ops import unary_union
 
     ids = sorted(geoms)
     polys = [unary_union(geoms[i]).buffer(0) for i in ids]
-    gdf = gpd.GeoDataFrame({"id": [f"W{k:03d}" for k in range(1, len(ids) + 1)]}, geometry=polys, crs=crs)
+    gdf = gpd.GeoDataFrame(
+        {"id": [f"W{k:03d}" for k in range(1, len(ids) + 1)]}, geometry=polys, crs=crs
+    )
     gdf["name"] = gdf["id"]
     return gdf[["id", "name", "geometry"]]
 

@@ -21,22 +21,49 @@ def refuse_overwrite(out: Path, inputs: list[Path | None]) -> None:
             raise InputError(f"--out: {out} is one of the inputs; choose another output name")
 
 
-def write_classes(arr: np.ndarray, out: Path, profile: dict, *, description: str, colormap: dict,
-                  extra: dict | None = None) -> None:
+def write_classes(
+    arr: np.ndarray,
+    out: Path,
+    profile: dict,
+    *,
+    description: str,
+    colormap: dict,
+    extra: dict | None = None,
+) -> None:
     """uint8 classes (255 no data) on the input grid of ``profile``, with a colour table and
     tags ``extra``: a COG when georeferenced, else a plain GeoTIFF; written atomically."""
     from eo_drr.io import atomic_path, write_cog
 
     if profile.get("crs") is not None:
-        write_cog(arr, out, crs=profile["crs"], transform=profile["transform"], nodata=255,
-                  colormap=colormap, band_descriptions=[description], tags=extra or {})
+        write_cog(
+            arr,
+            out,
+            crs=profile["crs"],
+            transform=profile["transform"],
+            nodata=255,
+            colormap=colormap,
+            band_descriptions=[description],
+            tags=extra or {},
+        )
         return
     import rasterio
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", rasterio.errors.NotGeoreferencedWarning)
-        with atomic_path(out) as tmp, rasterio.open(tmp, "w", driver="GTiff", width=arr.shape[1], height=arr.shape[0],
-                                                      count=1, dtype="uint8", nodata=255, compress="deflate") as dst:
+        with (
+            atomic_path(out) as tmp,
+            rasterio.open(
+                tmp,
+                "w",
+                driver="GTiff",
+                width=arr.shape[1],
+                height=arr.shape[0],
+                count=1,
+                dtype="uint8",
+                nodata=255,
+                compress="deflate",
+            ) as dst,
+        ):
             dst.write(arr, 1)
             dst.write_colormap(1, colormap)
             dst.set_band_description(1, description)

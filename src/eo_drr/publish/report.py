@@ -30,8 +30,11 @@ from eo_drr.io.atomic import atomic_write_text
 #: Largest side (px) of an embedded raster overlay; bigger rasters are decimated for display.
 MAX_OVERLAY_PX = 1600
 #: Flood classes: 1 flooded (blue), 0 not flooded (transparent), 255 no data (grey).
-FLOOD_COLORS: dict[int, tuple[int, int, int, int]] = {1: (0, 92, 230, 220), 2: (20, 40, 110, 200),
-                                                      255: (150, 150, 150, 140)}
+FLOOD_COLORS: dict[int, tuple[int, int, int, int]] = {
+    1: (0, 92, 230, 220),
+    2: (20, 40, 110, 200),
+    255: (150, 150, 150, 140),
+}
 
 
 @dataclass(frozen=True)
@@ -57,7 +60,9 @@ class MapLayer:
 
 
 def _static(name: str) -> str:
-    text = (resources.files("eo_drr.publish") / "static" / "leaflet" / name).read_text(encoding="utf-8")
+    text = (resources.files("eo_drr.publish") / "static" / "leaflet" / name).read_text(
+        encoding="utf-8"
+    )
     if name.endswith(".css"):  # marker and layer-control images are not shipped: no requests
         text = re.sub(r"url\(images/[^)]*\)", "none", text)
     return text
@@ -86,7 +91,9 @@ def _overlay(layer: MapLayer) -> dict[str, Any]:
     src_crs, src_tr = da.rio.crs, da.rio.transform(recalc=True)
     h, w = arr.shape
     left, bottom, right, top = rasterio.transform.array_bounds(h, w, src_tr)
-    dst_tr, dw, dh = rasterio.warp.calculate_default_transform(src_crs, "EPSG:3857", w, h, left, bottom, right, top)
+    dst_tr, dw, dh = rasterio.warp.calculate_default_transform(
+        src_crs, "EPSG:3857", w, h, left, bottom, right, top
+    )
     scale = max(dw, dh) / MAX_OVERLAY_PX
     if scale > 1:
         dw, dh = int(np.ceil(dw / scale)), int(np.ceil(dh / scale))
@@ -96,8 +103,16 @@ def _overlay(layer: MapLayer) -> dict[str, Any]:
         fill = 0 if 0 not in colors else max(set(range(256)) - set(colors))
         src = arr.astype(np.uint8)
         dst = np.full((dh, dw), fill, np.uint8)
-        rasterio.warp.reproject(src, dst, src_transform=src_tr, src_crs=src_crs, dst_transform=dst_tr,
-                                dst_crs="EPSG:3857", resampling=Resampling.nearest, dst_nodata=fill)
+        rasterio.warp.reproject(
+            src,
+            dst,
+            src_transform=src_tr,
+            src_crs=src_crs,
+            dst_transform=dst_tr,
+            dst_crs="EPSG:3857",
+            resampling=Resampling.nearest,
+            dst_nodata=fill,
+        )
         rgba = np.zeros((dh, dw, 4), np.uint8)
         for value, color in colors.items():
             c = tuple(color) + ((255,) if len(color) == 3 else ())
@@ -109,20 +124,46 @@ def _overlay(layer: MapLayer) -> dict[str, Any]:
         if layer.nodata is not None:
             src = np.where(src == layer.nodata, np.nan, src)
         dst = np.full((dh, dw), np.nan, np.float32)
-        rasterio.warp.reproject(src, dst, src_transform=src_tr, src_crs=src_crs, src_nodata=np.nan,
-                                dst_transform=dst_tr, dst_crs="EPSG:3857",
-                                resampling=Resampling.average if scale > 1 else Resampling.nearest,
-                                dst_nodata=np.nan)
-        vmin = layer.vmin if layer.vmin is not None else float(np.nanmin(dst)) if np.isfinite(dst).any() else 0.0
-        vmax = layer.vmax if layer.vmax is not None else float(np.nanmax(dst)) if np.isfinite(dst).any() else 1.0
+        rasterio.warp.reproject(
+            src,
+            dst,
+            src_transform=src_tr,
+            src_crs=src_crs,
+            src_nodata=np.nan,
+            dst_transform=dst_tr,
+            dst_crs="EPSG:3857",
+            resampling=Resampling.average if scale > 1 else Resampling.nearest,
+            dst_nodata=np.nan,
+        )
+        vmin = (
+            layer.vmin
+            if layer.vmin is not None
+            else float(np.nanmin(dst))
+            if np.isfinite(dst).any()
+            else 0.0
+        )
+        vmax = (
+            layer.vmax
+            if layer.vmax is not None
+            else float(np.nanmax(dst))
+            if np.isfinite(dst).any()
+            else 1.0
+        )
         norm = np.clip((dst - vmin) / ((vmax - vmin) or 1.0), 0, 1)
-        rgba = (matplotlib.colormaps[layer.cmap or "viridis"](np.nan_to_num(norm)) * 255).astype(np.uint8)
+        rgba = (matplotlib.colormaps[layer.cmap or "viridis"](np.nan_to_num(norm)) * 255).astype(
+            np.uint8
+        )
         rgba[~np.isfinite(dst)] = 0
     wb, sb, eb, nb = rasterio.transform.array_bounds(dh, dw, dst_tr)
     to_ll = Transformer.from_crs("EPSG:3857", "EPSG:4326", always_xy=True)
     (w_, e_), (s_, n_) = zip(*[to_ll.transform(x, y) for x, y in ((wb, sb), (eb, nb))])
-    return {"name": layer.name, "url": _png_data_uri(rgba), "bounds": [[s_, w_], [n_, e_]],
-            "opacity": layer.opacity, "show": layer.show}
+    return {
+        "name": layer.name,
+        "url": _png_data_uri(rgba),
+        "bounds": [[s_, w_], [n_, e_]],
+        "opacity": layer.opacity,
+        "show": layer.show,
+    }
 
 
 def _figure_uri(fig: Any) -> str:
@@ -162,8 +203,15 @@ def indicator_plots(table: pd.DataFrame) -> dict[str, Any]:
         x = np.arange(len(labels))
         wdt = 0.8 / len(cols)
         for i, c in enumerate(cols):
-            ax.bar(x + i * wdt, table[c], wdt, label={"flooded_cropland_ha": "cropland (C-2)",
-                                                        "flooded_builtup_ha": "built-up (C-4)"}[c])
+            ax.bar(
+                x + i * wdt,
+                table[c],
+                wdt,
+                label={
+                    "flooded_cropland_ha": "cropland (C-2)",
+                    "flooded_builtup_ha": "built-up (C-4)",
+                }[c],
+            )
         ax.set_xticks(x + wdt * (len(cols) - 1) / 2, labels, fontsize=7)
         ax.set_ylabel("ha")
         ax.set_title("Flooded cropland and built-up area (EO proxies)")
@@ -253,7 +301,12 @@ damage. Unobserved areas count as not flooded, so counts are lower bounds; see t
 
 def _json_for_script(obj: Any) -> str:
     """JSON safe inside a <script> element (no ``</script>`` breakout)."""
-    return json.dumps(obj, separators=(",", ":"), allow_nan=False).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return (
+        json.dumps(obj, separators=(",", ":"), allow_nan=False)
+        .replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+    )
 
 
 def _fmt(v: Any) -> str:
@@ -275,7 +328,12 @@ def write_report(
     points: Any = None,
     points_name: str = "Facilities (red: in the flood extent)",
     warnings: Sequence[str] = (),
-    popup_columns: Sequence[str] = ("exposed_population", "flooded_ha", "flooded_cropland_ha", "observed_share"),
+    popup_columns: Sequence[str] = (
+        "exposed_population",
+        "flooded_ha",
+        "flooded_cropland_ha",
+        "observed_share",
+    ),
 ) -> Path:
     """Write the run's self-contained HTML report atomically and return its path.
 
@@ -300,7 +358,12 @@ def write_report(
         above the map.
     """
     rasters = [_overlay(layer) for layer in layers]
-    data: dict[str, Any] = {"rasters": rasters, "units": None, "points": None, "points_name": points_name}
+    data: dict[str, Any] = {
+        "rasters": rasters,
+        "units": None,
+        "points": None,
+        "points_name": points_name,
+    }
     if units is not None:
         u = units[["code", "name", "geometry"]].to_crs("EPSG:4326").copy()
         rows = table.reindex(u["code"].astype(str)) if table is not None else None
@@ -316,40 +379,57 @@ def write_report(
         data["units"] = json.loads(u[["popup", "geometry"]].to_json(drop_id=True))
     if points is not None and len(points):
         pt = points.to_crs("EPSG:4326").copy()
-        flooded = pt["flooded"].astype(bool) if "flooded" in pt else pd.Series(False, index=pt.index)
+        flooded = (
+            pt["flooded"].astype(bool) if "flooded" in pt else pd.Series(False, index=pt.index)
+        )
         label = pt["name"].astype(str) if "name" in pt else pd.Series("", index=pt.index)
         kind = pt["type"].astype(str) if "type" in pt else pd.Series("", index=pt.index)
         pt = pt[["geometry"]].assign(
             flooded=flooded.to_numpy(),
-            popup=[f"{html.escape(n)} ({html.escape(k)}){' - flooded' if f else ''}"
-                   for n, k, f in zip(label, kind, flooded)])
+            popup=[
+                f"{html.escape(n)} ({html.escape(k)}){' - flooded' if f else ''}"
+                for n, k, f in zip(label, kind, flooded)
+            ],
+        )
         data["points"] = json.loads(pt.to_json(drop_id=True))
     legend = []
     for layer in layers:
         if layer.colors:
             for v, col in layer.colors.items():
                 rgb = ",".join(str(int(x)) for x in tuple(col)[:3])
-                name = {1: "flooded", 0: "not flooded", 255: "no data"}.get(int(v), str(v)) if layer.legend == "" else f"{layer.legend} {v}"
-                legend.append(f'<i style="background:rgb({rgb})"></i>{html.escape(layer.name)}: {html.escape(name)}')
+                name = (
+                    {1: "flooded", 0: "not flooded", 255: "no data"}.get(int(v), str(v))
+                    if layer.legend == ""
+                    else f"{layer.legend} {v}"
+                )
+                legend.append(
+                    f'<i style="background:rgb({rgb})"></i>{html.escape(layer.name)}: {html.escape(name)}'
+                )
         elif layer.legend:
             legend.append(html.escape(f"{layer.name}: {layer.legend}"))
     data["legend"] = "<br>".join(legend)
     if table is not None:
         shown = table.copy()
-        table_html = shown.to_html(classes="indicators", float_format=lambda v: _fmt(v), escape=True, border=0)
+        table_html = shown.to_html(
+            classes="indicators", float_format=lambda v: _fmt(v), escape=True, border=0
+        )
     else:
         table_html = "<p>No indicator table.</p>"
     figs = []
     for caption, fig in (plots or {}).items():
-        figs.append(f'<figure><img alt="{html.escape(caption)}" src="{_figure_uri(fig)}">'
-                    f"<figcaption>{html.escape(caption)}</figcaption></figure>")
+        figs.append(
+            f'<figure><img alt="{html.escape(caption)}" src="{_figure_uri(fig)}">'
+            f"<figcaption>{html.escape(caption)}</figcaption></figure>"
+        )
     page = _PAGE.format(
         title=html.escape(title),
         leaflet_css=_static("leaflet.css"),
         leaflet_js=_static("leaflet.js"),
         table=table_html,
         plots="\n".join(figs) or "<p>No plots.</p>",
-        warnings="".join(f'<p class="note warning">Quality warning: {html.escape(w)}</p>' for w in warnings),
+        warnings="".join(
+            f'<p class="note warning">Quality warning: {html.escape(w)}</p>' for w in warnings
+        ),
         provenance=html.escape(json.dumps(provenance or {}, indent=2, sort_keys=True, default=str)),
         data=_json_for_script(data),
     )

@@ -167,11 +167,19 @@ def write_output_catalog(
         mpath = Path(run_manifest)
         rel = mpath.relative_to(folder) if mpath.is_absolute() else mpath
         manifest = json.loads((folder / rel).read_text(encoding="utf-8"))
-        entries.append(OutputAsset(rel.as_posix(), "Run manifest (config, versions, inputs, timings)",
-                                   roles=("metadata",), key="run-manifest"))
+        entries.append(
+            OutputAsset(
+                rel.as_posix(),
+                "Run manifest (config, versions, inputs, timings)",
+                roles=("metadata",),
+                key="run-manifest",
+            )
+        )
     keys = [e.key or Path(e.path).stem for e in entries]
     if len(set(keys)) != len(keys):
-        raise OutputError(f"output catalogue: duplicate asset keys {sorted({k for k in keys if keys.count(k) > 1})}")
+        raise OutputError(
+            f"output catalogue: duplicate asset keys {sorted({k for k in keys if keys.count(k) > 1})}"
+        )
 
     # verify everything before writing anything
     for e in entries:
@@ -194,8 +202,13 @@ def write_output_catalog(
     for e, key in zip(entries, keys):
         p = folder / e.path
         ext = p.suffix.lower()
-        asset = pystac.Asset(str(p.resolve()), title=e.title or None, description=e.description or None,
-                             media_type=MEDIA_TYPES.get(ext), roles=list(e.roles))
+        asset = pystac.Asset(
+            str(p.resolve()),
+            title=e.title or None,
+            description=e.description or None,
+            media_type=MEDIA_TYPES.get(ext),
+            roles=list(e.roles),
+        )
         item.add_asset(key, asset)
         fx = FileExtension.ext(asset, add_if_missing=True)
         fx.size = p.stat().st_size
@@ -207,19 +220,29 @@ def write_output_catalog(
             if fp is not None:
                 footprints.append(fp)
     if footprints:
-        bb = [min(f[0] for f in footprints), min(f[1] for f in footprints),
-              max(f[2] for f in footprints), max(f[3] for f in footprints)]
+        bb = [
+            min(f[0] for f in footprints),
+            min(f[1] for f in footprints),
+            max(f[2] for f in footprints),
+            max(f[3] for f in footprints),
+        ]
     elif bbox is not None:
         bb = [float(v) for v in bbox]
     else:
         bb = None
     if bb is not None:
         item.bbox = bb
-        item.geometry = {"type": "Polygon", "coordinates": [[
-            [bb[0], bb[1]], [bb[2], bb[1]], [bb[2], bb[3]], [bb[0], bb[3]], [bb[0], bb[1]]]]}
+        item.geometry = {
+            "type": "Polygon",
+            "coordinates": [
+                [[bb[0], bb[1]], [bb[2], bb[1]], [bb[2], bb[3]], [bb[0], bb[3]], [bb[0], bb[1]]]
+            ],
+        }
     item.make_asset_hrefs_relative()
 
-    catalog = pystac.Catalog(catalog_id, title, title=title, catalog_type=pystac.CatalogType.SELF_CONTAINED)
+    catalog = pystac.Catalog(
+        catalog_id, title, title=title, catalog_type=pystac.CatalogType.SELF_CONTAINED
+    )
     catalog.set_self_href(str(folder / CATALOG_FILE))
     catalog.add_item(item)
     item.set_self_href(str(item_path))

@@ -47,7 +47,9 @@ class OutputFolder:
             with tempfile.TemporaryFile(dir=probe, prefix=".eo-drr-probe-"):
                 pass
         except OSError as exc:
-            raise OutputError(f"output folder {root} is not writable ({exc.strerror or exc})") from None
+            raise OutputError(
+                f"output folder {root} is not writable ({exc.strerror or exc})"
+            ) from None
 
     def open(self) -> Path:
         """Create the output and staging folders; return the staging folder."""

@@ -14,7 +14,9 @@ def write_csv(df: pd.DataFrame, path: str | Path, *, float_format: str = "%.6g")
     """Write ``df`` as UTF-8 CSV (index included when named), atomically."""
     path = Path(path)
     with atomic_path(path) as tmp:
-        df.to_csv(tmp, index=df.index.name is not None, float_format=float_format, lineterminator="\n")
+        df.to_csv(
+            tmp, index=df.index.name is not None, float_format=float_format, lineterminator="\n"
+        )
     return path
 
 

@@ -75,8 +75,16 @@ class Coverage:
 
     def kernel_args(self) -> tuple:
         """``coverage`` of :class:`eo_drr.sendai.zonal.InteriorPass`."""
-        return (self.span_row_off, self.span_unit, self.span_c0, self.span_c1, self.rec_row_off,
-                self.rec_unit, self.rec_pix, self.rec_w)
+        return (
+            self.span_row_off,
+            self.span_unit,
+            self.span_c0,
+            self.span_c1,
+            self.rec_row_off,
+            self.rec_unit,
+            self.rec_pix,
+            self.rec_w,
+        )
 
 
 def unit_coverage(geoms: np.ndarray, tr: Affine, shape: tuple[int, int]) -> Coverage:
@@ -117,14 +125,33 @@ def unit_coverage(geoms: np.ndarray, tr: Affine, shape: tuple[int, int]) -> Cove
     unit_off = np.zeros(n + 1, np.int64)
     np.cumsum(per_unit, out=unit_off[1:])
     size = int(unit_off[-1])
-    rows, cols, vals = np.empty(size, np.int32), np.empty(size, np.int32), np.empty(size, np.float64)
+    rows, cols, vals = (
+        np.empty(size, np.int32),
+        np.empty(size, np.int32),
+        np.empty(size, np.float64),
+    )
     scols, svals = np.empty(size, np.int32), np.empty(size, np.float64)
     counts = np.zeros(n, np.int64)
-    K.ring_deltas(xs, ys, ring_start, exterior, unit_ring_start, unit_off, w, h, rows, cols, vals, counts)
+    K.ring_deltas(
+        xs, ys, ring_start, exterior, unit_ring_start, unit_off, w, h, rows, cols, vals, counts
+    )
     nslot = int(row_off[-1])
     row_cnt, span_cnt = np.zeros(nslot, np.int64), np.zeros(nslot, np.int64)
-    args = (rows, cols, vals, unit_off, counts, w, row_lo, row_off, np.zeros(nslot, np.int64), row_cnt,
-            scols, svals, span_cnt)
+    args = (
+        rows,
+        cols,
+        vals,
+        unit_off,
+        counts,
+        w,
+        row_lo,
+        row_off,
+        np.zeros(nslot, np.int64),
+        row_cnt,
+        scols,
+        svals,
+        span_cnt,
+    )
     e64, e32 = np.empty(0, np.int64), np.empty(0, np.int32)
     K.unit_coverage(*args, e64, e32, e32, e32, e64, e64, np.empty(0), 0)
     rec_row_off = np.zeros(h + 1, np.int64)
@@ -132,9 +159,27 @@ def unit_coverage(geoms: np.ndarray, tr: Affine, shape: tuple[int, int]) -> Cove
     span_row_off = np.zeros(h + 1, np.int64)
     K.record_offsets(row_lo, row_off, span_cnt, span_row_off, np.empty(h, np.int64))
     m, k = int(rec_row_off[-1]), int(span_row_off[-1])
-    cov = Coverage(shape, span_row_off, np.empty(k, np.int64), np.empty(k, np.int32), np.empty(k, np.int32),
-                   np.empty(k, np.int32), rec_row_off, np.empty(m, np.int64), np.empty(m, np.int64),
-                   np.empty(m, np.float64))
-    K.unit_coverage(*args, cov.span_unit, cov.span_row, cov.span_c0, cov.span_c1, cov.rec_unit, cov.rec_pix,
-                    cov.rec_w, 1)
+    cov = Coverage(
+        shape,
+        span_row_off,
+        np.empty(k, np.int64),
+        np.empty(k, np.int32),
+        np.empty(k, np.int32),
+        np.empty(k, np.int32),
+        rec_row_off,
+        np.empty(m, np.int64),
+        np.empty(m, np.int64),
+        np.empty(m, np.float64),
+    )
+    K.unit_coverage(
+        *args,
+        cov.span_unit,
+        cov.span_row,
+        cov.span_c0,
+        cov.span_c1,
+        cov.rec_unit,
+        cov.rec_pix,
+        cov.rec_w,
+        1,
+    )
     return cov

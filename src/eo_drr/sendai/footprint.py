@@ -35,7 +35,9 @@ def check_flood_values(fl: np.ndarray, nodata: int) -> None:
         present = np.unique(fl)
     bad = present[~np.isin(present, [0, 1, 2, nodata])]
     if len(bad):
-        raise InputError(f"flood: values other than 0, 1, 2 and nodata {nodata}: {bad[:5].tolist()}")
+        raise InputError(
+            f"flood: values other than 0, 1, 2 and nodata {nodata}: {bad[:5].tolist()}"
+        )
 
 
 @dataclass(frozen=True)
@@ -55,8 +57,17 @@ class Pixels:
 
     def kernel_args(self) -> tuple:
         """``pixels`` of :class:`eo_drr.sendai.zonal.InteriorPass`."""
-        return (self.flood, self.lc, self.lut, self.bu, self.bb, self.has_lc, self.has_bu,
-                self.has_bb, self.nodata)
+        return (
+            self.flood,
+            self.lc,
+            self.lut,
+            self.bu,
+            self.bb,
+            self.has_lc,
+            self.has_bu,
+            self.has_bb,
+            self.nodata,
+        )
 
 
 def _u8(a: np.ndarray) -> np.ndarray:
@@ -68,16 +79,23 @@ def _u8(a: np.ndarray) -> np.ndarray:
     return np.nan_to_num(a, nan=0).astype(np.uint8) if a.dtype.kind == "f" else a.astype(np.uint8)
 
 
-def pixels(fl: np.ndarray, nodata: int, lc: np.ndarray | None, builtup: xr.DataArray | None,
-           builtup_before: xr.DataArray | None, flood: xr.DataArray, cropland_classes: Sequence[int],
-           builtup_classes: Sequence[int]) -> Pixels:
+def pixels(
+    fl: np.ndarray,
+    nodata: int,
+    lc: np.ndarray | None,
+    builtup: xr.DataArray | None,
+    builtup_before: xr.DataArray | None,
+    flood: xr.DataArray,
+    cropland_classes: Sequence[int],
+    builtup_classes: Sequence[int],
+) -> Pixels:
     """The layers of :class:`Pixels` from the uint8 flood ``fl``, the land cover ``lc`` on its
     grid (classes -> bits by a LUT), and built-up 1/0 at the event and before (put on
     ``flood``'s grid by nearest neighbour; the earlier epoch only when built-up is known)."""
     dummy = np.zeros((1, 1), np.uint8)
     lut = np.zeros(256, np.uint8)
     has_lc = lc is not None
-    if has_lc:
+    if lc is not None:
         if lc.dtype.kind in "iu" and lc.size and (lc.min() < 0 or lc.max() > 255):
             raise InputError("landcover: class codes must be 0-255")
         for c in cropland_classes:
@@ -91,9 +109,18 @@ def pixels(fl: np.ndarray, nodata: int, lc: np.ndarray | None, builtup: xr.DataA
     built_known = bu is not None or (has_lc and len(builtup_classes) > 0)
     if builtup_before is not None and built_known:
         bb = (on_grid(builtup_before, flood, "builtup_before") == 1).view(np.uint8)
-    return Pixels(fl, lc if has_lc else dummy, lut, bu if bu is not None else dummy,
-                  bb if bb is not None else dummy, has_lc, bu is not None, bb is not None, nodata,
-                  built_known)
+    return Pixels(
+        fl,
+        lc if lc is not None else dummy,
+        lut,
+        bu if bu is not None else dummy,
+        bb if bb is not None else dummy,
+        has_lc,
+        bu is not None,
+        bb is not None,
+        nodata,
+        built_known,
+    )
 
 
 def code_raster(px: Pixels) -> np.ndarray:
@@ -116,7 +143,12 @@ def code_raster(px: Pixels) -> np.ndarray:
 
 
 def flooded_share_on_grid(
-    flood: np.ndarray, flood_tr: Affine, flood_crs: CRS, template: xr.DataArray, *, nodata: int = 255,
+    flood: np.ndarray,
+    flood_tr: Affine,
+    flood_crs: CRS,
+    template: xr.DataArray,
+    *,
+    nodata: int = 255,
     weight: np.ndarray | None = None,
 ) -> np.ndarray:
     """Flooded share (0-1, float64) of every cell of ``template``'s grid (the population grid).
@@ -139,9 +171,11 @@ def flooded_share_on_grid(
         ox, oy = (ptr.c - flood_tr.c) / flood_tr.a, (ptr.f - flood_tr.f) / flood_tr.e
         ints = [fx, fy, ox, oy]
         if all(abs(v - round(v)) < 1e-6 for v in ints) and round(fx) >= 1 and round(fy) >= 1:
-            return _block_share(fl, int(round(fx)), int(round(fy)), int(round(ox)), int(round(oy)), pshape, wt)
+            return _block_share(
+                fl, int(round(fx)), int(round(fy)), int(round(ox)), int(round(oy)), pshape, wt
+            )
     from odc.geo.geobox import GeoBox
-    from odc.geo.xr import xr_reproject, xr_coords
+    from odc.geo.xr import xr_coords, xr_reproject
 
     # pad the hazard with a zero-weight margin wider than a cell: GDAL's average then sees
     # whole cells, and a cell cut by the raster's edge gets the flooded share of its part
@@ -149,7 +183,9 @@ def flooded_share_on_grid(
     from pyproj import Transformer
 
     tb = template.odc.geobox.boundingbox
-    fx0, fy0, fx1, fy1 = Transformer.from_crs(pcrs, flood_crs, always_xy=True).transform_bounds(*tb, densify_pts=21)
+    fx0, fy0, fx1, fy1 = Transformer.from_crs(pcrs, flood_crs, always_xy=True).transform_bounds(
+        tb.left, tb.bottom, tb.right, tb.top, densify_pts=21
+    )
     cell = max((fx1 - fx0) / max(pshape[1], 1), (fy1 - fy0) / max(pshape[0], 1))
     pad = int(np.ceil(cell / min(abs(flood_tr.a), abs(flood_tr.e)))) + 2
     h, w = fl.shape
@@ -157,8 +193,10 @@ def flooded_share_on_grid(
 
     def avg(a: np.ndarray) -> np.ndarray:
         padded = np.zeros((h + 2 * pad, w + 2 * pad), np.float32)
-        padded[pad:pad + h, pad:pad + w] = a
-        src = xr.DataArray(padded, coords=xr_coords(fbox), dims=("y", "x")).odc.assign_crs(flood_crs)
+        padded[pad : pad + h, pad : pad + w] = a
+        src = xr.DataArray(padded, coords=xr_coords(fbox), dims=("y", "x")).odc.assign_crs(
+            flood_crs
+        )
         out = xr_reproject(src, template.odc.geobox, resampling="average", dst_nodata=np.nan)
         return np.nan_to_num(to_numpy(out).astype(np.float64), nan=0.0)
 
@@ -167,8 +205,9 @@ def flooded_share_on_grid(
     return np.clip(np.divide(num, den, out=np.zeros_like(num), where=den > 0), 0.0, 1.0)
 
 
-def _block_share(fl: np.ndarray, fx: int, fy: int, ox: int, oy: int, pshape,
-                 weight: np.ndarray | None = None) -> np.ndarray:
+def _block_share(
+    fl: np.ndarray, fx: int, fy: int, ox: int, oy: int, pshape, weight: np.ndarray | None = None
+) -> np.ndarray:
     """(Weighted) mean of the flood pixels inside each (fy x fx) cell, over the pixels the
     raster has."""
     ph, pw = pshape
@@ -181,8 +220,8 @@ def _block_share(fl: np.ndarray, fx: int, fy: int, ox: int, oy: int, pshape,
     sy1, sx1 = min(fl.shape[0], y0 + h), min(fl.shape[1], x0 + w)
     if sy1 > sy0 and sx1 > sx0:
         wt = 1.0 if weight is None else weight[sy0:sy1, sx0:sx1]
-        val[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0] = fl[sy0:sy1, sx0:sx1] * wt
-        cnt[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0] = wt
+        val[sy0 - y0 : sy1 - y0, sx0 - x0 : sx1 - x0] = fl[sy0:sy1, sx0:sx1] * wt
+        cnt[sy0 - y0 : sy1 - y0, sx0 - x0 : sx1 - x0] = wt
     s = val.reshape(ph, fy, pw, fx).sum(axis=(1, 3), dtype=np.float64)
     n = cnt.reshape(ph, fy, pw, fx).sum(axis=(1, 3), dtype=np.float64)
     return np.divide(s, n, out=np.zeros_like(s), where=n > 0)

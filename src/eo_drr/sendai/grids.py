@@ -47,7 +47,11 @@ def on_grid(da: xr.DataArray, like: xr.DataArray, what: str) -> np.ndarray:
     src = da.copy()
     src.attrs, src.encoding = {}, {}
     src = src.rio.write_crs(crs)
-    out = xr_reproject(src.odc.assign_crs(crs), like.odc.geobox, resampling="nearest",
-                       dst_nodata=0 if nod is None else nod)
+    out = xr_reproject(
+        src.odc.assign_crs(crs),
+        like.odc.geobox,
+        resampling="nearest",
+        dst_nodata=0 if nod is None else nod,
+    )
     log.info("%s: reprojected to the hazard grid (nearest, categorical)", what)
     return to_numpy(out)

@@ -58,7 +58,9 @@ def growth_by_unit(
     for key, b in (("builtup_t1", builtup_t1), ("builtup_t2", builtup_t2)):
         if b is not None:
             if np.shape(b) != g.shape:
-                raise InputError(f"{key}: grid {np.shape(b)} differs from the growth grid {g.shape}")
+                raise InputError(
+                    f"{key}: grid {np.shape(b)} differs from the growth grid {g.shape}"
+                )
             layers[key] = np.asarray(b) == 1
     layers["new_builtup"] = g == 1
     if hazard_growth is not None:
@@ -69,7 +71,9 @@ def growth_by_unit(
     if formal is not None:
         formal = np.asarray(formal, dtype=bool)
         if formal.shape != g.shape:
-            raise InputError(f"formal_areas: grid {formal.shape} differs from the growth grid {g.shape}")
+            raise InputError(
+                f"formal_areas: grid {formal.shape} differs from the growth grid {g.shape}"
+            )
         for key in [k for k in layers if k.startswith("new_builtup")]:
             layers[f"{key}_formal"] = layers[key] & formal
             layers[f"{key}_informal"] = layers[key] & ~formal
@@ -77,7 +81,13 @@ def growth_by_unit(
     names = list(layers)
     stack = xr.concat([_layer(layers[k], growth) for k in names], dim="band")
     stack = stack.assign_coords(band=np.arange(1, len(names) + 1))
-    df = exact_extract(stack.rio.write_crs(growth.rio.crs), units_p, ["sum"], include_cols=["code"], output="pandas")
+    df = exact_extract(
+        stack.rio.write_crs(growth.rio.crs),
+        units_p,
+        ["sum"],
+        include_cols=["code"],
+        output="pandas",
+    )
     df = df.set_index("code")
     cols = [c for c in df.columns if c.endswith("sum")]
     if len(cols) != len(names):

@@ -50,8 +50,6 @@ from eo_drr.sendai.footprint import Pixels, check_flood_values, flooded_share_on
 from eo_drr.sendai.grids import georef, on_grid, to_numpy
 from eo_drr.sendai.points_lines import (
     facility_counts,
-    flag_flooded_points,
-    flag_flooded_points_in_file,
     road_lengths,
 )
 from eo_drr.sendai.population import (
@@ -62,16 +60,11 @@ from eo_drr.sendai.population import (
     pixel_weights,
     population_bands,
 )
-from eo_drr.sendai.tiles import combine_tile_tables, job_window, tile_area_share
+from eo_drr.sendai.tiles import job_window, tile_area_share
 from eo_drr.sendai.units import check_units
 from eo_drr.sendai.zonal import exact_classes, exact_sums, fast_classes, fast_sums
 
-# flag_flooded_points* and combine_tile_tables live in points_lines / tiles; kept importable
-# from here for the pipelines
-__all__ = [
-    "DASYMETRIC_FLOOR", "ExposureLayers", "IndicatorOptions", "check_units", "combine_tile_tables",
-    "flag_flooded_points", "flag_flooded_points_in_file", "indicators_by_unit",
-]
+__all__ = ["ExposureLayers", "IndicatorOptions", "indicators_by_unit"]
 
 #: ESA WorldCover class codes (v200): cropland and built-up.
 WORLDCOVER_CROPLAND = 40
@@ -194,10 +187,20 @@ def indicators_by_unit(
     hz, units = _hazard(flood, units, opt)
     up = units.to_crs(hz.crs)
     lc = on_grid(layers.landcover, flood, "landcover") if layers.landcover is not None else None
-    px = pixels(hz.values, opt.nodata, lc, layers.builtup, layers.builtup_before, flood,
-                opt.cropland_classes, opt.builtup_classes)
+    px = pixels(
+        hz.values,
+        opt.nodata,
+        lc,
+        layers.builtup,
+        layers.builtup_before,
+        flood,
+        opt.cropland_classes,
+        opt.builtup_classes,
+    )
     if opt.dasymetric and not px.built_known:
-        raise InputError("dasymetric: needs a built-up layer (builtup=, or landcover with built-up classes)")
+        raise InputError(
+            "dasymetric: needs a built-up layer (builtup=, or landcover with built-up classes)"
+        )
     dasym = bool(px.built_known if opt.dasymetric is None else opt.dasymetric)
     people = _population_grid(layers.population, hz) if layers.population is not None else None
     window = job_window(opt.job_grid, hz.tr, hz.values.shape) if opt.job_grid is not None else None
@@ -207,21 +210,29 @@ def indicators_by_unit(
         share = tile_area_share(people.template, hz.tr, hz.crs, hz.values.shape, opt.job_grid)
         people = replace(people, bands={k: v * share for k, v in people.bands.items()})
     aligned = people.aligned if people is not None else None
-    cells = (cell_grid(px, people.bands, aligned, dasym, opt.dasymetric_floor, window)
-             if aligned is not None else no_cells(px))
+    cells = (
+        cell_grid(px, people.bands, aligned, dasym, opt.dasymetric_floor, window)
+        if people is not None and aligned is not None
+        else no_cells(px)
+    )
     # people per unit on the fine grid: dasymetric, or a tile of a job (its own part of each
     # unit's people, so that tiles add up)
     want_pop = (dasym or window is not None) and aligned is not None
     if opt.method == "fast":
-        counts, pop_fine, exp_fine = fast_classes(px, cells, hz.tr, up.geometry.to_numpy(), want_pop)
+        counts, pop_fine, exp_fine = fast_classes(
+            px, cells, hz.tr, up.geometry.to_numpy(), want_pop
+        )
     else:
         counts, pop_fine, exp_fine = exact_classes(px, cells, hz.tr, hz.crs, up, want_pop)
     areas = counts * (abs(hz.tr.a * hz.tr.e) / 1e4)  # ha per class code per unit
     out = _unit_columns(up, areas)
     columns = {}
     if people is not None:
-        columns.update(_population_columns(people, pop_fine if want_pop else None, exp_fine, hz, px,
-                                           units, opt, dasym))
+        columns.update(
+            _population_columns(
+                people, pop_fine if want_pop else None, exp_fine, hz, px, units, opt, dasym
+            )
+        )
     columns.update(_class_columns(areas, px))
     vectors, outside = _vector_columns(layers, up, hz, opt)
     for col, values in {**columns, **vectors}.items():
@@ -241,16 +252,21 @@ _LAYER_FIELDS = tuple(f.name for f in fields(ExposureLayers))
 _OPTION_FIELDS = tuple(f.name for f in fields(IndicatorOptions))
 
 
-def _arguments(layers: ExposureLayers | None, options: IndicatorOptions | None,
-               keywords: dict[str, Any]) -> tuple[ExposureLayers, IndicatorOptions]:
+def _arguments(
+    layers: ExposureLayers | None, options: IndicatorOptions | None, keywords: dict[str, Any]
+) -> tuple[ExposureLayers, IndicatorOptions]:
     """:func:`indicators_by_unit`'s keywords folded into its two dataclasses."""
     for k in keywords:
         if k not in _LAYER_FIELDS and k not in _OPTION_FIELDS:
             raise TypeError(f"indicators_by_unit() got an unexpected keyword argument {k!r}")
-    layers = replace(layers if layers is not None else ExposureLayers(),
-                     **{k: v for k, v in keywords.items() if k in _LAYER_FIELDS})
-    options = replace(options if options is not None else IndicatorOptions(),
-                      **{k: v for k, v in keywords.items() if k in _OPTION_FIELDS})
+    layers = replace(
+        layers if layers is not None else ExposureLayers(),
+        **{k: v for k, v in keywords.items() if k in _LAYER_FIELDS},
+    )
+    options = replace(
+        options if options is not None else IndicatorOptions(),
+        **{k: v for k, v in keywords.items() if k in _OPTION_FIELDS},
+    )
     return layers, options
 
 
@@ -263,15 +279,18 @@ class _Hazard:
     crs: CRS  #: projected (metres)
 
 
-def _hazard(flood: xr.DataArray, units: gpd.GeoDataFrame, opt: IndicatorOptions
-            ) -> tuple[_Hazard, gpd.GeoDataFrame]:
+def _hazard(
+    flood: xr.DataArray, units: gpd.GeoDataFrame, opt: IndicatorOptions
+) -> tuple[_Hazard, gpd.GeoDataFrame]:
     """The hazard raster and the units, checked (in this order: the hazard's grid, the units,
     the hazard's values)."""
     fcrs, ftr, _ = georef(flood, "flood")
     if not fcrs.is_projected:
         raise InputError("flood: the hazard raster must be on a projected (metre) grid")
     if opt.method == "fast" and (ftr.a < 0 or ftr.e > 0):
-        raise InputError("flood: the fast zonal statistics need a north-up grid (use method='exact')")
+        raise InputError(
+            "flood: the fast zonal statistics need a north-up grid (use method='exact')"
+        )
     units = check_units(units)
     fl = to_numpy(flood)
     if fl.ndim != 2:
@@ -322,9 +341,22 @@ def _unit_columns(up: gpd.GeoDataFrame, areas: np.ndarray) -> pd.DataFrame:
     return out
 
 
-def _population_columns(people: _PopulationGrid, pop_fine: np.ndarray | None, exp_fine: np.ndarray,
-                        hz: _Hazard, px: Pixels, units: gpd.GeoDataFrame, opt: IndicatorOptions,
-                        dasym: bool) -> dict[str, np.ndarray]:
+def _column(sums: pd.DataFrame | None, name: str) -> np.ndarray:
+    if sums is None:
+        raise InputError(f"population: no zonal sums for {name}")
+    return sums[name].to_numpy()
+
+
+def _population_columns(
+    people: _PopulationGrid,
+    pop_fine: np.ndarray | None,
+    exp_fine: np.ndarray,
+    hz: _Hazard,
+    px: Pixels,
+    units: gpd.GeoDataFrame,
+    opt: IndicatorOptions,
+    dasym: bool,
+) -> dict[str, np.ndarray]:
     """``population[_<band>]`` and ``exposed_population[_<band>]``: the persons placed on the
     hazard pixels (``pop_fine`` when placed there, else None; ``exp_fine`` on an aligned grid),
     otherwise coverage-weighted sums on the population grid (of the persons x the flooded share
@@ -333,8 +365,14 @@ def _population_columns(people: _PopulationGrid, pop_fine: np.ndarray | None, ex
     want_pop = pop_fine is not None
     arrays = {} if want_pop else {f"pop_{name}": v for name, v in people.bands.items()}
     if people.aligned is None:  # hazard aggregated onto the population grid
-        share = flooded_share_on_grid(hz.values, hz.tr, hz.crs, people.template, nodata=opt.nodata,
-                                      weight=pixel_weights(px, opt.dasymetric_floor) if dasym else None)
+        share = flooded_share_on_grid(
+            hz.values,
+            hz.tr,
+            hz.crs,
+            people.template,
+            nodata=opt.nodata,
+            weight=pixel_weights(px, opt.dasymetric_floor) if dasym else None,
+        )
         arrays.update({f"exp_{name}": v * share for name, v in people.bands.items()})
     sums = None
     if arrays:
@@ -343,9 +381,12 @@ def _population_columns(people: _PopulationGrid, pop_fine: np.ndarray | None, ex
     out = {}
     for b, name in enumerate(people.bands):
         suffix = "" if name == "total" else f"_{name}"
-        out[f"population{suffix}"] = pop_fine[:, b] if want_pop else sums[f"pop_{name}"].to_numpy()
-        out[f"exposed_population{suffix}"] = (exp_fine[:, b] if people.aligned is not None
-                                              else sums[f"exp_{name}"].to_numpy())
+        out[f"population{suffix}"] = (
+            pop_fine[:, b] if pop_fine is not None else _column(sums, f"pop_{name}")
+        )
+        out[f"exposed_population{suffix}"] = (
+            exp_fine[:, b] if people.aligned is not None else _column(sums, f"exp_{name}")
+        )
     return out
 
 
@@ -364,14 +405,22 @@ def _class_columns(areas: np.ndarray, px: Pixels) -> dict[str, np.ndarray]:
     return out
 
 
-def _vector_columns(layers: ExposureLayers, up: gpd.GeoDataFrame, hz: _Hazard, opt: IndicatorOptions
-                    ) -> tuple[dict[str, np.ndarray], int]:
+def _vector_columns(
+    layers: ExposureLayers, up: gpd.GeoDataFrame, hz: _Hazard, opt: IndicatorOptions
+) -> tuple[dict[str, np.ndarray], int]:
     """Facility counts and road lengths per unit (all and flooded), and the number of
     facilities outside every unit."""
     out, outside = {}, 0
     if layers.facilities is not None:
-        fc, outside = facility_counts(layers.facilities, up, hz.values, hz.tr, hz.crs,
-                                      type_field=opt.facility_type_field, nodata=opt.nodata)
+        fc, outside = facility_counts(
+            layers.facilities,
+            up,
+            hz.values,
+            hz.tr,
+            hz.crs,
+            type_field=opt.facility_type_field,
+            nodata=opt.nodata,
+        )
         out.update({col: fc[col].to_numpy() for col in fc.columns})
     if layers.roads is not None:
         rl = road_lengths(layers.roads, up, hz.values, hz.tr, hz.crs)

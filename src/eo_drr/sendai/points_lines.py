@@ -23,7 +23,9 @@ log = logging.getLogger(__name__)
 FACILITY_TYPES: dict[str, str] = {"health": "health", "education": "education"}
 
 
-def _sample(flood: np.ndarray, tr: Affine, xs: np.ndarray, ys: np.ndarray, nodata: int) -> np.ndarray:
+def _sample(
+    flood: np.ndarray, tr: Affine, xs: np.ndarray, ys: np.ndarray, nodata: int
+) -> np.ndarray:
     """Flood class at map points (``nodata`` outside the raster)."""
     inv = ~tr
     cols, rows = inv * (np.asarray(xs, dtype=np.float64), np.asarray(ys, dtype=np.float64))
@@ -35,8 +37,14 @@ def _sample(flood: np.ndarray, tr: Affine, xs: np.ndarray, ys: np.ndarray, nodat
 
 
 def facility_counts(
-    facilities: gpd.GeoDataFrame, units: gpd.GeoDataFrame, flood: np.ndarray, tr: Affine,
-    crs: CRS, *, type_field: str = "type", nodata: int = 255,
+    facilities: gpd.GeoDataFrame,
+    units: gpd.GeoDataFrame,
+    flood: np.ndarray,
+    tr: Affine,
+    crs: CRS,
+    *,
+    type_field: str = "type",
+    nodata: int = 255,
 ) -> tuple[pd.DataFrame, int]:
     """Facilities per unit and those inside the flood extent, by type (counts).
 
@@ -46,7 +54,9 @@ def facility_counts(
     (logged, not counted).
     """
     if type_field not in facilities.columns:
-        raise InputError(f"facilities: no {type_field!r} column (columns: {', '.join(map(str, facilities.columns))})")
+        raise InputError(
+            f"facilities: no {type_field!r} column (columns: {', '.join(map(str, facilities.columns))})"
+        )
     if facilities.crs is None:
         raise InputError("facilities: no CRS")
     pts = facilities.to_crs(crs)
@@ -77,16 +87,22 @@ def facility_counts(
     return out, outside
 
 
-def flag_flooded_points(points: gpd.GeoDataFrame, flood: xr.DataArray, *, nodata: int = 255) -> gpd.GeoDataFrame:
+def flag_flooded_points(
+    points: gpd.GeoDataFrame, flood: xr.DataArray, *, nodata: int = 255
+) -> gpd.GeoDataFrame:
     """A copy of ``points`` with ``flooded`` (bool: on a flooded pixel) and ``observed`` (bool:
     on an observed pixel) columns, e.g. facilities for the report's map."""
     fcrs, ftr, _ = georef(flood, "flood")
     pts = points.to_crs(fcrs)
-    cls = _sample(to_numpy(flood), ftr, pts.geometry.x.to_numpy(), pts.geometry.y.to_numpy(), nodata)
+    cls = _sample(
+        to_numpy(flood), ftr, pts.geometry.x.to_numpy(), pts.geometry.y.to_numpy(), nodata
+    )
     return _with_flags(points, cls, nodata)
 
 
-def flag_flooded_points_in_file(points: gpd.GeoDataFrame, path, *, nodata: int = 255) -> gpd.GeoDataFrame:
+def flag_flooded_points_in_file(
+    points: gpd.GeoDataFrame, path, *, nodata: int = 255
+) -> gpd.GeoDataFrame:
     """As :func:`flag_flooded_points`, sampling a class raster file (a job's flood mosaic) at
     the points, at full resolution, without reading the whole raster."""
     import rasterio
@@ -125,7 +141,11 @@ def _flood_polygons(flood: np.ndarray, tr: Affine, bounds) -> list:
     if not sub.any():
         return []
     wtr = tr * Affine.translation(c0, r0)
-    return [shapely.geometry.shape(g) for g, v in rasterio.features.shapes(sub, mask=sub.astype(bool), transform=wtr) if v == 1]
+    return [
+        shapely.geometry.shape(g)
+        for g, v in rasterio.features.shapes(sub, mask=sub.astype(bool), transform=wtr)
+        if v == 1
+    ]
 
 
 def road_lengths(
@@ -158,5 +178,12 @@ def road_lengths(
         merged = shapely.union_all(pieces)
         fhit = ftree.query(merged, predicate="intersects")
         if len(fhit):
-            out.iloc[i, 1] = float(shapely.length(shapely.intersection(merged, np.asarray(polys, dtype=object)[fhit])).sum()) / 1000.0
+            out.iloc[i, 1] = (
+                float(
+                    shapely.length(
+                        shapely.intersection(merged, np.asarray(polys, dtype=object)[fhit])
+                    ).sum()
+                )
+                / 1000.0
+            )
     return out

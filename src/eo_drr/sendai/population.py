@@ -40,7 +40,9 @@ from eo_drr.sendai.grids import georef, to_numpy
 DASYMETRIC_FLOOR = 0.02
 
 
-def population_bands(population: xr.DataArray | xr.Dataset) -> tuple[dict[str, np.ndarray], xr.DataArray]:
+def population_bands(
+    population: xr.DataArray | xr.Dataset,
+) -> tuple[dict[str, np.ndarray], xr.DataArray]:
     """``{band: float64 persons per cell, NaN nodata}`` and one band as the grid template."""
     if isinstance(population, xr.Dataset):
         arrays = {str(k): population[k] for k in population.data_vars}
@@ -57,7 +59,11 @@ def population_bands(population: xr.DataArray | xr.Dataset) -> tuple[dict[str, n
         else:
             raise InputError(f"population: no 'total' band among {', '.join(arrays)}")
     template = arrays["total"]
-    if template.rio.crs is None and getattr(population, "rio", None) is not None and population.rio.crs is not None:
+    if (
+        template.rio.crs is None
+        and getattr(population, "rio", None) is not None
+        and population.rio.crs is not None
+    ):
         template = template.rio.write_crs(population.rio.crs)
     out = {}
     for name, da in arrays.items():
@@ -78,8 +84,12 @@ def aligned_cells(flood_tr: Affine, flood_crs: CRS, template: xr.DataArray):
     pcrs, ptr, pshape = georef(template, "population")
     if pcrs != flood_crs:
         return None
-    vals = [ptr.a / flood_tr.a, ptr.e / flood_tr.e,
-            (ptr.c - flood_tr.c) / flood_tr.a, (ptr.f - flood_tr.f) / flood_tr.e]
+    vals = [
+        ptr.a / flood_tr.a,
+        ptr.e / flood_tr.e,
+        (ptr.c - flood_tr.c) / flood_tr.a,
+        (ptr.f - flood_tr.f) / flood_tr.e,
+    ]
     if not all(abs(v - round(v)) < 1e-6 for v in vals) or round(vals[0]) < 1 or round(vals[1]) < 1:
         return None
     fx, fy, ox, oy = (int(round(v)) for v in vals)
@@ -113,8 +123,9 @@ class Cells:
         job, the tile's share, see :func:`cell_grid`) are shared among its pixels inside the
         hazard raster in proportion to their weight (people conserved; a cell with no pixel
         inside the raster places nobody)."""
-        return np.divide(self.persons, wsum[:, None], out=np.zeros_like(self.persons),
-                         where=wsum[:, None] > 0)
+        return np.divide(
+            self.persons, wsum[:, None], out=np.zeros_like(self.persons), where=wsum[:, None] > 0
+        )
 
     def kernel_args(self) -> tuple:
         """``cells`` of :class:`eo_drr.sendai.zonal.InteriorPass` (without bands, persons
@@ -128,8 +139,14 @@ def _cell_index(n: int, off: int, f: int, m: int) -> np.ndarray:
     return np.where((idx >= 0) & (idx < m), idx, -1)
 
 
-def cell_grid(px: Pixels, bands: dict[str, np.ndarray], aligned, dasym: bool, floor: float,
-              job_window: tuple[int, int, int, int] | None = None) -> Cells:
+def cell_grid(
+    px: Pixels,
+    bands: dict[str, np.ndarray],
+    aligned,
+    dasym: bool,
+    floor: float,
+    job_window: tuple[int, int, int, int] | None = None,
+) -> Cells:
     """The aligned population cells (``aligned`` from :func:`aligned_cells`) over the hazard
     raster of ``px``; ``job_window`` (:func:`eo_drr.sendai.tiles.job_window`) when the raster
     is one tile of a job's grid."""
@@ -144,14 +161,22 @@ def cell_grid(px: Pixels, bands: dict[str, np.ndarray], aligned, dasym: bool, fl
         # in the whole job grid, so adjacent tiles add up to the untiled job's totals instead
         # of each placing the whole cell on its own side of the border
         r0, c0, jh, jw = job_window
-        tile_px = np.outer(np.bincount(row[row >= 0], minlength=ph), np.bincount(col[col >= 0], minlength=pw))
+        tile_px = np.outer(
+            np.bincount(row[row >= 0], minlength=ph), np.bincount(col[col >= 0], minlength=pw)
+        )
         jrow, jcol = _cell_index(jh, oy - r0, fy, ph), _cell_index(jw, ox - c0, fx, pw)
-        job_px = np.outer(np.bincount(jrow[jrow >= 0], minlength=ph), np.bincount(jcol[jcol >= 0], minlength=pw))
-        per *= np.divide(tile_px, job_px, out=np.zeros(tile_px.shape), where=job_px > 0).ravel()[:, None]
+        job_px = np.outer(
+            np.bincount(jrow[jrow >= 0], minlength=ph), np.bincount(jcol[jcol >= 0], minlength=pw)
+        )
+        per *= np.divide(tile_px, job_px, out=np.zeros(tile_px.shape), where=job_px > 0).ravel()[
+            :, None
+        ]
     return Cells(row, col, np.ascontiguousarray(per), pw, fx, fy, ox, oy, int(dasym), float(floor))
 
 
 def no_cells(px: Pixels) -> Cells:
     """No population grid on the hazard raster of ``px``."""
     h, w = px.flood.shape
-    return Cells(np.full(h, -1, np.int64), np.full(w, -1, np.int64), np.zeros((0, 0)), 0, 1, 1, 0, 0, 0, 1.0)
+    return Cells(
+        np.full(h, -1, np.int64), np.full(w, -1, np.int64), np.zeros((0, 0)), 0, 1, 1, 0, 0, 0, 1.0
+    )

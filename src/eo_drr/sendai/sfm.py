@@ -41,7 +41,9 @@ HIP_FLOOD: dict[str, str] = {
 }
 METHOD = "EO proxy"
 #: What every row says about itself (never a reported Sendai value).
-VALUE_NOTE = "Earth-observation proxy inside the observed hazard footprint; not a reported Sendai value"
+VALUE_NOTE = (
+    "Earth-observation proxy inside the observed hazard footprint; not a reported Sendai value"
+)
 
 
 @dataclass(frozen=True)
@@ -58,42 +60,120 @@ class Indicator:
 
 #: The indicators, in table order (rows are written only for columns present).
 INDICATORS: tuple[Indicator, ...] = (
-    Indicator("EO-B1", "B-1", "exposed_population", "persons",
-              "People living inside the observed flood extent"),
-    Indicator("EO-B1", "B-1", "exposed_population_female", "persons",
-              "People living inside the observed flood extent", "sex:female"),
-    Indicator("EO-B1", "B-1", "exposed_population_male", "persons",
-              "People living inside the observed flood extent", "sex:male"),
-    Indicator("EO-B1", "B-1", "exposed_population_age_0_14", "persons",
-              "People living inside the observed flood extent", "age:0-14"),
-    Indicator("EO-B1", "B-1", "exposed_population_age_15_64", "persons",
-              "People living inside the observed flood extent", "age:15-64"),
-    Indicator("EO-B1", "B-1", "exposed_population_age_65_plus", "persons",
-              "People living inside the observed flood extent", "age:65+"),
-    Indicator("EO-C2", "C-2", "flooded_cropland_ha", "ha",
-              "Cropland inside the observed flood extent"),
-    Indicator("EO-C4", "C-4", "flooded_builtup_ha", "ha",
-              "Built-up area inside the observed flood extent"),
-    Indicator("EO-D2", "D-2", "flooded_health", "count",
-              "Health facilities inside the observed flood extent"),
-    Indicator("EO-D3", "D-3", "flooded_education", "count",
-              "Educational facilities inside the observed flood extent"),
-    Indicator("EO-D4", "D-4", "flooded_road_km", "km",
-              "Road length inside the observed flood extent"),
-    Indicator("EO-TREND", "", "new_builtup_flooded_ha", "ha",
-              "Built-up area added since the earlier epoch, inside the flood extent (exposure trend)"),
+    Indicator(
+        "EO-B1",
+        "B-1",
+        "exposed_population",
+        "persons",
+        "People living inside the observed flood extent",
+    ),
+    Indicator(
+        "EO-B1",
+        "B-1",
+        "exposed_population_female",
+        "persons",
+        "People living inside the observed flood extent",
+        "sex:female",
+    ),
+    Indicator(
+        "EO-B1",
+        "B-1",
+        "exposed_population_male",
+        "persons",
+        "People living inside the observed flood extent",
+        "sex:male",
+    ),
+    Indicator(
+        "EO-B1",
+        "B-1",
+        "exposed_population_age_0_14",
+        "persons",
+        "People living inside the observed flood extent",
+        "age:0-14",
+    ),
+    Indicator(
+        "EO-B1",
+        "B-1",
+        "exposed_population_age_15_64",
+        "persons",
+        "People living inside the observed flood extent",
+        "age:15-64",
+    ),
+    Indicator(
+        "EO-B1",
+        "B-1",
+        "exposed_population_age_65_plus",
+        "persons",
+        "People living inside the observed flood extent",
+        "age:65+",
+    ),
+    Indicator(
+        "EO-C2", "C-2", "flooded_cropland_ha", "ha", "Cropland inside the observed flood extent"
+    ),
+    Indicator(
+        "EO-C4", "C-4", "flooded_builtup_ha", "ha", "Built-up area inside the observed flood extent"
+    ),
+    Indicator(
+        "EO-D2",
+        "D-2",
+        "flooded_health",
+        "count",
+        "Health facilities inside the observed flood extent",
+    ),
+    Indicator(
+        "EO-D3",
+        "D-3",
+        "flooded_education",
+        "count",
+        "Educational facilities inside the observed flood extent",
+    ),
+    Indicator(
+        "EO-D4", "D-4", "flooded_road_km", "km", "Road length inside the observed flood extent"
+    ),
+    Indicator(
+        "EO-TREND",
+        "",
+        "new_builtup_flooded_ha",
+        "ha",
+        "Built-up area added since the earlier epoch, inside the flood extent (exposure trend)",
+    ),
     Indicator("EO-HAZ", "G-5", "flooded_ha", "ha", "Observed flood extent"),
-    Indicator("EO-OBS", "", "observed_share", "fraction",
-              "Share of the unit observed by the hazard layer (coverage)"),
-    Indicator("EO-NODATA", "", "nodata_share", "fraction",
-              "Share of the unit not observed (cloud, radar shadow, outside the scene)"),
+    Indicator(
+        "EO-OBS",
+        "",
+        "observed_share",
+        "fraction",
+        "Share of the unit observed by the hazard layer (coverage)",
+    ),
+    Indicator(
+        "EO-NODATA",
+        "",
+        "nodata_share",
+        "fraction",
+        "Share of the unit not observed (cloud, radar shadow, outside the scene)",
+    ),
 )
 
 #: Columns of the SFM-shaped table, in order.
 COLUMNS = (
-    "event_id", "hazard_code", "hazard_name", "admin_level", "admin_code", "admin_name",
-    "date", "indicator_code", "proxy_for", "indicator", "disaggregation", "value", "unit",
-    "method", "observed_share", "nodata_share", "uncertainty", "note",
+    "event_id",
+    "hazard_code",
+    "hazard_name",
+    "admin_level",
+    "admin_code",
+    "admin_name",
+    "date",
+    "indicator_code",
+    "proxy_for",
+    "indicator",
+    "disaggregation",
+    "value",
+    "unit",
+    "method",
+    "observed_share",
+    "nodata_share",
+    "uncertainty",
+    "note",
 )
 
 
@@ -116,13 +196,25 @@ def sfm_table(
     """
     day = _event_fields(event_id, date, hazard_code)
     if "observed_share" not in indicators.columns or "name" not in indicators.columns:
-        raise InputError("indicator table: needs the 'name' and 'observed_share' columns of indicators_by_unit")
+        raise InputError(
+            "indicator table: needs the 'name' and 'observed_share' columns of indicators_by_unit"
+        )
     present = [ind for ind in INDICATORS if ind.column in indicators.columns]
-    bound = ["exact" if ind.column in ("observed_share", "nodata_share") else "lower bound" for ind in present]
-    return _long_rows(indicators, present, event_id=event_id, day=day, hazard_code=hazard_code,
-                      admin_level=admin_level,
-                      observed=indicators["observed_share"].to_numpy(dtype=np.float64),
-                      uncertainty=bound, note=VALUE_NOTE)
+    bound = [
+        "exact" if ind.column in ("observed_share", "nodata_share") else "lower bound"
+        for ind in present
+    ]
+    return _long_rows(
+        indicators,
+        present,
+        event_id=event_id,
+        day=day,
+        hazard_code=hazard_code,
+        admin_level=admin_level,
+        observed=indicators["observed_share"].to_numpy(dtype=np.float64),
+        uncertainty=bound,
+        note=VALUE_NOTE,
+    )
 
 
 #: Exposure-trend indicators from :func:`eo_drr.sendai.growth.growth_by_unit` (no Sendai
@@ -130,42 +222,98 @@ def sfm_table(
 #: epochs, and the part of it inside hazard zones (split into formal / informal areas when
 #: the growth table has them).
 GROWTH_INDICATORS: tuple[Indicator, ...] = (
-    Indicator("EO-TREND-BU", "", "new_builtup_ha", "ha",
-              "Built-up area added between the two epochs (exposure trend)"),
-    Indicator("EO-TREND-BU", "", "new_builtup_formal_ha", "ha",
-              "Built-up area added between the two epochs (exposure trend)", "settlement:formal"),
-    Indicator("EO-TREND-BU", "", "new_builtup_informal_ha", "ha",
-              "Built-up area added between the two epochs (exposure trend)", "settlement:informal"),
-    Indicator("EO-TREND-HZ", "", "new_builtup_hazard_ha", "ha",
-              "Built-up area added inside hazard zones (exposure trend)"),
-    Indicator("EO-TREND-HZ", "", "new_builtup_hazard_formal_ha", "ha",
-              "Built-up area added inside hazard zones (exposure trend)", "settlement:formal"),
-    Indicator("EO-TREND-HZ", "", "new_builtup_hazard_informal_ha", "ha",
-              "Built-up area added inside hazard zones (exposure trend)", "settlement:informal"),
+    Indicator(
+        "EO-TREND-BU",
+        "",
+        "new_builtup_ha",
+        "ha",
+        "Built-up area added between the two epochs (exposure trend)",
+    ),
+    Indicator(
+        "EO-TREND-BU",
+        "",
+        "new_builtup_formal_ha",
+        "ha",
+        "Built-up area added between the two epochs (exposure trend)",
+        "settlement:formal",
+    ),
+    Indicator(
+        "EO-TREND-BU",
+        "",
+        "new_builtup_informal_ha",
+        "ha",
+        "Built-up area added between the two epochs (exposure trend)",
+        "settlement:informal",
+    ),
+    Indicator(
+        "EO-TREND-HZ",
+        "",
+        "new_builtup_hazard_ha",
+        "ha",
+        "Built-up area added inside hazard zones (exposure trend)",
+    ),
+    Indicator(
+        "EO-TREND-HZ",
+        "",
+        "new_builtup_hazard_formal_ha",
+        "ha",
+        "Built-up area added inside hazard zones (exposure trend)",
+        "settlement:formal",
+    ),
+    Indicator(
+        "EO-TREND-HZ",
+        "",
+        "new_builtup_hazard_informal_ha",
+        "ha",
+        "Built-up area added inside hazard zones (exposure trend)",
+        "settlement:informal",
+    ),
 )
 
 #: Wetland-extent change (ecosystem buffer: wetlands store flood water; no Sendai indicator
 #: stands behind it, ``proxy_for`` is empty), from a per-unit table of hectares gained and
 #: lost between a reference period and the later one.
 WETLAND_INDICATORS: tuple[Indicator, ...] = (
-    Indicator("EO-WET", "", "gained_ha", "ha",
-              "Wetland area gained since the reference period (ecosystem buffer)", "change:gained"),
-    Indicator("EO-WET", "", "lost_ha", "ha",
-              "Wetland area lost since the reference period (ecosystem buffer)", "change:lost"),
-    Indicator("EO-WET", "", "net_change_ha", "ha",
-              "Net wetland area change since the reference period (ecosystem buffer)", "change:net"),
+    Indicator(
+        "EO-WET",
+        "",
+        "gained_ha",
+        "ha",
+        "Wetland area gained since the reference period (ecosystem buffer)",
+        "change:gained",
+    ),
+    Indicator(
+        "EO-WET",
+        "",
+        "lost_ha",
+        "ha",
+        "Wetland area lost since the reference period (ecosystem buffer)",
+        "change:lost",
+    ),
+    Indicator(
+        "EO-WET",
+        "",
+        "net_change_ha",
+        "ha",
+        "Net wetland area change since the reference period (ecosystem buffer)",
+        "change:net",
+    ),
 )
 
 #: The note on exposure-trend and ecosystem rows.
-TREND_NOTE = ("Earth-observation measure of exposure trend or ecosystem change; no Sendai "
-              "indicator behind it; not a reported Sendai value")
+TREND_NOTE = (
+    "Earth-observation measure of exposure trend or ecosystem change; no Sendai "
+    "indicator behind it; not a reported Sendai value"
+)
 #: How trend values bound the truth: pixels unobserved at either epoch count in no class.
 TREND_BOUND = "observed pixels only (lower bound)"
 
 
 def _event_fields(event_id: str, date, hazard_code: str) -> str:
     if hazard_code not in HIP_FLOOD:
-        raise InputError(f"hazard code {hazard_code!r} is not a UNDRR-ISC HIP flood code ({', '.join(HIP_FLOOD)})")
+        raise InputError(
+            f"hazard code {hazard_code!r} is not a UNDRR-ISC HIP flood code ({', '.join(HIP_FLOOD)})"
+        )
     if not str(event_id).strip():
         raise InputError("event id is empty")
     day = date if isinstance(date, str) else date.isoformat()
@@ -175,19 +323,46 @@ def _event_fields(event_id: str, date, hazard_code: str) -> str:
         raise InputError(f"event date {date!r} is not YYYY-MM-DD") from exc
 
 
-def _trend_rows(table: pd.DataFrame, indicators: Sequence[Indicator], *, what: str, event_id: str,
-                date, hazard_code: str, admin_level, observed: np.ndarray) -> pd.DataFrame:
+def _trend_rows(
+    table: pd.DataFrame,
+    indicators: Sequence[Indicator],
+    *,
+    what: str,
+    event_id: str,
+    date,
+    hazard_code: str,
+    admin_level,
+    observed: np.ndarray,
+) -> pd.DataFrame:
     day = _event_fields(event_id, date, hazard_code)
     if "name" not in table.columns:
         raise InputError(f"{what}: needs a 'name' column")
     present = [ind for ind in indicators if ind.column in table.columns]
-    return _long_rows(table, present, event_id=event_id, day=day, hazard_code=hazard_code,
-                      admin_level=admin_level, observed=observed, uncertainty=TREND_BOUND,
-                      note=TREND_NOTE)
+    return _long_rows(
+        table,
+        present,
+        event_id=event_id,
+        day=day,
+        hazard_code=hazard_code,
+        admin_level=admin_level,
+        observed=observed,
+        uncertainty=TREND_BOUND,
+        note=TREND_NOTE,
+    )
 
 
-def _long_rows(table: pd.DataFrame, present: Sequence[Indicator], *, event_id: str, day: str,
-               hazard_code: str, admin_level, observed, uncertainty, note: str) -> pd.DataFrame:
+def _long_rows(
+    table: pd.DataFrame,
+    present: Sequence[Indicator],
+    *,
+    event_id: str,
+    day: str,
+    hazard_code: str,
+    admin_level,
+    observed,
+    uncertainty,
+    note: str,
+) -> pd.DataFrame:
     """One row per unit (``table``'s rows, in order) x indicator (``present``, in order), with
     the :data:`COLUMNS`; ``uncertainty`` is one string or one per indicator."""
     n_units, n_ind = len(table), len(present)
@@ -197,27 +372,37 @@ def _long_rows(table: pd.DataFrame, present: Sequence[Indicator], *, event_id: s
         level = table["level"].astype(str).to_numpy()
     else:
         level = np.full(n_units, "", dtype=object)
-    values = np.column_stack([table[ind.column].to_numpy(dtype=np.float64) for ind in present]) \
-        if n_ind else np.zeros((n_units, 0))
+    values = (
+        np.column_stack([table[ind.column].to_numpy(dtype=np.float64) for ind in present])
+        if n_ind
+        else np.zeros((n_units, 0))
+    )
     rep = lambda a: np.repeat(np.asarray(a, dtype=object), n_ind)  # noqa: E731
     til = lambda a: np.tile(np.asarray(a, dtype=object), n_units)  # noqa: E731
     obs = np.asarray(observed, dtype=np.float64)
-    return pd.DataFrame({
-        "event_id": str(event_id), "hazard_code": hazard_code, "hazard_name": HIP_FLOOD[hazard_code],
-        "admin_level": rep(level), "admin_code": rep(table.index.astype(str)),
-        "admin_name": rep(table["name"].astype(str)), "date": day,
-        "indicator_code": til([ind.code for ind in present]),
-        "proxy_for": til([ind.proxy_for for ind in present]),
-        "indicator": til([ind.description for ind in present]),
-        "disaggregation": til([ind.disaggregation for ind in present]),
-        "value": np.nan_to_num(values.reshape(-1), nan=0.0),
-        "unit": til([ind.unit for ind in present]),
-        "method": METHOD,
-        "observed_share": np.repeat(obs, n_ind),
-        "nodata_share": np.repeat(1.0 - obs, n_ind),
-        "uncertainty": uncertainty if isinstance(uncertainty, str) else til(uncertainty),
-        "note": note,
-    }, columns=list(COLUMNS))
+    return pd.DataFrame(
+        {
+            "event_id": str(event_id),
+            "hazard_code": hazard_code,
+            "hazard_name": HIP_FLOOD[hazard_code],
+            "admin_level": rep(level),
+            "admin_code": rep(table.index.astype(str)),
+            "admin_name": rep(table["name"].astype(str)),
+            "date": day,
+            "indicator_code": til([ind.code for ind in present]),
+            "proxy_for": til([ind.proxy_for for ind in present]),
+            "indicator": til([ind.description for ind in present]),
+            "disaggregation": til([ind.disaggregation for ind in present]),
+            "value": np.nan_to_num(values.reshape(-1), nan=0.0),
+            "unit": til([ind.unit for ind in present]),
+            "method": METHOD,
+            "observed_share": np.repeat(obs, n_ind),
+            "nodata_share": np.repeat(1.0 - obs, n_ind),
+            "uncertainty": uncertainty if isinstance(uncertainty, str) else til(uncertainty),
+            "note": note,
+        },
+        columns=list(COLUMNS),
+    )
 
 
 def growth_rows(
@@ -241,12 +426,28 @@ def growth_rows(
     area = growth["area_ha"] if area_ha is None and "area_ha" in growth.columns else area_ha
     if area is not None and "observed_ha" in growth.columns:
         area = np.asarray(area, dtype=np.float64)
-        obs = np.clip(np.divide(growth["observed_ha"].to_numpy(dtype=np.float64), area,
-                                out=np.zeros(len(growth)), where=area > 0), 0.0, 1.0)
+        obs = np.clip(
+            np.divide(
+                growth["observed_ha"].to_numpy(dtype=np.float64),
+                area,
+                out=np.zeros(len(growth)),
+                where=area > 0,
+            ),
+            0.0,
+            1.0,
+        )
     else:
         obs = np.full(len(growth), np.nan)
-    return _trend_rows(growth, GROWTH_INDICATORS, what="growth table", event_id=event_id, date=date,
-                       hazard_code=hazard_code, admin_level=admin_level, observed=obs)
+    return _trend_rows(
+        growth,
+        GROWTH_INDICATORS,
+        what="growth table",
+        event_id=event_id,
+        date=date,
+        hazard_code=hazard_code,
+        admin_level=admin_level,
+        observed=obs,
+    )
 
 
 def wetland_rows(
@@ -268,7 +469,9 @@ def wetland_rows(
     """
     for col in ("gained_ha", "lost_ha"):
         if col not in change.columns:
-            raise InputError(f"wetland change table: no {col!r} column (columns: {', '.join(map(str, change.columns))})")
+            raise InputError(
+                f"wetland change table: no {col!r} column (columns: {', '.join(map(str, change.columns))})"
+            )
     t = change.copy()
     if "name" not in t.columns:
         t["name"] = t.index.astype(str)
@@ -279,12 +482,28 @@ def wetland_rows(
     t["net_change_ha"] = np.nan_to_num(gained) - np.nan_to_num(lost)
     if {"area_ha", "observed_ha"} <= set(t.columns):
         area = t["area_ha"].to_numpy(dtype=np.float64)
-        obs = np.clip(np.divide(t["observed_ha"].to_numpy(dtype=np.float64), area,
-                                out=np.zeros(len(t)), where=area > 0), 0.0, 1.0)
+        obs = np.clip(
+            np.divide(
+                t["observed_ha"].to_numpy(dtype=np.float64),
+                area,
+                out=np.zeros(len(t)),
+                where=area > 0,
+            ),
+            0.0,
+            1.0,
+        )
     else:
         obs = np.full(len(t), np.nan)
-    return _trend_rows(t, WETLAND_INDICATORS, what="wetland change table", event_id=event_id, date=date,
-                       hazard_code=hazard_code, admin_level=admin_level, observed=obs)
+    return _trend_rows(
+        t,
+        WETLAND_INDICATORS,
+        what="wetland change table",
+        event_id=event_id,
+        date=date,
+        hazard_code=hazard_code,
+        admin_level=admin_level,
+        observed=obs,
+    )
 
 
 def _gpkg_env():
@@ -322,9 +541,14 @@ def write_sfm(
         g = units[["code", "geometry"]].drop_duplicates("code").set_index("code").geometry
         missing = set(table["admin_code"]) - set(g.index)
         if missing:
-            raise InputError(f"write_sfm: no unit polygon for code(s) {', '.join(sorted(missing)[:10])}")
-        gdf = gpd.GeoDataFrame(table.reset_index(drop=True),
-                               geometry=g.loc[table["admin_code"]].to_numpy(), crs=units.crs)
+            raise InputError(
+                f"write_sfm: no unit polygon for code(s) {', '.join(sorted(missing)[:10])}"
+            )
+        gdf = gpd.GeoDataFrame(
+            table.reset_index(drop=True),
+            geometry=g.loc[table["admin_code"]].to_numpy(),
+            crs=units.crs,
+        )
         if "geoparquet" in formats:
             path = folder / f"{stem}.parquet"
             with atomic_path(path) as tmp:

@@ -45,8 +45,9 @@ def job_window(job_grid, ftr: Affine, shape: tuple[int, int]) -> tuple[int, int,
     return r0, c0, jh, jw
 
 
-def tile_area_share(template: xr.DataArray, ftr: Affine, fcrs: CRS, fshape: tuple[int, int],
-                    job_grid) -> np.ndarray:
+def tile_area_share(
+    template: xr.DataArray, ftr: Affine, fcrs: CRS, fshape: tuple[int, int], job_grid
+) -> np.ndarray:
     """Per population cell (its grid, float64): area of the cell inside the tile raster's
     extent / area inside the job grid's extent, both extents taken into the population CRS
     (densified); 0 where the cell does not reach the job grid."""
@@ -66,8 +67,12 @@ def tile_area_share(template: xr.DataArray, ftr: Affine, fcrs: CRS, fshape: tupl
         job_box = reproject(to_pop, job_box.segmentize(min(abs(jtr.a) * jw, abs(jtr.e) * jh) / 64))
     cols, rows = np.meshgrid(np.arange(pw), np.arange(ph))
     x0, y0 = ptr.c + ptr.a * cols, ptr.f + ptr.e * rows
-    cells = shapely.box(np.minimum(x0, x0 + ptr.a), np.minimum(y0, y0 + ptr.e),
-                        np.maximum(x0, x0 + ptr.a), np.maximum(y0, y0 + ptr.e))
+    cells = shapely.box(
+        np.minimum(x0, x0 + ptr.a),
+        np.minimum(y0, y0 + ptr.e),
+        np.maximum(x0, x0 + ptr.a),
+        np.maximum(y0, y0 + ptr.e),
+    )
     in_tile = shapely.area(shapely.intersection(cells, tile_box))
     in_job = shapely.area(shapely.intersection(cells, job_box))
     return np.divide(in_tile, in_job, out=np.zeros(in_tile.shape), where=in_job > 0)
@@ -97,7 +102,12 @@ def combine_tile_tables(tables: Sequence[pd.DataFrame]) -> pd.DataFrame:
     g = allt.groupby(level=0, sort=False)
     out = pd.concat([g[first].first(), g[summed].sum()], axis=1).loc[order]
     out.index.name = "code"
-    out.insert(out.columns.get_loc("observed_ha") + 1, "observed_share",
-               np.clip(out["observed_ha"] / out["area_ha"], 0.0, 1.0))
-    out.insert(out.columns.get_loc("observed_share") + 1, "nodata_share", 1.0 - out["observed_share"])
+    out.insert(
+        out.columns.get_loc("observed_ha") + 1,
+        "observed_share",
+        np.clip(out["observed_ha"] / out["area_ha"], 0.0, 1.0),
+    )
+    out.insert(
+        out.columns.get_loc("observed_share") + 1, "nodata_share", 1.0 - out["observed_share"]
+    )
     return out[[c for c in frames[0].columns if c in out.columns]]

@@ -54,10 +54,14 @@ def read_units(
         raise InputError(f"admin units: {path} has no features")
     codes = gdf[code_field]
     if codes.isna().any() or (codes.astype(str).str.strip() == "").any():
-        raise InputError(f"admin units: {path}: {int(codes.isna().sum())} unit(s) without a {code_field!r}")
+        raise InputError(
+            f"admin units: {path}: {int(codes.isna().sum())} unit(s) without a {code_field!r}"
+        )
     dup = codes[codes.duplicated()].astype(str).unique()
     if len(dup):
-        raise InputError(f"admin units: {path}: duplicate {code_field!r} values: {', '.join(dup[:10])}")
+        raise InputError(
+            f"admin units: {path}: duplicate {code_field!r} values: {', '.join(dup[:10])}"
+        )
     invalid = ~gdf.geometry.is_valid
     if invalid.any():
         gdf.loc[invalid, "geometry"] = gdf.geometry[invalid].make_valid()
@@ -83,7 +87,9 @@ def check_units(units: gpd.GeoDataFrame, *, what: str = "admin units") -> gpd.Ge
         raise InputError(f"{what}: the units have no CRS")
     for col in ("code", "name"):
         if col not in units.columns:
-            raise InputError(f"{what}: no {col!r} column (columns: {', '.join(map(str, units.columns))})")
+            raise InputError(
+                f"{what}: no {col!r} column (columns: {', '.join(map(str, units.columns))})"
+            )
     if units.empty:
         raise InputError(f"{what}: no units")
     codes = units["code"]
@@ -106,12 +112,21 @@ def check_units(units: gpd.GeoDataFrame, *, what: str = "admin units") -> gpd.Ge
         geoms = geoms.copy()
         geoms[invalid] = fixed
         out = out.set_geometry(gpd.GeoSeries(geoms, index=out.index, crs=out.crs))
-        log.warning("%s: repaired %d invalid geometr%s (%s)", what, int(invalid.sum()),
-                    "y" if invalid.sum() == 1 else "ies", ", ".join(out["code"][invalid][:10]))
+        log.warning(
+            "%s: repaired %d invalid geometr%s (%s)",
+            what,
+            int(invalid.sum()),
+            "y" if invalid.sum() == 1 else "ies",
+            ", ".join(out["code"][invalid][:10]),
+        )
     empty = out.geometry.is_empty | out.geometry.isna()
     if empty.any():
-        raise InputError(f"{what}: unit(s) with an empty geometry: {', '.join(out['code'][empty][:10])}")
-    out.attrs["repaired_geometries"] = int(invalid.sum()) + int(units.attrs.get("repaired_geometries", 0))
+        raise InputError(
+            f"{what}: unit(s) with an empty geometry: {', '.join(out['code'][empty][:10])}"
+        )
+    out.attrs["repaired_geometries"] = int(invalid.sum()) + int(
+        units.attrs.get("repaired_geometries", 0)
+    )
     return out
 
 

@@ -33,8 +33,14 @@ NODATA = 255
 CLASS_NAMES = ("water", "wet", "green_veg", "dry_veg", "bare")
 
 
-def read_polygons(path: str | Path, *, layer: str | None = None, id_field: str = "id",
-                  name_field: str | None = None, what: str = "products.wetlands.polygons"):
+def read_polygons(
+    path: str | Path,
+    *,
+    layer: str | None = None,
+    id_field: str = "id",
+    name_field: str | None = None,
+    what: str = "products.wetlands.polygons",
+):
     """Read wetland polygons: returns a GeoDataFrame with ``id``, ``name``, ``geometry``."""
     path = Path(path)
     gdf = read_vector(path, layer=layer, what=f"{what}.file")
@@ -43,7 +49,9 @@ def read_polygons(path: str | Path, *, layer: str | None = None, id_field: str =
     if gdf.crs is None:
         raise InputError(f"{what}.file: {path} has no CRS")
     if id_field not in gdf.columns:
-        raise InputError(f"{what}.id_field: {path} has no field {id_field!r} (fields: {', '.join(map(str, gdf.columns))})")
+        raise InputError(
+            f"{what}.id_field: {path} has no field {id_field!r} (fields: {', '.join(map(str, gdf.columns))})"
+        )
     if name_field is not None and name_field not in gdf.columns:
         raise InputError(f"{what}.name_field: {path} has no field {name_field!r}")
     out = gdf.rename(columns={id_field: "id"})
@@ -63,17 +71,34 @@ def check_polygons(gdf, *, what: str = "polygons"):
         raise InputError(f"{what}: duplicate ids: {', '.join(dup[:10])}")
     empty = gdf.geometry.is_empty | gdf.geometry.isna()
     if empty.any():
-        raise InputError(f"{what}: empty geometry for id(s) {', '.join(gdf['id'][empty].astype(str)[:10])}")
+        raise InputError(
+            f"{what}: empty geometry for id(s) {', '.join(gdf['id'][empty].astype(str)[:10])}"
+        )
     invalid = ~gdf.geometry.is_valid
     if invalid.any():
         gdf.loc[invalid, "geometry"] = gdf.geometry[invalid].make_valid()
-        log.warning("%s: repaired %d invalid geometries (%s)", what, int(invalid.sum()), ", ".join(gdf["id"][invalid][:10]))
-    area = gdf.geometry.area if gdf.crs is not None and gdf.crs.is_projected else gdf.to_crs(gdf.estimate_utm_crs()).geometry.area
-    bad = ~gdf.geometry.geom_type.isin(["Polygon", "MultiPolygon", "GeometryCollection"]) | (area <= 0)
+        log.warning(
+            "%s: repaired %d invalid geometries (%s)",
+            what,
+            int(invalid.sum()),
+            ", ".join(gdf["id"][invalid][:10]),
+        )
+    area = (
+        gdf.geometry.area
+        if gdf.crs is not None and gdf.crs.is_projected
+        else gdf.to_crs(gdf.estimate_utm_crs()).geometry.area
+    )
+    bad = ~gdf.geometry.geom_type.isin(["Polygon", "MultiPolygon", "GeometryCollection"]) | (
+        area <= 0
+    )
     if bad.any():
-        raise InputError(f"{what}: id(s) {', '.join(gdf['id'][bad].astype(str)[:10])} are not polygons with an area")
+        raise InputError(
+            f"{what}: id(s) {', '.join(gdf['id'][bad].astype(str)[:10])} are not polygons with an area"
+        )
     # overlapping polygons would count pixels twice: refuse, naming the pairs
-    metric = gdf if gdf.crs is not None and gdf.crs.is_projected else gdf.to_crs(gdf.estimate_utm_crs())
+    metric = (
+        gdf if gdf.crs is not None and gdf.crs.is_projected else gdf.to_crs(gdf.estimate_utm_crs())
+    )
     left, right = metric.sindex.query(metric.geometry, predicate="intersects")
     pairs = []
     for i, j in zip(left, right):
@@ -82,12 +107,16 @@ def check_polygons(gdf, *, what: str = "polygons"):
             if inter > 1e-6 * min(metric.geometry.iloc[i].area, metric.geometry.iloc[j].area):
                 pairs.append(f"{gdf['id'].iloc[i]}/{gdf['id'].iloc[j]}")
     if pairs:
-        raise InputError(f"{what}: overlapping polygons (each pixel must belong to one wetland): {', '.join(pairs[:10])}")
+        raise InputError(
+            f"{what}: overlapping polygons (each pixel must belong to one wetland): {', '.join(pairs[:10])}"
+        )
     gdf.attrs["repaired_geometries"] = int(invalid.sum())
     return gdf
 
 
-def rasterize_polygons(gdf, transform, shape: tuple[int, int], crs) -> tuple[np.ndarray, np.ndarray, list[str]]:
+def rasterize_polygons(
+    gdf, transform, shape: tuple[int, int], crs
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """``(labels, expected_px, outside_ids)``: int32 labels (0 = no polygon, k = row k-1 of
     ``gdf``), each polygon's area in pixels (float, including any part outside the grid) and
     the ids of polygons with no pixel centre on the grid."""
@@ -96,8 +125,11 @@ def rasterize_polygons(gdf, transform, shape: tuple[int, int], crs) -> tuple[np.
     g = gdf.to_crs(crs)
     px_area = abs(transform.a * transform.e)
     labels = features.rasterize(
-        ((geom, k + 1) for k, geom in enumerate(g.geometry)), out_shape=shape, transform=transform,
-        fill=0, dtype="int32",
+        ((geom, k + 1) for k, geom in enumerate(g.geometry)),
+        out_shape=shape,
+        transform=transform,
+        fill=0,
+        dtype="int32",
     )
     counts = np.bincount(labels.ravel(), minlength=len(g) + 1)[1:]
     expected = np.maximum(g.geometry.area.to_numpy() / px_area, counts)
@@ -135,7 +167,11 @@ def wit_time_series(
     flat = lab.ravel().astype(np.int64)
     inside = flat > 0
     idx = flat[inside] - 1
-    expected = np.bincount(idx, minlength=n).astype(float) if expected_px is None else np.asarray(expected_px, float)
+    expected = (
+        np.bincount(idx, minlength=n).astype(float)
+        if expected_px is None
+        else np.asarray(expected_px, float)
+    )
     rows = []
     k = len(CLASS_NAMES)
     for t in range(c.shape[0]):
@@ -152,7 +188,9 @@ def wit_time_series(
     return pd.DataFrame(rows, columns=["id", "date", "valid_fraction", *CLASS_NAMES])
 
 
-def polygon_summary(series: pd.DataFrame, gdf, n_dates: int, extent_change_px: pd.DataFrame | None = None) -> pd.DataFrame:
+def polygon_summary(
+    series: pd.DataFrame, gdf, n_dates: int, extent_change_px: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Per polygon: dates kept of ``n_dates``, mean fractions over the kept dates, and the
     first / last kept date. Polygons with no kept date get ``n_obs = 0`` and empty means
     (documented, and reported by the pipeline), never a silent row of NaN."""

@@ -51,19 +51,33 @@ def _source(arr: np.ndarray, tr: Affine, crs: CRS, name: str, nodata=None):
     if tr.e > 0:  # south-up grid
         arr = arr[::-1]
         ymin, ymax = tr.f, tr.f + h * tr.e
-    return NumPyRasterSource(np.ascontiguousarray(arr), xmin, ymin, xmax, ymax, name=name,
-                             srs_wkt=crs.to_wkt(), nodata=nodata)
+    return NumPyRasterSource(
+        np.ascontiguousarray(arr),
+        xmin,
+        ymin,
+        xmax,
+        ymax,
+        name=name,
+        srs_wkt=crs.to_wkt(),
+        nodata=nodata,
+    )
 
 
-def _unique_counts(codes: np.ndarray, tr: Affine, crs: CRS, units: gpd.GeoDataFrame,
-                   nodata: int | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
+def _unique_counts(
+    codes: np.ndarray, tr: Affine, crs: CRS, units: gpd.GeoDataFrame, nodata: int | None = None
+) -> list[tuple[np.ndarray, np.ndarray]]:
     """Per unit (in order): the distinct codes and their covered pixel counts (partial pixels
     count by the share inside the unit)."""
     from exactextract import exact_extract
 
     src = _source(codes, tr, crs, "cls", nodata=nodata)
-    df = exact_extract(src, units[["code", "geometry"]], ["unique", "frac", "count"],
-                       include_cols=["code"], output="pandas")
+    df = exact_extract(
+        src,
+        units[["code", "geometry"]],
+        ["unique", "frac", "count"],
+        include_cols=["code"],
+        output="pandas",
+    )
     out = []
     for vals, frac, count in zip(df["unique"], df["frac"], df["count"]):
         vals = np.asarray(vals if vals is not None else [], dtype=np.int64)
@@ -74,16 +88,22 @@ def _unique_counts(codes: np.ndarray, tr: Affine, crs: CRS, units: gpd.GeoDataFr
     return out
 
 
-def exact_sums(arrays: Mapping[str, np.ndarray], tr: Affine, crs: CRS, units: gpd.GeoDataFrame) -> pd.DataFrame:
+def exact_sums(
+    arrays: Mapping[str, np.ndarray], tr: Affine, crs: CRS, units: gpd.GeoDataFrame
+) -> pd.DataFrame:
     """Coverage-weighted sums per unit of each array (NaN = nodata, ignored)."""
     from exactextract import exact_extract
 
     srcs = [_source(a, tr, crs, name) for name, a in arrays.items()]
-    df = exact_extract(srcs, units[["code", "geometry"]], ["sum"], include_cols=["code"], output="pandas")
+    df = exact_extract(
+        srcs, units[["code", "geometry"]], ["sum"], include_cols=["code"], output="pandas"
+    )
     df = df.set_index("code")
     if len(srcs) == 1:
         df.columns = [f"{next(iter(arrays))}_sum"]
-    return pd.DataFrame({name: df[f"{name}_sum"].to_numpy(dtype=np.float64) for name in arrays}, index=df.index)
+    return pd.DataFrame(
+        {name: df[f"{name}_sum"].to_numpy(dtype=np.float64) for name in arrays}, index=df.index
+    )
 
 
 def _cell_class_ids(codes: np.ndarray, cells: Cells, flooded_only: bool) -> np.ndarray:
@@ -93,20 +113,21 @@ def _cell_class_ids(codes: np.ndarray, cells: Cells, flooded_only: bool) -> np.n
     ids = np.full((h, w), -1, np.int64)
     cols = cells.col[None, :]
     for r0 in range(0, h, 1024):  # in row blocks: no full-size temporaries
-        c = codes[r0:r0 + 1024]
-        r = cells.row[r0:r0 + 1024, None]
+        c = codes[r0 : r0 + 1024]
+        r = cells.row[r0 : r0 + 1024, None]
         ok = (r >= 0) & (cols >= 0)
         if flooded_only:
             ok = ok & ((c & FLOODED) != 0)
         blk = (r * cells.pw + cols) * 2
         if cells.bu_weight:
             blk = blk + ((c & BUILT) != 0)
-        ids[r0:r0 + 1024][ok] = blk[ok]
+        ids[r0 : r0 + 1024][ok] = blk[ok]
     return ids
 
 
-def exact_classes(px: Pixels, cells: Cells, tr: Affine, crs: CRS, up: gpd.GeoDataFrame,
-                  want_pop: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def exact_classes(
+    px: Pixels, cells: Cells, tr: Affine, crs: CRS, up: gpd.GeoDataFrame, want_pop: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:func:`fast_classes` by exactextract (the reference): covered pixels per class code,
     and persons placed on each unit's pixels / flooded pixels, from the distinct values of
     packed rasters and their covered pixel counts."""
@@ -142,7 +163,9 @@ def exact_classes(px: Pixels, cells: Cells, tr: Affine, crs: CRS, up: gpd.GeoDat
 # fast: unit spans, a fused numba pass, exact coverage on unit borders only
 
 
-def fast_sums(arrays: Mapping[str, np.ndarray], tr: Affine, crs: CRS, units: gpd.GeoDataFrame) -> pd.DataFrame:
+def fast_sums(
+    arrays: Mapping[str, np.ndarray], tr: Affine, crs: CRS, units: gpd.GeoDataFrame
+) -> pd.DataFrame:
     """Coverage-weighted sums per unit of each array (NaN = nodata, ignored): the same numbers
     as :func:`exact_sums` (exactextract), from the units' spans (as a label raster: the
     population grid is small) plus the border records."""
@@ -150,7 +173,9 @@ def fast_sums(arrays: Mapping[str, np.ndarray], tr: Affine, crs: CRS, units: gpd
     n = len(geoms)
     shape = next(iter(arrays.values())).shape
     if tr.e > 0 or tr.a < 0:
-        raise InputError("population: only north-up grids are supported by the fast zonal statistics")
+        raise InputError(
+            "population: only north-up grids are supported by the fast zonal statistics"
+        )
     vals = {k: np.nan_to_num(np.asarray(v, np.float64), nan=0.0).ravel() for k, v in arrays.items()}
     out = {k: np.zeros(n) for k in arrays}
     for layer in unit_layers(geoms):
@@ -183,16 +208,25 @@ class InteriorOut:
     acc: np.ndarray  #: scratch, int32 (n_blocks, 5, width)
 
     @classmethod
-    def zeros(cls, n_blocks: int, n_units: int, n_cells: int, n_bands: int, cell_rows: int,
-              width: int) -> InteriorOut:
+    def zeros(
+        cls, n_blocks: int, n_units: int, n_cells: int, n_bands: int, cell_rows: int, width: int
+    ) -> InteriorOut:
         """Fresh accumulators (``cell_label`` -1, the others 0); ``cell_rows``: hazard rows
         per cell row (1 without a population grid)."""
         nb, m = n_blocks, n_units
-        return cls(np.zeros((nb, m, K.N_CODES), np.int64), np.zeros((nb, m, K.N_CODES)),
-                   np.zeros((nb, m, n_bands)), np.zeros((nb, m, n_bands)), np.zeros(n_cells),
-                   np.zeros(n_cells), np.full(n_cells, -1, np.int64), np.zeros(nb, np.int64),
-                   np.zeros((nb, cell_rows, width), np.uint8),
-                   np.zeros((nb, cell_rows, width), np.int32), np.zeros((nb, 5, width), np.int32))
+        return cls(
+            np.zeros((nb, m, K.N_CODES), np.int64),
+            np.zeros((nb, m, K.N_CODES)),
+            np.zeros((nb, m, n_bands)),
+            np.zeros((nb, m, n_bands)),
+            np.zeros(n_cells),
+            np.zeros(n_cells),
+            np.full(n_cells, -1, np.int64),
+            np.zeros(nb, np.int64),
+            np.zeros((nb, cell_rows, width), np.uint8),
+            np.zeros((nb, cell_rows, width), np.int32),
+            np.zeros((nb, 5, width), np.int32),
+        )
 
 
 @dataclass(frozen=True)
@@ -217,12 +251,20 @@ class InteriorPass:
     def __post_init__(self):
         for name, n in (("pixels", 9), ("cells", 8), ("coverage", 8)):
             if len(getattr(self, name)) != n:
-                raise ValueError(f"InteriorPass.{name}: expected {n} values, got {len(getattr(self, name))}")
+                raise ValueError(
+                    f"InteriorPass.{name}: expected {n} values, got {len(getattr(self, name))}"
+                )
 
     def run(self, out: InteriorOut) -> InteriorOut:
         """One fused pass into ``out`` (accumulated: pass fresh zeros); returns ``out``."""
-        K.interior_counts(*self.pixels, *self.cells, self.want_pop, *self.coverage, self.row_start,
-                          *(getattr(out, f.name) for f in fields(out)))
+        K.interior_counts(
+            *self.pixels,
+            *self.cells,
+            self.want_pop,
+            *self.coverage,
+            self.row_start,
+            *(getattr(out, f.name) for f in fields(out)),
+        )
         return out
 
 
@@ -238,8 +280,9 @@ def row_blocks(h: int, cells: Cells) -> np.ndarray:
     return np.maximum.accumulate(bounds)
 
 
-def fast_classes(px: Pixels, cells: Cells, tr: Affine, geoms: np.ndarray, want_pop: bool
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def fast_classes(
+    px: Pixels, cells: Cells, tr: Affine, geoms: np.ndarray, want_pop: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per unit: covered pixels of every class code (n, 32), persons placed on its pixels and
     on its flooded pixels (n, bands each), coverage-weighted.
 
@@ -264,8 +307,9 @@ def fast_classes(px: Pixels, cells: Cells, tr: Affine, geoms: np.ndarray, want_p
         g = geoms[layer]
         m = len(g)
         cov = unit_coverage(g, tr, px.flood.shape)
-        o = InteriorPass(px.kernel_args(), cells.kernel_args(), bool(want_pop), cov.kernel_args(),
-                         rows).run(InteriorOut.zeros(nb, m, ncell, nbands, fy, w))
+        o = InteriorPass(
+            px.kernel_args(), cells.kernel_args(), bool(want_pop), cov.kernel_args(), rows
+        ).run(InteriorOut.zeros(nb, m, ncell, nbands, fy, w))
         if o.bad.max() > 1:  # the flood values, checked in the same pass: name the bad ones
             check_flood_values(px.flood, px.nodata)
         del cov
@@ -277,9 +321,13 @@ def fast_classes(px: Pixels, cells: Cells, tr: Affine, geoms: np.ndarray, want_p
             pure = o.cell_label > 0
             wsum, fsum, clab = o.cell_wsum, o.cell_fsum, o.cell_label
             for b in range(nbands):
-                e[:, b] += np.bincount(clab[pure] - 1, weights=per[pure, b] * fsum[pure], minlength=m)
+                e[:, b] += np.bincount(
+                    clab[pure] - 1, weights=per[pure, b] * fsum[pure], minlength=m
+                )
                 if want_pop:
-                    p[:, b] += np.bincount(clab[pure] - 1, weights=per[pure, b] * wsum[pure], minlength=m)
+                    p[:, b] += np.bincount(
+                        clab[pure] - 1, weights=per[pure, b] * wsum[pure], minlength=m
+                    )
         pop[layer] += p
         exp[layer] += e
     return areas, pop, exp
