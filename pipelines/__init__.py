@@ -8,9 +8,23 @@ and ``run(config, plan, output_folder, steps) -> summary``. Installed as
 from __future__ import annotations
 
 import importlib
-from types import ModuleType
+from typing import Any, Protocol, cast
 
 from eo_drr.errors import ConfigError
+
+
+class Pipeline(Protocol):
+    """What a pipeline module provides: its output files by key (``OUTPUTS``), ``plan``
+    (search and resolve, a dataclass with ``geobox``, ``aoi``, ``outputs`` and
+    ``describe()``; writes nothing) and ``run`` (compose the library into the staged
+    folder; returns the run summary)."""
+
+    OUTPUTS: dict[str, str]
+
+    def plan(self, cfg: Any) -> Any: ...
+
+    def run(self, cfg: Any, p: Any, out: Any, steps: Any = None) -> dict: ...
+
 
 PIPELINES = {
     "flood": "eo_drr.pipelines.flood",
@@ -19,10 +33,10 @@ PIPELINES = {
 }
 
 
-def get_pipeline(name: str) -> ModuleType:
+def get_pipeline(name: str) -> Pipeline:
     """The pipeline module for ``name`` (the ``pipeline:`` key of a job file)."""
     try:
-        return importlib.import_module(PIPELINES[name])
+        return cast(Pipeline, importlib.import_module(PIPELINES[name]))
     except KeyError:
         raise ConfigError(
             f"pipeline: unknown pipeline {name!r} (known: {', '.join(PIPELINES)})"

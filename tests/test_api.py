@@ -198,3 +198,16 @@ def test_outputs_dir_is_relative_to_the_job_file(tmp_path, small_demo_scene, mon
     r = eo_drr.run(job)
     assert r.folder == tmp_path / "jobs" / "flood-out" and (r.folder / "flood_extent.tif").is_file()
     assert not (tmp_path / "flood-out").exists()
+
+
+def test_a_grid_too_big_for_the_machine_is_refused_before_work(tmp_path, small_demo_scene):
+    from test_cli import small_demo_job
+
+    job = eo_drr.load_job(small_demo_job(tmp_path, **{"grid.resolution": 0.001}))
+    with pytest.raises(
+        ConfigError, match=r"grid.resolution: 0.001 gives .* GiB in one piece.*tiling"
+    ):
+        eo_drr.run(job, tmp_path / "out")
+    with pytest.raises(ConfigError, match=r"tiles of 1024 px; is the resolution in metres"):
+        eo_drr.run(job, tmp_path / "out", tile_size_px=1024)
+    assert not (tmp_path / "out").exists()

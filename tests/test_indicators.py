@@ -341,7 +341,7 @@ def test_flooded_road_length(table, demo):
                 continue
             d = np.arange(0.25, line.length, 0.5)
             xy = np.array([line.interpolate(v).coords[0] for v in d])
-            c, r = inv * (xy[:, 0], xy[:, 1])
+            c, r = inv @ (xy[:, 0], xy[:, 1])
             r, c = np.floor(r).astype(int), np.floor(c).astype(int)
             ok = (r >= 0) & (r < flood.shape[0]) & (c >= 0) & (c < flood.shape[1])
             wet += 0.5 * (flood[r[ok], c[ok]] == 1).sum()
@@ -838,7 +838,7 @@ def test_tiles_add_up_with_a_population_grid_not_aligned_with_the_job(demo, crs)
     pop = demo["population"]["total"]
     if crs == "same":
         tr = pop.rio.transform()
-        pop = pop.rio.write_transform(tr * tr.translation(0.5, 0)).assign_coords(x=pop.x + 5.0)
+        pop = pop.rio.write_transform(tr @ tr.translation(0.5, 0)).assign_coords(x=pop.x + 5.0)
     else:
         pop = pop.rio.reproject("EPSG:4326", resampling=rasterio.enums.Resampling.sum)
     job = GeoBox(flood.shape, flood.rio.transform(), flood.rio.crs)

@@ -48,12 +48,21 @@ def _tiled(cfg: JobConfig, tile_size_px: int | None) -> bool:
     return cfg.tiling is not None or tile_size_px is not None
 
 
+def _with_tiles(cfg: JobConfig, tile_size_px: int | None) -> JobConfig:
+    """``cfg`` with ``tiling.tile_size_px`` set when a tile size is given (``--tile-size``)."""
+    if tile_size_px is None:
+        return cfg
+    tiling = (cfg.tiling or TilingConfig()).model_copy(update={"tile_size_px": tile_size_px})
+    return cfg.model_copy(update={"tiling": tiling})
+
+
 def plan_job(
     cfg: JobConfig, output: str | Path | None = None, *, tile_size_px: int | None = None
 ) -> JobPlan:
     """Search the catalogue and resolve the job (a dry run): nothing is written."""
     folder = job_folder(cfg, output)
     out = OutputFolder(folder)
+    cfg = _with_tiles(cfg, tile_size_px)
     plan = get_pipeline(cfg.pipeline).plan(cfg)
     rows = tuple(
         (what, str(out.final(value)) if what == "output" else str(value))
@@ -88,6 +97,7 @@ def run_job(
     removed and the folder is left as it was; the exception propagates.
     """
     report = report or log_reporter
+    cfg = _with_tiles(cfg, tile_size_px)
     folder = job_folder(cfg, output)
     out = OutputFolder(folder)
     out.check_writable()  # fail before any long work
@@ -157,7 +167,7 @@ def _run_tiled(
     retry_failed: bool,
     t0: float,
 ) -> dict:
-    from eo_drr.engine.tiled import run_tiled
+    from eo_drr.engine.tiled import TILES_DIR, run_tiled
 
     def on_tile(kind: str, tile: str, detail: str) -> None:
         report(Event("tile", tile, detail=detail, state=kind))
@@ -165,24 +175,32 @@ def _run_tiled(
     def on_cluster(target: ComputeTarget) -> None:
         report(Event("compute", target.description, detail=target.dashboard or ""))
 
+    created = not out.root.exists()
     out.root.mkdir(parents=True, exist_ok=True)
-    with JobLock(out.root):
-        out.open()
-        try:
-            summary = run_tiled(
-                cfg,
-                out.root,
-                tile_size_px=tile_size_px,
-                retry_failed=retry_failed,
-                out=out,
-                on_event=on_tile,
-                on_cluster=on_cluster,
-            )
-            summary["seconds"] = round(time.perf_counter() - t0, 2)
-            if summary.get("outputs"):
-                write_manifest_and_catalog(cfg, out, summary)
-            out.commit()
-        except BaseException:
-            out.abort()
-            raise
+    try:
+        with JobLock(out.root):
+            out.open()
+            try:
+                summary = run_tiled(
+                    cfg,
+                    out.root,
+                    tile_size_px=tile_size_px,
+                    retry_failed=retry_failed,
+                    out=out,
+                    on_event=on_tile,
+                    on_cluster=on_cluster,
+                )
+                summary["seconds"] = round(time.perf_counter() - t0, 2)
+                if summary.get("outputs"):
+                    write_manifest_and_catalog(cfg, out, summary)
+                out.commit()
+            except BaseException:
+                out.abort()
+                raise
+    except BaseException:
+        # a run that failed before any tile ran leaves no folder of its own behind; once a
+        # tile ran, the folder and its ledger stay (a rerun skips the finished tiles)
+        if created and not (out.root / TILES_DIR).exists():
+            shutil.rmtree(out.root, ignore_errors=True)
+        raise
     return summary

@@ -34,7 +34,6 @@ import time
 import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pystac
@@ -51,7 +50,7 @@ from eo_drr.jobs.ledger import JobLedger, OutputRecord
 from eo_drr.jobs.progress import Steps
 from eo_drr.jobs.tiling import Tile, tile_grid
 from eo_drr.kernels import gpu_for_numpy
-from eo_drr.pipelines import get_pipeline
+from eo_drr.pipelines import Pipeline, get_pipeline
 from eo_drr.publish import OutputFolder
 
 log = logging.getLogger(__name__)
@@ -115,17 +114,17 @@ def tile_config(cfg: JobConfig, tile: Tile) -> JobConfig:
 
 
 def plan_tile(
-    pipeline: ModuleType, cfg: JobConfig, tile: Tile, job_geobox: Any = None
+    pipeline: Pipeline, cfg: JobConfig, tile: Tile, job_geobox: Any = None
 ) -> tuple[JobConfig, Any]:
     """``(tile job config, plan)``: the pipeline's plan for the tile, on exactly its grid
     (and, for pipelines whose plans have a ``job_geobox``, told the whole job's grid)."""
     tcfg = tile_config(cfg, tile)
     plan = pipeline.plan(tcfg)
-    plan.geobox = tile.geobox
-    plan.aoi = tile.footprint()
-    if job_geobox is not None and hasattr(plan, "job_geobox"):
-        plan.job_geobox = job_geobox
-    return tcfg, plan
+    # a new plan on the tile's grid; the pipeline's own plan is not changed
+    grid: dict[str, Any] = {"geobox": tile.geobox, "aoi": tile.footprint()}
+    if job_geobox is not None and "job_geobox" in {f.name for f in dataclasses.fields(plan)}:
+        grid["job_geobox"] = job_geobox
+    return tcfg, dataclasses.replace(plan, **grid)
 
 
 # -- one tile (runs on a worker) ------------------------------------------------------------
@@ -285,7 +284,7 @@ def run_tiled(
 def _run_tiled(
     cfg: JobConfig,
     root: Path,
-    pipeline: ModuleType,
+    pipeline: Pipeline,
     tiling: TilingConfig,
     t0: float,
     retry_failed: bool,
@@ -512,7 +511,7 @@ def _run_distributed(
 
 
 # -- assembling the outputs ------------------------------------------------------------------
-def _finalizer(pipeline: ModuleType, cfg: JobConfig, whole: Any) -> Finalize | None:
+def _finalizer(pipeline: Pipeline, cfg: JobConfig, whole: Any) -> Finalize | None:
     """The pipeline's ``finalize(cfg, plan, tile_outputs, out)`` bound to the job, or None.
 
     A pipeline that knows how its per-unit tables add up over tiles (the flood pipeline)

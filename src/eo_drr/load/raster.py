@@ -55,7 +55,7 @@ def read_for_display(path: str | Path, max_px: int = 2048) -> xr.DataArray:
         f = max(1.0, max(src.width, src.height) / max_px)
         shape = (max(1, round(src.height / f)), max(1, round(src.width / f)))
         data = src.read(1, out_shape=shape, resampling=Resampling.nearest)
-        tr = src.transform * src.transform.scale(src.width / shape[1], src.height / shape[0])
+        tr = src.transform @ src.transform.scale(src.width / shape[1], src.height / shape[0])
         crs = src.crs.to_wkt()
     ys = tr.f + tr.e * (np.arange(shape[0]) + 0.5)
     xs = tr.c + tr.a * (np.arange(shape[1]) + 0.5)

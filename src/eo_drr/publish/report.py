@@ -97,7 +97,7 @@ def _overlay(layer: MapLayer) -> dict[str, Any]:
     scale = max(dw, dh) / MAX_OVERLAY_PX
     if scale > 1:
         dw, dh = int(np.ceil(dw / scale)), int(np.ceil(dh / scale))
-        dst_tr = dst_tr * dst_tr.scale(scale, scale)
+        dst_tr = dst_tr @ dst_tr.scale(scale, scale)
     colors = layer.colors
     if colors is not None:
         fill = 0 if 0 not in colors else max(set(range(256)) - set(colors))

@@ -189,7 +189,7 @@ def flooded_share_on_grid(
     cell = max((fx1 - fx0) / max(pshape[1], 1), (fy1 - fy0) / max(pshape[0], 1))
     pad = int(np.ceil(cell / min(abs(flood_tr.a), abs(flood_tr.e)))) + 2
     h, w = fl.shape
-    fbox = GeoBox((h + 2 * pad, w + 2 * pad), flood_tr * Affine.translation(-pad, -pad), flood_crs)
+    fbox = GeoBox((h + 2 * pad, w + 2 * pad), flood_tr @ Affine.translation(-pad, -pad), flood_crs)
 
     def avg(a: np.ndarray) -> np.ndarray:
         padded = np.zeros((h + 2 * pad, w + 2 * pad), np.float32)

@@ -28,7 +28,7 @@ def _sample(
 ) -> np.ndarray:
     """Flood class at map points (``nodata`` outside the raster)."""
     inv = ~tr
-    cols, rows = inv * (np.asarray(xs, dtype=np.float64), np.asarray(ys, dtype=np.float64))
+    cols, rows = inv @ (np.asarray(xs, dtype=np.float64), np.asarray(ys, dtype=np.float64))
     cols, rows = np.floor(cols).astype(np.int64), np.floor(rows).astype(np.int64)
     inside = (rows >= 0) & (rows < flood.shape[0]) & (cols >= 0) & (cols < flood.shape[1])
     out = np.full(len(cols), nodata, dtype=flood.dtype)
@@ -110,7 +110,7 @@ def flag_flooded_points_in_file(
     with rasterio.open(path) as src:
         pts = points.to_crs(src.crs)
         xs, ys = pts.geometry.x.to_numpy(), pts.geometry.y.to_numpy()
-        cols, rows = ~src.transform * (xs, ys)
+        cols, rows = ~src.transform @ (xs, ys)
         cols, rows = np.floor(cols).astype(np.int64), np.floor(rows).astype(np.int64)
         inside = (rows >= 0) & (rows < src.height) & (cols >= 0) & (cols < src.width)
         cls = np.full(len(xs), nodata, dtype=np.int64)
@@ -140,7 +140,7 @@ def _flood_polygons(flood: np.ndarray, tr: Affine, bounds) -> list:
     sub = (flood[r0:r1, c0:c1] == 1).astype(np.uint8)
     if not sub.any():
         return []
-    wtr = tr * Affine.translation(c0, r0)
+    wtr = tr @ Affine.translation(c0, r0)
     return [
         shapely.geometry.shape(g)
         for g, v in rasterio.features.shapes(sub, mask=sub.astype(bool), transform=wtr)
