@@ -21,7 +21,7 @@ from odc.geo.geom import Geometry
 
 from eo_drr.catalog import item_datetime
 from eo_drr.config import FloodProduct, JobConfig, required
-from eo_drr.errors import ConfigError
+from eo_drr.errors import ConfigError, InputError
 from eo_drr.jobs import inputs
 from eo_drr.jobs.progress import Steps
 from eo_drr.load import load_items, load_s1, load_s2, nodata_to_nan, read_for_display
@@ -71,6 +71,7 @@ class FloodPlan:
     s2_items: list[pystac.Item] = field(default_factory=list)
     population_items: list[pystac.Item] = field(default_factory=list)
     units_path: str | None = None
+    population_path: str | None = None
     outputs: dict[str, str] = field(default_factory=dict)
     #: the whole job's grid when this plan is one tile of a tiled job (else None)
     job_geobox: GeoBox | None = None
@@ -95,6 +96,8 @@ class FloodPlan:
         rows += [("land cover", it.id) for it in self.landcover_items]
         rows += [("JRC GSW seasonality", it.id) for it in self.gsw_seasonality_items]
         rows += [("population", it.id) for it in self.population_items]
+        if self.population_path:
+            rows.append(("population file", self.population_path))
         if self.units_path:
             rows.append(("admin units", self.units_path))
         rows += [("output", p) for p in self.outputs.values()]
@@ -160,6 +163,8 @@ def plan(cfg: JobConfig) -> FloodPlan:
             p.population_items = inputs.search_static(
                 catalog, pop.collection, aoi, "sources.population"
             )
+        elif pop is not None and pop.file:
+            p.population_path = str(inputs.resolve_path(cfg, pop.file, "sources.population.file"))
     needs_units = ("table", "sendai", "report")
     p.outputs = {k: v for k, v in OUTPUTS.items() if cfg.exposure or not k.startswith(needs_units)}
     if "cog" not in cfg.outputs.formats:
@@ -452,6 +457,8 @@ def _units(cfg: JobConfig, p: FloodPlan) -> gpd.GeoDataFrame:
 
 def _population(cfg: JobConfig, p: FloodPlan) -> xr.DataArray | None:
     """The population grid over the plan's AOI, on its own (native) grid; None without one."""
+    if p.population_path:
+        return _population_file(p.population_path, p.aoi)
     if not p.population_items:
         return None
     asset = required(cfg.sources.population, "sources.population").asset
@@ -462,6 +469,21 @@ def _population(cfg: JobConfig, p: FloodPlan) -> xr.DataArray | None:
         )
     ).compute()
     return population.rio.write_crs(crs_wkt(pop_gbox))
+
+
+def _population_file(path: str, aoi: Geometry) -> xr.DataArray:
+    """A population raster file (persons per cell) on its own grid, cut to the AOI: counts are
+    never resampled. Refused when it does not overlap the AOI."""
+    from rioxarray.exceptions import NoDataInBounds, OneDimensionalRaster
+
+    from eo_drr.load import load_raster_file
+
+    da = load_raster_file(path, what="sources.population.file")
+    b = aoi.to_crs(da.rio.crs).boundingbox
+    try:
+        return da.rio.clip_box(b.left, b.bottom, b.right, b.top).compute()
+    except (NoDataInBounds, OneDimensionalRaster):
+        raise InputError(f"sources.population.file: {path} does not overlap the AOI") from None
 
 
 def finalize(

@@ -211,3 +211,38 @@ def test_a_grid_too_big_for_the_machine_is_refused_before_work(tmp_path, small_d
     with pytest.raises(ConfigError, match=r"tiles of 1024 px; is the resolution in metres"):
         eo_drr.run(job, tmp_path / "out", tile_size_px=1024)
     assert not (tmp_path / "out").exists()
+
+
+def test_population_from_a_file_is_used_not_ignored(tmp_path, small_demo_scene):
+    """sources.population.file gives the same exposed population as the catalogue's grid."""
+    import rasterio
+    from test_cli import small_demo_job
+
+    from eo_drr.errors import InputError
+
+    total = next(small_demo_scene.root.glob("demo-population/*/total.tif"))
+    rel = f"demo://{total.relative_to(small_demo_scene.root).as_posix()}"
+    by_file = eo_drr.run(
+        small_demo_job(tmp_path, **{"sources.population": {"file": rel}}), tmp_path / "f"
+    )
+    (tmp_path / "c").mkdir()
+    by_items = eo_drr.run(small_demo_job(tmp_path / "c"), tmp_path / "c" / "out")
+    a, b = by_file.tables["flood_by_unit"], by_items.tables["flood_by_unit"]
+    assert a["exposed_population"].sum() > 0
+    assert a["exposed_population"].to_numpy() == pytest.approx(
+        b["exposed_population"].to_numpy(), rel=1e-6
+    )
+    # a population file far from the AOI is refused, not read as "0 people exposed"
+    far = tmp_path / "far.tif"
+    with rasterio.open(total) as src:
+        prof, data = src.profile, src.read()
+    t = prof["transform"]
+    prof.update(transform=rasterio.Affine(t.a, t.b, t.c + 1e6, t.d, t.e, t.f))
+    with rasterio.open(far, "w", **prof) as dst:
+        dst.write(data)
+    (tmp_path / "g").mkdir()
+    with pytest.raises(InputError, match="does not overlap the AOI"):
+        eo_drr.run(
+            small_demo_job(tmp_path / "g", **{"sources.population": {"file": str(far)}}),
+            tmp_path / "g" / "out",
+        )

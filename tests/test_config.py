@@ -59,6 +59,8 @@ def test_minimal_defaults():
         ("aoi.bbxo", [1, 2, 3, 4], "aoi.bbxo", "unknown key"),
         ("sources.s1.unts", "db", "sources.s1.unts", "unknown key"),
         ("grid.resolution", "ten", "grid.resolution", "number"),
+        ("grid.resolution", True, "grid.resolution", "expected a number, got true"),
+        ("products.flood.hand_max_m", True, "products.flood.hand_max_m", "expected a number"),
         ("grid.resolution", -10, "grid.resolution", "greater than 0"),
         ("time.post.end", "2024-10-01", "time.post", "before start"),
         ("time.post.start", "2024-02-30", "time.post.start", "date"),

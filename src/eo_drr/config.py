@@ -13,6 +13,7 @@ point into the bundled demo scene (generated on first use).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -36,8 +37,28 @@ CATALOG_PRESETS = ("demo", "earth-search", "planetary-computer", "cdse")
 _T = TypeVar("_T")
 
 
+def _is_number(annotation: Any) -> bool:
+    """True for int / float annotations (optionally with None), not for bool."""
+    from typing import get_args
+
+    kinds = {a for a in (get_args(annotation) or (annotation,)) if a is not type(None)}
+    return bool(kinds) and kinds <= {int, float}
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_bool_for_numbers(cls, data: Any) -> Any:
+        """YAML reads ``yes``/``true`` as a boolean, which pydantic would take as 1: a number
+        key given a boolean is an error naming the key, never 1 m or 1 dB."""
+        if isinstance(data, dict):
+            for name, f in cls.model_fields.items():
+                value = data.get(name)
+                if isinstance(value, bool) and _is_number(f.annotation):
+                    raise ValueError(f"{name}: expected a number, got {str(value).lower()}")
+        return data
 
 
 class AOI(_Model):
@@ -618,6 +639,9 @@ def _format_validation_error(path: str, exc: ValidationError) -> str:
             msg = "unknown key (check the spelling; see configs/demo.yaml for the known keys)"
         elif msg.startswith("Value error, "):
             msg = msg[len("Value error, ") :]
+            named = re.match(r"^([a-z][a-z0-9_]*): (.*)$", msg, re.S)  # a validator naming its key
+            if named:
+                loc, msg = (*loc, named.group(1)), named.group(2)
         lines.append(f"{path}: {_format_loc(loc)}: {msg}")
     return "\n".join(lines)
 
