@@ -7,6 +7,7 @@ per administrative unit.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from eo_drr.jobs import inputs
 from eo_drr.jobs.progress import Steps
 from eo_drr.load import load_items, load_s1, load_s2, nodata_to_nan, read_for_display
 from eo_drr.load.grid import crs_wkt
+from eo_drr.load.sentinel1 import check_loaded
 from eo_drr.load.sentinel2 import S2_COMMON_NAMES
 from eo_drr.products import flood as flood_product
 from eo_drr.products import terrain
@@ -37,6 +39,8 @@ from eo_drr.sendai.points_lines import flag_flooded_points, flag_flooded_points_
 from eo_drr.sendai.sfm import sfm_table, write_sfm
 from eo_drr.sendai.tiles import combine_tile_tables
 from eo_drr.sendai.units import read_units, read_vector
+
+log = logging.getLogger(__name__)
 
 OUTPUTS = {
     "flood": "flood_extent.tif",
@@ -201,6 +205,19 @@ def run(cfg: JobConfig, p: FloodPlan, out: OutputFolder, steps: Steps | None = N
             [p.post_item], bands, p.geobox, stored_units=s1.units, chunks=cfg.grid.chunks
         )
         pre, post = pre.compute(), post.compute()
+    vh_band = bands[1] if len(bands) > 1 else None
+    for what, ds_, i in [
+        ("post-event", post, 0),
+        *(("pre-event", pre, k) for k in range(pre.sizes["time"])),
+    ]:
+        item = p.post_item if what == "post-event" else p.pre_items[min(i, len(p.pre_items) - 1)]
+        for note in check_loaded(
+            ds_[band].isel(time=i).values,
+            ds_[vh_band].isel(time=i).values if vh_band else None,
+            stored_units=s1.units,
+            what=f"{what} Sentinel-1 {item.id}",
+        ):
+            log.warning("%s", note)
     hand = _layer(cfg, p, "hand", p.hand_items, "bilinear", steps, "Loading HAND")
     dem = _layer(cfg, p, "dem", p.dem_items, "bilinear", steps, "Loading the DEM")
     landcover = _layer(

@@ -38,6 +38,7 @@ from eo_drr.load import (
     processing_level,
 )
 from eo_drr.load.grid import crs_wkt
+from eo_drr.load.sentinel1 import check_loaded
 from eo_drr.load.sentinel2 import S2_COMMON_NAMES
 from eo_drr.products import growth_pair, hazard_zones, urban
 from eo_drr.products.terrain import slope_degrees
@@ -300,6 +301,14 @@ def run(cfg: JobConfig, p: UrbanPlan, out: OutputFolder, steps: Steps | None = N
                 ).compute()
                 vv_e = s1["vv"].values if "vv" in s1 else None
                 vh_e = s1["vh"].values if "vh" in s1 else None
+                if vv_e is not None:  # units and band order of the job's files, first date
+                    for note in check_loaded(
+                        vv_e[0],
+                        None if vh_e is None else vh_e[0],
+                        stored_units=s1cfg.units,
+                        what=f"{key} Sentinel-1 {p.s1_items[e][0].id}",
+                    ):
+                        log.warning("%s", note)
             results[e] = urban.builtup_epoch(
                 {S2_COMMON_NAMES[b]: v for b, v in s2.items()},
                 vv_e,

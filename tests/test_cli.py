@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 from conftest import DEMO_TEST_SEED, DEMO_TEST_SIZE
 
@@ -158,3 +159,26 @@ def test_failure_mid_run_leaves_no_partial_output(tmp_path, small_demo_scene):
     res = eo_drr("run", job, "-o", out)
     assert_user_error(res, "no_such_band")
     assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
+
+
+@pytest.mark.parametrize(
+    "args,words",
+    [
+        (["demo", "--size", "63"], "greater than or equal to 64"),
+        (["search", "--catalog", "demo", "--max-cloud", "200"], "less than or equal to 100"),
+        (["search", "--catalog", "demo", "--relative-orbit", "0"], "greater than or equal to 1"),
+    ],
+)
+def test_out_of_range_options_are_usage_errors_not_tracebacks(args, words):
+    res = eo_drr(*args)
+    assert res.returncode == 2 and "Traceback" not in res.stderr, res.stderr
+    assert words in res.stderr
+
+
+def test_linear_backscatter_declared_as_db_in_a_job_is_refused(tmp_path, small_demo_scene):
+    """The demo's Sentinel-1 files hold linear power: a job saying dB gets one line naming the
+    item and the key, not a confident map of everything (a silent wrong answer before)."""
+    job = small_demo_job(tmp_path, **{"sources.s1.units": "db"})
+    res = eo_drr("run", job, "-o", tmp_path / "out")
+    assert_user_error(res, "looks like linear power", "sources.s1.units='linear'", "post-event Sentinel-1")
+    assert not (tmp_path / "out").exists()

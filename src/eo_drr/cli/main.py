@@ -284,12 +284,12 @@ def main() -> None:
         code = getattr(exc, "exit_code", getattr(exc, "code", 0))
         sys.exit(code or 0)
     except Exception as exc:  # click usage errors and real bugs
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Abort):
+        # by class name: typer >= 0.22 raises its vendored click's exceptions (typer._click)
+        kinds = {c.__name__ for c in type(exc).__mro__}
+        if "ClickException" in kinds:
+            exc.show()  # type: ignore[attr-defined]
+            sys.exit(exc.exit_code)  # type: ignore[attr-defined]
+        if "Abort" in kinds:
             sys.exit(1)
         raise
 

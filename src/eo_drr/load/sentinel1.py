@@ -110,3 +110,37 @@ def load_s1(
         da.attrs["quantity"] = "gamma0 backscatter"
         out[b] = da
     return xr.Dataset(out, attrs=ds.attrs)
+
+
+def check_loaded(
+    vv_linear: np.ndarray,
+    vh_linear: np.ndarray | None,
+    *,
+    stored_units: str,
+    what: str,
+) -> list[str]:
+    """Check Sentinel-1 loaded by :func:`load_s1` (linear power, 2-D) against the units the job
+    says its files hold (``sources.s1.units``) and the band order (``sources.s1.bands``): the
+    values go back to their stored units and through
+    :func:`eo_drr.load.s1_checks.check_backscatter`. Returns its warnings; raises its errors,
+    naming ``what`` (e.g. "post-event Sentinel-1 S1A_...") and the job keys."""
+    from eo_drr.load.s1_checks import check_backscatter
+
+    def stored(a: np.ndarray | None) -> np.ndarray | None:
+        if a is None or stored_units == "linear":
+            return a
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(a > 0, 10 * np.log10(a), np.nan).astype(np.float32)
+
+    vv_s = stored(vv_linear)
+    assert vv_s is not None
+    _, _, notes = check_backscatter(
+        vv_s,
+        stored(vh_linear),
+        units=stored_units,
+        vv_name=f"{what} (VV)",
+        vh_name=f"{what} (VH)",
+        units_option="sources.s1.units",
+        bands_option="sources.s1.bands",
+    )
+    return notes
