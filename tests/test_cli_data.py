@@ -261,3 +261,19 @@ def test_fetch_without_credentials_is_a_clear_error(httpserver, tmp_path, monkey
     )
     assert res.returncode != 0 and res.stderr.startswith("error: no credentials")
     assert "Traceback" not in res.stderr
+
+
+def test_fetch_from_a_local_catalogue_says_nothing_to_download(tmp_path, small_demo_scene):
+    from test_cli import assert_user_error, eo_drr
+
+    res = eo_drr(
+        "fetch",
+        "--catalog",
+        str(small_demo_scene.catalog_path),
+        "--collection",
+        "sentinel-1-rtc",
+        "-o",
+        tmp_path / "f",
+    )
+    assert_user_error(res, "a local file", "nothing to download")
+    assert not (tmp_path / "f").exists()  # no download ledger left behind

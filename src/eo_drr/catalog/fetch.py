@@ -52,6 +52,11 @@ def download_requests(
         for key in keys:
             asset = item.assets[key]
             url = https_href(asset)
+            if not url.startswith(("http://", "https://")):
+                raise InputError(
+                    f"item {item.id}, asset {key}: a local file ({url.removeprefix('file://')}), "
+                    "nothing to download: jobs read a local catalogue's files in place"
+                )
             name = asset.extra_fields.get("file:local_path") or Path(urlsplit(url).path).name or key
             if name in ("$value", ""):
                 name = f"{key}.bin"
