@@ -153,3 +153,14 @@ def test_static_catalogue_path_is_relative_to_the_job_file(tmp_path):
     cat.save(pystac.CatalogType.SELF_CONTAINED)
     job = load_config(_write(tmp_path, _with("sources.catalog", "cat/catalog.json")))
     assert type(job_catalog(job)).__name__ == "StaticCatalog"
+
+
+def test_an_impossible_unquoted_date_is_one_line_with_its_place(tmp_path):
+    """YAML reads an unquoted 2024-11-31 as a date and fails inside PyYAML: a ConfigError at
+    the line and column, not a 65-line traceback."""
+    p = tmp_path / "job.yaml"
+    p.write_text("name: x\ntime:\n  post: {start: 2024-11-31, end: 2024-12-01}\n")
+    with pytest.raises(
+        ConfigError, match=r"job.yaml:3:\d+: malformed YAML: '2024-11-31' is not a date"
+    ):
+        load_config(p)

@@ -660,6 +660,23 @@ def parse_config(data: Any, *, source: str = "<config>", base_dir: Path | None =
     return cfg
 
 
+class _JobLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, with an impossible date (``2024-11-31``) as a YAML error at its
+    line and column instead of a ValueError from deep inside."""
+
+
+def _timestamp(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except ValueError as exc:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"{node.value!r} is not a date ({exc})", node.start_mark
+        ) from None
+
+
+_JobLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
+
+
 def load_config(path: str | Path) -> JobConfig:
     """Read and validate a YAML job file. Raises :class:`ConfigError` naming file and key."""
     path = Path(path)
@@ -672,7 +689,7 @@ def load_config(path: str | Path) -> JobConfig:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read the job file ({exc})") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_JobLoader)  # a SafeLoader: no user string is evaluated
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
