@@ -434,3 +434,31 @@ def test_growth_all_cloud_and_linear_s1_refused(shared_data, tmp_path):
         )
     )
     assert "lin.tif" in line and "--s1-units linear" in line and not out.exists()
+
+
+def test_a_header_claiming_a_huge_raster_is_refused_before_reading(tmp_path):
+    """A GeoTIFF whose header claims 200,000 x 200,000 px (sparse: a few MB on disk) is refused
+    in one line naming the size and the machine's memory, not read into a MemoryError."""
+    from rasterio.transform import from_origin
+    from test_cli import assert_user_error
+
+    path = tmp_path / "huge.tif"
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=200_000,
+        height=200_000,
+        count=1,
+        dtype="float32",
+        tiled=True,
+        sparse_ok=True,
+        crs="EPSG:32615",
+        transform=from_origin(500000, 2000000, 10, 10),
+    ) as dst:
+        dst.write(
+            np.full((1, 256, 256), -10, np.float32), window=rasterio.windows.Window(0, 0, 256, 256)
+        )
+    res = eo_drr("water", "--s1", path, "--out", tmp_path / "w.tif")
+    assert_user_error(res, "200,000 x 200,000 px", "GiB", "crop it")
+    assert not (tmp_path / "w.tif").exists()

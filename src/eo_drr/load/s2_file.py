@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from eo_drr.errors import CorruptInputError, InputError
+from eo_drr.load.guard import check_read_size
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +107,7 @@ def _open(path: Path, option: str):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", rasterio.errors.NotGeoreferencedWarning)
             with rasterio.open(path) as src:
+                check_read_size(src, path, option)
                 return src.read(), dict(src.profile), list(src.descriptions), src.tags(), src.nodata
     except (rasterio.errors.RasterioError, MemoryError) as exc:
         raise CorruptInputError(f"{option}: {path} is not a readable raster ({exc})") from None
