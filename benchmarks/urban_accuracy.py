@@ -267,7 +267,10 @@ def loco(data, cfg, trainer=train_model, log=print) -> dict:
             c = counts(g, data[h]["label"])
             tot[s1] += c
             # as the command delivers it: cloud-masked pixels are no data (a missed change)
-            delivered[s1] += counts(np.where(data[h]["cloud"], 255, g), data[h]["label"])
+            cloud = data[h].get("cloud")
+            delivered[s1] += counts(
+                g if cloud is None else np.where(cloud, 255, g), data[h]["label"]
+            )
             res["with_s1" if s1 else "without_s1"][h] = scores(c)
         log(
             f"  {h:12s} F1 {res['with_s1'][h]['f1']:.3f} (no S1 {res['without_s1'][h]['f1']:.3f}) "

@@ -463,7 +463,21 @@ def _write_report(
 
 
 def _units(cfg: JobConfig, p: FloodPlan) -> gpd.GeoDataFrame:
+    """The admin units; refused when none overlaps the job's AOI (a table of zeros would read
+    as "no one exposed"). A tile of a tiled job may hold no unit: it is not checked."""
     au = required(cfg.exposure, "exposure").admin_units
+    units = _read_units(cfg, p, au)
+    if p.job_geobox is None:
+        aoi = p.aoi.to_crs(units.crs).geom
+        if not units.geometry.intersects(aoi).any():
+            raise InputError(
+                f"exposure.admin_units.file: none of the {len(units)} units of {p.units_path} "
+                "overlaps the AOI (another place, or another CRS declared wrongly?)"
+            )
+    return units
+
+
+def _read_units(cfg: JobConfig, p: FloodPlan, au: Any) -> gpd.GeoDataFrame:
     return read_units(
         required(p.units_path, "exposure.admin_units.file"),
         layer=au.layer,

@@ -246,3 +246,18 @@ def test_population_from_a_file_is_used_not_ignored(tmp_path, small_demo_scene):
             small_demo_job(tmp_path / "g", **{"sources.population": {"file": str(far)}}),
             tmp_path / "g" / "out",
         )
+
+
+def test_admin_units_that_miss_the_aoi_are_refused_not_zero_people(tmp_path, small_demo_scene):
+    import geopandas as gpd
+    from test_cli import small_demo_job
+
+    from eo_drr.errors import InputError
+
+    units = gpd.read_file(small_demo_scene.admin_units, layer="level2")
+    units["geometry"] = units.geometry.translate(xoff=1e6)
+    units.to_file(tmp_path / "far.gpkg", layer="level2")
+    job = small_demo_job(tmp_path, **{"exposure.admin_units.file": str(tmp_path / "far.gpkg")})
+    with pytest.raises(InputError, match=r"none of the \d+ units .* overlaps the AOI"):
+        eo_drr.run(job, tmp_path / "out")
+    assert not (tmp_path / "out").exists()

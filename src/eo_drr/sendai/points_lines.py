@@ -29,7 +29,8 @@ def _sample(
     """Flood class at map points (``nodata`` outside the raster)."""
     inv = ~tr
     cols, rows = inv @ (np.asarray(xs, dtype=np.float64), np.asarray(ys, dtype=np.float64))
-    cols, rows = np.floor(cols).astype(np.int64), np.floor(rows).astype(np.int64)
+    # a point without coordinates (empty geometry) falls outside: -1
+    cols, rows = (np.floor(np.nan_to_num(v, nan=-1.0)).astype(np.int64) for v in (cols, rows))
     inside = (rows >= 0) & (rows < flood.shape[0]) & (cols >= 0) & (cols < flood.shape[1])
     out = np.full(len(cols), nodata, dtype=flood.dtype)
     out[inside] = flood[rows[inside], cols[inside]]
@@ -111,7 +112,7 @@ def flag_flooded_points_in_file(
         pts = points.to_crs(src.crs)
         xs, ys = pts.geometry.x.to_numpy(), pts.geometry.y.to_numpy()
         cols, rows = ~src.transform @ (xs, ys)
-        cols, rows = np.floor(cols).astype(np.int64), np.floor(rows).astype(np.int64)
+        cols, rows = (np.floor(np.nan_to_num(v, nan=-1.0)).astype(np.int64) for v in (cols, rows))
         inside = (rows >= 0) & (rows < src.height) & (cols >= 0) & (cols < src.width)
         cls = np.full(len(xs), nodata, dtype=np.int64)
         if inside.any():

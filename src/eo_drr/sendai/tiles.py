@@ -53,7 +53,6 @@ def tile_area_share(
     (densified); 0 where the cell does not reach the job grid."""
     from pyproj import Transformer
     from shapely.geometry import box
-    from shapely.ops import transform as reproject
 
     pcrs, ptr, (ph, pw) = georef(template, "population")
     h, w = fshape
@@ -63,8 +62,12 @@ def tile_area_share(
     job_box = box(jtr.c, jtr.f + jtr.e * jh, jtr.c + jtr.a * jw, jtr.f)
     if pcrs != fcrs:
         to_pop = Transformer.from_crs(fcrs, pcrs, always_xy=True).transform
-        tile_box = reproject(to_pop, tile_box.segmentize(min(abs(ftr.a) * w, abs(ftr.e) * h) / 64))
-        job_box = reproject(to_pop, job_box.segmentize(min(abs(jtr.a) * jw, abs(jtr.e) * jh) / 64))
+
+        def reproject(g: shapely.Geometry) -> shapely.Geometry:
+            return shapely.transform(g, lambda xy: np.column_stack(to_pop(xy[:, 0], xy[:, 1])))
+
+        tile_box = reproject(tile_box.segmentize(min(abs(ftr.a) * w, abs(ftr.e) * h) / 64))
+        job_box = reproject(job_box.segmentize(min(abs(jtr.a) * jw, abs(jtr.e) * jh) / 64))
     cols, rows = np.meshgrid(np.arange(pw), np.arange(ph))
     x0, y0 = ptr.c + ptr.a * cols, ptr.f + ptr.e * rows
     cells = shapely.box(
