@@ -34,9 +34,10 @@ from eo_drr.products import terrain
 from eo_drr.products.water_s2 import s2_water
 from eo_drr.publish import OutputFolder, write_cog, write_csv, write_geoparquet
 from eo_drr.publish.report import FLOOD_COLORS, MapLayer, indicator_plots, write_report
+from eo_drr.publish.sfm_files import write_sfm
 from eo_drr.sendai.indicators import indicators_by_unit
 from eo_drr.sendai.points_lines import flag_flooded_points, flag_flooded_points_in_file
-from eo_drr.sendai.sfm import sfm_table, write_sfm
+from eo_drr.sendai.sfm import sfm_table
 from eo_drr.sendai.tiles import combine_tile_tables
 from eo_drr.sendai.units import read_units, read_vector
 

@@ -45,8 +45,9 @@ from eo_drr.products.terrain import slope_degrees
 from eo_drr.products.water_s2 import s2_water
 from eo_drr.publish import OutputFolder, write_cog, write_csv, write_geoparquet
 from eo_drr.publish.report import MapLayer, write_report
+from eo_drr.publish.sfm_files import write_sfm
 from eo_drr.sendai.growth import growth_by_unit
-from eo_drr.sendai.sfm import growth_rows, write_sfm
+from eo_drr.sendai.sfm import growth_rows
 from eo_drr.sendai.units import read_units
 
 log = logging.getLogger(__name__)

@@ -180,5 +180,7 @@ def test_linear_backscatter_declared_as_db_in_a_job_is_refused(tmp_path, small_d
     item and the key, not a confident map of everything (a silent wrong answer before)."""
     job = small_demo_job(tmp_path, **{"sources.s1.units": "db"})
     res = eo_drr("run", job, "-o", tmp_path / "out")
-    assert_user_error(res, "looks like linear power", "sources.s1.units='linear'", "post-event Sentinel-1")
+    assert_user_error(
+        res, "looks like linear power", "sources.s1.units='linear'", "post-event Sentinel-1"
+    )
     assert not (tmp_path / "out").exists()

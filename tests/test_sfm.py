@@ -19,7 +19,8 @@ import pytest
 import shapely
 
 from eo_drr.errors import InputError
-from eo_drr.sendai.sfm import COLUMNS, HIP_FLOOD, INDICATORS, METHOD, sfm_table, write_sfm
+from eo_drr.publish.sfm_files import write_sfm
+from eo_drr.sendai.sfm import COLUMNS, HIP_FLOOD, INDICATORS, METHOD, sfm_table
 
 
 def _indicators(n=3, flooded=True):
@@ -117,7 +118,8 @@ def test_writer_killed_mid_way_leaves_the_old_files(tmp_path):
         import sys, time, numpy as np, pandas as pd, geopandas as gpd, shapely
         sys.path.insert(0, {os.path.dirname(__file__)!r})
         from test_sfm import _indicators, _units
-        from eo_drr.sendai.sfm import sfm_table, write_sfm
+        from eo_drr.publish.sfm_files import write_sfm
+        from eo_drr.sendai.sfm import sfm_table
         folder = {str(tmp_path)!r}
         ind = _indicators()
         write_sfm(sfm_table(ind, event_id="V1", date="2024-11-05"), folder, units=_units(list(ind.index)))
@@ -256,3 +258,21 @@ def test_wetland_rows_gain_loss_net_and_zeros(tmp_path):
         wetland_rows(change.assign(lost_ha=[-1.0, 0.0]), event_id="E", date="2024-11-05")
     with pytest.raises(InputError, match="gained_ha"):
         wetland_rows(change.drop(columns="gained_ha"), event_id="E", date="2024-11-05")
+
+
+def test_text_that_a_spreadsheet_would_run_is_escaped(tmp_path):
+    """Unit names come from the user's files: a name starting with = + - @ is written with a
+    leading apostrophe in CSV and GeoPackage (OWASP CSV injection), numbers are untouched."""
+    import pandas as pd
+
+    from eo_drr.publish.tables import spreadsheet_safe, write_csv
+
+    df = pd.DataFrame(
+        {"name": ['=HYPERLINK("http://x")', "+1", "Tabasco", "@SUM(A1)"], "value": [-1.5, 2, 3, 4]}
+    )
+    write_csv(df, tmp_path / "t.csv")
+    text = (tmp_path / "t.csv").read_text()
+    assert "'=HYPERLINK" in text and "'+1" in text and "'@SUM" in text and ",-1.5" in text
+    assert "Tabasco" in text and "'Tabasco" not in text
+    once = spreadsheet_safe(df)
+    assert spreadsheet_safe(once).equals(once)  # idempotent
