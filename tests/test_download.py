@@ -267,6 +267,14 @@ def test_credentials_from_env_and_netrc(tmp_path, monkeypatch):
     monkeypatch.delenv("CDSE_USERNAME")
     with pytest.raises(CredentialsError, match="no credentials for other.host"):
         find_credentials("other.host", "CDSE")
+    # a password file other users can read is refused, naming the fix, never its contents
+    monkeypatch.delenv("CDSE_PASSWORD")
+    netrc.chmod(0o644)
+    with pytest.raises(
+        CredentialsError, match=r"readable by other users \(mode 644\).*chmod 600"
+    ) as err:
+        find_credentials("identity.dataspace.copernicus.eu", "CDSE")
+    assert "pw-from-netrc" not in str(err.value)
 
 
 def test_checksums_from_recorded_cdse_odata(shared_data):

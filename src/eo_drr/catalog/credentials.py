@@ -58,6 +58,12 @@ def find_credentials(host: str, env_prefix: str) -> Credentials:
         return Credentials(user, Secret(pwd))
     path = Path(os.environ.get("NETRC", Path.home() / ".netrc"))
     if path.exists():
+        mode = path.stat().st_mode & 0o777
+        if os.name == "posix" and mode & 0o077:  # as openEO and ssh do: a password file is private
+            raise CredentialsError(
+                f"{path} is readable by other users (mode {mode:o}); its passwords are not used: "
+                f"chmod 600 {path}"
+            )
         try:
             auth = netrc.netrc(str(path)).authenticators(host)
         except (netrc.NetrcParseError, OSError) as exc:
