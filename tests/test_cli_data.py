@@ -277,3 +277,17 @@ def test_fetch_from_a_local_catalogue_says_nothing_to_download(tmp_path, small_d
     )
     assert_user_error(res, "a local file", "nothing to download")
     assert not (tmp_path / "f").exists()  # no download ledger left behind
+
+
+def test_no_connection_is_said_in_words_in_one_line():
+    """A catalogue nobody answers: one line naming the host, urllib3's retries folded in."""
+    import socket
+
+    from test_cli import assert_user_error, eo_drr
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again on leaving: nothing listens there
+    res = eo_drr("search", "--catalog", f"http://127.0.0.1:{port}/stac", "--collection", "x")
+    assert_user_error(res, f"no connection to 127.0.0.1:{port}", "connection refused")
+    assert "urllib3" not in res.stderr and "Retry(" not in res.stderr

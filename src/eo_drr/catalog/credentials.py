@@ -20,6 +20,7 @@ from pathlib import Path
 
 import requests
 
+from eo_drr.catalog.net import in_words
 from eo_drr.errors import CredentialsError
 
 log = logging.getLogger(__name__)
@@ -111,7 +112,7 @@ class TokenAuth(requests.auth.AuthBase):
             r = self._session.post(self.token_url, data=data, timeout=30)
         except requests.RequestException as exc:
             raise CredentialsError(
-                f"cannot reach the token service at {self.token_url}: {type(exc).__name__}"
+                f"cannot reach the token service at {self.token_url}: {in_words(exc, self.token_url)}"
             ) from None
         if r.status_code in (400, 401):
             return {}

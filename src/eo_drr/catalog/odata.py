@@ -18,6 +18,7 @@ from shapely import wkt
 from shapely.geometry import mapping
 
 from eo_drr.catalog.base import SearchQuery, matches, sort_items
+from eo_drr.catalog.net import in_words
 from eo_drr.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -148,7 +149,7 @@ class CdseODataCatalog:
                 r = self.session.get(url, params=params, timeout=self.timeout)
             except requests.RequestException as exc:
                 raise InputError(
-                    f"cannot reach the CDSE OData catalogue at {self.url}: {type(exc).__name__}"
+                    f"cannot reach the CDSE OData catalogue at {self.url}: {in_words(exc, self.url)}"
                 ) from None
             if r.status_code != 200:
                 raise InputError(f"CDSE OData search failed: HTTP {r.status_code}: {r.text[:200]}")

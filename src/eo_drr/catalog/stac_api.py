@@ -15,6 +15,7 @@ import logging
 import pystac
 
 from eo_drr.catalog.base import SearchQuery, matches, sort_items
+from eo_drr.catalog.net import in_words
 from eo_drr.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,9 @@ class StacApiCatalog:
             try:
                 self._client = Client.open(self.url, timeout=self.timeout)
             except (APIError, OSError, ValueError) as exc:
-                raise InputError(f"cannot open the STAC API at {self.url}: {exc}") from exc
+                raise InputError(
+                    f"cannot open the STAC API at {self.url}: {in_words(exc, self.url)}"
+                ) from None
         return self._client
 
     def search(self, query: SearchQuery) -> list[pystac.Item]:
@@ -63,7 +66,7 @@ class StacApiCatalog:
             params["max_items"] = query.limit
         try:
             items = list(client.search(**params).items())
-        except APIError as exc:
-            raise InputError(f"search failed at {self.url}: {exc}") from exc
+        except (APIError, OSError) as exc:
+            raise InputError(f"search failed at {self.url}: {in_words(exc, self.url)}") from None
         # Orbit filters are applied locally: not every server supports them as queryables.
         return sort_items(it for it in items if matches(it, query))

@@ -54,6 +54,10 @@ def _main(
     )
     for noisy in ("rasterio", "urllib3", "numba", "fiona", "pyogrio", "distributed"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+    # urllib3's retries are folded into the one error line (``--debug`` shows them)
+    logging.getLogger("urllib3.connectionpool").setLevel(
+        level if level < logging.INFO else logging.ERROR
+    )
 
 
 @app.command()
