@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import rasterio
 from test_cli import eo_drr
 
@@ -461,4 +462,36 @@ def test_a_header_claiming_a_huge_raster_is_refused_before_reading(tmp_path):
         )
     res = eo_drr("water", "--s1", path, "--out", tmp_path / "w.tif")
     assert_user_error(res, "200,000 x 200,000 px", "GiB", "crop it")
+    assert not (tmp_path / "w.tif").exists()
+
+
+@pytest.mark.parametrize(
+    "crs,origin,res,words",
+    [
+        ("EPSG:32615", (-92.9, 18.1), 0.0001, "look like degrees"),
+        ("EPSG:4326", (500000.0, 2000000.0), 10.0, "not longitudes and latitudes"),
+        ("EPSG:4326", (-92.9, 200.0), 0.0001, "not longitudes and latitudes"),
+    ],
+)
+def test_a_crs_that_contradicts_the_coordinates_is_refused(tmp_path, crs, origin, res, words):
+    from rasterio.transform import from_origin
+    from test_cli import assert_user_error
+
+    vv, vh = synthetic_s1()
+    path = tmp_path / "s1.tif"
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=vv.shape[1],
+        height=vv.shape[0],
+        count=2,
+        dtype="float32",
+        crs=crs,
+        transform=from_origin(*origin, res, res),
+    ) as dst:
+        dst.write(np.stack([vv, vh]))
+        dst.descriptions = ("VV", "VH")
+    res_ = eo_drr("water", "--s1", path, "--out", tmp_path / "w.tif")
+    assert_user_error(res_, words, str(path))
     assert not (tmp_path / "w.tif").exists()

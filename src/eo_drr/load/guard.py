@@ -25,3 +25,32 @@ def check_read_size(src: Any, path: Path, option: str) -> None:
             f"{have / 2**30:,.1f} GiB: crop it to the area you need (gdal_translate -projwin), or run a job "
             "with tiling"
         )
+
+
+def check_georef(src: Any, path: Path, option: str) -> None:
+    """The CRS must agree with the coordinates: a geographic grid inside +-180 / +-90 degrees;
+    a projected grid not with degree-sized pixels at degree-like coordinates (a UTM CRS written
+    on a longitude/latitude grid)."""
+    crs, b = src.crs, src.bounds
+    if crs is None:
+        return
+    res = abs(src.transform.a)
+    if crs.is_geographic:
+        if not (-180.5 <= b.left <= b.right <= 360.5 and -90.5 <= b.bottom <= b.top <= 90.5):
+            raise InputError(
+                f"{option}: {path} declares a geographic CRS ({crs.to_string()}) but spans "
+                f"x {b.left:.6g}..{b.right:.6g}, y {b.bottom:.6g}..{b.top:.6g}: not longitudes and "
+                "latitudes (a projected grid with the wrong CRS?)"
+            )
+    elif (
+        res < 0.01
+        and abs(b.left) <= 180
+        and abs(b.right) <= 180
+        and abs(b.top) <= 90
+        and abs(b.bottom) <= 90
+    ):
+        raise InputError(
+            f"{option}: {path} declares a projected CRS ({crs.to_string()}) but has {res:.2g}-unit "
+            f"pixels at x {b.left:.6g}, y {b.top:.6g}: these look like degrees (a longitude/latitude "
+            "grid with the wrong CRS?)"
+        )

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from eo_drr.errors import ConfigError, CorruptInputError, InputError
-from eo_drr.load.guard import check_read_size
+from eo_drr.load.guard import check_georef, check_read_size
 
 
 @dataclass
@@ -68,6 +68,7 @@ def read_s1_file(
             warnings.simplefilter("ignore", rasterio.errors.NotGeoreferencedWarning)
             with rasterio.open(path) as src:
                 check_read_size(src, path, option)
+                check_georef(src, path, option)
                 data = src.read().astype(np.float32)
                 profile, names, nodata, dtype, tags = (
                     src.profile,

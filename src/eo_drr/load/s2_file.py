@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from eo_drr.errors import CorruptInputError, InputError
-from eo_drr.load.guard import check_read_size
+from eo_drr.load.guard import check_georef, check_read_size
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +108,7 @@ def _open(path: Path, option: str):
             warnings.simplefilter("ignore", rasterio.errors.NotGeoreferencedWarning)
             with rasterio.open(path) as src:
                 check_read_size(src, path, option)
+                check_georef(src, path, option)
                 return src.read(), dict(src.profile), list(src.descriptions), src.tags(), src.nodata
     except (rasterio.errors.RasterioError, MemoryError) as exc:
         raise CorruptInputError(f"{option}: {path} is not a readable raster ({exc})") from None
