@@ -261,3 +261,24 @@ def test_admin_units_that_miss_the_aoi_are_refused_not_zero_people(tmp_path, sma
     with pytest.raises(InputError, match=r"none of the \d+ units .* overlaps the AOI"):
         eo_drr.run(job, tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_an_output_folder_holding_the_jobs_inputs_is_refused(tmp_path, small_demo_scene):
+    """-o the folder of the job's own catalogue would write catalog.json over it."""
+    import shutil
+
+    from test_cli import small_demo_job
+
+    from eo_drr.errors import OutputError
+
+    scene = tmp_path / "scene"
+    shutil.copytree(small_demo_scene.root, scene)
+    before = (scene / small_demo_scene.catalog_path.name).read_bytes()
+    job = small_demo_job(
+        tmp_path, **{"sources.catalog": str(scene / small_demo_scene.catalog_path.name)}
+    )
+    for tiles in (None, 128):
+        with pytest.raises(OutputError, match="holds an input of the job"):
+            eo_drr.run(job, scene, tile_size_px=tiles)
+    assert (scene / small_demo_scene.catalog_path.name).read_bytes() == before
+    assert not list(scene.glob("run.json")) and not list(scene.glob(".eo-drr*"))

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from pathlib import Path
+from typing import Any
 
-from eo_drr.config import JobConfig
+from eo_drr.config import CATALOG_PRESETS, JobConfig
 from eo_drr.engine.versions import collect_versions
+from eo_drr.errors import OutputError
 from eo_drr.io.atomic import atomic_write_text
 from eo_drr.publish import OutputFolder
 from eo_drr.publish.stac_outputs import OutputAsset, write_output_catalog
@@ -46,3 +50,33 @@ def write_manifest_and_catalog(cfg: JobConfig, out: OutputFolder, summary: dict)
         catalog_id=cfg.name,
         title=f"eo-drr outputs of {cfg.name}",
     )
+
+
+def input_files(cfg: JobConfig, plan: Any) -> list[Path]:
+    """The local files a job reads: the job's static catalogue and the plan's ``*_path`` files."""
+    found = []
+    cat = cfg.sources.catalog
+    if (
+        "://" not in cat
+        and cat not in CATALOG_PRESETS
+        and not cat.startswith(("cdse-odata", "dhus:"))
+    ):
+        found.append(Path(cfg.resolve_path(cat)))
+    for f in dataclasses.fields(plan):
+        value = getattr(plan, f.name)
+        if f.name.endswith("_path") and isinstance(value, str) and "://" not in value:
+            found.append(Path(value))
+    return found
+
+
+def refuse_output_over_inputs(cfg: JobConfig, plan: Any, folder: Path) -> None:
+    """The output folder must not hold any input of the job: a run commits ``catalog.json``,
+    ``run.json`` and its layers there, and would replace the job's own files."""
+    root = folder.resolve()
+    for p in input_files(cfg, plan):
+        p = p.resolve()
+        if root == p or root in p.parents:
+            raise OutputError(
+                f"output folder {folder}: it holds an input of the job ({p}); a run would write "
+                "over it: choose another output folder"
+            )

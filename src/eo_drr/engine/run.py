@@ -16,10 +16,10 @@ from pathlib import Path
 
 from eo_drr.config import JobConfig, TilingConfig
 from eo_drr.engine.events import Event, EventSteps, Reporter, log_reporter
-from eo_drr.engine.manifest import write_manifest_and_catalog
+from eo_drr.engine.manifest import refuse_output_over_inputs, write_manifest_and_catalog
 from eo_drr.engine.result import JobResult, output_paths
 from eo_drr.jobs.cluster import ComputeTarget, compute_context
-from eo_drr.jobs.ledger import JobLock
+from eo_drr.jobs.ledger import LEDGER_NAME, LOCK_NAME, JobLock
 from eo_drr.jobs.tiling import Tile, tile_grid
 from eo_drr.pipelines import get_pipeline
 from eo_drr.publish import OutputFolder
@@ -116,6 +116,7 @@ def _run_whole(cfg: JobConfig, out: OutputFolder, report: Reporter, t0: float) -
     pipeline = get_pipeline(cfg.pipeline)
     report(Event("step", "Searching the catalogue and resolving the plan"))
     plan = pipeline.plan(cfg)
+    refuse_output_over_inputs(cfg, plan, out.root)
     report(
         Event(
             "step_done",
@@ -202,5 +203,7 @@ def _run_tiled(
         # tile ran, the folder and its ledger stay (a rerun skips the finished tiles)
         if created and not (out.root / TILES_DIR).exists():
             shutil.rmtree(out.root, ignore_errors=True)
+        elif not (out.root / LEDGER_NAME).exists():  # refused before its ledger: no lock left
+            (out.root / LOCK_NAME).unlink(missing_ok=True)
         raise
     return summary

@@ -40,6 +40,7 @@ import pystac
 
 from eo_drr.catalog import reuse_parsed_catalogs
 from eo_drr.config import AOI, JobConfig, TilingConfig
+from eo_drr.engine.manifest import refuse_output_over_inputs
 from eo_drr.engine.mosaic import TILE_MANIFEST, Finalize, assemble
 from eo_drr.errors import EODRRError
 from eo_drr.io import without_overviews
@@ -293,6 +294,7 @@ def _run_tiled(
     on_cluster: Callable[[ComputeTarget], None] | None,
 ) -> dict:
     whole = pipeline.plan(cfg)
+    refuse_output_over_inputs(cfg, whole, root)
     tiles = tile_grid(whole.geobox, tiling.tile_size_px, whole.aoi)
     chash = config_hash(cfg)
     ledger = JobLedger(root)
