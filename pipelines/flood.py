@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pystac
 import rioxarray  # noqa: F401  (registers the .rio accessor)
@@ -593,9 +594,17 @@ def _layer(
         from eo_drr.load import load_raster_file
 
         path = inputs.resolve_path(cfg, src.file, f"sources.{key}.file")
-        return xr_reproject(
+        da = xr_reproject(
             load_raster_file(path, what=f"sources.{key}.file"), p.geobox, resampling=resampling
         ).compute()
+        if not np.isfinite(
+            da.values
+        ).any():  # a layer that is all no data would silently do nothing
+            raise InputError(
+                f"sources.{key}.file: {path} has no valid pixel over the job's grid (it does not "
+                "overlap the AOI, or it is all no data / infinite)"
+            )
+        return da
 
 
 def _vector(cfg: JobConfig, src, key: str) -> gpd.GeoDataFrame | None:

@@ -282,3 +282,29 @@ def test_an_output_folder_holding_the_jobs_inputs_is_refused(tmp_path, small_dem
             eo_drr.run(job, scene, tile_size_px=tiles)
     assert (scene / small_demo_scene.catalog_path.name).read_bytes() == before
     assert not list(scene.glob("run.json")) and not list(scene.glob(".eo-drr*"))
+
+
+@pytest.mark.parametrize("case", ["far", "inf"])
+def test_a_hand_file_with_nothing_over_the_grid_is_refused(tmp_path, small_demo_scene, case):
+    """A HAND file 1000 km away, or all +inf, would exclude nothing without a word."""
+    import rasterio
+    from test_cli import small_demo_job
+
+    from eo_drr.errors import InputError
+
+    src = next(small_demo_scene.root.glob("demo-hand/*/*.tif"))
+    with rasterio.open(src) as f:
+        prof, data = f.profile, f.read()
+    if case == "far":
+        t = prof["transform"]
+        prof.update(transform=rasterio.Affine(t.a, t.b, t.c + 1e6, t.d, t.e, t.f))
+    else:
+        data = np.full_like(data, np.inf, dtype=np.float32)
+        prof.update(dtype="float32", nodata=None)
+    with rasterio.open(tmp_path / "hand.tif", "w", **prof) as dst:
+        dst.write(data.astype(prof["dtype"]))
+    job = small_demo_job(tmp_path, **{"sources.hand": {"file": str(tmp_path / "hand.tif")}})
+    with pytest.raises(
+        InputError, match="sources.hand.file: .* no valid pixel over the job's grid"
+    ):
+        eo_drr.run(job, tmp_path / "out")
