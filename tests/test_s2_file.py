@@ -119,3 +119,31 @@ def test_oscd_cities_read_as_level_1c(shared_data):
         if vv:
             band = read_band_file(vv[0], option="--s1-before").bands["VV"]
             assert -30 < np.nanmedian(band) < 5
+
+
+def test_reflectance_stored_as_0_1_floats_is_refused_not_read_as_dn(tmp_path):
+    """Bands holding reflectance 0-1 instead of DN x 10000 would be read 10000 x too dark."""
+    import rasterio
+    from rasterio.transform import from_origin
+
+    from eo_drr.load.s2_file import read_s2_file
+
+    names = ("B02", "B03", "B04", "B08", "B11", "B12")
+    data = np.random.default_rng(0).uniform(0.02, 0.3, (len(names), 32, 32)).astype(np.float32)
+    path = tmp_path / "refl.tif"
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=32,
+        height=32,
+        count=len(names),
+        dtype="float32",
+        crs="EPSG:32615",
+        transform=from_origin(500000, 2000000, 10, 10),
+    ) as dst:
+        dst.write(data)
+        dst.descriptions = names
+        dst.update_tags(PROCESSING_LEVEL="L2A")
+    with pytest.raises(InputError, match="looks like reflectance 0-1.*multiply the bands by 10000"):
+        read_s2_file(path, option="--before")

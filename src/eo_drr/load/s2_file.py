@@ -66,6 +66,8 @@ LEVELS = ("L1C", "L2A")
 #: 1st percentile of B02 reflectance separating TOA (above) from surface reflectance (below)
 L1C_MIN_DARK_BLUE = 0.05
 L2A_MAX_DARK_BLUE = 0.035
+#: a scene's median red reflectance is far above this (dark water and forest are about 0.01-0.03)
+MIN_MEDIAN_RED = 0.002
 
 
 @dataclass
@@ -181,6 +183,12 @@ def read_s2_file(
         if "B04" in bands and np.isfinite(bands["B04"]).any()
         else 0.1
     )
+    if 0.0 < med < MIN_MEDIAN_RED:
+        raise InputError(
+            f"{option}: {path}: median red {med * 10000:.3g} as stored looks like reflectance 0-1, "
+            "not digital numbers scaled by 10000: multiply the bands by 10000 (Sentinel-2 products "
+            "store DN = 10000 x reflectance)"
+        )
     if not 0.0 < med < 1.5:
         raise InputError(
             f"{option}: {path}: median red reflectance {med:.3g} is implausible: "
