@@ -9,6 +9,7 @@ A whole job: plan -> lock the output folder -> stage -> compute context (the job
 from __future__ import annotations
 
 import contextlib
+import errno
 import shutil
 import time
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from eo_drr.config import JobConfig, TilingConfig
 from eo_drr.engine.events import Event, EventSteps, Reporter, log_reporter
 from eo_drr.engine.manifest import refuse_output_over_inputs, write_manifest_and_catalog
 from eo_drr.engine.result import JobResult, output_paths
+from eo_drr.errors import OutputError
 from eo_drr.jobs.cluster import ComputeTarget, compute_context
 from eo_drr.jobs.ledger import LEDGER_NAME, LOCK_NAME, JobLock
 from eo_drr.jobs.tiling import Tile, tile_grid
@@ -149,15 +151,34 @@ def _run_whole(cfg: JobConfig, out: OutputFolder, report: Reporter, t0: float) -
         summary["compute"] = where
         write_manifest_and_catalog(cfg, out, summary)
         out.commit()
-    except BaseException:
+    except BaseException as exc:
         lock.release()
         out.abort()
         if created:  # leave no folder behind that this run created
             with contextlib.suppress(OSError):
                 out.root.rmdir()
+        _raise_as_output_error(exc, out.root)
         raise
     lock.release()
     return summary
+
+
+#: errors of the output folder's file system, told as one line naming the folder
+_WRITE_ERRNOS = {
+    errno.ENOSPC: "the disk is full",
+    errno.EDQUOT: "the disk quota is exceeded",
+    errno.EROFS: "the file system is read-only",
+    errno.EACCES: "permission denied",
+}
+
+
+def _raise_as_output_error(exc: BaseException, folder: Path) -> None:
+    """Re-raise a failed write (disk full, quota, read-only, permission) as an OutputError."""
+    code = getattr(exc, "errno", None)
+    if isinstance(exc, OSError) and code in _WRITE_ERRNOS:
+        raise OutputError(
+            f"cannot write the outputs in {folder}: {_WRITE_ERRNOS[code]} (the folder is as it was)"
+        ) from None
 
 
 def _run_tiled(
@@ -198,12 +219,13 @@ def _run_tiled(
             except BaseException:
                 out.abort()
                 raise
-    except BaseException:
+    except BaseException as exc:
         # a run that failed before any tile ran leaves no folder of its own behind; once a
         # tile ran, the folder and its ledger stay (a rerun skips the finished tiles)
         if created and not (out.root / TILES_DIR).exists():
             shutil.rmtree(out.root, ignore_errors=True)
         elif not (out.root / LEDGER_NAME).exists():  # refused before its ledger: no lock left
             (out.root / LOCK_NAME).unlink(missing_ok=True)
+        _raise_as_output_error(exc, out.root)
         raise
     return summary

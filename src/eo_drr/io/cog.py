@@ -10,6 +10,7 @@ temporary file that is renamed onto the destination: a crash never leaves a part
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextvars import ContextVar
@@ -102,6 +103,7 @@ def write_cog(
     """
     import rasterio
     import rasterio.shutil
+    from rasterio._err import CPLE_BaseError
     from rasterio.windows import Window
 
     arr, crs, transform, nodata, descriptions = _as_array_and_georef(data, crs, transform, nodata)
@@ -169,8 +171,14 @@ def write_cog(
                 finally:
                     with contextlib.suppress(OSError):
                         staging.unlink()
-    except rasterio.errors.RasterioIOError as exc:
-        raise OutputError(f"cannot write {path}: {exc}") from exc
+    except (rasterio.errors.RasterioError, CPLE_BaseError, OSError) as exc:
+        # a full disk or a vanished folder shows up as a GDAL error (CPLE_*) or an OSError
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        full = "No space left" in str(exc) or getattr(exc, "errno", None) == errno.ENOSPC
+        why = "the disk is full" if full else first
+        raise OutputError(
+            f"cannot write {path}: {why} (nothing was written under that name)"
+        ) from None
     return path
 
 

@@ -106,6 +106,12 @@ def job_geobox(cfg: JobConfig, aoi: Geometry, items: list[pystac.Item] | None = 
         target = CRS(crs)
     except Exception as exc:
         raise ConfigError(f"grid.crs: unknown CRS {crs!r} ({exc})") from exc
+    if target.geographic and cfg.grid.resolution > 0.05:
+        raise ConfigError(
+            f"grid.crs: {crs} is in degrees, but grid.resolution is {cfg.grid.resolution:g} "
+            f"({cfg.grid.resolution:g}-degree pixels, the resolution is read in the CRS's units): "
+            "use grid.crs: auto (the UTM zone, metres) or a resolution in degrees (0.0001 is about 10 m)"
+        )
     b = aoi.to_crs(target).boundingbox
     geobox = GeoBox.from_bbox(
         BoundingBox(b.left, b.bottom, b.right, b.top, crs=target),
