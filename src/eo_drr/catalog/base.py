@@ -78,7 +78,8 @@ def matches(item: pystac.Item, query: SearchQuery) -> bool:
         return False
     if query.bbox is not None and item.bbox is not None:
         w, s, e, n = query.bbox
-        iw, is_, ie, in_ = item.bbox
+        b = item.bbox
+        iw, is_, ie, in_ = (b[0], b[1], b[3], b[4]) if len(b) == 6 else b  # 3-D boxes: x, y, z
         if iw > e or ie < w or is_ > n or in_ < s:
             return False
     t = item_datetime(item)

@@ -61,7 +61,7 @@ class StaticCatalog:
             if isinstance(root, pystac.Item):
                 items = [root]
             elif isinstance(root, pystac.Catalog):
-                items = list(root.get_items(recursive=True))
+                items = _walk(root, self.path)
             else:
                 raise CorruptInputError(f"{self.path}: expected a STAC Catalog or Collection")
             for item in items:  # make every asset href absolute for the readers
@@ -76,6 +76,43 @@ class StaticCatalog:
         return sorted({it.collection_id for it in self._all_items() if it.collection_id})
 
     def search(self, query: SearchQuery) -> list[pystac.Item]:
+        have = set(self.collections())
+        unknown = [c for c in query.collections if c not in have]
+        if unknown:  # a typo must not read as "no data"
+            raise InputError(
+                f"collection {', '.join(unknown)} is not in the catalogue {self.path} "
+                f"(it has: {', '.join(sorted(have)) or 'no collection'})"
+            )
         found = [it for it in self._all_items() if matches(it, query)]
         found = sort_items(found)
         return found[: query.limit] if query.limit else found
+
+
+def _walk(root: pystac.Catalog, path: Path) -> list[pystac.Item]:
+    """Every item under ``root``, refusing a damaged catalogue in one line: a link that does
+    not resolve, a catalogue that links back to itself (a loop), an item that does not parse."""
+    items: list[pystac.Item] = []
+    seen: set[str] = set()
+    todo = [root]
+    try:
+        while todo:
+            cat = todo.pop()
+            href = cat.get_self_href() or str(id(cat))
+            if href in seen:
+                raise CorruptInputError(f"{path}: the catalogue links back to {href} (a loop)")
+            seen.add(href)
+            items.extend(cat.get_items(recursive=False))
+            todo.extend(cat.get_children())
+    except CorruptInputError:
+        raise
+    except (pystac.STACError, RecursionError, ValueError, KeyError, TypeError, OSError) as exc:
+        first = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
+        raise CorruptInputError(
+            f"{path}: a damaged STAC catalogue ({type(exc).__name__}: {first})"
+        ) from None
+    for it in items:
+        if it.bbox is not None and len(it.bbox) not in (4, 6):
+            raise CorruptInputError(
+                f"{path}: item {it.id} has a bbox of {len(it.bbox)} numbers (STAC: 4, or 6 in 3-D)"
+            )
+    return items

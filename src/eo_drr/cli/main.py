@@ -54,6 +54,8 @@ def _main(
     )
     for noisy in ("rasterio", "urllib3", "numba", "fiona", "pyogrio", "distributed"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+    # odc-stac's "Failed to load" is folded into the one error line (``--debug`` shows it)
+    logging.getLogger("odc.loader").propagate = level < logging.INFO
     # urllib3's retries are folded into the one error line (``--debug`` shows them)
     logging.getLogger("urllib3.connectionpool").setLevel(
         level if level < logging.INFO else logging.ERROR

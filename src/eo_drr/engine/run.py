@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import logging
 import shutil
 import time
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from eo_drr.config import JobConfig, TilingConfig
 from eo_drr.engine.events import Event, EventSteps, Reporter, log_reporter
 from eo_drr.engine.manifest import refuse_output_over_inputs, write_manifest_and_catalog
 from eo_drr.engine.result import JobResult, output_paths
-from eo_drr.errors import OutputError
+from eo_drr.errors import CorruptInputError, OutputError
 from eo_drr.jobs.cluster import ComputeTarget, compute_context
 from eo_drr.jobs.ledger import LEDGER_NAME, LOCK_NAME, JobLock
 from eo_drr.jobs.tiling import Tile, tile_grid
@@ -163,6 +164,23 @@ def _run_whole(cfg: JobConfig, out: OutputFolder, report: Reporter, t0: float) -
     return summary
 
 
+class _LoadFailures(logging.Handler):
+    """Keeps odc-stac's "Failed to load <file>" messages: GDAL's own exception for a truncated
+    file does not name it, this log line does."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.ERROR)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        msg = record.getMessage()
+        if msg.startswith("Failed to load "):
+            self.messages.append(msg.split(" due to ")[0].removeprefix("Failed to load "))
+
+
+_LOAD_FAILURES = _LoadFailures()
+logging.getLogger("odc.loader").addHandler(_LOAD_FAILURES)
+
 #: errors of the output folder's file system, told as one line naming the folder
 _WRITE_ERRNOS = {
     errno.ENOSPC: "the disk is full",
@@ -173,11 +191,27 @@ _WRITE_ERRNOS = {
 
 
 def _raise_as_output_error(exc: BaseException, folder: Path) -> None:
-    """Re-raise a failed write (disk full, quota, read-only, permission) as an OutputError."""
+    """Re-raise a failed write (disk full, quota, read-only, permission) as an OutputError, and
+    an input raster GDAL cannot read (a missing, truncated or not-a-raster asset of the
+    catalogue) as a CorruptInputError naming it."""
     code = getattr(exc, "errno", None)
     if isinstance(exc, OSError) and code in _WRITE_ERRNOS:
         raise OutputError(
             f"cannot write the outputs in {folder}: {_WRITE_ERRNOS[code]} (the folder is as it was)"
+        ) from None
+    kinds = {c.__name__ for c in type(exc).__mro__}
+    if kinds & {"RasterioIOError", "CPLE_BaseError", "RasterioError"}:
+        chain: list[BaseException] = []
+        e: BaseException | None = exc
+        while e is not None and len(chain) < 6:  # GDAL's own message (with the file) may be a cause
+            chain.append(e)
+            e = e.__cause__ or e.__context__
+        texts = [str(x).strip().splitlines()[0][:400] for x in chain if str(x).strip()]
+        texts += [f"{m} (as odc-stac reported)" for m in _LOAD_FAILURES.messages[-1:]]
+        first = next((t for t in texts if "/" in t), texts[0] if texts else type(exc).__name__)
+        raise CorruptInputError(
+            f"an input raster cannot be read ({first}): check the catalogue's assets "
+            "(missing, truncated or not a raster)"
         ) from None
 
 
