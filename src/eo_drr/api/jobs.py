@@ -129,6 +129,18 @@ def search(
     a STAC API URL or a static catalogue path. ``max_cloud_cover`` in percent (0-100)."""
     from eo_drr.catalog import SearchQuery, open_catalog
 
+    d0, d1 = _date(start, "start"), _date(end, "end")
+    if d1 < d0:
+        raise InputError(f"end: {d1} is before start {d0}")
+    if max_cloud_cover is not None and not 0 <= max_cloud_cover <= 100:
+        raise InputError(f"max_cloud_cover: expected a percentage 0-100, got {max_cloud_cover!r}")
+    if relative_orbit is not None and not 1 <= relative_orbit <= 175:
+        raise InputError(f"relative_orbit: Sentinel-1 tracks are 1-175, got {relative_orbit!r}")
+    if orbit_direction not in (None, "ascending", "descending"):
+        raise InputError(
+            f"orbit_direction: use 'ascending' or 'descending', not {orbit_direction!r}"
+        )
+
     if len(bbox) != 4 or not (-180 <= bbox[0] < bbox[2] <= 180 and -90 <= bbox[1] < bbox[3] <= 90):
         raise InputError(
             f"bbox: expected west, south, east, north in degrees (west < east, south < north), got {tuple(bbox)}"

@@ -33,6 +33,13 @@ def _open(path: Path, what: str) -> xr.DataArray:
         raise InputError(f"{what}: {path} is not a readable raster ({exc})") from None
     if not isinstance(da, xr.DataArray):
         raise InputError(f"{what}: {path} holds several subdatasets; give one raster")
+    import rasterio
+
+    from eo_drr.load.guard import check_georef, check_read_size
+
+    with rasterio.open(path) as src:
+        check_read_size(src, path, what)
+        check_georef(src, path, what)
     return da
 
 
@@ -126,10 +133,13 @@ def water(s1: Raster, *, units: str = "db", **params: Any) -> xr.DataArray:
     return out
 
 
-def _linear(a: xr.DataArray, units: str) -> xr.DataArray:
+def _linear(a: xr.DataArray, units: str, what: str = "s1") -> xr.DataArray:
+    from eo_drr.load.s1_checks import check_backscatter
+
     if units not in ("db", "linear"):
         raise InputError(f"units: use 'db' or 'linear', not {units!r}")
     a = a.drop_vars("spatial_ref", errors="ignore")
+    check_backscatter(np.asarray(a.values), units=units, vv_name=what, units_option="units")
     return 10 ** (a / 10) if units == "db" else a
 
 
@@ -166,8 +176,8 @@ def flood(
     pre_vh = [b.get("VH") for b in pb]
     use_vh = post_vh is not None and all(v is not None for v in pre_vh)
     ds, thresholds = flood_extent(
-        xr.concat([_linear(a, units) for a in pre_vv], dim="time"),
-        _linear(post_vv, units),
+        xr.concat([_linear(a, units, f"pre[{i}]") for i, a in enumerate(pre_vv)], dim="time"),
+        _linear(post_vv, units, "post"),
         pre_vh=xr.concat([_linear(v, units) for v in pre_vh if v is not None], dim="time")
         if use_vh
         else None,
@@ -198,6 +208,11 @@ def _s2(
         raise InputError(
             f"{what}: say the processing level (level='L1C' or 'L2A'; or attrs PROCESSING_LEVEL)"
         )
+    from eo_drr.products.urban_change import BANDS
+
+    missing = [n for n in BANDS if n not in b]
+    if missing:
+        raise InputError(f"{what}: no band {', '.join(missing)} (bands: {', '.join(sorted(b))})")
     like = next(iter(b.values()))
     return {k: np.asarray(v.values, dtype=np.float32) for k, v in b.items()}, str(lvl).upper(), like
 

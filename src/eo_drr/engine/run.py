@@ -20,7 +20,7 @@ from eo_drr.config import JobConfig, TilingConfig
 from eo_drr.engine.events import Event, EventSteps, Reporter, log_reporter
 from eo_drr.engine.manifest import refuse_output_over_inputs, write_manifest_and_catalog
 from eo_drr.engine.result import JobResult, output_paths
-from eo_drr.errors import CorruptInputError, OutputError
+from eo_drr.errors import ConfigError, CorruptInputError, OutputError
 from eo_drr.jobs.cluster import ComputeTarget, compute_context
 from eo_drr.jobs.ledger import LEDGER_NAME, LOCK_NAME, JobLock
 from eo_drr.jobs.tiling import Tile, tile_grid
@@ -55,6 +55,14 @@ def _with_tiles(cfg: JobConfig, tile_size_px: int | None) -> JobConfig:
     """``cfg`` with ``tiling.tile_size_px`` set when a tile size is given (``--tile-size``)."""
     if tile_size_px is None:
         return cfg
+    if (
+        isinstance(tile_size_px, bool)
+        or not isinstance(tile_size_px, int)
+        or not 32 <= tile_size_px <= 16384
+    ):
+        raise ConfigError(
+            f"tile_size_px: expected a whole number of pixels 32-16384, got {tile_size_px!r}"
+        )
     tiling = (cfg.tiling or TilingConfig()).model_copy(update={"tile_size_px": tile_size_px})
     return cfg.model_copy(update={"tiling": tiling})
 

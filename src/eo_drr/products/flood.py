@@ -124,6 +124,15 @@ class FloodParams:
     threshold_method: str | None = None
 
     def __post_init__(self) -> None:
+        for f in fields(self):
+            v = getattr(self, f.name)
+            numeric = f.name not in ("no_sensitivity_classes", "speckle", "threshold_method")
+            if (
+                numeric
+                and v is not None
+                and (isinstance(v, bool) or not isinstance(v, (int, float)))
+            ):
+                raise InputError(f"{f.name}: expected a number, got {v!r}")
         checks = (
             ("hand_max_m", self.hand_max_m >= 0),
             ("channel_area_km2", self.channel_area_km2 > 0),
