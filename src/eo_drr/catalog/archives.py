@@ -7,11 +7,15 @@ components, links and device files, and caps the total uncompressed size (zip bo
 
 from __future__ import annotations
 
+import os
+import shutil
 import tarfile
+import tempfile
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 
-from eo_drr.errors import CorruptInputError
+from eo_drr.errors import CorruptInputError, InputError
 
 DEFAULT_MAX_TOTAL_BYTES = 20 * 1024**3  # a Sentinel-1 GRD SAFE is about 1-2 GB
 
@@ -30,9 +34,35 @@ def _check_member(name: str, archive: Path) -> None:
 def safe_extract(
     archive: str | Path, dest: str | Path, *, max_total_bytes: int = DEFAULT_MAX_TOTAL_BYTES
 ) -> list[Path]:
-    """Extract ``archive`` (zip or tar, any compression) into ``dest``; return the files."""
+    """Extract ``archive`` (zip or tar, any compression) into ``dest``; return the files.
+
+    All or nothing: the members go to a hidden folder inside ``dest`` first and move into place
+    only when every one was extracted; a refused or damaged archive leaves ``dest`` as it was.
+    """
     archive, dest = Path(archive), Path(dest)
+    if not archive.is_file():
+        raise InputError(f"{archive}: no such archive")
     dest.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".extract-", dir=dest))
+    try:
+        _extract(archive, tmp, max_total_bytes)
+        files = sorted(p for p in tmp.rglob("*") if p.is_file())
+        out = []
+        for f in files:
+            target = dest / f.relative_to(tmp)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(f, target)
+            out.append(target)
+        return out
+    except (zipfile.BadZipFile, tarfile.TarError, EOFError, zlib.error, OSError, ValueError) as exc:
+        raise CorruptInputError(
+            f"{archive}: a damaged or unsafe archive ({type(exc).__name__}: {exc})"
+        ) from None
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _extract(archive: Path, dest: Path, max_total_bytes: int) -> None:
     if zipfile.is_zipfile(archive):
         with zipfile.ZipFile(archive) as zf:
             infos = zf.infolist()
@@ -49,7 +79,7 @@ def safe_extract(
                     f"{archive}: uncompressed size {total} exceeds the cap {max_total_bytes}"
                 )
             zf.extractall(dest)
-            return [dest / i.filename for i in infos if not i.is_dir()]
+        return
     if tarfile.is_tarfile(archive):
         with tarfile.open(archive) as tf:
             members = tf.getmembers()
@@ -64,5 +94,5 @@ def safe_extract(
                 tf.extractall(dest, filter="data")  # refuses links out of dest, devices, abs paths
             except tarfile.FilterError as exc:
                 raise CorruptInputError(f"{archive}: unsafe member ({exc})") from None
-            return [dest / m.name for m in members if m.isfile()]
+        return
     raise CorruptInputError(f"{archive}: not a zip or tar archive")
