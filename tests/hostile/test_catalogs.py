@@ -96,11 +96,6 @@ def test_infinite_pixels_in_an_asset_are_no_data(tmp_path, scene_copy):
     assert _at(out / "observed_water.tif", points) == [255, 255]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="log_ratio_db.tif holds +inf where the post-event asset had +inf "
-    "(the other layers treat it as no data)",
-)
 def test_infinite_pixels_in_an_asset_stay_out_of_every_layer(tmp_path, scene_copy):
     points = _put_infinities(scene_copy)
     res, out = _run(tmp_path, scene_copy, **{"sources.s2": None})

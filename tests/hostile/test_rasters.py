@@ -400,11 +400,6 @@ def test_flood_terrain_layers_that_do_not_fit_are_refused(eo, tmp_path, good_s1,
     assert not out.exists() and partial_files(tmp_path) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="exit 0: a HAND layer whose every pixel is +inf is taken as "
-    "no exclusion at all, without a word",
-)
 def test_flood_hand_without_a_valid_pixel_is_refused(tmp_path, good_s1, pre_s1):
     hand = _single_band_like(good_s1, tmp_path / "hand_inf.tif", np.full((64, 64), np.inf))
     out = tmp_path / "f.tif"

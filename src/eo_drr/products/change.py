@@ -96,6 +96,7 @@ def s1_flood(
     ref = s1_water(ref_vv, ref_vh, units=units, **water_options)
     with np.errstate(invalid="ignore", divide="ignore"):
         lr = (10 * np.log10(lin(post_vv) / lin(ref_vv))).astype(np.float32)
+    lr[~np.isfinite(lr)] = np.nan  # +-inf inputs (or a zero) are no data, as in every other layer
     added = None
     if change_decrease_db is not None:
         added = _change_water(post, ref, change_decrease_db, change_margin_db, min_mapping_unit_px)

@@ -22,6 +22,8 @@ def terrain_masks(profile: dict, hand: Path | None, dem: Path | None) -> dict[st
     out: dict[str, np.ndarray] = {}
     if hand is not None:
         out["hand"] = read_on_grid(hand, "--hand", profile)
+        if not np.isfinite(out["hand"]).any():  # would exclude nothing without a word
+            raise InputError(f"--hand: {hand} has no valid pixel (all no data or infinite)")
     if dem is not None:
         crs = profile.get("crs")
         if crs is None or not crs.is_projected:
