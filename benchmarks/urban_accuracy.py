@@ -60,17 +60,6 @@ def data_dir() -> Path:
 
 
 # ---------------------------------------------------------------------------------- data
-def _read_s2(path: Path) -> dict[str, np.ndarray]:
-    import rasterio
-
-    with rasterio.open(path) as ds:
-        dn = ds.read()
-        names = ds.descriptions
-    refl = dn.astype(np.float32) / 10000.0
-    refl[dn == 0] = np.nan
-    return {n: refl[i] for i, n in enumerate(names) if n in uc.BANDS}
-
-
 def _read_all(path: Path) -> dict[str, np.ndarray]:
     """Every band of a file, reflectance 0-1 by ESA name (for the cloud mask)."""
     import rasterio
@@ -105,15 +94,14 @@ def load_city(city: str, root: Path | None = None) -> dict:
     import rasterio
 
     folder = (root or data_dir()) / city
-    before, after = _read_s2(folder / "s2_before.tif"), _read_s2(folder / "s2_after.tif")
+    all_b, all_a = _read_all(folder / "s2_before.tif"), _read_all(folder / "s2_after.tif")
+    before, after = ({n: v for n, v in d.items() if n in uc.BANDS} for d in (all_b, all_a))
     vb, va = _read_vv(folder, "before"), _read_vv(folder, "after")
     with rasterio.open(folder / "change.tif") as ds:
         label = ds.read(1)
     feats, names = uc.change_features(before, after, vb, va)
     # the cloud masks the product applies (s2cloudless on these Level-1C files): what users get
-    cloud = growth_pair.cloud_mask(
-        _read_all(folder / "s2_before.tif"), "L1C"
-    ) | growth_pair.cloud_mask(_read_all(folder / "s2_after.tif"), "L1C")
+    cloud = growth_pair.cloud_mask(all_b, "L1C") | growth_pair.cloud_mask(all_a, "L1C")
     return dict(
         city=city,
         cloud=cloud,

@@ -90,12 +90,8 @@ def run_monitor(
                     f"{', '.join(it.id for it in acq.items)} -> {folder}{s1_only}",
                 )
             )
-            try:
-                run = run_job(
-                    event_config(cfg, acq), folder, report=report, tile_size_px=tile_size_px
-                )
-            except EODRRError as exc:
-                msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+            def record(status: str, error: str | None = None, acq: Any = acq) -> None:
                 for it in acq.items:
                     ledger.record_acquisition(
                         cfg.name,
@@ -104,22 +100,21 @@ def run_monitor(
                         it.collection_id or "",
                         iso(acq.acquired_at),
                         acq.folder,
-                        "failed",
-                        f"{type(exc).__name__}: {exc}",
+                        status,
+                        error,
                     )
+
+            try:
+                run = run_job(
+                    event_config(cfg, acq), folder, report=report, tile_size_px=tile_size_px
+                )
+            except EODRRError as exc:
+                msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                record("failed", f"{type(exc).__name__}: {exc}")
                 failed.append(f"{acq.folder}: {msg}")
                 report(Event("note", f"failed {acq.folder}: {msg}", state="failed"))
                 continue
-            for it in acq.items:
-                ledger.record_acquisition(
-                    cfg.name,
-                    key,
-                    it.id,
-                    it.collection_id or "",
-                    iso(acq.acquired_at),
-                    acq.folder,
-                    "done",
-                )
+            record("done")
             results.append(
                 {
                     "folder": str(folder),

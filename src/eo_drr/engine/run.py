@@ -182,8 +182,8 @@ class _LoadFailures(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         msg = record.getMessage()
-        if msg.startswith("Failed to load "):
-            self.messages.append(msg.split(" due to ")[0].removeprefix("Failed to load "))
+        if msg.startswith("Failed to load "):  # the last one only: a long session keeps no history
+            self.messages[:] = [msg.split(" due to ")[0].removeprefix("Failed to load ")]
 
 
 _LOAD_FAILURES = _LoadFailures()
