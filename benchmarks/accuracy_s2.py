@@ -169,12 +169,7 @@ def baselines(data: list[dict]) -> dict:
                     indices.awei_sh(b["blue"], b["green"], b["nir"], b["swir16"], b["swir22"])
                 )
                 > 0,
-                "WOfS": np.asarray(
-                    indices.wofs(
-                        b["blue"], b["green"], b["red"], b["nir"], b["swir16"], b["swir22"]
-                    )
-                )
-                > 0.5,
+                "WOfS": np.asarray(indices.wofs(b)) > 0.5,
             }
         for k, p in preds.items():
             cm = confusion(p, c["label"], c["valid"])

@@ -29,7 +29,7 @@ from typing import Any
 import numba
 import numpy as np
 
-from eo_drr.indices import sar, spectral
+from eo_drr.indices import sar, spectral, tasseled_cap
 from eo_drr.indices import threshold as thr
 from eo_drr.kernels._jit import FASTMATH
 
@@ -312,6 +312,7 @@ def run(quick: bool, only: list[str] | None) -> list[dict]:
         bands = [rng.integers(1, 5000, (n_idx, n_idx), dtype=np.uint16) for _ in range(6)]
         size = f"6x{n_idx}^2 uint16"
         bnd = bound_6in(*bands)
+        named = dict(zip(("blue", "green", "red", "nir", "swir16", "swir22"), bands))
         if want("awei_sh"):
             b, gr, r, nn, s1, s2 = bands
 
@@ -327,17 +328,16 @@ def run(quick: bool, only: list[str] | None) -> list[dict]:
                 {"numpy": np_awei},
             )
         if want("wofs"):
-            record("wofs", size, lambda: spectral.wofs(*bands), bnd)
+            record("wofs", size, lambda: spectral.wofs(named), bnd)
         if want("tasseled_cap"):
-            named = dict(zip(("blue", "green", "red", "nir", "swir16", "swir22"), bands))
             record(
                 "tc_wetness (6 bands)",
                 size,
-                lambda: spectral.tc_wetness(named, coefficients="crist1985"),
+                lambda: tasseled_cap.tc_wetness(named, coefficients="crist1985"),
                 bnd,
                 note="six-band tasseled cap (Crist 1985 coefficients on B02-B12)",
             )
-        del bands
+        del bands, named
 
     # SAR pointwise
     if want("to_db") or want("log_ratio"):
@@ -472,7 +472,12 @@ def run(quick: bool, only: list[str] | None) -> list[dict]:
                 note="includes the nanmin/nanmax pass",
             )
         if want("split_based"):
-            record("split_based(otsu)", size, lambda: thr.split_based_threshold(x, 256), bnd)
+            record(
+                "split_based(otsu)",
+                size,
+                lambda: thr.split_based_threshold(x, thr.SplitBasedOptions(tile=256)),
+                bnd,
+            )
         del x
     return results
 

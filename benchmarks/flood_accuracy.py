@@ -9,7 +9,7 @@ selection function of ``benchmarks/flood_eval.py``: LOEO runs it once per held-o
 the other events (their chips and the synthetic demo scene; ``--train-on-stress`` adds their
 stress variants, an ablation that LOEO rejected) and scores the held-out event with what it
 chose. "Selected on all" is what the product's
-defaults (``eo_drr.products.water.DEFAULTS``) must equal. ``--quick`` searches a small grid
+defaults (``eo_drr.products.water_settings.DEFAULTS``) must equal. ``--quick`` searches a small grid
 (CI, about 2 minutes); the full grid takes about 8-10 minutes on 2 cores. The previous
 ensemble's figures quoted in the README were measured with this harness on ce080b8.
 
@@ -34,6 +34,7 @@ import flood_eval as E  # noqa: E402
 
 from eo_drr.indices import threshold  # noqa: E402
 from eo_drr.products import water as W  # noqa: E402
+from eo_drr.products import water_settings as WS  # noqa: E402
 from eo_drr.products.change import s1_flood  # noqa: E402
 from eo_drr.settings import shared_data_dir  # noqa: E402
 
@@ -45,7 +46,7 @@ def _pooled(chips, pred_fn) -> dict:
 
 def baselines(chips) -> dict[str, dict]:
     """Naive rules on the same chips: global Otsu on filtered VV (Lee 7 x 7) and VH, fixed cuts."""
-    lee = W.water_params(speckle="lee", speckle_window=7)
+    lee = WS.water_params(speckle="lee", speckle_window=7)
 
     def otsu(band):
         def f(c):
@@ -58,8 +59,8 @@ def baselines(chips) -> dict[str, dict]:
         "global Otsu on filtered VV": _pooled(chips, otsu("vv")),
         "global Otsu on filtered VH": _pooled(chips, otsu("vh")),
         "VV < -17 dB": _pooled(chips, lambda c: c.vv < -17.0),
-        f"VH < {W.PRIOR_VH_DB} dB (the published prior alone)": _pooled(
-            chips, lambda c: c.vh < W.PRIOR_VH_DB
+        f"VH < {WS.PRIOR_VH_DB} dB (the published prior alone)": _pooled(
+            chips, lambda c: c.vh < WS.PRIOR_VH_DB
         ),
     }
 
@@ -95,7 +96,7 @@ def ombria(root: Path, pool_vv: list, grid: dict) -> dict:
         folds += sum(E.confusion(product(p)(c), c.label, c.valid) for c in test)
     fpost = {
         id(c): W.speckle_db(
-            c.vv, units="db", params=W.water_params(speckle="lee", speckle_window=7)
+            c.vv, units="db", params=WS.water_params(speckle="lee", speckle_window=7)
         )
         for c in patches
     }
@@ -163,7 +164,7 @@ def main(argv=None) -> int:
     }
     om = ombria(root, pool_vv, grid_vv)
     final_vv = (
-        W.water_params(W.DEFAULTS["vv"], **om["selected_on_all"])
+        WS.water_params(WS.DEFAULTS["vv"], **om["selected_on_all"])
         if om
         else E.select(pool_vv, grid_vv, vv_only=True)
     )
@@ -177,8 +178,8 @@ def main(argv=None) -> int:
     result = {
         "selected_on_all": {"dual_pol": E.describe(final), "vv_only": E.describe(final_vv)},
         "product_defaults": {
-            "dual_pol": E.describe(W.DEFAULTS["vh"]),
-            "vv_only": E.describe(W.DEFAULTS["vv"]),
+            "dual_pol": E.describe(WS.DEFAULTS["vh"]),
+            "vv_only": E.describe(WS.DEFAULTS["vv"]),
         },
         "in_sample": {
             "pooled": E.scores(
@@ -225,7 +226,7 @@ def _print(r: dict) -> None:
             if sel == dflt
             else "(quick grid: not comparable)"
             if r["quick"]
-            else "DIFFER: update eo_drr.products.water.DEFAULTS"
+            else "DIFFER: update eo_drr.products.water_settings.DEFAULTS"
         )
         print(f"selected on all events ({what}): {_short(sel)}; product defaults {same}")
         print(f"  likelihood table: {sel['likelihood_table']}")

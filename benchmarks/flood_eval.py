@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from eo_drr.products import water as W
+from eo_drr.products import water_settings as WS
 
 #: OMBRIA S1 patches are 8-bit; DN 0..255 read as -30..0 dB (a linear dB stretch; the dataset
 #: does not document its scaling; ``eo-drr flood --s1-8bit-range=-30,0`` does the same).
@@ -274,11 +275,11 @@ def iou(c: np.ndarray) -> float:
 
 @functools.lru_cache(maxsize=4096)
 def _filtered(chip: Chip, band: str, speckle: str, window: int) -> np.ndarray:
-    p = W.water_params(speckle=speckle, speckle_window=window)
+    p = WS.water_params(speckle=speckle, speckle_window=window)
     return W.speckle_db(getattr(chip, band), units="db", params=p)
 
 
-def _deciding(chip: Chip, p: W.WaterParams) -> tuple[np.ndarray, str]:
+def _deciding(chip: Chip, p: WS.WaterParams) -> tuple[np.ndarray, str]:
     """The filtered deciding channel, as :func:`eo_drr.products.water.s1_water` takes it."""
     if p.polarisation == "vh" and chip.vh is not None:
         fvh = _filtered(chip, "vh", p.speckle, p.speckle_window)
@@ -288,12 +289,12 @@ def _deciding(chip: Chip, p: W.WaterParams) -> tuple[np.ndarray, str]:
 
 @functools.lru_cache(maxsize=16384)
 def _hsba(chip: Chip, speckle: str, window: int, pol: str, method: str, min_tile: int):
-    p = W.water_params(speckle=speckle, speckle_window=window, polarisation=pol)
+    p = WS.water_params(speckle=speckle, speckle_window=window, polarisation=pol)
     f, band = _deciding(chip, p)
     return W.hsba_threshold(f, min_tile=min_tile, method=method, max_split_db=W.MAX_SPLIT_DB[band])
 
 
-def _scene(chip: Chip, p: W.WaterParams) -> tuple[np.ndarray, W.SceneThreshold]:
+def _scene(chip: Chip, p: WS.WaterParams) -> tuple[np.ndarray, W.SceneThreshold]:
     """The deciding filtered image and its threshold (as :func:`W.scene_threshold`)."""
     f, band = _deciding(chip, p)
     t_scene, n, share = _hsba(
@@ -308,7 +309,7 @@ def _scene(chip: Chip, p: W.WaterParams) -> tuple[np.ndarray, W.SceneThreshold]:
     return f, W.SceneThreshold(band, t, t_scene, prior, n, share)
 
 
-def predict(chip: Chip, p: W.WaterParams) -> tuple[np.ndarray, np.ndarray]:
+def predict(chip: Chip, p: WS.WaterParams) -> tuple[np.ndarray, np.ndarray]:
     """(water bool, likelihood 0-100) of the product's rule on ``chip`` (same functions as
     :func:`eo_drr.products.water.s1_water`, with the filtered images cached)."""
     f, t = _scene(chip, p)
@@ -355,22 +356,22 @@ def published_vh_prior(exclude: str | None = None) -> float:
 
     path = shared_data_dir() / "sen1floods11-sample" / "Sen1Floods11_Metadata.geojson"
     if not path.exists():
-        return W.PRIOR_VH_DB
+        return WS.PRIOR_VH_DB
     feats = json.loads(path.read_text())["features"]
     values = [f["properties"]["VH_thresh"] for f in feats if f["properties"]["location"] != exclude]
     return round(float(np.median(values)), 3)
 
 
 def candidates(
-    grid: dict, *, vv_only: bool = False, prior_vh_db: float = W.PRIOR_VH_DB
-) -> list[W.WaterParams]:
+    grid: dict, *, vv_only: bool = False, prior_vh_db: float = WS.PRIOR_VH_DB
+) -> list[WS.WaterParams]:
     """Every setting of ``grid``: VH deciding (the VV prior then does not matter and keeps the
     product's), or VV alone with ``vv_only``; ``prior_vh_db`` as given."""
     pol = "vv" if vv_only else "vh"
-    priors = grid["prior_vv_db"] if vv_only else [W.DEFAULTS["vh"].prior_vv_db]
+    priors = grid["prior_vv_db"] if vv_only else [WS.DEFAULTS["vh"].prior_vv_db]
     methods = grid.get("threshold_method", ["ki"])
     return [
-        W.water_params(
+        WS.water_params(
             speckle=sp,
             speckle_window=win,
             polarisation=pol,
@@ -386,19 +387,19 @@ def candidates(
     ]
 
 
-def _calibrate(chips: list[Chip], p: W.WaterParams) -> tuple[float, ...]:
+def _calibrate(chips: list[Chip], p: WS.WaterParams) -> tuple[float, ...]:
     """The likelihood table of ``p`` learnt on ``chips`` (histogram binning of the distance to
-    the threshold, :func:`eo_drr.products.water.likelihood_table_from`)."""
+    the threshold, :func:`eo_drr.products.water_settings.likelihood_table_from`)."""
     d, y = [], []
     for c in chips:
         f, t = _scene(c, p)
         v = c.valid & np.isfinite(f)
         d.append(f[v] - t.threshold_db)
         y.append(c.label[v] == 1)
-    return W.likelihood_table_from(np.concatenate(d), np.concatenate(y))
+    return WS.likelihood_table_from(np.concatenate(d), np.concatenate(y))
 
 
-def criterion(chips: list[Chip], p: W.WaterParams) -> float:
+def criterion(chips: list[Chip], p: WS.WaterParams) -> float:
     """What the selection maximises: the mean over groups (events, and the events' stress
     variants) of the group's IoU, and the pooled IoU, averaged. The per-event mean keeps one large event from deciding alone (a rule that
     collapses on one kind of flood is not chosen because another kind dominates the pixels);
@@ -412,7 +413,7 @@ def criterion(chips: list[Chip], p: W.WaterParams) -> float:
 
 def select(
     chips: list[Chip], grid: dict = GRID, *, vv_only: bool = False, prior_vh_db: float | None = None
-) -> W.WaterParams:
+) -> WS.WaterParams:
     """The selection function: the candidate with the best :func:`criterion` on ``chips``
     (ties: the first, i.e. the simpler), then its likelihood table learnt on them.
     ``prior_vh_db``: default :func:`published_vh_prior` of all events."""
@@ -456,7 +457,7 @@ def leave_one_event_out(
         for case, cs in (stress or {}).items():
             for c in cs:
                 if c.event == e:
-                    q = p if c.vh is not None or vv_only else W.DEFAULTS["vv"]
+                    q = p if c.vh is not None or vv_only else WS.DEFAULTS["vv"]
                     stressed[case] += confusion(predict(c, q)[0], c.label, c.valid)
         test = score_on(e) if score_on else [c for c in chips if c.event == e]
         total = np.zeros(3, np.int64)
@@ -477,7 +478,7 @@ def leave_one_event_out(
     }
 
 
-def describe(p: W.WaterParams) -> dict:
+def describe(p: WS.WaterParams) -> dict:
     keys = (
         "speckle",
         "speckle_window",

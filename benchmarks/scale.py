@@ -150,9 +150,8 @@ def _warm(job: str, folder: str) -> float:
 
 def case(job: str, warm_job: str, out: str, workers: int) -> dict:
     from distributed import Client, LocalCluster
-    from rich.console import Console
 
-    from eo_drr.cli.runner import run_tiled_job
+    from eo_drr.api import run
     from eo_drr.config import load_config
 
     t0 = time.perf_counter()
@@ -177,7 +176,7 @@ def case(job: str, warm_job: str, out: str, workers: int) -> dict:
         }
     )
     t0 = time.perf_counter()
-    summary = run_tiled_job(cfg, Path(out), console=Console(quiet=True))
+    summary = run(cfg, Path(out)).summary
     job_s = time.perf_counter() - t0
     client.close()
     cluster.close()
@@ -213,18 +212,16 @@ def case(job: str, warm_job: str, out: str, workers: int) -> dict:
 def untiled(job: str, warm_job: str, out: str) -> dict:
     """The 16-tile AOI as one untiled job in this process (threads scheduler, numba on all
     cores), after an untiled warm-up job: what tiling costs or saves on one machine."""
-    from rich.console import Console
-
-    from eo_drr.cli.runner import run_job
+    from eo_drr.api import run
     from eo_drr.config import load_config
 
     def untile(path):
         cfg = load_config(path)
         return cfg.model_copy(update={"tiling": None})
 
-    run_job(untile(warm_job), Path(out) / "warm", dry_run=False, console=Console(quiet=True))
+    run(untile(warm_job), Path(out) / "warm")
     t0 = time.perf_counter()
-    run_job(untile(job), Path(out) / "job", dry_run=False, console=Console(quiet=True))
+    run(untile(job), Path(out) / "job")
     return {
         "untiled_s": round(time.perf_counter() - t0, 3),
         "self_peak_rss_mb": round(_self_peak_mb(), 1),

@@ -30,6 +30,7 @@ PIPELINES = {
     "flood": "eo_drr.pipelines.flood",
     "urban_growth": "eo_drr.pipelines.urban_growth",
     "wetlands": "eo_drr.pipelines.wetlands",
+    "water_series": "eo_drr.pipelines.water_series",
 }
 
 

@@ -7,42 +7,51 @@ per administrative unit.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-import geopandas as gpd
-import numpy as np
-import pandas as pd
 import pystac
 import rioxarray  # noqa: F401  (registers the .rio accessor)
-import xarray as xr
 from odc.geo.geobox import GeoBox
 from odc.geo.geom import Geometry
 
-from eo_drr.catalog import item_datetime
 from eo_drr.config import FloodProduct, JobConfig, required
-from eo_drr.errors import ConfigError, InputError
+from eo_drr.errors import ConfigError
 from eo_drr.jobs import inputs
+from eo_drr.jobs.describe import grid_rows, item_rows, output_rows, path_rows
+from eo_drr.jobs.exposure import (
+    ExposureSources,
+    admin_units,
+    exposure_sources,
+    flood_exposure_table,
+    read_exposure,
+    vector_input,
+)
+from eo_drr.jobs.flood_inputs import (
+    check_s1_pair,
+    flood_layers,
+    flood_params,
+    load_s1_pair,
+    s1_bands,
+)
+from eo_drr.jobs.layers import search_sources
+from eo_drr.jobs.outputs import select_outputs
 from eo_drr.jobs.progress import Steps
-from eo_drr.load import load_items, load_s1, load_s2, nodata_to_nan, read_for_display
+from eo_drr.load import read_for_display
 from eo_drr.load.grid import crs_wkt
-from eo_drr.load.sentinel1 import check_loaded
-from eo_drr.load.sentinel2 import S2_COMMON_NAMES
 from eo_drr.products import flood as flood_product
-from eo_drr.products import terrain
-from eo_drr.products.water_s2 import s2_water
-from eo_drr.publish import OutputFolder, write_cog, write_csv, write_geoparquet
-from eo_drr.publish.report import FLOOD_COLORS, MapLayer, indicator_plots, write_report
-from eo_drr.publish.sfm_files import write_sfm
-from eo_drr.sendai.indicators import indicators_by_unit
+from eo_drr.publish import OutputFolder
+from eo_drr.publish.flood_outputs import (
+    FloodReport,
+    event_date,
+    read_tile_tables,
+    table_summary,
+    write_flood_rasters,
+    write_flood_report,
+    write_flood_tables,
+)
 from eo_drr.sendai.points_lines import flag_flooded_points, flag_flooded_points_in_file
-from eo_drr.sendai.sfm import sfm_table
 from eo_drr.sendai.tiles import combine_tile_tables
-from eo_drr.sendai.units import read_units, read_vector
-
-log = logging.getLogger(__name__)
 
 OUTPUTS = {
     "flood": "flood_extent.tif",
@@ -58,9 +67,13 @@ OUTPUTS = {
     "sendai": "sendai_eo_proxies",
     "report": "report.html",
 }
+#: the outputs of a job with admin units (``exposure:``)
+UNIT_OUTPUTS = ("table_csv", "table_parquet", "sendai", "report")
+#: the optional single-band sources searched in the catalogue (``sources.<key>.collection``)
+STATIC_SOURCES = ("hand", "dem", "landcover", "gsw_seasonality")
 
 
-@dataclass
+@dataclass(frozen=True)
 class FloodPlan:
     """Everything the run will use, resolved before anything is computed (``--dry-run``)."""
 
@@ -84,30 +97,30 @@ class FloodPlan:
 
     def describe(self) -> list[tuple[str, str]]:
         """``(what, value)`` rows for the dry-run table."""
-        g = self.geobox
-        rows = [
-            ("catalogue", self.catalog),
-            ("grid", f"{g.crs} {abs(g.resolution.x):g} m, {g.shape.x} x {g.shape.y} px"),
-            ("post-event S1", f"{self.post_item.id} ({item_datetime(self.post_item):%Y-%m-%d})"),
+        return [
+            *grid_rows(self.catalog, self.geobox),
+            *item_rows("post-event S1", [self.post_item]),
             ("relative orbit", str(self.relative_orbit)),
+            *item_rows("pre-event S1", self.pre_items),
+            *item_rows("post-event S2", self.s2_items),
+            *item_rows("HAND", self.hand_items, dated=False),
+            *item_rows("DEM", self.dem_items, dated=False),
+            *item_rows("land cover", self.landcover_items, dated=False),
+            *item_rows("JRC GSW seasonality", self.gsw_seasonality_items, dated=False),
+            *item_rows("population", self.population_items, dated=False),
+            *path_rows([("population file", self.population_path)]),
+            *path_rows([("admin units", self.units_path)]),
+            *output_rows(self.outputs),
         ]
-        rows += [
-            ("pre-event S1", f"{it.id} ({item_datetime(it):%Y-%m-%d})") for it in self.pre_items
-        ]
-        rows += [
-            ("post-event S2", f"{it.id} ({item_datetime(it):%Y-%m-%d})") for it in self.s2_items
-        ]
-        rows += [("HAND", it.id) for it in self.hand_items]
-        rows += [("DEM", it.id) for it in self.dem_items]
-        rows += [("land cover", it.id) for it in self.landcover_items]
-        rows += [("JRC GSW seasonality", it.id) for it in self.gsw_seasonality_items]
-        rows += [("population", it.id) for it in self.population_items]
-        if self.population_path:
-            rows.append(("population file", self.population_path))
-        if self.units_path:
-            rows.append(("admin units", self.units_path))
-        rows += [("output", p) for p in self.outputs.values()]
-        return rows
+
+    def left_to_finalize(self) -> set[str]:
+        """Outputs a tile of a tiled job does not write because :func:`finalize` writes them
+        once for the whole job: the report, and the SFM table when the per-unit table is
+        written."""
+        if self.job_geobox is None:
+            return set()
+        tables = {"table_csv", "table_parquet"} & set(self.outputs)
+        return {"report"} | ({"sendai"} if tables else set())
 
 
 def plan(cfg: JobConfig) -> FloodPlan:
@@ -119,7 +132,7 @@ def plan(cfg: JobConfig) -> FloodPlan:
     s1 = cfg.sources.s1
     catalog = inputs.job_catalog(cfg)
     aoi = inputs.aoi_geometry(cfg)
-    post_items = inputs.search_window(
+    post_item = inputs.search_window(  # the first acquisition after the event
         catalog,
         s1.collection,
         aoi,
@@ -127,24 +140,22 @@ def plan(cfg: JobConfig) -> FloodPlan:
         "time.post",
         orbit_direction=s1.orbit_direction,
         relative_orbit=s1.relative_orbit,
-    )
-    post_item = post_items[0]  # the first acquisition after the event
+    )[0]
     orbit = s1.relative_orbit or post_item.properties.get("sat:relative_orbit")
-    direction = s1.orbit_direction or post_item.properties.get("sat:orbit_state")
     pre_items = inputs.search_window(
         catalog,
         s1.collection,
         aoi,
         cfg.time.pre,
         "time.pre",
-        orbit_direction=direction,
+        orbit_direction=s1.orbit_direction or post_item.properties.get("sat:orbit_state"),
         relative_orbit=orbit,
     )
     geobox = inputs.job_geobox(cfg, aoi, [post_item, *pre_items])
-    p = FloodPlan(catalog.name, aoi, geobox, post_item, pre_items, orbit)
-    if cfg.sources.s2 is not None:  # optional: the first cloud-filtered post-event S2 scene
-        s2 = cfg.sources.s2
-        p.s2_items = inputs.search_window(
+    s2 = cfg.sources.s2
+    s2_items = []
+    if s2 is not None:  # optional: the first cloud-filtered post-event S2 scene
+        s2_items = inputs.search_window(
             catalog,
             s2.collection,
             aoi,
@@ -152,174 +163,49 @@ def plan(cfg: JobConfig) -> FloodPlan:
             "time.post (sources.s2)",
             max_cloud_cover=s2.max_cloud_cover,
         )[:1]
-    for key in ("hand", "dem", "landcover", "gsw_seasonality"):
-        src = getattr(cfg.sources, key)
-        if src is not None and src.collection:
-            setattr(
-                p,
-                f"{key}_items",
-                inputs.search_static(catalog, src.collection, aoi, f"sources.{key}"),
-            )
-    if cfg.exposure is not None:
-        p.units_path = str(
-            inputs.resolve_path(cfg, cfg.exposure.admin_units.file, "exposure.admin_units.file")
-        )
-        pop = cfg.sources.population
-        if pop is not None and pop.collection:
-            p.population_items = inputs.search_static(
-                catalog, pop.collection, aoi, "sources.population"
-            )
-        elif pop is not None and pop.file:
-            p.population_path = str(inputs.resolve_path(cfg, pop.file, "sources.population.file"))
-    needs_units = ("table", "sendai", "report")
-    p.outputs = {k: v for k, v in OUTPUTS.items() if cfg.exposure or not k.startswith(needs_units)}
-    if "cog" not in cfg.outputs.formats:
-        p.outputs = {k: v for k, v in p.outputs.items() if not v.endswith(".tif")}
-    if "csv" not in cfg.outputs.formats:
-        p.outputs.pop("table_csv", None)
-    if "geoparquet" not in cfg.outputs.formats:
-        p.outputs.pop("table_parquet", None)
-    return p
+    found = search_sources(cfg, catalog, aoi, STATIC_SOURCES)
+    ex = exposure_sources(cfg, catalog, aoi)
+    return FloodPlan(
+        catalog.name,
+        aoi,
+        geobox,
+        post_item,
+        pre_items,
+        orbit,
+        hand_items=found.get("hand", []),
+        dem_items=found.get("dem", []),
+        landcover_items=found.get("landcover", []),
+        gsw_seasonality_items=found.get("gsw_seasonality", []),
+        s2_items=s2_items,
+        population_items=ex.population_items if ex else [],
+        units_path=ex.units_path if ex else None,
+        population_path=ex.population_path if ex else None,
+        outputs=select_outputs(OUTPUTS, cfg.outputs.formats, () if ex else UNIT_OUTPUTS),
+    )
 
 
 def run(cfg: JobConfig, p: FloodPlan, out: OutputFolder, steps: Steps | None = None) -> dict:
     """Run the planned job, writing into ``out`` (staged; the caller commits). Returns the
     run summary: thresholds, headline figures and the output files."""
     steps = steps or Steps()
-    s1 = required(cfg.sources.s1, "sources.s1", "the flood pipeline maps Sentinel-1")
-    fp = cfg.products.flood or FloodProduct()
-    params = flood_params(fp)
-    band = fp.polarization
-    if band not in s1.bands:
-        raise ConfigError(
-            f"products.flood.polarization: {band!r} is not in sources.s1.bands {s1.bands}"
-        )
-    if band.lower() == "vh":
-        raise ConfigError(
-            "products.flood.polarization: give the co-polarised band (vv); VH is used "
-            "automatically when sources.s1.bands lists it"
-        )
-
-    bands = [band] + [b for b in s1.bands if b != band and b.lower() == "vh"]
+    params = flood_params(cfg.products.flood or FloodProduct())
+    bands = s1_bands(cfg)
     with steps.step("Loading Sentinel-1 (pre and post event)"):
-        pre = load_s1(p.pre_items, bands, p.geobox, stored_units=s1.units, chunks=cfg.grid.chunks)
-        post = load_s1(
-            [p.post_item], bands, p.geobox, stored_units=s1.units, chunks=cfg.grid.chunks
-        )
-        pre, post = pre.compute(), post.compute()
-    vh_band = bands[1] if len(bands) > 1 else None
-    for what, ds_, i in [
-        ("post-event", post, 0),
-        *(("pre-event", pre, k) for k in range(pre.sizes["time"])),
-    ]:
-        item = p.post_item if what == "post-event" else p.pre_items[min(i, len(p.pre_items) - 1)]
-        for note in check_loaded(
-            ds_[band].isel(time=i).values,
-            ds_[vh_band].isel(time=i).values if vh_band else None,
-            stored_units=s1.units,
-            what=f"{what} Sentinel-1 {item.id}",
-        ):
-            log.warning("%s", note)
-    hand = _layer(cfg, p, "hand", p.hand_items, "bilinear", steps, "Loading HAND")
-    dem = _layer(cfg, p, "dem", p.dem_items, "bilinear", steps, "Loading the DEM")
-    landcover = _layer(
-        cfg, p, "landcover", p.landcover_items, "nearest", steps, "Loading land cover"
-    )
-    gsw = _layer(
-        cfg,
-        p,
-        "gsw_seasonality",
-        p.gsw_seasonality_items,
-        "nearest",
-        steps,
-        "Loading JRC surface-water seasonality",
-    )
-    slope = None
-    hand_v = None if hand is None else hand.values
-    if dem is not None:
-        px = abs(p.geobox.resolution.x)
-        slope = terrain.slope_degrees(dem.values, px)
-        if hand is None:
-            with steps.step("Computing HAND from the DEM (priority flood, D8)"):
-                hand_v = terrain.hand_from_dem(
-                    dem.values, px, channel_area_km2=params.channel_area_km2
-                )
+        s1 = load_s1_pair(cfg, p.post_item, p.pre_items, p.geobox, bands)
+    check_s1_pair(cfg, s1, p.post_item, p.pre_items)
+    layers = flood_layers(cfg, _layer_items(p), p.geobox, params, steps)
 
-    s2w = None
-    if p.s2_items:
-        with steps.step("Sentinel-2 water (MNDWI, AWEI, WOfS; SCL clouds masked)"):
-            s2_bands = required(cfg.sources.s2, "sources.s2").bands
-            s2 = (
-                load_s2(p.s2_items, s2_bands, p.geobox, chunks=cfg.grid.chunks)
-                .isel(time=0)
-                .compute()
-            )
-            named = {
-                S2_COMMON_NAMES.get(b, b): s2[b].values for b in s2_bands if b in s2 and b != "SCL"
-            }
-            s2w, _ = s2_water(named, s2["SCL"].values if "SCL" in s2 else None)
-    vh = len(bands) > 1
     with steps.step("Mapping water and flood (speckle filter, VH threshold, region growing)"):
         ds, thresholds = flood_product.flood_extent(
-            pre[band],
-            post[band],
-            pre_vh=pre[bands[1]] if vh else None,
-            post_vh=post[bands[1]] if vh else None,
+            s1.pre[s1.band],
+            s1.post[s1.band],
+            pre_vh=s1.pre[s1.vh] if s1.vh else None,
+            post_vh=s1.post[s1.vh] if s1.vh else None,
             params=params,
-            hand=hand_v,
-            s2_water=s2w,
-            slope=slope,
-            landcover=landcover,
-            gsw_seasonality=gsw,
+            **vars(layers),
         )
-    crs = crs_wkt(p.geobox)
     with steps.step("Writing rasters (Cloud-Optimized GeoTIFF)"):
-        for key, var in (
-            ("flood", "flood"),
-            ("water", "water"),
-            ("water_source", "water_source"),
-            ("reference_water", "reference_water"),
-            ("exclusion", "exclusion"),
-            ("likelihood", "likelihood"),
-            ("provenance", "provenance"),
-            ("log_ratio", "log_ratio"),
-        ):
-            if key not in p.outputs:
-                continue
-            da = ds[var]
-            kw: dict[str, Any]
-            if var in ("flood", "water", "reference_water"):
-                colors = (
-                    flood_product.FLOOD_COLORS if var == "flood" else flood_product.CLASS_COLORS
-                )
-                kw = dict(
-                    nodata=flood_product.NODATA,
-                    colormap=colors,
-                    tags={"classes": da.attrs["classes"]},
-                )
-            elif var == "log_ratio":
-                kw = dict(nodata=float("nan"), tags={"units": "dB"}, overview_resampling="average")
-            elif var == "likelihood":
-                kw = dict(nodata=flood_product.NODATA, tags={"units": "percent"})
-            elif var == "exclusion":
-                kw = dict(
-                    colormap=flood_product.EXCLUSION_COLORS, tags={"classes": da.attrs["classes"]}
-                )
-            elif var == "water_source":
-                kw = dict(
-                    colormap=flood_product.SOURCE_COLORS, tags={"classes": da.attrs["classes"]}
-                )
-            else:
-                kw = dict(tags={"classes": da.attrs["classes"]})
-            # numpy values with the plan's grid: no per-raster georeferencing work in rioxarray
-            write_cog(
-                da.values,
-                out.path(p.outputs[key]),
-                crs=crs,
-                transform=p.geobox.transform,
-                band_descriptions=[var],
-                **kw,
-            )
+        write_flood_rasters(ds, p.geobox, out, p.outputs)
 
     px_ha = abs(p.geobox.resolution.x * p.geobox.resolution.y) / 1e4
     flood_v = ds["flood"].values
@@ -332,191 +218,51 @@ def run(cfg: JobConfig, p: FloodPlan, out: OutputFolder, steps: Steps | None = N
         "pre_items": [it.id for it in p.pre_items],
     }
     if cfg.exposure is not None:
+        crs = crs_wkt(p.geobox)
+        flood_da = ds["flood"].rio.write_crs(crs)
+        date = event_date(p.post_item)
         with steps.step("Exposure per administrative unit"):
-            units = _units(cfg, p)
-            population = _population(cfg, p)
-            ex = cfg.exposure
-            facilities = _vector(cfg, ex.facilities, "exposure.facilities")
-            roads = _vector(cfg, ex.roads, "exposure.roads")
-            lc = landcover.rio.write_crs(crs) if landcover is not None else None
-            flood_da = ds["flood"].rio.write_crs(crs)
-            # dasymetric population: each cell's people on its WorldCover built-up (50) pixels
-            # first (population.DASYMETRIC_FLOOR elsewhere), when the job has a land cover;
-            # in a tile of a tiled job, cells cut by tile borders are shared (job_grid)
-            table = indicators_by_unit(
-                flood_da,
-                units,
-                population=population,
-                landcover=lc,
-                facilities=facilities,
-                roads=roads,
-                dasymetric=lc is not None,
-                job_grid=p.job_geobox,
+            sources = ExposureSources(
+                required(p.units_path, "exposure.admin_units.file"),
+                p.population_items,
+                p.population_path,
             )
-            summary.update(_write_tables(cfg, p, table, units, out))
-        if "report" not in _left_to_finalize(p):  # a tiled job's report covers its mosaics
+            ex = read_exposure(cfg, sources, p.aoi, whole_job=p.job_geobox is None)
+            table = flood_exposure_table(flood_da, ex, layers.landcover, p.job_geobox)
+            sfm = "sendai" not in p.left_to_finalize()  # else finalize writes the job's
+            table = write_flood_tables(cfg, table, ex.units, date, out, p.outputs, sfm)
+            summary.update(table_summary(table, date))
+        if "report" not in p.left_to_finalize():  # a tiled job's report covers its mosaics
             with steps.step("Writing the HTML report"):
-                points = (
-                    flag_flooded_points(facilities, flood_da) if facilities is not None else None
-                )
-                _write_report(
-                    cfg,
-                    p,
-                    out,
+                report = FloodReport(
+                    cfg.name,
+                    p.post_item,
+                    p.pre_items,
                     flood_da,
                     ds["reference_water"].rio.write_crs(crs),
-                    population,
-                    units,
+                    ex.units,
                     table,
-                    points,
                     thresholds.as_dict(),
+                    population=ex.population,
+                    points=None
+                    if ex.facilities is None
+                    else flag_flooded_points(ex.facilities, flood_da),
                 )
-    written = {k: v for k, v in p.outputs.items() if k not in _left_to_finalize(p)}
+                write_flood_report(out.path(p.outputs["report"]), report)
+    written = {k: v for k, v in p.outputs.items() if k not in p.left_to_finalize()}
     summary["outputs"] = {k: str(out.final(v)) for k, v in written.items()}
     return summary
 
 
-def _left_to_finalize(p: FloodPlan) -> set[str]:
-    """Outputs a tile of a tiled job does not write because :func:`finalize` writes them once
-    for the whole job: the report, and the SFM table when the per-unit table is written."""
-    if p.job_geobox is None:
-        return set()
-    return {"report"} | ({"sendai"} if {"table_csv", "table_parquet"} & set(p.outputs) else set())
-
-
-def _write_tables(
-    cfg: JobConfig, p: FloodPlan, table, units: gpd.GeoDataFrame, out: OutputFolder
-) -> dict:
-    """The per-unit table (CSV, GeoParquet) and the SFM-shaped EO-proxy table; summary keys."""
-    ex = required(cfg.exposure, "exposure")
-    au = ex.admin_units
-    if au.level is not None:
-        table["level"] = au.level
-    gtable = gpd.GeoDataFrame(
-        table, geometry=units.set_index("code").loc[table.index].geometry, crs=units.crs
-    )
-    if "table_csv" in p.outputs:
-        write_csv(table, out.path(p.outputs["table_csv"]))
-    if "table_parquet" in p.outputs:
-        write_geoparquet(gtable, out.path(p.outputs["table_parquet"]))
-    event_date = f"{item_datetime(p.post_item):%Y-%m-%d}"
-    # a tile's SFM table would be thrown away: finalize writes the job's from the combined table
-    if "sendai" not in _left_to_finalize(p):
-        sfm = sfm_table(
-            table,
-            event_id=ex.event_id or cfg.name,
-            date=event_date,
-            hazard_code=ex.hazard_code,
-            admin_level=au.level,
-        )
-        write_sfm(sfm, out.path(""), units=units, stem=p.outputs["sendai"])
-    summary = {"units": int(len(table)), "event_date": event_date}
-    if "exposed_population" in table:
-        summary["exposed_population"] = float(table["exposed_population"].sum())
-    return summary
-
-
-def _write_report(
-    cfg: JobConfig,
-    p: FloodPlan,
-    out: OutputFolder,
-    flood_da,
-    reference_da,
-    population,
-    units,
-    table,
-    points,
-    thresholds: dict,
-) -> None:
-    layers = [
-        MapLayer(
-            "Flood extent", flood_da, colors=FLOOD_COLORS, nodata=None, legend="observed flood"
-        ),
-        MapLayer(
-            "Reference water",
-            reference_da,
-            colors={1: (120, 120, 255, 255)},
-            show=False,
-            legend="water before the event",
-        ),
-    ]
-    if population is not None:
-        layers.append(
-            MapLayer("Population", population, cmap="magma", show=False, legend="persons per cell")
-        )
-    event_date = f"{item_datetime(p.post_item):%Y-%m-%d}"
-    write_report(
-        out.path(p.outputs["report"]),
-        title=f"Flood: {cfg.name} ({event_date})",
-        layers=layers,
-        units=units,
-        table=table,
-        plots=indicator_plots(table),
-        provenance={
-            "post-event S1": p.post_item.id,
-            "pre-event S1": ", ".join(it.id for it in p.pre_items),
-            "thresholds": thresholds,
-            "method": "EO proxies: counts inside the observed flood extent, "
-            "not reported Sendai values",
-        },
-        points=points,
-        warnings=flood_product.quality_warnings(thresholds),
-    )
-
-
-def _units(cfg: JobConfig, p: FloodPlan) -> gpd.GeoDataFrame:
-    """The admin units; refused when none overlaps the job's AOI (a table of zeros would read
-    as "no one exposed"). A tile of a tiled job may hold no unit: it is not checked."""
-    au = required(cfg.exposure, "exposure").admin_units
-    units = _read_units(cfg, p, au)
-    if p.job_geobox is None:
-        aoi = p.aoi.to_crs(units.crs).geom
-        if not units.geometry.intersects(aoi).any():
-            raise InputError(
-                f"exposure.admin_units.file: none of the {len(units)} units of {p.units_path} "
-                "overlaps the AOI (another place, or another CRS declared wrongly?)"
-            )
-    return units
-
-
-def _read_units(cfg: JobConfig, p: FloodPlan, au: Any) -> gpd.GeoDataFrame:
-    return read_units(
-        required(p.units_path, "exposure.admin_units.file"),
-        layer=au.layer,
-        code_field=au.code_field,
-        name_field=au.name_field,
-    )
-
-
-def _population(cfg: JobConfig, p: FloodPlan) -> xr.DataArray | None:
-    """The population grid over the plan's AOI, on its own (native) grid; None without one."""
-    if p.population_path:
-        return _population_file(p.population_path, p.aoi)
-    if not p.population_items:
-        return None
-    asset = required(cfg.sources.population, "sources.population").asset
-    pop_gbox = inputs.native_geobox(p.population_items[0], asset, p.aoi)
-    population = nodata_to_nan(
-        load_items(p.population_items, [asset], pop_gbox, groupby=None)[asset].isel(
-            time=0, drop=True
-        )
-    ).compute()
-    return population.rio.write_crs(crs_wkt(pop_gbox))
-
-
-def _population_file(path: str, aoi: Geometry) -> xr.DataArray:
-    """A population raster file (persons per cell) on its own grid, cut to the AOI: counts are
-    never resampled. Refused when it does not overlap the AOI."""
-    from rioxarray.exceptions import NoDataInBounds, OneDimensionalRaster
-
-    from eo_drr.load import load_raster_file
-
-    da = load_raster_file(path, what="sources.population.file")
-    b = aoi.to_crs(da.rio.crs).boundingbox
-    try:
-        return da.rio.clip_box(b.left, b.bottom, b.right, b.top).compute()
-    except (NoDataInBounds, OneDimensionalRaster):
-        raise InputError(f"sources.population.file: {path} does not overlap the AOI") from None
+def _layer_items(p: FloodPlan) -> dict[str, list[pystac.Item]]:
+    """The plan's items of the optional layers, by source key."""
+    return {
+        "hand": p.hand_items,
+        "dem": p.dem_items,
+        "landcover": p.landcover_items,
+        "gsw_seasonality": p.gsw_seasonality_items,
+        "s2": p.s2_items,
+    }
 
 
 def finalize(
@@ -526,112 +272,33 @@ def finalize(
     :func:`~eo_drr.sendai.tiles.combine_tile_tables`), the SFM table and the report over
     the mosaics (read at display resolution; facilities sampled at full resolution). Returns
     the output names it wrote, which the tiled runner then leaves alone."""
-    if cfg.exposure is None:
+    tables = read_tile_tables(tile_outputs) if cfg.exposure is not None else []
+    if not tables:
         return set()
-    if "table_parquet" in tile_outputs:  # full precision
-        tables = [
-            pd.read_parquet(path).drop(columns="geometry", errors="ignore")
-            for _, path in sorted(tile_outputs["table_parquet"].items())
-        ]
-    elif "table_csv" in tile_outputs:  # codes and names stay text ("NA" is Namibia)
-        tables = [
-            pd.read_csv(
-                path, dtype={"code": str, "name": str}, keep_default_na=False, na_values=[]
-            ).set_index("code")
-            for _, path in sorted(tile_outputs["table_csv"].items())
-        ]
-    else:
-        return set()
-    units = _units(cfg, p)
+    units = admin_units(cfg, p.units_path, p.aoi)
     table = combine_tile_tables(tables)
-    _write_tables(cfg, p, table, units, out)
+    table = write_flood_tables(cfg, table, units, event_date(p.post_item), out, p.outputs, True)
     written = {p.outputs[k] for k in ("table_csv", "table_parquet") if k in p.outputs}
     written |= {f"{p.outputs['sendai']}{ext}" for ext in (".csv", ".parquet", ".gpkg")}
     flood_path = out.path(p.outputs["flood"]) if "flood" in p.outputs else None
-    if flood_path is not None and flood_path.exists():
-        ref_path = out.path(p.outputs["reference_water"])
-        flood_da = read_for_display(flood_path)
-        ref_da = read_for_display(ref_path) if ref_path.exists() else flood_da * 0
-        ex = cfg.exposure
-        facilities = _vector(cfg, ex.facilities, "exposure.facilities")
-        points = (
-            flag_flooded_points_in_file(facilities, flood_path) if facilities is not None else None
-        )
-        # no population layer on a tiled job's map: the whole grid at native resolution would
-        # break the one-tile memory bound (the table has the people)
-        _write_report(
-            cfg,
-            p,
-            out,
-            flood_da,
-            ref_da,
-            None,
-            units,
-            table,
-            points,
-            {"note": "thresholds per tile: see the tiles' tile.json"},
-        )
-        written.add(p.outputs["report"])
-    return written
-
-
-def _layer(
-    cfg: JobConfig, p: FloodPlan, key: str, items: list, resampling: str, steps: Steps, title: str
-) -> xr.DataArray | None:
-    """A single-band source (``sources.<key>``) on the job grid: from catalogue items or a
-    file; None when the job has none."""
-    src = getattr(cfg.sources, key)
-    if src is None:
-        return None
-    with steps.step(title):
-        if items:
-            da = load_items(items, [src.asset], p.geobox, resampling=resampling, groupby=None)[
-                src.asset
-            ]
-            return nodata_to_nan(da.isel(time=0, drop=True)).compute()
-        from odc.geo.xr import xr_reproject
-
-        from eo_drr.load import load_raster_file
-
-        path = inputs.resolve_path(cfg, src.file, f"sources.{key}.file")
-        da = xr_reproject(
-            load_raster_file(path, what=f"sources.{key}.file"), p.geobox, resampling=resampling
-        ).compute()
-        if not np.isfinite(
-            da.values
-        ).any():  # a layer that is all no data would silently do nothing
-            raise InputError(
-                f"sources.{key}.file: {path} has no valid pixel over the job's grid (it does not "
-                "overlap the AOI, or it is all no data / infinite)"
-            )
-        return da
-
-
-def _vector(cfg: JobConfig, src, key: str) -> gpd.GeoDataFrame | None:
-    """A vector input of the job (``exposure.facilities`` ...), or None."""
-    if src is None:
-        return None
-    return read_vector(
-        inputs.resolve_path(cfg, src.file, f"{key}.file"), layer=src.layer, what=f"{key}.file"
+    if flood_path is None or not flood_path.exists():
+        return written
+    ref_path = out.path(p.outputs["reference_water"])
+    flood_da = read_for_display(flood_path)
+    ref_da = read_for_display(ref_path) if ref_path.exists() else flood_da * 0
+    facilities = vector_input(cfg, "facilities")
+    # no population layer on a tiled job's map: the whole grid at native resolution would
+    # break the one-tile memory bound (the table has the people)
+    report = FloodReport(
+        cfg.name,
+        p.post_item,
+        p.pre_items,
+        flood_da,
+        ref_da,
+        units,
+        table,
+        {"note": "thresholds per tile: see the tiles' tile.json"},
+        points=None if facilities is None else flag_flooded_points_in_file(facilities, flood_path),
     )
-
-
-def flood_params(fp: FloodProduct) -> flood_product.FloodParams:
-    """The :class:`~eo_drr.products.flood.FloodParams` of the job: the keys its file sets under
-    ``products.flood``, the product's defaults for the rest (null turns the slope and change
-    rules off; elsewhere null is the default)."""
-    given = fp.model_dump(exclude_unset=True, exclude={"polarization", "speckle_filter"})
-    for key in (
-        "hand_max_m",
-        "min_mapping_unit_px",
-        "gsw_min_months",
-        "channel_area_km2",
-        "no_sensitivity_classes",
-    ):
-        if key in given and given[key] is None:
-            given.pop(key)
-    if "no_sensitivity_classes" in given:
-        given["no_sensitivity_classes"] = tuple(given["no_sensitivity_classes"])
-    if fp.speckle_filter is not None:
-        given.update(speckle=fp.speckle_filter.kind, speckle_window=fp.speckle_filter.window)
-    return flood_product.FloodParams(**given)
+    write_flood_report(out.path(p.outputs["report"]), report)
+    return written | {p.outputs["report"]}

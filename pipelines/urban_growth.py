@@ -11,47 +11,41 @@ unit -> report.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
-from typing import Any
 
-import geopandas as gpd
-import numpy as np
 import pystac
-import rioxarray  # noqa: F401  (registers the .rio accessor)
-import xarray as xr
 from odc.geo.geobox import GeoBox
 from odc.geo.geom import Geometry
-from odc.geo.xr import xr_reproject, xr_zeros
 
-from eo_drr.catalog import item_datetime
 from eo_drr.config import JobConfig, UrbanGrowthProduct, required
 from eo_drr.errors import ConfigError, InputError
 from eo_drr.jobs import inputs
-from eo_drr.jobs.progress import Steps
-from eo_drr.load import (
-    load_items,
-    load_raster_file,
-    load_s1,
-    load_s2,
-    nodata_to_nan,
-    processing_level,
+from eo_drr.jobs.describe import grid_rows, item_rows, output_rows, path_rows
+from eo_drr.jobs.exposure import admin_units
+from eo_drr.jobs.growth_inputs import (
+    HazardSources,
+    formal_areas,
+    job_hazard,
+    load_s1_epoch,
+    load_s2_epoch,
 )
-from eo_drr.load.grid import crs_wkt
-from eo_drr.load.sentinel1 import check_loaded
+from eo_drr.jobs.outputs import select_outputs
+from eo_drr.jobs.progress import Steps
+from eo_drr.load import processing_level
 from eo_drr.load.sentinel2 import S2_COMMON_NAMES
 from eo_drr.products import growth_pair, hazard_zones, urban
-from eo_drr.products.terrain import slope_degrees
-from eo_drr.products.water_s2 import s2_water
-from eo_drr.publish import OutputFolder, write_cog, write_csv, write_geoparquet
-from eo_drr.publish.report import MapLayer, write_report
-from eo_drr.publish.sfm_files import write_sfm
+from eo_drr.publish import OutputFolder
+from eo_drr.publish.growth_outputs import (
+    GrowthMaps,
+    GrowthReport,
+    epoch_end,
+    growth_summary,
+    write_growth_rasters,
+    write_growth_report,
+    write_growth_tables,
+)
+from eo_drr.publish.rasters import grid_array
 from eo_drr.sendai.growth import growth_by_unit
-from eo_drr.sendai.sfm import growth_rows
-from eo_drr.sendai.units import read_units
-
-log = logging.getLogger(__name__)
-
 
 OUTPUTS = {
     "probability_t1": "builtup_probability_t1.tif",
@@ -66,9 +60,15 @@ OUTPUTS = {
     "sendai": "sendai_eo_proxies",
     "report": "report.html",
 }
+#: the outputs of a job with hazard zones (``products.urban_growth.hazard``)
+HAZARD_OUTPUTS = ("hazard", "growth_hazard")
+#: the outputs of a job with admin units (``exposure:``)
+UNIT_OUTPUTS = ("table_csv", "table_parquet", "sendai")
+#: the epochs: their time window and its key in the job file
+WINDOWS = {1: "time.pre", 2: "time.post"}
 
 
-@dataclass
+@dataclass(frozen=True)
 class UrbanPlan:
     """Everything the run will use, resolved before anything is computed (``--dry-run``)."""
 
@@ -85,32 +85,20 @@ class UrbanPlan:
     outputs: dict[str, str] = field(default_factory=dict)
 
     def describe(self) -> list[tuple[str, str]]:
-        g = self.geobox
-        rows = [
-            ("catalogue", self.catalog),
-            ("grid", f"{g.crs} {abs(g.resolution.x):g} m, {g.shape.x} x {g.shape.y} px"),
-        ]
-        for e in (1, 2):
-            rows += [
-                (f"epoch {e} S2", f"{it.id} ({item_datetime(it):%Y-%m-%d})")
-                for it in self.s2_items[e]
+        rows = grid_rows(self.catalog, self.geobox)
+        for e in WINDOWS:
+            rows += item_rows(f"epoch {e} S2", self.s2_items[e])
+            rows += item_rows(f"epoch {e} S1", self.s1_items.get(e, []))
+        rows += item_rows("HAND", self.hand_items, dated=False)
+        rows += item_rows("DEM", self.dem_items, dated=False)
+        rows += path_rows(
+            [
+                ("hazard file", self.hazard_path),
+                ("formal areas", self.formal_path),
+                ("admin units", self.units_path),
             ]
-            rows += [
-                (f"epoch {e} S1", f"{it.id} ({item_datetime(it):%Y-%m-%d})")
-                for it in self.s1_items.get(e, [])
-            ]
-        rows += [("HAND", it.id) for it in self.hand_items] + [
-            ("DEM", it.id) for it in self.dem_items
-        ]
-        for what, p in (
-            ("hazard file", self.hazard_path),
-            ("formal areas", self.formal_path),
-            ("admin units", self.units_path),
-        ):
-            if p:
-                rows.append((what, p))
-        rows += [("output", p) for p in self.outputs.values()]
-        return rows
+        )
+        return rows + output_rows(self.outputs)
 
 
 def plan(cfg: JobConfig) -> UrbanPlan:
@@ -128,49 +116,50 @@ def plan(cfg: JobConfig) -> UrbanPlan:
         raise ConfigError(f"sources.s2.bands: the built-up indices need {', '.join(missing)}")
     catalog = inputs.job_catalog(cfg)
     aoi = inputs.aoi_geometry(cfg)
-    windows = {1: (cfg.time.pre, "time.pre"), 2: (cfg.time.post, "time.post")}
+    windows = {1: cfg.time.pre, 2: cfg.time.post}
     s2_items = {
         e: inputs.search_window(
-            catalog, s2.collection, aoi, w, f"{key} (epoch {e})", max_cloud_cover=s2.max_cloud_cover
+            catalog,
+            s2.collection,
+            aoi,
+            windows[e],
+            f"{key} (epoch {e})",
+            max_cloud_cover=s2.max_cloud_cover,
         )
-        for e, (w, key) in windows.items()
+        for e, key in WINDOWS.items()
     }
     geobox = inputs.job_geobox(cfg, aoi, s2_items[2])
-    p = UrbanPlan(catalog.name, aoi, geobox, s2_items)
+    s1_items = {}
     if cfg.sources.s1 is not None:  # optional: an epoch without Sentinel-1 uses Sentinel-2 alone
         s1 = cfg.sources.s1
-        for e, (w, key) in windows.items():
+        for e, key in WINDOWS.items():
             try:
-                p.s1_items[e] = inputs.search_window(
+                found = inputs.search_window(
                     catalog,
                     s1.collection,
                     aoi,
-                    w,
+                    windows[e],
                     key,
                     orbit_direction=s1.orbit_direction,
                     relative_orbit=s1.relative_orbit,
                 )
             except InputError:
-                p.s1_items[e] = []
-            if p.s1_items[e]:  # one track only: backscatter differs between tracks
-                first = p.s1_items[e][0].properties
-                p.s1_items[e] = [
-                    it
-                    for it in p.s1_items[e]
-                    if it.properties.get("sat:relative_orbit") == first.get("sat:relative_orbit")
-                ]
+                found = []
+            # one track only: backscatter differs between tracks
+            track = found[0].properties.get("sat:relative_orbit") if found else None
+            s1_items[e] = [it for it in found if it.properties.get("sat:relative_orbit") == track]
     hz = up.hazard
+    hazard_path, hand_items, dem_items = None, [], []
     if hz is not None:
         if hz.file:
-            p.hazard_path = str(
-                inputs.resolve_path(cfg, hz.file, "products.urban_growth.hazard.file")
-            )
+            key = "products.urban_growth.hazard.file"
+            hazard_path = str(inputs.resolve_path(cfg, hz.file, key))
         if hz.hand_max_m is not None:
             if cfg.sources.hand is None or not cfg.sources.hand.collection:
                 raise ConfigError(
                     "products.urban_growth.hazard.hand_max_m: needs sources.hand (a collection)"
                 )
-            p.hand_items = inputs.search_static(
+            hand_items = inputs.search_static(
                 catalog, cfg.sources.hand.collection, aoi, "sources.hand"
             )
         if hz.slope_min_deg is not None:
@@ -178,99 +167,35 @@ def plan(cfg: JobConfig) -> UrbanPlan:
                 raise ConfigError(
                     "products.urban_growth.hazard.slope_min_deg: needs sources.dem (a collection)"
                 )
-            p.dem_items = inputs.search_static(
+            dem_items = inputs.search_static(
                 catalog, cfg.sources.dem.collection, aoi, "sources.dem"
             )
+    formal_path = None
     if up.formal_areas is not None:
-        p.formal_path = str(
-            inputs.resolve_path(
-                cfg, up.formal_areas.file, "products.urban_growth.formal_areas.file"
-            )
-        )
+        key = "products.urban_growth.formal_areas.file"
+        formal_path = str(inputs.resolve_path(cfg, up.formal_areas.file, key))
+    units_path = None
     if cfg.exposure is not None:
-        p.units_path = str(
-            inputs.resolve_path(cfg, cfg.exposure.admin_units.file, "exposure.admin_units.file")
-        )
-    keep = dict(OUTPUTS)
-    if hz is None:
-        keep.pop("hazard"), keep.pop("growth_hazard")
+        key = "exposure.admin_units.file"
+        units_path = str(inputs.resolve_path(cfg, cfg.exposure.admin_units.file, key))
     if hz is not None and hz.water_distance_m is not None and "B03" not in s2.bands:
         raise ConfigError(
             "products.urban_growth.hazard.water_distance_m: the water test needs band B03 in sources.s2.bands"
         )
-    if cfg.exposure is None:
-        keep.pop("table_csv"), keep.pop("table_parquet"), keep.pop("sendai")
-    fm = cfg.outputs.formats
-    p.outputs = {
-        k: v
-        for k, v in keep.items()
-        if (v.endswith(".tif") and "cog" in fm)
-        or (v.endswith(".csv") and "csv" in fm)
-        or (v.endswith(".parquet") and "geoparquet" in fm)
-        or k in ("sendai", "report")
-    }
-    return p
-
-
-def load_s2_epoch(items, bands, geobox, chunks) -> dict[str, np.ndarray]:
-    """Sentinel-2 reflectance (0-1, SCL-masked) as ``(time, y, x)`` arrays by ESA band name."""
-    ds = load_s2(items, bands, geobox, chunks=chunks).compute()
-    return {b: ds[b].values for b in bands if b in S2_COMMON_NAMES and b in ds}
-
-
-def _static(items, asset, geobox) -> xr.DataArray:
-    return nodata_to_nan(
-        load_items(items, [asset], geobox, resampling="bilinear", groupby=None)[asset].isel(
-            time=0, drop=True
-        )
-    ).compute()
-
-
-def _hazard(cfg: JobConfig, p: UrbanPlan, composite_t1: dict[str, np.ndarray]) -> np.ndarray:
-    """The union of the job's hazard zones (uint8 1 / 0 / 255) on the job grid."""
-    hz = required(
-        required(cfg.products.urban_growth, "products.urban_growth").hazard,
-        "products.urban_growth.hazard",
+    drop = (HAZARD_OUTPUTS if hz is None else ()) + (UNIT_OUTPUTS if cfg.exposure is None else ())
+    return UrbanPlan(
+        catalog.name,
+        aoi,
+        geobox,
+        s2_items,
+        s1_items,
+        hand_items,
+        dem_items,
+        hazard_path,
+        formal_path,
+        units_path,
+        select_outputs(OUTPUTS, cfg.outputs.formats, drop),
     )
-    parts = []
-    if p.hazard_path:
-        src = load_raster_file(p.hazard_path, what="products.urban_growth.hazard.file")
-        h = xr_reproject(src.astype(np.float32), p.geobox, resampling="nearest").values
-        nodata = src.rio.nodata
-        parts.append(
-            hazard_zones.from_raster(
-                np.where(
-                    (h == nodata)
-                    if nodata is not None and np.isfinite(nodata)
-                    else ~np.isfinite(h),
-                    np.nan,
-                    h,
-                )
-            )
-        )
-    if p.hand_items:
-        hand = _static(
-            p.hand_items, required(cfg.sources.hand, "sources.hand").asset, p.geobox
-        ).values
-        parts.append(
-            hazard_zones.from_hand(
-                hand, required(hz.hand_max_m, "products.urban_growth.hazard.hand_max_m")
-            )
-        )
-    if p.dem_items:
-        dem = _static(p.dem_items, required(cfg.sources.dem, "sources.dem").asset, p.geobox).values
-        parts.append(
-            hazard_zones.from_slope(
-                slope_degrees(dem, abs(p.geobox.resolution.x)),
-                required(hz.slope_min_deg, "products.urban_growth.hazard.slope_min_deg"),
-            )
-        )
-    if hz.water_distance_m is not None:
-        water, _ = s2_water({S2_COMMON_NAMES[b]: v for b, v in composite_t1.items()})
-        parts.append(
-            hazard_zones.near_water(water, hz.water_distance_m, abs(p.geobox.resolution.x))
-        )
-    return hazard_zones.union(parts)
 
 
 def run(cfg: JobConfig, p: UrbanPlan, out: OutputFolder, steps: Steps | None = None) -> dict:
@@ -279,270 +204,68 @@ def run(cfg: JobConfig, p: UrbanPlan, out: OutputFolder, steps: Steps | None = N
     up = cfg.products.urban_growth or UrbanGrowthProduct()
     rule = urban.BuiltupRule(**up.thresholds.model_dump(exclude_none=True))
     builtup_mmu = up.builtup_min_mapping_unit_px or urban.BUILTUP_MIN_MAPPING_UNIT_PX
-    results, composites, vv = {}, {}, {}
-    for e, key in ((1, "time.pre"), (2, "time.post")):
-        with steps.step(
-            f"Built-up, epoch {e} (Sentinel-2{' + Sentinel-1' if p.s1_items.get(e) else ''} temporal statistics)"
-        ):
-            s2 = load_s2_epoch(
-                p.s2_items[e],
-                required(cfg.sources.s2, "sources.s2").bands,
-                p.geobox,
-                cfg.grid.chunks,
-            )
-            vv_e = vh_e = None
-            if p.s1_items.get(e):
-                s1cfg = required(cfg.sources.s1, "sources.s1")
-                s1 = load_s1(
-                    p.s1_items[e],
-                    s1cfg.bands,
-                    p.geobox,
-                    stored_units=s1cfg.units,
-                    chunks=cfg.grid.chunks,
-                ).compute()
-                vv_e = s1["vv"].values if "vv" in s1 else None
-                vh_e = s1["vh"].values if "vh" in s1 else None
-                if vv_e is not None:  # units and band order of the job's files, first date
-                    for note in check_loaded(
-                        vv_e[0],
-                        None if vh_e is None else vh_e[0],
-                        stored_units=s1cfg.units,
-                        what=f"{key} Sentinel-1 {p.s1_items[e][0].id}",
-                    ):
-                        log.warning("%s", note)
-            results[e] = urban.builtup_epoch(
+    s2_bands = required(cfg.sources.s2, "sources.s2").bands
+    builtup, composites, vv = {}, {}, {}
+    for e, key in WINDOWS.items():
+        sensors = "Sentinel-2" + (" + Sentinel-1" if p.s1_items.get(e) else "")
+        with steps.step(f"Built-up, epoch {e} ({sensors} temporal statistics)"):
+            s2 = load_s2_epoch(p.s2_items[e], s2_bands, p.geobox, cfg.grid.chunks)
+            s1 = load_s1_epoch(cfg, p.s1_items.get(e, []), p.geobox, key)
+            builtup[e] = urban.builtup_epoch(
                 {S2_COMMON_NAMES[b]: v for b, v in s2.items()},
-                vv_e,
-                vh_e,
+                s1.vv,
+                s1.vh,
                 rule=rule,
                 min_mapping_unit_px=builtup_mmu,
                 what=f"{key} (epoch {e})",
             )
             composites[e] = growth_pair.epoch_composite(s2)
-            vv[e] = None if vv_e is None else growth_pair.vv_epoch_db(vv_e)
+            vv[e] = None if s1.vv is None else growth_pair.vv_epoch_db(s1.vv)
     with_s1 = vv[1] is not None and vv[2] is not None
-    with steps.step(
-        f"New built-up (urban-growth model, Sentinel-2{' + Sentinel-1' if with_s1 else ''})"
-    ):
-        level = {e: processing_level(p.s2_items[e]) for e in (1, 2)}
+    sensors = "Sentinel-2" + (" + Sentinel-1" if with_s1 else "")
+    with steps.step(f"New built-up (urban-growth model, {sensors})"):
+        levels = [processing_level(p.s2_items[e]) for e in WINDOWS]
         grown = growth_pair.new_builtup(
-            composites[1],
-            composites[2],
-            level_before=level[1],
-            level_after=level[2],
-            vv_before=vv[1] if with_s1 else None,
-            vv_after=vv[2] if with_s1 else None,
+            growth_pair.PairImage(
+                composites[1], levels[0], "time.pre (epoch 1)", vv[1] if with_s1 else None
+            ),
+            growth_pair.PairImage(
+                composites[2], levels[1], "time.post (epoch 2)", vv[2] if with_s1 else None
+            ),
             min_mapping_unit_px=up.growth_min_mapping_unit_px,
-            names=("time.pre (epoch 1)", "time.post (epoch 2)"),
         )
-        growth = grown.growth
-
-    crs = crs_wkt(p.geobox)
-    template = xr_zeros(p.geobox, "uint8")
-
-    def da(values, name):
-        return template.copy(data=values).rename(name).rio.write_crs(crs)
-
-    hazard = hz_growth = None
+    maps = GrowthMaps(builtup, grown, levels)
     if up.hazard is not None:
         with steps.step("Hazard zones"):
-            hazard = _hazard(cfg, p, composites[1])
-            hz_growth = hazard_zones.growth_in_hazard(growth, hazard)
-
+            sources = HazardSources(p.hazard_path, p.hand_items, p.dem_items)
+            hazard = job_hazard(cfg, sources, p.geobox, composites[1])
+            maps = GrowthMaps(
+                builtup, grown, levels, hazard, hazard_zones.growth_in_hazard(grown.growth, hazard)
+            )
     with steps.step("Writing rasters (Cloud-Optimized GeoTIFF)"):
-        for e in (1, 2):
-            r = results[e]
-            prob = np.where(
-                np.isfinite(r.probability), np.round(100 * r.probability), urban.NODATA
-            ).astype(np.uint8)
-            if f"probability_t{e}" in p.outputs:
-                write_cog(
-                    da(prob, "builtup_probability"),
-                    out.path(p.outputs[f"probability_t{e}"]),
-                    nodata=urban.NODATA,
-                    band_descriptions=["builtup_probability"],
-                    tags={"units": "percent", "sources": ",".join(r.sources)},
-                )
-            if f"builtup_t{e}" in p.outputs:
-                write_cog(
-                    da(r.builtup, "builtup"),
-                    out.path(p.outputs[f"builtup_t{e}"]),
-                    nodata=urban.NODATA,
-                    colormap=urban.BUILTUP_COLORS,
-                    band_descriptions=["builtup"],
-                    tags={"classes": "1 built-up, 0 not, 255 no clear observation"},
-                )
-        layers: list[tuple[str, np.ndarray, dict | None, str]] = [
-            ("growth", growth, growth_pair.GROWTH_COLORS, growth_pair.GROWTH_CLASSES)
-        ]
-        if hazard is not None and hz_growth is not None:
-            layers += [
-                ("hazard", hazard, None, "1 hazard zone, 0 not, 255 no data"),
-                (
-                    "growth_hazard",
-                    hz_growth,
-                    None,
-                    "1 new built-up in a hazard zone, 0 not, 255 no data",
-                ),
-            ]
-        for key, values, cmap, classes in layers:
-            if key in p.outputs:
-                tags = {"classes": classes}
-                if key == "growth":
-                    tags |= {
-                        "threshold": f"{grown.threshold:.3f}",
-                        "sentinel1": str(grown.with_s1).lower(),
-                    }
-                write_cog(
-                    da(values, key),
-                    out.path(p.outputs[key]),
-                    nodata=hazard_zones.NODATA,
-                    colormap=cmap,
-                    band_descriptions=[key],
-                    tags=tags,
-                )
+        write_growth_rasters(maps, p.geobox, out, p.outputs)
+    summary = growth_summary(maps, rule, p.s2_items, p.s1_items, p.geobox)
 
-    px_ha = abs(p.geobox.resolution.x * p.geobox.resolution.y) / 1e4
-    summary: dict[str, Any] = {
-        "rule": rule.as_dict(),
-        "model": {
-            "threshold": grown.threshold,
-            "min_mapping_unit_px": grown.min_mapping_unit_px,
-            "sentinel1": grown.with_s1,
-            "cloud_share": list(grown.cloud_share),
-            "levels": [level[1], level[2]],
-        },
-        "epochs": {
-            e: {
-                "s2_items": [it.id for it in p.s2_items[e]],
-                "s1_items": [it.id for it in p.s1_items.get(e, [])],
-                "sources": results[e].sources,
-                "builtup_ha": float((results[e].builtup == 1).sum() * px_ha),
-                "observed_share": float((results[e].builtup != urban.NODATA).mean()),
-            }
-            for e in (1, 2)
-        },
-        "warnings": [w for e in (1, 2) for w in results[e].warnings],
-        "new_builtup_ha": float((growth == 1).sum() * px_ha),
-        "observed_share": float((growth != hazard_zones.NODATA).mean()),
-    }
-    summary["headline"] = {
-        "new built-up": f"{summary['new_builtup_ha']:,.1f} ha (model "
-        f"{'with' if grown.with_s1 else 'without'} Sentinel-1)"
-    }
-    if hz_growth is not None:
-        summary["new_builtup_in_hazard_ha"] = float((hz_growth == 1).sum() * px_ha)
-        summary["headline"]["new built-up in hazard zones"] = (
-            f"{summary['new_builtup_in_hazard_ha']:,.1f} ha"
-        )
     units = table = None
     if cfg.exposure is not None:
         with steps.step("Growth per administrative unit"):
-            au = cfg.exposure.admin_units
-            units = read_units(
-                required(p.units_path, "exposure.admin_units.file"),
-                layer=au.layer,
-                code_field=au.code_field,
-                name_field=au.name_field,
-            )
+            units = admin_units(cfg, p.units_path, None)
             table = growth_by_unit(
-                da(growth, "growth"),
+                grid_array(grown.growth, "growth", p.geobox),
                 units,
-                builtup_t1=results[1].builtup,
-                builtup_t2=results[2].builtup,
-                hazard_growth=None if hz_growth is None else da(hz_growth, "growth_hazard"),
-                formal=_formal(p, up),
+                builtup_t1=builtup[1].builtup,
+                builtup_t2=builtup[2].builtup,
+                hazard_growth=None
+                if maps.growth_hazard is None
+                else grid_array(maps.growth_hazard, "growth_hazard", p.geobox),
+                formal=formal_areas(up, p.formal_path, p.geobox),
             )
-            table.insert(0, "level", au.level if au.level is not None else None)
-            gtable = gpd.GeoDataFrame(
-                table, geometry=units.set_index("code").loc[table.index].geometry, crs=units.crs
-            )
-            if "table_csv" in p.outputs:
-                write_csv(table, out.path(p.outputs["table_csv"]))
-            if "table_parquet" in p.outputs:
-                write_geoparquet(gtable, out.path(p.outputs["table_parquet"]))
-            ex = cfg.exposure
-            rows = growth_rows(
-                table,
-                event_id=ex.event_id or cfg.name,
-                hazard_code=ex.hazard_code,
-                admin_level=au.level,
-                date=f"{max(item_datetime(it) for it in p.s2_items[2]):%Y-%m-%d}",
-                area_ha=gtable.to_crs(crs).geometry.area.to_numpy() / 1e4,
-            )
-            write_sfm(rows, out.path(""), units=units, stem=p.outputs["sendai"])
+            date = epoch_end(p.s2_items[2])
+            table = write_growth_tables(cfg, table, units, date, p.geobox, out, p.outputs)
             summary["units"] = int(len(table))
     if "report" in p.outputs:
         with steps.step("Report (HTML)"):
-            _write_report(
-                cfg,
-                p,
-                out,
-                da(growth, "growth"),
-                None if hazard is None else da(hazard, "hazard"),
-                units,
-                table,
-                summary,
-            )
+            report = GrowthReport(cfg.name, p.s2_items, maps, p.geobox, units, table, summary)
+            write_growth_report(out.path(p.outputs["report"]), report)
     summary["outputs"] = {k: str(out.final(v)) for k, v in p.outputs.items()}
     return summary
-
-
-def _formal(p: UrbanPlan, up: UrbanGrowthProduct) -> np.ndarray | None:
-    """Formal / planned areas rasterised on the job grid (True inside), or None."""
-    if not p.formal_path:
-        return None
-    from rasterio import features
-
-    fa = gpd.read_file(
-        p.formal_path, layer=required(up.formal_areas, "products.urban_growth.formal_areas").layer
-    )
-    if fa.crs is None:
-        raise InputError(f"products.urban_growth.formal_areas.file: {p.formal_path} has no CRS")
-    fa = fa.to_crs(crs_wkt(p.geobox))
-    return features.rasterize(
-        ((g, 1) for g in fa.geometry.make_valid() if not g.is_empty),
-        out_shape=p.geobox.shape,
-        transform=p.geobox.transform,
-        fill=0,
-        dtype="uint8",
-    ).astype(bool)
-
-
-def _write_report(
-    cfg: JobConfig, p: UrbanPlan, out: OutputFolder, growth, hazard, units, table, summary
-) -> None:
-    """The growth map beside the hazard zones, the per-unit table and the run's figures."""
-    layers = [
-        MapLayer(
-            "New built-up", growth, colors={1: growth_pair.GROWTH_COLORS[1]}, legend="new built-up"
-        )
-    ]
-    if hazard is not None:
-        layers.insert(
-            0,
-            MapLayer(
-                "Hazard zones",
-                hazard,
-                colors={1: (90, 140, 230, 255)},
-                opacity=0.45,
-                legend="hazard zone",
-            ),
-        )
-    dates = {e: sorted(f"{item_datetime(it):%Y-%m-%d}" for it in p.s2_items[e]) for e in (1, 2)}
-    write_report(
-        out.path(p.outputs["report"]),
-        title=f"Urban growth: {cfg.name} ({dates[1][0]} to {dates[2][-1]})",
-        layers=layers,
-        units=units,
-        table=table,
-        warnings=summary["warnings"],
-        popup_columns=("new_builtup_ha", "new_builtup_hazard_ha", "observed_ha"),
-        provenance={
-            "epoch 1 Sentinel-2": ", ".join(it.id for it in p.s2_items[1]),
-            "epoch 2 Sentinel-2": ", ".join(it.id for it in p.s2_items[2]),
-            "model": summary["model"],
-            "method": "New built-up from the urban-growth model (see its model card); "
-            "hectares per unit are EO proxies, not reported Sendai values",
-        },
-    )

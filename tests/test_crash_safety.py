@@ -40,14 +40,16 @@ WRITERS = {
         """
         from test_stac_outputs import _flood, ASSETS
         from eo_drr.io import write_cog
-        from eo_drr.publish.stac_outputs import write_output_catalog
+        from eo_drr.publish.stac_outputs import CatalogNames, write_output_catalog
         write_cog(_flood(), folder / "flood_extent.tif", nodata=255)
         (folder / "table.csv").write_text("code,value\\nA,1.5\\n")
         (folder / "run.json").write_text(json.dumps({"job": "v1"}))
-        write_output_catalog(folder, ASSETS, datetime="2024-11-05", title="v1")
+        write_output_catalog(folder, ASSETS, datetime="2024-11-05", names=CatalogNames(title="v1"))
         def second():
             (folder / "run.json").write_text(json.dumps({"job": "v2-" + "x" * 100000}))
-            write_output_catalog(folder, ASSETS, datetime="2024-11-05", title="v2-" + "y" * 100000)
+            write_output_catalog(
+                folder, ASSETS, datetime="2024-11-05", names=CatalogNames(title="v2-" + "y" * 100000)
+            )
     """,
     ),
     "report": (

@@ -104,7 +104,7 @@ def test_scene_fields(scene: DemoScene) -> None:
     assert [(d - scene.event_date).days for d in scene.s1_epoch1_dates] == [-348, -336, -324]
     assert all((d - scene.pre_dates[0]).days % 12 == 0 for d in scene.s1_epoch1_dates)
     assert len(scene.s2_dates) == 6 and scene.s2_pre_date < scene.event_date < scene.s2_post_date
-    assert set(scene.truth) == COLLECTIONS["demo-truth"]
+    assert set(scene.truth) == COLLECTIONS["demo-truth"] | {"flood_depth", "water_frequency"}
     assert DemoScene.load(scene.root) == scene
     doc = json.loads((scene.root / "scene.json").read_text())
     assert doc["generator_version"] == gen_mod.GENERATOR_VERSION

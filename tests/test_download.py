@@ -12,7 +12,7 @@ from werkzeug import Request, Response
 
 from eo_drr.catalog.checksums import Checksum, from_odata, parse_multihash
 from eo_drr.catalog.credentials import Credentials, Secret, TokenAuth, find_credentials
-from eo_drr.catalog.download import Downloader, DownloadRequest
+from eo_drr.catalog.download import Downloader, DownloadRequest, RetryPolicy
 from eo_drr.catalog.ledger import DownloadLedger
 from eo_drr.errors import CredentialsError, DownloadError
 
@@ -82,9 +82,8 @@ def server(httpserver):
 
 
 def fast_downloader(**kw) -> Downloader:
-    kw.setdefault("backoff_base_s", 0.01)
-    kw.setdefault("backoff_max_s", 0.05)
-    return Downloader(**kw)
+    limits = {k: kw.pop(k) for k in ("max_attempts", "max_per_host") if k in kw}
+    return Downloader(policy=RetryPolicy(backoff_base_s=0.01, backoff_max_s=0.05, **limits), **kw)
 
 
 def req(server, tmp_path, **kw) -> DownloadRequest:

@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from eo_drr.products.water import DEFAULTS, s1_water
+from eo_drr.products.water import s1_water
+from eo_drr.products.water_settings import DEFAULTS
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.shared_data

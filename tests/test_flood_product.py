@@ -14,7 +14,7 @@ from scipy import ndimage
 from eo_drr.config import parse_config
 from eo_drr.errors import ConfigError, InputError
 from eo_drr.products import flood as fp
-from eo_drr.products.change import CHANGE_PROVENANCE_BIT, s1_flood
+from eo_drr.products.change import CHANGE_PROVENANCE_BIT, ChangeRule, s1_flood
 from eo_drr.products.terrain import slope_degrees
 
 
@@ -109,7 +109,7 @@ def test_change_detection_adds_water_never_removes():
         prior_vv_db=-20.0, adapt_db=0.0, grow_db=0.0, speckle="refined_lee", speckle_window=7
     )
     with_change = s1_flood(pre, post, min_mapping_unit_px=4, **rule)
-    alone = s1_flood(pre, post, min_mapping_unit_px=4, change_decrease_db=None, **rule)
+    alone = s1_flood(pre, post, min_mapping_unit_px=4, change=ChangeRule(None), **rule)
     w1, w0 = with_change.water.water == 1, alone.water.water == 1
     assert not (w0 & ~w1).any()  # adds only
     added = with_change.change_added.astype(bool)
@@ -183,7 +183,7 @@ def test_flood_params_are_the_one_source_of_defaults(tmp_path):
     from test_cli import small_demo_job
 
     from eo_drr.config import FloodProduct, load_config
-    from eo_drr.pipelines.flood import flood_params
+    from eo_drr.jobs.flood_inputs import flood_params
 
     assert flood_params(FloodProduct()) == fp.FloodParams()
     for name, f in FloodProduct.model_fields.items():

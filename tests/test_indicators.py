@@ -754,7 +754,7 @@ def test_fast_classes_match_dense_coverage(want_pop):
 def test_row_sort_of_deltas():
     """The allocation-free per-row sort (insertion runs + merges) against numpy, values kept
     with their keys, on a slice of a larger array."""
-    from eo_drr.kernels.zonal_cpu import _sort_run
+    from eo_drr.kernels.rowsort_cpu import sort_run
 
     rng = np.random.default_rng(5)
     for n in (0, 1, 2, 15, 16, 17, 33, 100, 257):
@@ -764,7 +764,7 @@ def test_row_sort_of_deltas():
         tk, tv = np.zeros_like(k), np.zeros_like(v)
         want = k.copy()
         want[4 : 4 + n] = np.sort(k[4 : 4 + n])
-        _sort_run(k, v, tk, tv, 4, 4 + n)
+        sort_run(k, v, tk, tv, 4, 4 + n)
         np.testing.assert_array_equal(k, want)
         np.testing.assert_array_equal(v, k * 10.0 + 0.5)
 

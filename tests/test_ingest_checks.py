@@ -103,12 +103,12 @@ def test_good_archives_extract(tmp_path):
 
 def test_downloader_rejects_truncated_cog_without_checksum(httpserver, cog, tmp_path):
     """No checksum and no size from the catalogue: the full decode still catches it."""
-    from eo_drr.catalog.download import Downloader, DownloadRequest
+    from eo_drr.catalog.download import Downloader, DownloadRequest, RetryPolicy
     from eo_drr.errors import DownloadError
 
     data = cog.read_bytes()
     httpserver.expect_request("/b04.tif").respond_with_data(data[: int(len(data) * 0.8)])
-    d = Downloader(backoff_base_s=0.01, backoff_max_s=0.02, max_attempts=2)
+    d = Downloader(policy=RetryPolicy(max_attempts=2, backoff_base_s=0.01, backoff_max_s=0.02))
     with pytest.raises(DownloadError, match="does not decode"):
         d.fetch(DownloadRequest(httpserver.url_for("/b04.tif"), tmp_path / "dl" / "b04.tif"))
     assert list((tmp_path / "dl").iterdir()) == []

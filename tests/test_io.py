@@ -12,6 +12,7 @@ from affine import Affine
 
 from eo_drr.errors import InputError, OutputError
 from eo_drr.io import atomic_path, atomic_write_text, validate_cog, write_cog
+from eo_drr.io.cog import CogStyle
 from eo_drr.publish import OutputFolder
 
 TRANSFORM = Affine(10, 0, 500000, 0, -10, 2000000)
@@ -45,8 +46,7 @@ def test_write_cog_valid(tmp_path, backend):
         crs="EPSG:32615",
         transform=TRANSFORM,
         nodata=np.nan,
-        band_descriptions=["a", "b", "c"],
-        tags={"units": "dB"},
+        style=CogStyle(band_descriptions=["a", "b", "c"], tags={"units": "dB"}),
     )
     ok, errors, _ = validate_cog(p)
     assert ok, errors
@@ -67,7 +67,7 @@ def test_write_cog_classes_with_colormap(tmp_path):
         crs="EPSG:32615",
         transform=TRANSFORM,
         nodata=255,
-        colormap={0: (0, 0, 0, 0), 1: (0, 0, 255, 255), 2: (255, 0, 0, 255)},
+        style=CogStyle(colormap={0: (0, 0, 0, 0), 1: (0, 0, 255, 255), 2: (255, 0, 0, 255)}),
     )
     with rasterio.open(p) as src:
         assert src.colormap(1)[1] == (0, 0, 255, 255)

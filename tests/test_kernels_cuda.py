@@ -173,8 +173,9 @@ def test_sim_histogram_and_otsu():
     np.testing.assert_array_equal(c, rc)
     np.testing.assert_array_equal(e, re)
     assert T.otsu_threshold(_dev(x), bins=64) == T.otsu_threshold(x, bins=64)
-    r = T.split_based_threshold(_dev(x.reshape(40, 50)), tile=20, bins=64)
-    assert r == T.split_based_threshold(x.reshape(40, 50), tile=20, bins=64)
+    opt = T.SplitBasedOptions(tile=20, bins=64)
+    r = T.split_based_threshold(_dev(x.reshape(40, 50)), opt)
+    assert r == T.split_based_threshold(x.reshape(40, 50), opt)
 
 
 @child_only

@@ -462,7 +462,8 @@ def test_dask_threads_do_not_crash_the_workqueue_threading_layer():
         "with dask.config.set(scheduler='threads', num_workers=8):\n"
         "    I.sar.lee(x).compute(); I.sar.to_db(x).compute(); I.sar.refined_lee(x).compute()\n"
         "    I.sar.log_ratio(x, x).compute(); I.ndwi(x, x).compute()\n"
-        "    I.threshold.otsu_threshold(x); I.threshold.split_based_threshold(x, 64)\n"
+        "    I.threshold.otsu_threshold(x); I.threshold.split_based_threshold("
+        "x, I.threshold.SplitBasedOptions(tile=64))\n"
         "assert numba.threading_layer() == 'workqueue', numba.threading_layer()\n"
         "print('ok')\n"
     )

@@ -210,11 +210,11 @@ def scene_with_rare_water(seed=3, size=512, lake=(64, 64)):
 
 def test_split_based_selects_bimodal_tiles_and_beats_global():
     x = scene_with_rare_water()
-    res = T.split_based_threshold(x, tile=64, method="otsu")
+    res = T.split_based_threshold(x, T.SplitBasedOptions(tile=64), method="otsu")
     assert isinstance(res, T.ThresholdResult) and res.fallback is None
     assert res.n_tiles == 64 and 0 < res.n_selected < 20
     assert -16 < res.threshold < -12
-    res_ki = T.split_based_threshold(x, tile=64, method="ki")
+    res_ki = T.split_based_threshold(x, T.SplitBasedOptions(tile=64), method="ki")
     assert res_ki.fallback is None and -17 < res_ki.threshold < -11
     # pooled histogram of the selected tiles only: recompute by hand
     with pytest.raises(dataclasses.FrozenInstanceError):
@@ -223,32 +223,34 @@ def test_split_based_selects_bimodal_tiles_and_beats_global():
 
 def test_split_based_dask_and_xarray_equal_numpy():
     x = scene_with_rare_water()
-    ref = T.split_based_threshold(x, tile=64)
+    opt = T.SplitBasedOptions(tile=64)
+    ref = T.split_based_threshold(x, opt)
     for arr in (da.from_array(x, chunks=(100, 130)), xr.DataArray(x, dims=("y", "x"))):
-        assert T.split_based_threshold(arr, tile=64) == ref
+        assert T.split_based_threshold(arr, opt) == ref
 
 
 def test_split_based_fallback_is_reported(caplog):
     x = np.random.default_rng(4).normal(-8, 2, (256, 256)).astype(np.float32)  # unimodal
+    opt = T.SplitBasedOptions(tile=64)
     with caplog.at_level(logging.WARNING, logger="eo_drr.indices.threshold"):
-        res = T.split_based_threshold(x, tile=64)
+        res = T.split_based_threshold(x, opt)
     assert res.n_selected == 0 and res.n_tiles == 16
     assert res.fallback is not None and "global otsu" in res.fallback
     assert "not split-based" in res.fallback and "no bimodal tile" in caplog.text
     assert res.threshold == pytest.approx(T.otsu_threshold(x))
     caplog.clear()
     with caplog.at_level(logging.WARNING, logger="eo_drr.indices.threshold"):
-        res = T.split_based_threshold(x, tile=64, if_none_selected="nan")
+        res = T.split_based_threshold(x, opt, if_none_selected="nan")
     assert math.isnan(res.threshold) and "NaN" in res.fallback
     assert not caplog.records  # asked-for NaN is not a warning
     with pytest.raises(NoDataError, match="no bimodal tile"):
-        T.split_based_threshold(x, tile=64, if_none_selected="raise")
+        T.split_based_threshold(x, opt, if_none_selected="raise")
 
 
 def test_split_based_nodata_tiles_are_not_tested():
     x = scene_with_rare_water()
     x[:256] = np.nan
-    res = T.split_based_threshold(x, tile=64)
+    res = T.split_based_threshold(x, T.SplitBasedOptions(tile=64))
     assert res.n_tiles == 32
 
 
@@ -264,42 +266,46 @@ def scene_with_small_lakes(seed=6, size=512, lake=40):
 
 def test_split_based_hierarchical_finds_small_water_bodies():
     x = scene_with_small_lakes()
-    flat = T.split_based_threshold(x, tile=256, if_none_selected="nan")
+    flat = T.split_based_threshold(x, T.SplitBasedOptions(tile=256), if_none_selected="nan")
     assert flat.n_selected == 0 and math.isnan(flat.threshold)
-    res = T.split_based_threshold(x, tile=256, min_tile=64)
+    hier = T.SplitBasedOptions(tile=256, min_tile=64)
+    res = T.split_based_threshold(x, hier)
     assert res.fallback is None and res.n_selected >= 4
     assert res.n_tiles > 4  # the four 256-px tiles, then their quadrants...
     assert -16 < res.threshold < -12
     # same tiles, same threshold with dask
-    lazy = T.split_based_threshold(da.from_array(x, chunks=(100, 130)), tile=256, min_tile=64)
+    lazy = T.split_based_threshold(da.from_array(x, chunks=(100, 130)), hier)
     assert lazy == res
     # min_tile == tile is the flat case
-    assert T.split_based_threshold(x, 256, min_tile=256, if_none_selected="nan").n_selected == 0
+    one_level = T.SplitBasedOptions(tile=256, min_tile=256)
+    assert T.split_based_threshold(x, one_level, if_none_selected="nan").n_selected == 0
 
 
 def test_split_based_max_tile_threshold_rejects_land_land_contrast():
     rng = np.random.default_rng(7)
     x = rng.normal(-8, 1.0, (256, 256)).astype(np.float32)
     x[:, 128:] = rng.normal(2, 1.0, (256, 128))  # bright urban/slopes next to fields
-    assert T.split_based_threshold(x, tile=256).fallback is None  # bimodal, but land/land
-    res = T.split_based_threshold(x, tile=256, max_tile_threshold=-10.0, if_none_selected="nan")
+    assert T.split_based_threshold(x, T.SplitBasedOptions(tile=256)).fallback is None  # land/land
+    opt = T.SplitBasedOptions(tile=256, max_tile_threshold=-10.0)
+    res = T.split_based_threshold(x, opt, if_none_selected="nan")
     assert res.n_selected == 0
 
 
 @pytest.mark.parametrize(
-    "kwargs,match",
+    "options,kwargs,match",
     [
-        ({"tile": 256, "min_tile": 48}, "min_tile"),
-        ({"tile": 256, "min_tile": 512}, "min_tile"),
-        ({"method": "kmeans"}, "method"),
-        ({"tile": 1}, "tile"),
-        ({"min_class_fraction": 0.7}, "min_class_fraction"),
-        ({"if_none_selected": "otsu"}, "if_none_selected"),
+        ({"tile": 256, "min_tile": 48}, {}, "min_tile"),
+        ({"tile": 256, "min_tile": 512}, {}, "min_tile"),
+        ({}, {"method": "kmeans"}, "method"),
+        ({"tile": 1}, {}, "tile"),
+        ({"min_class_fraction": 0.7}, {}, "min_class_fraction"),
+        ({}, {"if_none_selected": "otsu"}, "if_none_selected"),
     ],
 )
-def test_split_based_errors(kwargs, match):
+def test_split_based_errors(options, kwargs, match):
     with pytest.raises(InputError, match=match):
-        T.split_based_threshold(np.ones((8, 8), np.float32), **kwargs)
+        opt = T.SplitBasedOptions(**options)
+        T.split_based_threshold(np.ones((8, 8), np.float32), opt, **kwargs)
 
 
 # ---------------------------------------------------------------- +-inf is no data
@@ -335,11 +341,16 @@ def test_inf_is_no_data_in_histograms_and_thresholds():
 
 def test_inf_is_no_data_in_split_based_threshold():
     x, clean = with_bad_pixels(scene_with_small_lakes())
-    for kwargs in ({"tile": 64}, {"tile": 256, "min_tile": 64}, {"tile": 64, "method": "ki"}):
-        ref = T.split_based_threshold(clean, **kwargs)
+    for options, method in (
+        ({"tile": 64}, "otsu"),
+        ({"tile": 256, "min_tile": 64}, "otsu"),
+        ({"tile": 64}, "ki"),
+    ):
+        opt = T.SplitBasedOptions(**options)
+        ref = T.split_based_threshold(clean, opt, method)
         assert ref.fallback is None
-        assert T.split_based_threshold(x, **kwargs) == ref
-        assert T.split_based_threshold(da.from_array(x, chunks=(100, 130)), **kwargs) == ref
+        assert T.split_based_threshold(x, opt, method) == ref
+        assert T.split_based_threshold(da.from_array(x, chunks=(100, 130)), opt, method) == ref
 
 
 def test_all_inf_raises_no_data():
@@ -351,7 +362,7 @@ def test_all_inf_raises_no_data():
         with pytest.raises(NoDataError, match="no finite value"):
             T.histogram(bad)
     with pytest.raises(NoDataError):
-        T.split_based_threshold(np.full((64, 64), np.inf, np.float32), tile=32)
+        T.split_based_threshold(np.full((64, 64), np.inf, np.float32), T.SplitBasedOptions(tile=32))
     with pytest.raises(NoDataError):
         T.histogram(da.from_array(np.full(100, np.inf), chunks=30))
 

@@ -8,7 +8,7 @@ import sqlite3
 import pytest
 
 from eo_drr.config import parse_config
-from eo_drr.engine.tiled import config_hash
+from eo_drr.engine.tile_plan import config_hash
 from eo_drr.errors import OutputError
 from eo_drr.jobs.ledger import LEDGER_NAME, JobLedger, JobLock, fingerprint, record_outputs
 

@@ -16,7 +16,8 @@ import rioxarray  # noqa: F401
 import shapely
 import xarray as xr
 
-from eo_drr.publish.report import FLOOD_COLORS, MapLayer, indicator_plots, write_report
+from eo_drr.publish.flood_outputs import indicator_plots
+from eo_drr.publish.report import FLOOD_COLORS, MapLayer, ReportContent, write_report
 
 CRS = "EPSG:32615"
 
@@ -65,17 +66,19 @@ def _report(path):
     pop = _flood().astype(np.float32) * 3.0
     return write_report(
         path,
-        title="Test <run>",
-        layers=[
-            MapLayer("Flood extent", _flood(), colors=FLOOD_COLORS),
-            MapLayer("Population", pop, cmap="magma", show=False, legend="persons"),
-        ],
-        units=units,
-        table=table,
-        plots=indicator_plots(table),
-        provenance={"job": "demo", "inputs": {"s1": "</pre><b>x</b>"}},
-        points=pts,
-        warnings=["Water and land differ by only 1.9 dB <b>: treat the map as unreliable."],
+        ReportContent(
+            title="Test <run>",
+            layers=[
+                MapLayer("Flood extent", _flood(), colors=FLOOD_COLORS),
+                MapLayer("Population", pop, cmap="magma", show=False, legend="persons"),
+            ],
+            units=units,
+            table=table,
+            plots=indicator_plots(table),
+            provenance={"job": "demo", "inputs": {"s1": "</pre><b>x</b>"}},
+            points=pts,
+            warnings=["Water and land differ by only 1.9 dB <b>: treat the map as unreliable."],
+        ),
     )
 
 

@@ -178,7 +178,7 @@ def _growth_raster():
 
 def test_growth_rows_exposure_trend():
     from eo_drr.sendai.growth import growth_by_unit
-    from eo_drr.sendai.sfm import GROWTH_INDICATORS, TREND_NOTE, growth_rows
+    from eo_drr.sendai.sfm_trends import GROWTH_INDICATORS, TREND_NOTE, growth_rows
 
     g, hz, units = _growth_raster()
     table = growth_by_unit(g, units, hazard_growth=hz)
@@ -226,7 +226,7 @@ def test_growth_rows_exposure_trend():
 
 
 def test_wetland_rows_gain_loss_net_and_zeros(tmp_path):
-    from eo_drr.sendai.sfm import WETLAND_INDICATORS, wetland_rows
+    from eo_drr.sendai.sfm_trends import WETLAND_INDICATORS, wetland_rows
 
     change = pd.DataFrame(
         {

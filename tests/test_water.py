@@ -8,7 +8,8 @@ import pytest
 import rasterio
 
 from eo_drr.errors import InputError, NoDataError
-from eo_drr.products.water import DEFAULTS, PROVENANCE_BITS, hsba_threshold, s1_water, water_params
+from eo_drr.products.water import PROVENANCE_BITS, hsba_threshold, s1_water
+from eo_drr.products.water_settings import DEFAULTS, water_params
 
 
 def _speckled(mean_db: np.ndarray, seed: int = 0, enl: float = 4.4) -> np.ndarray:

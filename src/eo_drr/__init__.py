@@ -21,6 +21,7 @@ Python API (imported on first use, so ``import eo_drr`` stays light)::
     job = eo_drr.demo_job(size=256)          # or eo_drr.load_job("job.yaml")
     result = eo_drr.run(job, "out")          # .outputs, .tables, .summary, .quality
     water = eo_drr.water("s1.tif")           # xarray in, georeferenced xarray out
+    depth = eo_drr.depth("flood.tif", "dem.tif")  # flood water depth (m), FwDET v2 or HAND
 """
 
 from importlib.metadata import PackageNotFoundError, version
@@ -31,7 +32,18 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0+unknown"
 
-_API = ("Job", "demo_job", "flood", "growth", "load", "load_job", "run", "search", "water")
+_API = (
+    "Job",
+    "demo_job",
+    "depth",
+    "flood",
+    "growth",
+    "load",
+    "load_job",
+    "run",
+    "search",
+    "water",
+)
 __all__ = ["__version__", "indices", *_API]
 
 

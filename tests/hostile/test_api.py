@@ -12,7 +12,14 @@ import pytest
 import xarray as xr
 
 import eo_drr
-from eo_drr.errors import ConfigError, EODRRError, InputError, NoDataError, OutputError
+from eo_drr.errors import (
+    ConfigError,
+    CorruptInputError,
+    EODRRError,
+    InputError,
+    NoDataError,
+    OutputError,
+)
 from hostile.helpers import crafted_tiff, partial_files, small_demo_job, synthetic_s1
 
 BBOX = (-93.0, 17.9, -92.8, 18.1)
@@ -311,15 +318,22 @@ def test_load_refuses_nothing_and_unknown_bands(small_demo_scene):
         eo_drr.load(items, ["hh"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bare rasterio RasterioIOError 'No such file or directory' when "
-    "the lazy load is computed",
-)
 def test_load_of_a_missing_asset_is_an_eo_drr_error(scene_copy):
+    """The issue: a bare RasterioIOError when the lazy load was computed. Local assets are
+    checked when the load is built: an InputError naming the item, the band and the file."""
     items = eo_drr.search(
         "sentinel-1-rtc", BBOX, "2024-11-04", "2024-11-10", catalog=str(scene_copy / "catalog.json")
     )
     (scene_copy / "sentinel-1-rtc" / items[0].id / "vv.tif").unlink()
-    with pytest.raises(EODRRError, match="vv.tif"):
-        eo_drr.load(items, ["vv"]).compute()
+    with pytest.raises(InputError, match=rf"item {items[0].id} .*band vv: no such file .*vv\.tif"):
+        eo_drr.load(items, ["vv"])
+
+
+def test_load_of_a_truncated_asset_is_an_eo_drr_error(scene_copy):
+    items = eo_drr.search(
+        "sentinel-1-rtc", BBOX, "2024-11-04", "2024-11-10", catalog=str(scene_copy / "catalog.json")
+    )
+    vv = scene_copy / "sentinel-1-rtc" / items[0].id / "vv.tif"
+    vv.write_bytes(vv.read_bytes()[:100])
+    with pytest.raises(CorruptInputError, match=r"band vv: .*vv\.tif is not a readable raster"):
+        eo_drr.load(items, ["vv"])

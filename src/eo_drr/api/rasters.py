@@ -4,9 +4,11 @@ Inputs are xarray objects (a Dataset with one variable per band, or a DataArray 
 ``band`` dimension whose coordinate or ``long_name`` names the bands) or raster file paths.
 Outputs are georeferenced xarray objects on the input grid: the CRS and transform are kept
 through rioxarray, class rasters are uint8 with their no-data code (255) written as
-``_FillValue``. A dask-backed input gives a dask-backed (lazy) result: the product runs as
-one task over the whole scene when the result is computed, because its thresholds are scene
-statistics.
+``_FillValue``. A dask-backed input gives a dask-backed (lazy) result. :func:`water` runs
+chunk by chunk (speckle filter through ``map_overlap``, the scene threshold from histogram
+passes when it is called, region growing as connected components across chunks:
+:mod:`eo_drr.products.water_dask`), so its memory is bounded by the chunks; :func:`flood`
+and :func:`growth` run as one task over the whole scene when the result is computed.
 """
 
 from __future__ import annotations
@@ -110,13 +112,17 @@ def water(s1: Raster, *, units: str = "db", **params: Any) -> xr.DataArray:
     """Open water from one Sentinel-1 image: uint8 1 water, 0 not, 255 no data.
 
     ``s1``: VV (and VH when present, which then decides) in ``units`` ``"db"`` or
-    ``"linear"`` (power). ``params``: fields of :class:`eo_drr.products.water.WaterParams`
-    (``speckle=``, ``speckle_window=``, ...); default: the product's. An eager result carries
-    ``threshold_db``, ``polarisation`` and ``quality_warnings`` in its ``attrs``."""
+    ``"linear"`` (power). ``params``: fields of :class:`eo_drr.products.water_settings.WaterParams`
+    (``speckle=``, ``speckle_window=``, ...); default: the product's. The result's ``attrs``
+    carry ``threshold_db`` and ``polarisation``; an eager result also ``quality_warnings``
+    (a lazy one ``input_notes``: the quality flags need the finished map). A dask-backed
+    ``s1`` gives a lazy result computed chunk by chunk (module docstring)."""
     from eo_drr.products.water import s1_water
 
     b = _bands(s1, "s1")
     vv, vh = _pick(b, "VV", "s1"), b.get("VH")
+    if vv.chunks is not None:
+        return _water_dask(vv, vh, units, params)
     info: dict[str, Any] = {}
 
     def run(vv_np: np.ndarray, vh_np: np.ndarray | None) -> np.ndarray:
@@ -130,6 +136,26 @@ def water(s1: Raster, *, units: str = "db", **params: Any) -> xr.DataArray:
 
     out = _georef(_lazy(run, vv, np.uint8, vv, vh), vv, "water", 255)
     out.attrs.update(info)
+    return out
+
+
+def _water_dask(
+    vv: xr.DataArray, vh: xr.DataArray | None, units: str, params: dict[str, Any]
+) -> xr.DataArray:
+    """:func:`water` of a dask-backed VV (and VH): lazy, chunk by chunk."""
+    import dask.array as da
+
+    from eo_drr.products.water_dask import s1_water_dask
+
+    vh_data = None
+    if vh is not None:
+        vh_data = vh.data if vh.chunks is not None else da.from_array(np.asarray(vh.values))
+        vh_data = vh_data.rechunk(vv.data.chunks)
+    lazy, t, notes = s1_water_dask(vv.data, vh_data, units=units, **params)
+    out = _georef(lazy, vv, "water", 255)
+    out.attrs.update(
+        threshold_db=t.threshold_db, polarisation=t.polarisation, input_notes=list(notes)
+    )
     return out
 
 
@@ -234,7 +260,7 @@ def growth(
     them (DN / 10000). ``level``: "L1C" or "L2A" (files: their PROCESSING_LEVEL tag).
     ``s1_before`` / ``s1_after``: Sentinel-1 VV in dB on the same grid, both or neither.
     ``attrs``: ``probability_threshold``, ``sentinel1``, ``cloud_share`` (before, after)."""
-    from eo_drr.products.growth_pair import new_builtup
+    from eo_drr.products.growth_pair import PairImage, new_builtup
 
     if (s1_before is None) != (s1_after is None):
         raise InputError("s1_before / s1_after: give both, or neither")
@@ -249,14 +275,9 @@ def growth(
         for r, n in ((s1_before, "s1_before"), (s1_after, "s1_after"))
     ]
     r = new_builtup(
-        b,
-        a,
-        level_before=lb,
-        level_after=la,
-        vv_before=vv[0],
-        vv_after=vv[1],
+        PairImage(b, lb, "before", vv[0]),
+        PairImage(a, la, "after", vv[1]),
         min_mapping_unit_px=min_mapping_unit_px,
-        names=("before", "after"),
     )
     out = _georef(r.growth, like, "growth", 255)
     out.attrs.update(

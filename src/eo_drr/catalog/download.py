@@ -86,6 +86,21 @@ def _retry_after(value: str | None) -> float | None:
             return None
 
 
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How hard a :class:`Downloader` tries: ``max_attempts`` per file, exponential backoff with
+    full jitter from ``backoff_base_s`` up to ``backoff_max_s`` between them, a server's
+    ``Retry-After`` honoured up to ``max_retry_after_s``, ``timeout_s`` per request, and at most
+    ``max_per_host`` connections per host (CDSE's quota is 4)."""
+
+    max_attempts: int = 6
+    backoff_base_s: float = 1.0
+    backoff_max_s: float = 60.0
+    max_retry_after_s: float = 300.0
+    timeout_s: float = 60.0
+    max_per_host: int = 4
+
+
 class Downloader:
     """Fetch many files robustly (see the module docstring)."""
 
@@ -95,24 +110,14 @@ class Downloader:
         session: requests.Session | None = None,
         auth: requests.auth.AuthBase | None = None,
         ledger: DownloadLedger | None = None,
-        max_per_host: int = 4,
-        max_attempts: int = 6,
-        backoff_base_s: float = 1.0,
-        backoff_max_s: float = 60.0,
-        max_retry_after_s: float = 300.0,
-        timeout_s: float = 60.0,
+        policy: RetryPolicy | None = None,
         progress: Callable[[DownloadRequest, int], None] | None = None,
         decode_rasters: bool = True,
     ):
         self.session = session or requests.Session()
         self.auth = auth
         self.ledger = ledger
-        self.max_per_host = max_per_host
-        self.max_attempts = max_attempts
-        self.backoff_base_s = backoff_base_s
-        self.backoff_max_s = backoff_max_s
-        self.max_retry_after_s = max_retry_after_s
-        self.timeout_s = timeout_s
+        self.policy = policy or RetryPolicy()
         self.progress = progress
         self.decode_rasters = decode_rasters
         self._host_locks: dict[str, threading.BoundedSemaphore] = {}
@@ -154,7 +159,7 @@ class Downloader:
         try:
             for attempt in Retrying(
                 retry=retry_if_exception_type(_Retryable),
-                stop=stop_after_attempt(self.max_attempts),
+                stop=stop_after_attempt(self.policy.max_attempts),
                 wait=wait,
                 reraise=False,
             ):
@@ -174,15 +179,18 @@ class Downloader:
     def _wait(self, retry_state) -> float:
         exc = retry_state.outcome.exception() if retry_state.outcome else None
         if isinstance(exc, _Retryable) and exc.retry_after is not None:
-            return min(exc.retry_after, self.max_retry_after_s)
-        cap = min(self.backoff_max_s, self.backoff_base_s * 2 ** (retry_state.attempt_number - 1))
+            return min(exc.retry_after, self.policy.max_retry_after_s)
+        cap = min(
+            self.policy.backoff_max_s,
+            self.policy.backoff_base_s * 2 ** (retry_state.attempt_number - 1),
+        )
         return random.uniform(0, cap)  # full jitter
 
     def _host_lock(self, url: str) -> threading.BoundedSemaphore:
         host = urlsplit(url).netloc
         with self._locks_guard:
             if host not in self._host_locks:
-                self._host_locks[host] = threading.BoundedSemaphore(self.max_per_host)
+                self._host_locks[host] = threading.BoundedSemaphore(self.policy.max_per_host)
             return self._host_locks[host]
 
     def _attempt(
@@ -234,7 +242,11 @@ class Downloader:
         while True:
             try:
                 r = self.session.get(
-                    req.url, headers=headers, auth=self.auth, stream=True, timeout=self.timeout_s
+                    req.url,
+                    headers=headers,
+                    auth=self.auth,
+                    stream=True,
+                    timeout=self.policy.timeout_s,
                 )
             except (requests.ConnectionError, requests.Timeout) as exc:
                 res.events.append(f"connection error: {type(exc).__name__}")

@@ -1,25 +1,21 @@
-"""The ``eo-drr`` command."""
+"""The ``eo-drr`` command: parse, call the engine or the API, print."""
 
 from __future__ import annotations
 
 import json
-import logging
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
-from eo_drr.errors import EODRRError
+from eo_drr.cli.options import AsJson, DryRun, JobFile, JobOutput, TileSize
+from eo_drr.errors import EODRRError, InputError
 
-#: ``--output/-o`` of the commands that run a job file
-JobOutput = Annotated[
-    Path | None,
-    typer.Option("--output", "-o", help="Output folder (default: the job's outputs.dir)."),
-]
+if TYPE_CHECKING:
+    from eo_drr.config import JobConfig
 
 app = typer.Typer(
     name="eo-drr",
@@ -47,39 +43,43 @@ def _main(
     ] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each step.")] = False,
 ) -> None:
+    from eo_drr.api.logs import configure_logging
+
     _state["debug"] = debug
-    level = logging.DEBUG if debug else (logging.INFO if verbose else logging.WARNING)
-    logging.basicConfig(
-        level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
-    for noisy in ("rasterio", "urllib3", "numba", "fiona", "pyogrio", "distributed"):
-        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
-    # odc-stac's "Failed to load" is folded into the one error line (``--debug`` shows it)
-    logging.getLogger("odc.loader").propagate = level < logging.INFO
-    # urllib3's retries are folded into the one error line (``--debug`` shows them)
-    logging.getLogger("urllib3.connectionpool").setLevel(
-        level if level < logging.INFO else logging.ERROR
-    )
+    configure_logging(debug=debug, verbose=verbose)
+
+
+def _run(
+    cfg: JobConfig,
+    output: Path | None,
+    *,
+    tile_size_px: int | None = None,
+    retry_failed: bool = False,
+    dry_run: bool = False,
+) -> None:
+    """Plan ``cfg`` (``dry_run``) or run it through the API, whole or tiled, and print."""
+    from eo_drr.api import run as api_run
+    from eo_drr.cli.render import ConsoleReporter, print_plan, print_summary
+    from eo_drr.engine import plan_job
+
+    if dry_run:
+        with console.status("Searching the catalogue and resolving the plan..."):
+            plan = plan_job(cfg, output, tile_size_px=tile_size_px)
+        print_plan(console, plan)
+        return
+    with ConsoleReporter(console) as report:
+        result = api_run(
+            cfg, output, progress=report, tile_size_px=tile_size_px, retry_failed=retry_failed
+        )
+    print_summary(console, result.summary, result.folder, job=cfg.name)
 
 
 @app.command()
 def run(
-    config: Annotated[Path, typer.Argument(help="A YAML job file (see configs/demo.yaml).")],
+    config: JobFile,
     output: JobOutput = None,
-    dry_run: Annotated[
-        bool,
-        typer.Option("--dry-run", help="Print the plan (items, grid, outputs) and write nothing."),
-    ] = False,
-    tile_size: Annotated[
-        int | None,
-        typer.Option(
-            "--tile-size",
-            min=32,
-            max=16384,
-            help="Run tile by tile: square tiles of this many output pixels on a fixed grid "
-            "(overrides tiling.tile_size_px). Reruns skip finished tiles.",
-        ),
-    ] = None,
+    dry_run: DryRun = False,
+    tile_size: TileSize = None,
     retry_failed: Annotated[
         bool,
         typer.Option(
@@ -93,36 +93,33 @@ def run(
     `cluster:`; a job ledger in the output folder makes a rerun skip the tiles that are done
     and whose outputs verify, and rerun only tiles whose inputs changed.
     """
-    from eo_drr.cli.runner import run_job, run_tiled_job
-    from eo_drr.config import load_config
+    from eo_drr.api import load_job
 
-    cfg = load_config(config)
-    if cfg.tiling is not None or tile_size is not None:
-        run_tiled_job(
-            cfg,
-            output,
-            console=console,
-            tile_size_px=tile_size,
-            retry_failed=retry_failed,
-            dry_run=dry_run,
-        )
-    else:
-        run_job(cfg, output, dry_run=dry_run, console=console)
+    _run(
+        load_job(config), output, tile_size_px=tile_size, retry_failed=retry_failed, dry_run=dry_run
+    )
 
 
 @app.command()
 def status(
     output: Annotated[Path, typer.Argument(help="The output folder of a tiled job.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+    as_json: AsJson = False,
     all_fingerprints: Annotated[
         bool,
         typer.Option("--all", help="Also list tiles' earlier fingerprints (superseded inputs)."),
     ] = False,
 ) -> None:
     """Print the job ledger of an output folder: each tile's state, attempts, time, memory, error."""
-    from eo_drr.cli.status import print_status
+    from eo_drr.cli.render import show
+    from eo_drr.engine.status import ledger_status
+    from eo_drr.engine.tables import status_tables
 
-    print_status(output, console, as_json=as_json, all_fingerprints=all_fingerprints)
+    found = ledger_status(output, all_fingerprints=all_fingerprints)
+    if as_json:
+        console.print_json(json.dumps(found.as_json(), default=str))
+        return
+    for rows in status_tables(found):
+        show(console, rows)
 
 
 @app.command()
@@ -138,7 +135,7 @@ def jobs(
         str | None,
         typer.Option("--job", help="retry: only this job (default: every job with failed tiles)."),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+    as_json: AsJson = False,
 ) -> None:
     """List jobs and their tile states, or retry failed tiles.
 
@@ -147,16 +144,24 @@ def jobs(
     failed tiles their attempts back and reruns the job with the settings recorded in the ledger
     (as `eo-drr run JOB -o OUTPUT --retry-failed`); verified tiles are skipped.
     """
-    from eo_drr.cli.jobs import print_jobs, retry_jobs
-    from eo_drr.errors import InputError
+    from eo_drr.cli.render import show
+    from eo_drr.engine.ledgers import retry_targets
+    from eo_drr.engine.status import jobs_overview
+    from eo_drr.engine.tables import jobs_tables
 
     words = list(words or [])
-    if words and words[0] == "retry":
+    if words[:1] == ["retry"]:
         if len(words) != 2:
             raise InputError(
                 "usage: eo-drr jobs retry OUTPUT [--job NAME] (give exactly one output folder)"
             )
-        retry_jobs(Path(words[1]), console, job=job)
+        for name, cfg, failed, size in retry_targets(Path(words[1]), job=job):
+            if cfg is None:
+                console.print(f"job {name!r}: no failed tiles; nothing to retry", highlight=False)
+                continue
+            what = f"retrying {len(failed)} failed tile(s): " + ", ".join(failed)
+            console.print(f"job {name!r}: {what}", highlight=False)
+            _run(cfg, Path(words[1]), tile_size_px=size, retry_failed=True)
         return
     if len(words) > 1:
         raise InputError(
@@ -165,7 +170,13 @@ def jobs(
         )
     if job is not None:
         raise InputError("--job applies to `eo-drr jobs retry OUTPUT --job NAME`")
-    print_jobs(Path(words[0]) if words else Path("."), console, as_json=as_json)
+    folder = Path(words[0]) if words else Path(".")
+    overview = jobs_overview(folder)
+    if as_json:
+        console.print_json(json.dumps(overview, default=str))
+        return
+    for rows in jobs_tables(overview, folder):
+        show(console, rows)
 
 
 @app.command()
@@ -174,15 +185,7 @@ def monitor(
         Path, typer.Argument(help="A YAML flood job file; time.post.start is the event date.")
     ],
     output: JobOutput = None,
-    tile_size: Annotated[
-        int | None,
-        typer.Option(
-            "--tile-size",
-            min=32,
-            max=16384,
-            help="Run each acquisition tile by tile (as `run --tile-size`).",
-        ),
-    ] = None,
+    tile_size: TileSize = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="List the new acquisitions and process nothing.")
     ] = False,
@@ -194,11 +197,29 @@ def monitor(
     job and AOI; each becomes its own event run in `OUTPUT/<date>_r<orbit>/` and is recorded.
     With nothing new it prints "nothing new since <date>" and exits 0.
     """
-    from eo_drr.cli.monitor import monitor as run_monitor
+    from eo_drr.cli.render import ConsoleReporter, print_summary, show
     from eo_drr.config import load_config
+    from eo_drr.engine.monitor import MonitorScan, run_monitor, scan_new
+    from eo_drr.engine.tables import scan_table
 
     cfg = load_config(config)
-    run_monitor(cfg, output, console=console, tile_size_px=tile_size, dry_run=dry_run)
+
+    def on_scan(found: MonitorScan) -> None:
+        if found.new:
+            show(console, scan_table(found, dry_run=dry_run))
+        else:
+            since = found.since or f"{cfg.time.post.start.isoformat()} (time.post.start)"
+            console.print(f"nothing new since {since}", highlight=False, markup=False)
+
+    if dry_run:
+        on_scan(scan_new(cfg, output))
+        return
+    with ConsoleReporter(console) as report:
+        _, results = run_monitor(
+            cfg, output, report=report, tile_size_px=tile_size, on_scan=on_scan
+        )
+    for r in results:
+        print_summary(console, r["summary"], Path(r["folder"]), job=cfg.name)
 
 
 @app.command()
@@ -215,9 +236,7 @@ def demo(
     seed: Annotated[
         int | None, typer.Option(help="Random seed of the synthetic scene.", min=0)
     ] = None,
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Print the plan and write nothing.")
-    ] = False,
+    dry_run: DryRun = False,
 ) -> None:
     """Run the bundled demo job (configs/demo.yaml) on a synthetic scene with known truth.
 
@@ -225,53 +244,35 @@ def demo(
     is generated on first use into the cache folder (EO_DRR_CACHE, default ~/.cache/eo-drr).
     """
     from eo_drr.api import demo_job
-    from eo_drr.cli.runner import run_job
 
-    cfg = demo_job(size=size, seed=seed)
-    run_job(cfg, output, dry_run=dry_run, console=console)
+    _run(demo_job(size=size, seed=seed), output, dry_run=dry_run)
 
 
 @app.command()
-def versions(
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
-) -> None:
+def versions(as_json: AsJson = False) -> None:
     """Print versions of Python, GDAL, PROJ, GEOS and key packages (paste them in bug reports)."""
+    from eo_drr.cli.render import table
     from eo_drr.engine.versions import collect_versions
 
     info = collect_versions()
     if as_json:
         console.print_json(json.dumps(info))
         return
-    table = Table(title="eo-drr environment", show_header=False)
-    for k, v in info.items():
-        table.add_row(k, str(v))
-    console.print(table)
+    console.print(table("eo-drr environment", (), ((k, str(v)) for k, v in info.items())))
 
 
 from eo_drr.cli import data as _data  # noqa: E402
-from eo_drr.cli import growth as _growth  # noqa: E402
 from eo_drr.cli import rasters as _rasters  # noqa: E402
 
 _data.register(app, console)
 _rasters.register(app, console)
-_growth.register(app, console)
-
-
-def _quiet_known_noise() -> None:
-    """odc-stac reprojects through rasterio in-memory datasets, whose constructor warns
-    "Dataset has no geotransform" although the warp is fully georeferenced. Only that warning,
-    attributed to ``rasterio.warp``, is silenced; the same warning on opening a user's file
-    (``rasterio.open``) still shows."""
-    import warnings
-
-    from rasterio.errors import NotGeoreferencedWarning
-
-    warnings.filterwarnings("ignore", category=NotGeoreferencedWarning, module=r"rasterio\.warp")
 
 
 def main() -> None:
     """Console entry point: user errors become one plain line and a non-zero exit."""
-    _quiet_known_noise()
+    from eo_drr.api.logs import quiet_known_noise
+
+    quiet_known_noise()
     try:
         app(standalone_mode=False)
     except EODRRError as exc:

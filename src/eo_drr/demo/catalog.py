@@ -23,6 +23,7 @@ import os
 import zlib
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -134,18 +135,27 @@ class CogWriter:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
-def projection_fields(epsg: int, transform: Affine, shape: tuple[int, int]) -> dict[str, Any]:
-    """``proj:*`` fields of a grid (transform in metres, shape as (rows, cols))."""
-    h, w = shape
-    west, north = transform.c, transform.f
-    east, south = west + transform.a * w, north + transform.e * h
-    return {
-        "proj:code": f"EPSG:{epsg}",
-        "proj:epsg": epsg,
-        "proj:shape": [int(h), int(w)],
-        "proj:transform": [float(v) for v in list(transform)[:6]],
-        "proj:bbox": [float(west), float(south), float(east), float(north)],
-    }
+@dataclass(frozen=True)
+class ItemGrid:
+    """A raster grid of an item: its UTM ``epsg`` code, ``transform`` (metres) and ``shape``
+    (rows, cols)."""
+
+    epsg: int
+    transform: Affine
+    shape: tuple[int, int]
+
+    def projection_fields(self) -> dict[str, Any]:
+        """``proj:*`` fields of the grid."""
+        h, w = self.shape
+        west, north = self.transform.c, self.transform.f
+        east, south = west + self.transform.a * w, north + self.transform.e * h
+        return {
+            "proj:code": f"EPSG:{self.epsg}",
+            "proj:epsg": self.epsg,
+            "proj:shape": [int(h), int(w)],
+            "proj:transform": [float(v) for v in list(self.transform)[:6]],
+            "proj:bbox": [float(west), float(south), float(east), float(north)],
+        }
 
 
 def footprint_wgs84(epsg: int, bbox: Sequence[float]) -> tuple[dict[str, Any], list[float]]:
@@ -196,18 +206,17 @@ def _asset(
 def new_item(
     item_id: str,
     when: dt.datetime | None,
+    grid: ItemGrid,
     *,
-    epsg: int,
-    transform: Affine,
-    shape: tuple[int, int],
     properties: Mapping[str, Any],
     extensions: Sequence[str] = ("proj", "raster"),
     start: dt.datetime | None = None,
     end: dt.datetime | None = None,
 ) -> pystac.Item:
-    """A STAC item on the given grid, with WGS84 geometry/bbox and item-level ``proj:*``."""
-    proj = projection_fields(epsg, transform, shape)
-    geometry, bbox = footprint_wgs84(epsg, proj["proj:bbox"])
+    """A STAC item on ``grid``, with WGS84 geometry/bbox and item-level ``proj:*``; ``start``
+    and ``end`` (UTC) make it cover an interval."""
+    proj = grid.projection_fields()
+    geometry, bbox = footprint_wgs84(grid.epsg, proj["proj:bbox"])
     props = {**proj, **properties}
     if start is not None:
         props["start_datetime"] = _iso(start)
@@ -256,9 +265,7 @@ def s1_item(
     *,
     relative_orbit: int,
     orbit_state: str,
-    epsg: int,
-    transform: Affine,
-    shape: tuple[int, int],
+    grid: ItemGrid,
     files: Mapping[str, Path],
 ) -> pystac.Item:
     """A ``sentinel-1-rtc`` item with ``vv`` and ``vh`` assets (linear gamma0, float32)."""
@@ -279,15 +286,9 @@ def s1_item(
         "gsd": 10,
     }
     item = new_item(
-        item_id,
-        when,
-        epsg=epsg,
-        transform=transform,
-        shape=shape,
-        properties=props,
-        extensions=("proj", "raster", "sat", "sar"),
+        item_id, when, grid, properties=props, extensions=("proj", "raster", "sat", "sar")
     )
-    proj = projection_fields(epsg, transform, shape)
+    proj = grid.projection_fields()
     band = {"nodata": P.S1_NODATA, "data_type": "float32", "spatial_resolution": 10}
     for key, pol in (("vv", "VV"), ("vh", "VH")):
         item.add_asset(
@@ -320,50 +321,48 @@ def s2_item_id(when: dt.datetime, platform: str, relative_orbit: int, tile: str)
     )
 
 
+@dataclass(frozen=True)
+class S2Pass:
+    """Which Sentinel-2 acquisition: the ``platform`` (``sentinel-2a`` / ``-2b``), its
+    ``relative_orbit`` and the MGRS ``tile``."""
+
+    platform: str
+    relative_orbit: int
+    tile: str
+
+
 def s2_item(
     item_id: str,
     when: dt.datetime,
     *,
-    platform: str,
-    relative_orbit: int,
-    tile: str,
+    acquisition: S2Pass,
     cloud_cover: float,
-    epsg: int,
-    transform10: Affine,
-    shape10: tuple[int, int],
-    transform20: Affine,
-    shape20: tuple[int, int],
+    grid10: ItemGrid,
+    grid20: ItemGrid,
     files: Mapping[str, Path],
 ) -> pystac.Item:
-    """A ``sentinel-2-l2a`` item with B02, B03, B04, B08 (10 m), B11, B12 and SCL (20 m)."""
+    """A ``sentinel-2-l2a`` item with B02, B03, B04, B08 (10 m grid), B11, B12 and SCL (20 m
+    grid); ``cloud_cover`` in percent."""
     props = {
-        "platform": platform,
+        "platform": acquisition.platform,
         "constellation": "sentinel-2",
         "instruments": ["msi"],
         "eo:cloud_cover": cloud_cover,
         "s2:processing_baseline": P.S2_PROCESSING_BASELINE,
-        "s2:mgrs_tile": tile,
+        "s2:mgrs_tile": acquisition.tile,
         "s2:product_type": "S2MSI2A",
-        "sat:relative_orbit": relative_orbit,
+        "sat:relative_orbit": acquisition.relative_orbit,
         "sat:orbit_state": "descending",
         "gsd": 10,
     }
     item = new_item(
-        item_id,
-        when,
-        epsg=epsg,
-        transform=transform10,
-        shape=shape10,
-        properties=props,
-        extensions=("proj", "raster", "eo", "sat"),
+        item_id, when, grid10, properties=props, extensions=("proj", "raster", "eo", "sat")
     )
     scale = 1.0 / P.S2_QUANTIFICATION_VALUE
     offset = P.S2_BOA_ADD_OFFSET / P.S2_QUANTIFICATION_VALUE
     for name in P.S2_BANDS:
         res = 20 if name in P.S2_BANDS_20M else 10
-        proj = projection_fields(
-            epsg, *((transform20, shape20) if res == 20 else (transform10, shape10))
-        )
+        proj = (grid20 if res == 20 else grid10).projection_fields()
         common, wavelength = P.S2_BAND_INFO[name]
         item.add_asset(
             name,
@@ -395,7 +394,7 @@ def s2_item(
             description="Sen2Cor scene classification: 3 cloud shadow, 4 vegetation, 5 not "
             "vegetated, 6 water, 7 unclassified, 8/9 cloud medium/high, 10 thin cirrus, 11 snow.",
             raster_band={"nodata": 0, "data_type": "uint8", "spatial_resolution": 20},
-            proj=projection_fields(epsg, transform20, shape20),
+            proj=grid20.projection_fields(),
             extra={"gsd": 20},
         ),
     )
@@ -408,27 +407,16 @@ def s2_item(
 def raster_item(
     item_id: str,
     when: dt.datetime | None,
+    grid: ItemGrid,
     *,
-    epsg: int,
-    transform: Affine,
-    shape: tuple[int, int],
     assets: Mapping[str, tuple[Path, str, Mapping[str, Any]]],
     properties: Mapping[str, Any] | None = None,
     start: dt.datetime | None = None,
     end: dt.datetime | None = None,
 ) -> pystac.Item:
-    """An item whose assets share one grid. ``assets``: key -> (file, title, raster band)."""
-    item = new_item(
-        item_id,
-        when,
-        epsg=epsg,
-        transform=transform,
-        shape=shape,
-        properties=dict(properties or {}),
-        start=start,
-        end=end,
-    )
-    proj = projection_fields(epsg, transform, shape)
+    """An item whose assets share ``grid``. ``assets``: key -> (file, title, raster band)."""
+    item = new_item(item_id, when, grid, properties=dict(properties or {}), start=start, end=end)
+    proj = grid.projection_fields()
     for key, (path, title, band) in assets.items():
         item.add_asset(key, _asset(path, title=title, raster_band=band, proj=proj))
     return item

@@ -39,7 +39,9 @@ class DemoScene:
 
     Files: ``catalog_path`` (static STAC catalogue), ``admin_units`` (GeoPackage, layers
     ``level1`` and ``level2``), ``facilities`` and ``roads`` (GeoPackages, EPSG:4326), and
-    ``truth``: layer name -> uint8 COG (1/0, nodata 255; ``landcover`` holds WorldCover codes).
+    ``truth``: layer name -> uint8 COG (1/0, nodata 255; ``landcover`` holds WorldCover codes),
+    and ``flood_depth``: float32 COG of the true water depth (m, 0 off the flood; not an asset
+    of the STAC truth item).
     """
 
     root: Path

@@ -12,7 +12,7 @@ from eo_drr.engine.versions import collect_versions
 from eo_drr.errors import OutputError
 from eo_drr.io.atomic import atomic_write_text
 from eo_drr.publish import OutputFolder
-from eo_drr.publish.stac_outputs import OutputAsset, write_output_catalog
+from eo_drr.publish.stac_outputs import CatalogNames, OutputAsset, write_output_catalog
 
 #: files the output catalogue itself writes
 CATALOG_FILES = ("catalog.json", "outputs.item.json")
@@ -47,8 +47,7 @@ def write_manifest_and_catalog(cfg: JobConfig, out: OutputFolder, summary: dict)
         ],
         "run.json",
         datetime=summary.get("event_date") or cfg.time.post.start.isoformat(),
-        catalog_id=cfg.name,
-        title=f"eo-drr outputs of {cfg.name}",
+        names=CatalogNames(cfg.name, f"eo-drr outputs of {cfg.name}"),
     )
 
 

@@ -231,7 +231,8 @@ def _run_tiled(
     retry_failed: bool,
     t0: float,
 ) -> dict:
-    from eo_drr.engine.tiled import TILES_DIR, run_tiled
+    from eo_drr.engine.tile_worker import TILES_DIR
+    from eo_drr.engine.tiled import run_tiled
 
     def on_tile(kind: str, tile: str, detail: str) -> None:
         report(Event("tile", tile, detail=detail, state=kind))

@@ -10,8 +10,9 @@
 Each tile runs the pipeline's own ``run`` on its own plan: the pipeline's ``plan`` is called
 with the tile's search box as ``aoi.bbox`` and the job's CRS as ``grid.crs``, then the plan's
 grid is set to exactly the tile's part of the job grid. Peak memory is therefore that of one
-tile, whatever the size of the AOI. Callers hold :class:`eo_drr.jobs.ledger.JobLock` on the
-output folder while this runs.
+tile, whatever the size of the AOI (:mod:`eo_drr.engine.tile_plan` plans and fingerprints a
+tile, :mod:`eo_drr.engine.tile_worker` runs one). Callers hold
+:class:`eo_drr.jobs.ledger.JobLock` on the output folder while this runs.
 
 Tables: a pipeline with a ``finalize`` step (flood) combines its tiles' per-unit tables into
 one row per unit (observed quantities summed over tiles, population cells cut by tile
@@ -22,41 +23,33 @@ concatenated with a ``tile`` column (one row per unit and tile).
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import hashlib
 import json
 import logging
 import os
-import resource
 import socket
 import time
-import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pystac
-
 from eo_drr.catalog import reuse_parsed_catalogs
-from eo_drr.config import AOI, JobConfig, TilingConfig
+from eo_drr.config import JobConfig, TilingConfig
 from eo_drr.engine.manifest import refuse_output_over_inputs
-from eo_drr.engine.mosaic import TILE_MANIFEST, Finalize, assemble
+from eo_drr.engine.mosaic import Finalize, assemble
+from eo_drr.engine.tile_plan import config_hash, plan_inputs, plan_tile
+from eo_drr.engine.tile_worker import run_tile
 from eo_drr.errors import EODRRError
-from eo_drr.io import without_overviews
-from eo_drr.io.atomic import sha256_file
 from eo_drr.jobs.cluster import ComputeTarget, open_cluster
 from eo_drr.jobs.gpu import GPU, require_gpu_workers
 from eo_drr.jobs.ledger import JobLedger, OutputRecord
-from eo_drr.jobs.progress import Steps
 from eo_drr.jobs.tiling import Tile, tile_grid
-from eo_drr.kernels import gpu_for_numpy
 from eo_drr.pipelines import Pipeline, get_pipeline
 from eo_drr.publish import OutputFolder
 
 log = logging.getLogger(__name__)
 
-TILES_DIR = "tiles"
 #: version of what a tile writes (part of every tile's fingerprint): 2 = tables shared by the
 #: job grid, no per-tile report
 TILE_FORMAT = 2
@@ -66,185 +59,6 @@ class TileFailures(EODRRError):
     """Some tiles failed; the others finished and are recorded in the ledger."""
 
 
-# -- fingerprints -------------------------------------------------------------------------
-def config_hash(cfg: JobConfig) -> str:
-    """Hash of the settings that shape a tile's result: everything but where the job runs
-    (``cluster``), where it writes (``outputs.dir``), how it is tiled and retried, the AOI
-    (each tile's bounds are fingerprinted instead) and the time windows (the items they
-    resolve to are fingerprinted instead), and the description."""
-    data = json.loads(cfg.model_dump_json())
-    for key in ("cluster", "tiling", "aoi", "time", "description"):
-        data.pop(key, None)
-    data.get("outputs", {}).pop("dir", None)
-    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:32]
-
-
-def plan_inputs(plan: Any) -> list[str]:
-    """``role:item id`` of every STAC item a plan reads, and ``role:path@size:mtime`` of its
-    input files (admin units), sorted."""
-    found: list[str] = []
-
-    def visit(role: str, value: Any) -> None:
-        if isinstance(value, pystac.Item):
-            found.append(f"{role}:{value.id}")
-        elif isinstance(value, (list, tuple)):
-            for v in value:
-                visit(role, v)
-        elif isinstance(value, dict):
-            for k, v in value.items():
-                visit(f"{role}.{k}", v)
-        elif isinstance(value, str) and role.endswith("_path") and os.path.isfile(value):
-            st = os.stat(value)
-            found.append(f"{role}:{value}@{st.st_size}:{st.st_mtime_ns}")
-
-    for f in dataclasses.fields(plan):
-        visit(f.name, getattr(plan, f.name))
-    return sorted(found)
-
-
-def tile_config(cfg: JobConfig, tile: Tile) -> JobConfig:
-    """The job file of one tile: the tile's search box as the AOI, the job's CRS as the grid."""
-    crs = tile.geobox.crs
-    if crs is None:
-        raise EODRRError(f"tile {tile.id}: its grid has no CRS")
-    epsg = crs.epsg
-    grid = cfg.grid.model_copy(update={"crs": f"EPSG:{epsg}" if epsg else crs.to_wkt()})
-    return cfg.model_copy(
-        update={"aoi": AOI(bbox=tile.search_bbox()), "grid": grid, "tiling": None}
-    )
-
-
-def plan_tile(
-    pipeline: Pipeline, cfg: JobConfig, tile: Tile, job_geobox: Any = None
-) -> tuple[JobConfig, Any]:
-    """``(tile job config, plan)``: the pipeline's plan for the tile, on exactly its grid
-    (and, for pipelines whose plans have a ``job_geobox``, told the whole job's grid)."""
-    tcfg = tile_config(cfg, tile)
-    plan = pipeline.plan(tcfg)
-    # a new plan on the tile's grid; the pipeline's own plan is not changed
-    grid: dict[str, Any] = {"geobox": tile.geobox, "aoi": tile.footprint()}
-    if job_geobox is not None and "job_geobox" in {f.name for f in dataclasses.fields(plan)}:
-        grid["job_geobox"] = job_geobox
-    return tcfg, dataclasses.replace(plan, **grid)
-
-
-# -- one tile (runs on a worker) ------------------------------------------------------------
-def _peak_rss_mb() -> float:
-    """Peak resident memory of this process so far, MiB (Linux ru_maxrss is KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def run_tile(
-    pipeline_name: str,
-    tcfg: JobConfig,
-    plan: Any,
-    root: str,
-    tile_id: str,
-    threads: int | None = None,
-) -> dict:
-    """Run one tile into ``root/tiles/<tile_id>/`` (staged, then moved into place).
-
-    Returns ``{"ok": True, "outputs": [(path, size, sha256)], "seconds", "peak_rss_mb",
-    "worker", "summary"}`` or ``{"ok": False, "error", "traceback", ...}``: errors are
-    returned, not raised, so that every error type reaches the ledger intact."""
-    import dask
-
-    t0 = time.perf_counter()
-    worker = f"{socket.gethostname()}:{os.getpid()}"
-    rel_dir = f"{TILES_DIR}/{tile_id}"
-    out = OutputFolder(Path(root) / rel_dir)
-    try:
-        pipeline = get_pipeline(pipeline_name)
-        out.open()
-        from eo_drr.kernels._dispatch import gpu_round_trips
-
-        trips = 0
-        sched: dict[str, Any] = {"scheduler": "threads", "num_workers": threads} if threads else {}
-        # the mosaics get overviews; the tiles' own would be thrown away
-        # on a GPU worker (cluster.use_gpu) the kernels that have a CUDA version run there
-        with (
-            dask.config.set(**sched),
-            without_overviews(),
-            _kernel_threads(threads),
-            gpu_for_numpy(bool(tcfg.cluster.use_gpu)),
-        ):
-            summary = pipeline.run(tcfg, plan, out, Steps())
-            trips = gpu_round_trips()
-        # deterministic content only (no worker name, no times): a tile that runs twice (a
-        # task retried after its worker died) writes the same bytes the ledger recorded
-        manifest = {
-            "tile": tile_id,
-            "summary": summary,
-            "bounds": list(plan.geobox.boundingbox)[:4],
-            "gpu_round_trips": trips,
-        }
-        out.path(TILE_MANIFEST).write_text(
-            json.dumps(manifest, indent=2, sort_keys=True, default=str)
-        )
-        staging = out.path("")
-        staged = sorted(p for p in staging.rglob("*") if p.is_file())
-        records = [
-            (f"{rel_dir}/{p.relative_to(staging).as_posix()}", p.stat().st_size, sha256_file(p))
-            for p in staged
-        ]
-        out.commit()
-    except BaseException as exc:
-        out.abort()
-        if not isinstance(exc, Exception):
-            raise
-        return {
-            "ok": False,
-            "error": _describe(exc),
-            "traceback": traceback.format_exc(),
-            "seconds": time.perf_counter() - t0,
-            "worker": worker,
-        }
-    return {
-        "ok": True,
-        "outputs": records,
-        "seconds": time.perf_counter() - t0,
-        "peak_rss_mb": _peak_rss_mb(),
-        "worker": worker,
-        "summary": {k: v for k, v in summary.items() if isinstance(v, (int, float, str))},
-    }
-
-
-@contextlib.contextmanager
-def _kernel_threads(threads: int | None) -> Iterator[None]:
-    """Numba's parallel kernels called from this thread use at most ``threads`` threads inside
-    the block (``numba.set_num_threads`` is per calling thread). With the usual one-thread
-    workers, each worker process then uses one core instead of one thread per core of the
-    machine (oversubscription). A worker with N threads that runs N tiles at once still gives
-    each tile N kernel threads. None: leave numba as it is."""
-    if not threads:
-        yield
-        return
-    import numba
-
-    before = numba.get_num_threads()
-    numba.set_num_threads(max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS)))  # type: ignore[attr-defined]
-    try:
-        yield
-    finally:
-        numba.set_num_threads(before)
-
-
-def _describe(exc: BaseException) -> str:
-    """One line for the ledger: the error's type and message; where it was raised when the
-    message is empty (a bare ``assert`` in a library, say)."""
-    text = f"{type(exc).__name__}: {exc}".strip()
-    cause, seen = exc.__cause__ or exc.__context__, 0
-    while cause is not None and seen < 3:  # "Read failed. See previous exception": say which
-        if str(cause).strip() and str(cause) not in text:
-            text += f" <- {type(cause).__name__}: {cause}"
-        cause, seen = cause.__cause__ or cause.__context__, seen + 1
-    if not str(exc).strip():
-        tb = traceback.extract_tb(exc.__traceback__)
-        if tb:
-            text += f" (raised at {Path(tb[-1].filename).name}:{tb[-1].lineno} in {tb[-1].name})"
-    return text
-
-
 # -- the job --------------------------------------------------------------------------------
 @dataclasses.dataclass
 class _Todo:
@@ -252,6 +66,18 @@ class _Todo:
     tcfg: JobConfig
     plan: object
     fp: str
+
+
+@dataclasses.dataclass(frozen=True)
+class _Job:
+    """What :func:`run_tiled` runs: the job, its output folder, its pipeline, its tiling, and
+    when it started (:func:`time.perf_counter` seconds)."""
+
+    cfg: JobConfig
+    root: Path
+    pipeline: Pipeline
+    tiling: TilingConfig
+    t0: float
 
 
 Event = Callable[[str, str, str], None]
@@ -275,24 +101,19 @@ def run_tiled(
     tiling = cfg.tiling or TilingConfig()
     if tile_size_px is not None:
         tiling = tiling.model_copy(update={"tile_size_px": tile_size_px})
-    root = Path(root)
-    pipeline = get_pipeline(cfg.pipeline)
-    t0 = time.perf_counter()
+    job = _Job(cfg, Path(root), get_pipeline(cfg.pipeline), tiling, time.perf_counter())
     with reuse_parsed_catalogs():
-        return _run_tiled(cfg, root, pipeline, tiling, t0, retry_failed, out, emit, on_cluster)
+        return _run_tiled(job, retry_failed, out, emit, on_cluster)
 
 
 def _run_tiled(
-    cfg: JobConfig,
-    root: Path,
-    pipeline: Pipeline,
-    tiling: TilingConfig,
-    t0: float,
+    job: _Job,
     retry_failed: bool,
     out: OutputFolder | None,
     emit: Event,
     on_cluster: Callable[[ComputeTarget], None] | None,
 ) -> dict:
+    cfg, root, pipeline, tiling, t0 = job.cfg, job.root, job.pipeline, job.tiling, job.t0
     whole = pipeline.plan(cfg)
     refuse_output_over_inputs(cfg, whole, root)
     tiles = tile_grid(whole.geobox, tiling.tile_size_px, whole.aoi)

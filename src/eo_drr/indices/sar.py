@@ -38,7 +38,7 @@ from eo_drr.indices._common import (
     unwrap,
     wrap,
 )
-from eo_drr.kernels import sar_cpu
+from eo_drr.kernels import sar_cpu, speckle_cpu
 from eo_drr.kernels._dispatch import (
     dispatch,
     gpu_empty,
@@ -61,7 +61,7 @@ __all__ = [
 ]
 
 _F32 = np.float32
-_DIRECTION_SPANS = sar_cpu.direction_spans()
+_DIRECTION_SPANS = speckle_cpu.direction_spans()
 
 
 def _meta(ndim: int) -> np.ndarray:
@@ -191,14 +191,14 @@ def _np_float(x, nodata, use):
 def _np_window(x, r, mode, cu2, nodata, use):
     xf = _np_float(x, nodata, use)
     out = np.empty(xf.shape, dtype=_F32)
-    sar_cpu.window_filter(xf, r, mode, cu2, sar_cpu.window_scratch(xf.shape, r), out)
+    speckle_cpu.window_filter(xf, r, mode, cu2, speckle_cpu.window_scratch(xf.shape, r), out)
     return out
 
 
 def _np_refined(x, cu2, nodata, use):
     xf = _np_float(x, nodata, use)
     out = np.empty(xf.shape, dtype=_F32)
-    sar_cpu.refined_lee(xf, cu2, sar_cpu.refined_scratch(xf.shape), _DIRECTION_SPANS, out)
+    speckle_cpu.refined_lee(xf, cu2, speckle_cpu.refined_scratch(xf.shape), _DIRECTION_SPANS, out)
     return out
 
 
@@ -294,7 +294,7 @@ def boxcar(x: Any, window: int = 5) -> Any:
     mean is over the valid in-raster pixels of the window; a nodata centre stays NaN.
     Units are those of ``x`` (average linear intensity, not dB, for SAR). float32.
     """
-    return _windowed(x, window, sar_cpu.MODE_BOXCAR, 0.0)
+    return _windowed(x, window, speckle_cpu.MODE_BOXCAR, 0.0)
 
 
 def lee(x: Any, window: int = 7, enl: float = 4.4) -> Any:
@@ -320,7 +320,7 @@ def lee(x: Any, window: int = 7, enl: float = 4.4) -> Any:
     as ``x`` (linear intensity in, linear intensity out; not dB).
     """
     cu2 = 1.0 / check_enl(enl)
-    return _windowed(x, window, sar_cpu.MODE_LEE, cu2)
+    return _windowed(x, window, speckle_cpu.MODE_LEE, cu2)
 
 
 def kuan(x: Any, window: int = 7, enl: float = 4.4) -> Any:
@@ -346,7 +346,7 @@ def kuan(x: Any, window: int = 7, enl: float = 4.4) -> Any:
     as ``x`` (linear intensity in, linear intensity out; not dB).
     """
     cu2 = 1.0 / check_enl(enl)
-    return _windowed(x, window, sar_cpu.MODE_KUAN, cu2)
+    return _windowed(x, window, speckle_cpu.MODE_KUAN, cu2)
 
 
 def refined_lee(x: Any, window: int = 7, enl: float = 4.4) -> Any:

@@ -9,6 +9,7 @@ writer left behind, and only those.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import logging
 import os
@@ -17,9 +18,23 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from eo_drr.errors import OutputError
+from eo_drr.errors import EODRRError, OutputError
+from eo_drr.io import tiff_errors
 
 log = logging.getLogger(__name__)
+
+#: name prefix of a run's hidden staging folder (:data:`eo_drr.publish.staging.STAGING_PREFIX`):
+#: messages name the file where the run would have put it, not inside that folder
+STAGING_PREFIX = ".eo-drr-staging-"
+
+#: a write that failed with one of these OS errors is told in plain words
+WRITE_FAILURES = {
+    errno.ENOSPC: "the disk is full",
+    errno.EFBIG: "the file is larger than the file system or this process allows (file too large)",
+    errno.EDQUOT: "the disk quota is exceeded",
+    errno.EROFS: "the file system is read-only",
+    errno.EIO: "an input/output error of the disk",
+}
 
 #: Names of our temporary files: ``.<stem>.<pid>-<random>.tmp<ext>``.
 TEMP_NAME = re.compile(r"^\.(?P<stem>.*)\.(?P<pid>[0-9]+)-[A-Za-z0-9_]+\.tmp(?P<ext>\.[^./]*)?$")
@@ -28,14 +43,36 @@ _UMASK = os.umask(0)
 os.umask(_UMASK)
 
 
+def shown_path(path: Path) -> Path:
+    """``path`` as a user will find it: without a run's hidden staging folder."""
+    parts = path.parts
+    keep = [p for p in parts if not p.startswith(STAGING_PREFIX)]
+    return Path(*keep) if len(keep) != len(parts) else path
+
+
+def _write_failure(exc: BaseException, libtiff_errno: int | None) -> int | None:
+    """The OS error that stopped a write: the exception's own, else the one libtiff reported
+    (GDAL's exception then names a later symptom, e.g. a directory it cannot read back)."""
+    if isinstance(exc, EODRRError) or not isinstance(exc, Exception):
+        return None
+    code = getattr(exc, "errno", None) if isinstance(exc, OSError) else None
+    return code if code in WRITE_FAILURES else libtiff_errno
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike, *, suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success rename it onto ``path``.
 
     The temporary name keeps the file's extension (or ``suffix``) so that format drivers
     which look at the extension (GDAL, pyarrow) still recognise it. On any exception the
-    temporary file is removed and ``path`` is left untouched.
+    temporary file is removed and ``path`` is left untouched; a write that failed for a full
+    disk, a file-size limit, a quota, a read-only or a failing disk (the OS error, or libtiff's
+    report of it) becomes one :class:`OutputError` naming ``path`` (outside a run's staging
+    folder) and the reason. libtiff's own printed messages are kept off stderr
+    (:mod:`eo_drr.io.tiff_errors`).
     """
+    tiff_errors.install()
+    since = tiff_errors.mark()
     path = Path(path)
     folder = path.parent
     try:
@@ -56,12 +93,21 @@ def atomic_path(path: str | os.PathLike, *, suffix: str | None = None) -> Iterat
         yield tmp_path
         if not tmp_path.exists():
             raise OutputError(f"nothing was written for {path}")
+        code = tiff_errors.write_errno_since(since)
+        if code is not None:  # GDAL may close a file whose writes failed without an exception
+            raise OSError(code, os.strerror(code))
         with open(tmp_path, "rb+") as fh:  # make the bytes durable before the rename
             os.fsync(fh.fileno())
         os.replace(tmp_path, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             tmp_path.unlink()
+        code = _write_failure(exc, tiff_errors.write_errno_since(since))
+        if code is not None:
+            raise OutputError(
+                f"cannot write {shown_path(path)}: {WRITE_FAILURES[code]} (nothing was written "
+                "under that name)"
+            ) from exc
         raise
 
 

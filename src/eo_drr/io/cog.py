@@ -14,6 +14,7 @@ import errno
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +68,33 @@ def _as_array_and_georef(data: Any, crs: Any, transform: Any, nodata: Any):
     return arr, crs, transform, nodata, descriptions
 
 
+@dataclass(frozen=True)
+class CogStyle:
+    """What a COG's bands mean to a reader.
+
+    ``band_descriptions``: one name per band (``"VV"``, ``"flood"``), written as GDAL band
+    descriptions (default: the DataArray's band coordinate, if any). ``colormap``:
+    ``{value: (r, g, b[, a])}`` colour table (0-255) for single-band ``uint8`` class rasters.
+    ``tags``: dataset-level metadata tags (units, scale, provenance). ``overview_resampling``:
+    ``"nearest"`` for classes, ``"average"`` for continuous values.
+    """
+
+    band_descriptions: Sequence[str] | None = None
+    colormap: Mapping[int, Sequence[int]] | None = None
+    tags: Mapping[str, Any] | None = None
+    overview_resampling: str = "nearest"
+
+
+@dataclass(frozen=True)
+class CogEncoding:
+    """How a COG is encoded: ``compress`` (GDAL codec name), ``blocksize`` (internal tile side,
+    px) and ``predictor`` (GDAL predictor; None: 3 for floats, 2 for integers)."""
+
+    compress: str = "DEFLATE"
+    blocksize: int = 512
+    predictor: int | None = None
+
+
 def write_cog(
     data: Any,
     path: str | os.PathLike,
@@ -74,13 +102,8 @@ def write_cog(
     crs: Any = None,
     transform: Any = None,
     nodata: float | int | None = None,
-    band_descriptions: Sequence[str] | None = None,
-    colormap: Mapping[int, Sequence[int]] | None = None,
-    tags: Mapping[str, Any] | None = None,
-    compress: str = "DEFLATE",
-    blocksize: int = 512,
-    overview_resampling: str = "nearest",
-    predictor: int | None = None,
+    style: CogStyle | None = None,
+    encoding: CogEncoding | None = None,
 ) -> Path:
     """Write ``data`` to ``path`` as a Cloud-Optimized GeoTIFF, atomically.
 
@@ -91,28 +114,30 @@ def write_cog(
         ``.rio`` accessor gives CRS, transform and nodata. Dask arrays are written block by
         block (peak memory is one row of blocks, not the raster).
     crs, transform, nodata
-        Georeferencing; taken from the DataArray when not given.
-    band_descriptions
-        One name per band (``"VV"``, ``"flood"``): written as GDAL band descriptions.
-    colormap
-        ``{value: (r, g, b[, a])}`` colour table for single-band ``uint8`` class rasters.
-    tags
-        Dataset-level metadata tags (units, scale, provenance).
-    overview_resampling
-        ``"nearest"`` for classes, ``"average"`` for continuous values.
+        Georeferencing (transform in the CRS's units, nodata in the data's units); taken from
+        the DataArray when not given.
+    style
+        Band names, colour table, tags and overview resampling (:class:`CogStyle`).
+    encoding
+        Compression, block size and predictor (:class:`CogEncoding`).
     """
     import rasterio
     import rasterio.shutil
     from rasterio._err import CPLE_BaseError
     from rasterio.windows import Window
 
+    style = style or CogStyle()
+    encoding = encoding or CogEncoding()
     arr, crs, transform, nodata, descriptions = _as_array_and_georef(data, crs, transform, nodata)
-    descriptions = list(band_descriptions) if band_descriptions is not None else descriptions
+    if style.band_descriptions is not None:
+        descriptions = list(style.band_descriptions)
+    colormap, tags, blocksize = style.colormap, style.tags, encoding.blocksize
     count, height, width = arr.shape
     dtype = np.dtype(arr.dtype)
     if dtype == np.bool_:
         arr, dtype = arr.astype(np.uint8), np.dtype(np.uint8)
     path = Path(path)
+    predictor = encoding.predictor
     if predictor is None:
         predictor = 3 if dtype.kind == "f" else 2
     profile = {
@@ -134,11 +159,11 @@ def write_cog(
         raise InputError("write_cog: a colour table needs a single uint8 band")
     cog_options = dict(
         driver="COG",
-        COMPRESS=compress,
+        COMPRESS=encoding.compress,
         PREDICTOR="YES" if predictor else "NO",
         BLOCKSIZE=blocksize,
         OVERVIEWS="AUTO" if _OVERVIEWS.get() else "NONE",
-        OVERVIEW_RESAMPLING=overview_resampling.upper(),
+        OVERVIEW_RESAMPLING=style.overview_resampling.upper(),
         BIGTIFF="IF_SAFER",
         NUM_THREADS="ALL_CPUS",
     )
@@ -171,6 +196,8 @@ def write_cog(
                 finally:
                     with contextlib.suppress(OSError):
                         staging.unlink()
+    except OutputError:  # atomic_path's own line: the final path and the OS error
+        raise
     except (rasterio.errors.RasterioError, CPLE_BaseError, OSError) as exc:
         # a full disk or a vanished folder shows up as a GDAL error (CPLE_*) or an OSError
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

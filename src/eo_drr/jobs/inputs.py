@@ -51,6 +51,8 @@ def job_catalog(cfg: JobConfig) -> Catalog:
         d = cfg.sources.demo
         return open_catalog("demo", demo_options=d.model_dump())
     cat = cfg.sources.catalog
+    if cat.startswith(DEMO_SCHEME):  # a catalogue inside the demo scene (its S1 series)
+        return open_catalog(str(resolve_path(cfg, cat, "sources.catalog")))
     named = (
         cat in CATALOG_PRESETS or cat == "cdse-odata" or cat.startswith(("cdse-odata:", "dhus:"))
     )

@@ -1,7 +1,7 @@
 """CUDA kernels for SAR backscatter (numba.cuda). Imported lazily, only for GPU arrays.
 
 The scalar formulas are the CPU ones (``_scalar``: ``lee_gain_value``, ``kuan_value``, the
-formulas of ``sar_cpu.window_filter``), so CPU and GPU agree. Pointwise kernels take
+formulas of ``speckle_cpu.window_filter``), so CPU and GPU agree. Pointwise kernels take
 flat arrays; windowed kernels are two passes (horizontal then vertical window sums, each
 O(window) per pixel) through float64 temporaries (no running sums: every GPU thread sums its
 own window), so GPU and CPU agree to float32 rounding.
@@ -25,7 +25,7 @@ from eo_drr.kernels._scalar import (
     refined_lee_value,
 )
 
-# the same codes as ``sar_cpu`` (which this module does not import)
+# the same codes as ``speckle_cpu`` (which this module does not import)
 MODE_BOXCAR = 0
 MODE_LEE = 1
 MODE_KUAN = 2

@@ -12,6 +12,7 @@ import pystac
 import xarray as xr
 
 from eo_drr.errors import InputError
+from eo_drr.load.assets import check_local_assets
 from eo_drr.load.grid import make_geobox, utm_crs
 from eo_drr.load.raster import load_raster_file, read_for_display
 from eo_drr.load.sentinel1 import load_s1
@@ -21,6 +22,7 @@ from eo_drr.load.stac import check_bands, load_items, nodata_to_nan
 __all__ = [
     "boa_offset",
     "check_bands",
+    "check_local_assets",
     "load_items",
     "load_raster_file",
     "load_s1",
@@ -47,10 +49,13 @@ def load_stac(
     (odc-stac): ``bbox`` in degrees (default: the items' extent), ``crs`` (``auto`` = the UTM
     zone of the centre), ``resolution`` in the CRS's units (metres for UTM). Pixel values are
     as stored (e.g. Sentinel-2 DN, Sentinel-1 RTC linear power); items of one solar day are
-    fused into one time step."""
+    fused into one time step. Local asset files are checked at once (missing, unreadable:
+    :func:`check_local_assets`), not when the load is computed."""
     items = list(items)
     if not items:
         raise InputError("items: nothing to load (the search found no item)")
+    check_bands(items, list(bands))
+    check_local_assets(items, list(bands))
     if bbox is None:
         boxes = [it.bbox for it in items if it.bbox]
         if not boxes:

@@ -28,7 +28,7 @@ def load_raster_file(
         da = rioxarray.open_rasterio(
             path, chunks={"x": chunks, "y": chunks} if chunks else None, masked=True
         )
-    except (rasterio.errors.RasterioIOError, OSError) as exc:
+    except (rasterio.errors.RasterioIOError, OSError, UnicodeDecodeError) as exc:
         raise CorruptInputError(f"{what}: {path} is not a readable raster ({exc})") from exc
     if not isinstance(da, xr.DataArray):
         raise InputError(f"{what}: {path} holds several subdatasets; give one raster")

@@ -46,9 +46,29 @@ real: +5.3 to +14.9, so swapped: -14.9 to -5.3). A VV-only raster with a median 
 3 of 9 chips) gets a warning, not an error: a scene of mostly open water can be that dark.
 A median above ``DB_MAX_MEDIAN`` (+5 dB) declared dB, or above ``LINEAR_MAX_MEDIAN`` (10)
 declared linear, is not calibrated backscatter at all (digital numbers, amplitude counts).
-Known gap: a single VH band labelled VV over a mostly-land scene (median VH -16..-18 dB) is
-within the range of real VV and passes; the map then over-maps water (the quality flags
-report the scene split far from the prior).
+
+A single VH band labelled VV over a mostly-land scene (VH land -13..-18 dB) has an overall
+median within the range of real VV; its land is what gives it away. The values are split in
+two modes (Otsu 1979, IEEE SMC 9(1):62-66); when the lower mode is at least
+``MIN_WATER_LAND_DB`` (6 dB) darker than the upper one (calm water lies 6-15 dB below land in
+either polarisation, so the lower mode is water and the upper one land) and the upper mode
+holds most pixels, a land median below ``LAND_VV_MAX_DB`` (-15 dB) gets a warning: VV over
+land is -5 to -12 dB, and the cross-polarisation ratio VH/VV over land is about -6 to -10 dB
+(Ulaby & Long 2014; Vreugdenhil et al. 2018, Remote Sens. 10(9):1396), so land at -15 dB or
+darker is VH. Real land modes (upper-mode medians) of VV: Sen1Floods11 (9 chips) -11.1..-6.9
+dB, OSCD (6 cities, 22 images) -9.6..-0.7 dB, OMBRIA (40 patches) -17.2..-4.8 dB; none is
+warned (the darkest with a water mode: Nigeria_812045, land -11.1 dB). Of the VH bands read as
+VV, Spain_7370579 (land -16.4, water -26.0 dB) is warned by this rule, India, Nigeria and Sri
+Lanka by the dark median. The rule does not judge a scene without such a contrast (OMBRIA
+imbefore_26: modes -19.3 / -17.2 dB, 2 dB apart: no water to tell land from), nor a scene of
+mostly water; the dark-median warning above covers the darkest of those.
+
+Pixel data that decode to values of any magnitude (random bytes in an uncompressed TIFF: a
+float32 of random bits exceeds 1e4 in magnitude about 45 % of the time) are refused when more
+than ``MAX_WILD_SHARE`` (1 %) of the values exceed ``WILD_ABS`` (1e4) in magnitude: no
+backscatter comes near it (1e4 in dB is a power ratio of 10^1000; in linear power +40 dB, above
+the brightest point targets over a whole pixel). Corruption that yields plausible values (any
+byte pattern of an 8-bit or 16-bit image is a valid number) cannot be told from data.
 """
 
 from __future__ import annotations
@@ -57,7 +77,7 @@ import re
 
 import numpy as np
 
-from eo_drr.errors import InputError, NoDataError
+from eo_drr.errors import CorruptInputError, InputError, NoDataError
 
 __all__ = ["check_backscatter", "orbit_warning"]
 
@@ -77,6 +97,15 @@ LINEAR_MAX_MEDIAN = 10.0
 MIN_VV_MINUS_VH_DB = -1.0
 #: median VV (dB) below this, without VH to compare: warn about the band order
 DARK_VV_DB = -19.0
+#: a VV-only scene whose land mode (see the module docstring) has its median below this (dB)
+#: looks like VH: warn about the band order
+LAND_VV_MAX_DB = -15.0
+#: the two modes of a scene must lie at least this far apart (dB) to be water and land
+MIN_WATER_LAND_DB = 6.0
+#: values beyond this magnitude are no backscatter in dB nor in linear power ...
+WILD_ABS = 1e4
+#: ... and more than this share of them means corrupt pixel data
+MAX_WILD_SHARE = 0.01
 
 
 def _fix(option: str, value: str) -> str:
@@ -102,6 +131,52 @@ def _median(v: np.ndarray) -> float | None:
     return float(np.median(v)) if v.size else None
 
 
+def _water_and_land(db: np.ndarray) -> tuple[float, float, float] | None:
+    """Medians (dB) of the lower and the upper mode of the finite values ``db`` split at
+    Otsu's (1979) threshold, and the upper mode's share of the values; None with fewer than
+    100 values or an empty mode."""
+    v = db[np.isfinite(db)]
+    if v.size < 100:
+        return None
+    counts, edges = np.histogram(np.clip(v, -40.0, 10.0), bins=200, range=(-40.0, 10.0))
+    centres = (edges[:-1] + edges[1:]) / 2
+    below = np.cumsum(counts)
+    above = below[-1] - below
+    moment = np.cumsum(counts * centres)
+    mean_below = moment / np.maximum(below, 1)
+    mean_above = (moment[-1] - moment) / np.maximum(above, 1)
+    split = edges[int(np.argmax(below * above * (mean_below - mean_above) ** 2)) + 1]
+    water, land = v[v < split], v[v >= split]
+    if not water.size or not land.size:
+        return None
+    return float(np.median(water)), float(np.median(land)), land.size / v.size
+
+
+def _single_band_notes(
+    vv: np.ndarray, units: str, name: str, bands_option: str | None
+) -> list[str]:
+    """Warnings for a VV raster given without VH: too dark overall, or land as dark as VH."""
+    db = _to_db(_sample(vv), units)
+    med = _median(db)
+    if med is not None and med < DARK_VV_DB:
+        return [
+            f"{name}: VV median {med:.0f} dB: this is as dark as cross-polarised VH or open "
+            "water; check the band order"
+        ]
+    modes = _water_and_land(db)
+    if modes is None:
+        return []
+    water, land, share = modes
+    if share >= 0.5 and land - water >= MIN_WATER_LAND_DB and land < LAND_VV_MAX_DB:
+        hint = f" (set it with {bands_option})" if bands_option else ""
+        return [
+            f"{name}: the land ({100 * share:.0f} % of the pixels) has a median of {land:.0f} dB, "
+            f"as dark as cross-polarised VH (VV over land is mostly -5 to -12 dB): is this VH "
+            f"labelled VV? check the band order{hint}"
+        ]
+    return []
+
+
 def _clean(x, name: str, units: str, units_option: str) -> np.ndarray:
     """float32 copy with NaN for every non-finite value; units checked on a sample."""
     a = np.array(x, dtype=np.float32)
@@ -123,6 +198,13 @@ def _clean(x, name: str, units: str, units_option: str) -> np.ndarray:
         raise InputError(
             f"{name}: median {med:.3g} is far too large for linear backscatter power (mostly "
             f"0.003..1): digital numbers or amplitude, not calibrated backscatter? Calibrate first"
+        )
+    wild = float(np.mean(np.abs(v) > WILD_ABS))
+    if wild > MAX_WILD_SHARE:
+        raise CorruptInputError(
+            f"{name}: {100 * wild:.0f} % of the values exceed {WILD_ABS:,.0f} in magnitude (e.g. "
+            f"{float(v[np.argmax(np.abs(v))]):.3g}), far beyond any backscatter in dB or linear "
+            "power: the pixel data look corrupt (re-download or re-export the file)"
         )
     if units == "db":
         in02 = float(np.mean((v >= 0) & (v <= 2)))
@@ -158,6 +240,7 @@ def check_backscatter(
     ``units_option`` / ``bands_option`` name the settings that fix the units or the band order
     (e.g. "--s1-units", "--s1-bands"). Returns ``(vv, vh, warnings)`` with NaN for every NaN
     or +-inf input. Raises :class:`NoDataError` when a raster has no finite pixel, and
+    :class:`CorruptInputError` when the values are far beyond any backscatter, and
     :class:`InputError` when the values contradict ``units`` or VV and VH look swapped (see
     the module docstring for the cut-offs and the real chips they come from).
     """
@@ -166,19 +249,7 @@ def check_backscatter(
     vh_name = vh_name or "vh"
     vv = _clean(vv, vv_name, units, units_option)
     if vh is None:
-        med = _median(_to_db(_sample(vv), units))
-        if med is not None and med < DARK_VV_DB:
-            return (
-                vv,
-                None,
-                [
-                    (
-                        f"{vv_name}: VV median {med:.0f} dB: this is as dark as cross-polarised VH or "
-                        f"open water; check the band order"
-                    )
-                ],
-            )
-        return vv, None, []
+        return vv, None, _single_band_notes(vv, units, vv_name, bands_option)
     if not np.isfinite(np.asarray(vh, dtype=np.float32)).any():
         return vv, None, [f"{vh_name}: VH has no valid pixel: the map uses VV alone"]
     vh = _clean(vh, vh_name, units, units_option)

@@ -77,7 +77,8 @@ def read_s1_file(
                     src.dtypes[0],
                     src.tags(),
                 )
-    except rasterio.errors.RasterioError as exc:
+    except (rasterio.errors.RasterioError, UnicodeDecodeError) as exc:
+        # a garbled band description or tag is not UTF-8 text (found by tests/hostile/test_fuzz.py)
         raise CorruptInputError(f"{option}: {path} is not a readable raster ({exc})") from None
     if min(data.shape[1:]) < 9:
         raise InputError(

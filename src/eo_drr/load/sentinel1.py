@@ -10,7 +10,7 @@ import xarray as xr
 from odc.geo.geobox import GeoBox
 
 from eo_drr.errors import InputError
-from eo_drr.load.stac import load_items, nodata_to_nan
+from eo_drr.load.stac import AssetOverrides, load_items, nodata_to_nan
 
 #: Planetary Computer's sentinel-1-rtc marks nodata with -32768 in float32 pixels.
 S1_RTC_NODATA = -32768.0
@@ -95,7 +95,7 @@ def load_s1(
         geobox,
         chunks=chunks,
         resampling="bilinear",
-        dtype="float32",
+        overrides=AssetOverrides(dtype="float32"),
         patch_url=patch_url,
     )
     out = {}

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pystac
@@ -37,6 +38,24 @@ def check_bands(items: Sequence[pystac.Item], bands: Sequence[str]) -> None:
             )
 
 
+@dataclass(frozen=True)
+class AssetOverrides:
+    """What to assume of every loaded asset instead of its ``raster:bands``: the ``dtype``
+    (numpy name, e.g. ``"float32"``) and the ``nodata`` value (in the stored units)."""
+
+    dtype: str | None = None
+    nodata: float | None = None
+
+    def stac_cfg(self) -> dict | None:
+        """odc-stac's ``stac_cfg`` for these overrides; None when there are none."""
+        asset_cfg: dict = {}
+        if self.nodata is not None:
+            asset_cfg["nodata"] = self.nodata
+        if self.dtype is not None:
+            asset_cfg["data_type"] = self.dtype
+        return {"*": {"assets": {"*": asset_cfg}}} if asset_cfg else None
+
+
 def load_items(
     items: Sequence[pystac.Item],
     bands: Sequence[str],
@@ -45,24 +64,16 @@ def load_items(
     chunks: int = 1024,
     resampling: str | dict[str, str] = "nearest",
     groupby: str | None = "solar_day",
-    dtype: str | None = None,
-    nodata: float | None = None,
+    overrides: AssetOverrides = AssetOverrides(),
     patch_url: Callable[[str], str] | None = None,
 ) -> xr.Dataset:
     """Load ``bands`` of ``items`` onto ``geobox`` lazily (odc-stac), one dask chunk per
-    ``chunks x chunks`` pixels. ``nodata`` overrides the items' ``raster:bands`` nodata.
-    Items of the same solar day are fused into one time step (``groupby``)."""
+    ``chunks x chunks`` pixels. ``overrides`` replace the items' ``raster:bands`` data type
+    and nodata. Items of the same solar day are fused into one time step (``groupby``)."""
     import odc.stac
 
     check_bands(items, bands)
-    stac_cfg = None
-    if nodata is not None or dtype is not None:
-        asset_cfg: dict = {}
-        if nodata is not None:
-            asset_cfg["nodata"] = nodata
-        if dtype is not None:
-            asset_cfg["data_type"] = dtype
-        stac_cfg = {"*": {"assets": {"*": asset_cfg}}}
+    stac_cfg = overrides.stac_cfg()
     try:
         ds = odc.stac.load(
             items,

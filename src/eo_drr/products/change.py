@@ -8,16 +8,16 @@ reference water*.
 
 Change detection adds to the single-date water, never subtracts from it: a pixel whose
 speckle-filtered backscatter of the deciding channel (VH, else VV; the water rule's filter)
-fell by at least ``change_decrease_db`` (default 3 dB, the power halved; decrease-only
+fell by at least ``ChangeRule.decrease_db`` (default 3 dB, the power halved; decrease-only
 log-ratio logic as in Giustarini et al. 2013, IEEE TGRS 51(4):2417-2430) *and* that is,
-after the event, no more than ``change_margin_db`` (default 3 dB) brighter than the post-event
+after the event, no more than ``ChangeRule.margin_db`` (default 3 dB) brighter than the post-event
 water threshold of that channel, is observed water even when the single-date rule missed it
 (shallow water under wind roughening, flooded fields near the threshold). Both defaults are
 round physical numbers fixed before any benchmark ran. No labelled data here has a pre-event
 scene with VH (Sen1Floods11 chips are single-date, OMBRIA is one band), so on VH the rule is
 untested against labels; on OMBRIA (VV) it changes the pooled IoU by +0.001.
 The log-ratio 10*log10(post/pre) in dB is returned too; a decrease-only criterion on the flood
-itself (``min_decrease_db``, default None = off) can be required in addition.
+itself (``ChangeRule.min_flood_decrease_db``, default None = off) can be required in addition.
 """
 
 from __future__ import annotations
@@ -37,6 +37,18 @@ CHANGE_DECREASE_DB = 3.0
 CHANGE_MARGIN_DB = 3.0
 
 
+@dataclass(frozen=True)
+class ChangeRule:
+    """Change detection against the pre-event reference (dB; module docstring):
+    ``decrease_db`` the decrease of filtered backscatter that adds change-detected water (None:
+    off), ``margin_db`` how far above the post-event water threshold such water may be, and
+    ``min_flood_decrease_db`` a decrease the flood itself must also show (None: off)."""
+
+    decrease_db: float | None = CHANGE_DECREASE_DB
+    margin_db: float = CHANGE_MARGIN_DB
+    min_flood_decrease_db: float | None = None
+
+
 @dataclass
 class FloodResult:
     flood: np.ndarray  # uint8 1 flood, 0 not, 255 no data
@@ -54,18 +66,16 @@ def s1_flood(
     post_vh: np.ndarray | None = None,
     *,
     units: str = "db",
-    min_decrease_db: float | None = None,
     min_mapping_unit_px: int = 1,
-    change_decrease_db: float | None = CHANGE_DECREASE_DB,
-    change_margin_db: float = CHANGE_MARGIN_DB,
+    change: ChangeRule = ChangeRule(),
     **water_options,
 ) -> FloodResult:
     """Flood extent from pre-event scenes (lists of 2-D arrays) and one post-event scene.
 
     ``units``: "db" or "linear" power for all inputs. ``water_options`` (``speckle``,
     ``speckle_window``, ``threshold_method``, ...) go to :func:`eo_drr.products.water.s1_water`
-    for both scenes. ``change_decrease_db=None`` turns the change-detected water off (see the
-    module docstring); the returned ``water`` then is the single-date rule alone.
+    for both scenes. ``ChangeRule(decrease_db=None)`` turns the change-detected water off (see
+    the module docstring); the returned ``water`` then is the single-date rule alone.
     """
     if not pre_vv:
         raise InputError("pre: give at least one pre-event scene")
@@ -98,14 +108,14 @@ def s1_flood(
         lr = (10 * np.log10(lin(post_vv) / lin(ref_vv))).astype(np.float32)
     lr[~np.isfinite(lr)] = np.nan  # +-inf inputs (or a zero) are no data, as in every other layer
     added = None
-    if change_decrease_db is not None:
-        added = _change_water(post, ref, change_decrease_db, change_margin_db, min_mapping_unit_px)
+    if change.decrease_db is not None:
+        added = _change_water(post, ref, change.decrease_db, change.margin_db, min_mapping_unit_px)
         if added is not None:
             post.water[added] = 1
             post.provenance[added] |= CHANGE_PROVENANCE_BIT
     flood = (post.water == 1) & (ref.water != 1)
-    if min_decrease_db is not None:
-        flood &= lr <= -abs(min_decrease_db)
+    if change.min_flood_decrease_db is not None:
+        flood &= lr <= -abs(change.min_flood_decrease_db)
     out = np.where(flood, 1, 0).astype(np.uint8)
     out[(post.water == 255) | (ref.water == 255)] = 255
     added_u8 = None if added is None else added.astype(np.uint8)

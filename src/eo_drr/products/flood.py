@@ -50,7 +50,7 @@ import numpy as np
 import xarray as xr
 
 from eo_drr.errors import InputError
-from eo_drr.products.change import CHANGE_DECREASE_DB, s1_flood
+from eo_drr.products.change import CHANGE_DECREASE_DB, ChangeRule, s1_flood
 from eo_drr.products.terrain import CHANNEL_AREA_KM2
 from eo_drr.products.water import remove_small_objects
 from eo_drr.products.water_s2 import FROM_S1, fuse_water
@@ -109,7 +109,7 @@ class FloodParams:
     water is reference water (Pekel et al. 2016; 10 months, near-permanent); ``channel_area_km2``
     (km2): drainage threshold when HAND is computed from a DEM; ``min_mapping_unit_px``: the
     smallest flood patch kept (pixels); ``speckle``, ``speckle_window``, ``threshold_method``:
-    overrides of the water rule's defaults (:data:`eo_drr.products.water.DEFAULTS`), None = its own.
+    overrides of the water rule's defaults (:data:`eo_drr.products.water_settings.DEFAULTS`), None = its own.
     """
 
     hand_max_m: float = 15.0
@@ -277,7 +277,7 @@ def flood_extent(
         speckle=p.speckle,
         speckle_window=p.speckle_window,
         threshold_method=p.threshold_method,
-        change_decrease_db=p.change_decrease_db,
+        change=ChangeRule(decrease_db=p.change_decrease_db),
     )
     water = res.water.water
     source = np.where(water != NODATA, FROM_S1, 0).astype(np.uint8)

@@ -119,44 +119,50 @@ def _masked(bands: dict[str, np.ndarray], mask: np.ndarray) -> dict[str, np.ndar
     }
 
 
+@dataclass(frozen=True)
+class PairImage:
+    """One date of a pair: Sentinel-2 ``bands`` (reflectance 0-1 by ESA band name, NaN no
+    data), their processing ``level`` ("L1C" or "L2A"), what messages call the image
+    (``name``), and optionally Sentinel-1 VV of the same date on the same grid (``vv_db``, dB)."""
+
+    bands: dict[str, np.ndarray]
+    level: str
+    name: str
+    vv_db: np.ndarray | None = None
+
+
 def new_builtup(
-    before: dict[str, np.ndarray],
-    after: dict[str, np.ndarray],
+    before: PairImage,
+    after: PairImage,
     *,
-    level_before: str,
-    level_after: str,
-    vv_before: np.ndarray | None = None,
-    vv_after: np.ndarray | None = None,
     model: dict[str, Any] | None = None,
     min_mapping_unit_px: int | None = None,
-    names: tuple[str, str] = ("before", "after"),
 ) -> GrowthResult:
-    """New built-up between ``before`` and ``after`` (reflectance 0-1 by ESA band name, NaN no
-        data, one grid; ``level_*``: "L1C" or "L2A"), optionally with Sentinel-1 VV in dB of both
-        dates on the same grid. ``model``: from :func:`urban_change.load_model` (default: the
-        shipped one). ``min_mapping_unit_px``: smallest patch of new built-up kept (default: the
-    model's, chosen by leave-one-city-out). ``names``: how messages call the two images."""
-    if (vv_before is None) != (vv_after is None):
+    """New built-up between ``before`` and ``after`` (one grid), with Sentinel-1 VV when both
+    images have it. ``model``: from :func:`urban_change.load_model` (default: the shipped
+    one). ``min_mapping_unit_px``: smallest patch of new built-up kept (default: the model's,
+    chosen by leave-one-city-out)."""
+    if (before.vv_db is None) != (after.vv_db is None):
         raise InputError("Sentinel-1: give VV for both dates or for neither")
-    shape = next(iter(before.values())).shape
-    if any(v.shape != shape for v in [*before.values(), *after.values()]):
+    shape = next(iter(before.bands.values())).shape
+    if any(v.shape != shape for v in [*before.bands.values(), *after.bands.values()]):
         raise InputError("before and after: the bands are not on one grid")
     model = model if model is not None else urban_change.load_model()
-    masks = (cloud_mask(before, level_before), cloud_mask(after, level_after))
+    masks = (cloud_mask(before.bands, before.level), cloud_mask(after.bands, after.level))
     shares = []
-    for bands, m in zip((before, after), masks, strict=True):
-        ok = np.isfinite(bands["B04"])
+    for image, m in zip((before, after), masks, strict=True):
+        ok = np.isfinite(image.bands["B04"])
         shares.append(float((m & ok).sum() / max(int(ok.sum()), 1)))
     clear = np.ones(shape, bool)
-    for bands, m in zip((before, after), masks, strict=True):
-        clear &= ~m & np.all([np.isfinite(bands[b]) for b in urban_change.BANDS], axis=0)
+    for image, m in zip((before, after), masks, strict=True):
+        clear &= ~m & np.all([np.isfinite(image.bands[b]) for b in urban_change.BANDS], axis=0)
     if not clear.any():
         raise InputError(
-            f"{names[0]}, {names[1]}: no pixel is clear and valid on both dates (cloud or "
+            f"{before.name}, {after.name}: no pixel is clear and valid on both dates (cloud or "
             f"shadow: {100 * shares[0]:.0f} % before, {100 * shares[1]:.0f} % after)"
         )
     feats, fnames = urban_change.change_features(
-        _masked(before, masks[0]), _masked(after, masks[1]), vv_before, vv_after
+        _masked(before.bands, masks[0]), _masked(after.bands, masks[1]), before.vv_db, after.vv_db
     )
     prob = urban_change.growth_probability(feats, model, fnames)
     with_s1 = urban_change.has_s1(feats, fnames)

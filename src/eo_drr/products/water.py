@@ -35,11 +35,13 @@ speckle-filtered backscatter in **dB**:
 
 Provenance bits: 1 seed (below the threshold), 2 grown (region growing), 4 the threshold is
 the prior's (no bimodal tile, or the scene split held at the prior, as always with VH). :mod:`eo_drr.products.change` adds 8 (change detection).
+
+The settings, their selected defaults and the likelihood calibration live in
+:mod:`eo_drr.products.water_settings`.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,11 +50,16 @@ import numpy as np
 
 from eo_drr.errors import InputError
 from eo_drr.indices import sar, threshold
+from eo_drr.products.water_settings import (
+    DEFAULTS,
+    LIKELIHOOD_EDGES_DB,
+    MIN_TILE,
+    WaterParams,
+    water_params,
+)
 
 log = logging.getLogger(__name__)
 
-#: smallest quadtree tile tested, pixels (0.64 km at 10 m)
-MIN_TILE = 64
 #: bimodality criteria (Chini et al. 2017 use Ashman's D > 2)
 ASHMAN_D = 2.0
 MIN_CLASS_FRACTION = 0.1
@@ -70,188 +77,6 @@ LOW_CONTRAST_DB = 3.0
 #: (wind, rain, miscalibration). Far below it is not: very calm water (VH -27 to -30 dB) splits
 #: low, and the prior threshold then still lies between water and land.
 FAR_FROM_PRIOR_DB = 4.0
-
-
-@dataclass(frozen=True)
-class WaterParams:
-    """Settings of :func:`s1_water` (dB unless stated). Their defaults live in
-    :data:`DEFAULTS`, one set per deciding channel: what ``benchmarks/flood_accuracy.py``'s
-    selection function picks on all shared labelled events (its leave-one-event-out table
-    shows what each held-out event would have got); the VH prior is published."""
-
-    #: speckle filter on linear power: refined_lee (7 x 7 only), lee, kuan, boxcar, none
-    speckle: str
-    speckle_window: int
-    #: channel that decides when both are given: "vh" or "vv"
-    polarisation: str
-    #: prior thresholds per channel, dB
-    prior_vh_db: float
-    prior_vv_db: float
-    #: how far the scene's split-based threshold may move the prior, dB
-    adapt_db: float
-    #: region growing: connected pixels up to this much above the threshold join, dB
-    grow_db: float
-    #: water share (0-1) per bin of ``f - t`` (:data:`LIKELIHOOD_EDGES_DB`; below the first
-    #: edge, each bin, above the last edge), learnt by ``benchmarks/flood_eval.py``
-    likelihood_table: tuple[float, ...]
-    #: "ki" (Kittler-Illingworth) or "otsu" for the split-based threshold
-    threshold_method: str = "ki"
-    min_tile: int = MIN_TILE
-    #: water bodies smaller than this (8-connected pixels) are dropped
-    min_mapping_unit_px: int = 1
-
-    def prior_db(self, pol: str) -> float:
-        return self.prior_vh_db if pol == "vh" else self.prior_vv_db
-
-
-#: bin edges (dB from the threshold) of the likelihood table
-LIKELIHOOD_EDGES_DB = tuple(float(v) for v in np.arange(-6.0, 6.01, 0.5))
-
-
-def likelihood_table_from(distance_db: np.ndarray, is_water: np.ndarray) -> tuple[float, ...]:
-    """Histogram-binning calibration: the water share per distance bin, made non-increasing
-    with the distance above the threshold by pool-adjacent-violators (isotonic regression,
-    Ayer et al. 1955) weighted by the bins' pixel counts; empty bins take their neighbours'
-    value; non-finite distances are ignored."""
-    ok = np.isfinite(distance_db)
-    idx = np.searchsorted(np.asarray(LIKELIHOOD_EDGES_DB), distance_db[ok], side="right")
-    nbins = len(LIKELIHOOD_EDGES_DB) + 1
-    n = np.bincount(idx, minlength=nbins).astype(np.float64)
-    w = np.bincount(idx, weights=is_water[ok].astype(np.float64), minlength=nbins)
-    blocks: list[list[float]] = []  # [share, weight, first bin, last bin], non-increasing
-    for k in np.flatnonzero(n):
-        blocks.append([float(w[k] / n[k]), float(n[k]), int(k), int(k)])
-        while len(blocks) > 1 and blocks[-2][0] < blocks[-1][0]:
-            b = blocks.pop()
-            a = blocks[-1]
-            a[0] = (a[0] * a[1] + b[0] * b[1]) / (a[1] + b[1])
-            a[1] += b[1]
-            a[3] = b[3]
-    share = np.full(nbins, np.nan)
-    for v, _, first, last in blocks:
-        share[int(first) : int(last) + 1] = v
-    if not blocks:
-        return (0.5,) * nbins
-    filled = np.flatnonzero(np.isfinite(share))
-    share = np.interp(np.arange(nbins), filled, share[filled])
-    return tuple(round(float(v), 4) for v in share)
-
-
-#: likelihood tables of the defaults (learnt with them by the selection on all shared events)
-_TABLE_VH = (
-    0.9693,
-    0.9693,
-    0.9693,
-    0.9693,
-    0.9693,
-    0.9693,
-    0.9546,
-    0.9231,
-    0.8631,
-    0.7956,
-    0.7281,
-    0.641,
-    0.5483,
-    0.4708,
-    0.3847,
-    0.311,
-    0.25,
-    0.1872,
-    0.1221,
-    0.0767,
-    0.0491,
-    0.0317,
-    0.0235,
-    0.0198,
-    0.0188,
-    0.0188,
-)
-_TABLE_VV = (
-    0.9511,
-    0.9443,
-    0.9408,
-    0.9331,
-    0.9273,
-    0.9201,
-    0.9106,
-    0.8881,
-    0.859,
-    0.8125,
-    0.763,
-    0.7047,
-    0.6581,
-    0.5843,
-    0.5138,
-    0.4418,
-    0.3645,
-    0.2859,
-    0.2046,
-    0.133,
-    0.0803,
-    0.0501,
-    0.0341,
-    0.0266,
-    0.0214,
-    0.011,
-)
-#: Bonafilia et al. (2020): median of the 12 Sen1Floods11 events' VH Otsu thresholds, dB
-PRIOR_VH_DB = -21.625
-#: The defaults, per deciding channel, as selected on the shared events (VH: dual-polarised
-#: scenes, VH decides; VV: single-polarised scenes). Selected by ``python
-#: benchmarks/flood_accuracy.py`` ("selected on all events"); change them only with it.
-DEFAULTS = {
-    "vh": WaterParams(
-        speckle="lee",
-        speckle_window=9,
-        polarisation="vh",
-        prior_vh_db=PRIOR_VH_DB,
-        prior_vv_db=-17.0,
-        adapt_db=0.0,
-        grow_db=1.0,
-        likelihood_table=_TABLE_VH,
-    ),
-    "vv": WaterParams(
-        speckle="lee",
-        speckle_window=9,
-        polarisation="vv",
-        prior_vh_db=PRIOR_VH_DB,
-        prior_vv_db=-17.0,
-        adapt_db=2.0,
-        grow_db=2.0,
-        threshold_method="otsu",
-        likelihood_table=_TABLE_VV,
-    ),
-}
-SPECKLE_FILTERS = ("refined_lee", "lee", "kuan", "boxcar", "none")
-
-
-def water_params(base: WaterParams | None = None, **overrides: Any) -> WaterParams:
-    """``base`` (default ``DEFAULTS["vh"]``) with ``overrides``; unknown names and bad values
-    raise :class:`~eo_drr.errors.InputError` naming the setting."""
-    base = DEFAULTS["vh"] if base is None else base
-    names = {f.name for f in dataclasses.fields(WaterParams)}
-    unknown = sorted(set(overrides) - names)
-    if unknown:
-        raise InputError(
-            f"water settings: unknown {', '.join(unknown)} (known: {', '.join(sorted(names))})"
-        )
-    p = dataclasses.replace(base, **{k: v for k, v in overrides.items() if v is not None})
-    if p.speckle not in SPECKLE_FILTERS:
-        raise InputError(
-            f"speckle: unknown filter {p.speckle!r} (use {', '.join(SPECKLE_FILTERS)})"
-        )
-    if p.threshold_method not in ("ki", "otsu"):
-        raise InputError(f"threshold_method: use 'ki' or 'otsu', not {p.threshold_method!r}")
-    if p.polarisation not in ("vh", "vv"):
-        raise InputError(f"polarisation: use 'vh' or 'vv', not {p.polarisation!r}")
-    for name in ("adapt_db", "grow_db"):
-        if not 0 <= getattr(p, name) <= 10:
-            raise InputError(f"{name}: expected 0-10 dB, got {getattr(p, name)!r}")
-    if len(p.likelihood_table) != len(LIKELIHOOD_EDGES_DB) + 1 or not all(
-        0 <= v <= 1 for v in p.likelihood_table
-    ):
-        raise InputError(f"likelihood_table: expected {len(LIKELIHOOD_EDGES_DB) + 1} shares 0-1")
-    return p
 
 
 @dataclass
@@ -347,16 +172,19 @@ def hsba_threshold(
     if not hi > lo:
         return None, 0, 0.0
     levels = max(0, int(np.floor(np.log2(max(img_db.shape) / min_tile))))
-    r = threshold.split_based_threshold(
-        img_db,
+    options = threshold.SplitBasedOptions(
         tile=min_tile * 2**levels,
         min_tile=min_tile,
-        method=method,  # type: ignore[arg-type]
-        range=(lo, hi),
         bins=HIST_BINS,
-        min_class_fraction=MIN_CLASS_FRACTION,
+        range=(lo, hi),
         ashman_d=ASHMAN_D,
+        min_class_fraction=MIN_CLASS_FRACTION,
         max_tile_threshold=max_split_db,
+    )
+    r = threshold.split_based_threshold(
+        img_db,
+        options,
+        method=method,  # type: ignore[arg-type]
         if_none_selected="nan",
     )
     if not np.isfinite(r.threshold):
@@ -374,7 +202,7 @@ def speckle_db(x: np.ndarray, *, units: str, params: WaterParams) -> np.ndarray:
         "none": lambda a: a,
     }
     lin = sar.to_linear(x) if units == "db" else x
-    return np.asarray(sar.to_db(filters[params.speckle](lin)), dtype=np.float32)
+    return sar.to_db(filters[params.speckle](lin)).astype(np.float32, copy=False)  # lazy on dask
 
 
 def scene_threshold(f_db: np.ndarray, pol: str, params: WaterParams) -> SceneThreshold:

@@ -286,12 +286,7 @@ def s2_water(
                     indices.awei_sh(b["blue"], b["green"], b["nir"], b["swir16"], b["swir22"])
                 )
                 > awei_threshold,
-                np.asarray(
-                    indices.wofs(
-                        b["blue"], b["green"], b["red"], b["nir"], b["swir16"], b["swir22"]
-                    )
-                )
-                > 0.5,
+                np.asarray(indices.wofs(b)) > 0.5,
             ]
         else:
             votes_list = [np.asarray(indices.ndwi(b["green"], b["nir"])) > 0]

@@ -33,6 +33,7 @@ def write_classes(
     """uint8 classes (255 no data) on the input grid of ``profile``, with a colour table and
     tags ``extra``: a COG when georeferenced, else a plain GeoTIFF; written atomically."""
     from eo_drr.io import atomic_path, write_cog
+    from eo_drr.io.cog import CogStyle
 
     if profile.get("crs") is not None:
         write_cog(
@@ -41,9 +42,7 @@ def write_classes(
             crs=profile["crs"],
             transform=profile["transform"],
             nodata=255,
-            colormap=colormap,
-            band_descriptions=[description],
-            tags=extra or {},
+            style=CogStyle(band_descriptions=[description], colormap=colormap, tags=extra or {}),
         )
         return
     import rasterio

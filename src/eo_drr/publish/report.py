@@ -178,48 +178,6 @@ def _figure_uri(fig: Any) -> str:
     return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
 
 
-def indicator_plots(table: pd.DataFrame) -> dict[str, Any]:
-    """Bar charts per unit from :func:`eo_drr.sendai.indicators.indicators_by_unit`: exposed
-    population (persons) and flooded cropland / built-up (ha). Returns ``{caption: Figure}``."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    from matplotlib.figure import Figure
-
-    out = {}
-    labels = [f"{c}\n{n}" for c, n in zip(table.index.astype(str), table["name"].astype(str))]
-    if "exposed_population" in table:
-        fig = Figure(figsize=(8, 3.2))
-        ax = fig.subplots()
-        ax.bar(labels, table["exposed_population"], color="#005ce6")
-        ax.set_ylabel("persons")
-        ax.set_title("People inside the observed flood extent (EO proxy for B-1)")
-        ax.tick_params(axis="x", labelsize=7)
-        out["Exposed population per unit (persons)"] = fig
-    cols = [c for c in ("flooded_cropland_ha", "flooded_builtup_ha") if c in table]
-    if cols:
-        fig = Figure(figsize=(8, 3.2))
-        ax = fig.subplots()
-        x = np.arange(len(labels))
-        wdt = 0.8 / len(cols)
-        for i, c in enumerate(cols):
-            ax.bar(
-                x + i * wdt,
-                table[c],
-                wdt,
-                label={
-                    "flooded_cropland_ha": "cropland (C-2)",
-                    "flooded_builtup_ha": "built-up (C-4)",
-                }[c],
-            )
-        ax.set_xticks(x + wdt * (len(cols) - 1) / 2, labels, fontsize=7)
-        ax.set_ylabel("ha")
-        ax.set_title("Flooded cropland and built-up area (EO proxies)")
-        ax.legend()
-        out["Flooded cropland and built-up area per unit (ha)"] = fig
-    return out
-
-
 _PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -316,53 +274,49 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
-def write_report(
-    path: str | os.PathLike,
-    *,
-    title: str = "eo-drr run report",
-    layers: Sequence[MapLayer] = (),
-    units: Any = None,
-    table: pd.DataFrame | None = None,
-    plots: Mapping[str, Any] | None = None,
-    provenance: Mapping[str, Any] | None = None,
-    points: Any = None,
-    points_name: str = "Facilities (red: in the flood extent)",
-    warnings: Sequence[str] = (),
-    popup_columns: Sequence[str] = (
-        "exposed_population",
-        "flooded_ha",
-        "flooded_cropland_ha",
-        "observed_share",
-    ),
-) -> Path:
-    """Write the run's self-contained HTML report atomically and return its path.
+#: the table columns shown in a unit's popup on the map (those the table has)
+POPUP_COLUMNS = ("exposed_population", "flooded_ha", "flooded_cropland_ha", "observed_share")
 
-    Parameters
-    ----------
-    layers
-        Rasters for the map (:class:`MapLayer`), e.g. the flood extent with
-        :data:`FLOOD_COLORS` and exposed population with a colormap.
-    units
-        Admin units (GeoDataFrame with ``code``, ``name``), drawn as outlines with a popup of
-        ``popup_columns`` from ``table`` (joined on ``code``).
-    table
-        The per-unit indicator table (index = unit code); shown in full.
-    plots
-        ``{caption: matplotlib Figure | PNG bytes | PNG path}``; see :func:`indicator_plots`.
-    provenance
-        Run manifest or any JSON-able mapping (config, versions, inputs, checksums).
-    points
-        Facilities (GeoDataFrame of points); a boolean ``flooded`` column colours them.
-    warnings
-        Plain-language quality warnings (e.g. the flood product's per-scene flags), shown
-        above the map.
+
+@dataclass(frozen=True)
+class ReportContent:
+    """What a run's report shows.
+
+    ``layers``: rasters for the map (:class:`MapLayer`), e.g. the flood extent with
+    :data:`FLOOD_COLORS` and exposed population with a colormap. ``units``: admin units
+    (GeoDataFrame with ``code``, ``name``), drawn as outlines with a popup of ``popup_columns``
+    from ``table`` (joined on ``code``). ``table``: the per-unit indicator table (index = unit
+    code); shown in full. ``plots``: ``{caption: matplotlib Figure | PNG bytes | PNG path}``.
+    ``provenance``: run manifest or any JSON-able mapping (config, versions, inputs,
+    checksums). ``points``: facilities (GeoDataFrame of points); a boolean ``flooded`` column
+    colours them; ``points_name`` names them in the layer control. ``warnings``:
+    plain-language quality warnings (e.g. the flood product's per-scene flags), shown above
+    the map.
     """
+
+    title: str = "eo-drr run report"
+    layers: Sequence[MapLayer] = ()
+    units: Any = None
+    table: pd.DataFrame | None = None
+    plots: Mapping[str, Any] | None = None
+    provenance: Mapping[str, Any] | None = None
+    points: Any = None
+    points_name: str = "Facilities (red: in the flood extent)"
+    warnings: Sequence[str] = ()
+    popup_columns: Sequence[str] = POPUP_COLUMNS
+
+
+def write_report(path: str | os.PathLike, content: ReportContent) -> Path:
+    """Write the run's self-contained HTML report of ``content`` atomically and return its
+    path."""
+    c = content
+    layers, units, table, points = c.layers, c.units, c.table, c.points
     rasters = [_overlay(layer) for layer in layers]
     data: dict[str, Any] = {
         "rasters": rasters,
         "units": None,
         "points": None,
-        "points_name": points_name,
+        "points_name": c.points_name,
     }
     if units is not None:
         u = units[["code", "name", "geometry"]].to_crs("EPSG:4326").copy()
@@ -371,9 +325,9 @@ def write_report(
         for i, (code, name) in enumerate(zip(u["code"], u["name"])):
             lines = [f"<b>{html.escape(str(name))}</b> ({html.escape(str(code))})"]
             if rows is not None:
-                for c in popup_columns:
-                    if c in rows.columns and pd.notna(rows[c].iloc[i]):
-                        lines.append(f"{html.escape(c)}: {html.escape(_fmt(rows[c].iloc[i]))}")
+                for key in c.popup_columns:
+                    if key in rows.columns and pd.notna(rows[key].iloc[i]):
+                        lines.append(f"{html.escape(key)}: {html.escape(_fmt(rows[key].iloc[i]))}")
             popups.append("<br>".join(lines))
         u["popup"] = popups
         data["units"] = json.loads(u[["popup", "geometry"]].to_json(drop_id=True))
@@ -416,21 +370,23 @@ def write_report(
     else:
         table_html = "<p>No indicator table.</p>"
     figs = []
-    for caption, fig in (plots or {}).items():
+    for caption, fig in (c.plots or {}).items():
         figs.append(
             f'<figure><img alt="{html.escape(caption)}" src="{_figure_uri(fig)}">'
             f"<figcaption>{html.escape(caption)}</figcaption></figure>"
         )
     page = _PAGE.format(
-        title=html.escape(title),
+        title=html.escape(c.title),
         leaflet_css=_static("leaflet.css"),
         leaflet_js=_static("leaflet.js"),
         table=table_html,
         plots="\n".join(figs) or "<p>No plots.</p>",
         warnings="".join(
-            f'<p class="note warning">Quality warning: {html.escape(w)}</p>' for w in warnings
+            f'<p class="note warning">Quality warning: {html.escape(w)}</p>' for w in c.warnings
         ),
-        provenance=html.escape(json.dumps(provenance or {}, indent=2, sort_keys=True, default=str)),
+        provenance=html.escape(
+            json.dumps(c.provenance or {}, indent=2, sort_keys=True, default=str)
+        ),
         data=_json_for_script(data),
     )
     return atomic_write_text(Path(path), page)

@@ -129,15 +129,22 @@ def _raster_fields(asset: pystac.Asset, path: Path, unit: str | None) -> list[fl
         return list(transform_bounds(src.crs, "EPSG:4326", *src.bounds, densify_pts=21))
 
 
+@dataclass(frozen=True)
+class CatalogNames:
+    """The ids and title of an output catalogue and its one item."""
+
+    catalog_id: str = "eo-drr-run"
+    title: str = "eo-drr run outputs"
+    item_id: str = "outputs"  #: the item file is ``<item_id>.item.json``
+
+
 def write_output_catalog(
     folder: str | os.PathLike,
     assets: Sequence[OutputAsset],
     run_manifest: str | os.PathLike | Mapping[str, Any] | None = None,
     *,
     datetime: dt.datetime | dt.date | str,
-    item_id: str = "outputs",
-    catalog_id: str = "eo-drr-run",
-    title: str = "eo-drr run outputs",
+    names: CatalogNames = CatalogNames(),
     bbox: Sequence[float] | None = None,
     properties: Mapping[str, Any] | None = None,
 ) -> Path:
@@ -151,6 +158,7 @@ def write_output_catalog(
     same bytes). ``bbox`` (W, S, E, N degrees) is needed only when no raster gives a footprint.
     """
     folder = Path(folder)
+    item_id, catalog_id, title = names.item_id, names.catalog_id, names.title
     if not assets:
         raise OutputError("output catalogue: no assets")
     if isinstance(datetime, str):

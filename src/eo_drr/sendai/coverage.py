@@ -1,7 +1,7 @@
 """Exact coverage of administrative units on a north-up grid: which units overlap (layers of
 units rasterised together) and, per layer, the row spans of the pixels each unit covers
 wholly and the covered share of the pixels its border crosses (border records), from one
-scanline walk per unit over its signed-area edge deltas (:mod:`eo_drr.kernels.zonal_cpu`,
+scanline walk per unit over its signed-area edge deltas (:mod:`eo_drr.kernels.coverage_cpu`,
 units in parallel; no GDAL rasterisation, no label raster). exactextract (Baston 2019)
 computes the same coverage fractions, for every pixel of each unit's bounding box.
 """
@@ -14,7 +14,7 @@ import numpy as np
 import shapely
 from affine import Affine
 
-from eo_drr.kernels import zonal_cpu as K
+from eo_drr.kernels import coverage_cpu as K
 
 
 def unit_layers(geoms: np.ndarray) -> list[np.ndarray]:
@@ -92,7 +92,7 @@ def unit_coverage(geoms: np.ndarray, tr: Affine, shape: tuple[int, int]) -> Cove
     wholly (spans) and in part (records with the covered share, 0-1); see :class:`Coverage`.
     Coverage-weighted sums of ``v`` are then ``sum over spans of v[row, c0:c1] + bincount(unit,
     weight * v[pixel])``. From one scanline walk over each unit's signed-area deltas
-    (:func:`eo_drr.kernels.zonal_cpu.unit_coverage`, units in parallel): no GDAL
+    (:func:`eo_drr.kernels.coverage_cpu.unit_coverage`, units in parallel): no GDAL
     rasterisation, no comparison sort, no label raster."""
     h, w = shape
     n = len(geoms)

@@ -13,6 +13,8 @@ Hazards are coded with the UNDRR-ISC Hazard Information Profiles (HIPs; UNDRR an
 Review", 2020, updated 2025): ``MH0600`` Flooding (chapeau), ``MH0601`` Coastal flood,
 ``MH0603`` Flash flood, ``MH0604`` Fluvial (riverine) flood, ``MH0605`` Groundwater flood,
 ``MH0608`` Pluvial flood (surface water flooding).
+
+Rows of the same shape for exposure trends and wetland change: :mod:`eo_drr.sendai.sfm_trends`.
 """
 
 from __future__ import annotations
@@ -190,7 +192,7 @@ def sfm_table(
     ``nodata_share`` repeat the unit's hazard coverage on every row; ``uncertainty`` says how
     the value bounds the truth (``lower bound``: unobserved pixels count as not flooded).
     """
-    day = _event_fields(event_id, date, hazard_code)
+    key = event_key(event_id, date, hazard_code, admin_level)
     if "observed_share" not in indicators.columns or "name" not in indicators.columns:
         raise InputError(
             "indicator table: needs the 'name' and 'observed_share' columns of indicators_by_unit"
@@ -200,170 +202,61 @@ def sfm_table(
         "exact" if ind.column in ("observed_share", "nodata_share") else "lower bound"
         for ind in present
     ]
-    return _long_rows(
+    return long_rows(
         indicators,
         present,
-        event_id=event_id,
-        day=day,
-        hazard_code=hazard_code,
-        admin_level=admin_level,
+        key,
         observed=indicators["observed_share"].to_numpy(dtype=np.float64),
         uncertainty=bound,
         note=VALUE_NOTE,
     )
 
 
-#: Exposure-trend indicators from :func:`eo_drr.sendai.growth.growth_by_unit` (no Sendai
-#: indicator stands behind them: ``proxy_for`` is empty). Settlement added between two built-up
-#: epochs, and the part of it inside hazard zones (split into formal / informal areas when
-#: the growth table has them).
-GROWTH_INDICATORS: tuple[Indicator, ...] = (
-    Indicator(
-        "EO-TREND-BU",
-        "",
-        "new_builtup_ha",
-        "ha",
-        "Built-up area added between the two epochs (exposure trend)",
-    ),
-    Indicator(
-        "EO-TREND-BU",
-        "",
-        "new_builtup_formal_ha",
-        "ha",
-        "Built-up area added between the two epochs (exposure trend)",
-        "settlement:formal",
-    ),
-    Indicator(
-        "EO-TREND-BU",
-        "",
-        "new_builtup_informal_ha",
-        "ha",
-        "Built-up area added between the two epochs (exposure trend)",
-        "settlement:informal",
-    ),
-    Indicator(
-        "EO-TREND-HZ",
-        "",
-        "new_builtup_hazard_ha",
-        "ha",
-        "Built-up area added inside hazard zones (exposure trend)",
-    ),
-    Indicator(
-        "EO-TREND-HZ",
-        "",
-        "new_builtup_hazard_formal_ha",
-        "ha",
-        "Built-up area added inside hazard zones (exposure trend)",
-        "settlement:formal",
-    ),
-    Indicator(
-        "EO-TREND-HZ",
-        "",
-        "new_builtup_hazard_informal_ha",
-        "ha",
-        "Built-up area added inside hazard zones (exposure trend)",
-        "settlement:informal",
-    ),
-)
+@dataclass(frozen=True)
+class EventKey:
+    """What every row of one table repeats: the event, its date (ISO ``YYYY-MM-DD``), its
+    UNDRR-ISC HIP code and the admin level (None: the table's ``level`` column)."""
 
-#: Wetland-extent change (ecosystem buffer: wetlands store flood water; no Sendai indicator
-#: stands behind it, ``proxy_for`` is empty), from a per-unit table of hectares gained and
-#: lost between a reference period and the later one.
-WETLAND_INDICATORS: tuple[Indicator, ...] = (
-    Indicator(
-        "EO-WET",
-        "",
-        "gained_ha",
-        "ha",
-        "Wetland area gained since the reference period (ecosystem buffer)",
-        "change:gained",
-    ),
-    Indicator(
-        "EO-WET",
-        "",
-        "lost_ha",
-        "ha",
-        "Wetland area lost since the reference period (ecosystem buffer)",
-        "change:lost",
-    ),
-    Indicator(
-        "EO-WET",
-        "",
-        "net_change_ha",
-        "ha",
-        "Net wetland area change since the reference period (ecosystem buffer)",
-        "change:net",
-    ),
-)
-
-#: The note on exposure-trend and ecosystem rows.
-TREND_NOTE = (
-    "Earth-observation measure of exposure trend or ecosystem change; no Sendai "
-    "indicator behind it; not a reported Sendai value"
-)
-#: How trend values bound the truth: pixels unobserved at either epoch count in no class.
-TREND_BOUND = "observed pixels only (lower bound)"
+    event_id: str
+    day: str
+    hazard_code: str
+    admin_level: int | str | None
 
 
-def _event_fields(event_id: str, date, hazard_code: str) -> str:
+def event_key(
+    event_id: str, date: dt.date | str, hazard_code: str, admin_level: int | str | None
+) -> EventKey:
+    """The checked :class:`EventKey`: ``hazard_code`` a HIP flood code, ``event_id`` not empty,
+    ``date`` a day (:class:`datetime.date` or ISO ``YYYY-MM-DD...``)."""
     if hazard_code not in HIP_FLOOD:
         raise InputError(
             f"hazard code {hazard_code!r} is not a UNDRR-ISC HIP flood code ({', '.join(HIP_FLOOD)})"
         )
     if not str(event_id).strip():
         raise InputError("event id is empty")
-    day = date if isinstance(date, str) else date.isoformat()
+    text = date if isinstance(date, str) else date.isoformat()
     try:
-        return dt.date.fromisoformat(str(day)[:10]).isoformat()
+        day = dt.date.fromisoformat(str(text)[:10]).isoformat()
     except ValueError as exc:
         raise InputError(f"event date {date!r} is not YYYY-MM-DD") from exc
+    return EventKey(event_id, day, hazard_code, admin_level)
 
 
-def _trend_rows(
-    table: pd.DataFrame,
-    indicators: Sequence[Indicator],
-    *,
-    what: str,
-    event_id: str,
-    date,
-    hazard_code: str,
-    admin_level,
-    observed: np.ndarray,
-) -> pd.DataFrame:
-    day = _event_fields(event_id, date, hazard_code)
-    if "name" not in table.columns:
-        raise InputError(f"{what}: needs a 'name' column")
-    present = [ind for ind in indicators if ind.column in table.columns]
-    return _long_rows(
-        table,
-        present,
-        event_id=event_id,
-        day=day,
-        hazard_code=hazard_code,
-        admin_level=admin_level,
-        observed=observed,
-        uncertainty=TREND_BOUND,
-        note=TREND_NOTE,
-    )
-
-
-def _long_rows(
+def long_rows(
     table: pd.DataFrame,
     present: Sequence[Indicator],
+    key: EventKey,
     *,
-    event_id: str,
-    day: str,
-    hazard_code: str,
-    admin_level,
-    observed,
-    uncertainty,
+    observed: Sequence[float] | np.ndarray,
+    uncertainty: str | Sequence[str],
     note: str,
 ) -> pd.DataFrame:
     """One row per unit (``table``'s rows, in order) x indicator (``present``, in order), with
-    the :data:`COLUMNS`; ``uncertainty`` is one string or one per indicator."""
+    the :data:`COLUMNS`; ``observed`` is each unit's observed share (0-1), ``uncertainty`` one
+    string or one per indicator."""
     n_units, n_ind = len(table), len(present)
-    if admin_level is not None:
-        level = np.full(n_units, str(admin_level), dtype=object)
+    if key.admin_level is not None:
+        level = np.full(n_units, str(key.admin_level), dtype=object)
     elif "level" in table.columns:
         level = table["level"].astype(str).to_numpy()
     else:
@@ -378,13 +271,13 @@ def _long_rows(
     obs = np.asarray(observed, dtype=np.float64)
     return pd.DataFrame(
         {
-            "event_id": str(event_id),
-            "hazard_code": hazard_code,
-            "hazard_name": HIP_FLOOD[hazard_code],
+            "event_id": str(key.event_id),
+            "hazard_code": key.hazard_code,
+            "hazard_name": HIP_FLOOD[key.hazard_code],
             "admin_level": rep(level),
             "admin_code": rep(table.index.astype(str)),
             "admin_name": rep(table["name"].astype(str)),
-            "date": day,
+            "date": key.day,
             "indicator_code": til([ind.code for ind in present]),
             "proxy_for": til([ind.proxy_for for ind in present]),
             "indicator": til([ind.description for ind in present]),
@@ -398,105 +291,4 @@ def _long_rows(
             "note": note,
         },
         columns=list(COLUMNS),
-    )
-
-
-def growth_rows(
-    growth: pd.DataFrame,
-    *,
-    event_id: str,
-    date: dt.date | str,
-    hazard_code: str = "MH0600",
-    admin_level: int | str | None = None,
-    area_ha: pd.Series | np.ndarray | None = None,
-) -> pd.DataFrame:
-    """SFM-shaped rows (same columns as :func:`sfm_table`) of urban growth per unit, from
-    :func:`eo_drr.sendai.growth.growth_by_unit` (indexed by unit code, hectares): settlement
-    added between the epochs (``EO-TREND-BU``) and inside hazard zones (``EO-TREND-HZ``),
-    with ``settlement:formal`` / ``settlement:informal`` rows when the table splits them.
-    ``date`` is the later epoch; ``hazard_code`` the hazard of the zones. ``observed_share``
-    is ``observed_ha / area_ha`` (0-1) when the unit areas are given (``area_ha``, or an
-    ``area_ha`` column), else NaN (unknown)."""
-    if "new_builtup_ha" not in growth.columns:
-        raise InputError("growth table: needs the 'new_builtup_ha' column of growth_by_unit")
-    area = growth["area_ha"] if area_ha is None and "area_ha" in growth.columns else area_ha
-    if area is not None and "observed_ha" in growth.columns:
-        area = np.asarray(area, dtype=np.float64)
-        obs = np.clip(
-            np.divide(
-                growth["observed_ha"].to_numpy(dtype=np.float64),
-                area,
-                out=np.zeros(len(growth)),
-                where=area > 0,
-            ),
-            0.0,
-            1.0,
-        )
-    else:
-        obs = np.full(len(growth), np.nan)
-    return _trend_rows(
-        growth,
-        GROWTH_INDICATORS,
-        what="growth table",
-        event_id=event_id,
-        date=date,
-        hazard_code=hazard_code,
-        admin_level=admin_level,
-        observed=obs,
-    )
-
-
-def wetland_rows(
-    change: pd.DataFrame,
-    *,
-    event_id: str,
-    date: dt.date | str,
-    hazard_code: str = "MH0600",
-    admin_level: int | str | None = "wetland",
-) -> pd.DataFrame:
-    """SFM-shaped rows (same columns as :func:`sfm_table`) of wetland-extent change per unit
-    (``EO-WET``: ``change:gained``, ``change:lost`` and ``change:net`` = gained - lost, ha).
-
-    ``change`` is indexed by unit code (an admin unit, or a wetland polygon id as in the
-    wetlands pipeline's summary, where ``admin_level`` says ``wetland``) with ``name``,
-    ``gained_ha`` and ``lost_ha`` (hectares, pixels observed in both periods only); an
-    ``area_ha`` and ``observed_ha`` pair gives ``observed_share``, else it is NaN (unknown).
-    A unit with no change gets zero rows, never missing rows; negative hectares are refused.
-    """
-    for col in ("gained_ha", "lost_ha"):
-        if col not in change.columns:
-            raise InputError(
-                f"wetland change table: no {col!r} column (columns: {', '.join(map(str, change.columns))})"
-            )
-    t = change.copy()
-    if "name" not in t.columns:
-        t["name"] = t.index.astype(str)
-    gained = t["gained_ha"].to_numpy(dtype=np.float64)
-    lost = t["lost_ha"].to_numpy(dtype=np.float64)
-    if (np.nan_to_num(gained) < 0).any() or (np.nan_to_num(lost) < 0).any():
-        raise InputError("wetland change table: negative hectares gained or lost")
-    t["net_change_ha"] = np.nan_to_num(gained) - np.nan_to_num(lost)
-    if {"area_ha", "observed_ha"} <= set(t.columns):
-        area = t["area_ha"].to_numpy(dtype=np.float64)
-        obs = np.clip(
-            np.divide(
-                t["observed_ha"].to_numpy(dtype=np.float64),
-                area,
-                out=np.zeros(len(t)),
-                where=area > 0,
-            ),
-            0.0,
-            1.0,
-        )
-    else:
-        obs = np.full(len(t), np.nan)
-    return _trend_rows(
-        t,
-        WETLAND_INDICATORS,
-        what="wetland change table",
-        event_id=event_id,
-        date=date,
-        hazard_code=hazard_code,
-        admin_level=admin_level,
-        observed=obs,
     )

@@ -1,0 +1,238 @@
+"""The products on raster files, as ``eo-drr water / flood / growth`` run them: read with the
+file checks that name the option and the file, compute, write the class GeoTIFF (never over an
+input), and tell the figures in words. Notes met on the way go to ``say`` as they come
+(``"warning: ..."`` / ``"note: ..."`` lines; default: the ``eo_drr.api`` logger).
+
+For xarray objects in and out, see :mod:`eo_drr.api.rasters`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from eo_drr.api.options import option
+from eo_drr.errors import ConfigError
+
+if TYPE_CHECKING:
+    from eo_drr.load.s1_file import S1File
+
+#: receives each note as one line, "warning: ..." or "note: ..."
+Say = Callable[[str], None]
+
+log = logging.getLogger("eo_drr.api")
+
+
+def _log(line: str) -> None:
+    log.warning(line)
+
+
+@dataclass(frozen=True)
+class S1Reading:
+    """How to read Sentinel-1 files: ``units`` of the pixels (db or linear power), ``bands``
+    in file order (e.g. "VV,VH"; default: the band descriptions, else VV,VH), and ``range8``:
+    for 8-bit images the dB values of DN 0 and 255 ("LO,HI", e.g. "-30,0")."""
+
+    units: str = option("--s1-units", "Units of the S1 pixels: db or linear (power).", "db")
+    bands: str | None = option(
+        "--s1-bands",
+        "Band names in file order, e.g. VV,VH (default: the file's band descriptions, else VV,VH).",
+    )
+    range8: str | None = option(
+        "--s1-8bit-range",
+        "For 8-bit images (e.g. OMBRIA PNG patches): the dB values of DN 0 and 255, e.g. -30,0. "
+        "DN = 255 * (dB - LO) / (HI - LO).",
+    )
+
+    def read(self, path: Path, option: str, say: Say) -> S1File:
+        from eo_drr.load.s1_file import read_s1_file
+
+        img = read_s1_file(
+            path, option=option, bands=self.bands, units=self.units, range8=self.range8
+        )
+        for note in img.notes:
+            say(f"warning: {note}")
+        return img
+
+
+@dataclass(frozen=True)
+class ClassMap:
+    """A class raster written to ``path``: its figures in words (``lines``) and the quality
+    ``warnings`` that come with them."""
+
+    path: Path
+    lines: tuple[str, ...]
+    warnings: tuple[str, ...] = ()
+
+
+def water_file(s1: Path, out: Path, reading: S1Reading | None = None, say: Say = _log) -> ClassMap:
+    """Open water from one Sentinel-1 file into ``out``: 1 water, 0 not, 255 no data."""
+    from eo_drr.products.flood import CLASS_COLORS
+    from eo_drr.products.water import s1_water
+    from eo_drr.publish.classes import refuse_overwrite, write_classes
+
+    refuse_overwrite(out, [s1])
+    img = (reading or S1Reading()).read(s1, "--s1", say)
+    r = s1_water(img.vv, img.vh, units=img.units)
+    write_classes(
+        r.water,
+        out,
+        img.profile,
+        description="water",
+        colormap=CLASS_COLORS,
+        extra={"classes": "1 water, 0 not water, 255 no data"},
+    )
+    n, t = int((r.water == 1).sum()), r.threshold
+    valid = max(1, int((r.water != 255).sum()))
+    return ClassMap(
+        out,
+        (
+            f"water: {n:,} px ({100 * n / valid:.1f} % of valid) -> {out}",
+            f"  {t.polarisation.upper()} threshold {t.threshold_db:.1f} dB ({t.tiles_used} tiles used)",
+        ),
+        # the input notes were said on reading, naming the file
+        tuple(w for w in r.quality["warnings"] if w not in r.quality["input_notes"]),
+    )
+
+
+@dataclass(frozen=True)
+class Terrain:
+    """Terrain masks of the flood product on the post-event grid: ``hand`` (m above nearest
+    drainage; above 15 m is excluded) and ``dem`` (m, projected CRS; slopes above 5 degrees are
+    excluded and, without ``hand``, HAND is computed from it)."""
+
+    hand: Path | None = option(
+        "--hand",
+        "Height above nearest drainage (m) on the post-event grid: pixels above 15 m are "
+        "excluded, as in jobs.",
+    )
+    dem: Path | None = option(
+        "--dem",
+        "DEM (m) on the post-event grid (projected CRS): slopes above 5 degrees are excluded "
+        "and, without --hand, HAND is computed from it.",
+    )
+
+
+def flood_files(
+    pre: Sequence[Path],
+    post: Path,
+    out: Path,
+    reading: S1Reading | None = None,
+    terrain: Terrain | None = None,
+    say: Say = _log,
+) -> ClassMap:
+    """Flood extent into ``out``: water after the event minus the reference water (the median
+    of the ``pre`` images) before it; 0 no water, 1 flood, 2 reference water still water, 255
+    no data. The flood job's code and defaults."""
+    from eo_drr.load.s1_checks import orbit_warning
+    from eo_drr.products.flood import FLOOD_CLASSES, FLOOD_COLORS
+    from eo_drr.products.flood_pair import flood_on_files, terrain_masks
+    from eo_drr.publish.classes import refuse_overwrite, write_classes
+
+    reading, terrain = reading or S1Reading(), terrain or Terrain()
+    if not pre:
+        raise ConfigError("--pre-s1: give at least one pre-event image")
+    refuse_overwrite(out, [post, *pre, terrain.hand, terrain.dem])
+    post_img = reading.read(post, "--post-s1", say)
+    pres = [reading.read(p, "--pre-s1", say) for p in pre]
+    note = orbit_warning([p.tags for p in pres], post_img.tags)
+    if note:
+        say(f"warning: {note}")
+    masks = terrain_masks(post_img.profile, terrain.hand, terrain.dem)
+    ds, thresholds, notes = flood_on_files(pres, post_img, **masks)
+    for n in notes:
+        say(f"warning: {n}")
+    flood_map = ds["flood"].values
+    write_classes(
+        flood_map,
+        out,
+        post_img.profile,
+        description="flood",
+        extra={"classes": FLOOD_CLASSES},
+        colormap=FLOOD_COLORS,
+    )
+    valid = max(1, int((flood_map != 255).sum()))
+    n_flood, still = int((flood_map == 1).sum()), int((flood_map == 2).sum())
+    return ClassMap(
+        out,
+        (
+            f"flood: {n_flood:,} px ({100 * n_flood / valid:.1f} % of valid) -> {out}",
+            f"  reference water still water after the event (class 2): {still:,} px",
+        ),
+        tuple(thresholds.warnings()),
+    )
+
+
+def growth_files(
+    before: Path,
+    after: Path,
+    out: Path,
+    s1: tuple[Path, Path] | None = None,
+    level: str | None = None,
+    s1_units: str = S1Reading.units,
+    say: Say = _log,
+) -> ClassMap:
+    """New built-up between two Sentinel-2 files (DN x 10000, bands by ESA name) into ``out``
+    on the grid of ``before`` (``after`` is resampled onto it when it differs): 1 new built-up,
+    0 not, 255 no data. ``s1``: Sentinel-1 VV of both dates in ``s1_units`` (db or linear);
+    ``level``: L1C or L2A (default: the files' PROCESSING_LEVEL tag)."""
+    from eo_drr.load.s1_file import read_vv_db
+    from eo_drr.load.s2_file import read_s2_file, reproject_to
+    from eo_drr.products.growth_pair import (
+        GROWTH_CLASSES,
+        GROWTH_COLORS,
+        PairImage,
+        new_builtup,
+    )
+    from eo_drr.publish.classes import pixel_area_m2, refuse_overwrite, write_classes
+
+    if s1_units not in ("db", "linear"):
+        raise ConfigError(f"--s1-units: use db or linear, not {s1_units!r}")
+    refuse_overwrite(out, [before, after, *(s1 or ())])
+    level = level.upper() if level is not None else None
+    b = read_s2_file(before, option="--before", level=level)
+    a = read_s2_file(after, option="--after", level=level)
+    a, moved = reproject_to(a, b, option="--after")
+    for n in (*b.notes, *a.notes):
+        say(f"warning: {n}")
+    if moved:
+        say(f"note: --after {after} was resampled (bilinear) onto the grid of --before")
+    vv_b = vv_a = None
+    if s1 is not None:
+        (vv_b, nb), (vv_a, na) = (
+            read_vv_db(p, option=o, units=s1_units, ref=b)
+            for p, o in zip(s1, ("--s1-before", "--s1-after"))
+        )
+        for n in (*nb, *na):
+            say(f"{'note' if 'resampled' in n else 'warning'}: {n}")
+    r = new_builtup(
+        PairImage(b.bands, str(b.level), f"--before {before}", vv_b),
+        PairImage(a.bands, str(a.level), f"--after {after}", vv_a),
+    )
+    write_classes(
+        r.growth,
+        out,
+        b.profile,
+        description="new built-up",
+        colormap=GROWTH_COLORS,
+        extra={
+            "classes": GROWTH_CLASSES,
+            "threshold": f"{r.threshold:.3f}",
+            "sentinel1": str(r.with_s1).lower(),
+        },
+    )
+    px_m2 = pixel_area_m2(b.profile)
+    n_new, valid = int((r.growth == 1).sum()), int((r.growth != 255).sum())
+    area = f"{n_new * px_m2 / 1e4:,.1f} ha" if px_m2 else "pixel size unknown (no CRS)"
+    return ClassMap(
+        out,
+        (
+            f"new built-up: {n_new:,} px, {area} ({100 * n_new / valid:.2f} % of the clear area)"
+            f" -> {out}",
+            f"  model {'with' if r.with_s1 else 'without'} Sentinel-1, probability >= "
+            f"{r.threshold:.2f}, patches of at least {r.min_mapping_unit_px} px; cloud/shadow "
+            f"masked: {100 * r.cloud_share[0]:.1f} % before, {100 * r.cloud_share[1]:.1f} % after",
+        ),
+    )

@@ -1,0 +1,134 @@
+"""How the command prints: tables, engine events (a rich progress display on a terminal, plain
+lines otherwise), plans and run summaries."""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from eo_drr.engine import Event, JobPlan
+    from eo_drr.engine.tables import Rows
+
+#: rich styles of the tile, job and acquisition states
+STYLE = {"done": "green", "skip": "cyan", "failed": "red", "rerun": "yellow", "running": "yellow"}
+#: a state in a cell, with its count ("3 failed") when it has one
+STATE = re.compile(r"\b(?:\d+ )?(done|failed|running)\b")
+#: the columns whose cells name states
+STATE_COLUMNS = ("status", "tiles")
+
+
+def styled(state: str, text: str) -> str:
+    """``text`` in the style of ``state``, as rich markup."""
+    style = STYLE.get(state, "")
+    return f"[{style}]{text}[/{style}]" if style else text
+
+
+def show(console: Console, rows: Rows) -> None:
+    """A table of the engine's, its states in colour."""
+    paint = [c in STATE_COLUMNS for c in rows.columns]
+    cells = (
+        [STATE.sub(lambda m: styled(m[1], m[0]), v) if p else v for v, p in zip(r, paint)]
+        for r in rows.rows
+    )
+    console.print(table(rows.title, rows.columns, cells))
+
+
+def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[str]]) -> Table:
+    """A table of ``rows``; without ``columns``, one without a header."""
+    t = Table(title=title, show_header=bool(columns))
+    for col in columns:
+        t.add_column(col, overflow="fold")
+    for row in rows:
+        t.add_row(*row)
+    return t
+
+
+#: one line on stderr, as it comes (``warning: ...`` / ``note: ...``)
+warn = functools.partial(typer.echo, err=True)
+
+
+class ConsoleReporter:
+    """Renders engine events: a progress bar per step on a terminal, one plain line per
+    step otherwise (logs, CI, pipes); tiles and the compute target as lines either way."""
+
+    def __init__(self, console: Console):
+        self.console = console
+        self.progress: Progress | None = None
+        self._tasks: dict[str, TaskID] = {}
+
+    def __enter__(self) -> ConsoleReporter:
+        if self.console.is_terminal:
+            self.progress = Progress(
+                SpinnerColumn(),
+                TextColumn("{task.description}"),
+                BarColumn(),
+                TimeElapsedColumn(),
+                console=self.console,
+            )
+            self.progress.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+    def _line(self, text: str) -> None:
+        self.console.print(text, highlight=False, markup=False)
+
+    def __call__(self, e: Event) -> None:
+        if e.kind == "tile":
+            text = f"{e.state:<7} {e.text} {e.detail}".rstrip()
+            self.console.print(styled(e.state, text), highlight=False, markup=e.state in STYLE)
+        elif e.kind == "compute":
+            self._line(f"compute: {e.text}")
+            if e.detail:
+                self._line(f"dask dashboard: {e.detail}")
+        elif self.progress is None:
+            if e.kind in ("step", "note"):
+                self._line(f"{e.text} ..." if e.kind == "step" else e.text)
+            elif e.kind == "step_done":
+                self._line(f"  done in {e.seconds or 0:.1f} s")
+        elif e.kind == "step":
+            self._tasks[e.text] = self.progress.add_task(e.text, total=None)
+        elif e.kind == "tasks" and e.text in self._tasks:
+            self.progress.update(self._tasks[e.text], total=e.total, completed=e.done)
+        elif e.kind == "step_done" and e.text in self._tasks:
+            self.progress.update(self._tasks.pop(e.text), total=1, completed=1)
+        elif e.kind == "note":
+            self.progress.console.print(e.text, highlight=False, markup=False)
+
+
+def print_plan(console: Console, plan: JobPlan) -> None:
+    """A dry run's plan: its tiles for a tiled job, else the items, grid and outputs."""
+    if plan.tiles is None:
+        title = f"Plan for job {plan.job!r} (dry run: nothing is written)"
+        console.print(table(title, ("what", "value"), plan.rows))
+        return
+    console.print(
+        f"{len(plan.tiles)} tiles of {plan.tile_size_px} px on {plan.crs} "
+        f"(output folder {plan.folder}, tiles under {plan.folder / 'tiles'})"
+    )
+    rows = (
+        (t.id, f"{t.geobox.shape.x} x {t.geobox.shape.y}", ", ".join(f"{v:.0f}" for v in t.bounds))
+        for t in plan.tiles
+    )
+    title = f"Tiles of job {plan.job!r} (dry run: nothing is written)"
+    console.print(table(title, ("tile", "pixels", "bounds (m)"), rows))
+
+
+def print_summary(console: Console, summary: dict, root: Path, *, job: str) -> None:
+    """The figures of a finished run (whole or tiled) as one table."""
+    from eo_drr.engine.tables import summary_table
+
+    t = summary_table(summary, root, job=job)
+    marked = (("[yellow]warning[/yellow]" if w == "warning" else w, v) for w, v in t.rows)
+    console.print(table(t.title, (), marked))

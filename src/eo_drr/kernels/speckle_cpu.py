@@ -1,0 +1,344 @@
+"""Numba CPU kernels for SAR speckle filters: boxcar mean, Lee (1980) and Kuan (1985)
+filters over square windows, and the Lee (1981) refined filter over edge-aligned windows.
+
+Every kernel writes into an ``out`` array that the caller allocated with numpy; scratch
+buffers come from :func:`window_scratch` / :func:`refined_scratch` (numpy, outside numba).
+Kernels work on 2-D arrays, ``numba.prange`` over bands of rows; NaN and +-inf mark nodata.
+
+Windowed filters use separable running sums: each parallel band of rows keeps, for every
+column, the sums over the window's rows (sum, sum of squares, count of valid pixels): moving
+one row down adds the entering row and subtracts the leaving one (O(1) per pixel, vectorised
+over columns). Along the row, a running window sum of these column sums gives the horizontal
+sums (O(1) per pixel). Pixels outside the raster, NaN and +-inf pixels contribute nothing
+(count 0): at the edges the statistics are over the valid in-raster part of the window.
+
+Precision: sums are float64, and every ANCHOR rows (columns) the running sums are recomputed
+directly from the window, so rounding left behind by a bright pixel that has left the window
+cannot pile up over a long row or column. Because anchors sit at fixed offsets from where a
+band (or dask chunk) starts, dask and numpy agree to float32 rounding, not always bit for bit.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from eo_drr.kernels._jit import njit_parallel, njit_serial
+from eo_drr.kernels._scalar import (
+    _mean3,
+    direction_from_means,
+    is_valid,
+    kuan_value,
+    refined_lee_in_direction,
+)
+
+MODE_BOXCAR = 0
+#: Lee's gain, W = 1 - Cu**2 / Ci**2 clipped to [0, 1] (Lee 1980; Lopes et al. 1990)
+MODE_LEE = 1
+#: Kuan's gain, W = (1 - Cu**2 / Ci**2) / (1 + Cu**2) clipped at 0 (Kuan et al. 1985)
+MODE_KUAN = 2
+#: rows / columns between direct recomputations of the running sums
+ANCHOR = 64
+
+
+@njit_serial
+def _col_add(row, sign, cs, cq, cc, need_q):
+    """Column sums += sign * (valid values, their squares, 1) of ``row``."""
+    for j in range(row.shape[0]):
+        v = np.float64(row[j])
+        ok = np.abs(v) < np.inf
+        v = v if ok else 0.0
+        cs[j] += sign * v
+        cc[j] += sign if ok else 0.0
+    if need_q:
+        for j in range(row.shape[0]):
+            v = np.float64(row[j])
+            v = v if np.abs(v) < np.inf else 0.0
+            cq[j] += sign * (v * v)
+
+
+@njit_serial
+def _col_add_sub(row_in, row_out, cs, cq, cc, need_q):
+    """Column sums += row_in - row_out (valid values only), one pass."""
+    if need_q:
+        for j in range(row_in.shape[0]):
+            a = np.float64(row_in[j])
+            b = np.float64(row_out[j])
+            oka = np.abs(a) < np.inf
+            okb = np.abs(b) < np.inf
+            a = a if oka else 0.0
+            b = b if okb else 0.0
+            cs[j] += a - b
+            cq[j] += a * a - b * b
+            cc[j] += (1.0 if oka else 0.0) - (1.0 if okb else 0.0)
+    else:
+        for j in range(row_in.shape[0]):
+            a = np.float64(row_in[j])
+            b = np.float64(row_out[j])
+            oka = np.abs(a) < np.inf
+            okb = np.abs(b) < np.inf
+            a = a if oka else 0.0
+            b = b if okb else 0.0
+            cs[j] += a - b
+            cc[j] += (1.0 if oka else 0.0) - (1.0 if okb else 0.0)
+
+
+@njit_serial
+def _col_direct(x, i, r, cs, cq, cc, need_q):
+    """Column sums over rows i - r .. i + r (clipped to the raster), from scratch."""
+    H = x.shape[0]
+    cs[:] = 0.0
+    cq[:] = 0.0
+    cc[:] = 0.0
+    for ii in range(max(0, i - r), min(H, i + r + 1)):
+        _col_add(x[ii], 1.0, cs, cq, cc, need_q)
+
+
+@njit_serial
+def _row_window_sums(cpad, r, W, h):
+    """h[j] = sum(cpad[j : j + 2r + 1]) for j < W (cpad: column sums with r zeros each side)."""
+    w = 2 * r + 1
+    for j0 in range(0, W, ANCHOR):
+        acc = 0.0
+        for k in range(j0, j0 + w):
+            acc += cpad[k]
+        h[j0] = acc
+        for j in range(j0 + 1, min(W, j0 + ANCHOR)):
+            acc += cpad[j + w - 1] - cpad[j - 1]
+            h[j] = acc
+
+
+@njit_serial
+def _row_window_sums3(sp, qp, cp, r, W, hs, hq, hc):
+    """:func:`_row_window_sums` of three rows at once (three independent add chains)."""
+    w = 2 * r + 1
+    for j0 in range(0, W, ANCHOR):
+        a = 0.0
+        q = 0.0
+        c = 0.0
+        for k in range(j0, j0 + w):
+            a += sp[k]
+            q += qp[k]
+            c += cp[k]
+        hs[j0] = a
+        hq[j0] = q
+        hc[j0] = c
+        for j in range(j0 + 1, min(W, j0 + ANCHOR)):
+            a += sp[j + w - 1] - sp[j - 1]
+            q += qp[j + w - 1] - qp[j - 1]
+            c += cp[j + w - 1] - cp[j - 1]
+            hs[j] = a
+            hq[j] = q
+            hc[j] = c
+
+
+@njit_parallel
+def window_filter(x, r, mode, cu2, scratch, out):
+    """Boxcar mean (``MODE_BOXCAR``), Lee filter (``MODE_LEE``) or Kuan filter (``MODE_KUAN``)
+    over a (2r+1)^2 window.
+
+    x: 2-D float array (NaN/inf = nodata). scratch: float64 (nbands, 6, W + 2r) from
+    :func:`window_scratch`. out: float32, same shape as x. A nodata centre gives NaN.
+    With the window mean m, variance var_y and ``cu2`` = Cu**2 = 1 / ENL, both speckle filters
+    give ``m + k * (x - m)`` with ``k = clip((var_y - m**2 * cu2) * scale / var_y, 0, 1)``
+    (k = 0 where var_y <= 0): ``scale = 1`` for Lee (k = 1 - Cu**2 / Ci**2), ``scale =
+    1 / (1 + cu2)`` for Kuan (k = (1 - Cu**2 / Ci**2) / (1 + Cu**2), the formula of
+    ``_scalar.kuan_value``). The weight is evaluated in float32 after the float64 mean and
+    variance, so that it vectorises.
+    """
+    H, W = x.shape
+    nb = scratch.shape[0]
+    band = (H + nb - 1) // nb
+    need_q = mode != MODE_BOXCAR
+    # Kuan divides Lee's gain by (1 + Cu**2); multiplying by 1 leaves Lee's bits unchanged
+    scale = np.float32(1.0 / (1.0 + cu2)) if mode == MODE_KUAN else np.float32(1.0)
+    cu2f = np.float32(cu2)
+    zero = np.float32(0.0)
+    one = np.float32(1.0)
+    for b in numba.prange(nb):
+        i0 = b * band
+        i1 = min(H, i0 + band)
+        if i0 >= i1:
+            continue
+        # column sums live in the middle of zero-padded rows: cpad[r + j] is column j
+        sp = scratch[b, 0]
+        qp = scratch[b, 1]
+        cp = scratch[b, 2]
+        sp[:] = 0.0
+        qp[:] = 0.0
+        cp[:] = 0.0
+        cs = sp[r : r + W]
+        cq = qp[r : r + W]
+        cc = cp[r : r + W]
+        hs = scratch[b, 3, :W]
+        hq = scratch[b, 4, :W]
+        hc = scratch[b, 5, :W]
+        for i in range(i0, i1):
+            if (i - i0) % ANCHOR == 0:
+                _col_direct(x, i, r, cs, cq, cc, need_q)
+            else:
+                enter = i + r
+                leave = i - r - 1
+                if enter < H and leave >= 0:
+                    _col_add_sub(x[enter], x[leave], cs, cq, cc, need_q)
+                elif enter < H:
+                    _col_add(x[enter], 1.0, cs, cq, cc, need_q)
+                elif leave >= 0:
+                    _col_add(x[leave], -1.0, cs, cq, cc, need_q)
+            xi = x[i]
+            oi = out[i]
+            if mode == MODE_BOXCAR:
+                _row_window_sums(sp, r, W, hs)
+                _row_window_sums(cp, r, W, hc)
+                for j in range(W):
+                    n = hc[j]
+                    v = xi[j]
+                    ok = (np.abs(v) < np.inf) & (n > 0.5)
+                    oi[j] = hs[j] / n if ok else np.nan
+            else:
+                _row_window_sums3(sp, qp, cp, r, W, hs, hq, hc)
+                for j in range(W):
+                    n = hc[j]
+                    rc = 1.0 / n
+                    m64 = hs[j] * rc
+                    var_y = np.float32(hq[j] * rc - m64 * m64)
+                    m = np.float32(m64)
+                    num = (var_y - m * m * cu2f) * scale
+                    k = min(max(num / var_y, zero), one)
+                    k = k if var_y > zero else zero
+                    v = np.float32(xi[j])
+                    ok = (np.abs(v) < np.inf) & (n > 0.5)
+                    oi[j] = m + k * (v - m) if ok else np.nan
+
+
+def window_scratch(shape, r, nbands=None):
+    """Scratch buffer for :func:`window_filter` (allocated by numpy, outside numba)."""
+    H, W = shape
+    if nbands is None:
+        nbands = numba.get_num_threads() * 4
+    # bands of at least 4 windows of rows keep the per-band warm-up (2r rows) cheap
+    nbands = max(1, min(nbands, H // (4 * (2 * r + 1))))
+    return np.empty((nbands, 6, W + 2 * r), dtype=np.float64)
+
+
+@njit_serial
+def _refined_interior(x, i, j, span, cu2):
+    """``refined_lee_in_direction`` for a pixel at least 3 from the raster edge: ``span``
+    (7 x 2) gives, per window row, the first and last column offset inside the half window
+    (``direction_spans``), so only its 28 pixels are read. Same summation order as the full
+    7 x 7 loop (row-major), so the sums are identical to it."""
+    s = 0.0
+    q = 0.0
+    c = 0.0
+    for di in range(7):
+        row = x[i - 3 + di]
+        for jj in range(j + span[di, 0], j + span[di, 1] + 1):
+            u = np.float64(row[jj])
+            ok = np.abs(u) < np.inf
+            u = u if ok else 0.0
+            s += u
+            q += u * u
+            c += 1.0 if ok else 0.0
+    return kuan_value(np.float64(x[i, j]), s, q, c, cu2)
+
+
+def direction_spans():
+    """(9, 7, 2) int64: per direction code (``_scalar._in_direction``) and window row
+    (di = -3 .. 3), the first and last column offset dj inside the half window (last < first:
+    the row is outside it)."""
+    w = direction_weights()
+    out = np.zeros((9, 7, 2), dtype=np.int64)
+    for d in range(9):
+        for r in range(7):
+            cols = np.flatnonzero(w[d, r]) - 3
+            if cols.size:
+                assert np.array_equal(cols, np.arange(cols[0], cols[-1] + 1))  # contiguous
+                out[d, r] = cols[0], cols[-1]
+            else:
+                out[d, r] = 1, 0
+    return out
+
+
+def direction_weights():
+    """(9, 7, 7) float64: 1 inside the half window of each direction code (``_in_direction``)."""
+    di, dj = np.mgrid[-3:4, -3:4]
+    masks = [
+        dj <= 0,
+        dj >= 0,
+        di <= 0,
+        di >= 0,
+        dj >= di,
+        dj <= di,
+        di + dj <= 0,
+        di + dj >= 0,
+        np.ones((7, 7), bool),
+    ]
+    return np.array(masks, dtype=np.float64)
+
+
+@njit_parallel
+def refined_lee(x, cu2, ring, spans, out):
+    """Lee (1981) refined filter, 7 x 7 edge-aligned windows (see ``_scalar``). The weight
+    over the half window is ``_scalar.kuan_value``'s, i.e. Kuan's gain (see ``MODE_KUAN``).
+
+    ``spans``: :func:`direction_spans`.
+    ``ring``: float64 scratch (nbands, 5, W + 4) from :func:`refined_scratch`. Each band of
+    rows keeps the 3 x 3 sub-window means (``_scalar._mean3``, same summation order as the GPU
+    kernel, so results are identical) of 5 consecutive rows, for columns -2 .. W + 1: one new
+    row of means per output row instead of nine means per pixel.
+    """
+    H, W = x.shape
+    nb = ring.shape[0]
+    band = (H + nb - 1) // nb
+    for b in numba.prange(nb):
+        i0 = b * band
+        i1 = min(H, i0 + band)
+        if i0 >= i1:
+            continue
+        rg = ring[b]
+        for k in range(i0 - 2, i0 + 2):
+            _means_row(x, k, rg[k % 5])
+        for i in range(i0, i1):
+            _means_row(x, i + 2, rg[(i + 2) % 5])
+            top = rg[(i - 2) % 5]
+            mid = rg[i % 5]
+            bot = rg[(i + 2) % 5]
+            xi = x[i]
+            oi = out[i]
+            for j in range(W):
+                if not is_valid(xi[j]):
+                    oi[j] = np.nan
+                    continue
+                c = j + 2  # column j of the ring
+                direction = direction_from_means(
+                    top[c - 2],
+                    top[c],
+                    top[c + 2],
+                    mid[c - 2],
+                    mid[c],
+                    mid[c + 2],
+                    bot[c - 2],
+                    bot[c],
+                    bot[c + 2],
+                )
+                if 3 <= i < H - 3 and 3 <= j < W - 3:
+                    oi[j] = _refined_interior(x, i, j, spans[direction], cu2)
+                else:
+                    oi[j] = refined_lee_in_direction(x, i, j, direction, cu2)
+
+
+@njit_serial
+def _means_row(x, k, dst):
+    """dst[jj + 2] = _mean3(x, k, jj) for jj = -2 .. W + 1."""
+    W = x.shape[1]
+    for jj in range(-2, W + 2):
+        dst[jj + 2] = _mean3(x, k, jj)
+
+
+def refined_scratch(shape, nbands=None):
+    """Scratch buffer for :func:`refined_lee` (allocated by numpy, outside numba)."""
+    H, W = shape
+    if nbands is None:
+        nbands = numba.get_num_threads() * 4
+    nbands = max(1, min(nbands, H // 16))
+    return np.empty((nbands, 5, W + 4), dtype=np.float64)
