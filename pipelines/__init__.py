@@ -16,12 +16,15 @@ from eo_drr.errors import ConfigError
 class Pipeline(Protocol):
     """What a pipeline module provides: its output files by key (``OUTPUTS``), ``plan``
     (search and resolve, a dataclass with ``geobox``, ``aoi``, ``outputs`` and
-    ``describe()``; writes nothing) and ``run`` (compose the library into the staged
+    ``describe()``; writes nothing), ``check`` (the run's checks of its inputs without the
+    computation: what ``--dry-run`` adds to the plan) and ``run`` (compose the library into the staged
     folder; returns the run summary)."""
 
     OUTPUTS: dict[str, str]
 
     def plan(self, cfg: Any) -> Any: ...
+
+    def check(self, cfg: Any, p: Any, out: Any) -> None: ...
 
     def run(self, cfg: Any, p: Any, out: Any, steps: Any = None) -> dict: ...
 

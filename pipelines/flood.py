@@ -29,6 +29,7 @@ from eo_drr.jobs.exposure import (
 )
 from eo_drr.jobs.flood_inputs import (
     check_s1_pair,
+    check_s1_sample,
     flood_layers,
     flood_params,
     load_s1_pair,
@@ -182,6 +183,15 @@ def plan(cfg: JobConfig) -> FloodPlan:
         population_path=ex.population_path if ex else None,
         outputs=select_outputs(OUTPUTS, cfg.outputs.formats, () if ex else UNIT_OUTPUTS),
     )
+
+
+def check(cfg: JobConfig, p: FloodPlan, out: OutputFolder) -> None:
+    """The run's checks of its inputs without the computation (``--dry-run``): settings,
+    Sentinel-1 values on a coarse read, admin units against the AOI."""
+    flood_params(cfg.products.flood or FloodProduct())
+    check_s1_sample(cfg, p.post_item, p.pre_items, p.geobox)
+    if cfg.exposure is not None:
+        admin_units(cfg, p.units_path, p.aoi if p.job_geobox is None else None)
 
 
 def run(cfg: JobConfig, p: FloodPlan, out: OutputFolder, steps: Steps | None = None) -> dict:

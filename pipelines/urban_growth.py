@@ -198,6 +198,13 @@ def plan(cfg: JobConfig) -> UrbanPlan:
     )
 
 
+def check(cfg: JobConfig, p: UrbanPlan, out: OutputFolder) -> None:
+    """The run's checks of its inputs without the computation (``--dry-run``): the admin
+    units are read (file, layer, code and name fields) as the run reads them."""
+    if cfg.exposure is not None:
+        admin_units(cfg, p.units_path, None)
+
+
 def run(cfg: JobConfig, p: UrbanPlan, out: OutputFolder, steps: Steps | None = None) -> dict:
     """Run the planned job into ``out`` (staged; the caller commits); returns the summary."""
     steps = steps or Steps()

@@ -19,6 +19,7 @@ import datetime as dt
 import itertools
 import logging
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pystac
@@ -150,18 +151,18 @@ def map_acquisition(cfg: JobConfig, p: WaterSeriesPlan, acq: Acquisition) -> np.
     return s1_water(ds[vv].values, ds[vh].values if vh else None, units="linear").water
 
 
-def run(cfg: JobConfig, p: WaterSeriesPlan, out: OutputFolder, steps: Steps | None = None) -> dict:
-    """Map the acquisitions the cube lacks, append them, write the frequency layers into
-    ``out`` (staged; the caller commits). Returns the run summary."""
-    steps = steps or Steps()
-    cube_path = out.final(p.outputs["cube"])
-    crs = crs_wkt(p.geobox)
-    shape = (p.geobox.shape.y, p.geobox.shape.x)
-    attrs = {"relative_orbit": p.relative_orbit, "job": cfg.name}
+def _to_map(
+    cfg: JobConfig, p: WaterSeriesPlan, cube_path: Path
+) -> tuple[set[np.datetime64], list[Acquisition]]:
+    """(dates already in the cube at ``cube_path``, acquisitions still to map); the cube is
+    refused when its grid or orbit differ from the job's, the series when under two dates."""
     done: set[np.datetime64] = set()
     cube = zarr_cube.open_cube(cube_path)
     if cube is not None:
-        zarr_cube.check_grid(cube, cube_path, crs=crs, transform=p.geobox.transform, shape=shape)
+        shape = (p.geobox.shape.y, p.geobox.shape.x)
+        zarr_cube.check_grid(
+            cube, cube_path, crs=crs_wkt(p.geobox), transform=p.geobox.transform, shape=shape
+        )
         if cube.attrs.get("relative_orbit") != p.relative_orbit:
             raise InputError(
                 f"{cube_path}: the cube holds relative orbit {cube.attrs.get('relative_orbit')}, "
@@ -170,6 +171,23 @@ def run(cfg: JobConfig, p: WaterSeriesPlan, out: OutputFolder, steps: Steps | No
         done = {np.datetime64(t, "s") for t in cube["time"].values}
     new = [a for a in p.acquisitions if cube_time(a.time) not in done]
     fq.require_series(len(done) + len(new), f"time.post {cfg.time.post.start}..{cfg.time.post.end}")
+    return done, new
+
+
+def check(cfg: JobConfig, p: WaterSeriesPlan, out: OutputFolder) -> None:
+    """The run's checks without the computation (``--dry-run``): an existing cube of the
+    output folder matches the job's grid and orbit, and the series has two dates or more."""
+    _to_map(cfg, p, out.final(p.outputs["cube"]))
+
+
+def run(cfg: JobConfig, p: WaterSeriesPlan, out: OutputFolder, steps: Steps | None = None) -> dict:
+    """Map the acquisitions the cube lacks, append them, write the frequency layers into
+    ``out`` (staged; the caller commits). Returns the run summary."""
+    steps = steps or Steps()
+    cube_path = out.final(p.outputs["cube"])
+    crs = crs_wkt(p.geobox)
+    attrs = {"relative_orbit": p.relative_orbit, "job": cfg.name}
+    done, new = _to_map(cfg, p, cube_path)
     for i, acq in enumerate(new, start=1):
         with steps.step(f"Water {acq.time:%Y-%m-%d} ({i} of {len(new)} new) -> {cube_path.name}"):
             water = map_acquisition(cfg, p, acq)
@@ -211,7 +229,7 @@ def cube_time(t: dt.datetime) -> np.datetime64:
 def _write(
     out: OutputFolder, p: WaterSeriesPlan, crs: str, res: fq.FrequencyResult, n_dates: int
 ) -> None:
-    where = dict(crs=crs, transform=p.geobox.transform)
+    tf = p.geobox.transform
     write_cog(
         res.frequency,
         out.path(p.outputs["frequency"]),
@@ -221,7 +239,8 @@ def _write(
             overview_resampling="average",
             tags={"units": "water observations / valid observations (0-1)", "dates": n_dates},
         ),
-        **where,
+        crs=crs,
+        transform=tf,
     )
     write_cog(
         res.observations,
@@ -229,7 +248,8 @@ def _write(
         style=CogStyle(
             band_descriptions=["valid_observations"], tags={"units": "count", "dates": n_dates}
         ),
-        **where,
+        crs=crs,
+        transform=tf,
     )
     write_cog(
         res.classes,
@@ -240,5 +260,6 @@ def _write(
             colormap=fq.CLASS_COLORS,
             tags={"classes": fq.CLASS_NAMES, "cut_offs": "products.frequency.FrequencyParams"},
         ),
-        **where,
+        crs=crs,
+        transform=tf,
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pystac
 from odc.geo.geobox import GeoBox
 from odc.geo.geom import Geometry
@@ -102,6 +103,13 @@ def plan(cfg: JobConfig) -> WetlandsPlan:
     drop = () if pre else ("extent_pre", "change")
     outputs = select_outputs(OUTPUTS, cfg.outputs.formats, drop)
     return WetlandsPlan(catalog.name, aoi, geobox, items, len(pre), polygons_path, outputs)
+
+
+def check(cfg: JobConfig, p: WetlandsPlan, out: OutputFolder) -> None:
+    """The run's checks of its inputs without the computation (``--dry-run``): the job's
+    wetland polygons are read and placed on the grid (refused when all lie outside it)."""
+    if p.polygons_path:
+        wetland_polygons(cfg, p.polygons_path, np.zeros((0, 0), np.uint8), p.geobox, 1)
 
 
 def run(cfg: JobConfig, p: WetlandsPlan, out: OutputFolder, steps: Steps | None = None) -> dict:

@@ -32,26 +32,16 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0+unknown"
 
-_API = (
-    "Job",
-    "demo_job",
-    "depth",
-    "flood",
-    "growth",
-    "load",
-    "load_job",
-    "run",
-    "search",
-    "water",
-)
+from eo_drr.api import __all__ as _API  # noqa: E402  (light: names load on first use)
+
 __all__ = ["__version__", "indices", *_API]
 
 
 def __getattr__(name: str) -> Any:
     if name in _API:
-        from eo_drr import api
+        import eo_drr.api
 
-        return getattr(api, name)
+        return getattr(eo_drr.api, name)
     if name == "indices":
         import importlib
 

@@ -504,12 +504,6 @@ _REFUSED = {
 }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="--dry-run exits 0 and prints the plan: it searches the catalogue and resolves the "
-    "grid (pipeline.plan) but runs none of these checks, which live in the pipeline's run and "
-    "the output folder (engine/run.py, pipelines/flood.py: outside the check layer)",
-)
 @pytest.mark.parametrize("case", sorted(_REFUSED))
 def test_dry_run_refuses_what_the_run_refuses(eo, tmp_path, small_demo_scene, case):
     changes, words = _REFUSED[case]

@@ -15,7 +15,7 @@ The package's modules, one job each: :mod:`~eo_drr.config.inputs` (AOI, time, so
 :mod:`~eo_drr.config.loader` (YAML reading and error messages).
 """
 
-from eo_drr.config.execution import CLUSTER_KINDS, ClusterConfig, Outputs, TilingConfig
+from eo_drr.config.execution import ClusterConfig, Outputs, TilingConfig
 from eo_drr.config.inputs import (
     AOI,
     CATALOG_PRESETS,
@@ -47,7 +47,6 @@ from eo_drr.config.products import (
 __all__ = [
     "AOI",
     "CATALOG_PRESETS",
-    "CLUSTER_KINDS",
     "MAX_YAML_VALUES",
     "AdminUnits",
     "BuiltupThresholds",

@@ -17,21 +17,6 @@ class Outputs(ConfigModel):
     )
 
 
-#: ``cluster.kind`` values: local (no distributed), local distributed, an existing scheduler,
-#: batch schedulers through dask-jobqueue, and cloud clusters (dask-gateway, dask-kubernetes).
-CLUSTER_KINDS = (
-    "threads",
-    "synchronous",
-    "processes",
-    "address",
-    "scheduler_file",
-    "slurm",
-    "pbs",
-    "gateway",
-    "kubernetes",
-)
-
-
 class ClusterConfig(ConfigModel):
     """Where a job's dask graph runs (see :mod:`eo_drr.jobs.cluster` and README "Running on a
     cluster"). Sizes apply to the clusters eo-drr starts (``processes``, ``slurm``, ``pbs``,

@@ -70,11 +70,17 @@ def _with_tiles(cfg: JobConfig, tile_size_px: int | None) -> JobConfig:
 def plan_job(
     cfg: JobConfig, output: str | Path | None = None, *, tile_size_px: int | None = None
 ) -> JobPlan:
-    """Search the catalogue and resolve the job (a dry run): nothing is written."""
+    """Search the catalogue, resolve the job and run every check the run makes before it
+    computes (a dry run): the output folder, inputs not overwritten, the pipeline's input
+    checks (:meth:`Pipeline.check`). Nothing is written."""
     folder = job_folder(cfg, output)
     out = OutputFolder(folder)
+    out.check_writable()
     cfg = _with_tiles(cfg, tile_size_px)
-    plan = get_pipeline(cfg.pipeline).plan(cfg)
+    pipeline = get_pipeline(cfg.pipeline)
+    plan = pipeline.plan(cfg)
+    refuse_output_over_inputs(cfg, plan, out.root)
+    pipeline.check(cfg, plan, out)
     rows = tuple(
         (what, str(out.final(value)) if what == "output" else str(value))
         for what, value in plan.describe()

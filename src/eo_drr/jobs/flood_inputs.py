@@ -120,6 +120,23 @@ def check_s1_pair(
             log.warning("%s", note)
 
 
+#: the longest side (px) of the coarse read that checks the Sentinel-1 values in a dry run
+CHECK_SIDE_PX = 512
+
+
+def check_s1_sample(
+    cfg: JobConfig, post_item: pystac.Item, pre_items: Sequence[pystac.Item], geobox: GeoBox
+) -> None:
+    """The run's checks of the Sentinel-1 values (:func:`check_s1_pair`: units, band order,
+    valid pixels) on a coarse read of the job grid (at most :data:`CHECK_SIDE_PX` px a side,
+    from the files' overviews where they have them): what ``--dry-run`` runs instead of
+    loading the full scenes."""
+    factor = max(1.0, max(geobox.shape) / CHECK_SIDE_PX)
+    coarse = geobox.zoom_out(factor) if factor > 1 else geobox
+    pair = load_s1_pair(cfg, post_item, pre_items, coarse, s1_bands(cfg))
+    check_s1_pair(cfg, pair, post_item, pre_items)
+
+
 def flood_layers(
     cfg: JobConfig,
     items: Mapping[str, Sequence[pystac.Item]],

@@ -1,0 +1,187 @@
+"""The report's map layers: rasters warped to Web Mercator and coloured as PNG overlays, the
+legend of each layer in words, and what to say when a layer has nothing to show."""
+
+from __future__ import annotations
+
+import base64
+import io
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from eo_drr.errors import InputError
+from eo_drr.publish.report_text import _, class_words
+
+#: Largest side (px) of an embedded raster overlay; bigger rasters are decimated for display.
+MAX_OVERLAY_PX = 1600
+#: Flood classes: 1 flooded (blue), 0 not flooded (transparent), 255 no data (grey).
+FLOOD_COLORS: dict[int, tuple[int, int, int, int]] = {
+    1: (0, 92, 230, 220),
+    2: (20, 40, 110, 200),
+    255: (150, 150, 150, 140),
+}
+
+
+@dataclass(frozen=True)
+class MapLayer:
+    """A raster shown on the map.
+
+    ``data``: a 2-D DataArray with a CRS (rioxarray). Class rasters give ``colors``
+    (value -> RGBA 0-255; values not listed are transparent); continuous rasters give ``cmap``
+    (a matplotlib colormap name) and ``vmin``/``vmax`` in the data's units (NaN and
+    ``nodata`` transparent). ``labels``: words of each class for the legend (default: the
+    flood classes' words, or ``legend`` for a layer of one class); ``legend``: the words of a
+    continuous layer's values (e.g. "persons per cell"). ``data`` None: the layer could not
+    be made; the report says so in words (``missing`` says why).
+    """
+
+    name: str
+    data: Any
+    colors: Mapping[int, Sequence[int]] | None = None
+    cmap: str | None = None
+    vmin: float | None = None
+    vmax: float | None = None
+    nodata: float | None = None
+    opacity: float = 0.8
+    show: bool = True
+    legend: str = ""
+    labels: Mapping[int, str] | None = None
+    missing: str = ""
+
+
+def _png_data_uri(rgba: np.ndarray) -> str:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(rgba, mode="RGBA").save(buf, format="PNG", optimize=True)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _overlay(layer: MapLayer) -> dict[str, Any]:
+    """Warp ``layer`` to Web Mercator, colour it, return ``{name, url, bounds, ...}``."""
+    import rasterio.warp
+    from pyproj import Transformer
+    from rasterio.enums import Resampling
+
+    da = layer.data
+    if getattr(da, "rio", None) is None or da.rio.crs is None:
+        raise InputError(f"report layer {layer.name!r}: the raster has no CRS")
+    arr = np.asarray(da.values)
+    if arr.ndim != 2:
+        raise InputError(f"report layer {layer.name!r}: expected a 2-D raster, got {arr.shape}")
+    src_crs, src_tr = da.rio.crs, da.rio.transform(recalc=True)
+    h, w = arr.shape
+    left, bottom, right, top = rasterio.transform.array_bounds(h, w, src_tr)
+    dst_tr, dw, dh = rasterio.warp.calculate_default_transform(
+        src_crs, "EPSG:3857", w, h, left, bottom, right, top
+    )
+    scale = max(dw, dh) / MAX_OVERLAY_PX
+    if scale > 1:
+        dw, dh = int(np.ceil(dw / scale)), int(np.ceil(dh / scale))
+        dst_tr = dst_tr @ dst_tr.scale(scale, scale)
+    colors = layer.colors
+    if colors is not None:
+        fill = 0 if 0 not in colors else max(set(range(256)) - set(colors))
+        src = arr.astype(np.uint8)
+        dst = np.full((dh, dw), fill, np.uint8)
+        rasterio.warp.reproject(
+            src,
+            dst,
+            src_transform=src_tr,
+            src_crs=src_crs,
+            dst_transform=dst_tr,
+            dst_crs="EPSG:3857",
+            resampling=Resampling.nearest,
+            dst_nodata=fill,
+        )
+        rgba = np.zeros((dh, dw, 4), np.uint8)
+        for value, color in colors.items():
+            c = tuple(color) + ((255,) if len(color) == 3 else ())
+            rgba[dst == int(value)] = c
+    else:
+        import matplotlib
+
+        src = arr.astype(np.float32)
+        if layer.nodata is not None:
+            src = np.where(src == layer.nodata, np.nan, src)
+        dst = np.full((dh, dw), np.nan, np.float32)
+        rasterio.warp.reproject(
+            src,
+            dst,
+            src_transform=src_tr,
+            src_crs=src_crs,
+            src_nodata=np.nan,
+            dst_transform=dst_tr,
+            dst_crs="EPSG:3857",
+            resampling=Resampling.average if scale > 1 else Resampling.nearest,
+            dst_nodata=np.nan,
+        )
+        vmin = (
+            layer.vmin
+            if layer.vmin is not None
+            else float(np.nanmin(dst))
+            if np.isfinite(dst).any()
+            else 0.0
+        )
+        vmax = (
+            layer.vmax
+            if layer.vmax is not None
+            else float(np.nanmax(dst))
+            if np.isfinite(dst).any()
+            else 1.0
+        )
+        norm = np.clip((dst - vmin) / ((vmax - vmin) or 1.0), 0, 1)
+        rgba = (matplotlib.colormaps[layer.cmap or "viridis"](np.nan_to_num(norm)) * 255).astype(
+            np.uint8
+        )
+        rgba[~np.isfinite(dst)] = 0
+    wb, sb, eb, nb = rasterio.transform.array_bounds(dh, dw, dst_tr)
+    to_ll = Transformer.from_crs("EPSG:3857", "EPSG:4326", always_xy=True)
+    (w_, e_), (s_, n_) = zip(*[to_ll.transform(x, y) for x, y in ((wb, sb), (eb, nb))])
+    return {
+        "name": layer.name,
+        "url": _png_data_uri(rgba),
+        "bounds": [[s_, w_], [n_, e_]],
+        "opacity": layer.opacity,
+        "show": layer.show,
+    }
+
+
+def legend_rows(layer: MapLayer) -> list[tuple[str | None, str]]:
+    """``(css colour or None, words)`` rows of ``layer``'s legend; transparent classes (not
+    flooded, no data drawn clear) are left out: they are not on the map."""
+    if not layer.colors:
+        return [(None, f"{layer.name}: {layer.legend}")] if layer.legend else []
+    rows: list[tuple[str | None, str]] = []
+    shown = {int(v): tuple(c) for v, c in layer.colors.items() if len(c) == 3 or c[3] > 0}
+    for v, col in shown.items():
+        if layer.labels and v in layer.labels:
+            words = layer.labels[v]
+        elif len(shown) == 1 and layer.legend:
+            words = layer.legend
+        else:
+            words = class_words(v)
+        rows.append((f"rgb({','.join(str(int(x)) for x in col[:3])})", f"{layer.name}: {words}"))
+    return rows
+
+
+def layer_problem(layer: MapLayer) -> str | None:
+    """Why ``layer`` shows nothing, in words, or None when it has something to show."""
+    if layer.data is None:
+        return _("{name}: not available for this run. {why}").format(
+            name=layer.name, why=layer.missing
+        ).strip()
+    arr = np.asarray(layer.data.values)
+    if layer.colors is not None:
+        drawn = [int(v) for v, c in layer.colors.items() if len(c) == 3 or c[3] > 0]
+        if arr.size == 0 or (arr == 255).all():
+            return _("{name}: could not be made (no valid data).").format(name=layer.name)
+        if not np.isin(arr, drawn).any():
+            return _("{name}: nothing to show in this area.").format(name=layer.name)
+        return None
+    finite = np.isfinite(arr) & (arr != layer.nodata if layer.nodata is not None else True)
+    if not finite.any():
+        return _("{name}: could not be made (no valid data).").format(name=layer.name)
+    return None
