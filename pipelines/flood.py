@@ -2,7 +2,8 @@
 per administrative unit.
 
     search (pre + post, same track) -> load (lazy, common grid) -> flood_extent (GFM-style
-    water rule) -> exposure per unit -> COG + CSV + GeoParquet
+    water rule) -> depth and hazard classes (with a DEM) -> exposure per unit (and per depth
+    class) -> COG + CSV + GeoParquet
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from eo_drr.jobs.flood_inputs import (
     load_s1_pair,
     s1_bands,
 )
+from eo_drr.jobs.flood_risk import RISK_OUTPUTS, depth_tables, job_risk, mosaic_risk
 from eo_drr.jobs.layers import search_sources
 from eo_drr.jobs.outputs import select_outputs
 from eo_drr.jobs.progress import Steps
@@ -63,13 +65,17 @@ OUTPUTS = {
     "likelihood": "water_likelihood.tif",
     "provenance": "water_provenance.tif",
     "log_ratio": "log_ratio_db.tif",
+    "depth": "flood_depth.tif",
+    "hazard": "flood_hazard.tif",
     "table_csv": "flood_by_unit.csv",
     "table_parquet": "flood_by_unit.parquet",
+    "depth_csv": "flood_by_depth.csv",
+    "depth_parquet": "flood_by_depth.parquet",
     "sendai": "sendai_eo_proxies",
     "report": "report.html",
 }
 #: the outputs of a job with admin units (``exposure:``)
-UNIT_OUTPUTS = ("table_csv", "table_parquet", "sendai", "report")
+UNIT_OUTPUTS = ("table_csv", "table_parquet", "depth_csv", "depth_parquet", "sendai")
 #: the optional single-band sources searched in the catalogue (``sources.<key>.collection``)
 STATIC_SOURCES = ("hand", "dem", "landcover", "gsw_seasonality")
 
@@ -116,12 +122,13 @@ class FloodPlan:
 
     def left_to_finalize(self) -> set[str]:
         """Outputs a tile of a tiled job does not write because :func:`finalize` writes them
-        once for the whole job: the report, and the SFM table when the per-unit table is
-        written."""
+        once for the whole job: the report, the depth layers and tables (depth needs the
+        whole extent: :mod:`eo_drr.jobs.flood_risk`), and the SFM table when the per-unit
+        table is written."""
         if self.job_geobox is None:
             return set()
         tables = {"table_csv", "table_parquet"} & set(self.outputs)
-        return {"report"} | ({"sendai"} if tables else set())
+        return {"report", *RISK_OUTPUTS} | ({"sendai"} if tables else set())
 
 
 def plan(cfg: JobConfig) -> FloodPlan:
@@ -166,6 +173,7 @@ def plan(cfg: JobConfig) -> FloodPlan:
         )[:1]
     found = search_sources(cfg, catalog, aoi, STATIC_SOURCES)
     ex = exposure_sources(cfg, catalog, aoi)
+    drop = (() if ex else UNIT_OUTPUTS) + (() if cfg.sources.dem else RISK_OUTPUTS)
     return FloodPlan(
         catalog.name,
         aoi,
@@ -181,7 +189,7 @@ def plan(cfg: JobConfig) -> FloodPlan:
         population_items=ex.population_items if ex else [],
         units_path=ex.units_path if ex else None,
         population_path=ex.population_path if ex else None,
-        outputs=select_outputs(OUTPUTS, cfg.outputs.formats, () if ex else UNIT_OUTPUTS),
+        outputs=select_outputs(OUTPUTS, cfg.outputs.formats, drop),
     )
 
 
@@ -203,7 +211,7 @@ def run(cfg: JobConfig, p: FloodPlan, out: OutputFolder, steps: Steps | None = N
     with steps.step("Loading Sentinel-1 (pre and post event)"):
         s1 = load_s1_pair(cfg, p.post_item, p.pre_items, p.geobox, bands)
     check_s1_pair(cfg, s1, p.post_item, p.pre_items)
-    layers = flood_layers(cfg, _layer_items(p), p.geobox, params, steps)
+    layers, dem = flood_layers(cfg, _layer_items(p), p.geobox, params, steps)
 
     with steps.step("Mapping water and flood (speckle filter, VH threshold, region growing)"):
         ds, thresholds = flood_product.flood_extent(
@@ -227,9 +235,15 @@ def run(cfg: JobConfig, p: FloodPlan, out: OutputFolder, steps: Steps | None = N
         "post_item": p.post_item.id,
         "pre_items": [it.id for it in p.pre_items],
     }
+    risk = None  # a tiled job's depth is made by finalize, on the mosaics
+    if dem is not None and p.job_geobox is None:
+        with steps.step("Water depth (FwDET v2) and hazard classes"):
+            risk = job_risk(flood_v, dem, ds["exclusion"].values, p.geobox, out, p.outputs)
+        summary.update(risk.summary(px_ha))
+    crs = crs_wkt(p.geobox)
+    flood_da = ds["flood"].rio.write_crs(crs)
+    ex, table = None, None  # without exposure the report shows the hazard over the AOI
     if cfg.exposure is not None:
-        crs = crs_wkt(p.geobox)
-        flood_da = ds["flood"].rio.write_crs(crs)
         date = event_date(p.post_item)
         with steps.step("Exposure per administrative unit"):
             sources = ExposureSources(
@@ -240,25 +254,27 @@ def run(cfg: JobConfig, p: FloodPlan, out: OutputFolder, steps: Steps | None = N
             ex = read_exposure(cfg, sources, p.aoi, whole_job=p.job_geobox is None)
             table = flood_exposure_table(flood_da, ex, layers.landcover, p.job_geobox)
             sfm = "sendai" not in p.left_to_finalize()  # else finalize writes the job's
-            table = write_flood_tables(cfg, table, ex.units, date, out, p.outputs, sfm)
+            rows = risk and depth_tables(cfg, risk, ex, layers.landcover, date, out, p.outputs)
+            table = write_flood_tables(cfg, table, ex.units, date, out, p.outputs, sfm, rows)
             summary.update(table_summary(table, date))
-        if "report" not in p.left_to_finalize():  # a tiled job's report covers its mosaics
-            with steps.step("Writing the HTML report"):
-                report = FloodReport(
-                    cfg.name,
-                    p.post_item,
-                    p.pre_items,
-                    flood_da,
-                    ds["reference_water"].rio.write_crs(crs),
-                    ex.units,
-                    table,
-                    thresholds.as_dict(),
-                    population=ex.population,
-                    points=None
-                    if ex.facilities is None
-                    else flag_flooded_points(ex.facilities, flood_da),
-                )
-                write_flood_report(out.path(p.outputs["report"]), report)
+    if "report" not in p.left_to_finalize():  # a tiled job's report covers its mosaics
+        with steps.step("Writing the HTML report"):
+            report = FloodReport(
+                cfg.name,
+                p.post_item,
+                p.pre_items,
+                flood_da,
+                ds["reference_water"].rio.write_crs(crs),
+                ex.units if ex else None,
+                table,
+                thresholds.as_dict(),
+                population=ex.population if ex else None,
+                points=None
+                if ex is None or ex.facilities is None
+                else flag_flooded_points(ex.facilities, flood_da),
+                **(risk.report_maps() if risk else {}),
+            )
+            write_flood_report(out.path(p.outputs["report"]), report)
     written = {k: v for k, v in p.outputs.items() if k not in p.left_to_finalize()}
     summary["outputs"] = {k: str(out.final(v)) for k, v in written.items()}
     return summary
@@ -282,20 +298,23 @@ def finalize(
     :func:`~eo_drr.sendai.tiles.combine_tile_tables`), the SFM table and the report over
     the mosaics (read at display resolution; facilities sampled at full resolution). Returns
     the output names it wrote, which the tiled runner then leaves alone."""
+    risk = mosaic_risk(cfg, p, out)  # depth needs the whole extent (eo_drr.jobs.flood_risk)
     tables = read_tile_tables(tile_outputs) if cfg.exposure is not None else []
     if not tables:
-        return set()
+        return set(risk.written)
     units = admin_units(cfg, p.units_path, p.aoi)
     table = combine_tile_tables(tables)
-    table = write_flood_tables(cfg, table, units, event_date(p.post_item), out, p.outputs, True)
+    date = event_date(p.post_item)
+    table = write_flood_tables(cfg, table, units, date, out, p.outputs, True, risk.sfm_rows)
     written = {p.outputs[k] for k in ("table_csv", "table_parquet") if k in p.outputs}
+    written |= risk.written
     written |= {f"{p.outputs['sendai']}{ext}" for ext in (".csv", ".parquet", ".gpkg")}
     flood_path = out.path(p.outputs["flood"]) if "flood" in p.outputs else None
     if flood_path is None or not flood_path.exists():
         return written
     ref_path = out.path(p.outputs["reference_water"])
     flood_da = read_for_display(flood_path)
-    ref_da = read_for_display(ref_path) if ref_path.exists() else flood_da * 0
+    ref_da = read_for_display(ref_path) if ref_path.exists() else None
     facilities = vector_input(cfg, "facilities")
     # no population layer on a tiled job's map: the whole grid at native resolution would
     # break the one-tile memory bound (the table has the people)
@@ -309,6 +328,7 @@ def finalize(
         table,
         {"note": "thresholds per tile: see the tiles' tile.json"},
         points=None if facilities is None else flag_flooded_points_in_file(facilities, flood_path),
+        **risk.report_maps,
     )
     write_flood_report(out.path(p.outputs["report"]), report)
     return written | {p.outputs["report"]}

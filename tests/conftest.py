@@ -15,6 +15,9 @@ import pytest
 
 from eo_drr.settings import shared_data_dir
 
+# tests read English messages whatever the developer's locale (tests/test_i18n.py sets others)
+os.environ.setdefault("EO_DRR_LANG", "en")
+
 DEMO_TEST_SIZE = 256
 DEMO_TEST_SEED = 7
 

@@ -50,12 +50,16 @@ def test_outputs_exist_and_are_valid_cogs(demo_run):
         "water_likelihood.tif",
         "water_provenance.tif",
         "log_ratio_db.tif",
+        "flood_depth.tif",
+        "flood_hazard.tif",
     ]
     assert names == sorted(
         tifs
         + [
             "flood_by_unit.csv",
             "flood_by_unit.parquet",
+            "flood_by_depth.csv",
+            "flood_by_depth.parquet",
             "run.json",
             "report.html",
             "sendai_eo_proxies.csv",

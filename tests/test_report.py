@@ -3,10 +3,13 @@ headless Chromium that loads it without console messages and shows our layers on
 
 from __future__ import annotations
 
+import html
+import json
 import os
 import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -16,7 +19,9 @@ import rioxarray  # noqa: F401
 import shapely
 import xarray as xr
 
+import eo_drr
 from eo_drr.publish.flood_outputs import indicator_plots
+from eo_drr.publish.headline import flood_headline
 from eo_drr.publish.report import FLOOD_COLORS, MapLayer, ReportContent, write_report
 
 CRS = "EPSG:32615"
@@ -46,10 +51,18 @@ def _inputs():
     table = pd.DataFrame(
         {
             "name": units["name"].to_numpy(),
-            "exposed_population": [123.456, 0.0],
+            "area_ha": [600.0, 600.0],
+            "observed_ha": [558.0, 600.0],
+            "observed_share": [0.93, 1.0],
+            "flooded_ha": [250.0, 182.0],
+            "exposed_population": [123.456, 1.92],
             "flooded_cropland_ha": [4.5, 0.0],
             "flooded_builtup_ha": [1.0, 0.0],
-            "observed_share": [0.93, 1.0],
+            "health_facilities": [1, 0],
+            "flooded_health": [1, 0],
+            "education_facilities": [0, 1],
+            "flooded_education": [0, 0],
+            "flooded_road_km": [2.345, 0.0],
         },
         index=pd.Index(["A-1", "A-2"], name="code"),
     )
@@ -61,25 +74,39 @@ def _inputs():
     return units, table, pts
 
 
-def _report(path):
+def _report(path, *, exposure=True, **changes):
+    """A report of the test inputs: the demo's (synthetic) unless ``synthetic=False``;
+    ``exposure=False``: no units, table, facilities or population (hazard over the AOI)."""
     units, table, pts = _inputs()
     pop = _flood().astype(np.float32) * 3.0
-    return write_report(
-        path,
-        ReportContent(
-            title="Test <run>",
-            layers=[
-                MapLayer("Flood extent", _flood(), colors=FLOOD_COLORS),
-                MapLayer("Population", pop, cmap="magma", show=False, legend="persons"),
-            ],
-            units=units,
-            table=table,
-            plots=indicator_plots(table),
-            provenance={"job": "demo", "inputs": {"s1": "</pre><b>x</b>"}},
-            points=pts,
-            warnings=["Water and land differ by only 1.9 dB <b>: treat the map as unreliable."],
+    layers = [
+        MapLayer("Flood extent", _flood(), colors=FLOOD_COLORS),
+        MapLayer(
+            "Reference water",
+            _flood() * 0 + 255,  # the reference water failed: no valid pixel
+            colors={1: (120, 120, 255, 255)},
+            legend="water before the event",
         ),
+    ]
+    if exposure:
+        layers.append(MapLayer("Population", pop, cmap="magma", show=False, legend="persons"))
+    else:
+        units, table, pts = None, None, None
+    fields = dict(
+        title="Test <run>",
+        layers=layers,
+        units=units,
+        table=table,
+        plots=indicator_plots(table) if exposure else None,
+        provenance={"job": "demo", "inputs": {"s1": "</pre><b>x</b>"}, "threshold": -21.6251},
+        points=pts,
+        warnings=["Water and land differ by only 1.9 dB <b>: treat the map as unreliable."],
+        synthetic=True,
+        headline=flood_headline(_flood(), table),
+        data_date="2024-11-05",
     )
+    fields.update(changes)
+    return write_report(path, ReportContent(**fields))
 
 
 def test_report_is_self_contained_and_escaped(tmp_path):
@@ -97,12 +124,50 @@ def test_report_is_self_contained_and_escaped(tmp_path):
     assert "<script>alert(1)</script>" not in text
     assert "&lt;/pre&gt;&lt;b&gt;x&lt;/b&gt;" in text
     assert "Test &lt;run&gt;" in text
-    assert "123.46" in text  # the indicator table
     assert "Leaflet 1.9.4" in text  # vendored, inlined
-    assert text.count("data:image/png;base64,") >= 4  # 2 overlays + 2 plots
+    assert text.count("data:image/png;base64,") >= 3  # 1 overlay drawn + 2 plots
     assert "not reported Sendai Framework values" in text
     # the flood product's quality warnings, readable and escaped
     assert "Quality warning: Water and land differ by only 1.9 dB &lt;b&gt;" in text
+
+
+def test_report_reads_well(tmp_path):
+    """Banner, key figures, human table, legend in words, readable provenance, footer."""
+    text = _report(tmp_path / "report.html").read_text()
+    assert "Synthetic demo data — not a real event" in text
+    # key figures: flooded area with its range (42 ha unobserved), people rounded
+    assert "432 ha" in text and "between 432 ha and 474 ha" in text
+    assert "about 130 people" in text and "1.92" not in text and "123.46" not in text
+    assert "Health facilities flooded" in text and "1 of 1" in text
+    assert "2.3 km" in text
+    # the per-unit table: human headers with units, the place first, scrolls in its box
+    assert '<div class="table-wrap"' in text
+    assert "People in the flooded area (about)" in text and "Flooded area (ha)" in text
+    assert ">exposed_population<" not in text and ">flooded_ha<" not in text
+    assert ">93 %<" in text  # a share in percent
+    # legends in words, no raw class codes
+    assert "Flood extent: flooded" in text and "Flood extent: not observed (no data)" in text
+    assert not re.search(r"(flood|water) (255|1|2)\b", text)
+    # the failed reference water is said in words, not drawn
+    assert "Reference water: could not be made (no valid data)." in text
+    # provenance as text, numbers rounded
+    assert "<dt>Threshold</dt><dd>-21.63</dd>" in text and "-21.6251" not in text
+    # footer: date, version, attribution (none of Copernicus for synthetic data)
+    assert f"by eo-drr {eo_drr.__version__}" in text
+    assert "Synthetic data generated by the eo-drr demo" in text
+    assert "Copernicus" not in text
+    real = _report(tmp_path / "real.html", synthetic=False).read_text()
+    assert "Synthetic demo data" not in real
+    assert "Contains modified Copernicus Sentinel data 2024, processed by eo-drr." in real
+
+
+def test_report_without_exposure_explains_how_to_add_it(tmp_path):
+    text = _report(tmp_path / "report.html", exposure=False).read_text()
+    assert "Flooded area" in text and "Area observed by the satellite" in text
+    assert "How to add admin units and population" in text
+    for source in ("geoBoundaries", "GADM", "WorldPop", "GHS-POP", "CC BY 4.0", "non-commercial"):
+        assert source in text, source
+    assert '<table class="indicators"' not in text
 
 
 def test_report_rerun_is_identical(tmp_path):
@@ -141,33 +206,84 @@ def _run_chromium(exe, *args, tmp_path):
     return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
 
 
+#: appended to a copy of the report: the page's layout facts, written where --dump-dom sees them
+PROBE = """<script>
+(function () {
+  var map = document.getElementById("map").getBoundingClientRect();
+  var covered = 0;
+  document.querySelectorAll(".leaflet-control-layers, .legend").forEach(function (e) {
+    var r = e.getBoundingClientRect();
+    covered += r.width * r.height;
+  });
+  document.body.setAttribute("data-probe", JSON.stringify({
+    scroll: document.documentElement.scrollWidth,
+    inner: window.innerWidth,
+    controls_share: covered / (map.width * map.height),
+    banner: !!document.getElementById("demo-banner"),
+    figures: document.querySelectorAll("#headline .card").length
+  }));
+})();
+</script></body>"""
+SHOTS = Path("/tmp/report_shots")
+
+
+def _probe(exe, path, width, tmp_path):
+    probed = path.with_name("probed-" + path.name)
+    probed.write_text(path.read_text().replace("</body>", PROBE))
+    dom = _run_chromium(
+        exe, f"--window-size={width},900", "--dump-dom", probed.as_uri(), tmp_path=tmp_path
+    )
+    found = re.search(r'data-probe="([^"]*)"', dom.stdout)
+    assert found, "the probe did not run: " + dom.stderr[-2000:]
+    return json.loads(html.unescape(found.group(1))), dom.stdout
+
+
 @pytest.mark.browser
-def test_report_in_headless_chromium(tmp_path):
+@pytest.mark.parametrize("width", [1280, 390])
+def test_report_in_headless_chromium(tmp_path, width):
+    """Desktop and phone: no console message, no horizontal overflow, the demo banner and the
+    key figures shown, map controls small on the map; screenshots in /tmp/report_shots."""
     exe = _chromium()
     path = _report(tmp_path / "report.html")
-    url = path.resolve().as_uri()
-    shot = tmp_path / "shot.png"
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    shot = SHOTS / f"report_{width}.png"
+    shot.unlink(missing_ok=True)
     res = _run_chromium(
-        exe, "--window-size=1200,900", f"--screenshot={shot}", url, tmp_path=tmp_path
+        exe, f"--window-size={width},900", f"--screenshot={shot}", path.as_uri(), tmp_path=tmp_path
     )
     assert shot.exists(), res.stderr[-2000:]
     console = [ln for ln in res.stderr.splitlines() if ":CONSOLE" in ln or "Uncaught" in ln]
     assert console == [], console  # the page writes nothing to the console: no errors, no warnings
-    dom = _run_chromium(exe, "--dump-dom", url, tmp_path=tmp_path)
-    assert 'data-map-ready="1"' in dom.stdout, "the map script did not finish"
-    assert "leaflet-image-layer" in dom.stdout and "leaflet-interactive" in dom.stdout
+    # a tall window shows the whole page (for the eye: the screenshot is kept)
+    _run_chromium(
+        exe,
+        f"--window-size={width},4200",
+        f"--screenshot={SHOTS / f'report_{width}_full.png'}",
+        path.as_uri(),
+        tmp_path=tmp_path,
+    )
+    probe, dom = _probe(exe, path, width, tmp_path)
+    assert 'data-map-ready="1"' in dom, "the map script did not finish"
+    assert "leaflet-image-layer" in dom and "leaflet-interactive" in dom
+    assert probe["scroll"] <= probe["inner"], probe  # no horizontal overflow
+    assert probe["banner"] and probe["figures"] >= 6, probe
+    # the layer control and the legend leave the map visible (collapsed on a phone)
+    assert probe["controls_share"] < (0.1 if width < 700 else 0.3), probe
 
     from PIL import Image
 
     img = np.asarray(Image.open(shot).convert("RGB")).astype(int)
-    r, g, b = img[..., 0], img[..., 1], img[..., 2]
+    if width < 700:  # the phone's first screen holds the banner and the key figures
+        red = (img[..., 0] > 150) & (img[..., 1] < 40) & (img[..., 2] < 60)
+        assert red.sum() > 5_000, "no demo banner on the phone's first screen"
+        return
+    assert img.shape[1] == width
     # flood overlay: rgb(0, 92, 230), alpha 220/255, layer opacity 0.8, over the map's #eef2f5
     a = 220 / 255 * 0.8
     want = a * np.array(FLOOD_COLORS[1][:3]) + (1 - a) * np.array([0xEE, 0xF2, 0xF5])
-    flood_px = (np.abs(img - want) <= 20).all(axis=-1)
+    full = np.asarray(Image.open(SHOTS / f"report_{width}_full.png").convert("RGB")).astype(int)
+    flood_px = (np.abs(full - want) <= 20).all(axis=-1)
     assert flood_px.sum() > 20_000, f"only {flood_px.sum()} flood-coloured pixels in the screenshot"
-    # it sits inside the map, which is otherwise a plain background (no internet tiles)
-    ys, xs = np.nonzero(flood_px)
-    assert 150 < ys.mean() < 900
     # flooded facility marker (red) is drawn too
-    assert ((r > 200) & (g < 60) & (b < 60)).sum() > 10
+    fr, fg, fb = full[..., 0], full[..., 1], full[..., 2]
+    assert ((fr > 200) & (fg < 60) & (fb < 60)).sum() > 10

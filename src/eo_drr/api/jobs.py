@@ -13,6 +13,7 @@ import pystac
 from eo_drr.config import JobConfig, load_config, parse_config
 from eo_drr.engine import JobResult, Reporter, log_reporter, run_job, tqdm_reporter
 from eo_drr.errors import ConfigError, InputError
+from eo_drr.i18n import gettext
 
 #: a validated job (the same object the command line runs)
 Job = JobConfig
@@ -108,7 +109,11 @@ def _date(value: dt.date | str, name: str) -> dt.date:
     try:
         return dt.date.fromisoformat(str(value))
     except ValueError:
-        raise InputError(f"{name}: expected a date YYYY-MM-DD, got {value!r}") from None
+        raise InputError(
+            gettext("{name}: expected a date YYYY-MM-DD, got {value!r}").format(
+                name=name, value=value
+            )
+        ) from None
 
 
 def search(

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import MISSING, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from eo_drr.api.options import option
 from eo_drr.errors import ConfigError
+from eo_drr.products.growth_pair import GROWTH_CLASSES
 
 if TYPE_CHECKING:
     from eo_drr.load.s1_file import S1File
@@ -165,6 +166,43 @@ def flood_files(
     )
 
 
+@dataclass(frozen=True, kw_only=True)
+class GrowthFiles:
+    """The files of ``eo-drr growth``: Sentinel-2 of two dates, the output and, optionally,
+    Sentinel-1 VV of both dates in ``s1_units``; ``level``: L1C or L2A."""
+
+    before: Path = option(
+        "--before",
+        "Sentinel-2 GeoTIFF of the first date: bands named B02 ... B12 (or blue, nir, ...), DN x 10000, 0 = no data.",
+        MISSING,
+    )
+    after: Path = option(
+        "--after",
+        "Sentinel-2 GeoTIFF of the second date (resampled onto the grid of --before when it differs).",
+        MISSING,
+    )
+    out: Path = option("--out,-o", f"Output GeoTIFF: {GROWTH_CLASSES}.", MISSING)
+    s1_before: Path | None = option(
+        "--s1-before", "Sentinel-1 VV of the first date (dB unless --s1-units linear)."
+    )
+    s1_after: Path | None = option("--s1-after", "Sentinel-1 VV of the second date.")
+    level: str | None = option(
+        "--level",
+        "Processing level of both images, L1C or L2A (default: their PROCESSING_LEVEL tag).",
+    )
+    s1_units: str = option(
+        "--s1-units", "Units of the Sentinel-1 pixels: db or linear (power).", S1Reading.units
+    )
+
+    def s1(self) -> tuple[Path, Path] | None:
+        """(``s1_before``, ``s1_after``), or None; one without the other is refused."""
+        if self.s1_before is None or self.s1_after is None:
+            if (self.s1_before, self.s1_after) != (None, None):
+                raise ConfigError("--s1-before / --s1-after: give both, or neither")
+            return None
+        return self.s1_before, self.s1_after
+
+
 def growth_files(
     before: Path,
     after: Path,
@@ -180,12 +218,7 @@ def growth_files(
     ``level``: L1C or L2A (default: the files' PROCESSING_LEVEL tag)."""
     from eo_drr.load.s1_file import read_vv_db
     from eo_drr.load.s2_file import read_s2_file, reproject_to
-    from eo_drr.products.growth_pair import (
-        GROWTH_CLASSES,
-        GROWTH_COLORS,
-        PairImage,
-        new_builtup,
-    )
+    from eo_drr.products.growth_pair import GROWTH_COLORS, PairImage, new_builtup
     from eo_drr.publish.classes import pixel_area_m2, refuse_overwrite, write_classes
 
     if s1_units not in ("db", "linear"):

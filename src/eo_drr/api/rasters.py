@@ -22,13 +22,14 @@ import rioxarray  # noqa: F401  (registers the .rio accessor)
 import xarray as xr
 
 from eo_drr.errors import InputError
+from eo_drr.i18n import gettext
 
 Raster = xr.DataArray | xr.Dataset | str | Path
 
 
 def _open(path: Path, what: str) -> xr.DataArray:
     if not path.is_file():
-        raise InputError(f"{what}: no such file {path}")
+        raise InputError(gettext("{what}: no such file {path}").format(what=what, path=path))
     try:
         da = rioxarray.open_rasterio(path, masked=True)
     except Exception as exc:  # rasterio raises several types for unreadable files

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from eo_drr.i18n import gettext
+
 
 def in_words(exc: BaseException, url: str) -> str:
     """One plain phrase for a failed request to ``url`` (no credentials: only scheme, host and
@@ -15,17 +17,25 @@ def in_words(exc: BaseException, url: str) -> str:
         or "NameResolutionError" in text
         or "nodename nor servname" in text
     ):
-        return f"no connection to {host}: the name does not resolve (check the address, or the network)"
+        return gettext(
+            "no connection to {host}: the name does not resolve (check the address, or the network)"
+        ).format(host=host)
     if "Connection refused" in text:
-        return f"no connection to {host}: connection refused (nothing listens there)"
+        return gettext(
+            "no connection to {host}: connection refused (nothing listens there)"
+        ).format(host=host)
     if "Timeout" in type(exc).__name__ or "timed out" in text:
-        return f"no answer from {host} in time (slow network or server; try again later)"
+        return gettext(
+            "no answer from {host} in time (slow network or server; try again later)"
+        ).format(host=host)
     if "SSLError" in text or "CERTIFICATE" in text:
-        return f"no secure connection to {host} (certificate problem)"
+        return gettext("no secure connection to {host} (certificate problem)").format(host=host)
     if (
         "ConnectionError" in type(exc).__name__
         or "NewConnectionError" in text
         or "MaxRetryError" in text
     ):
-        return f"no connection to {host} ({type(exc).__name__})"
-    return f"request to {host} failed ({type(exc).__name__})"
+        return gettext("no connection to {host} ({kind})").format(
+            host=host, kind=type(exc).__name__
+        )
+    return gettext("request to {host} failed ({kind})").format(host=host, kind=type(exc).__name__)

@@ -9,6 +9,7 @@ import pystac
 
 from eo_drr.catalog.base import SearchQuery, item_datetime
 from eo_drr.errors import ConfigError
+from eo_drr.i18n import gettext
 
 
 def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
@@ -18,7 +19,9 @@ def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
     try:
         w, s, e, n = (float(v) for v in text.split(","))
     except ValueError:
-        raise ConfigError(f"--bbox: expected W,S,E,N numbers, got {text!r}") from None
+        raise ConfigError(
+            gettext("--bbox: expected W,S,E,N numbers, got {text!r}").format(text=text)
+        ) from None
     if not (
         w < e
         and s < n
@@ -27,7 +30,9 @@ def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
         and -90 <= s <= 90
         and -90 <= n <= 90
     ):
-        raise ConfigError(f"--bbox: {text!r} is not a non-empty W,S,E,N box in degrees")
+        raise ConfigError(
+            gettext("--bbox: {text!r} is not a non-empty W,S,E,N box in degrees").format(text=text)
+        )
     return (w, s, e, n)
 
 
@@ -50,12 +55,16 @@ def parse_datetime(text: str | None) -> tuple[dt.datetime | None, dt.datetime | 
             return t if t.tzinfo else t.replace(tzinfo=dt.timezone.utc)
         except ValueError:
             raise ConfigError(
-                f"--datetime: {v!r} is not a date (YYYY-MM-DD) or ISO datetime"
+                gettext("--datetime: {v!r} is not a date (YYYY-MM-DD) or ISO datetime").format(v=v)
             ) from None
 
     start, end = one(start_s, False), one(end_s or start_s, True)
     if start and end and end < start:
-        raise ConfigError(f"--datetime: end {end_s} is before start {start_s}")
+        raise ConfigError(
+            gettext("--datetime: end {end} is before start {start}").format(
+                end=end_s, start=start_s
+            )
+        )
     return start, end
 
 

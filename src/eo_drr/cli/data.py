@@ -1,5 +1,6 @@
-"""``eo-drr search`` and ``eo-drr fetch``: find and download Sentinel data
-(:mod:`eo_drr.api.data`), printed as tables."""
+"""``eo-drr search``, ``fetch`` and ``dates``: find and download Sentinel data, list the passes
+around an event (:mod:`eo_drr.api.data`, :mod:`eo_drr.api.dates`), printed as tables; and
+``eo-drr init``, a job file to start from (:mod:`eo_drr.api.job_files`)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,11 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, Trans
 
 from eo_drr.api import data
 from eo_drr.api.data import Query
+from eo_drr.api.dates import DatesQuery, find_dates
+from eo_drr.api.job_files import InitOptions, write_job
 from eo_drr.catalog.query_text import item_summary
 from eo_drr.cli.options import grouped
-from eo_drr.cli.render import table
+from eo_drr.cli.render import show, table
 
 CatalogOpt = Annotated[
     str,
@@ -71,3 +74,19 @@ def register(app: typer.Typer, console: Console) -> None:
             results = data.download(plan, progress=lambda r, n: bar.advance(task, n))
         console.print(table(*data.downloads_table(results, f"Fetched into {output}")))
         data.check_downloads(results)
+
+    @app.command()
+    @grouped(DatesQuery)
+    def dates(query: DatesQuery) -> None:
+        """List the Sentinel-1 acquisitions before and after a date by orbit, and suggest a pre/post pair of one orbit."""
+        found = find_dates(query)
+        show(console, found.table())
+        for line in found.lines():
+            console.print(line, highlight=False, markup=False, soft_wrap=True)
+
+    @app.command()
+    @grouped(InitOptions)
+    def init(opts: InitOptions) -> None:
+        """Write the demo job (demo.yaml), or the job of a real flood (--event), into a folder; never overwrites a file."""
+        for line in write_job(opts).lines:
+            console.print(line, highlight=False, markup=False, soft_wrap=True)

@@ -13,6 +13,8 @@ from rich.text import Text
 
 from eo_drr.cli.options import AsJson, DryRun, JobFile, JobOutput, TileSize
 from eo_drr.errors import EODRRError, InputError
+from eo_drr.i18n import gettext as _
+from eo_drr.i18n.commands import LangGroup, LangOption
 
 if TYPE_CHECKING:
     from eo_drr.config import JobConfig
@@ -22,13 +24,14 @@ app = typer.Typer(
     help=(
         "Turn Copernicus Sentinel-1/-2 imagery into disaster-risk layers: flood maps, "
         "exposure per administrative unit, Sendai-framework EO proxies.\n\n"
-        "Start with `eo-drr demo` (no internet needed), then copy configs/demo.yaml and "
-        "point it at your own area and dates."
+        "Start with `eo-drr demo` (no internet needed), then `eo-drr init` writes its job "
+        "(demo.yaml, or a real event's: --event) to point at your own area and dates."
     ),
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode="markdown",
+    cls=LangGroup,
 )
 
 err_console = Console(stderr=True)
@@ -42,6 +45,7 @@ def _main(
         bool, typer.Option("--debug", help="Show full tracebacks and debug logs.")
     ] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each step.")] = False,
+    lang: LangOption = None,  # taken by LangGroup before parsing (help is translated too)
 ) -> None:
     from eo_drr.api.logs import configure_logging
 
@@ -63,7 +67,7 @@ def _run(
     from eo_drr.engine import plan_job
 
     if dry_run:
-        with console.status("Searching the catalogue and resolving the plan..."):
+        with console.status(_("Searching the catalogue and resolving the plan") + "..."):
             plan = plan_job(cfg, output, tile_size_px=tile_size_px)
         print_plan(console, plan)
         return
@@ -238,7 +242,7 @@ def demo(
     ] = None,
     dry_run: DryRun = False,
 ) -> None:
-    """Run the bundled demo job (configs/demo.yaml) on a synthetic scene with known truth.
+    """Run the bundled demo job (`eo-drr init` writes it) on a synthetic scene with known truth.
 
     The scene (Sentinel-1 before/after a flood, Sentinel-2, HAND, population, municipalities)
     is generated on first use into the cache folder (EO_DRR_CACHE, default ~/.cache/eo-drr).
@@ -280,12 +284,13 @@ def main() -> None:
             raise
         msg = str(exc).strip()
         lines = msg.splitlines() or [type(exc).__name__]
-        err_console.print(Text("error: ", style="bold red") + Text(lines[0]), soft_wrap=True)
+        prefix = _("error: ")
+        err_console.print(Text(prefix, style="bold red") + Text(lines[0]), soft_wrap=True)
         for line in lines[1:]:
-            err_console.print(Text("       " + line), soft_wrap=True)
+            err_console.print(Text(" " * len(prefix) + line), soft_wrap=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
-        err_console.print("interrupted")
+        err_console.print(_("interrupted"))
         sys.exit(130)
     except (typer.Exit, SystemExit) as exc:
         code = getattr(exc, "exit_code", getattr(exc, "code", 0))

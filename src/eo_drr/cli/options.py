@@ -22,7 +22,7 @@ JobOutput = Annotated[
     Path | None,
     typer.Option("--output", "-o", help="Output folder (default: the job's outputs.dir)."),
 ]
-JobFile = Annotated[Path, typer.Argument(help="A YAML job file (see configs/demo.yaml).")]
+JobFile = Annotated[Path, typer.Argument(help="A YAML job file (`eo-drr init` writes one).")]
 TileSize = Annotated[
     int | None,
     typer.Option(
@@ -39,8 +39,9 @@ AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of tabl
 
 def grouped(*groups: type, skip: tuple[str, ...] = ()) -> Callable[[Callable], Callable]:
     """Decorate a command whose first parameters take ``groups`` (dataclasses of the API): the
-    fields documented as options (:func:`eo_drr.api.options.option`), except those in
-    ``skip``, become options of the command and reach it as one value per group."""
+    fields documented as options (:func:`eo_drr.api.options.option`: "--out,-o" adds a short
+    name, no default makes it required), except those in ``skip``, become options of the
+    command and reach it as one value per group."""
     fields = [
         [(f, spec) for f in dataclasses.fields(g) if (spec := option_of(f)) and f.name not in skip]
         for g in groups
@@ -49,9 +50,12 @@ def grouped(*groups: type, skip: tuple[str, ...] = ()) -> Callable[[Callable], C
     for group, group_fields in zip(groups, fields):
         hints = typing.get_type_hints(group)
         for f, (name, help, limits) in group_fields:
-            option = typer.Option(name, help=help, min=limits.get("min"), max=limits.get("max"))
+            option = typer.Option(
+                *name.split(","), help=help, min=limits.get("min"), max=limits.get("max")
+            )
             hint = Annotated[hints[f.name], option]  # type: ignore[valid-type,name-defined]
-            extra.append(inspect.Parameter(f.name, KEYWORD, default=f.default, annotation=hint))
+            default = inspect.Parameter.empty if f.default is dataclasses.MISSING else f.default
+            extra.append(inspect.Parameter(f.name, KEYWORD, default=default, annotation=hint))
 
     def decorate(command: Callable) -> Callable:
         own = list(inspect.signature(command, eval_str=True).parameters.values())[len(groups) :]

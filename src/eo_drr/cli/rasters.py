@@ -1,5 +1,5 @@
-"""``eo-drr water``, ``eo-drr flood`` and ``eo-drr growth``: the products on any raster files
-(:mod:`eo_drr.api.raster_files`)."""
+"""``eo-drr water``, ``flood``, ``depth`` and ``growth``: the products on any raster files
+(:mod:`eo_drr.api.raster_files`, :mod:`eo_drr.api.depth_files`)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,10 @@ import typer
 from rich.console import Console
 
 from eo_drr.api import raster_files as files
+from eo_drr.api.depth_files import DepthFiles, depth_file
 from eo_drr.api.raster_files import S1Reading, Terrain
 from eo_drr.cli.options import grouped
 from eo_drr.cli.render import warn
-from eo_drr.errors import ConfigError
-from eo_drr.products.growth_pair import GROWTH_CLASSES
 
 
 def register(app: typer.Typer, console: Console) -> None:
@@ -62,49 +61,13 @@ def register(app: typer.Typer, console: Console) -> None:
         report(files.flood_files(pre_s1, post_s1, out, reading, terrain, say=warn))
 
     @app.command()
-    def growth(
-        before: Annotated[
-            Path,
-            typer.Option(
-                "--before",
-                help="Sentinel-2 GeoTIFF of the first date: bands named B02 ... B12 (or blue, nir, ...), DN x 10000, 0 = no data.",
-            ),
-        ],
-        after: Annotated[
-            Path,
-            typer.Option(
-                "--after",
-                help="Sentinel-2 GeoTIFF of the second date (resampled onto the grid of --before when it differs).",
-            ),
-        ],
-        out: Annotated[
-            Path, typer.Option("--out", "-o", help=f"Output GeoTIFF: {GROWTH_CLASSES}.")
-        ],
-        s1_before: Annotated[
-            Path | None,
-            typer.Option(
-                "--s1-before", help="Sentinel-1 VV of the first date (dB unless --s1-units linear)."
-            ),
-        ] = None,
-        s1_after: Annotated[
-            Path | None, typer.Option("--s1-after", help="Sentinel-1 VV of the second date.")
-        ] = None,
-        level: Annotated[
-            str | None,
-            typer.Option(
-                "--level",
-                help="Processing level of both images, L1C or L2A (default: their PROCESSING_LEVEL tag).",
-            ),
-        ] = None,
-        s1_units: Annotated[
-            str,
-            typer.Option(
-                "--s1-units", help="Units of the Sentinel-1 pixels: db or linear (power)."
-            ),
-        ] = S1Reading.units,
-    ) -> None:
+    @grouped(DepthFiles)
+    def depth(inputs: DepthFiles) -> None:
+        """Flood water depth (m) from a flood extent and a DEM (FwDET v2.0, or the edge level on HAND): a float32 COG, NaN off the flood."""
+        report(depth_file(inputs, say=warn))
+
+    @app.command()
+    @grouped(files.GrowthFiles)
+    def growth(g: files.GrowthFiles) -> None:
         """New built-up between two dates (the urban-growth model, trained on real cities; see its model card)."""
-        if (s1_before is None) != (s1_after is None):
-            raise ConfigError("--s1-before / --s1-after: give both, or neither")
-        s1 = (s1_before, s1_after) if s1_before is not None and s1_after is not None else None
-        report(files.growth_files(before, after, out, s1, level, s1_units, say=warn))
+        report(files.growth_files(g.before, g.after, g.out, g.s1(), g.level, g.s1_units, say=warn))

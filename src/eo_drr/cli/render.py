@@ -14,6 +14,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from eo_drr.i18n import gettext as _
+
 if TYPE_CHECKING:
     from eo_drr.engine import Event, JobPlan
     from eo_drr.engine.tables import Rows
@@ -96,7 +98,7 @@ class ConsoleReporter:
             if e.kind in ("step", "note"):
                 self._line(f"{e.text} ..." if e.kind == "step" else e.text)
             elif e.kind == "step_done":
-                self._line(f"  done in {e.seconds or 0:.1f} s")
+                self._line("  " + _("done in {s:.1f} s").format(s=e.seconds or 0))
         elif e.kind == "step":
             self._tasks[e.text] = self.progress.add_task(e.text, total=None)
         elif e.kind == "tasks" and e.text in self._tasks:
@@ -110,8 +112,8 @@ class ConsoleReporter:
 def print_plan(console: Console, plan: JobPlan) -> None:
     """A dry run's plan: its tiles for a tiled job, else the items, grid and outputs."""
     if plan.tiles is None:
-        title = f"Plan for job {plan.job!r} (dry run: nothing is written)"
-        console.print(table(title, ("what", "value"), plan.rows))
+        title = _("Plan for job {job!r} (dry run: nothing is written)").format(job=plan.job)
+        console.print(table(title, (_("what"), _("value")), plan.rows))
         return
     console.print(
         f"{len(plan.tiles)} tiles of {plan.tile_size_px} px on {plan.crs} "
@@ -130,5 +132,5 @@ def print_summary(console: Console, summary: dict, root: Path, *, job: str) -> N
     from eo_drr.engine.tables import summary_table
 
     t = summary_table(summary, root, job=job)
-    marked = (("[yellow]warning[/yellow]" if w == "warning" else w, v) for w, v in t.rows)
+    marked = ((f"[yellow]{_('warning')}[/yellow]" if w == "warning" else w, v) for w, v in t.rows)
     console.print(table(t.title, (), marked))

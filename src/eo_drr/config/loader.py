@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from eo_drr.config.job import JobConfig
 from eo_drr.errors import ConfigError
+from eo_drr.i18n import gettext
 
 
 def _format_loc(loc: tuple[Any, ...]) -> str:
@@ -126,11 +127,15 @@ def load_config(path: str | Path) -> JobConfig:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(f"{path}: no such job file") from None
+        raise ConfigError(gettext("{path}: no such job file").format(path=path)) from None
     except IsADirectoryError:
-        raise ConfigError(f"{path}: is a folder, not a job file") from None
+        raise ConfigError(
+            gettext("{path}: is a folder, not a job file").format(path=path)
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read the job file ({exc})") from None
+        raise ConfigError(
+            gettext("{path}: cannot read the job file ({exc})").format(path=path, exc=exc)
+        ) from None
     try:
         data = yaml.load(text, Loader=_JobLoader)  # a SafeLoader: no user string is evaluated
     except _TooManyValues as exc:

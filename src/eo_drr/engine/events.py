@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from eo_drr.i18n import gettext as _
 from eo_drr.jobs.progress import Steps
 
 log = logging.getLogger("eo_drr.engine")
@@ -84,15 +85,17 @@ class EventSteps(Steps):
 
     @contextlib.contextmanager
     def step(self, description: str) -> Iterator[None]:
-        self.report(Event("step", description))
+        # events name the step in the current language; timings keep the English name
+        text = _(description)
+        self.report(Event("step", text))
         with super().step(description):
             yield
-        self.report(Event("step_done", description, seconds=self.timings.get(description)))
+        self.report(Event("step_done", text, seconds=self.timings.get(description)))
 
     def dask_callback(self, description: str) -> contextlib.AbstractContextManager:
         from dask.callbacks import Callback
 
-        report = self.report
+        report, description = self.report, _(description)
 
         class _Tasks(Callback):
             def _start_state(self, dsk: Any, state: dict[str, Any]) -> None:

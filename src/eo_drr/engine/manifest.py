@@ -12,6 +12,7 @@ from eo_drr.engine.versions import collect_versions
 from eo_drr.errors import OutputError
 from eo_drr.io.atomic import atomic_write_text
 from eo_drr.publish import OutputFolder
+from eo_drr.publish.demo_marks import catalog_is_synthetic
 from eo_drr.publish.stac_outputs import CatalogNames, OutputAsset, write_output_catalog
 
 #: files the output catalogue itself writes
@@ -26,6 +27,7 @@ def write_manifest_and_catalog(cfg: JobConfig, out: OutputFolder, summary: dict)
         "pipeline": cfg.pipeline,
         "config": json.loads(cfg.model_dump_json()),
         "versions": collect_versions(),
+        "synthetic_demo": synthetic_job(cfg),
         "summary": summary,
     }
     atomic_write_text(
@@ -49,6 +51,14 @@ def write_manifest_and_catalog(cfg: JobConfig, out: OutputFolder, summary: dict)
         datetime=summary.get("event_date") or cfg.time.post.start.isoformat(),
         names=CatalogNames(cfg.name, f"eo-drr outputs of {cfg.name}"),
     )
+
+
+def synthetic_job(cfg: JobConfig) -> bool:
+    """True when the job runs on eo-drr's synthetic demo scene (``catalog: demo``, or a copy
+    of a demo catalogue named by path)."""
+    cat = cfg.sources.catalog
+    local = "://" not in cat and cat not in CATALOG_PRESETS and not cat.startswith("dhus:")
+    return catalog_is_synthetic(cat, Path(cfg.resolve_path(cat)) if local else None)
 
 
 def input_files(cfg: JobConfig, plan: Any) -> list[Path]:

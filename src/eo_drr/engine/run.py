@@ -18,9 +18,14 @@ from pathlib import Path
 
 from eo_drr.config import JobConfig, TilingConfig
 from eo_drr.engine.events import Event, EventSteps, Reporter, log_reporter
-from eo_drr.engine.manifest import refuse_output_over_inputs, write_manifest_and_catalog
+from eo_drr.engine.manifest import (
+    refuse_output_over_inputs,
+    synthetic_job,
+    write_manifest_and_catalog,
+)
 from eo_drr.engine.result import JobResult, output_paths
 from eo_drr.errors import ConfigError, CorruptInputError, OutputError
+from eo_drr.i18n import gettext as _
 from eo_drr.jobs.cluster import ComputeTarget, compute_context
 from eo_drr.jobs.ledger import LEDGER_NAME, LOCK_NAME, JobLock
 from eo_drr.jobs.tiling import Tile, tile_grid
@@ -123,6 +128,8 @@ def run_job(
         summary = _run_tiled(cfg, out, report, tile_size_px, retry_failed, t0)
     else:
         summary = _run_whole(cfg, out, report, t0)
+    if synthetic_job(cfg):  # the terminal summary says so
+        summary["synthetic_demo"] = True
     # a tiled run names its mosaics by file: name them by the pipeline's output keys as a whole run does
     by_file = {v: k for k, v in getattr(get_pipeline(cfg.pipeline), "OUTPUTS", {}).items()}
     named = {by_file.get(k, k): v for k, v in summary.get("outputs", {}).items()}
@@ -131,16 +138,11 @@ def run_job(
 
 def _run_whole(cfg: JobConfig, out: OutputFolder, report: Reporter, t0: float) -> dict:
     pipeline = get_pipeline(cfg.pipeline)
-    report(Event("step", "Searching the catalogue and resolving the plan"))
+    searching = _("Searching the catalogue and resolving the plan")
+    report(Event("step", searching))
     plan = pipeline.plan(cfg)
     refuse_output_over_inputs(cfg, plan, out.root)
-    report(
-        Event(
-            "step_done",
-            "Searching the catalogue and resolving the plan",
-            seconds=time.perf_counter() - t0,
-        )
-    )
+    report(Event("step_done", searching, seconds=time.perf_counter() - t0))
     # the lock first: two runs into one folder would mix their files (one refuses), and
     # opening the folder cleans temporary files that may belong to the other run
     created = not out.root.exists()

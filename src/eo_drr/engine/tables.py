@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
+from eo_drr.i18n import gettext as _
+
 if TYPE_CHECKING:
     from eo_drr.engine.monitor import MonitorScan
     from eo_drr.engine.status import LedgerStatus
@@ -156,46 +158,50 @@ def scan_table(found: MonitorScan, *, dry_run: bool) -> Rows:
 
 def _threshold_row(th: dict) -> tuple[str, str]:
     if th["threshold_db"] != th["prior_db"]:
-        how = "the scene's own split, near the published prior"
+        how = _("the scene's own split, near the published prior")
     elif th.get("scene_threshold_db") is None:
-        how = "published prior; no bimodal tile"
+        how = _("published prior; no bimodal tile")
     else:
-        how = "published prior"
-    return "water threshold", f"{th['polarisation'].upper()} {th['threshold_db']:.1f} dB ({how})"
+        how = _("published prior")
+    value = f"{th['polarisation'].upper()} {th['threshold_db']:.1f} dB ({how})"
+    return _("water threshold"), value
 
 
 def summary_table(summary: dict, root: Path, *, job: str) -> Rows:
     """The figures of the run of ``job`` into ``root`` (a ``summary`` of
-    :class:`~eo_drr.engine.JobResult`, whole or tiled); a row ``("warning", text)`` is a
-    quality warning of the products."""
+    :class:`~eo_drr.engine.JobResult`, whole or tiled), in the current language; a row
+    ``("warning", text)`` is a quality warning of the products (the face marks it)."""
     outputs = list(summary.get("outputs", {}).items())
     rows: list[tuple[str, str]]
     if "tiles" in summary:
         rows = [
-            ("tiles run", str(len(summary["ran"]))),
-            ("tiles skipped (done, verified)", str(len(summary["skipped"]))),
+            (_("tiles run"), str(len(summary["ran"]))),
+            (_("tiles skipped (done, verified)"), str(len(summary["skipped"]))),
         ]
         if summary.get("up_to_date"):
             rows.append(
-                ("outputs", "up to date: nothing changed since the last run, nothing rebuilt")
+                (_("outputs"), _("up to date: nothing changed since the last run, nothing rebuilt"))
             )
-        rows += [("compute", summary["compute"]), *outputs, ("job ledger", f"eo-drr status {root}")]
+        rows += [(_("compute"), summary["compute"]), *outputs]
+        rows.append((_("job ledger"), f"eo-drr status {root}"))
+        title = _("Job {job!r}: {tiles} tiles in {seconds:.1f} s")
         return Rows(
-            f"Job {job!r}: {summary['tiles']} tiles in {summary['seconds']:.1f} s", (), rows
+            title.format(job=job, tiles=summary["tiles"], seconds=summary["seconds"]), (), rows
         )
     rows = []
     if "flooded_ha" in summary:
-        rows.append(("flooded area", f"{summary['flooded_ha']:,.1f} ha"))
+        rows.append((_("flooded area"), _("{x:,.1f} ha").format(x=summary["flooded_ha"])))
     if "exposed_population" in summary:
-        rows.append(
-            ("exposed population", f"{summary['exposed_population']:,.0f} people (EO proxy)")
-        )
+        people = _("{n:,.0f} people (EO proxy)").format(n=summary["exposed_population"])
+        rows.append((_("exposed population"), people))
     if "post" in summary.get("thresholds", {}):
         rows.append(_threshold_row(summary["thresholds"]["post"]))
     rows += [("warning", w) for w in summary.get("quality_warnings", [])]
     # other pipelines' own figures
     rows += [(what, str(value)) for what, value in summary.get("headline", {}).items()]
     if "observed_share" in summary:
-        rows.append(("observed share", f"{100 * summary['observed_share']:.1f} % of the grid"))
-    rows += [*outputs, ("run manifest", str(root / "run.json"))]
-    return Rows(f"Job {job!r} finished in {summary['seconds']:.1f} s", (), rows)
+        share = _("{share} of the grid").format(share=f"{100 * summary['observed_share']:.1f} %")
+        rows.append((_("observed share"), share))
+    rows += [*outputs, (_("run manifest"), str(root / "run.json"))]
+    title = _("Job {job!r} finished in {seconds:.1f} s").format(job=job, seconds=summary["seconds"])
+    return Rows(title, (), rows)

@@ -32,6 +32,7 @@ import dask
 
 from eo_drr.config import ClusterConfig, required
 from eo_drr.errors import ConfigError
+from eo_drr.i18n import gettext
 
 log = logging.getLogger(__name__)
 
@@ -178,7 +179,11 @@ def _start_client(cfg: ClusterConfig, base_dir: Path | None):
         if not path.is_absolute() and base_dir is not None:
             path = base_dir / path
         if not path.exists():
-            raise ConfigError(f"cluster.scheduler_file: no such file {path}")
+            raise ConfigError(
+                gettext("{what}: no such file {path}").format(
+                    what="cluster.scheduler_file", path=path
+                )
+            )
         try:
             return Client(
                 scheduler_file=str(path), timeout=CONNECT_TIMEOUT_S, set_as_default=False

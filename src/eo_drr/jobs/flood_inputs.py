@@ -143,11 +143,12 @@ def flood_layers(
     geobox: GeoBox,
     params: flood_product.FloodParams,
     steps: Steps,
-) -> flood_product.Ancillary:
+) -> tuple[flood_product.Ancillary, xr.DataArray | None]:
     """The optional layers of :func:`~eo_drr.products.flood.flood_extent` on ``geobox``:
     ``sources.hand`` / ``dem`` / ``landcover`` / ``gsw_seasonality`` from ``items`` (by key)
     or their files; the slope (degrees) from the DEM, and HAND (m) from the DEM when the job
-    has none; Sentinel-2 water from ``items["s2"]`` (the first post-event scene)."""
+    has none; Sentinel-2 water from ``items["s2"]`` (the first post-event scene). Returns them
+    and the DEM (m, NaN no data; None without ``sources.dem``) for the water depth."""
     layers: dict[str, xr.DataArray | None] = dict.fromkeys(LAYERS)
     for key, (resampling, title) in LAYERS.items():
         if getattr(cfg.sources, key) is not None:
@@ -168,13 +169,14 @@ def flood_layers(
     if items.get("s2"):
         with steps.step("Sentinel-2 water (MNDWI, AWEI, WOfS; SCL clouds masked)"):
             water = _s2_water(cfg, items["s2"], geobox)
-    return flood_product.Ancillary(
+    ancillary = flood_product.Ancillary(
         hand=hand_v,
         slope=slope,
         landcover=layers["landcover"],
         gsw_seasonality=layers["gsw_seasonality"],
         s2_water=water,
     )
+    return ancillary, dem
 
 
 def _s2_water(cfg: JobConfig, items: Sequence[pystac.Item], geobox: GeoBox):

@@ -19,6 +19,7 @@ from shapely.geometry import box as shapely_box
 from eo_drr.catalog import Catalog, SearchQuery, open_catalog
 from eo_drr.config import CATALOG_PRESETS, JobConfig, Window, required
 from eo_drr.errors import ConfigError, CorruptInputError, InputError
+from eo_drr.i18n import gettext
 from eo_drr.load.grid import utm_crs
 from eo_drr.load.stac import check_bands
 
@@ -41,7 +42,7 @@ def resolve_path(cfg: JobConfig, value: str, key: str) -> Path:
     else:
         p = Path(cfg.resolve_path(value))
     if not p.exists():
-        raise ConfigError(f"{key}: no such file {p}")
+        raise ConfigError(gettext("{what}: no such file {path}").format(what=key, path=p))
     return p
 
 

@@ -16,6 +16,7 @@ from urllib.parse import unquote, urlparse
 import pystac
 
 from eo_drr.errors import CorruptInputError, InputError
+from eo_drr.i18n import gettext
 
 
 def _local_path(href: str) -> Path | None:
@@ -44,7 +45,9 @@ def check_local_assets(items: Sequence[pystac.Item], bands: Sequence[str]) -> No
                 continue
             where = f"item {item.id} ({item.collection_id}), band {band}"
             if not path.is_file():
-                raise InputError(f"{where}: no such file {path}")
+                raise InputError(
+                    gettext("{what}: no such file {path}").format(what=where, path=path)
+                )
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", rasterio.errors.NotGeoreferencedWarning)

@@ -8,6 +8,7 @@ import numpy as np
 import xarray as xr
 
 from eo_drr.errors import CorruptInputError, InputError
+from eo_drr.i18n import gettext
 
 
 def load_raster_file(
@@ -23,7 +24,7 @@ def load_raster_file(
 
     path = Path(path)
     if not path.exists():
-        raise InputError(f"{what}: no such file {path}")
+        raise InputError(gettext("{what}: no such file {path}").format(what=what, path=path))
     try:
         da = rioxarray.open_rasterio(
             path, chunks={"x": chunks, "y": chunks} if chunks else None, masked=True

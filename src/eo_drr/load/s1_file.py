@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from eo_drr.errors import ConfigError, CorruptInputError, InputError
+from eo_drr.i18n import gettext
 from eo_drr.load.guard import check_georef, check_read_size
 
 
@@ -62,7 +63,7 @@ def read_s1_file(
     if units not in ("db", "linear"):
         raise ConfigError(f"--s1-units: use db or linear, not {units!r}")
     if not path.exists():
-        raise InputError(f"{option}: no such file {path}")
+        raise InputError(gettext("{what}: no such file {path}").format(what=option, path=path))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", rasterio.errors.NotGeoreferencedWarning)

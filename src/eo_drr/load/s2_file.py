@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from eo_drr.errors import CorruptInputError, InputError
+from eo_drr.i18n import gettext
 from eo_drr.load.guard import check_georef, check_read_size
 
 log = logging.getLogger(__name__)
@@ -102,9 +103,11 @@ def _open(path: Path, option: str):
     import rasterio
 
     if not path.exists():
-        raise InputError(f"{option}: no such file {path}")
+        raise InputError(gettext("{what}: no such file {path}").format(what=option, path=path))
     if path.is_dir():
-        raise InputError(f"{option}: {path} is a folder, not a raster file")
+        raise InputError(
+            gettext("{what}: {path} is a folder, not a raster file").format(what=option, path=path)
+        )
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", rasterio.errors.NotGeoreferencedWarning)

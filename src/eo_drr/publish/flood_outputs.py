@@ -20,8 +20,13 @@ from eo_drr.catalog import item_datetime
 from eo_drr.config import JobConfig, required
 from eo_drr.io.cog import CogStyle
 from eo_drr.products import flood as fp
+from eo_drr.publish.demo_marks import items_are_synthetic
+from eo_drr.publish.headline import flood_headline
+from eo_drr.publish.provenance_text import flood_provenance
 from eo_drr.publish.rasters import write_on_grid
 from eo_drr.publish.report import FLOOD_COLORS, MapLayer, ReportContent, write_report
+from eo_drr.publish.report_text import flood_title
+from eo_drr.publish.risk_outputs import risk_layers, risk_plots
 from eo_drr.publish.sfm_files import write_sfm
 from eo_drr.publish.staging import OutputFolder
 from eo_drr.publish.unit_tables import write_unit_table
@@ -79,9 +84,11 @@ def write_flood_tables(
     out: OutputFolder,
     outputs: Mapping[str, str],
     sfm: bool,
+    depth_rows: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The per-unit table (CSV, GeoParquet) and, with ``sfm``, the SFM-shaped EO-proxy table
-    of the event on ``date``. Returns the table as written: with the ``level`` column of
+    of the event on ``date``, followed by ``depth_rows`` (its rows by depth class, when the
+    job maps depth). Returns the table as written: with the ``level`` column of
     ``exposure.admin_units.level`` when the job sets one."""
     ex = required(cfg.exposure, "exposure")
     au = ex.admin_units
@@ -96,6 +103,8 @@ def write_flood_tables(
             hazard_code=ex.hazard_code,
             admin_level=au.level,
         )
+        if depth_rows is not None:
+            rows = pd.concat([rows, depth_rows], ignore_index=True)
         write_sfm(rows, out.path(""), units=units, stem=outputs["sendai"])
     return table
 
@@ -113,32 +122,33 @@ class FloodReport:
     """What the flood report shows: the job's name and scenes, the flood extent and the
     reference water (uint8 classes with a CRS), the units and their table, the thresholds
     (dB, :meth:`~eo_drr.products.flood.FloodThresholds.as_dict`), and optionally the
-    population (persons per cell) and the facilities flagged ``flooded``."""
+    population (persons per cell), the facilities flagged ``flooded``, the water depth (m)
+    and the hazard classes (:mod:`eo_drr.products.hazard`)."""
 
     job: str
     post_item: pystac.Item
     pre_items: Sequence[pystac.Item]
     flood: xr.DataArray
-    reference_water: xr.DataArray
-    units: gpd.GeoDataFrame
-    table: pd.DataFrame
+    reference_water: xr.DataArray | None
+    units: gpd.GeoDataFrame | None
+    table: pd.DataFrame | None
     thresholds: Mapping[str, Any]
     population: xr.DataArray | None = None
     points: gpd.GeoDataFrame | None = None
+    depth: xr.DataArray | None = None
+    hazard: xr.DataArray | None = None
 
 
 def write_flood_report(path: Path, r: FloodReport) -> Path:
     """Write the flood report (HTML) at ``path``."""
     layers = [
-        MapLayer(
-            "Flood extent", r.flood, colors=FLOOD_COLORS, nodata=None, legend="observed flood"
-        ),
+        MapLayer("Flood extent", r.flood, colors=FLOOD_COLORS, nodata=None),
         MapLayer(
             "Reference water",
             r.reference_water,
             colors={1: (120, 120, 255, 255)},
-            show=False,
             legend="water before the event",
+            missing="The water map before the event was not written.",
         ),
     ]
     if r.population is not None:
@@ -147,21 +157,23 @@ def write_flood_report(path: Path, r: FloodReport) -> Path:
                 "Population", r.population, cmap="magma", show=False, legend="persons per cell"
             )
         )
+    layers += risk_layers(r.depth, r.hazard)
+    synthetic, date = items_are_synthetic([r.post_item, *r.pre_items]), event_date(r.post_item)
     content = ReportContent(
-        title=f"Flood: {r.job} ({event_date(r.post_item)})",
+        title=flood_title(r.job, date, synthetic),
         layers=layers,
         units=r.units,
         table=r.table,
-        plots=indicator_plots(r.table),
-        provenance={
-            "post-event S1": r.post_item.id,
-            "pre-event S1": ", ".join(it.id for it in r.pre_items),
-            "thresholds": r.thresholds,
-            "method": "EO proxies: counts inside the observed flood extent, "
-            "not reported Sendai values",
+        plots={
+            **(indicator_plots(r.table) if r.table is not None else {}),
+            **risk_plots(r.flood, r.depth, r.hazard),
         },
+        provenance=flood_provenance(r.post_item, r.pre_items, r.thresholds),
         points=r.points,
         warnings=fp.quality_warnings(dict(r.thresholds)),
+        synthetic=synthetic,
+        headline=flood_headline(r.flood, r.table),
+        data_date=date,
     )
     return write_report(path, content)
 
@@ -188,9 +200,8 @@ def read_tile_tables(tile_outputs: Mapping[str, Mapping[str, Path]]) -> list[pd.
 def indicator_plots(table: pd.DataFrame) -> dict[str, Any]:
     """Bar charts per unit from :func:`eo_drr.sendai.indicators.indicators_by_unit`: exposed
     population (persons) and flooded cropland / built-up (ha). Returns ``{caption: Figure}``."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
+    # a bare Figure (no pyplot) renders anywhere without switching the caller's backend
+    # (matplotlib.use("Agg") here turned a notebook's inline plots off after a run)
     from matplotlib.figure import Figure
 
     out = {}

@@ -20,8 +20,11 @@ from eo_drr.config import JobConfig, required
 from eo_drr.io.cog import CogStyle, write_cog
 from eo_drr.load.grid import crs_wkt
 from eo_drr.products import growth_pair, hazard_zones, urban
+from eo_drr.publish.demo_marks import items_are_synthetic
+from eo_drr.publish.headline import summary_figures
 from eo_drr.publish.rasters import grid_array
 from eo_drr.publish.report import MapLayer, ReportContent, write_report
+from eo_drr.publish.report_text import growth_title
 from eo_drr.publish.sfm_files import write_sfm
 from eo_drr.publish.staging import OutputFolder
 from eo_drr.publish.unit_tables import write_unit_table
@@ -214,8 +217,9 @@ def write_growth_report(path: Path, r: GrowthReport) -> Path:
             ),
         )
     dates = {e: sorted(f"{item_datetime(it):%Y-%m-%d}" for it in r.s2_items[e]) for e in EPOCHS}
+    synthetic = items_are_synthetic(it for e in EPOCHS for it in r.s2_items[e])
     content = ReportContent(
-        title=f"Urban growth: {r.job} ({dates[1][0]} to {dates[2][-1]})",
+        title=growth_title(r.job, dates[1][0], dates[2][-1], synthetic),
         layers=layers,
         units=r.units,
         table=r.table,
@@ -228,5 +232,8 @@ def write_growth_report(path: Path, r: GrowthReport) -> Path:
             "method": "New built-up from the urban-growth model (see its model card); "
             "hectares per unit are EO proxies, not reported Sendai values",
         },
+        synthetic=synthetic,
+        headline=summary_figures(r.summary.get("headline", {})),
+        data_date=dates[2][-1],
     )
     return write_report(path, content)

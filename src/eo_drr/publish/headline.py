@@ -82,9 +82,7 @@ def flood_headline(flood: Any, table: pd.DataFrame | None) -> list[KeyFigure]:
     figures += _facility_figures(table, at_least)
     km = _sum(table, "flooded_road_km")
     if km is not None:
-        figures.append(
-            KeyFigure(_("Roads flooded"), _("{x} km").format(x=f"{km:,.1f}"), at_least)
-        )
+        figures.append(KeyFigure(_("Roads flooded"), _("{x} km").format(x=f"{km:,.1f}"), at_least))
     return figures
 
 

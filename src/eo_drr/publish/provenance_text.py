@@ -23,12 +23,12 @@ def _threshold(th: Mapping[str, Any]) -> str:
     """One threshold record of ``FloodThresholds.as_dict()`` in words."""
     if th.get("threshold_db") is None:
         return _("not computed")
-    if th.get("threshold_db") != th.get("prior_db"):
-        how = _("the scene's own split between water and land")
-    elif th.get("scene_threshold_db") is None:
+    if th.get("scene_threshold_db") is None:
         how = _("a typical water level from the literature: the scene showed no clear split")
+    elif round(th["threshold_db"], 1) != round(th.get("prior_db", math.nan), 1):
+        how = _("the scene's own split between water and land")
     else:
-        how = _("a typical water level from the literature")
+        how = _("the scene's own split, close to the typical water level")
     return _("{pol} below {db} dB ({how})").format(
         pol=str(th.get("polarisation", "")).upper(), db=f"{float(th['threshold_db']):.1f}", how=how
     )
@@ -86,7 +86,5 @@ def provenance_html(provenance: Mapping[str, Any]) -> str:
             inner = provenance_html(v) if v else html.escape(_("none"))
             rows.append(f"<dt>{html.escape(_words(key))}</dt><dd>{inner}</dd>")
         else:
-            rows.append(
-                f"<dt>{html.escape(_words(key))}</dt><dd>{html.escape(_value(v))}</dd>"
-            )
+            rows.append(f"<dt>{html.escape(_words(key))}</dt><dd>{html.escape(_value(v))}</dd>")
     return '<dl class="provenance">' + "".join(rows) + "</dl>"

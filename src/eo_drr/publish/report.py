@@ -1,62 +1,92 @@
-"""One self-contained HTML report per run: a web map, the indicator table, plots, provenance.
+"""One self-contained HTML report per run: key figures, a web map, the indicator table,
+plots, sources and method.
 
 The file works offline and on its own (e-mail it, open it from a USB stick): Leaflet 1.9.4 is
 inlined from ``eo_drr/publish/static/leaflet`` (vendored, BSD-2-Clause), rasters are warped to
 Web Mercator and embedded as PNG overlays (data URIs), vectors as GeoJSON, plots as PNG. There
 is no basemap: background tiles would need the internet. The page writes nothing to the browser
-console; ``tests/test_report.py`` checks that in a headless Chromium.
+console, fits a phone's width and prints on A4; ``tests/test_report.py`` checks that in a
+headless Chromium. Layout: :mod:`~eo_drr.publish.report_page`; words:
+:mod:`~eo_drr.publish.report_text`; map layers: :mod:`~eo_drr.publish.report_map`.
 """
 
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import html
 import io
 import json
 import os
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from eo_drr.errors import InputError
+from eo_drr import __version__
 from eo_drr.io.atomic import atomic_write_text
+from eo_drr.publish import report_text as rt
+from eo_drr.publish.headline import KeyFigure
+from eo_drr.publish.provenance_text import provenance_html
+from eo_drr.publish.report_map import MAX_OVERLAY_PX, MapLayer, _overlay, layer_problem, legend_rows
+from eo_drr.publish.report_page import PAGE, SCRIPT, STYLE
+from eo_drr.publish.report_text import _
 
-#: Largest side (px) of an embedded raster overlay; bigger rasters are decimated for display.
-MAX_OVERLAY_PX = 1600
-#: Flood classes: 1 flooded (blue), 0 not flooded (transparent), 255 no data (grey).
+__all__ = ["FLOOD_COLORS", "MAX_OVERLAY_PX", "MapLayer", "ReportContent", "write_report"]
+
+#: Flood classes: 1 flooded (blue), 2 water before and after (dark blue), 255 no data (grey).
 FLOOD_COLORS: dict[int, tuple[int, int, int, int]] = {
     1: (0, 92, 230, 220),
     2: (20, 40, 110, 200),
     255: (150, 150, 150, 140),
 }
+#: the table columns shown in a unit's popup on the map (those the table has)
+POPUP_COLUMNS = ("exposed_population", "flooded_ha", "flooded_cropland_ha", "observed_share")
 
 
 @dataclass(frozen=True)
-class MapLayer:
-    """A raster shown on the map.
+class ReportContent:
+    """What a run's report shows.
 
-    ``data``: a 2-D DataArray with a CRS (rioxarray). Class rasters give ``colors``
-    (value -> RGBA 0-255; values not listed are transparent); continuous rasters give ``cmap``
-    (a matplotlib colormap name) and ``vmin``/``vmax`` in the data's units (NaN and
-    ``nodata`` transparent).
+    ``layers``: rasters for the map (:class:`MapLayer`), e.g. the flood extent with
+    :data:`FLOOD_COLORS` and exposed population with a colormap. ``units``: admin units
+    (GeoDataFrame with ``code``, ``name``), drawn as outlines with a popup of ``popup_columns``
+    from ``table`` (joined on ``code``). ``table``: the per-unit indicator table (index = unit
+    code); shown in full with human headers. ``plots``: ``{caption: matplotlib Figure | PNG
+    bytes | PNG path}``. ``provenance``: sources and method as label -> text (nested mappings
+    allowed; numbers are rounded for reading, the full record is ``run.json``). ``points``:
+    facilities (GeoDataFrame of points); a boolean ``flooded`` column colours them;
+    ``points_name`` names them in the layer control. ``warnings``: plain-language quality
+    warnings (e.g. the flood product's per-scene flags), shown above the map.
+
+    ``synthetic``: the data are eo-drr's synthetic demo (a banner says so, and the footer
+    credits no real satellite data). ``headline``: key figures at the top
+    (:mod:`~eo_drr.publish.headline`). ``data_date``: the date of the data (ISO; its year goes
+    into the Copernicus attribution). ``data_sources``: what -> where from and licence (e.g.
+    ``"Administrative units": "geoBoundaries, CC BY 4.0"``), named in the footer.
+    ``exposure_help``: show how to add admin units and population (default: when there is
+    no table).
     """
 
-    name: str
-    data: Any
-    colors: Mapping[int, Sequence[int]] | None = None
-    cmap: str | None = None
-    vmin: float | None = None
-    vmax: float | None = None
-    nodata: float | None = None
-    opacity: float = 0.8
-    show: bool = True
-    legend: str = ""
+    title: str = "eo-drr run report"
+    layers: Sequence[MapLayer] = ()
+    units: Any = None
+    table: pd.DataFrame | None = None
+    plots: Mapping[str, Any] | None = None
+    provenance: Mapping[str, Any] | None = None
+    points: Any = None
+    points_name: str = "Facilities (red: in the flood extent)"
+    warnings: Sequence[str] = ()
+    popup_columns: Sequence[str] = POPUP_COLUMNS
+    synthetic: bool = False
+    headline: Sequence[KeyFigure] = ()
+    data_date: str = ""
+    data_sources: Mapping[str, str] = field(default_factory=dict)
+    exposure_help: bool | None = None
 
 
 def _static(name: str) -> str:
@@ -66,104 +96,6 @@ def _static(name: str) -> str:
     if name.endswith(".css"):  # marker and layer-control images are not shipped: no requests
         text = re.sub(r"url\(images/[^)]*\)", "none", text)
     return text
-
-
-def _png_data_uri(rgba: np.ndarray) -> str:
-    from PIL import Image
-
-    buf = io.BytesIO()
-    Image.fromarray(rgba, mode="RGBA").save(buf, format="PNG", optimize=True)
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
-
-
-def _overlay(layer: MapLayer) -> dict[str, Any]:
-    """Warp ``layer`` to Web Mercator, colour it, return ``{name, url, bounds, ...}``."""
-    import rasterio.warp
-    from pyproj import Transformer
-    from rasterio.enums import Resampling
-
-    da = layer.data
-    if getattr(da, "rio", None) is None or da.rio.crs is None:
-        raise InputError(f"report layer {layer.name!r}: the raster has no CRS")
-    arr = np.asarray(da.values)
-    if arr.ndim != 2:
-        raise InputError(f"report layer {layer.name!r}: expected a 2-D raster, got {arr.shape}")
-    src_crs, src_tr = da.rio.crs, da.rio.transform(recalc=True)
-    h, w = arr.shape
-    left, bottom, right, top = rasterio.transform.array_bounds(h, w, src_tr)
-    dst_tr, dw, dh = rasterio.warp.calculate_default_transform(
-        src_crs, "EPSG:3857", w, h, left, bottom, right, top
-    )
-    scale = max(dw, dh) / MAX_OVERLAY_PX
-    if scale > 1:
-        dw, dh = int(np.ceil(dw / scale)), int(np.ceil(dh / scale))
-        dst_tr = dst_tr @ dst_tr.scale(scale, scale)
-    colors = layer.colors
-    if colors is not None:
-        fill = 0 if 0 not in colors else max(set(range(256)) - set(colors))
-        src = arr.astype(np.uint8)
-        dst = np.full((dh, dw), fill, np.uint8)
-        rasterio.warp.reproject(
-            src,
-            dst,
-            src_transform=src_tr,
-            src_crs=src_crs,
-            dst_transform=dst_tr,
-            dst_crs="EPSG:3857",
-            resampling=Resampling.nearest,
-            dst_nodata=fill,
-        )
-        rgba = np.zeros((dh, dw, 4), np.uint8)
-        for value, color in colors.items():
-            c = tuple(color) + ((255,) if len(color) == 3 else ())
-            rgba[dst == int(value)] = c
-    else:
-        import matplotlib
-
-        src = arr.astype(np.float32)
-        if layer.nodata is not None:
-            src = np.where(src == layer.nodata, np.nan, src)
-        dst = np.full((dh, dw), np.nan, np.float32)
-        rasterio.warp.reproject(
-            src,
-            dst,
-            src_transform=src_tr,
-            src_crs=src_crs,
-            src_nodata=np.nan,
-            dst_transform=dst_tr,
-            dst_crs="EPSG:3857",
-            resampling=Resampling.average if scale > 1 else Resampling.nearest,
-            dst_nodata=np.nan,
-        )
-        vmin = (
-            layer.vmin
-            if layer.vmin is not None
-            else float(np.nanmin(dst))
-            if np.isfinite(dst).any()
-            else 0.0
-        )
-        vmax = (
-            layer.vmax
-            if layer.vmax is not None
-            else float(np.nanmax(dst))
-            if np.isfinite(dst).any()
-            else 1.0
-        )
-        norm = np.clip((dst - vmin) / ((vmax - vmin) or 1.0), 0, 1)
-        rgba = (matplotlib.colormaps[layer.cmap or "viridis"](np.nan_to_num(norm)) * 255).astype(
-            np.uint8
-        )
-        rgba[~np.isfinite(dst)] = 0
-    wb, sb, eb, nb = rasterio.transform.array_bounds(dh, dw, dst_tr)
-    to_ll = Transformer.from_crs("EPSG:3857", "EPSG:4326", always_xy=True)
-    (w_, e_), (s_, n_) = zip(*[to_ll.transform(x, y) for x, y in ((wb, sb), (eb, nb))])
-    return {
-        "name": layer.name,
-        "url": _png_data_uri(rgba),
-        "bounds": [[s_, w_], [n_, e_]],
-        "opacity": layer.opacity,
-        "show": layer.show,
-    }
 
 
 def _figure_uri(fig: Any) -> str:
@@ -178,85 +110,6 @@ def _figure_uri(fig: Any) -> str:
     return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
 
 
-_PAGE = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<link rel="icon" href="data:,">
-<title>{title}</title>
-<style>{leaflet_css}</style>
-<style>
-body {{ font-family: system-ui, sans-serif; margin: 0 1.5em 2em; color: #222; }}
-#map {{ width: 100%; height: 560px; background: #eef2f5; border: 1px solid #bbb; }}
-table.indicators {{ border-collapse: collapse; font-size: 12px; }}
-table.indicators th, table.indicators td {{ border: 1px solid #ccc; padding: 2px 6px; text-align: right; }}
-.note {{ background: #fff6d6; border-left: 4px solid #e0b000; padding: .5em 1em; }}
-pre {{ background: #f4f4f4; padding: 1em; overflow: auto; font-size: 12px; }}
-.legend {{ background: white; padding: 4px 8px; font-size: 12px; line-height: 18px; }}
-.legend i {{ width: 14px; height: 14px; float: left; margin-right: 6px; opacity: .8; }}
-</style></head>
-<body>
-<h1>{title}</h1>
-<p class="note">All figures are <b>Earth-observation proxies</b> computed inside the observed hazard
-footprint. They are not reported Sendai Framework values: EO cannot count deaths, injuries or
-damage. Unobserved areas count as not flooded, so counts are lower bounds; see the observed share.</p>
-{warnings}
-<h2>Map</h2>
-<div id="map"></div>
-<h2>Indicators per administrative unit</h2>
-{table}
-<h2>Plots</h2>
-{plots}
-<h2>Provenance</h2>
-<pre>{provenance}</pre>
-<script>{leaflet_js}</script>
-<script>
-(function () {{
-  var data = {data};
-  var map = L.map("map", {{zoomSnap: 0.1, attributionControl: false}});
-  var overlays = {{}};
-  var bounds = null;
-  data.rasters.forEach(function (r) {{
-    var lyr = L.imageOverlay(r.url, r.bounds, {{opacity: r.opacity}});
-    if (r.show) lyr.addTo(map);
-    overlays[r.name] = lyr;
-    var b = L.latLngBounds(r.bounds);
-    bounds = bounds ? bounds.extend(b) : b;
-  }});
-  if (data.units) {{
-    var u = L.geoJSON(data.units, {{
-      style: function () {{ return {{color: "#222", weight: 1.5, fill: false}}; }},
-      onEachFeature: function (f, l) {{ l.bindPopup(f.properties.popup); }}
-    }}).addTo(map);
-    overlays["Administrative units"] = u;
-    bounds = bounds ? bounds.extend(u.getBounds()) : u.getBounds();
-  }}
-  if (data.points) {{
-    var p = L.geoJSON(data.points, {{
-      pointToLayer: function (f, ll) {{
-        return L.circleMarker(ll, {{radius: 5, weight: 1, color: "#000",
-          fillColor: f.properties.flooded ? "#e31a1c" : "#ffffff", fillOpacity: 0.9}});
-      }},
-      onEachFeature: function (f, l) {{ l.bindPopup(f.properties.popup); }}
-    }}).addTo(map);
-    overlays[data.points_name] = p;
-  }}
-  L.control.layers(null, overlays, {{collapsed: false}}).addTo(map);
-  L.control.scale().addTo(map);
-  var legend = L.control({{position: "bottomleft"}});
-  legend.onAdd = function () {{
-    var d = L.DomUtil.create("div", "legend");
-    d.innerHTML = data.legend;
-    return d;
-  }};
-  legend.addTo(map);
-  if (bounds) map.fitBounds(bounds); else map.setView([0, 0], 2);
-  document.body.setAttribute("data-map-ready", "1");
-}})();
-</script>
-</body></html>
-"""
-
-
 def _json_for_script(obj: Any) -> str:
     """JSON safe inside a <script> element (no ``</script>`` breakout)."""
     return (
@@ -267,126 +120,203 @@ def _json_for_script(obj: Any) -> str:
     )
 
 
-def _fmt(v: Any) -> str:
-    if isinstance(v, (float, np.floating)):
-        x = float(v)
-        return f"{x:,.2f}" if abs(x) >= 1 or x == 0 else f"{x:.3g}"
-    return str(v)
+def _cell(key: str, v: Any) -> str:
+    """A table value as read: people rounded, shares in percent, at most two decimals."""
+    if v is None or (isinstance(v, float) and pd.isna(v)):
+        return ""
+    if key in rt.PEOPLE_COLUMNS:
+        return rt.number(rt.round_people(float(v)))
+    if key in rt.SHARE_COLUMNS:
+        return rt.percent(float(v))
+    return rt.number(v.item() if hasattr(v, "item") else v)
 
 
-#: the table columns shown in a unit's popup on the map (those the table has)
-POPUP_COLUMNS = ("exposed_population", "flooded_ha", "flooded_cropland_ha", "observed_share")
+def _table_html(table: pd.DataFrame) -> str:
+    """The per-unit table: place name first, then the code, human headers with units."""
+    t = table.reset_index()
+    first = [c for c in ("name", "code") if c in t.columns]
+    cols = first + [c for c in t.columns if c not in first]
+    text_cols = {"name", "code", "level"}
+    head = "".join(
+        f'<th scope="col"{" class=text" if c in text_cols else ""}>'
+        f"{html.escape(rt.column_label(str(c)))}</th>"
+        for c in cols
+    )
+    rows = []
+    for rec in t[cols].itertuples(index=False):
+        cells = "".join(
+            f"<td{' class=text' if c in text_cols else ''}>{html.escape(_cell(str(c), v))}</td>"
+            for c, v in zip(cols, rec)
+        )
+        rows.append(f"<tr>{cells}</tr>")
+    return (
+        f"<h2>{html.escape(_('Figures per administrative unit'))}</h2>"
+        f'<div class="table-wrap" tabindex="0"><table class="indicators"><thead><tr>{head}'
+        f"</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
+    )
 
 
-@dataclass(frozen=True)
-class ReportContent:
-    """What a run's report shows.
+def _units_json(c: ReportContent) -> Any:
+    u = c.units[["code", "name", "geometry"]].to_crs("EPSG:4326").copy()
+    rows = c.table.reindex(u["code"].astype(str)) if c.table is not None else None
+    popups = []
+    for i, (code, name) in enumerate(zip(u["code"], u["name"])):
+        lines = [f"<b>{html.escape(str(name))}</b> ({html.escape(str(code))})"]
+        if rows is not None:
+            for key in c.popup_columns:
+                if key in rows.columns and pd.notna(rows[key].iloc[i]):
+                    label, value = rt.column_label(key), _cell(key, rows[key].iloc[i])
+                    lines.append(f"{html.escape(label)}: {html.escape(value)}")
+        popups.append("<br>".join(lines))
+    u["popup"] = popups
+    return json.loads(u[["popup", "geometry"]].to_json(drop_id=True))
 
-    ``layers``: rasters for the map (:class:`MapLayer`), e.g. the flood extent with
-    :data:`FLOOD_COLORS` and exposed population with a colormap. ``units``: admin units
-    (GeoDataFrame with ``code``, ``name``), drawn as outlines with a popup of ``popup_columns``
-    from ``table`` (joined on ``code``). ``table``: the per-unit indicator table (index = unit
-    code); shown in full. ``plots``: ``{caption: matplotlib Figure | PNG bytes | PNG path}``.
-    ``provenance``: run manifest or any JSON-able mapping (config, versions, inputs,
-    checksums). ``points``: facilities (GeoDataFrame of points); a boolean ``flooded`` column
-    colours them; ``points_name`` names them in the layer control. ``warnings``:
-    plain-language quality warnings (e.g. the flood product's per-scene flags), shown above
-    the map.
-    """
 
-    title: str = "eo-drr run report"
-    layers: Sequence[MapLayer] = ()
-    units: Any = None
-    table: pd.DataFrame | None = None
-    plots: Mapping[str, Any] | None = None
-    provenance: Mapping[str, Any] | None = None
-    points: Any = None
-    points_name: str = "Facilities (red: in the flood extent)"
-    warnings: Sequence[str] = ()
-    popup_columns: Sequence[str] = POPUP_COLUMNS
+def _points_json(points: Any) -> Any:
+    pt = points.to_crs("EPSG:4326").copy()
+    flooded = pt["flooded"].astype(bool) if "flooded" in pt else pd.Series(False, index=pt.index)
+    label = pt["name"].astype(str) if "name" in pt else pd.Series("", index=pt.index)
+    kind = pt["type"].astype(str) if "type" in pt else pd.Series("", index=pt.index)
+    flooded_words = _("in the flood extent")
+    pt = pt[["geometry"]].assign(
+        flooded=flooded.to_numpy(),
+        popup=[
+            f"{html.escape(n)} ({html.escape(k)}){' - ' + flooded_words if f else ''}"
+            for n, k, f in zip(label, kind, flooded)
+        ],
+    )
+    return json.loads(pt.to_json(drop_id=True))
+
+
+def _map_data(c: ReportContent, drawn: Sequence[MapLayer]) -> dict[str, Any]:
+    legend = [
+        "<div>"
+        + "".join(f'<i style="background:{col}"></i>' for col in cols)
+        + f"{html.escape(words)}</div>"
+        for layer in drawn
+        for cols, words in legend_rows(layer)
+    ]
+    return {
+        "rasters": [_overlay(layer) for layer in drawn],
+        "units": _units_json(c) if c.units is not None else None,
+        "units_name": _("Administrative units"),
+        "points": _points_json(c.points) if c.points is not None and len(c.points) else None,
+        "points_name": _(c.points_name),
+        "legend": "".join(legend),
+        "legend_title": _("Legend"),
+        "layers_title": _("Layers"),
+    }
+
+
+def _banner(synthetic: bool) -> str:
+    if not synthetic:
+        return ""
+    return (
+        f'<div class="banner" role="alert" id="demo-banner"><strong>'
+        f"{html.escape(_(rt.DEMO_BANNER))}</strong>{html.escape(_(rt.DEMO_EXPLAINED))}</div>"
+    )
+
+
+def _headline(figures: Sequence[KeyFigure]) -> str:
+    if not figures:
+        return ""
+    cards = "".join(
+        f'<div class="card"><dt>{html.escape(f.label)}</dt><dd><span class="value">'
+        f"{html.escape(f.value)}</span>"
+        + (f'<span class="detail">{html.escape(f.detail)}</span>' if f.detail else "")
+        + "</dd></div>"
+        for f in figures
+    )
+    return (
+        f'<section id="headline"><h2>{html.escape(_("Key figures"))}</h2>'
+        f'<dl class="cards">{cards}</dl></section>'
+    )
+
+
+def _warnings(warnings: Sequence[str]) -> str:
+    if not warnings:
+        return ""
+    items = "".join(
+        f"<li>{html.escape(_('Quality warning: {text}').format(text=w))}</li>" for w in warnings
+    )
+    return (
+        f'<section class="warnings"><h2>{html.escape(_("Quality warnings"))}</h2>'
+        f"<ul>{items}</ul></section>"
+    )
+
+
+def _howto() -> str:
+    rows = "".join(
+        f"<li><b>{html.escape(name)}</b> ({html.escape(_(what))}): {html.escape(_(lic))}, "
+        f"{html.escape(url)}</li>"
+        for name, what, lic, url in rt.EXPOSURE_SOURCES
+    )
+    return (
+        f'<section class="howto"><h2>{html.escape(_("How to add admin units and population"))}'
+        f"</h2><p>{html.escape(_(rt.EXPOSURE_HOWTO))}</p>"
+        f"<p>{html.escape(_('Free sources and their licences:'))}</p><ul>{rows}</ul></section>"
+    )
+
+
+def _today() -> str:
+    """Today (UTC), or the date of ``SOURCE_DATE_EPOCH`` for reproducible files."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    now = dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc) if epoch else None
+    return f"{now or dt.datetime.now(dt.timezone.utc):%Y-%m-%d}"
+
+
+def _footer(c: ReportContent) -> str:
+    if c.synthetic:
+        credit = _("Synthetic data generated by the eo-drr demo; no real satellite data.")
+    else:
+        year = c.data_date[:4] or _("[year]")
+        credit = _(
+            "Contains modified Copernicus Sentinel data {year}, processed by eo-drr."
+        ).format(year=year)
+    lines = [
+        _("Report written {date} by eo-drr {version}.").format(date=_today(), version=__version__),
+        credit,
+    ]
+    lines += [f"{_(what)}: {src}" for what, src in c.data_sources.items()]
+    lines.append(_("Full record of the run (every setting and number): run.json."))
+    return "".join(f"<p>{html.escape(line)}</p>" for line in lines)
+
+
+def _plots(plots: Mapping[str, Any] | None) -> str:
+    figs = [
+        f'<figure><img alt="{html.escape(caption)}" src="{_figure_uri(fig)}">'
+        f"<figcaption>{html.escape(caption)}</figcaption></figure>"
+        for caption, fig in (plots or {}).items()
+    ]
+    return f"<h2>{html.escape(_('Charts'))}</h2>" + "\n".join(figs) if figs else ""
 
 
 def write_report(path: str | os.PathLike, content: ReportContent) -> Path:
     """Write the run's self-contained HTML report of ``content`` atomically and return its
     path."""
     c = content
-    layers, units, table, points = c.layers, c.units, c.table, c.points
-    rasters = [_overlay(layer) for layer in layers]
-    data: dict[str, Any] = {
-        "rasters": rasters,
-        "units": None,
-        "points": None,
-        "points_name": c.points_name,
-    }
-    if units is not None:
-        u = units[["code", "name", "geometry"]].to_crs("EPSG:4326").copy()
-        rows = table.reindex(u["code"].astype(str)) if table is not None else None
-        popups = []
-        for i, (code, name) in enumerate(zip(u["code"], u["name"])):
-            lines = [f"<b>{html.escape(str(name))}</b> ({html.escape(str(code))})"]
-            if rows is not None:
-                for key in c.popup_columns:
-                    if key in rows.columns and pd.notna(rows[key].iloc[i]):
-                        lines.append(f"{html.escape(key)}: {html.escape(_fmt(rows[key].iloc[i]))}")
-            popups.append("<br>".join(lines))
-        u["popup"] = popups
-        data["units"] = json.loads(u[["popup", "geometry"]].to_json(drop_id=True))
-    if points is not None and len(points):
-        pt = points.to_crs("EPSG:4326").copy()
-        flooded = (
-            pt["flooded"].astype(bool) if "flooded" in pt else pd.Series(False, index=pt.index)
-        )
-        label = pt["name"].astype(str) if "name" in pt else pd.Series("", index=pt.index)
-        kind = pt["type"].astype(str) if "type" in pt else pd.Series("", index=pt.index)
-        pt = pt[["geometry"]].assign(
-            flooded=flooded.to_numpy(),
-            popup=[
-                f"{html.escape(n)} ({html.escape(k)}){' - flooded' if f else ''}"
-                for n, k, f in zip(label, kind, flooded)
-            ],
-        )
-        data["points"] = json.loads(pt.to_json(drop_id=True))
-    legend = []
-    for layer in layers:
-        if layer.colors:
-            for v, col in layer.colors.items():
-                rgb = ",".join(str(int(x)) for x in tuple(col)[:3])
-                name = (
-                    {1: "flooded", 0: "not flooded", 255: "no data"}.get(int(v), str(v))
-                    if layer.legend == ""
-                    else f"{layer.legend} {v}"
-                )
-                legend.append(
-                    f'<i style="background:rgb({rgb})"></i>{html.escape(layer.name)}: {html.escape(name)}'
-                )
-        elif layer.legend:
-            legend.append(html.escape(f"{layer.name}: {layer.legend}"))
-    data["legend"] = "<br>".join(legend)
-    if table is not None:
-        shown = table.copy()
-        table_html = shown.to_html(
-            classes="indicators", float_format=lambda v: _fmt(v), escape=True, border=0
-        )
-    else:
-        table_html = "<p>No indicator table.</p>"
-    figs = []
-    for caption, fig in (c.plots or {}).items():
-        figs.append(
-            f'<figure><img alt="{html.escape(caption)}" src="{_figure_uri(fig)}">'
-            f"<figcaption>{html.escape(caption)}</figcaption></figure>"
-        )
-    page = _PAGE.format(
+    problems = {id(layer): layer_problem(layer) for layer in c.layers}
+    drawn = [layer for layer in c.layers if problems[id(layer)] is None]
+    notes = [p for p in problems.values() if p]
+    help_box = c.exposure_help if c.exposure_help is not None else c.table is None
+    page = PAGE.format(
+        lang="en",
         title=html.escape(c.title),
         leaflet_css=_static("leaflet.css"),
+        style=STYLE,
+        banner=_banner(c.synthetic),
+        proxy_note=html.escape(_(rt.PROXY_NOTE)),
+        headline=_headline(c.headline),
+        warnings=_warnings(c.warnings),
+        h_map=html.escape(_("Map")),
+        layer_notes="".join(f'<p class="layer-notes">{html.escape(n)}</p>' for n in notes),
+        howto=_howto() if help_box else "",
+        table=_table_html(c.table) if c.table is not None else "",
+        plots=_plots(c.plots),
+        h_provenance=html.escape(_("Sources and method")),
+        provenance=provenance_html(c.provenance or {}),
+        footer=_footer(c),
         leaflet_js=_static("leaflet.js"),
-        table=table_html,
-        plots="\n".join(figs) or "<p>No plots.</p>",
-        warnings="".join(
-            f'<p class="note warning">Quality warning: {html.escape(w)}</p>' for w in c.warnings
-        ),
-        provenance=html.escape(
-            json.dumps(c.provenance or {}, indent=2, sort_keys=True, default=str)
-        ),
-        data=_json_for_script(data),
+        script=SCRIPT % _json_for_script(_map_data(c, drawn)),
     )
     return atomic_write_text(Path(path), page)

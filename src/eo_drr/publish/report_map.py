@@ -149,30 +149,31 @@ def _overlay(layer: MapLayer) -> dict[str, Any]:
     }
 
 
-def legend_rows(layer: MapLayer) -> list[tuple[str | None, str]]:
-    """``(css colour or None, words)`` rows of ``layer``'s legend; transparent classes (not
+def legend_rows(layer: MapLayer) -> list[tuple[tuple[str, ...], str]]:
+    """``(css colours, words)`` rows of ``layer``'s legend. Class layers: one row per class
+    in words (``labels``, else the flood classes' words), or one row of all colours with
+    ``legend`` when the layer has no ``labels`` but a ``legend``. Transparent classes (not
     flooded, no data drawn clear) are left out: they are not on the map."""
     if not layer.colors:
-        return [(None, f"{layer.name}: {layer.legend}")] if layer.legend else []
-    rows: list[tuple[str | None, str]] = []
+        return [((), f"{layer.name}: {layer.legend}")] if layer.legend else []
     shown = {int(v): tuple(c) for v, c in layer.colors.items() if len(c) == 3 or c[3] > 0}
-    for v, col in shown.items():
-        if layer.labels and v in layer.labels:
-            words = layer.labels[v]
-        elif len(shown) == 1 and layer.legend:
-            words = layer.legend
-        else:
-            words = class_words(v)
-        rows.append((f"rgb({','.join(str(int(x)) for x in col[:3])})", f"{layer.name}: {words}"))
-    return rows
+    css = {v: f"rgb({','.join(str(int(x)) for x in c[:3])})" for v, c in shown.items()}
+    if not layer.labels and layer.legend:
+        return [(tuple(css.values()), f"{layer.name}: {layer.legend}")]
+    labels = layer.labels or {}
+    return [
+        ((css[v],), f"{layer.name}: {labels[v] if v in labels else class_words(v)}") for v in shown
+    ]
 
 
 def layer_problem(layer: MapLayer) -> str | None:
     """Why ``layer`` shows nothing, in words, or None when it has something to show."""
     if layer.data is None:
-        return _("{name}: not available for this run. {why}").format(
-            name=layer.name, why=layer.missing
-        ).strip()
+        return (
+            _("{name}: not available for this run. {why}")
+            .format(name=layer.name, why=layer.missing)
+            .strip()
+        )
     arr = np.asarray(layer.data.values)
     if layer.colors is not None:
         drawn = [int(v) for v, c in layer.colors.items() if len(c) == 3 or c[3] > 0]

@@ -18,7 +18,7 @@ h2 { font-size: 1.25em; margin: 1.4em 0 .5em; border-bottom: 1px solid #ddd; }
 .warnings { background: #fdecea; border-left: 4px solid #c62828; padding: .3em 1em; }
 .warnings li { margin: .3em 0; }
 .howto { background: #e8f1fb; border-left: 4px solid #1565c0; padding: .5em 1em; }
-.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(190px, 1fr)); gap: .7em;
+.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(160px, 1fr)); gap: .7em;
   margin: 0; padding: 0; }
 .card { border: 1px solid #ccd; border-radius: 6px; padding: .6em .8em; background: #f8f9fb; }
 .card dt { font-size: .85em; color: #444; }
@@ -30,7 +30,8 @@ h2 { font-size: 1.25em; margin: 1.4em 0 .5em; border-bottom: 1px solid #ddd; }
 table.indicators { border-collapse: collapse; font-size: 12px; }
 table.indicators th, table.indicators td { border: 1px solid #ccc; padding: 3px 6px;
   text-align: right; }
-table.indicators th { background: #f0f2f5; vertical-align: bottom; }
+table.indicators th { background: #f0f2f5; vertical-align: bottom; min-width: 5em; }
+table.indicators td { white-space: nowrap; }
 table.indicators td.text, table.indicators th.text { text-align: left; }
 figure { margin: 1em 0; }
 figure img { max-width: 100%; height: auto; }
@@ -46,6 +47,8 @@ footer p { margin: .2em 0; }
 .legend summary { cursor: pointer; font-weight: 600; }
 .legend i { width: 14px; height: 14px; float: left; margin: 2px 6px 0 0; opacity: .8; }
 .legend div { clear: left; }
+.leaflet-control-layers-toggle { width: auto !important; height: auto !important;
+  padding: 5px 10px; font-size: 13px; color: #222; text-decoration: none; }
 @media (max-width: 700px) {
   body { padding: 0 .7em 1em; }
   h1 { font-size: 1.3em; }
@@ -127,7 +130,9 @@ SCRIPT = """
     }).addTo(map);
     overlays[data.points_name] = p;
   }
-  L.control.layers(null, overlays, {collapsed: narrow}).addTo(map);
+  var control = L.control.layers(null, overlays, {collapsed: narrow}).addTo(map);
+  control.getContainer().querySelector(".leaflet-control-layers-toggle").textContent =
+    data.layers_title;
   L.control.scale().addTo(map);
   if (data.legend) {
     var legend = L.control({position: "bottomleft"});

@@ -1,27 +1,21 @@
 """Every word the HTML report shows, in one place, so that translations can be added later
 without touching the layout.
 
-``_(msgid)`` is the one door: today it returns the English text; a gettext catalogue
-(``gettext.translation("eo_drr", ...)``) can replace :data:`TRANSLATIONS` without any other
-change. Texts with figures are format strings (``_("about {n} people").format(n=...)``), so a
+``_(msgid)`` is the one door: the text in the current language (:mod:`eo_drr.i18n`, the
+gettext catalogues); texts kept in tables are marked ``N_`` so that extraction finds them, and
+translated where they are shown. Texts with figures are format strings (``_("about {n} people").format(n=...)``), so a
 translator sees the whole sentence. This module also holds how numbers are said: people
 rounded and prefixed "about", shares as percent, thresholds to one or two decimals.
 """
 
 from __future__ import annotations
 
-import gettext
 import math
 import re
 from typing import Any
 
-#: the message catalogue; English (the message ids themselves) until catalogues exist
-TRANSLATIONS: gettext.NullTranslations = gettext.NullTranslations()
-
-
-def _(msgid: str) -> str:
-    """The report's text for ``msgid`` in the report language (English for now)."""
-    return TRANSLATIONS.gettext(msgid)
+from eo_drr.i18n import N_
+from eo_drr.i18n import gettext as _
 
 
 # -- numbers in words ---------------------------------------------------------------------------
@@ -74,31 +68,31 @@ def percent(share: float) -> str:
 # -- the per-unit table's headers ------------------------------------------------------------
 #: human headers (with units) of the indicator tables' columns; others are spelled out
 COLUMN_LABELS = {
-    "code": "Code",
-    "name": "Place",
-    "level": "Admin level",
-    "area_ha": "Area (ha)",
-    "observed_ha": "Area observed (ha)",
-    "observed_share": "Observed (%)",
-    "nodata_share": "Not observed (%)",
-    "flooded_ha": "Flooded area (ha)",
-    "population": "People living here (about)",
-    "exposed_population": "People in the flooded area (about)",
-    "cropland_ha": "Cropland (ha)",
-    "flooded_cropland_ha": "Flooded cropland (ha)",
-    "builtup_ha": "Built-up area (ha)",
-    "flooded_builtup_ha": "Flooded built-up area (ha)",
-    "health_facilities": "Health facilities",
-    "flooded_health": "Health facilities flooded",
-    "education_facilities": "Schools",
-    "flooded_education": "Schools flooded",
-    "road_km": "Roads (km)",
-    "flooded_road_km": "Flooded roads (km)",
-    "new_builtup_ha": "New built-up (ha)",
-    "new_builtup_hazard_ha": "New built-up in hazard zones (ha)",
-    "new_builtup_formal_ha": "New built-up, formal (ha)",
-    "builtup_t1_ha": "Built-up, first period (ha)",
-    "builtup_t2_ha": "Built-up, second period (ha)",
+    "code": N_("Code"),
+    "name": N_("Place"),
+    "level": N_("Admin level"),
+    "area_ha": N_("Area (ha)"),
+    "observed_ha": N_("Area observed (ha)"),
+    "observed_share": N_("Observed (%)"),
+    "nodata_share": N_("Not observed (%)"),
+    "flooded_ha": N_("Flooded area (ha)"),
+    "population": N_("People living here (about)"),
+    "exposed_population": N_("People in the flooded area (about)"),
+    "cropland_ha": N_("Cropland (ha)"),
+    "flooded_cropland_ha": N_("Flooded cropland (ha)"),
+    "builtup_ha": N_("Built-up area (ha)"),
+    "flooded_builtup_ha": N_("Flooded built-up area (ha)"),
+    "health_facilities": N_("Health facilities"),
+    "flooded_health": N_("Health facilities flooded"),
+    "education_facilities": N_("Schools"),
+    "flooded_education": N_("Schools flooded"),
+    "road_km": N_("Roads (km)"),
+    "flooded_road_km": N_("Flooded roads (km)"),
+    "new_builtup_ha": N_("New built-up (ha)"),
+    "new_builtup_hazard_ha": N_("New built-up in hazard zones (ha)"),
+    "new_builtup_formal_ha": N_("New built-up, formal (ha)"),
+    "builtup_t1_ha": N_("Built-up, first period (ha)"),
+    "builtup_t2_ha": N_("Built-up, second period (ha)"),
 }
 #: columns that hold a 0-1 share, shown as percent
 SHARE_COLUMNS = ("observed_share", "nodata_share")
@@ -120,10 +114,10 @@ def column_label(key: str) -> str:
 # -- the map's class words --------------------------------------------------------------------
 #: words of the flood classes (1 flood, 2 water before and after, 0 not flooded, 255 no data)
 FLOOD_CLASS_WORDS = {
-    0: "not flooded",
-    1: "flooded",
-    2: "water before and after the event (rivers, lakes)",
-    255: "not observed (no data)",
+    0: N_("not flooded"),
+    1: N_("flooded"),
+    2: N_("water before and after the event (rivers, lakes)"),
+    255: N_("not observed (no data)"),
 }
 
 
@@ -153,13 +147,13 @@ def growth_title(job: str, start: str, end: str, synthetic: bool) -> str:
 
 
 # -- the boxes ------------------------------------------------------------------------------
-DEMO_BANNER = "Synthetic demo data — not a real event"
-DEMO_EXPLAINED = (
+DEMO_BANNER = N_("Synthetic demo data — not a real event")
+DEMO_EXPLAINED = N_(
     "Everything in this report was computed from a simulated scene that eo-drr generates for "
     "practice and testing. The places, people, dates and satellite images are made up. Do not "
     "use these figures for any decision."
 )
-PROXY_NOTE = (
+PROXY_NOTE = N_(
     "All figures are Earth-observation proxies computed inside the observed hazard footprint. "
     "They are not reported Sendai Framework values: satellites cannot count deaths, injuries "
     "or damage. Areas the satellite did not see count as not flooded, so the counts are lower "
@@ -167,12 +161,17 @@ PROXY_NOTE = (
 )
 #: where to get admin units and population, with their licences (the no-exposure box)
 EXPOSURE_SOURCES = (
-    ("geoBoundaries", "administrative units", "CC BY 4.0", "https://www.geoboundaries.org"),
-    ("GADM", "administrative units", "free for non-commercial use only", "https://gadm.org"),
-    ("WorldPop", "population", "CC BY 4.0", "https://www.worldpop.org"),
-    ("GHS-POP", "population", "CC BY 4.0", "https://human-settlement.emergency.copernicus.eu"),
+    ("geoBoundaries", N_("administrative units"), "CC BY 4.0", "https://www.geoboundaries.org"),
+    (
+        "GADM",
+        N_("administrative units"),
+        N_("free for non-commercial use only"),
+        "https://gadm.org",
+    ),
+    ("WorldPop", N_("population"), "CC BY 4.0", "https://www.worldpop.org"),
+    ("GHS-POP", N_("population"), "CC BY 4.0", "https://human-settlement.emergency.copernicus.eu"),
 )
-EXPOSURE_HOWTO = (
+EXPOSURE_HOWTO = N_(
     "This report shows the hazard over the whole area only. To see flooded area, people, "
     "cropland, facilities and roads per municipality or district, add an exposure: section "
     "to the job file with admin_units (a file of boundaries with a code and a name) and "

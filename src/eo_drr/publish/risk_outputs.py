@@ -1,10 +1,11 @@
-"""The flood job's risk files and report layers: the water depth and hazard-class rasters
+"""The flood job's risk files and report content: the water depth and hazard-class rasters
 (COG), the per-unit exposure-by-depth table (CSV, GeoParquet), and the depth and hazard maps
-of the report."""
+of the report (map layers, and a figure of the extent, depth and classes side by side)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -13,6 +14,7 @@ import xarray as xr
 from odc.geo.geobox import GeoBox
 
 from eo_drr.io.cog import CogStyle
+from eo_drr.products import flood as fp
 from eo_drr.products import hazard as hz
 from eo_drr.publish.rasters import write_on_grid
 from eo_drr.publish.report import MapLayer
@@ -82,3 +84,50 @@ def risk_layers(depth: xr.DataArray | None, hazard: xr.DataArray | None) -> list
             )
         )
     return layers
+
+
+#: longest side (px) of a panel of :func:`risk_plots` (larger rasters are subsampled)
+PANEL_MAX_PX = 1000
+
+
+def _rgba(values: np.ndarray, colors: Mapping[int, Sequence[int]]) -> np.ndarray:
+    """Class codes coloured by ``colors`` (RGBA 0-255; others transparent), ``(y, x, 4)``."""
+    out = np.zeros((*values.shape, 4), dtype=np.uint8)
+    for code, rgba in colors.items():
+        out[values == code] = (*rgba[:3], rgba[3] if len(rgba) > 3 else 255)
+    return out
+
+
+def risk_plots(
+    flood: xr.DataArray, depth: xr.DataArray | None, hazard: xr.DataArray | None
+) -> dict[str, Any]:
+    """The flood extent, the water depth (m) and the hazard classes side by side (one
+    matplotlib Figure, subsampled to :data:`PANEL_MAX_PX`); empty without depth and
+    hazard. Returns ``{caption: Figure}`` for :class:`~eo_drr.publish.report.ReportContent`."""
+    if depth is None and hazard is None:
+        return {}
+    # a bare Figure (no pyplot) renders anywhere without switching the caller's backend
+    # (matplotlib.use("Agg") here turned a notebook's inline plots off after a run)
+    from matplotlib.figure import Figure
+
+    panels = [("Flood extent", flood), ("Water depth (m)", depth), ("Hazard class", hazard)]
+    shown = [(t, da) for t, da in panels if da is not None]
+    step = max(1, -(-max(flood.shape) // PANEL_MAX_PX))
+    fig = Figure(figsize=(4.2 * len(shown), 4.4))
+    for ax, (title, da) in zip(fig.subplots(1, len(shown), squeeze=False)[0], shown):
+        v = np.asarray(da.values)[::step, ::step]
+        if da is depth:
+            im = ax.imshow(v, cmap="Blues", vmin=0.0, vmax=DEPTH_MAP_MAX_M)
+            fig.colorbar(im, ax=ax, shrink=0.7, label="m")
+        elif da is hazard:
+            ax.imshow(_rgba(v, {k: c for k, c in hz.HAZARD_COLORS.items() if k != hz.NO_FLOOD}))
+            labels = [f"{hz.CLASS_NAMES[c]}" for c in (hz.LOW, hz.MEDIUM, hz.HIGH)]
+            ax.set_xlabel("yellow " + labels[0] + ", blue " + labels[1] + ", red " + labels[2])
+        else:
+            ax.imshow(_rgba(v, {**fp.FLOOD_COLORS, fp.NODATA: (128, 128, 128, 255)}))
+            ax.set_xlabel("blue flood, dark still water, grey no data")
+        ax.set_title(title)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.tight_layout()
+    return {"Flood extent, modelled water depth and hazard classes": fig}

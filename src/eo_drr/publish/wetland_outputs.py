@@ -121,12 +121,12 @@ def write_wetland_plots(
 
 def plot_wetland(series: pd.DataFrame, title: str, path) -> None:
     """Stacked-area plot of the WIT fractions of one wetland over time (PNG)."""
-    import matplotlib
+    # a bare Figure (no pyplot) renders anywhere without switching the caller's backend
+    # (matplotlib.use("Agg") here turned a notebook's inline plots off after a run)
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(8, 3.2), dpi=100)
+    fig = Figure(figsize=(8, 3.2), dpi=100)
+    ax = fig.subplots()
     colors = [(r / 255, g / 255, b / 255) for r, g, b, _ in (wl.CLASS_COLORS[k] for k in range(5))]
     if len(series):
         d = pd.to_datetime(series["date"])
@@ -152,4 +152,3 @@ def plot_wetland(series: pd.DataFrame, title: str, path) -> None:
     fig.autofmt_xdate()
     fig.tight_layout()
     fig.savefig(path)
-    plt.close(fig)

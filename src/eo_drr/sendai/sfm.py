@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from eo_drr.errors import InputError
+from eo_drr.i18n import N_
 
 #: UNDRR-ISC HIP codes for floods (HIP 2020, MH06xx "Flooding" cluster).
 HIP_FLOOD: dict[str, str] = {
@@ -52,7 +53,7 @@ class Indicator:
     proxy_for: str  #: the Sendai indicator it stands in for, e.g. ``"B-1"``
     column: str  #: column of :func:`eo_drr.sendai.indicators.indicators_by_unit`
     unit: str
-    description: str
+    description: str  #: in English (the files' text); marked for translation (``N_``)
     disaggregation: str = "total"  #: ``total``, ``sex:female``, ``age:0-14``, ...
 
 
@@ -63,14 +64,14 @@ INDICATORS: tuple[Indicator, ...] = (
         "B-1",
         "exposed_population",
         "persons",
-        "People living inside the observed flood extent",
+        N_("People living inside the observed flood extent"),
     ),
     Indicator(
         "EO-B1",
         "B-1",
         "exposed_population_female",
         "persons",
-        "People living inside the observed flood extent",
+        N_("People living inside the observed flood extent"),
         "sex:female",
     ),
     Indicator(
@@ -78,7 +79,7 @@ INDICATORS: tuple[Indicator, ...] = (
         "B-1",
         "exposed_population_male",
         "persons",
-        "People living inside the observed flood extent",
+        N_("People living inside the observed flood extent"),
         "sex:male",
     ),
     Indicator(
@@ -86,7 +87,7 @@ INDICATORS: tuple[Indicator, ...] = (
         "B-1",
         "exposed_population_age_0_14",
         "persons",
-        "People living inside the observed flood extent",
+        N_("People living inside the observed flood extent"),
         "age:0-14",
     ),
     Indicator(
@@ -94,7 +95,7 @@ INDICATORS: tuple[Indicator, ...] = (
         "B-1",
         "exposed_population_age_15_64",
         "persons",
-        "People living inside the observed flood extent",
+        N_("People living inside the observed flood extent"),
         "age:15-64",
     ),
     Indicator(
@@ -102,53 +103,57 @@ INDICATORS: tuple[Indicator, ...] = (
         "B-1",
         "exposed_population_age_65_plus",
         "persons",
-        "People living inside the observed flood extent",
+        N_("People living inside the observed flood extent"),
         "age:65+",
     ),
     Indicator(
-        "EO-C2", "C-2", "flooded_cropland_ha", "ha", "Cropland inside the observed flood extent"
+        "EO-C2", "C-2", "flooded_cropland_ha", "ha", N_("Cropland inside the observed flood extent")
     ),
     Indicator(
-        "EO-C4", "C-4", "flooded_builtup_ha", "ha", "Built-up area inside the observed flood extent"
+        "EO-C4",
+        "C-4",
+        "flooded_builtup_ha",
+        "ha",
+        N_("Built-up area inside the observed flood extent"),
     ),
     Indicator(
         "EO-D2",
         "D-2",
         "flooded_health",
         "count",
-        "Health facilities inside the observed flood extent",
+        N_("Health facilities inside the observed flood extent"),
     ),
     Indicator(
         "EO-D3",
         "D-3",
         "flooded_education",
         "count",
-        "Educational facilities inside the observed flood extent",
+        N_("Educational facilities inside the observed flood extent"),
     ),
     Indicator(
-        "EO-D4", "D-4", "flooded_road_km", "km", "Road length inside the observed flood extent"
+        "EO-D4", "D-4", "flooded_road_km", "km", N_("Road length inside the observed flood extent")
     ),
     Indicator(
         "EO-TREND",
         "",
         "new_builtup_flooded_ha",
         "ha",
-        "Built-up area added since the earlier epoch, inside the flood extent (exposure trend)",
+        N_("Built-up area added since the earlier epoch, inside the flood extent (exposure trend)"),
     ),
-    Indicator("EO-HAZ", "G-5", "flooded_ha", "ha", "Observed flood extent"),
+    Indicator("EO-HAZ", "G-5", "flooded_ha", "ha", N_("Observed flood extent")),
     Indicator(
         "EO-OBS",
         "",
         "observed_share",
         "fraction",
-        "Share of the unit observed by the hazard layer (coverage)",
+        N_("Share of the unit observed by the hazard layer (coverage)"),
     ),
     Indicator(
         "EO-NODATA",
         "",
         "nodata_share",
         "fraction",
-        "Share of the unit not observed (cloud, radar shadow, outside the scene)",
+        N_("Share of the unit not observed (cloud, radar shadow, outside the scene)"),
     ),
 )
 

@@ -10,6 +10,7 @@ import numpy as np
 import shapely
 
 from eo_drr.errors import CorruptInputError, InputError
+from eo_drr.i18n import gettext
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +22,7 @@ def read_vector(path: str | Path, *, layer: str | None = None, what: str) -> gpd
 
     path = Path(path)
     if not path.exists():
-        raise InputError(f"{what}: no such file {path}")
+        raise InputError(gettext("{what}: no such file {path}").format(what=what, path=path))
     try:
         return gpd.read_file(path, layer=layer)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
