@@ -18,9 +18,10 @@ Modules: :mod:`.physics` (published constants), :mod:`.sites` (places and dates)
 """
 
 from eo_drr.demo.cache import ensure_demo_scene
-from eo_drr.demo.generate import GENERATOR_VERSION, TRUTH_LAYERS, generate_scene
+from eo_drr.demo.generate import GENERATOR_VERSION, generate_scene
 from eo_drr.demo.scene import DemoScene
 from eo_drr.demo.sites import LANDSCAPES
+from eo_drr.demo.truth import TRUTH_LAYERS
 
 __all__ = [
     "GENERATOR_VERSION",

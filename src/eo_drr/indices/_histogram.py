@@ -49,13 +49,38 @@ def check_range(range: Any) -> tuple[float, float] | None:
 
 
 def _np_minmax(x: np.ndarray) -> tuple[float, float]:
+    """(min, max) of the finite values of ``x`` ((inf, -inf) if none), in one vectorised pass
+    over order keys (see ``threshold_cpu.key_minmax``)."""
     import numba
 
     flat = np.ascontiguousarray(x).reshape(-1)
+    if flat.dtype == np.bool_:
+        flat = flat.view(np.uint8)
+    if flat.dtype.kind == "f":
+        ktype = np.dtype(f"i{flat.dtype.itemsize}")
+        keys = flat.view(ktype)
+        inf_bits = int(np.array(np.inf, dtype=flat.dtype).view(ktype)[()])
+        expm, expv, flip = inf_bits, inf_bits, np.iinfo(ktype).max
+    else:
+        ktype, keys = flat.dtype, flat
+        expm, expv, flip = 0, 1, 0
     nb = max(1, min(numba.get_num_threads() * 4, flat.size // 65536 or 1))
-    out = np.empty((nb, 2), dtype=np.float64)
-    threshold_cpu.nan_minmax(flat, out)
-    return float(out[:, 0].min()), float(out[:, 1].max())
+    info = np.iinfo(ktype)
+    out = np.empty((nb, 2), dtype=ktype)
+    out[:, 0] = info.max
+    out[:, 1] = info.min
+    shift = 8 * ktype.itemsize - 1
+    scalars = (ktype.type(v) for v in (expm, expv, flip, shift))
+    threshold_cpu.key_minmax(keys, *scalars, out)
+    lo, hi = out[:, 0].min(), out[:, 1].max()
+    if lo > hi:
+        return math.inf, -math.inf
+    if flat.dtype.kind != "f":
+        return float(lo), float(hi)
+    ends = np.array([lo, hi], dtype=ktype)
+    ends ^= (ends >> shift) & ktype.type(flip)
+    lo, hi = ends.view(flat.dtype)
+    return float(lo), float(hi)
 
 
 def _np_hist(x: np.ndarray, lo: float, hi: float, edges: np.ndarray) -> np.ndarray:

@@ -3,6 +3,13 @@ reflectance scale/offset and nodata resolved (defaults as documented in
 :mod:`eo_drr.indices.spectral`), then the numba CPU kernel (numpy, dask blocks) or the CUDA
 kernel (GPU arrays) of :mod:`eo_drr.kernels.spectral_cpu` / ``spectral_cuda``; float32 out,
 NaN for nodata.
+
+Scale, offset and the nodata test are fused into the kernels, and on the CPU so is the dtype
+conversion of a band that float32 holds exactly (8/16-bit integers, float32): the kernel
+converts each value as it reads it, which gives the same float32 (and the same nodata test)
+as converting the band to the common dtype first, without a temporary copy of the band.
+Wider bands (32/64-bit integers, float64 when the common dtype differs) are still converted
+first: float32(int64) directly and through float64 can round differently.
 """
 
 from __future__ import annotations
@@ -28,13 +35,20 @@ _F32 = np.float32
 
 @dataclasses.dataclass(frozen=True)
 class _Prepared:
-    arrays: tuple
+    arrays: tuple  # the bands, converted to the common dtype only where needed (see above)
+    common: np.dtype
     template: xr.DataArray | None
     kind: str
     scale: float
     offset: float
     nodata: Any
     use_nodata: bool
+
+
+def _kernel_converts(dtype: np.dtype) -> bool:
+    """True when the CPU kernels convert a band of ``dtype`` themselves: float32 holds its
+    values exactly, and numba reads it (float16 it does not)."""
+    return dtype != np.float16 and spectral_cpu.float32_exact(dtype)
 
 
 def _prepare(name: str, bands: dict[str, Any], scale, offset, nodata) -> _Prepared:
@@ -75,24 +89,30 @@ def _prepare(name: str, bands: dict[str, Any], scale, offset, nodata) -> _Prepar
     else:
         nd, use = (0.0, True) if integer else (0.0, False)
     common = np.result_type(*dtypes)
-    arrays = tuple(d if d.dtype == common else d.astype(common) for _, d in raw)
+    arrays = tuple(
+        d if d.dtype == common or _kernel_converts(d.dtype) else d.astype(common) for _, d in raw
+    )
     # compare nodata in the bands' own dtype (keeps the kernels' loops in one width)
     if use and common.kind in "iu":
         info = np.iinfo(common)
         if nd != int(nd) or not (info.min <= nd <= info.max):
             use, nd = False, 0  # no raw value can equal it
     nd = common.type(nd)
-    return _Prepared(arrays, template, kinds[b0], scale, offset, nd, use)
+    return _Prepared(arrays, common, template, kinds[b0], scale, offset, nd, use)
 
 
 def _np_apply(*arrays, kernel_name: str, extra: tuple, params: tuple):
     kernel = getattr(spectral_cpu, kernel_name)
     flat = [np.ascontiguousarray(a).reshape(-1) for a in arrays]
     scale, offset, nodata, use_nodata = params
-    params = (scale, offset, spectral_cpu.nodata_key(nodata, use_nodata, flat[0].dtype))
+    # nodata is a scalar of the common dtype (see _prepare)
+    params = (scale, offset, spectral_cpu.nodata_key(nodata, use_nodata, np.asarray(nodata).dtype))
     out = np.empty(np.shape(arrays[0]), dtype=_F32)
     if kernel_name == "linear_combination":
-        kernel(tuple(flat), np.asarray(extra, dtype=_F32), *params, out.reshape(-1))
+        # numba unrolls a tuple of mixed dtypes only outside prange: one dtype here
+        common = np.asarray(nodata).dtype
+        bands = tuple(f.astype(common, copy=False) for f in flat)
+        kernel(bands, np.asarray(extra, dtype=_F32), *params, out.reshape(-1))
     else:
         kernel(*flat, *params, out.reshape(-1))
     return out
@@ -103,6 +123,8 @@ def _gpu_apply(arrays, kernel_name: str, extra: tuple, params: tuple):
 
     from eo_drr.kernels import spectral_cuda
 
+    common = np.asarray(params[2]).dtype  # nodata: a scalar of the common dtype
+    arrays = [a if a.dtype == common else a.astype(common) for a in arrays]
     a0 = arrays[0]
     out = gpu_empty(a0, a0.shape, _F32)
     flat = [a.ravel() for a in arrays]

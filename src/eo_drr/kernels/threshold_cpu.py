@@ -26,23 +26,37 @@ LANES = 4
 
 
 @njit_parallel
-def nan_minmax(x, out):
-    """Per-block (min, max) of the finite values of the flat array ``x`` into ``out`` (nblocks, 2).
+def key_minmax(keys, expm, expv, flip, shift, out):
+    """Per-block (min, max) of the order keys of the finite values of ``keys`` into ``out``.
 
-    NaN and +-inf are skipped: ``abs(v) < inf`` is False for all three, and the select uses it
-    without a branch (so the loop vectorises). A block with no finite value gets (+inf, -inf).
+    ``keys``: the flat data as integers: integer data itself, float data viewed as the signed
+    integers of its width (float32 as int32...). A value is not finite when
+    ``bits & expm == expv`` (floats: ``expm = expv`` = the bits of +inf; integers: ``expm = 0,
+    expv = 1``, never). Its order key is ``bits ^ ((bits >> shift) & flip)`` (floats:
+    ``flip`` = the largest integer of the width, which makes the integer order the float
+    order, -0.0 just below +0.0; integers: ``flip = 0``, the value itself). Integer min/max
+    reductions vectorise where float ones with NaN checks do not (one read pass, issue 21).
+
+    ``out``: (nblocks, 2) of the keys' dtype, filled by the caller with (max, min) of that
+    dtype; a block with no finite value keeps them. ``expm``, ``expv``, ``flip`` and ``shift``
+    (width - 1) are scalars of the keys' dtype (mixed signed/unsigned 64-bit would be float).
     """
-    n = x.size
+    n = keys.size
     nb = out.shape[0]
     step = (n + nb - 1) // nb
     for b in numba.prange(nb):
-        lo = np.inf
-        hi = -np.inf
-        for k in range(b * step, min(n, (b + 1) * step)):
-            v = np.float64(x[k])
-            ok = abs(v) < np.inf
-            lo = v if ok & (v < lo) else lo
-            hi = v if ok & (v > hi) else hi
+        start = min(n, b * step)
+        kb = keys[start : min(n, start + step)]
+        top = out[b, 0]
+        bottom = out[b, 1]
+        lo = top
+        hi = bottom
+        for k in range(kb.size):
+            v = kb[k]
+            ok = (v & expm) != expv
+            key = v ^ ((v >> shift) & flip)
+            lo = min(lo, key if ok else top)
+            hi = max(hi, key if ok else bottom)
         out[b, 0] = lo
         out[b, 1] = hi
 
@@ -54,8 +68,9 @@ EDGE_TOL = 1e-7
 
 
 @njit_serial
-def _index_chunk(x, start, m, lo, hi, scale, edges, bins, buf):
-    """Bin indices of x[start : start + m] into buf[:m] (bins + 1 for NaN / out of range).
+def _index_chunk(xs, lo, hi, scale, edges, bins, buf):
+    """Bin indices of the values ``xs`` (a slice, at most ``buf.size`` long) into
+    buf[:xs.size] (bins + 1 for NaN / out of range).
 
     A branch-free, vectorised pass computes ``int((v - lo) * scale)`` and counts the values
     lying within EDGE_TOL of a bin edge; only when there are some, a second pass re-checks them
@@ -63,12 +78,13 @@ def _index_chunk(x, start, m, lo, hi, scale, edges, bins, buf):
     whatever lo, hi and scale are: a value whose fractional bin ``(v - lo) * scale`` is NaN
     (an infinite or NaN range) is not counted.
     """
+    m = xs.size
     fbins = np.float64(bins)
     dump = fbins + 1.0
     top = fbins - 0.5
     near = 0
     for t in range(m):
-        v = np.float64(x[start + t])
+        v = np.float64(xs[t])
         f = (v - lo) * scale
         ok = (v >= lo) & (v <= hi) & (f >= 0.0)  # False for NaN (value, range or bin)
         fi = min(f, top) if ok else dump
@@ -80,7 +96,7 @@ def _index_chunk(x, start, m, lo, hi, scale, edges, bins, buf):
         for t in range(m):
             i = buf[t]
             if i < bins:
-                v = np.float64(x[start + t])
+                v = np.float64(xs[t])
                 if v < edges[i]:
                     i -= 1
                 elif i < bins - 1 and v >= edges[i + 1]:
@@ -95,9 +111,11 @@ def histogram(x, lo, hi, edges, scratch, ibuf):
     Column ``bins + 1`` collects NaN and out-of-range values (the caller drops it; column
     ``bins`` stays 0). ``ibuf``: int32 (nblocks, CHUNK) scratch for bin indices.
 
-    Per chunk of CHUNK values: the bin indices (:func:`_index_chunk`), then a scatter pass
-    that increments LANES interleaved copies of the histogram (so runs of equal bins do not
-    wait on each other).
+    One pass: block ``b`` (one contiguous share of ``x``) counts into its private
+    ``scratch[b]``, chunk by chunk: the bin indices of CHUNK values (:func:`_index_chunk`, on a
+    slice so that it vectorises), then a scatter pass that increments LANES interleaved copies
+    of the histogram (so runs of equal bins do not wait on each other). The caller sums the
+    private histograms.
     """
     n = x.size
     nb = scratch.shape[0]
@@ -117,21 +135,25 @@ def histogram(x, lo, hi, edges, scratch, ibuf):
     for b in numba.prange(nb):
         h = scratch[b]
         h[:, :] = 0
+        h0 = h[0]  # LANES == 4, unrolled by hand
+        h1 = h[1]
+        h2 = h[2]
+        h3 = h[3]
         buf = ibuf[b]
-        start = b * step
+        start = min(n, b * step)
         stop = min(n, start + step)
         for c0 in range(start, stop, CHUNK):
             m = min(CHUNK, stop - c0)
-            _index_chunk(x, c0, m, lo, hi, scale, edges, bins, buf)
+            _index_chunk(x[c0 : c0 + m], lo, hi, scale, edges, bins, buf)
             t = 0
-            while t + 4 <= m:  # LANES == 4, unrolled by hand
-                h[0, buf[t]] += 1
-                h[1, buf[t + 1]] += 1
-                h[2, buf[t + 2]] += 1
-                h[3, buf[t + 3]] += 1
+            while t + 4 <= m:  # unsigned indices: numba adds no negative-index wraparound
+                h0[np.uint32(buf[t])] += 1
+                h1[np.uint32(buf[t + 1])] += 1
+                h2[np.uint32(buf[t + 2])] += 1
+                h3[np.uint32(buf[t + 3])] += 1
                 t += 4
             while t < m:
-                h[0, buf[t]] += 1
+                h0[np.uint32(buf[t])] += 1
                 t += 1
 
 
@@ -158,7 +180,7 @@ def tile_histograms(x, tile, lo, hi, edges, ibuf, out):
             for tx in range(ntx):
                 j0 = tx * tile
                 m = min(W, j0 + tile) - j0
-                _index_chunk(row, j0, m, lo, hi, scale, edges, bins, buf)
+                _index_chunk(row[j0 : j0 + m], lo, hi, scale, edges, bins, buf)
                 ot = o[tx]
                 for t in range(m):
-                    ot[buf[t]] += 1
+                    ot[np.uint32(buf[t])] += 1
