@@ -215,7 +215,9 @@ def run(cfg: JobConfig, p: UrbanPlan, out: OutputFolder, steps: Steps | None = N
     builtup, composites, vv = {}, {}, {}
     for e, key in WINDOWS.items():
         sensors = "Sentinel-2" + (" + Sentinel-1" if p.s1_items.get(e) else "")
-        with steps.step(f"Built-up, epoch {e} ({sensors} temporal statistics)"):
+        with steps.step(
+            "Built-up, epoch {e} ({sensors} temporal statistics)", e=e, sensors=sensors
+        ):
             s2 = load_s2_epoch(p.s2_items[e], s2_bands, p.geobox, cfg.grid.chunks)
             s1 = load_s1_epoch(cfg, p.s1_items.get(e, []), p.geobox, key)
             builtup[e] = urban.builtup_epoch(
@@ -230,7 +232,7 @@ def run(cfg: JobConfig, p: UrbanPlan, out: OutputFolder, steps: Steps | None = N
             vv[e] = None if s1.vv is None else growth_pair.vv_epoch_db(s1.vv)
     with_s1 = vv[1] is not None and vv[2] is not None
     sensors = "Sentinel-2" + (" + Sentinel-1" if with_s1 else "")
-    with steps.step(f"New built-up (urban-growth model, {sensors})"):
+    with steps.step("New built-up (urban-growth model, {sensors})", sensors=sensors):
         levels = [processing_level(p.s2_items[e]) for e in WINDOWS]
         grown = growth_pair.new_builtup(
             growth_pair.PairImage(

@@ -172,6 +172,17 @@ def test_lang_es_shows_the_help_in_spanish():
     assert "Executar um arquivo de trabalho" in res.stdout
 
 
+def test_help_with_a_list_is_translated_whole():
+    """``--event``'s help is one format string: translated, then the event names go in."""
+    from eo_drr.api.job_files import event_names
+
+    res = eo_drr("init", "--help", "--lang", "es")
+    assert res.returncode == 0, res.stderr
+    text = " ".join(res.stdout.replace("│", " ").split())
+    assert "Escribir el trabajo de este evento en lugar del trabajo de demostración:" in text
+    assert all(name in text for name in event_names()) and "{events}" not in text
+
+
 def test_eo_drr_lang_and_the_locale_choose_the_language():
     res = eo_drr("run", "--help", EO_DRR_LANG="pt")
     assert "Executar um arquivo de trabalho" in res.stdout

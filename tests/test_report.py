@@ -20,11 +20,28 @@ import shapely
 import xarray as xr
 
 import eo_drr
-from eo_drr.publish.flood_outputs import indicator_plots
+from eo_drr import i18n
+from eo_drr.errors import ConfigError
 from eo_drr.publish.headline import flood_headline
 from eo_drr.publish.report import FLOOD_COLORS, MapLayer, ReportContent, write_report
+from eo_drr.publish.report_pdf import check_pdf_format, print_pdf, write_report_pdf
+from eo_drr.publish.report_plots import indicator_plots
+from eo_drr.publish.staging import OutputFolder
 
 CRS = "EPSG:32615"
+#: what the report says in each language: the demo banner and the key figures' heading
+WORDS = {
+    "en": ("Synthetic demo data — not a real event", "Key figures"),
+    "es": ("Datos sintéticos de demostración — no es un evento real", "Cifras clave"),
+    "pt": ("Dados sintéticos de demonstração — não é um evento real", "Números principais"),
+}
+
+
+@pytest.fixture
+def language():
+    """Set the language for one test (``language("es")``); English again afterwards."""
+    yield i18n.set_language
+    i18n.set_language("en")
 
 
 def _flood():
@@ -240,13 +257,16 @@ def _probe(exe, path, width, tmp_path):
 
 @pytest.mark.browser
 @pytest.mark.parametrize("width", [1280, 390])
-def test_report_in_headless_chromium(tmp_path, width):
-    """Desktop and phone: no console message, no horizontal overflow, the demo banner and the
-    key figures shown, map controls small on the map; screenshots in /tmp/report_shots."""
+@pytest.mark.parametrize("lang", sorted(WORDS))
+def test_report_in_headless_chromium(tmp_path, width, lang, language):
+    """Desktop and phone, in each language: no console message, no horizontal overflow, the
+    demo banner and the key figures shown in that language, map controls small on the map;
+    screenshots in /tmp/report_shots/<lang>_<width>.png."""
     exe = _chromium()
+    language(lang)
     path = _report(tmp_path / "report.html")
     SHOTS.mkdir(parents=True, exist_ok=True)
-    shot = SHOTS / f"report_{width}.png"
+    shot = SHOTS / f"{lang}_{width}.png"
     shot.unlink(missing_ok=True)
     res = _run_chromium(
         exe, f"--window-size={width},900", f"--screenshot={shot}", path.as_uri(), tmp_path=tmp_path
@@ -258,7 +278,7 @@ def test_report_in_headless_chromium(tmp_path, width):
     _run_chromium(
         exe,
         f"--window-size={width},4200",
-        f"--screenshot={SHOTS / f'report_{width}_full.png'}",
+        f"--screenshot={SHOTS / f'{lang}_{width}_full.png'}",
         path.as_uri(),
         tmp_path=tmp_path,
     )
@@ -267,6 +287,8 @@ def test_report_in_headless_chromium(tmp_path, width):
     assert "leaflet-image-layer" in dom and "leaflet-interactive" in dom
     assert probe["scroll"] <= probe["inner"], probe  # no horizontal overflow
     assert probe["banner"] and probe["figures"] >= 6, probe
+    banner, heading = WORDS[lang]
+    assert f'<html lang="{lang}">' in dom and banner in dom and f"<h2>{heading}</h2>" in dom
     # the layer control and the legend leave the map visible (collapsed on a phone)
     assert probe["controls_share"] < (0.1 if width < 700 else 0.3), probe
 
@@ -281,9 +303,73 @@ def test_report_in_headless_chromium(tmp_path, width):
     # flood overlay: rgb(0, 92, 230), alpha 220/255, layer opacity 0.8, over the map's #eef2f5
     a = 220 / 255 * 0.8
     want = a * np.array(FLOOD_COLORS[1][:3]) + (1 - a) * np.array([0xEE, 0xF2, 0xF5])
-    full = np.asarray(Image.open(SHOTS / f"report_{width}_full.png").convert("RGB")).astype(int)
+    full = np.asarray(Image.open(SHOTS / f"{lang}_{width}_full.png").convert("RGB")).astype(int)
     flood_px = (np.abs(full - want) <= 20).all(axis=-1)
     assert flood_px.sum() > 20_000, f"only {flood_px.sum()} flood-coloured pixels in the screenshot"
     # flooded facility marker (red) is drawn too
     fr, fg, fb = full[..., 0], full[..., 1], full[..., 2]
     assert ((fr > 200) & (fg < 60) & (fb < 60)).sum() > 10
+
+
+def test_report_names_the_sendai_indicators(tmp_path, language):
+    """Where the report shows an indicator code (table headers, charts), it names the Sendai
+    indicator in the report's language."""
+    language("es")
+    text = html.unescape(_report(tmp_path / "report.html").read_text())
+    assert '<span class="code">EO-B1</span>' in text
+    assert "Número de personas directamente afectadas atribuido a los desastres" in text
+    # the chart's caption names the indicator its bars stand in for
+    assert "<figcaption>Personas en la zona inundada por unidad (personas) — EO-B1 · " in text
+    assert "Indicadores de esta tabla" in text and "Cifras por unidad administrativa" in text
+
+
+# -- the PDF --------------------------------------------------------------------------------
+def _a4_pages(pdf: bytes) -> list[tuple[float, float]]:
+    """The (width, height) in points of each page's MediaBox."""
+    boxes = re.findall(rb"/MediaBox\s*\[\s*([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s*\]", pdf)
+    return [(float(x1) - float(x0), float(y1) - float(y0)) for x0, y0, x1, y1 in boxes]
+
+
+@pytest.mark.browser
+def test_report_prints_to_a4_pdf(tmp_path):
+    """``pdf`` in outputs.formats: report.pdf next to report.html in the staged output folder,
+    a real PDF of A4 pages (the page's print stylesheet), named in the run's outputs."""
+    _chromium()
+    out = OutputFolder(tmp_path / "out")
+    out.open()
+    _report(out.path("report.html"))
+    summary: dict = {"outputs": {}}
+    write_report_pdf(["cog", "pdf"], out, summary)
+    pdf = out.path("report.pdf").read_bytes()
+    assert pdf.startswith(b"%PDF-")
+    pages = _a4_pages(pdf)
+    assert pages and all(abs(w - 595.3) < 2 and abs(h - 841.9) < 2 for w, h in pages), pages
+    assert summary["outputs"]["report_pdf"] == str(out.final("report.pdf"))
+    out.commit()
+    assert (tmp_path / "out" / "report.pdf").is_file()
+    # no pdf asked: nothing printed
+    again = OutputFolder(tmp_path / "again")
+    again.open()
+    _report(again.path("report.html"))
+    write_report_pdf(["cog"], again, {})
+    assert not again.path("report.pdf").exists()
+    assert print_pdf(again.path("report.html"), tmp_path / "x.pdf").read_bytes()[:5] == b"%PDF-"
+
+
+def test_pdf_without_chromium_is_one_clear_error_before_the_run(monkeypatch, tmp_path):
+    import eo_drr.publish.report_pdf as report_pdf
+    from eo_drr.api import demo_job, run
+    from eo_drr.engine import plan_job
+
+    monkeypatch.setattr(report_pdf.shutil, "which", lambda name: None)
+    check_pdf_format(["cog", "csv"])  # no pdf asked: no browser needed
+    with pytest.raises(ConfigError) as err:
+        check_pdf_format(["cog", "pdf"])
+    msg = str(err.value)
+    assert "'pdf'" in msg and "apt-get install chromium" in msg and "\n" not in msg
+    job = demo_job(size=256, seed=7)
+    job = job.model_copy(update={"outputs": job.outputs.model_copy(update={"formats": ["pdf"]})})
+    for start in (plan_job, run):  # the dry run and the run refuse it before any work
+        with pytest.raises(ConfigError, match="apt-get install chromium"):
+            start(job, tmp_path / "out")
+        assert not (tmp_path / "out").exists()

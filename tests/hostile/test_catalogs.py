@@ -78,7 +78,7 @@ def _put_infinities(scene):
     with rasterio.open(vv, "w", **profile) as dst:
         dst.write(a, 1)
     t = profile["transform"]
-    return [t * (c + 0.5, r + 0.5) for r, c in ((100, 100), (150, 150))]
+    return [t @ (c + 0.5, r + 0.5) for r, c in ((100, 100), (150, 150))]
 
 
 def _at(path, points):

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from eo_drr.api.options import option
 from eo_drr.errors import ConfigError, InputError, OutputError
+from eo_drr.i18n import HELP_FIELDS
 
 #: the demo job (the synthetic scene; no internet needed)
 DEMO = "demo.yaml"
@@ -38,13 +39,16 @@ def job_text(event: str | None = None) -> str:
     return root.joinpath(EVENTS, f"{event}.yaml").read_text(encoding="utf-8")
 
 
+HELP_FIELDS["events"] = lambda: ", ".join(event_names())  # the --event help's list
+
+
 @dataclass(frozen=True)
 class InitOptions:
     """What ``eo-drr init`` writes: the demo job, or the job of ``event``, into ``dir``."""
 
     event: str | None = option(
         "--event",
-        "Write this event's job instead of the demo job: " + ", ".join(event_names()) + ".",
+        "Write this event's job instead of the demo job: {events}.",
     )
     dir: Path = option("--dir", "Folder to write the job file into (made when missing).", Path("."))
 

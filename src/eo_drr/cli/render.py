@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import re
+import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from rich.table import Column, Table
 
 from eo_drr.i18n import gettext as _
 
@@ -59,22 +60,27 @@ warn = functools.partial(typer.echo, err=True)
 
 
 class ConsoleReporter:
-    """Renders engine events: a progress bar per step on a terminal, one plain line per
-    step otherwise (logs, CI, pipes); tiles and the compute target as lines either way."""
+    """Renders engine events: a progress bar per step on a terminal (long step names wrap,
+    the bar and the time stay), otherwise one whole line per event with the seconds since
+    the start (logs, CI, pipes: never wrapped or cut); tiles and the compute target as lines
+    either way."""
 
     def __init__(self, console: Console):
         self.console = console
         self.progress: Progress | None = None
         self._tasks: dict[str, TaskID] = {}
+        self._t0 = time.perf_counter()
 
     def __enter__(self) -> ConsoleReporter:
+        self._t0 = time.perf_counter()
         if self.console.is_terminal:
             self.progress = Progress(
                 SpinnerColumn(),
-                TextColumn("{task.description}"),
-                BarColumn(),
+                TextColumn("{task.description}", table_column=Column(ratio=1, overflow="fold")),
+                BarColumn(bar_width=20),
                 TimeElapsedColumn(),
                 console=self.console,
+                expand=True,
             )
             self.progress.start()
         return self
@@ -84,7 +90,11 @@ class ConsoleReporter:
             self.progress.stop()
 
     def _line(self, text: str) -> None:
-        self.console.print(text, highlight=False, markup=False)
+        self.console.print(text, highlight=False, markup=False, soft_wrap=True)
+
+    def _timed(self, text: str) -> None:
+        """A plain line, after the seconds since the start (``  12.3 s  text``)."""
+        self._line(f"{time.perf_counter() - self._t0:7.1f} s  {text}")
 
     def __call__(self, e: Event) -> None:
         if e.kind == "tile":
@@ -96,9 +106,9 @@ class ConsoleReporter:
                 self._line(f"dask dashboard: {e.detail}")
         elif self.progress is None:
             if e.kind in ("step", "note"):
-                self._line(f"{e.text} ..." if e.kind == "step" else e.text)
+                self._timed(f"{e.text} ..." if e.kind == "step" else e.text)
             elif e.kind == "step_done":
-                self._line("  " + _("done in {s:.1f} s").format(s=e.seconds or 0))
+                self._timed("  " + _("done in {s:.1f} s").format(s=e.seconds or 0))
         elif e.kind == "step":
             self._tasks[e.text] = self.progress.add_task(e.text, total=None)
         elif e.kind == "tasks" and e.text in self._tasks:
@@ -106,7 +116,7 @@ class ConsoleReporter:
         elif e.kind == "step_done" and e.text in self._tasks:
             self.progress.update(self._tasks.pop(e.text), total=1, completed=1)
         elif e.kind == "note":
-            self.progress.console.print(e.text, highlight=False, markup=False)
+            self.progress.console.print(e.text, highlight=False, markup=False, soft_wrap=True)
 
 
 def print_plan(console: Console, plan: JobPlan) -> None:

@@ -12,7 +12,7 @@ from eo_drr.config.base import ConfigModel
 
 class Outputs(ConfigModel):
     dir: str = Field("output", description="output folder (the CLI's -o overrides it)")
-    formats: list[Literal["cog", "csv", "geoparquet"]] = Field(
+    formats: list[Literal["cog", "csv", "geoparquet", "pdf"]] = Field(
         default_factory=lambda: ["cog", "csv", "geoparquet"]  # type: ignore[arg-type]
     )
 

@@ -84,18 +84,21 @@ class EventSteps(Steps):
         self.report = report
 
     @contextlib.contextmanager
-    def step(self, description: str) -> Iterator[None]:
+    def step(self, description: str, **fields: object) -> Iterator[None]:
         # events name the step in the current language; timings keep the English name
-        text = _(description)
+        text = _(description).format(**fields)
         self.report(Event("step", text))
-        with super().step(description):
+        with super().step(description, **fields):
             yield
-        self.report(Event("step_done", text, seconds=self.timings.get(description)))
+        seconds = self.timings.get(description.format(**fields))
+        self.report(Event("step_done", text, seconds=seconds))
 
-    def dask_callback(self, description: str) -> contextlib.AbstractContextManager:
+    def dask_callback(
+        self, description: str, **fields: object
+    ) -> contextlib.AbstractContextManager:
         from dask.callbacks import Callback
 
-        report, description = self.report, _(description)
+        report, description = self.report, _(description).format(**fields)
 
         class _Tasks(Callback):
             def _start_state(self, dsk: Any, state: dict[str, Any]) -> None:

@@ -13,6 +13,7 @@ from eo_drr.errors import OutputError
 from eo_drr.io.atomic import atomic_write_text
 from eo_drr.publish import OutputFolder
 from eo_drr.publish.demo_marks import catalog_is_synthetic
+from eo_drr.publish.report_pdf import write_report_pdf
 from eo_drr.publish.stac_outputs import CatalogNames, OutputAsset, write_output_catalog
 
 #: files the output catalogue itself writes
@@ -22,6 +23,7 @@ CATALOG_FILES = ("catalog.json", "outputs.item.json")
 def write_manifest_and_catalog(cfg: JobConfig, out: OutputFolder, summary: dict) -> None:
     """``run.json``, then, last, the STAC catalogue of every staged output (each verified and
     checksummed first)."""
+    write_report_pdf(cfg.outputs.formats, out, summary)
     manifest = {
         "job": cfg.name,
         "pipeline": cfg.pipeline,

@@ -1,25 +1,37 @@
-"""Monitoring as the engine runs it: each new post-event acquisition becomes its own event run.
+"""Monitoring as the engine runs it: each new post-event acquisition becomes its own event run,
+or, for a pipeline that appends to a series, is appended to the job's one series.
 
-See :mod:`eo_drr.jobs.monitor` for what counts as new. Each new acquisition runs through
-:func:`eo_drr.engine.run_job` into ``OUTPUT/<YYYY-MM-DD>_r<orbit>/`` (tile by tile with a
-``tiling:`` section or a tile size, with that folder's own job ledger), and is recorded in the
-ledger of OUTPUT (``done``, or ``failed`` with its error: the next monitor run tries it
-again). The whole monitor run holds the lock of OUTPUT, so two cron runs never overlap.
+Event runs (the flood pipeline): see :mod:`eo_drr.jobs.monitor` for what counts as new. Each
+new acquisition runs through :func:`eo_drr.engine.run_job` into
+``OUTPUT/<YYYY-MM-DD>_r<orbit>/`` (tile by tile with a ``tiling:`` section or a tile size,
+with that folder's own job ledger), and is recorded in the ledger of OUTPUT (``done``, or
+``failed`` with its error: the next monitor run tries it again). The whole monitor run holds
+the lock of OUTPUT, so two cron runs never overlap.
+
+Series (a pipeline with ``pending(cfg, root)``, the water series): the job runs with
+``time.post`` open-ended (its end moved to today when earlier; as for event runs, a monitored
+series follows new acquisitions), into OUTPUT itself. New means not yet in the series' cube
+in OUTPUT (the cube is the record, no ledger is kept): the pipeline maps only those, appends
+them and rewrites the frequency layers; an append killed half way leaves the cube as it was
+committed and the next monitor run completes it. The run holds the lock of OUTPUT
+(:func:`~eo_drr.engine.run.run_job`), and the pipeline reads what is new again under it.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from eo_drr.config import JobConfig
+from eo_drr.config import JobConfig, TilingConfig, Window
 from eo_drr.engine.events import Event, Reporter, log_reporter
 from eo_drr.engine.run import job_folder, run_job
 from eo_drr.errors import EODRRError
 from eo_drr.jobs.ledger import JobLedger, JobLock
 from eo_drr.jobs.monitor import aoi_key, event_config, iso, scan
+from eo_drr.pipelines import get_pipeline
 from eo_drr.publish import OutputFolder
 
 
@@ -46,9 +58,45 @@ class MonitorScan:
     since: str | None
 
 
+@dataclass(frozen=True)
+class SeriesAcquisition:
+    """A new acquisition of a series, as the monitor's table shows it: appended to the cube
+    named ``folder`` (no Sentinel-2 is read)."""
+
+    acquired_at: dt.datetime
+    relative_orbit: int | None
+    items: tuple[Any, ...]
+    folder: str
+    has_s2: bool = False
+
+
+def open_ended(cfg: JobConfig, today: dt.date | None = None) -> JobConfig:
+    """``cfg`` with ``time.post.end`` moved to ``today`` (UTC) when earlier."""
+    today = today or dt.datetime.now(dt.timezone.utc).date()
+    post = cfg.time.post
+    window = Window(start=post.start, end=max(post.end, today))
+    return cfg.model_copy(update={"time": cfg.time.model_copy(update={"post": window})})
+
+
+def _series_scan(cfg: JobConfig, pending: Callable, root: Path) -> MonitorScan:
+    """What the series in ``root`` lacks of the open-ended ``cfg`` (module docstring)."""
+    new, newest = pending(cfg, root)
+    cube = getattr(get_pipeline(cfg.pipeline), "OUTPUTS", {}).get("cube", root.name)
+    rows = tuple(
+        SeriesAcquisition(
+            a.time, a.items[0].properties.get("sat:relative_orbit"), tuple(a.items), cube
+        )
+        for a in new
+    )
+    return MonitorScan(rows, iso(newest) if newest is not None else None)
+
+
 def scan_new(cfg: JobConfig, output: str | Path | None = None) -> MonitorScan:
     """The new acquisitions for ``cfg`` (a dry run: nothing is written)."""
     root = job_folder(cfg, output)
+    pending = getattr(get_pipeline(cfg.pipeline), "pending", None)
+    if pending is not None:
+        return _series_scan(open_ended(cfg), pending, root)
     ledger = JobLedger.existing(root)
     found = scan(cfg, ledger if ledger is not None else _EmptyLedger())  # type: ignore[arg-type]
     return MonitorScan(tuple(found.new), found.since)
@@ -62,12 +110,15 @@ def run_monitor(
     tile_size_px: int | None = None,
     on_scan: Callable[[MonitorScan], None] | None = None,
 ) -> tuple[MonitorScan, list[dict]]:
-    """Run every new acquisition of ``cfg`` into its own sub-folder of ``output``: returns the
-    scan and one ``{folder, items, summary}`` per acquisition processed (``on_scan`` sees the
-    scan before the first run). Raises :class:`MonitorFailures` (after the others ran) when
-    some failed."""
+    """Run every new acquisition of ``cfg`` into its own sub-folder of ``output`` (a series:
+    append them all to the series in ``output``, one run): returns the scan and one
+    ``{folder, items, summary}`` per run (``on_scan`` sees the scan before the first run).
+    Raises :class:`MonitorFailures` (after the others ran) when some event runs failed."""
     report = report or log_reporter
     root = job_folder(cfg, output)
+    pending = getattr(get_pipeline(cfg.pipeline), "pending", None)
+    if pending is not None:
+        return _append_series(cfg, root, pending, report, tile_size_px, on_scan)
     OutputFolder(root).check_writable()
     root.mkdir(parents=True, exist_ok=True)
     key = aoi_key(cfg)
@@ -128,3 +179,27 @@ def run_monitor(
             "monitor run tries them again):\n" + "\n".join(failed)
         )
     return result, results
+
+
+def _append_series(
+    cfg: JobConfig,
+    root: Path,
+    pending: Callable,
+    report: Reporter,
+    tile_size_px: int | None,
+    on_scan: Callable[[MonitorScan], None] | None,
+) -> tuple[MonitorScan, list[dict]]:
+    """One run of the open-ended series job into ``root`` when the scan finds new dates."""
+    OutputFolder(root).check_writable()
+    job = open_ended(cfg)
+    if tile_size_px is not None:  # the pipeline's plan says whether it runs tiled
+        job = job.model_copy(update={"tiling": TilingConfig(tile_size_px=tile_size_px)})
+    found = _series_scan(job, pending, root)
+    if on_scan is not None:
+        on_scan(found)
+    if not found.new:
+        return found, []
+    items = [it.id for a in found.new for it in a.items]
+    report(Event("note", f"{len(found.new)} new acquisition(s) -> {root / found.new[0].folder}"))
+    run = run_job(job, root, report=report, tile_size_px=tile_size_px)
+    return found, [{"folder": str(root), "items": items, "summary": run.summary}]

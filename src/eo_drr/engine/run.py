@@ -18,6 +18,7 @@ from pathlib import Path
 
 from eo_drr.config import JobConfig, TilingConfig
 from eo_drr.engine.events import Event, EventSteps, Reporter, log_reporter
+from eo_drr.engine.first_run import first_run_notes
 from eo_drr.engine.manifest import (
     refuse_output_over_inputs,
     synthetic_job,
@@ -31,6 +32,7 @@ from eo_drr.jobs.ledger import LEDGER_NAME, LOCK_NAME, JobLock
 from eo_drr.jobs.tiling import Tile, tile_grid
 from eo_drr.pipelines import get_pipeline
 from eo_drr.publish import OutputFolder
+from eo_drr.publish.report_pdf import check_pdf_format
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,7 @@ def plan_job(
     folder = job_folder(cfg, output)
     out = OutputFolder(folder)
     out.check_writable()
+    check_pdf_format(cfg.outputs.formats)
     cfg = _with_tiles(cfg, tile_size_px)
     pipeline = get_pipeline(cfg.pipeline)
     plan = pipeline.plan(cfg)
@@ -123,6 +126,8 @@ def run_job(
     folder = job_folder(cfg, output)
     out = OutputFolder(folder)
     out.check_writable()  # fail before any long work
+    check_pdf_format(cfg.outputs.formats)
+    first_run_notes(cfg, report)
     t0 = time.perf_counter()
     if _tiled(cfg, tile_size_px):
         summary = _run_tiled(cfg, out, report, tile_size_px, retry_failed, t0)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import gettext as _gettext
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
@@ -147,7 +148,12 @@ def N_(message: str) -> str:
 
 _ = gettext
 
+#: the values of ``{name}`` fields in command-line help texts (``{events}``: the bundled event
+#: jobs), put in after translation; each is called only where a help text names it
+HELP_FIELDS: dict[str, Callable[[], str]] = {}
+
 __all__ = [
+    "HELP_FIELDS",
     "SUPPORTED",
     "Choice",
     "N_",

@@ -4,13 +4,23 @@ parses anything, so that ``eo-drr --lang es --help`` is Spanish too."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Annotated, Any
 
 import typer
 from typer.core import TyperGroup
 
-from eo_drr.i18n import N_, SUPPORTED, Choice, checked, from_environment, gettext, set_language
+from eo_drr.i18n import (
+    HELP_FIELDS,
+    N_,
+    SUPPORTED,
+    Choice,
+    checked,
+    from_environment,
+    gettext,
+    set_language,
+)
 
 OPTION = "--lang"
 #: the option as the app's callback declares it (for the help; :class:`LangGroup` takes its
@@ -61,14 +71,23 @@ def choose_language(args: Sequence[str]) -> list[str]:
     return rest
 
 
+def filled(text: str) -> str:
+    """``text`` with its ``{name}`` fields of :data:`~eo_drr.i18n.HELP_FIELDS` filled in;
+    other braces stay as they are."""
+    return re.sub(
+        r"\{(\w+)\}", lambda m: HELP_FIELDS[m[1]]() if m[1] in HELP_FIELDS else m[0], text
+    )
+
+
 def translate_help(command: Any) -> None:
     """Translate the help texts of a click ``command``, its parameters and its subcommands in
-    place (by attribute: typer >= 0.22 builds them with its own copy of click)."""
+    place (by attribute: typer >= 0.22 builds them with its own copy of click), then fill in
+    their fields (:func:`filled`)."""
     for obj in (command, *command.params):
         for attr in ("help", "short_help"):
             text = getattr(obj, attr, None)
             if text:
-                setattr(obj, attr, gettext(text))
+                setattr(obj, attr, filled(gettext(text)))
     for sub in getattr(command, "commands", {}).values():
         translate_help(sub)
 

@@ -14,6 +14,7 @@ from odc.geo.geobox import GeoBox
 
 from eo_drr.config import FloodProduct, JobConfig, required
 from eo_drr.errors import ConfigError
+from eo_drr.i18n import N_
 from eo_drr.jobs.layers import source_layer
 from eo_drr.jobs.progress import Steps
 from eo_drr.load import load_s1, load_s2
@@ -28,10 +29,10 @@ log = logging.getLogger(__name__)
 #: the optional single-band layers (``sources.<key>``): resampling onto the job grid, and the
 #: progress step that loads them
 LAYERS = {
-    "hand": ("bilinear", "Loading HAND"),
-    "dem": ("bilinear", "Loading the DEM"),
-    "landcover": ("nearest", "Loading land cover"),
-    "gsw_seasonality": ("nearest", "Loading JRC surface-water seasonality"),
+    "hand": ("bilinear", N_("Loading HAND")),
+    "dem": ("bilinear", N_("Loading the DEM")),
+    "landcover": ("nearest", N_("Loading land cover")),
+    "gsw_seasonality": ("nearest", N_("Loading JRC surface-water seasonality")),
 }
 
 

@@ -79,8 +79,8 @@ def scan(cfg: JobConfig, ledger: JobLedger, now: dt.datetime | None = None) -> S
     """Search the catalogue for post-event acquisitions not yet processed (see the module)."""
     if cfg.pipeline != "flood":
         raise ConfigError(
-            f"pipeline: eo-drr monitor follows new Sentinel-1 acquisitions of a flood job, "
-            f"not {cfg.pipeline!r}"
+            "pipeline: eo-drr monitor follows new Sentinel-1 acquisitions of a flood or "
+            f"water_series job, not {cfg.pipeline!r}"
         )
     if cfg.sources.s1 is None:
         raise ConfigError("sources.s1: eo-drr monitor needs Sentinel-1 (add sources.s1)")

@@ -22,15 +22,21 @@ class Steps:
         self.timings: dict[str, float] = {}
 
     @contextlib.contextmanager
-    def step(self, description: str) -> Iterator[None]:
+    def step(self, description: str, **fields: object) -> Iterator[None]:
+        """A step named ``description``, a format string of ``fields`` (``"Epoch {e}"``,
+        ``e=1``): translated whole before the fields go in; the log and ``timings`` name it
+        in English."""
+        name = description.format(**fields)
         t0 = time.perf_counter()
-        log.info("%s ...", description)
+        log.info("%s ...", name)
         try:
-            with self.dask_callback(description):
+            with self.dask_callback(description, **fields):
                 yield
         finally:
-            self.timings[description] = time.perf_counter() - t0
+            self.timings[name] = time.perf_counter() - t0
 
-    def dask_callback(self, description: str) -> contextlib.AbstractContextManager:
+    def dask_callback(
+        self, description: str, **fields: object
+    ) -> contextlib.AbstractContextManager:
         """A context that observes dask computations of a step (default: none)."""
         return contextlib.nullcontext()

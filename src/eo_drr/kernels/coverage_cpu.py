@@ -23,10 +23,9 @@ arrays are allocated by the caller (numpy); kernels never allocate.
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 
-from eo_drr.kernels._jit import njit_parallel, njit_serial
+from eo_drr.kernels._jit import njit_serial, threaded
 from eo_drr.kernels.rowsort_cpu import bucket_rows
 
 #: a running coverage within this of an integer counts as whole (0 or 1)
@@ -115,8 +114,10 @@ def _put(rows, cols, vals, pos, row, col, width, v):
     return pos + 1
 
 
-@njit_parallel
+@threaded(lambda *a: a[4].size - 1)
 def ring_deltas(
+    start,
+    stop,
     xs,
     ys,
     ring_start,
@@ -140,8 +141,7 @@ def ring_deltas(
     left of the raster; int32) and signed area (float64); ``counts[u]`` receives the number of
     deltas written.
     """
-    n_units = unit_ring_start.size - 1
-    for u in numba.prange(n_units):
+    for u in range(start, stop):
         pos = unit_off[u]
         for k in range(unit_ring_start[u], unit_ring_start[u + 1]):
             a = 0.0  # twice the signed area (shoelace), pixel units
@@ -173,8 +173,10 @@ def _emit_span(u, row, s0, s1, span_cnt, jj, span_unit, span_row, span_c0, span_
     span_cnt[jj] += 1
 
 
-@njit_parallel
+@threaded(lambda *a: a[4].size)
 def unit_coverage(
+    start,
+    stop,
     rows,
     cols,
     vals,
@@ -218,7 +220,7 @@ def unit_coverage(
     rec_w v[rec_pix]``: a pixel is either whole in one unit (in a span) or recorded for every
     unit that covers part of it.
     """
-    for u in numba.prange(counts.size):
+    for u in range(start, stop):
         a = unit_off[u]
         b = a + counts[u]
         ro = row_off[u]

@@ -20,6 +20,8 @@ import heapq
 import numba
 import numpy as np
 
+from eo_drr.kernels._jit import threaded
+
 DY = np.array([-1, -1, 0, 1, 1, 1, 0, -1], dtype=np.int64)
 DX = np.array([0, 1, 1, 1, 0, -1, -1, -1], dtype=np.int64)
 DIST = np.array(
@@ -76,12 +78,12 @@ def fill_depressions(dem: np.ndarray, eps: float, out: np.ndarray) -> None:
             heapq.heappush(heap, (nz, np.int64(ny * w + nx)))
 
 
-@numba.njit(cache=True, parallel=True)
-def d8_directions(filled: np.ndarray, out: np.ndarray) -> None:
+@threaded(lambda *a: a[-1].shape[0], fastmath=False, error_model="python")
+def d8_directions(start: int, stop: int, filled: np.ndarray, out: np.ndarray) -> None:
     """D8 direction index 0-7 (N, NE, E, SE, S, SW, W, NW) of steepest descent; -1 where
     none (edge outlets, nodata)."""
     h, w = filled.shape
-    for y in numba.prange(h):
+    for y in range(start, stop):
         for x in range(w):
             z = filled[y, x]
             best = -1
@@ -157,15 +159,17 @@ def _difference_span(k: int, n: int, step: float):
     return k - 1, k + 1, 2.0 * step
 
 
-@numba.njit(cache=True, parallel=True)
-def slope_degrees(dem: np.ndarray, pixel_size_m: float, out: np.ndarray) -> None:
+@threaded(lambda *a: a[-1].shape[0], fastmath=False, error_model="python")
+def slope_degrees(
+    start: int, stop: int, dem: np.ndarray, pixel_size_m: float, out: np.ndarray
+) -> None:
     """Slope (degrees) of ``dem`` (metres, NaN nodata) into float32 ``out``: central
     differences inside, one-sided first differences on the raster edges (numpy's
     ``gradient`` with ``edge_order=1``); NaN wherever a difference touches NaN. Needs at
     least 2 rows and 2 columns (:func:`eo_drr.products.terrain.slope_degrees` checks)."""
     H, W = dem.shape
     to_deg = 180.0 / np.pi
-    for i in numba.prange(H):
+    for i in range(start, stop):
         ia, ib, dy = _difference_span(i, H, pixel_size_m)
         for j in range(W):
             ja, jb, dx = _difference_span(j, W, pixel_size_m)

@@ -3,7 +3,7 @@ a stack (the speckle filters are in :mod:`eo_drr.kernels.speckle_cpu`).
 
 Every kernel writes into an ``out`` array that the caller allocated with numpy. Pointwise
 kernels work on flat (raveled, C-contiguous) arrays split into blocks of rows; the temporal
-median on a 3-D ``(t, y, x)`` stack, ``numba.prange`` over rows. NaN marks nodata everywhere
+median on a 3-D ``(t, y, x)`` stack, rows on threads (``_jit.threaded``). NaN marks nodata everywhere
 (see ``as_float32`` for integer inputs).
 """
 
@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import math
 
-import numba
 import numpy as np
 
-from eo_drr.kernels._jit import njit_parallel, njit_serial
+from eo_drr.kernels._jit import njit_serial, threaded
 from eo_drr.kernels._scalar import db_of, is_nodata, linear_of, log_ratio_of
 
 #: Elements per parallel block of the pointwise kernels ("rows" of the flat view).
@@ -25,12 +24,11 @@ BLOCK = 1 << 16
 # pointwise
 
 
-@njit_parallel
-def as_float32(x, nodata, use_nodata, out):
+@threaded(lambda *a: -(-a[-1].size // BLOCK))
+def as_float32(start, stop, x, nodata, use_nodata, out):
     """out = float32(x), NaN where x is NaN or equals ``nodata`` (when ``use_nodata``)."""
     n = x.size
-    nblocks = (n + BLOCK - 1) // BLOCK
-    for b in numba.prange(nblocks):
+    for b in range(start, stop):
         for k in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
             v = x[k]
             if is_nodata(v, nodata, use_nodata):
@@ -39,12 +37,11 @@ def as_float32(x, nodata, use_nodata, out):
                 out[k] = v
 
 
-@njit_parallel
-def to_db(x, nodata, use_nodata, out):
+@threaded(lambda *a: -(-a[-1].size // BLOCK))
+def to_db(start, stop, x, nodata, use_nodata, out):
     """out = 10 log10(x); NaN for x <= 0, NaN or nodata."""
     n = x.size
-    nblocks = (n + BLOCK - 1) // BLOCK
-    for b in numba.prange(nblocks):
+    for b in range(start, stop):
         for k in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
             v = x[k]
             if is_nodata(v, nodata, use_nodata):
@@ -53,12 +50,11 @@ def to_db(x, nodata, use_nodata, out):
                 out[k] = db_of(np.float64(v))
 
 
-@njit_parallel
-def to_linear(x, nodata, use_nodata, out):
+@threaded(lambda *a: -(-a[-1].size // BLOCK))
+def to_linear(start, stop, x, nodata, use_nodata, out):
     """out = 10 ** (x / 10); NaN for NaN or nodata."""
     n = x.size
-    nblocks = (n + BLOCK - 1) // BLOCK
-    for b in numba.prange(nblocks):
+    for b in range(start, stop):
         for k in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
             v = x[k]
             if is_nodata(v, nodata, use_nodata):
@@ -67,12 +63,11 @@ def to_linear(x, nodata, use_nodata, out):
                 out[k] = linear_of(np.float64(v))
 
 
-@njit_parallel
-def log_ratio(post, pre, nodata, use_nodata, out):
+@threaded(lambda *a: -(-a[-1].size // BLOCK))
+def log_ratio(start, stop, post, pre, nodata, use_nodata, out):
     """out = 10 log10(post / pre) (dB); NaN where either is NaN, <= 0 or nodata."""
     n = post.size
-    nblocks = (n + BLOCK - 1) // BLOCK
-    for b in numba.prange(nblocks):
+    for b in range(start, stop):
         for k in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
             a = post[k]
             c = pre[k]
@@ -124,13 +119,12 @@ def _is_subnormal32(u):
     return ((u & np.uint32(0x7F800000)) == np.uint32(0)) & ((u & np.uint32(0x7FFFFF)) != 0)
 
 
-@njit_parallel
-def to_db_f32(x, bits, nodata, use_nodata, out):
+@threaded(lambda *a: -(-a[-1].size // BLOCK))
+def to_db_f32(start, stop, x, bits, nodata, use_nodata, out):
     """:func:`to_db` for float32 ``x``; ``bits`` is ``x.view(np.uint32)``."""
     n = x.size
     nd = np.float32(nodata)
-    nblocks = (n + BLOCK - 1) // BLOCK
-    for b in numba.prange(nblocks):
+    for b in range(start, stop):
         k0 = b * BLOCK
         k1 = min(n, (b + 1) * BLOCK)
         nsub = 0
@@ -146,13 +140,12 @@ def to_db_f32(x, bits, nodata, use_nodata, out):
                     out[k] = db_of(np.float64(x[k]))
 
 
-@njit_parallel
-def log_ratio_f32(post, pre, post_bits, pre_bits, nodata, use_nodata, out):
+@threaded(lambda *a: -(-a[-1].size // BLOCK))
+def log_ratio_f32(start, stop, post, pre, post_bits, pre_bits, nodata, use_nodata, out):
     """:func:`log_ratio` for float32 inputs as dB(post) - dB(pre) (bit views as in to_db_f32)."""
     n = post.size
     nd = np.float32(nodata)
-    nblocks = (n + BLOCK - 1) // BLOCK
-    for b in numba.prange(nblocks):
+    for b in range(start, stop):
         k0 = b * BLOCK
         k1 = min(n, (b + 1) * BLOCK)
         nsub = 0
@@ -175,8 +168,8 @@ def log_ratio_f32(post, pre, post_bits, pre_bits, nodata, use_nodata, out):
 
 # --------------------------------------------------------------------------------------------
 # temporal median of a stack (pre-event reference)
-@njit_parallel
-def nanmedian_time(stack, out):
+@threaded(lambda *a: a[-1].shape[0])
+def nanmedian_time(start, stop, stack, out):
     """``out[i, j]`` = median over ``t`` of the finite ``stack[t, i, j]`` (NaN where none).
 
     ``stack``: float32 ``(t, y, x)``. Even counts give the mean of the two middle values
@@ -185,7 +178,7 @@ def nanmedian_time(stack, out):
     numpy's masked-array sort of the whole stack.
     """
     T, H, W = stack.shape
-    for i in numba.prange(H):
+    for i in range(start, stop):
         buf = np.empty(T, dtype=np.float32)
         for j in range(W):
             n = 0

@@ -3,7 +3,7 @@ filters over square windows, and the Lee (1981) refined filter over edge-aligned
 
 Every kernel writes into an ``out`` array that the caller allocated with numpy; scratch
 buffers come from :func:`window_scratch` / :func:`refined_scratch` (numpy, outside numba).
-Kernels work on 2-D arrays, ``numba.prange`` over bands of rows; NaN and +-inf mark nodata.
+Kernels work on 2-D arrays, bands of rows on threads (``_jit.threaded``); NaN and +-inf mark nodata.
 
 Windowed filters use separable running sums: each parallel band of rows keeps, for every
 column, the sums over the window's rows (sum, sum of squares, count of valid pixels): moving
@@ -23,7 +23,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from eo_drr.kernels._jit import njit_parallel, njit_serial
+from eo_drr.kernels._jit import njit_serial, threaded
 from eo_drr.kernels._scalar import (
     _mean3,
     direction_from_means,
@@ -132,8 +132,8 @@ def _row_window_sums3(sp, qp, cp, r, W, hs, hq, hc):
             hc[j] = c
 
 
-@njit_parallel
-def window_filter(x, r, mode, cu2, scratch, out):
+@threaded(lambda *a: a[4].shape[0])
+def window_filter(start, stop, x, r, mode, cu2, scratch, out):
     """Boxcar mean (``MODE_BOXCAR``), Lee filter (``MODE_LEE``) or Kuan filter (``MODE_KUAN``)
     over a (2r+1)^2 window.
 
@@ -155,7 +155,7 @@ def window_filter(x, r, mode, cu2, scratch, out):
     cu2f = np.float32(cu2)
     zero = np.float32(0.0)
     one = np.float32(1.0)
-    for b in numba.prange(nb):
+    for b in range(start, stop):
         i0 = b * band
         i1 = min(H, i0 + band)
         if i0 >= i1:
@@ -276,8 +276,8 @@ def direction_weights():
     return np.array(masks, dtype=np.float64)
 
 
-@njit_parallel
-def refined_lee(x, cu2, ring, spans, out):
+@threaded(lambda *a: a[2].shape[0])
+def refined_lee(start, stop, x, cu2, ring, spans, out):
     """Lee (1981) refined filter, 7 x 7 edge-aligned windows (see ``_scalar``). The weight
     over the half window is ``_scalar.kuan_value``'s, i.e. Kuan's gain (see ``MODE_KUAN``).
 
@@ -290,7 +290,7 @@ def refined_lee(x, cu2, ring, spans, out):
     H, W = x.shape
     nb = ring.shape[0]
     band = (H + nb - 1) // nb
-    for b in numba.prange(nb):
+    for b in range(start, stop):
         i0 = b * band
         i1 = min(H, i0 + band)
         if i0 >= i1:

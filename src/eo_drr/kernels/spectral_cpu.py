@@ -10,7 +10,7 @@ without widening; for wider dtypes it is the float64 value (exact up to 2**53). 
 value" is a NaN ``nodata``, which no value equals, so the kernels carry no runtime flag. The two
 together took NDWI on a full tile from 0.78 to 0.92 of the memory bound.
 
-The loops are branch-free selects so that LLVM vectorises them. ``prange`` runs over blocks of
+The loops are branch-free selects so that LLVM vectorises them. Threads run over blocks of
 BLOCK elements of the flat arrays (the rows of a 2-D view); each block is taken as a slice
 (:func:`_span`), so the inner loop indexes from 0 and LLVM can prove its indices non-negative:
 indexing the flat array at ``blk * BLOCK + k`` instead keeps numba's negative-index
@@ -24,7 +24,7 @@ import numpy as np
 from numba import types
 from numba.extending import overload
 
-from eo_drr.kernels._jit import njit_parallel, njit_serial
+from eo_drr.kernels._jit import njit_serial, threaded
 from eo_drr.kernels._scalar import bsi_of, wofs_select_of
 
 #: elements per parallel block
@@ -62,8 +62,8 @@ def _span(n, blk):
     return start, min(n, start + BLOCK)
 
 
-@njit_parallel
-def normalized_difference(a, b, scale, offset, nodata, out):
+@threaded(lambda *a: -(-a[-1].size // BLOCK))
+def normalized_difference(start, stop, a, b, scale, offset, nodata, out):
     """out = (A - B) / (A + B), A = a * scale + offset (same for B); NaN for nodata or A + B = 0.
 
     Computed as (a - b) / (a + b + 2 offset / scale), which is the same ratio with the scale
@@ -75,7 +75,7 @@ def normalized_difference(a, b, scale, offset, nodata, out):
     nd = nodata
     nan = np.float32(np.nan)
     zero = np.float32(0.0)
-    for blk in numba.prange((n + BLOCK - 1) // BLOCK):
+    for blk in range(start, stop):
         start, stop = _span(n, blk)
         ab = a[start:stop]
         bb = b[start:stop]
@@ -91,8 +91,8 @@ def normalized_difference(a, b, scale, offset, nodata, out):
             ob[k] = nan if (bad | (s == zero)) else r
 
 
-@njit_parallel
-def bui(swir1, nir, red, scale, offset, nodata, out):
+@threaded(lambda *a: -(-a[-1].size // BLOCK))
+def bui(start, stop, swir1, nir, red, scale, offset, nodata, out):
     """Built-up index (He et al. 2010): NDBI - NDVI."""
     n = swir1.size
     sc = np.float32(scale)
@@ -100,7 +100,7 @@ def bui(swir1, nir, red, scale, offset, nodata, out):
     nd = nodata
     nan = np.float32(np.nan)
     zero = np.float32(0.0)
-    for blk in numba.prange((n + BLOCK - 1) // BLOCK):
+    for blk in range(start, stop):
         start, stop = _span(n, blk)
         sb = swir1[start:stop]
         nb = nir[start:stop]
@@ -121,15 +121,15 @@ def bui(swir1, nir, red, scale, offset, nodata, out):
             ob[k] = nan if (bad | (s1 == zero) | (s2 == zero)) else r
 
 
-@njit_parallel
-def bsi(blue, red, nir, swir1, scale, offset, nodata, out):
+@threaded(lambda *a: -(-a[-1].size // BLOCK))
+def bsi(start, stop, blue, red, nir, swir1, scale, offset, nodata, out):
     """Bare soil index (Rikimaru et al. 2002)."""
     n = blue.size
     sc = np.float32(scale)
     of = np.float32(offset)
     nd = nodata
     nan = np.float32(np.nan)
-    for blk in numba.prange((n + BLOCK - 1) // BLOCK):
+    for blk in range(start, stop):
         start, stop = _span(n, blk)
         bb = blue[start:stop]
         rb = red[start:stop]
@@ -152,8 +152,8 @@ def bsi(blue, red, nir, swir1, scale, offset, nodata, out):
             ob[k] = nan if bad else r
 
 
-@njit_parallel
-def linear_combination(bands, coefs, scale, offset, nodata, out):
+@threaded(lambda *a: -(-a[-1].size // BLOCK))
+def linear_combination(start, stop, bands, coefs, scale, offset, nodata, out):
     """out = sum_k coefs[k] * (bands[k] * scale + offset), float32 accumulation.
 
     ``bands``: a tuple of flat arrays of one dtype (unrolled at compile time, so the loop
@@ -166,7 +166,7 @@ def linear_combination(bands, coefs, scale, offset, nodata, out):
     of = np.float32(offset)
     nd = nodata
     nan = np.float32(np.nan)
-    for blk in numba.prange((n + BLOCK - 1) // BLOCK):
+    for blk in range(start, stop):
         start, stop = _span(n, blk)
         ob = out[start:stop]
         base = np.uint64(start)
@@ -183,8 +183,8 @@ def linear_combination(bands, coefs, scale, offset, nodata, out):
             ob[k] = nan if bad else acc
 
 
-@njit_parallel
-def wofs(blue, green, red, nir, swir1, swir2, scale, offset, nodata, out):
+@threaded(lambda *a: -(-a[-1].size // BLOCK))
+def wofs(start, stop, blue, green, red, nir, swir1, swir2, scale, offset, nodata, out):
     """WOfS water classification (``_scalar.wofs_of``, evaluated branch-free as
     ``_scalar.wofs_select_of``): 1.0 water, 0.0 not, NaN nodata.
 
@@ -195,7 +195,7 @@ def wofs(blue, green, red, nir, swir1, swir2, scale, offset, nodata, out):
     of = np.float64(offset) * 10000.0
     nd = nodata
     nan = np.float32(np.nan)
-    for blk in numba.prange((n + BLOCK - 1) // BLOCK):
+    for blk in range(start, stop):
         start, stop = _span(n, blk)
         b0 = blue[start:stop]
         b1 = green[start:stop]

@@ -16,17 +16,16 @@ numba.
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 
-from eo_drr.kernels._jit import njit_parallel, njit_serial
+from eo_drr.kernels._jit import njit_serial, threaded
 
 #: interleaved private copies per block (breaks the dependency on runs of equal bins)
 LANES = 4
 
 
-@njit_parallel
-def key_minmax(keys, expm, expv, flip, shift, out):
+@threaded(lambda *a: a[-1].shape[0])
+def key_minmax(start, stop, keys, expm, expv, flip, shift, out):
     """Per-block (min, max) of the order keys of the finite values of ``keys`` into ``out``.
 
     ``keys``: the flat data as integers: integer data itself, float data viewed as the signed
@@ -44,7 +43,7 @@ def key_minmax(keys, expm, expv, flip, shift, out):
     n = keys.size
     nb = out.shape[0]
     step = (n + nb - 1) // nb
-    for b in numba.prange(nb):
+    for b in range(start, stop):
         start = min(n, b * step)
         kb = keys[start : min(n, start + step)]
         top = out[b, 0]
@@ -104,8 +103,8 @@ def _index_chunk(xs, lo, hi, scale, edges, bins, buf):
                 buf[t] = i if i >= 0 else bins + 1
 
 
-@njit_parallel
-def histogram(x, lo, hi, edges, scratch, ibuf):
+@threaded(lambda *a: a[4].shape[0])
+def histogram(start, stop, x, lo, hi, edges, scratch, ibuf):
     """Counts of the flat array ``x`` into ``scratch`` (nblocks, LANES, bins + 2), zeroed here.
 
     Column ``bins + 1`` collects NaN and out-of-range values (the caller drops it; column
@@ -132,7 +131,7 @@ def histogram(x, lo, hi, edges, scratch, ibuf):
         )
     scale = bins / (hi - lo)
     step = (n + nb - 1) // nb
-    for b in numba.prange(nb):
+    for b in range(start, stop):
         h = scratch[b]
         h[:, :] = 0
         h0 = h[0]  # LANES == 4, unrolled by hand
@@ -157,8 +156,8 @@ def histogram(x, lo, hi, edges, scratch, ibuf):
                 t += 1
 
 
-@njit_parallel
-def tile_histograms(x, tile, lo, hi, edges, ibuf, out):
+@threaded(lambda *a: a[6].shape[0])
+def tile_histograms(start, stop, x, tile, lo, hi, edges, ibuf, out):
     """Histogram of every ``tile`` x ``tile`` tile of the 2-D ``x`` into out (nty, ntx, bins + 2)
     (zeroed here; the last two columns are scratch). Edge tiles are the smaller remainders.
     ``ibuf``: int32 (nty, tile) scratch for bin indices."""
@@ -171,7 +170,7 @@ def tile_histograms(x, tile, lo, hi, edges, ibuf, out):
             "tile_histograms: out (nty, ntx, bins + 2), ibuf (nty, tile), edges (bins + 1)"
         )
     scale = bins / (hi - lo)
-    for ty in numba.prange(nty):
+    for ty in range(start, stop):
         o = out[ty]
         o[:, :] = 0
         buf = ibuf[ty]

@@ -25,7 +25,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from eo_drr.kernels._jit import njit_parallel, njit_serial
+from eo_drr.kernels._jit import njit_serial, threaded
 
 
 def blocks(h: int) -> int:
@@ -190,8 +190,10 @@ def _flush_cells(
             acc[j, c] = 0
 
 
-@njit_parallel
+@threaded(lambda *a: a[27].shape[0])
 def interior_counts(
+    start,
+    stop,
     flood,
     lc,
     lut,
@@ -266,8 +268,7 @@ def interior_counts(
     border records of those rows are placed while the rows' codes are still in cache.
     """
     h, w = flood.shape
-    nb = hist.shape[0]
-    for blk in numba.prange(nb):
+    for blk in range(start, stop):
         cbk = codes[blk]
         lbk = lrows[blk]
         a = acc[blk]
@@ -374,12 +375,12 @@ def interior_counts(
         bad[blk] = mx
 
 
-@njit_parallel
-def value_counts_u8(x, out):
+@threaded(lambda *a: a[-1].shape[0])
+def value_counts_u8(start, stop, x, out):
     """Histogram of a uint8 array (flat) into ``out`` int64 (n_blocks, 256)."""
     n = x.size
     nb = out.shape[0]
     step = (n + nb - 1) // nb
-    for blk in numba.prange(nb):
+    for blk in range(start, stop):
         for i in range(blk * step, min(n, (blk + 1) * step)):
             out[blk, x[i]] += 1

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import pystac
 import xarray as xr
@@ -18,6 +17,7 @@ from odc.geo.geobox import GeoBox
 
 from eo_drr.catalog import item_datetime
 from eo_drr.config import JobConfig, required
+from eo_drr.i18n import N_
 from eo_drr.io.cog import CogStyle
 from eo_drr.products import flood as fp
 from eo_drr.publish.demo_marks import items_are_synthetic
@@ -25,6 +25,7 @@ from eo_drr.publish.headline import flood_headline
 from eo_drr.publish.provenance_text import flood_provenance
 from eo_drr.publish.rasters import write_on_grid
 from eo_drr.publish.report import FLOOD_COLORS, MapLayer, ReportContent, write_report
+from eo_drr.publish.report_plots import indicator_plots
 from eo_drr.publish.report_text import flood_title
 from eo_drr.publish.risk_outputs import risk_layers, risk_plots
 from eo_drr.publish.sfm_files import write_sfm
@@ -142,19 +143,23 @@ class FloodReport:
 def write_flood_report(path: Path, r: FloodReport) -> Path:
     """Write the flood report (HTML) at ``path``."""
     layers = [
-        MapLayer("Flood extent", r.flood, colors=FLOOD_COLORS, nodata=None),
+        MapLayer(N_("Flood extent"), r.flood, colors=FLOOD_COLORS, nodata=None),
         MapLayer(
-            "Reference water",
+            N_("Reference water"),
             r.reference_water,
             colors={1: (120, 120, 255, 255)},
-            legend="water before the event",
-            missing="The water map before the event was not written.",
+            legend=N_("water before the event"),
+            missing=N_("The water map before the event was not written."),
         ),
     ]
     if r.population is not None:
         layers.append(
             MapLayer(
-                "Population", r.population, cmap="magma", show=False, legend="persons per cell"
+                N_("Population"),
+                r.population,
+                cmap="magma",
+                show=False,
+                legend=N_("persons per cell"),
             )
         )
     layers += risk_layers(r.depth, r.hazard)
@@ -195,44 +200,3 @@ def read_tile_tables(tile_outputs: Mapping[str, Mapping[str, Path]]) -> list[pd.
             for _, path in sorted(tile_outputs["table_csv"].items())
         ]
     return []
-
-
-def indicator_plots(table: pd.DataFrame) -> dict[str, Any]:
-    """Bar charts per unit from :func:`eo_drr.sendai.indicators.indicators_by_unit`: exposed
-    population (persons) and flooded cropland / built-up (ha). Returns ``{caption: Figure}``."""
-    # a bare Figure (no pyplot) renders anywhere without switching the caller's backend
-    # (matplotlib.use("Agg") here turned a notebook's inline plots off after a run)
-    from matplotlib.figure import Figure
-
-    out = {}
-    labels = [f"{c}\n{n}" for c, n in zip(table.index.astype(str), table["name"].astype(str))]
-    if "exposed_population" in table:
-        fig = Figure(figsize=(8, 3.2))
-        ax = fig.subplots()
-        ax.bar(labels, table["exposed_population"], color="#005ce6")
-        ax.set_ylabel("persons")
-        ax.set_title("People inside the observed flood extent (EO proxy for B-1)")
-        ax.tick_params(axis="x", labelsize=7)
-        out["Exposed population per unit (persons)"] = fig
-    cols = [c for c in ("flooded_cropland_ha", "flooded_builtup_ha") if c in table]
-    if cols:
-        fig = Figure(figsize=(8, 3.2))
-        ax = fig.subplots()
-        x = np.arange(len(labels))
-        wdt = 0.8 / len(cols)
-        for i, c in enumerate(cols):
-            ax.bar(
-                x + i * wdt,
-                table[c],
-                wdt,
-                label={
-                    "flooded_cropland_ha": "cropland (C-2)",
-                    "flooded_builtup_ha": "built-up (C-4)",
-                }[c],
-            )
-        ax.set_xticks(x + wdt * (len(cols) - 1) / 2, labels, fontsize=7)
-        ax.set_ylabel("ha")
-        ax.set_title("Flooded cropland and built-up area (EO proxies)")
-        ax.legend()
-        out["Flooded cropland and built-up area per unit (ha)"] = fig
-    return out

@@ -7,7 +7,10 @@ Web Mercator and embedded as PNG overlays (data URIs), vectors as GeoJSON, plots
 is no basemap: background tiles would need the internet. The page writes nothing to the browser
 console, fits a phone's width and prints on A4; ``tests/test_report.py`` checks that in a
 headless Chromium. Layout: :mod:`~eo_drr.publish.report_page`; words:
-:mod:`~eo_drr.publish.report_text`; map layers: :mod:`~eo_drr.publish.report_map`.
+:mod:`~eo_drr.publish.report_text`; map layers: :mod:`~eo_drr.publish.report_map`; charts:
+:mod:`~eo_drr.publish.report_plots`; the PDF: :mod:`~eo_drr.publish.report_pdf`. Every word
+is in the current language (:func:`eo_drr.i18n.set_language`, the command line's ``--lang``),
+which the page also declares (``<html lang>``).
 """
 
 from __future__ import annotations
@@ -28,13 +31,16 @@ from typing import Any
 import pandas as pd
 
 from eo_drr import __version__
+from eo_drr.i18n import N_, language
 from eo_drr.io.atomic import atomic_write_text
 from eo_drr.publish import report_text as rt
 from eo_drr.publish.headline import KeyFigure
 from eo_drr.publish.provenance_text import provenance_html
 from eo_drr.publish.report_map import MAX_OVERLAY_PX, MapLayer, _overlay, layer_problem, legend_rows
 from eo_drr.publish.report_page import PAGE, SCRIPT, STYLE
+from eo_drr.publish.report_plots import indicator_of
 from eo_drr.publish.report_text import _
+from eo_drr.sendai.names import indicator_label
 
 __all__ = ["FLOOD_COLORS", "MAX_OVERLAY_PX", "MapLayer", "ReportContent", "write_report"]
 
@@ -79,7 +85,7 @@ class ReportContent:
     plots: Mapping[str, Any] | None = None
     provenance: Mapping[str, Any] | None = None
     points: Any = None
-    points_name: str = "Facilities (red: in the flood extent)"
+    points_name: str = N_("Facilities (red: in the flood extent)")
     warnings: Sequence[str] = ()
     popup_columns: Sequence[str] = POPUP_COLUMNS
     synthetic: bool = False
@@ -131,17 +137,35 @@ def _cell(key: str, v: Any) -> str:
     return rt.number(v.item() if hasattr(v, "item") else v)
 
 
+def _header(column: str, text_cols: set[str]) -> str:
+    """A column header in words; an indicator's column also shows its EO code."""
+    ind = indicator_of(column)
+    code = f'<span class="code">{html.escape(ind.code)}</span>' if ind else ""
+    return (
+        f'<th scope="col"{" class=text" if column in text_cols else ""}>'
+        f"{html.escape(rt.column_label(column))}{code}</th>"
+    )
+
+
+def _indicator_names(columns: Sequence[str]) -> str:
+    """The names of the indicators whose codes the table shows: EO code, the Sendai
+    indicator it is a proxy for and that indicator's official name."""
+    found = [ind for c in columns if (ind := indicator_of(c)) is not None]
+    if not found:
+        return ""
+    items = "".join(f"<li>{html.escape(indicator_label(ind))}</li>" for ind in found)
+    title = html.escape(_("Indicators in this table"))
+    return f'<details class="indicator-names" open><summary>{title}</summary><ul>{items}</ul></details>'
+
+
 def _table_html(table: pd.DataFrame) -> str:
-    """The per-unit table: place name first, then the code, human headers with units."""
+    """The per-unit table: place name first, then the code, human headers with units (and
+    the EO codes of indicators, named in full below the table)."""
     t = table.reset_index()
     first = [c for c in ("name", "code") if c in t.columns]
     cols = first + [c for c in t.columns if c not in first]
     text_cols = {"name", "code", "level"}
-    head = "".join(
-        f'<th scope="col"{" class=text" if c in text_cols else ""}>'
-        f"{html.escape(rt.column_label(str(c)))}</th>"
-        for c in cols
-    )
+    head = "".join(_header(str(c), text_cols) for c in cols)
     rows = []
     for rec in t[cols].itertuples(index=False):
         cells = "".join(
@@ -149,10 +173,12 @@ def _table_html(table: pd.DataFrame) -> str:
             for c, v in zip(cols, rec)
         )
         rows.append(f"<tr>{cells}</tr>")
+    title = html.escape(_("Figures per administrative unit"))
     return (
-        f"<h2>{html.escape(_('Figures per administrative unit'))}</h2>"
+        f"<h2>{title}</h2>"
         f'<div class="table-wrap" tabindex="0"><table class="indicators"><thead><tr>{head}'
         f"</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
+        + _indicator_names([str(c) for c in cols])
     )
 
 
@@ -217,32 +243,37 @@ def _banner(synthetic: bool) -> str:
     )
 
 
+#: a key figure whose value has a word this long takes a phone's whole width (no word is cut)
+LONG_WORD = 11
+
+
+def _card_class(value: str) -> str:
+    wide = max((len(w) for w in value.split()), default=0) > LONG_WORD
+    return "card wide" if wide else "card"
+
+
 def _headline(figures: Sequence[KeyFigure]) -> str:
     if not figures:
         return ""
+    title = html.escape(_("Key figures"))
     cards = "".join(
-        f'<div class="card"><dt>{html.escape(f.label)}</dt><dd><span class="value">'
+        f'<div class="{_card_class(f.value)}"><dt>{html.escape(f.label)}</dt><dd>'
+        f'<span class="value">'
         f"{html.escape(f.value)}</span>"
         + (f'<span class="detail">{html.escape(f.detail)}</span>' if f.detail else "")
         + "</dd></div>"
         for f in figures
     )
-    return (
-        f'<section id="headline"><h2>{html.escape(_("Key figures"))}</h2>'
-        f'<dl class="cards">{cards}</dl></section>'
-    )
+    return f'<section id="headline"><h2>{title}</h2><dl class="cards">{cards}</dl></section>'
 
 
 def _warnings(warnings: Sequence[str]) -> str:
     if not warnings:
         return ""
-    items = "".join(
-        f"<li>{html.escape(_('Quality warning: {text}').format(text=w))}</li>" for w in warnings
-    )
-    return (
-        f'<section class="warnings"><h2>{html.escape(_("Quality warnings"))}</h2>'
-        f"<ul>{items}</ul></section>"
-    )
+    each = _("Quality warning: {text}")
+    items = "".join(f"<li>{html.escape(each.format(text=w))}</li>" for w in warnings)
+    title = html.escape(_("Quality warnings"))
+    return f'<section class="warnings"><h2>{title}</h2><ul>{items}</ul></section>'
 
 
 def _howto() -> str:
@@ -251,10 +282,11 @@ def _howto() -> str:
         f"{html.escape(url)}</li>"
         for name, what, lic, url in rt.EXPOSURE_SOURCES
     )
+    title = html.escape(_("How to add admin units and population"))
+    sources = html.escape(_("Free sources and their licences:"))
     return (
-        f'<section class="howto"><h2>{html.escape(_("How to add admin units and population"))}'
-        f"</h2><p>{html.escape(_(rt.EXPOSURE_HOWTO))}</p>"
-        f"<p>{html.escape(_('Free sources and their licences:'))}</p><ul>{rows}</ul></section>"
+        f'<section class="howto"><h2>{title}</h2><p>{html.escape(_(rt.EXPOSURE_HOWTO))}</p>'
+        f"<p>{sources}</p><ul>{rows}</ul></section>"
     )
 
 
@@ -288,7 +320,10 @@ def _plots(plots: Mapping[str, Any] | None) -> str:
         f"<figcaption>{html.escape(caption)}</figcaption></figure>"
         for caption, fig in (plots or {}).items()
     ]
-    return f"<h2>{html.escape(_('Charts'))}</h2>" + "\n".join(figs) if figs else ""
+    if not figs:
+        return ""
+    title = html.escape(_("Charts"))
+    return f"<h2>{title}</h2>" + "\n".join(figs)
 
 
 def write_report(path: str | os.PathLike, content: ReportContent) -> Path:
@@ -300,7 +335,7 @@ def write_report(path: str | os.PathLike, content: ReportContent) -> Path:
     notes = [p for p in problems.values() if p]
     help_box = c.exposure_help if c.exposure_help is not None else c.table is None
     page = PAGE.format(
-        lang="en",
+        lang=language(),
         title=html.escape(c.title),
         leaflet_css=_static("leaflet.css"),
         style=STYLE,

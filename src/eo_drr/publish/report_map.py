@@ -34,7 +34,9 @@ class MapLayer:
     ``nodata`` transparent). ``labels``: words of each class for the legend (default: the
     flood classes' words, or ``legend`` for a layer of one class); ``legend``: the words of a
     continuous layer's values (e.g. "persons per cell"). ``data`` None: the layer could not
-    be made; the report says so in words (``missing`` says why).
+    be made; the report says so in words (``missing`` says why). ``name``, ``legend``,
+    ``labels`` and ``missing`` are English, marked with :func:`~eo_drr.i18n.N_` where they are
+    written; the report shows them in the current language.
     """
 
     name: str
@@ -141,7 +143,7 @@ def _overlay(layer: MapLayer) -> dict[str, Any]:
     to_ll = Transformer.from_crs("EPSG:3857", "EPSG:4326", always_xy=True)
     (w_, e_), (s_, n_) = zip(*[to_ll.transform(x, y) for x, y in ((wb, sb), (eb, nb))])
     return {
-        "name": layer.name,
+        "name": _(layer.name),
         "url": _png_data_uri(rgba),
         "bounds": [[s_, w_], [n_, e_]],
         "opacity": layer.opacity,
@@ -150,39 +152,40 @@ def _overlay(layer: MapLayer) -> dict[str, Any]:
 
 
 def legend_rows(layer: MapLayer) -> list[tuple[tuple[str, ...], str]]:
-    """``(css colours, words)`` rows of ``layer``'s legend. Class layers: one row per class
-    in words (``labels``, else the flood classes' words), or one row of all colours with
-    ``legend`` when the layer has no ``labels`` but a ``legend``. Transparent classes (not
-    flooded, no data drawn clear) are left out: they are not on the map."""
+    """``(css colours, words)`` rows of ``layer``'s legend, in the current language. Class
+    layers: one row per class in words (``labels``, else the flood classes' words), or one row
+    of all colours with ``legend`` when the layer has no ``labels`` but a ``legend``.
+    Transparent classes (not flooded, no data drawn clear) are left out: they are not on the
+    map."""
+    name = _(layer.name)
     if not layer.colors:
-        return [((), f"{layer.name}: {layer.legend}")] if layer.legend else []
+        return [((), f"{name}: {_(layer.legend)}")] if layer.legend else []
     shown = {int(v): tuple(c) for v, c in layer.colors.items() if len(c) == 3 or c[3] > 0}
     css = {v: f"rgb({','.join(str(int(x)) for x in c[:3])})" for v, c in shown.items()}
     if not layer.labels and layer.legend:
-        return [(tuple(css.values()), f"{layer.name}: {layer.legend}")]
+        return [(tuple(css.values()), f"{name}: {_(layer.legend)}")]
     labels = layer.labels or {}
     return [
-        ((css[v],), f"{layer.name}: {labels[v] if v in labels else class_words(v)}") for v in shown
+        ((css[v],), f"{name}: {_(labels[v]) if v in labels else class_words(v)}") for v in shown
     ]
 
 
 def layer_problem(layer: MapLayer) -> str | None:
-    """Why ``layer`` shows nothing, in words, or None when it has something to show."""
+    """Why ``layer`` shows nothing, in words (the current language), or None when it has
+    something to show."""
+    name = _(layer.name)
     if layer.data is None:
-        return (
-            _("{name}: not available for this run. {why}")
-            .format(name=layer.name, why=layer.missing)
-            .strip()
-        )
+        why = _(layer.missing) if layer.missing else ""
+        return _("{name}: not available for this run. {why}").format(name=name, why=why).strip()
     arr = np.asarray(layer.data.values)
     if layer.colors is not None:
         drawn = [int(v) for v, c in layer.colors.items() if len(c) == 3 or c[3] > 0]
         if arr.size == 0 or (arr == 255).all():
-            return _("{name}: could not be made (no valid data).").format(name=layer.name)
+            return _("{name}: could not be made (no valid data).").format(name=name)
         if not np.isin(arr, drawn).any():
-            return _("{name}: nothing to show in this area.").format(name=layer.name)
+            return _("{name}: nothing to show in this area.").format(name=name)
         return None
     finite = np.isfinite(arr) & (arr != layer.nodata if layer.nodata is not None else True)
     if not finite.any():
-        return _("{name}: could not be made (no valid data).").format(name=layer.name)
+        return _("{name}: could not be made (no valid data).").format(name=name)
     return None

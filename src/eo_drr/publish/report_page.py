@@ -33,6 +33,10 @@ table.indicators th, table.indicators td { border: 1px solid #ccc; padding: 3px 
 table.indicators th { background: #f0f2f5; vertical-align: bottom; min-width: 5em; }
 table.indicators td { white-space: nowrap; }
 table.indicators td.text, table.indicators th.text { text-align: left; }
+table.indicators th .code { display: block; font-weight: normal; color: #555; }
+.indicator-names { font-size: .85em; margin: .5em 0; }
+.indicator-names summary { cursor: pointer; font-weight: 600; }
+.indicator-names ul { margin: .3em 0; padding-left: 1.2em; }
 figure { margin: 1em 0; }
 figure img { max-width: 100%; height: auto; }
 dl.provenance { display: grid; grid-template-columns: minmax(8em, 16em) 1fr; gap: .3em 1em; }
@@ -56,6 +60,7 @@ footer p { margin: .2em 0; }
   dl.provenance, dl.provenance dl.provenance { grid-template-columns: 1fr; }
   dl.provenance dd { margin-bottom: .4em; }
   .legend { max-width: 190px; }
+  .card.wide { grid-column: 1 / -1; }
 }
 @page { size: A4; margin: 14mm 12mm; }
 @media print {

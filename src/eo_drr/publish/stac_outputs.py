@@ -43,6 +43,7 @@ MEDIA_TYPES = {
     ".csv": "text/csv",
     ".json": pystac.MediaType.JSON,
     ".html": pystac.MediaType.HTML,
+    ".pdf": pystac.MediaType.PDF,
     ".png": pystac.MediaType.PNG,
 }
 
