@@ -4,13 +4,25 @@
     search (time.post: the series' date range; one relative orbit) -> per acquisition not yet
     in the cube: load (common grid) -> s1_water (products.water) -> append to
     water_series.zarr (io.zarr_cube) -> frequency + classes (products.frequency) -> COGs
+    -> HTML report (publish.series_outputs)
 
 Incremental: the cube's ``time`` coordinate tells which acquisitions are done; a rerun of the
 same job (more acquisitions in the catalogue, or a later ``time.post.end``) maps only the new
-ones, appends them and recomputes the frequency from the cube. The cube lives in the output
-folder itself (not staged), is appended to atomically (an append killed half way leaves it
-readable and the rerun completes it) and is kept between runs; the COGs are staged and
-committed as in every pipeline.
+ones, appends them and recomputes the frequency from the cube's running counts (each append
+updates them, so it costs the same whatever the number of dates). The cube lives in the
+output folder itself (not staged), is appended to atomically (an append killed half way
+leaves it, counts included, as it was and the rerun completes it) and is kept between runs;
+the COGs are staged and committed as in every pipeline. ``eo-drr monitor`` appends to the same cube: it calls
+:func:`pending` (what the cube lacks) and reruns the job with ``time.post`` open-ended
+(:mod:`eo_drr.engine.monitor`).
+
+Not tiled (``tiling:``, ``--tile-size``): refused (:data:`NOT_TILED`). The cube is the job's
+one record of what is done, with one commit point per append; tiles commit independently, so
+region writes by tiles would leave dates half-written between tiles (and tiles narrower than
+a 256 px chunk would rewrite each other's chunks). Single-date water also decides each scene
+whole (its threshold and region growing, :mod:`eo_drr.products.water`), which a tile would
+cut. Memory is one date of the grid whatever the number of dates (the cube is appended date
+by date and the frequency taken from its counts): ``benchmarks/frequency_accuracy.py --dates``.
 """
 
 from __future__ import annotations
@@ -38,6 +50,7 @@ from eo_drr.load.grid import crs_wkt
 from eo_drr.products import frequency as fq
 from eo_drr.products.water import s1_water
 from eo_drr.publish import OutputFolder, write_cog
+from eo_drr.publish.series_outputs import SeriesReport, write_series_report
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +59,15 @@ OUTPUTS = {
     "frequency": "water_frequency.tif",
     "observations": "water_observations.tif",
     "classes": "water_classes.tif",
+    "report": "report.html",
 }
+#: why the series job refuses tiling (module docstring)
+NOT_TILED = (
+    "tiling: the water series runs whole, not tiled (remove the tiling: section and "
+    "--tile-size): its Zarr time cube is one per job, appended one date at a time under one "
+    "commit point, and single-date water thresholds each scene whole; its memory is one date "
+    "of the grid, whatever the number of dates"
+)
 #: the cube's variable attributes (CF flags)
 WATER_ATTRS = {
     "long_name": "open water (products.water.s1_water)",
@@ -115,6 +136,8 @@ def group_by_orbit(items: list[pystac.Item], relative_orbit: int | None) -> list
 def plan(cfg: JobConfig) -> WaterSeriesPlan:
     """Search the catalogue and resolve the grid; computes and writes nothing."""
     s1 = required(cfg.sources.s1, "sources.s1", "the water series maps Sentinel-1")
+    if cfg.tiling is not None:
+        raise ConfigError(NOT_TILED)
     if cfg.time.pre is not None:
         raise ConfigError("time.pre: the water series reads time.post only (its date range)")
     if "cog" not in cfg.outputs.formats:
@@ -180,6 +203,16 @@ def check(cfg: JobConfig, p: WaterSeriesPlan, out: OutputFolder) -> None:
     _to_map(cfg, p, out.final(p.outputs["cube"]))
 
 
+def pending(cfg: JobConfig, root: Path) -> tuple[list[Acquisition], dt.datetime | None]:
+    """For ``eo-drr monitor``: the acquisitions of ``cfg`` that the cube in the output folder
+    ``root`` lacks (oldest first), and the newest date the cube holds (None: no cube yet).
+    The same checks as :func:`check`; computes and writes nothing."""
+    p = plan(cfg)
+    done, new = _to_map(cfg, p, root / p.outputs["cube"])
+    newest = max(done).astype(dt.datetime).replace(tzinfo=dt.timezone.utc) if done else None
+    return new, newest
+
+
 def run(cfg: JobConfig, p: WaterSeriesPlan, out: OutputFolder, steps: Steps | None = None) -> dict:
     """Map the acquisitions the cube lacks, append them, write the frequency layers into
     ``out`` (staged; the caller commits). Returns the run summary."""
@@ -203,13 +236,20 @@ def run(cfg: JobConfig, p: WaterSeriesPlan, out: OutputFolder, steps: Steps | No
     with steps.step("Water frequency and classes (JRC Global Surface Water style)"):
         cube = zarr_cube.open_cube(cube_path)
         assert cube is not None  # written above or before
-        res = fq.water_frequency(cube[zarr_cube.VARIABLE])
-        n_dates = cube.sizes["time"]
+        params = fq.FrequencyParams()
+        times = cube["time"].values
+        n = zarr_cube.counts(cube)  # kept by the appends: no date is read again
+        res = fq.from_counts(n["water_count"], n["valid_count"], params)
     with steps.step("Writing rasters (Cloud-Optimized GeoTIFF)"):
-        _write(out, p, crs, res, n_dates)
+        _write(out, p, crs, res, len(times))
     px_ha = abs(p.geobox.resolution.x * p.geobox.resolution.y) / 1e4
+    with steps.step("Writing the HTML report"):
+        dates = [f"{t:%Y-%m-%d}" for t in times.astype("datetime64[s]").astype(dt.datetime)]
+        items = [it for a in p.acquisitions for it in a.items]
+        report = SeriesReport(cfg.name, items, res, p.geobox, dates, p.relative_orbit, params)
+        write_series_report(out.path(p.outputs["report"]), report)
     return {
-        "dates": n_dates,
+        "dates": len(times),
         "new_dates": [f"{a.time:%Y-%m-%d}" for a in new],
         "relative_orbit": p.relative_orbit,
         "class_ha": {

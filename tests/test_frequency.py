@@ -1,5 +1,6 @@
 """Water frequency from a Sentinel-1 series: the frequency and classes, the Zarr time cube
-(read back with open_zarr + rioxarray, an append killed half way, another version), the
+(read back with open_zarr + rioxarray, its running counts, an append killed half way, another
+version), the
 water_series pipeline on the demo series against its truth, incremental reruns, bad input."""
 
 from __future__ import annotations
@@ -63,8 +64,11 @@ def test_cube_reads_back_with_rioxarray(tmp_path):
     assert ds["water"].dtype == np.uint8 and ds["water"].shape == (3, 300, 280)
     assert ds.rio.crs == CRS and ds["water"].rio.crs == CRS
     assert tuple(ds["water"].rio.transform())[:6] == tuple(TRANSFORM)[:6]
-    assert ds["water"].encoding["chunks"] == (32, 256, 256)
+    assert ds["water"].encoding["chunks"] == (1, 256, 256)
     np.testing.assert_array_equal(ds["water"].values, values)
+    assert ds["water_count"].rio.crs == CRS and ds["water_count"].dtype == np.uint16
+    committed = ds["water_count"].sel(counted_dates=ds.sizes["time"])
+    np.testing.assert_array_equal(committed, (values == 1).sum(axis=0))
     assert list(ds["time"].values) == [np.datetime64(t, "ns") for t in _times(3)]
     with pytest.raises(InputError, match="grid"):
         zarr_cube.append_slices(
@@ -72,12 +76,37 @@ def test_cube_reads_back_with_rioxarray(tmp_path):
         )
 
 
+def _expected_counts(stack: np.ndarray) -> dict[str, np.ndarray]:
+    return {"water_count": (stack == 1).sum(axis=0), "valid_count": (stack <= 1).sum(axis=0)}
+
+
+def test_counts_follow_the_appends_and_give_the_frequency(tmp_path):
+    assert zarr_cube.COUNTS == {"water_count": (fq.WATER,), "valid_count": (fq.NOT_WATER, fq.WATER)}
+    path = tmp_path / "c.zarr"
+    rng = np.random.default_rng(2)
+    stack = rng.choice(np.array([0, 1, 255], np.uint8), (7, 40, 50))
+    zarr_cube.append_slices(path, stack[:2], _times(2), crs=CRS, transform=TRANSFORM)
+    for i in range(2, 7):  # one date at a time, as the job appends
+        zarr_cube.append_slices(
+            path, stack[i : i + 1], _times(7)[i : i + 1], crs=CRS, transform=TRANSFORM
+        )
+        got = zarr_cube.counts(zarr_cube.open_cube(path))
+        for name, want in _expected_counts(stack[: i + 1]).items():
+            np.testing.assert_array_equal(got[name], want)
+    res = fq.from_counts(got["water_count"], got["valid_count"])
+    whole = fq.water_frequency(stack)
+    np.testing.assert_array_equal(res.frequency, whole.frequency)
+    np.testing.assert_array_equal(res.classes, whole.classes)
+    np.testing.assert_array_equal(res.observations, whole.observations)
+
+
 def test_killed_append_leaves_the_cube_readable_and_the_rerun_completes(tmp_path, monkeypatch):
     path = tmp_path / "c.zarr"
     rng = np.random.default_rng(1)
-    old = rng.integers(0, 2, (33, 64, 64), dtype=np.uint8)  # past one 32-date chunk
+    old = rng.integers(0, 2, (33, 64, 64), dtype=np.uint8)
     zarr_cube.append_slices(path, old, _times(33), crs=CRS, transform=TRANSFORM)
     new = np.full((2, 64, 64), 255, dtype=np.uint8)
+    new[:, :10] = 1
 
     def killed(p):
         raise KeyboardInterrupt("killed before the commit")
@@ -86,13 +115,21 @@ def test_killed_append_leaves_the_cube_readable_and_the_rerun_completes(tmp_path
     with pytest.raises(KeyboardInterrupt):
         zarr_cube.append_slices(path, new, _times(35)[33:], crs=CRS, transform=TRANSFORM)
     monkeypatch.undo()
-    ds = xr.open_zarr(path)  # the slices were written, the metadata still says 33 dates
+    ds = xr.open_zarr(path)  # slices and counts were written, the metadata says 33 dates
     assert ds.sizes["time"] == 33
     np.testing.assert_array_equal(ds["water"].values, old)
-    assert zarr_cube.append_slices(path, new, _times(35)[33:], crs=CRS, transform=TRANSFORM) == 35
+    for name, want in _expected_counts(old).items():  # the committed counts, not the new ones
+        np.testing.assert_array_equal(zarr_cube.counts(zarr_cube.open_cube(path))[name], want)
+        np.testing.assert_array_equal(ds[name].sel(counted_dates=33), want)
+    other = np.zeros((1, 64, 64), dtype=np.uint8)  # the rerun appends something else
+    assert zarr_cube.append_slices(path, other, _times(34)[33:], crs=CRS, transform=TRANSFORM) == 34
+    assert zarr_cube.append_slices(path, new, _times(36)[34:], crs=CRS, transform=TRANSFORM) == 36
     ds = xr.open_zarr(path)
-    np.testing.assert_array_equal(ds["water"].values, np.concatenate([old, new]))
-    assert list(ds["time"].values) == [np.datetime64(t, "ns") for t in _times(35)]
+    whole = np.concatenate([old, other, new])
+    np.testing.assert_array_equal(ds["water"].values, whole)
+    assert list(ds["time"].values) == [np.datetime64(t, "ns") for t in _times(36)]
+    for name, want in _expected_counts(whole).items():
+        np.testing.assert_array_equal(zarr_cube.counts(zarr_cube.open_cube(path))[name], want)
 
 
 def test_store_of_another_version_is_refused(tmp_path):
@@ -103,10 +140,14 @@ def test_store_of_another_version_is_refused(tmp_path):
         path, np.zeros((2, 8, 8), np.uint8), _times(2), crs=CRS, transform=TRANSFORM
     )
     group = zarr.open_group(str(path), mode="r+", use_consolidated=False)
-    group.attrs["eo_drr_cube"] = {"format": zarr_cube.FORMAT, "version": 0}
+    group.attrs["eo_drr_cube"] = {"format": zarr_cube.FORMAT, "version": 1}  # 32-date chunks
     zarr.consolidate_metadata(str(path))
     with pytest.raises(InputError, match="another eo-drr version"):
         zarr_cube.open_cube(path)
+    with pytest.raises(InputError, match="another eo-drr version"):  # nor appended to
+        zarr_cube.append_slices(
+            path, np.zeros((1, 8, 8), np.uint8), _times(3)[2:], crs=CRS, transform=TRANSFORM
+        )
     group.attrs["eo_drr_cube"] = "something else"
     zarr.consolidate_metadata(str(path))
     with pytest.raises(InputError, match="did not write"):

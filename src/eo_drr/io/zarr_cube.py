@@ -1,22 +1,37 @@
-"""A time cube of single-date class rasters in a Zarr store, appended to without losing it.
+"""A time cube of single-date class rasters in a Zarr store, with running per-pixel counts of
+its classes, appended to without losing it.
 
 Layout (Zarr format 2, consolidated metadata in ``.zmetadata``)::
 
     <name>.zarr/
-        water       (time, y, x) uint8 class codes, chunks (32, 256, 256): a pixel's whole
-                    series is read from one chunk per 32 dates
-        time        (time) int64 seconds since 1970-01-01 (decoded by xarray to datetime64)
-        y, x        pixel-centre coordinates (CRS units)
-        spatial_ref the CRS (WKT) and GeoTransform, CF ``grid_mapping`` (rioxarray)
+        water          (time, y, x) uint8 class codes, chunks (1, 256, 256): an append writes
+                       its own chunks only, whatever the length of the series
+        water_count    (counted_dates, y, x) uint16: per pixel, the dates of code 1 (water)
+        valid_count    (counted_dates, y, x) uint16: per pixel, the dates of code 0 or 1
+                       (valid); both chunked (1, 1024, 1024), one slot per chunk
+        counted_dates  (counted_dates) int64, 2 slots: how many dates (from the first) each
+                       slot of the counts covers. The slot whose value is the cube's number of
+                       dates holds the counts of the committed cube (:func:`counts`); the
+                       other holds the previous commit's, or an append's killed before its
+                       commit
+        time           (time) int64 seconds since 1970-01-01 (decoded by xarray to datetime64)
+        y, x           pixel-centre coordinates (CRS units)
+        spatial_ref    the CRS (WKT) and GeoTransform, CF ``grid_mapping`` (rioxarray)
 
-``xarray.open_zarr(path)`` gives the cube with ``.rio.crs`` and ``.rio.transform()``.
+``xarray.open_zarr(path)`` gives the cube with ``.rio.crs`` and ``.rio.transform()``; the
+counts of its committed dates are ``ds["water_count"].sel(counted_dates=ds.sizes["time"])``.
+The counted codes (:data:`COUNTS`) are those of :func:`eo_drr.products.water.s1_water`, so
+a frequency needs the two count rasters only, never the dates (:func:`counts`).
 
 Atomic semantics: a new cube is written into a hidden temporary folder beside the target and
-renamed into place. An append writes the new slices first and the consolidated metadata last:
-``.zmetadata`` (one file, replaced atomically) is the commit point. A reader opens the cube
-through it, so an append killed half way leaves the cube as it was before (the chunks it
-rewrote hold the same values for the dates already committed), and the next append first
-cuts the arrays back to the committed length (:func:`append_slices`).
+renamed into place. An append writes the new slices, then the counts of the new length into
+the slot that is not the committed one, and the consolidated metadata last: ``.zmetadata``
+(one file, replaced atomically) is the commit point. A reader opens the cube through it and
+takes the counts of the slot matching the committed length, so an append killed half way
+leaves the cube, its counts included, as it was before (no chunk of a committed date or of the
+committed slot is written). The next append opens the arrays at their committed length (from
+``.zmetadata``) and grows them from there, overwriting what the killed one wrote past it and
+its uncommitted slot (:func:`append_slices`).
 
 The cube's root attributes carry :data:`FORMAT` and :data:`VERSION`; a store written by
 another format version is refused with an :class:`~eo_drr.errors.InputError`.
@@ -24,6 +39,7 @@ another format version is refused with an :class:`~eo_drr.errors.InputError`.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -40,35 +56,36 @@ from eo_drr.io.atomic import is_stale_temp
 
 #: what the root attribute ``eo_drr_cube`` says: the layout above, and its version
 FORMAT = "eo-drr-class-cube"
-VERSION = 1
-#: chunking: all dates of 32 in one chunk (per-pixel time reads), 256 x 256 px tiles
-CHUNKS = (32, 256, 256)
+VERSION = 2
+#: chunking: one date (an append writes new chunks only, never a committed one), 256 x 256 px
+CHUNKS = (1, 256, 256)
+#: the counts' chunks: one slot, 1024 x 1024 px (an append reads one slot and writes the other)
+COUNT_CHUNKS = (1, 1024, 1024)
 TIME_UNITS = "seconds since 1970-01-01"
 #: the variable's name in the store
 VARIABLE = "water"
+#: the running counts: variable -> the class codes it counts per pixel (1 water, 0 not water)
+COUNTS = {"water_count": (1,), "valid_count": (0, 1)}
+#: the dimension (and coordinate) of the counts' two slots
+SLOT = "counted_dates"
+#: most dates a cube holds (uint16 counts)
+MAX_DATES = int(np.iinfo(np.uint16).max)
 
 
 def _stamp() -> dict[str, Any]:
     return {"format": FORMAT, "version": VERSION}
 
 
-def open_cube(path: str | os.PathLike) -> xr.Dataset | None:
-    """The committed cube at ``path`` (lazy, dask), or None when there is none. Raises
-    :class:`InputError` for a store of another format version and
-    :class:`CorruptInputError` for one that cannot be read."""
-    import zarr
+def _unreadable(path: Path, exc: Exception) -> CorruptInputError:
+    return CorruptInputError(
+        f"{path}: not a readable Zarr time cube ({type(exc).__name__}: {exc}); move it "
+        "aside to start the series again"
+    )
 
-    path = Path(path)
-    if not path.exists():
-        return None
-    try:
-        ds = xr.open_zarr(path, consolidated=True)
-    except (OSError, ValueError, KeyError, zarr.errors.BaseZarrError) as exc:
-        raise CorruptInputError(
-            f"{path}: not a readable Zarr time cube ({type(exc).__name__}: {exc}); move it "
-            "aside to start the series again"
-        ) from None
-    stamp = ds.attrs.get("eo_drr_cube")
+
+def _check_stamp(attrs: Mapping[str, Any], path: Path) -> None:
+    """Refuse a store that is not a cube of this :data:`VERSION` (root ``attrs``)."""
+    stamp = attrs.get("eo_drr_cube")
     if not isinstance(stamp, Mapping) or stamp.get("format") != FORMAT:
         raise InputError(f"{path}: a Zarr store that eo-drr did not write as a time cube")
     if stamp.get("version") != VERSION:
@@ -77,26 +94,93 @@ def open_cube(path: str | os.PathLike) -> xr.Dataset | None:
             f"{stamp.get('version')!r}, this one reads version {VERSION}); move it aside or "
             "delete it to map the series again"
         )
+
+
+def open_cube(path: str | os.PathLike) -> xr.Dataset | None:
+    """The committed cube at ``path`` (lazy: a variable is read from the store when indexed,
+    without dask; no indexes), or None when there is none. Raises :class:`InputError` for a
+    store of another format version and :class:`CorruptInputError` for one that cannot be
+    read."""
+    import zarr
+
+    path = Path(path)
+    if not path.exists():
+        return None
+    try:
+        ds = xr.open_zarr(path, consolidated=True, chunks=None, create_default_indexes=False)
+    except (OSError, ValueError, KeyError, zarr.errors.BaseZarrError) as exc:
+        raise _unreadable(path, exc) from None
+    _check_stamp(ds.attrs, path)
     if VARIABLE not in ds or ds[VARIABLE].dims != ("time", "y", "x"):
         raise CorruptInputError(f"{path}: the cube has no {VARIABLE}(time, y, x) variable")
+    if any(name not in ds or ds[name].dims != (SLOT, "y", "x") for name in COUNTS):
+        raise CorruptInputError(f"{path}: the cube lacks its counts {', '.join(COUNTS)}")
+    _slot(ds[SLOT].values, ds.sizes["time"], path)
     return ds
+
+
+def _slot(counted: np.ndarray, n_dates: int, path: Path) -> int:
+    """The index of the counts' slot covering the ``n_dates`` committed dates (``counted``:
+    the :data:`SLOT` coordinate's values)."""
+    match = np.flatnonzero(np.asarray(counted) == n_dates)
+    if len(match) != 1:
+        raise CorruptInputError(
+            f"{path}: the counts cover {np.asarray(counted).tolist()} dates, the cube holds "
+            f"{n_dates}: move it aside to map the series again"
+        )
+    return int(match[0])
+
+
+def counts(ds: xr.Dataset) -> dict[str, np.ndarray]:
+    """The counts of the committed dates of a cube from :func:`open_cube`: :data:`COUNTS`'
+    names -> ``(y, x)`` uint16 numbers of dates."""
+    slot = _slot(ds[SLOT].values, ds.sizes["time"], Path(ds.encoding.get("source", "cube")))
+    return {name: np.asarray(ds[name][slot].values) for name in COUNTS}
+
+
+def _count(values: np.ndarray, codes: Sequence[int]) -> np.ndarray:
+    """Per pixel, the slices of ``values`` (k, y, x uint8) holding one of ``codes`` (uint16)."""
+    counted = np.zeros(256, dtype=np.uint16)
+    counted[list(codes)] = 1
+    return counted[values].sum(axis=0, dtype=np.uint16)
 
 
 def check_grid(
     ds: xr.Dataset, path: Path, *, crs: str, transform: Any, shape: tuple[int, int]
 ) -> None:
-    """Refuse (:class:`InputError`) a cube whose grid differs from the job's."""
+    """Refuse (:class:`InputError`) a cube (from :func:`open_cube`) whose grid differs from
+    the job's: ``crs`` (WKT or EPSG), ``transform`` (affine, CRS units), ``shape`` (y, x px)."""
+    have = (ds.sizes["y"], ds.sizes["x"])
+    _check_grid(ds["spatial_ref"].attrs, have, path, crs=crs, transform=transform, shape=shape)
+
+
+def _check_grid(
+    ref: Mapping[str, Any],
+    have: tuple[int, ...],
+    path: Path,
+    *,
+    crs: str,
+    transform: Any,
+    shape: tuple[int, int],
+) -> None:
+    """:func:`check_grid` on the attributes of the cube's ``spatial_ref`` (``crs_wkt``, GDAL
+    ``GeoTransform``) and its ``have`` (y, x) shape."""
+    from affine import Affine
     from pyproj import CRS
 
-    same_crs = ds.rio.crs is not None and CRS.from_user_input(ds.rio.crs) == CRS(crs)
-    have = tuple(ds[VARIABLE].shape[1:])
-    tr = ds.rio.transform()
+    try:
+        wkt = ref["crs_wkt"]
+        tr = Affine.from_gdal(*(float(v) for v in str(ref["GeoTransform"]).split()))
+    except (KeyError, TypeError, ValueError):
+        raise CorruptInputError(f"{path}: the cube's spatial_ref has no CRS or transform") from None
+    same_crs = CRS.from_user_input(wkt) == CRS(crs)
     same_tr = np.allclose(tuple(tr)[:6], tuple(transform)[:6], rtol=0, atol=1e-6)
-    if not (same_crs and have == tuple(shape) and same_tr):
+    if not (same_crs and tuple(have) == tuple(shape) and same_tr):
         raise InputError(
-            f"{path}: the cube's grid ({ds.rio.crs}, {have[1]} x {have[0]} px, origin "
-            f"{tr.c:.2f}, {tr.f:.2f}) differs from the job's ({shape[1]} x {shape[0]} px, "
-            f"origin {transform.c:.2f}, {transform.f:.2f}): use another output folder"
+            f"{path}: the cube's grid ({CRS.from_user_input(wkt).to_string()}, {have[1]} x "
+            f"{have[0]} px, origin {tr.c:.2f}, {tr.f:.2f}) differs from the job's ({shape[1]} x "
+            f"{shape[0]} px, origin {transform.c:.2f}, {transform.f:.2f}): use another output "
+            "folder"
         )
 
 
@@ -111,18 +195,26 @@ def _dataset(
     k, h, w = values.shape
     y = transform.f + transform.e * (np.arange(h) + 0.5)
     x = transform.c + transform.a * (np.arange(w) + 0.5)
-    da = xr.DataArray(
-        values,
-        dims=("time", "y", "x"),
-        coords={"time": np.asarray(times, dtype="datetime64[ns]"), "y": y, "x": x},
-        attrs=dict(var_attrs),
+    tile = (min(CHUNKS[1], h), min(CHUNKS[2], w))
+    dims = ("time", "y", "x")
+    ds = xr.Dataset(
+        {VARIABLE: (dims, values, dict(var_attrs))},
+        coords={
+            "time": np.asarray(times, dtype="datetime64[ns]"),
+            SLOT: np.array([k, 0], dtype=np.int64),
+            "y": y,
+            "x": x,
+        },
     )
-    da = da.rio.write_crs(crs).rio.write_transform(transform)
-    ds = da.to_dataset(name=VARIABLE)
-    ds[VARIABLE].encoding.update(
-        {"chunks": CHUNKS[:1] + (min(CHUNKS[1], h), min(CHUNKS[2], w)), "_FillValue": None}
-    )
-    ds[VARIABLE].encoding["coordinates"] = "spatial_ref"  # read back as a coordinate
+    for name, codes in COUNTS.items():  # slot 0: the k dates; slot 1: none yet
+        slots = np.stack([_count(values, codes), np.zeros((h, w), np.uint16)])
+        attrs = {"long_name": f"dates of class {list(codes)}", "units": "count"}
+        ds[name] = ((SLOT, "y", "x"), slots, attrs)
+        ds[name].encoding["chunks"] = (1, min(COUNT_CHUNKS[1], h), min(COUNT_CHUNKS[2], w))
+    ds = ds.rio.write_crs(crs).rio.write_transform(transform)
+    ds[VARIABLE].encoding["chunks"] = (CHUNKS[0], *tile)
+    for name in (VARIABLE, *COUNTS):
+        ds[name].encoding.update({"_FillValue": None, "coordinates": "spatial_ref"})
     ds["time"].encoding.update({"units": TIME_UNITS, "dtype": "int64", "chunks": (1024,)})
     return ds
 
@@ -151,10 +243,21 @@ def _create(path: Path, ds: xr.Dataset, attrs: Mapping[str, Any]) -> None:
 
 
 def _commit(path: Path) -> None:
-    """The commit point of an append: the consolidated metadata, one atomic file write."""
-    import zarr
-
-    zarr.consolidate_metadata(str(path))
+    """The commit point of an append: the consolidated metadata ``.zmetadata`` (what
+    ``zarr.consolidate_metadata`` writes for a Zarr format 2 store), its entries read again
+    from the metadata files they copy, replaced in one atomic write. An append adds no array,
+    so the entries are those the cube was created with."""
+    meta = json.loads((path / ".zmetadata").read_text())
+    entries = meta["metadata"]
+    for key in entries:
+        entries[key] = json.loads((path / key).read_text())
+    tmp = path / f".zmetadata.{os.getpid()}.tmp"  # renamed over it: readers see old or new
+    try:
+        tmp.write_text(json.dumps(meta, indent=4, sort_keys=True))
+        os.replace(tmp, path / ".zmetadata")
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def append_slices(
@@ -168,47 +271,97 @@ def append_slices(
     var_attrs: Mapping[str, Any] | None = None,
 ) -> int:
     """Append ``values`` (``(k, y, x)`` uint8, one slice per time in ``times``) to the cube at
-    ``path``, creating it (with root ``attrs`` and variable ``var_attrs``) when missing.
-    ``crs`` (WKT or EPSG) and ``transform`` (affine, CRS units) must match an existing
-    cube's grid. Returns the cube's number of dates afterwards."""
-    import zarr
-
+    ``path`` and update its counts, creating it (with root ``attrs`` and variable
+    ``var_attrs``) when missing. ``crs`` (WKT or EPSG) and ``transform`` (affine, CRS units)
+    must match an existing cube's grid. Returns the cube's number of dates afterwards. Costs
+    the k slices and the counts, whatever the number of dates already in the cube."""
     path = Path(path)
     values = np.asarray(values)
     if values.ndim != 3 or values.shape[0] != len(times):
         raise InputError(f"{path}: expected {len(times)} slices (k, y, x), got {values.shape}")
-    ds = open_cube(path)
-    if ds is None:
+    committed = _committed(path)
+    if committed is None:
         new = _dataset(values, times, crs=crs, transform=transform, var_attrs=var_attrs or {})
         _create(path, new, attrs or {})
         return len(times)
-    check_grid(ds, path, crs=crs, transform=transform, shape=values.shape[1:])
-    n = ds.sizes["time"]
-    units = ds["time"].encoding.get("units")
-    if units != TIME_UNITS:
-        raise CorruptInputError(f"{path}: time units {units!r}, expected {TIME_UNITS!r}")
-    ds.close()
+    arrays, ref, n, slot = committed
+    shape = tuple(arrays[VARIABLE].shape[1:])
+    _check_grid(ref, shape, path, crs=crs, transform=transform, shape=values.shape[1:])
+    if n + len(times) > MAX_DATES:
+        raise InputError(f"{path}: a cube holds at most {MAX_DATES} dates")
     seconds = (
         np.asarray(times, dtype="datetime64[s]").astype(np.int64)
         - np.datetime64("1970-01-01T00:00:00", "s").astype(np.int64)
     ).astype(np.int64)
     try:
-        group = zarr.open_group(str(path), mode="r+", use_consolidated=False)
-        water, time = group[VARIABLE], group["time"]
-        if not (isinstance(water, zarr.Array) and isinstance(time, zarr.Array)):
-            raise CorruptInputError(f"{path}: {VARIABLE} and time must be arrays")
-        for arr in (water, time):  # cut back what a killed append left past the commit
-            if arr.shape[0] != n:
-                arr.resize((n, *arr.shape[1:]))
-        k = values.shape[0]
-        water.resize((n + k, *water.shape[1:]))
-        water[n : n + k] = values
-        time.resize((n + k,))
-        time[n : n + k] = seconds
-        _commit(path)
+        _append(arrays, path, values, seconds, slot)
     except OSError as exc:
         raise OutputError(
             f"cannot append to {path}: {exc.strerror or exc} (the cube keeps its "
             f"{n} committed dates; a rerun completes the append)"
         ) from None
-    return n + k
+    return n + len(times)
+
+
+def _committed(path: Path) -> tuple[dict[str, Any], dict[str, Any], int, int] | None:
+    """The cube at ``path`` opened for an append through its consolidated metadata (no other
+    read): its arrays (zarr, at their committed shapes), the attributes of its
+    ``spatial_ref``, its number of dates and its counts' slot; None when there is no cube."""
+    import zarr
+
+    if not path.exists():
+        return None
+    try:
+        group = zarr.open_group(str(path), mode="r+", use_consolidated=True)
+        _check_stamp(group.attrs.asdict(), path)
+        found = {name: group[name] for name in (VARIABLE, "time", SLOT, *COUNTS)}
+        ref = group["spatial_ref"].attrs.asdict()
+    except (OSError, ValueError, KeyError, zarr.errors.BaseZarrError) as exc:
+        raise _unreadable(path, exc) from None
+    arrays = {name: a for name, a in found.items() if isinstance(a, zarr.Array)}
+    if len(arrays) != len(found):
+        raise CorruptInputError(f"{path}: {', '.join(found)} must be arrays")
+    units = arrays["time"].attrs.get("units")
+    if units != TIME_UNITS:
+        raise CorruptInputError(f"{path}: time units {units!r}, expected {TIME_UNITS!r}")
+    n = arrays["time"].shape[0]
+    return arrays, ref, n, _slot(np.asarray(arrays[SLOT][:]), n, path)
+
+
+def _append(
+    arrays: dict[str, Any], path: Path, values: np.ndarray, seconds: np.ndarray, slot: int
+) -> None:
+    """Write the slices (``seconds`` since 1970) past the committed length of ``arrays``
+    (zarr arrays at their committed shapes), their counts into the slot other than the
+    committed ``slot``, then commit (module docstring). Growing from the committed length
+    drops what a killed append left past it (its chunks are overwritten as the cube grows).
+    The writes before the commit touch no committed chunk, so they go out together."""
+    from zarr.core.sync import sync
+
+    sync(_write(arrays, values, seconds, slot))
+    _commit(path)
+
+
+async def _write(
+    arrays: dict[str, Any], values: np.ndarray, seconds: np.ndarray, slot: int
+) -> None:
+    """:func:`_append`'s writes, concurrent (zarr's asynchronous arrays)."""
+    import asyncio
+
+    a = {name: arr.async_array for name, arr in arrays.items()}
+    n, k = a["time"].shape[0], values.shape[0]
+    _, _, *before = await asyncio.gather(
+        a[VARIABLE].resize((n + k, *a[VARIABLE].shape[1:])),
+        a["time"].resize((n + k,)),
+        *(a[name].getitem(slot) for name in COUNTS),
+    )
+    new = slice(n, n + k)
+    await asyncio.gather(
+        a[VARIABLE].setitem(new, values),
+        a["time"].setitem(new, seconds),
+        *(
+            a[name].setitem(1 - slot, prev + _count(values, codes))
+            for (name, codes), prev in zip(COUNTS.items(), before, strict=True)
+        ),
+        a[SLOT].setitem(1 - slot, n + k),
+    )

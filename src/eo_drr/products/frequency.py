@@ -39,14 +39,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from eo_drr.errors import InputError
+from eo_drr.i18n import N_
 
 WATER, NOT_WATER, NODATA = 1, 0, 255
 NEVER, RARE, SEASONAL, PERMANENT = 0, 1, 2, 3
+#: the classes' names (English in the COG tags; marked for the report's translations)
 CLASS_NAMES = {
-    NEVER: "never water",
-    RARE: "flooded at times (rare)",
-    SEASONAL: "seasonal water",
-    PERMANENT: "permanent water",
+    NEVER: N_("never water"),
+    RARE: N_("flooded at times (rare)"),
+    SEASONAL: N_("seasonal water"),
+    PERMANENT: N_("permanent water"),
 }
 #: JRC Global Surface Water colours (permanent, seasonal); orange for the rare floods
 CLASS_COLORS = {
@@ -103,8 +105,8 @@ def require_series(n_dates: int, what: str = "the series") -> None:
 
 def water_frequency(stack, params: FrequencyParams | None = None) -> FrequencyResult:
     """Frequency, valid count and classes of a ``(time, y, x)`` water stack (module
-    docstring); ``stack`` is numpy, dask or an xarray DataArray (its data is used)."""
-    params = params or FrequencyParams()
+    docstring); ``stack`` is numpy, dask or an xarray DataArray (its data is used). Reads
+    every date: a series kept with its counts (the Zarr cube) uses :func:`from_counts`."""
     data = stack.data if hasattr(stack, "dims") else stack  # an xarray DataArray: its array
     if data.ndim != 3:
         raise InputError(f"water stack: expected (time, y, x), got shape {data.shape}")
@@ -115,7 +117,18 @@ def water_frequency(stack, params: FrequencyParams | None = None) -> FrequencyRe
         import dask
 
         n_water, n_valid = dask.compute(n_water, n_valid)
-    n_water, n_valid = np.asarray(n_water), np.asarray(n_valid)
+    return from_counts(np.asarray(n_water), np.asarray(n_valid), params)
+
+
+def from_counts(
+    n_water: np.ndarray, n_valid: np.ndarray, params: FrequencyParams | None = None
+) -> FrequencyResult:
+    """Frequency and classes (module docstring) from per-pixel counts of a series' dates:
+    ``n_water`` water observations, ``n_valid`` valid observations (``(y, x)``, numbers of
+    dates); the cost of one date, whatever the length of the series."""
+    params = params or FrequencyParams()
+    n_water = np.asarray(n_water, dtype=np.uint16)
+    n_valid = np.asarray(n_valid, dtype=np.uint16)
     with np.errstate(invalid="ignore", divide="ignore"):
         freq = np.where(n_valid > 0, n_water / np.maximum(n_valid, 1), np.nan).astype(np.float32)
     return FrequencyResult(freq, n_valid, n_water, classify(freq, n_valid, params))
