@@ -80,3 +80,14 @@ def test_lazy_water_refuses_what_the_eager_rule_refuses():
         s1_water_dask(da.from_array(10 ** (vv / 10)), units="db")
     with pytest.raises(InputError, match="speckle window"):
         s1_water_dask(da.from_array(vv[10:15, 10:15]))
+
+
+def test_an_unnamed_lazy_dataarray_is_taken_as_vv():
+    """xarray names a DataArray after its dask array's key: that is no band name."""
+    import xarray as xr
+
+    import eo_drr
+
+    vv, _ = _scene(n=128)
+    lazy = eo_drr.water(xr.DataArray(da.from_array(vv, chunks=64), dims=("y", "x")))
+    np.testing.assert_array_equal(lazy.values, s1_water(vv).water)

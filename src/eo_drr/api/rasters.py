@@ -8,7 +8,9 @@ through rioxarray, class rasters are uint8 with their no-data code (255) written
 chunk by chunk (speckle filter through ``map_overlap``, the scene threshold from histogram
 passes when it is called, region growing as connected components across chunks:
 :mod:`eo_drr.products.water_dask`), so its memory is bounded by the chunks; :func:`flood`
-and :func:`growth` run as one task over the whole scene when the result is computed.
+too (the pre-event median, both water maps, change detection, exclusions and the minimum
+mapping unit: :mod:`eo_drr.products.flood_dask`). :func:`growth` runs as one task over the
+whole scene when the result is computed.
 """
 
 from __future__ import annotations
@@ -57,7 +59,10 @@ def _bands(obj: Raster, what: str) -> dict[str, xr.DataArray]:
             f"{what}: expected an xarray DataArray or Dataset or a file path, got {type(obj).__name__}"
         )
     if obj.ndim == 2:
-        return {str(obj.name or "").upper(): obj}
+        name = obj.name
+        if obj.chunks is not None and name == getattr(obj.data, "name", None):
+            name = None  # xarray names a DataArray after its dask array's generated key
+        return {str(name or "").upper(): obj}
     if obj.ndim != 3 or "band" not in obj.dims:
         raise InputError(f"{what}: expected dims (band, y, x) or (y, x), got {obj.dims}")
     names = obj.attrs.get("long_name")
@@ -161,12 +166,15 @@ def _water_dask(
 
 
 def _linear(a: xr.DataArray, units: str, what: str = "s1") -> xr.DataArray:
+    """``a`` in linear power after the unit checks (of a regular sample when dask-backed)."""
     from eo_drr.load.s1_checks import check_backscatter
+    from eo_drr.products.water_dask import sample
 
     if units not in ("db", "linear"):
         raise InputError(f"units: use 'db' or 'linear', not {units!r}")
     a = a.drop_vars("spatial_ref", errors="ignore")
-    check_backscatter(np.asarray(a.values), units=units, vv_name=what, units_option="units")
+    values = sample(a.data) if a.chunks is not None else np.asarray(a.values)
+    check_backscatter(values, units=units, vv_name=what, units_option="units")
     return 10 ** (a / 10) if units == "db" else a
 
 
@@ -185,8 +193,13 @@ def flood(
     flooded, 1 flood, 2 reference water still water after the event, 255 no data; and its
     other layers) on the post-event grid, with ``quality_warnings`` in ``attrs``. ``hand``:
     height above nearest drainage (m) on the same grid. ``options``: further keywords of
-    ``flood_extent`` (e.g. ``hand_max_m``, ``min_mapping_unit_px``)."""
+    ``flood_extent`` (e.g. ``hand_max_m``, ``min_mapping_unit_px``, ``slope=``). A
+    dask-backed ``post`` or ``pre`` gives a lazy Dataset computed chunk by chunk
+    (:func:`eo_drr.products.flood_dask.flood_extent_dask`; ancillary layers, numpy or dask,
+    are read lazily too), with ``input_notes`` in ``attrs`` instead of ``quality_warnings``
+    (the quality flags need the finished maps)."""
     from eo_drr.products.flood import flood_extent
+    from eo_drr.products.flood_dask import flood_extent_dask
 
     pres: list[Raster] = list(pre) if isinstance(pre, (list, tuple)) else [pre]  # type: ignore[list-item]
     if not pres:
@@ -202,7 +215,8 @@ def flood(
             )
     pre_vh = [b.get("VH") for b in pb]
     use_vh = post_vh is not None and all(v is not None for v in pre_vh)
-    ds, thresholds = flood_extent(
+    lazy = any(a.chunks is not None for a in [post_vv, *pre_vv])
+    ds, thresholds = (flood_extent_dask if lazy else flood_extent)(
         xr.concat([_linear(a, units, f"pre[{i}]") for i, a in enumerate(pre_vv)], dim="time"),
         _linear(post_vv, units, "post"),
         pre_vh=xr.concat([_linear(v, units) for v in pre_vh if v is not None], dim="time")
@@ -214,7 +228,7 @@ def flood(
     )
     if post_vv.rio.crs is not None:
         ds = ds.rio.write_crs(post_vv.rio.crs).rio.write_transform(post_vv.rio.transform())
-    ds.attrs["quality_warnings"] = list(thresholds.warnings())
+    ds.attrs["input_notes" if lazy else "quality_warnings"] = list(thresholds.warnings())
     return ds
 
 

@@ -20,7 +20,9 @@ steps that each read one chunk (plus a halo) at a time, as xarray-spatial does:
    chunk and pass.
 
 The result is a lazy uint8 dask array with the codes of ``s1_water`` (1 water, 0 not,
-255 no data). The per-scene quality flags need the finished map, so they are not computed
+255 no data); :func:`water_layers_dask` also gives the lazy likelihood (the table lookup
+on ``f - t``, elementwise), provenance and filtered dB of the deciding channel, which the
+lazy flood (:mod:`eo_drr.products.flood_dask`) composes. The per-scene quality flags need the finished map, so they are not computed
 here: :func:`eo_drr.products.water.quality_flags` on the computed map gives them.
 """
 
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, cast
 
 import dask
@@ -35,8 +38,15 @@ import dask.array as da
 import numpy as np
 
 from eo_drr.errors import InputError
-from eo_drr.products.water import SceneThreshold, scene_threshold, speckle_db
-from eo_drr.products.water_settings import WaterParams, water_params
+from eo_drr.products.water import (
+    GROWN,
+    PRIOR_DECIDED,
+    SEED,
+    SceneThreshold,
+    scene_threshold,
+    speckle_db,
+)
+from eo_drr.products.water_settings import LIKELIHOOD_EDGES_DB, WaterParams, water_params
 
 #: pixels read (on a regular grid) for the unit and band-order checks of a lazy scene
 SAMPLE_PX = 1_000_000
@@ -44,7 +54,9 @@ SAMPLE_PX = 1_000_000
 EIGHT = np.ones((3, 3), dtype=bool)
 
 
-def _sample(a: da.Array) -> np.ndarray:
+def sample(a: da.Array) -> np.ndarray:
+    """float32 values of ``a`` on a regular grid of at most :data:`SAMPLE_PX` pixels, for
+    the unit and band-order checks (:func:`eo_drr.load.s1_checks.check_backscatter`)."""
     step = max(1, int(np.ceil(np.sqrt(a.size / SAMPLE_PX))))
     return np.asarray(a[::step, ::step].compute(), dtype=np.float32)
 
@@ -177,20 +189,59 @@ def _components(
     return da.map_blocks(lookup, mask, dtype=bool)
 
 
-def classify_dask(f_db: da.Array, t: SceneThreshold, params: WaterParams) -> da.Array:
-    """uint8 water (1), not (0), no data (255) of a lazily filtered scene (dB); runs one
-    labelling pass for region growing and one for the minimum mapping unit now."""
+def _likelihood(f_db: np.ndarray, threshold_db: float, table: np.ndarray) -> np.ndarray:
+    """The likelihood table (uint8 0-100) read at ``f_db - threshold_db`` (dB), as
+    :func:`eo_drr.products.water.classify` reads it (no data not yet marked)."""
+    with np.errstate(invalid="ignore"):
+        d = np.nan_to_num(f_db - threshold_db)
+    return table[np.searchsorted(np.asarray(LIKELIHOOD_EDGES_DB), d, side="right")]
+
+
+def classify_dask(
+    f_db: da.Array, t: SceneThreshold, params: WaterParams
+) -> tuple[da.Array, da.Array, da.Array]:
+    """``(water, likelihood, provenance)`` of a lazily filtered scene (dB), as
+    :func:`eo_drr.products.water.s1_water` gives them: uint8 water (1), not (0), no data
+    (255); likelihood 0-100 (255 no data); provenance bits. Runs one labelling pass for
+    region growing and one for the minimum mapping unit now."""
     valid = da.isfinite(f_db)
     seeds = f_db < t.threshold_db
-    water = seeds
+    grown = seeds
     if params.grow_db > 0:
         candidates = seeds | (f_db < t.threshold_db + params.grow_db)
-        water = _components(candidates, seeds, lambda seeded, size: seeded)
-    water = water & valid
+        grown = _components(candidates, seeds, lambda seeded, size: seeded)
+    water = grown & valid
     if params.min_mapping_unit_px > 1:
         mmu = params.min_mapping_unit_px
         water = _components(water, None, lambda seeded, size: size >= mmu)
-    return da.where(valid, water.astype(np.uint8), np.uint8(255))
+    table = np.round(100.0 * np.asarray(params.likelihood_table)).astype(np.uint8)
+    lookup = partial(_likelihood, threshold_db=t.threshold_db, table=table)
+    likelihood = da.map_blocks(lookup, f_db, dtype=np.uint8)
+    prov = da.where(seeds, np.uint8(SEED), np.uint8(0)) | da.where(
+        grown & ~seeds, np.uint8(GROWN), np.uint8(0)
+    )
+    if t.threshold_db == t.prior_db:
+        prov = prov | da.where(grown, np.uint8(PRIOR_DECIDED), np.uint8(0))
+    return (
+        da.where(valid, water.astype(np.uint8), np.uint8(255)),
+        da.where(valid, likelihood, np.uint8(255)),
+        da.where(valid, prov, np.uint8(0)),
+    )
+
+
+@dataclass(frozen=True)
+class LazyWater:
+    """The layers of :class:`eo_drr.products.water.WaterResult`, lazy: ``water`` (uint8 1/0/255),
+    ``likelihood`` (uint8 0-100, 255 no data), ``provenance`` (uint8 bits), ``decided_db`` (the
+    filtered backscatter of the deciding channel, float32 dB, NaN no data); ``threshold`` (dB)
+    and the input ``notes`` are computed."""
+
+    water: da.Array
+    likelihood: da.Array
+    provenance: da.Array
+    decided_db: da.Array
+    threshold: SceneThreshold
+    notes: list[str]
 
 
 def s1_water_dask(
@@ -201,10 +252,23 @@ def s1_water_dask(
     params: WaterParams | None = None,
     **overrides: Any,
 ) -> tuple[da.Array, SceneThreshold, list[str]]:
-    """``(water, threshold, input notes)`` of one Sentinel-1 acquisition given as 2-D dask
-    arrays (VV and optionally VH on one grid and chunking, in ``units`` "db" or "linear"
-    power). ``water`` is lazy (uint8 codes of :func:`eo_drr.products.water.s1_water`); the
-    threshold (dB) is computed now from histogram passes over the chunks."""
+    """``(water, threshold, input notes)`` of :func:`water_layers_dask`."""
+    r = water_layers_dask(vv, vh, units=units, params=params, **overrides)
+    return r.water, r.threshold, r.notes
+
+
+def water_layers_dask(
+    vv: da.Array,
+    vh: da.Array | None = None,
+    *,
+    units: str = "db",
+    params: WaterParams | None = None,
+    **overrides: Any,
+) -> LazyWater:
+    """The lazy layers of one Sentinel-1 acquisition given as 2-D dask arrays (VV and
+    optionally VH on one grid and chunking, in ``units`` "db" or "linear" power), pixel for
+    pixel those of :func:`eo_drr.products.water.s1_water`; the threshold (dB) is computed now
+    from histogram passes over the chunks."""
     from eo_drr.load.s1_checks import check_backscatter
 
     if units not in ("db", "linear"):
@@ -214,7 +278,7 @@ def s1_water_dask(
     if vh is not None and vh.shape != vv.shape:
         raise InputError(f"vh: shape {vh.shape} differs from vv {vv.shape}")
     _, vh_sample, notes = check_backscatter(
-        _sample(vv), None if vh is None else _sample(vh), units=units
+        sample(vv), None if vh is None else sample(vh), units=units
     )
     vv = _finite(vv)
     vh = None if vh is None or vh_sample is None else _finite(vh).rechunk(vv.chunks)
@@ -232,7 +296,8 @@ def s1_water_dask(
         fvh = speckle_db(cast(np.ndarray, vh), units=units, params=p)
         f = da.where(da.isfinite(fvv), fvh, np.float32(np.nan))
     t = scene_threshold(cast(np.ndarray, f), "vh" if use_vh else "vv", p)
-    return classify_dask(f, t, p), t, notes
+    water, likelihood, prov = classify_dask(f, t, p)
+    return LazyWater(water, likelihood, prov, f, t, notes)
 
 
 def _defaults(channel: str) -> WaterParams:
