@@ -125,37 +125,14 @@ def _notes_of(logger: str) -> Iterator[list[str]]:
 
 def _write(d: xr.DataArray, out: Path) -> None:
     """float32 metres, NaN no data: a COG on a georeferenced grid, else a plain GeoTIFF."""
-    from eo_drr.io import atomic_path, write_cog
     from eo_drr.io.cog import CogStyle
+    from eo_drr.publish.classes import write_band
 
     tags = {"units": "m", "method": d.attrs["method"], "edge_cells": d.attrs["edge_cells"]}
+    style = CogStyle(
+        band_descriptions=["flood depth (m)"], overview_resampling="average", tags=tags
+    )
+    crs = d.rio.crs
+    transform = d.rio.transform() if crs is not None else None
     arr = np.asarray(d.values, dtype=np.float32)
-    if d.rio.crs is not None:
-        style = CogStyle(
-            band_descriptions=["flood depth (m)"], overview_resampling="average", tags=tags
-        )
-        write_cog(arr, out, crs=d.rio.crs, transform=d.rio.transform(), nodata=np.nan, style=style)
-        return
-    import warnings
-
-    import rasterio
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", rasterio.errors.NotGeoreferencedWarning)
-        with (
-            atomic_path(out) as tmp,
-            rasterio.open(
-                tmp,
-                "w",
-                driver="GTiff",
-                width=arr.shape[1],
-                height=arr.shape[0],
-                count=1,
-                dtype="float32",
-                nodata=np.nan,
-                compress="deflate",
-            ) as dst,
-        ):
-            dst.write(arr, 1)
-            dst.set_band_description(1, "flood depth (m)")
-            dst.update_tags(**{k: str(v) for k, v in tags.items()})
+    write_band(arr, out, crs=crs, transform=transform, nodata=np.nan, style=style)

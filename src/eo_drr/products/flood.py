@@ -214,6 +214,52 @@ def _on_grid(layer, shape: tuple, name: str) -> np.ndarray:
     return v
 
 
+@dataclass(frozen=True)
+class FloodLayers:
+    """The layers of a flood extent (numpy or dask arrays on the post-event grid)."""
+
+    flood: Any
+    water: Any
+    source: Any
+    reference: Any
+    exclusion: Any
+    likelihood: Any
+    provenance: Any
+    log_ratio: Any
+
+
+def flood_dataset(layers: FloodLayers, like: xr.DataArray, p: FloodParams) -> xr.Dataset:
+    """The Dataset :func:`flood_extent` returns, its layers with their codes and units in
+    ``attrs``, on the grid of ``like`` (the 2-D post-event scene)."""
+    coords = {k: v for k, v in like.coords.items() if k != "time"}
+
+    def da(values: Any, **attrs: Any) -> xr.DataArray:
+        return xr.DataArray(values, dims=like.dims, coords=coords, attrs=attrs)
+
+    classes = "1 water/flood, 0 not, 255 no data"
+    return xr.Dataset(
+        {
+            "flood": da(layers.flood, nodata=NODATA, classes=FLOOD_CLASSES),
+            "water": da(layers.water, nodata=NODATA, classes=classes),
+            "water_source": da(layers.source, classes="1 Sentinel-2, 2 Sentinel-1, 0 no data"),
+            "reference_water": da(layers.reference, nodata=NODATA, classes=classes),
+            "exclusion": da(
+                layers.exclusion,
+                classes=EXCLUSION_CLASSES,
+                hand_max_m=p.hand_max_m,
+                slope_max_deg=-1.0 if p.slope_max_deg is None else p.slope_max_deg,
+            ),
+            "likelihood": da(layers.likelihood, nodata=NODATA, units="percent"),
+            "provenance": da(
+                layers.provenance,
+                classes="bits: 1 below the threshold, 2 region growing, 4 prior decided, "
+                "8 change detection",
+            ),
+            "log_ratio": da(layers.log_ratio, units="dB"),
+        }
+    )
+
+
 def flood_extent(
     pre: xr.DataArray,
     post: xr.DataArray,
@@ -316,34 +362,17 @@ def flood_extent(
     flood[(water == FLOOD) & (reference == FLOOD)] = STILL_WATER
     flood[(water == NODATA) | (reference == NODATA) | blind] = NODATA
 
-    coords = {k: v for k, v in post.coords.items() if k != "time"}
-    dims = post.dims
-
-    def da(values, **attrs):
-        return xr.DataArray(values, dims=dims, coords=coords, attrs=attrs)
-
-    classes = "1 water/flood, 0 not, 255 no data"
-    ds = xr.Dataset(
-        {
-            "flood": da(flood, nodata=NODATA, classes=FLOOD_CLASSES),
-            "water": da(water, nodata=NODATA, classes=classes),
-            "water_source": da(source, classes="1 Sentinel-2, 2 Sentinel-1, 0 no data"),
-            "reference_water": da(reference, nodata=NODATA, classes=classes),
-            "exclusion": da(
-                exclusion,
-                classes=EXCLUSION_CLASSES,
-                hand_max_m=p.hand_max_m,
-                slope_max_deg=-1.0 if p.slope_max_deg is None else p.slope_max_deg,
-            ),
-            "likelihood": da(res.water.likelihood, nodata=NODATA, units="percent"),
-            "provenance": da(
-                res.water.provenance,
-                classes="bits: 1 below the threshold, 2 region growing, 4 prior decided, "
-                "8 change detection",
-            ),
-            "log_ratio": da(res.log_ratio_db, units="dB"),
-        }
+    layers = FloodLayers(
+        flood,
+        water,
+        source,
+        reference,
+        exclusion,
+        res.water.likelihood,
+        res.water.provenance,
+        res.log_ratio_db,
     )
+    ds = flood_dataset(layers, post, p)
     thresholds = FloodThresholds(
         post=res.water.summary(),
         reference=res.reference.summary(),

@@ -38,9 +38,7 @@ from eo_drr.products.flood import (
     _PARAM_FIELDS,
     EXCLUDED_HAND,
     EXCLUDED_SLOPE,
-    EXCLUSION_CLASSES,
     FLOOD,
-    FLOOD_CLASSES,
     NO_SENSITIVITY_CLASSES,
     NO_SENSITIVITY_FOREST,
     NO_SENSITIVITY_URBAN,
@@ -48,9 +46,11 @@ from eo_drr.products.flood import (
     NOT_FLOOD,
     STILL_WATER,
     Ancillary,
+    FloodLayers,
     FloodParams,
     FloodThresholds,
     _as_2d,
+    flood_dataset,
 )
 from eo_drr.products.water import SceneThreshold
 from eo_drr.products.water_dask import LazyWater, _components, water_layers_dask
@@ -204,33 +204,10 @@ def flood_extent_dask(
     flood = da.where((water == NODATA) | (reference == NODATA) | blind, _U8(NODATA), flood)
     log_ratio = da.map_blocks(_log_ratio_db, post_vv, ref_vv, dtype=np.float32)
 
-    coords = {k: v for k, v in post.coords.items() if k != "time"}
-
-    def layer(values: da.Array, **attrs: Any) -> xr.DataArray:
-        return xr.DataArray(values, dims=post.dims, coords=coords, attrs=attrs)
-
-    classes = "1 water/flood, 0 not, 255 no data"
-    ds = xr.Dataset(
-        {
-            "flood": layer(flood, nodata=NODATA, classes=FLOOD_CLASSES),
-            "water": layer(water, nodata=NODATA, classes=classes),
-            "water_source": layer(source, classes="1 Sentinel-2, 2 Sentinel-1, 0 no data"),
-            "reference_water": layer(reference, nodata=NODATA, classes=classes),
-            "exclusion": layer(
-                exclusion,
-                classes=EXCLUSION_CLASSES,
-                hand_max_m=p.hand_max_m,
-                slope_max_deg=-1.0 if p.slope_max_deg is None else p.slope_max_deg,
-            ),
-            "likelihood": layer(res.likelihood, nodata=NODATA, units="percent"),
-            "provenance": layer(
-                res.provenance,
-                classes="bits: 1 below the threshold, 2 region growing, 4 prior decided, "
-                "8 change detection",
-            ),
-            "log_ratio": layer(log_ratio, units="dB"),
-        }
+    layers = FloodLayers(
+        flood, water, source, reference, exclusion, res.likelihood, res.provenance, log_ratio
     )
+    ds = flood_dataset(layers, post, p)
     thresholds = FloodThresholds(
         post=_summary(res.threshold, res.notes),
         reference=_summary(ref.threshold, ref.notes),

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from eo_drr.errors import InputError
+
+if TYPE_CHECKING:
+    from eo_drr.io.cog import CogStyle
 
 
 def refuse_overwrite(out: Path, inputs: list[Path | None]) -> None:
@@ -32,18 +36,29 @@ def write_classes(
 ) -> None:
     """uint8 classes (255 no data) on the input grid of ``profile``, with a colour table and
     tags ``extra``: a COG when georeferenced, else a plain GeoTIFF; written atomically."""
-    from eo_drr.io import atomic_path, write_cog
     from eo_drr.io.cog import CogStyle
 
-    if profile.get("crs") is not None:
-        write_cog(
-            arr,
-            out,
-            crs=profile["crs"],
-            transform=profile["transform"],
-            nodata=255,
-            style=CogStyle(band_descriptions=[description], colormap=colormap, tags=extra or {}),
-        )
+    style = CogStyle(band_descriptions=[description], colormap=colormap, tags=extra or {})
+    write_band(
+        arr,
+        out,
+        crs=profile.get("crs"),
+        transform=profile.get("transform"),
+        nodata=255,
+        style=style,
+    )
+
+
+def write_band(
+    arr: np.ndarray, out: Path, *, crs: Any, transform: Any, nodata: float | int, style: CogStyle
+) -> None:
+    """One band ``arr`` (its dtype) on an input file's grid, written atomically: a COG with
+    ``style`` (:class:`eo_drr.io.cog.CogStyle`) when ``crs`` is known, else a plain GeoTIFF
+    (a file without georeferencing stays without) with the same description, colours and tags."""
+    from eo_drr.io import atomic_path, write_cog
+
+    if crs is not None:
+        write_cog(arr, out, crs=crs, transform=transform, nodata=nodata, style=style)
         return
     import rasterio
 
@@ -58,15 +73,17 @@ def write_classes(
                 width=arr.shape[1],
                 height=arr.shape[0],
                 count=1,
-                dtype="uint8",
-                nodata=255,
+                dtype=arr.dtype,
+                nodata=nodata,
                 compress="deflate",
             ) as dst,
         ):
             dst.write(arr, 1)
-            dst.write_colormap(1, colormap)
-            dst.set_band_description(1, description)
-            dst.update_tags(**{k: str(v) for k, v in (extra or {}).items()})
+            if style.colormap:
+                dst.write_colormap(1, style.colormap)
+            if style.band_descriptions:
+                dst.set_band_description(1, style.band_descriptions[0])
+            dst.update_tags(**{k: str(v) for k, v in (style.tags or {}).items()})
 
 
 def pixel_area_m2(profile: dict) -> float | None:
