@@ -9,8 +9,10 @@ chunk by chunk (speckle filter through ``map_overlap``, the scene threshold from
 passes when it is called, region growing as connected components across chunks:
 :mod:`eo_drr.products.water_dask`), so its memory is bounded by the chunks; :func:`flood`
 too (the pre-event median, both water maps, change detection, exclusions and the minimum
-mapping unit: :mod:`eo_drr.products.flood_dask`). :func:`growth` runs as one task over the
-whole scene when the result is computed.
+mapping unit: :mod:`eo_drr.products.flood_dask`), and :func:`growth` (change features and
+the model through ``map_overlap``, scene statistics from exact histogram passes, the minimum
+mapping unit across chunks: :mod:`eo_drr.products.growth_dask`; Level-1C cloud masks are
+computed whole, s2cloudless not being chunk-local).
 """
 
 from __future__ import annotations
@@ -274,11 +276,54 @@ def growth(
     SCL for Level-2A cloud masking) on one grid; files are read as ``eo-drr growth`` reads
     them (DN / 10000). ``level``: "L1C" or "L2A" (files: their PROCESSING_LEVEL tag).
     ``s1_before`` / ``s1_after``: Sentinel-1 VV in dB on the same grid, both or neither.
-    ``attrs``: ``probability_threshold``, ``sentinel1``, ``cloud_share`` (before, after)."""
+    ``attrs``: ``probability_threshold``, ``sentinel1``, ``cloud_share`` (before, after).
+    Dask-backed xarray inputs give a lazy result computed chunk by chunk
+    (:func:`eo_drr.products.growth_dask.new_builtup_dask`; the cloud shares and scene
+    statistics are computed now); cloud masks other than the Level-2A SCL classes
+    (s2cloudless at 60 m for Level-1C, not chunk-local; the spectral tests) are then
+    computed eagerly, over the whole scene."""
     from eo_drr.products.growth_pair import PairImage, new_builtup
 
     if (s1_before is None) != (s1_after is None):
         raise InputError("s1_before / s1_after: give both, or neither")
+    inputs = ((before, "before"), (after, "after"))
+    if any(
+        not isinstance(r, (str, Path)) and any(v.chunks is not None for v in _bands(r, n).values())
+        for r, n in inputs
+    ):
+        import dask.array as dsk
+
+        from eo_drr.products.growth_dask import new_builtup_dask
+
+        def lazy(v: xr.DataArray) -> dsk.Array:
+            return (v.data if v.chunks is not None else dsk.from_array(v.values)).astype(np.float32)
+
+        images = []
+        for (src, n), vr in zip(inputs, (s1_before, s1_after), strict=True):
+            vv_n = f"s1_{n}"
+            vv_d = None if vr is None else lazy(_pick(_bands(vr, vv_n), "VV", vv_n))
+            if isinstance(src, (str, Path)):  # a file beside a dask input: read now
+                read, lvl, _ = _s2(src, n, level)
+                images.append(PairImage(read, lvl, n, vv_d))  # type: ignore[arg-type]
+            else:
+                named = _bands(src, n)
+                corner = {d: slice(0, 1) for d in next(iter(named.values())).dims}
+                _, lvl, _ = _s2(src.isel(corner), n, level)  # checks the level and bands only
+                bands = {k: lazy(v) for k, v in named.items()}
+                images.append(PairImage(bands, lvl, n, vv_d))  # type: ignore[arg-type]
+        like = next(iter(_bands(before, "before").values()))
+        if images[1].bands["B04"].shape != like.shape:
+            raise InputError(
+                f"after: {images[1].bands['B04'].shape} px, before {like.shape}: put them on one grid"
+            )
+        lz = new_builtup_dask(images[0], images[1], min_mapping_unit_px=min_mapping_unit_px)
+        out = _georef(lz.growth, like, "growth", 255)
+        out.attrs.update(
+            probability_threshold=lz.threshold,
+            sentinel1=lz.with_s1,
+            cloud_share=list(lz.cloud_share),
+        )
+        return out
     b, lb, like = _s2(before, "before", level)
     a, la, like_a = _s2(after, "after", level)
     if next(iter(a.values())).shape != next(iter(b.values())).shape:

@@ -42,6 +42,7 @@ shipped model.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -74,23 +75,45 @@ _CONTEXT = (
 )
 
 
-def _mad_standardise(x: np.ndarray) -> np.ndarray:
-    """(x - median) / (1.4826 MAD) over the finite pixels (unitless): a change standardised by
-    the scene's own typical change."""
+@dataclass(frozen=True)
+class SceneStats:
+    """Scene statistics of the change features: per band the median and scale (1.4826 MAD,
+    or the standard deviation where the MAD vanishes) of the after - before difference
+    (reflectance 0-1), per index the median of its difference; all over finite pixels."""
+
+    band_median: tuple[Any, ...]
+    band_scale: tuple[float, ...]
+    index_median: tuple[Any, ...]
+
+
+def _mad(x: np.ndarray) -> tuple[Any, float]:
+    """(median, scale) of the finite values: scale 1.4826 MAD (Rousseeuw & Croux 1993), or
+    the standard deviation (1.0 when 0) where the MAD vanishes; (NaN, 1.0) when none."""
     v = x[np.isfinite(x)]
     if v.size == 0:
-        return np.full_like(x, np.nan)
+        return np.float32(np.nan), 1.0
     med = np.median(v)
     scale = 1.4826 * float(np.median(np.abs(v - med)))
     if not scale > _EPS:
         scale = float(np.std(v)) or 1.0
-    return ((x - med) / scale).astype(np.float32)
+    return med, scale
 
 
-def _centred(x: np.ndarray) -> np.ndarray:
-    """x minus its scene median (over finite pixels)."""
+def _median(x: np.ndarray) -> Any:
+    """Median of the finite values (0.0 when none)."""
     v = x[np.isfinite(x)]
-    return (x - (np.median(v) if v.size else 0.0)).astype(np.float32)
+    return np.median(v) if v.size else 0.0
+
+
+def scene_stats(pre: dict[str, np.ndarray], post: dict[str, np.ndarray]) -> SceneStats:
+    """:class:`SceneStats` of a masked pair (float32 reflectance by band, NaN no data)."""
+    mads = [_mad(post[b] - pre[b]) for b in BANDS]
+    ib, ia = _indices(pre), _indices(post)
+    return SceneStats(
+        tuple(m for m, _ in mads),
+        tuple(sc for _, sc in mads),
+        tuple(_median(ia[k] - ib[k]) for k in ib),
+    )
 
 
 def _nanmean_filter(x: np.ndarray, size: int) -> np.ndarray:
@@ -156,34 +179,47 @@ def change_features(
         for b in BANDS:
             d[b] = np.where(valid, d[b], np.nan).astype(np.float32)
 
-    feats: dict[str, np.ndarray] = {}
-    diffs = []
-    for b in BANDS:
-        diffs.append(_mad_standardise(post[b] - pre[b]))
-        feats[f"m_{b}"] = diffs[-1]
-    feats["cvam"] = np.sqrt(np.sum(np.square(diffs), axis=0)).astype(np.float32)
-    ib, ia = _indices(pre), _indices(post)
-    for k in ib:
-        feats[f"{k}_before"] = ib[k]
-        feats[f"{k}_after"] = ia[k]
-        feats[f"{k}_diff"] = _centred(ia[k] - ib[k])
-    for k in _CONTEXT:
-        feats[f"{k}_m5"] = _nanmean_filter(feats[k], 5)
-        feats[f"{k}_m15"] = _nanmean_filter(feats[k], 15)
-
     if vv_before is not None and vv_after is not None:
         vb, va = np.asarray(vv_before, np.float32), np.asarray(vv_after, np.float32)
         if vb.shape != shape or va.shape != shape:
             raise InputError(f"change_features: VV shapes {vb.shape}/{va.shape}, expected {shape}")
     else:
         vb = va = np.full(shape, np.nan, np.float32)
+    return features_with(pre, post, (vb, va), valid, scene_stats(pre, post))
+
+
+def features_with(
+    pre: dict[str, np.ndarray],
+    post: dict[str, np.ndarray],
+    vv: tuple[np.ndarray, np.ndarray],
+    valid: np.ndarray,
+    stats: SceneStats,
+) -> tuple[np.ndarray, list[str]]:
+    """The per-pixel part of :func:`change_features`, given the scene's statistics: masked
+    reflectance by band (NaN off ``valid``), VV before and after (dB, NaN where absent).
+    Also what the chunked path (:mod:`eo_drr.products.growth_dask`) runs per chunk."""
+    feats: dict[str, np.ndarray] = {}
+    diffs = []
+    for b, med, scale in zip(BANDS, stats.band_median, stats.band_scale, strict=True):
+        diffs.append((((post[b] - pre[b]) - med) / scale).astype(np.float32))
+        feats[f"m_{b}"] = diffs[-1]
+    feats["cvam"] = np.sqrt(np.sum(np.square(diffs), axis=0)).astype(np.float32)
+    ib, ia = _indices(pre), _indices(post)
+    for k, med in zip(ib, stats.index_median, strict=True):
+        feats[f"{k}_before"] = ib[k]
+        feats[f"{k}_after"] = ia[k]
+        feats[f"{k}_diff"] = ((ia[k] - ib[k]) - med).astype(np.float32)
+    for k in _CONTEXT:
+        feats[f"{k}_m5"] = _nanmean_filter(feats[k], 5)
+        feats[f"{k}_m15"] = _nanmean_filter(feats[k], 15)
+    vb, va = vv
     vdiff = va - vb
     feats["vv_before"], feats["vv_after"], feats["vv_diff"] = vb, va, vdiff
     feats["vv_diff_m5"] = _nanmean_filter(vdiff, 5)
     feats["vv_diff_m15"] = _nanmean_filter(vdiff, 15)
 
     names = list(feats)
-    out = np.empty((len(names), *shape), np.float32)
+    out = np.empty((len(names), *valid.shape), np.float32)
     for i, k in enumerate(names):
         f = feats[k]
         if not k.startswith("vv_"):
