@@ -19,9 +19,10 @@ Damage proxy: built-up hectares weighted by the damage fraction of the JRC globa
 depth-damage function for **residential buildings in Central & South America** (Huizinga, J.,
 de Moel, H., Szewczyk, W. 2017, "Global flood depth-damage functions: Methodology and the
 database with guidelines", JRC Technical Report EUR 28552 EN, doi:10.2760/16510), linearly
-interpolated between the tabulated depths (:data:`JRC_RESIDENTIAL_CSA`). The fractions below
-were transcribed as accurately as we could from the report's residential table and rounded to
-two decimals; check them against the report before quoting them. The result,
+interpolated between the tabulated depths (:data:`JRC_RESIDENTIAL_CSA`). The fractions are
+the report's database values for South America, residential, to four decimals, as CLIMADA
+(climada_petals, ``ImpfRiverFlood.from_RF_Impf_SouthAmerica``, "Flood South America JRC
+Residential noPAA") carries them. The result,
 ``builtup_damage_ha``, is an **EO proxy**: "damage-equivalent" built-up area, built-up pixels
 times the fraction of a residential building's value a flood of that depth typically destroys,
 not a damage or loss estimate.
@@ -75,7 +76,7 @@ DEPTH_CLASSES: tuple[DepthClass, ...] = (
 #: 2017, EUR 28552): water depth (m) -> damage fraction (0-1); deeper than 6 m: 1.
 JRC_RESIDENTIAL_CSA: tuple[tuple[float, ...], tuple[float, ...]] = (
     (0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0),
-    (0.00, 0.49, 0.71, 0.84, 0.92, 0.97, 1.00, 1.00, 1.00),
+    (0.0, 0.4908, 0.7112, 0.8420, 0.9494, 0.9836, 1.0, 1.0, 1.0),
 )
 
 #: Indicator columns of :func:`~eo_drr.sendai.indicators.indicators_by_unit` kept per class.
