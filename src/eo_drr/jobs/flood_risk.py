@@ -4,20 +4,20 @@ with its rows of the SFM-shaped table.
 
 Depth: FwDET v2 on the DEM (:func:`eo_drr.products.depth.flood_depth`, default
 :class:`~eo_drr.products.depth.DepthOptions`: shoreline edge level, 3 x 3 mean). Chosen over
-the HAND method by ``benchmarks/depth_accuracy.py`` (demo scene, 512 px, seed 42, the flood
-job's mapped extent with forest and built-up excluded): FwDET median absolute error 0.100 m,
-bias -0.315 m; HAND computed from the DEM (what a job without a HAND layer would use) 0.102 m,
--0.337 m, and 1.7 % of the flood without a depth; the scene's own HAND layer 0.091 m, -0.314 m,
-within 0.01 m of FwDET. FwDET needs only the DEM every depth job has, and is the better of the
-two methods that DEM alone allows.
+the HAND method by ``benchmarks/depth_accuracy.py`` (demo scene, 1024 px, seed 42, the flood
+job's mapped extent with forest and built-up excluded, enclosed dry patches blocked): FwDET
+median absolute error 0.065 m, bias -0.064 m; HAND computed from the DEM (what a job without a
+HAND layer would use) 0.103 m, -0.051 m; the scene's own HAND layer 0.041 m, -0.063 m. FwDET
+needs only the DEM every depth job has, and has the smaller typical error of the two methods
+that DEM alone allows (README "Water frequency and flood depth" has the whole table).
 
 Edges that are no evidence of the water surface (FwDET v2's boundary rule, Cohen et al. 2019,
 see :mod:`eo_drr.products.depth`): the flood extent's still water (2) and no data (255), and,
 when land cover is loaded, the exclusion layer's no-sensitivity pixels (WorldCover tree cover
 and built-up, :data:`~eo_drr.products.flood.NO_SENSITIVITY_CLASSES`): radar misses flooding
 under trees and among buildings (Bauer-Marschallinger et al. 2022), so the mapped flood's edge
-there is not where the water ends. On the benchmark this exclusion brings the bias from
--0.478 m to -0.315 m.
+there is not where the water ends. On the benchmark (512 px, before enclosed dry patches were
+blocked) this exclusion brought the bias from -0.478 m to -0.315 m.
 
 Hazard classes: :func:`eo_drr.products.hazard.flood_hazard` from the depth alone (the job maps
 one event and knows no return period).

@@ -5,7 +5,8 @@ absent: with them LLVM may fold ``v != v`` (our NaN test) to ``False`` and NaN n
 into sums. ``nsz`` (ignore the sign of zero), ``arcp`` (reciprocal for division), ``contract``
 (fused multiply-add) and ``reassoc`` (lets reductions vectorise) do not change NaN handling.
 
-Kernels run on every core through :func:`threaded` (issue 21, "fast first run"): a serial,
+Kernels run on every core through :func:`threaded` (issue 21, "fast first run"; all but
+``spectral_cpu.linear_combination``, which does not vectorise that way: see there): a serial,
 GIL-free kernel over a part ``[start, stop)`` of its outer loop (blocks of rows or elements,
 units), run on ``numba.get_num_threads()`` Python threads. It compiles about twice as fast as
 the same kernel with ``parallel=True`` and ``numba.prange`` (no parfor passes, no gufunc

@@ -24,7 +24,7 @@ import numpy as np
 from numba import types
 from numba.extending import overload
 
-from eo_drr.kernels._jit import njit_serial, threaded
+from eo_drr.kernels._jit import FASTMATH, njit_serial, threaded
 from eo_drr.kernels._scalar import bsi_of, wofs_select_of
 
 #: elements per parallel block
@@ -63,7 +63,7 @@ def _span(n, blk):
 
 
 @threaded(lambda *a: -(-a[-1].size // BLOCK))
-def normalized_difference(start, stop, a, b, scale, offset, nodata, out):
+def normalized_difference(blk0, blk1, a, b, scale, offset, nodata, out):
     """out = (A - B) / (A + B), A = a * scale + offset (same for B); NaN for nodata or A + B = 0.
 
     Computed as (a - b) / (a + b + 2 offset / scale), which is the same ratio with the scale
@@ -75,7 +75,7 @@ def normalized_difference(start, stop, a, b, scale, offset, nodata, out):
     nd = nodata
     nan = np.float32(np.nan)
     zero = np.float32(0.0)
-    for blk in range(start, stop):
+    for blk in range(blk0, blk1):
         start, stop = _span(n, blk)
         ab = a[start:stop]
         bb = b[start:stop]
@@ -92,7 +92,7 @@ def normalized_difference(start, stop, a, b, scale, offset, nodata, out):
 
 
 @threaded(lambda *a: -(-a[-1].size // BLOCK))
-def bui(start, stop, swir1, nir, red, scale, offset, nodata, out):
+def bui(blk0, blk1, swir1, nir, red, scale, offset, nodata, out):
     """Built-up index (He et al. 2010): NDBI - NDVI."""
     n = swir1.size
     sc = np.float32(scale)
@@ -100,7 +100,7 @@ def bui(start, stop, swir1, nir, red, scale, offset, nodata, out):
     nd = nodata
     nan = np.float32(np.nan)
     zero = np.float32(0.0)
-    for blk in range(start, stop):
+    for blk in range(blk0, blk1):
         start, stop = _span(n, blk)
         sb = swir1[start:stop]
         nb = nir[start:stop]
@@ -122,14 +122,14 @@ def bui(start, stop, swir1, nir, red, scale, offset, nodata, out):
 
 
 @threaded(lambda *a: -(-a[-1].size // BLOCK))
-def bsi(start, stop, blue, red, nir, swir1, scale, offset, nodata, out):
+def bsi(blk0, blk1, blue, red, nir, swir1, scale, offset, nodata, out):
     """Bare soil index (Rikimaru et al. 2002)."""
     n = blue.size
     sc = np.float32(scale)
     of = np.float32(offset)
     nd = nodata
     nan = np.float32(np.nan)
-    for blk in range(start, stop):
+    for blk in range(blk0, blk1):
         start, stop = _span(n, blk)
         bb = blue[start:stop]
         rb = red[start:stop]
@@ -152,21 +152,26 @@ def bsi(start, stop, blue, red, nir, swir1, scale, offset, nodata, out):
             ob[k] = nan if bad else r
 
 
-@threaded(lambda *a: -(-a[-1].size // BLOCK))
-def linear_combination(start, stop, bands, coefs, scale, offset, nodata, out):
+@numba.njit(parallel=True, error_model="numpy", cache=True, fastmath=FASTMATH)
+def linear_combination(bands, coefs, scale, offset, nodata, out):
     """out = sum_k coefs[k] * (bands[k] * scale + offset), float32 accumulation.
 
     ``bands``: a tuple of flat arrays of one dtype (unrolled at compile time, so the loop
     vectorises); ``coefs``: float32, one per band. Used by AWEI and the tasseled cap.
     A tuple of arrays cannot be sliced per block, so its elements are indexed with an unsigned
     index (which numba does not wrap around, see the module docstring).
+
+    The one kernel left on numba's ``prange`` (not :func:`~eo_drr.kernels._jit.threaded`):
+    run as a serial ``nogil`` kernel over parts, this tuple-unrolled loop does not vectorise
+    and took 4x as long (AWEI at 4096^2: 42 ms against 10 ms, 0.28 against 1.0 of the
+    bound, ``benchmarks/bench_kernels.py --size 4096 --only awei_sh``).
     """
     n = bands[0].size
     sc = np.float32(scale)
     of = np.float32(offset)
     nd = nodata
     nan = np.float32(np.nan)
-    for blk in range(start, stop):
+    for blk in numba.prange((n + BLOCK - 1) // BLOCK):
         start, stop = _span(n, blk)
         ob = out[start:stop]
         base = np.uint64(start)
@@ -184,7 +189,7 @@ def linear_combination(start, stop, bands, coefs, scale, offset, nodata, out):
 
 
 @threaded(lambda *a: -(-a[-1].size // BLOCK))
-def wofs(start, stop, blue, green, red, nir, swir1, swir2, scale, offset, nodata, out):
+def wofs(blk0, blk1, blue, green, red, nir, swir1, swir2, scale, offset, nodata, out):
     """WOfS water classification (``_scalar.wofs_of``, evaluated branch-free as
     ``_scalar.wofs_select_of``): 1.0 water, 0.0 not, NaN nodata.
 
@@ -195,7 +200,7 @@ def wofs(start, stop, blue, green, red, nir, swir1, swir2, scale, offset, nodata
     of = np.float64(offset) * 10000.0
     nd = nodata
     nan = np.float32(np.nan)
-    for blk in range(start, stop):
+    for blk in range(blk0, blk1):
         start, stop = _span(n, blk)
         b0 = blue[start:stop]
         b1 = green[start:stop]

@@ -260,6 +260,21 @@ def flood_dataset(layers: FloodLayers, like: xr.DataArray, p: FloodParams) -> xr
     )
 
 
+def split_options(
+    params: FloodParams | None, options: dict[str, Any]
+) -> tuple[FloodParams, Ancillary]:
+    """``flood_extent``'s keyword ``options`` as (settings over ``params``, ancillary layers);
+    an unknown name is an :class:`InputError` listing the known ones."""
+    unknown = set(options) - _PARAM_FIELDS - _LAYER_FIELDS
+    if unknown:
+        raise InputError(
+            f"flood_extent: unknown option(s) {', '.join(sorted(unknown))} (layers: "
+            f"{', '.join(sorted(_LAYER_FIELDS))}; settings: {', '.join(sorted(_PARAM_FIELDS))})"
+        )
+    p = replace(params or FloodParams(), **{k: v for k, v in options.items() if k in _PARAM_FIELDS})
+    return p, Ancillary(**{k: v for k, v in options.items() if k in _LAYER_FIELDS})
+
+
 def flood_extent(
     pre: xr.DataArray,
     post: xr.DataArray,
@@ -295,14 +310,7 @@ def flood_extent(
     ``reference_water`` (uint8 1/0/255), ``exclusion`` (uint8 bits, :data:`EXCLUSION_CLASSES`), ``likelihood``
     (uint8 0-100, 255 no data), ``provenance`` (uint8 bits) and ``log_ratio`` (float32 dB).
     """
-    unknown = set(options) - _PARAM_FIELDS - _LAYER_FIELDS
-    if unknown:
-        raise InputError(
-            f"flood_extent: unknown option(s) {', '.join(sorted(unknown))} (layers: "
-            f"{', '.join(sorted(_LAYER_FIELDS))}; settings: {', '.join(sorted(_PARAM_FIELDS))})"
-        )
-    p = replace(params or FloodParams(), **{k: v for k, v in options.items() if k in _PARAM_FIELDS})
-    lay = Ancillary(**{k: v for k, v in options.items() if k in _LAYER_FIELDS})
+    p, lay = split_options(params, options)
     post = _as_2d(post, "post")
     post_vh = _as_2d(post_vh, "post_vh") if post_vh is not None else None
     if "time" not in pre.dims:

@@ -34,8 +34,6 @@ from eo_drr.errors import InputError
 from eo_drr.indices.sar import temporal_median
 from eo_drr.products.change import CHANGE_MARGIN_DB, CHANGE_PROVENANCE_BIT
 from eo_drr.products.flood import (
-    _LAYER_FIELDS,
-    _PARAM_FIELDS,
     EXCLUDED_HAND,
     EXCLUDED_SLOPE,
     FLOOD,
@@ -51,8 +49,8 @@ from eo_drr.products.flood import (
     FloodThresholds,
     _as_2d,
     flood_dataset,
+    split_options,
 )
-from eo_drr.products.water import SceneThreshold
 from eo_drr.products.water_dask import LazyWater, _components, water_layers_dask
 from eo_drr.products.water_s2 import FROM_S1, fuse_water
 
@@ -121,18 +119,6 @@ def _exclusion(lay: Ancillary, p: FloodParams, chunks: tuple) -> da.Array:
     return out
 
 
-def _summary(t: SceneThreshold, notes: list[str]) -> dict:
-    """:meth:`eo_drr.products.water.WaterResult.summary` before the map is computed."""
-    return {
-        "polarisation": t.polarisation,
-        "threshold_db": round(t.threshold_db, 2),
-        "scene_threshold_db": None if t.scene_db is None else round(t.scene_db, 2),
-        "prior_db": t.prior_db,
-        "tiles_used": t.tiles_used,
-        "quality": {"input_notes": notes, "warnings": notes},
-    }
-
-
 def flood_extent_dask(
     pre: xr.DataArray,
     post: xr.DataArray,
@@ -146,14 +132,7 @@ def flood_extent_dask(
     power**, ancillary layers and settings) with dask-backed ``post`` or ``pre``: the
     Dataset's layers are lazy dask arrays in the chunks of ``post`` (else of ``pre``); the
     scene thresholds (dB) and the minimum mapping units' labelling passes run now."""
-    unknown = set(options) - _PARAM_FIELDS - _LAYER_FIELDS
-    if unknown:
-        raise InputError(
-            f"flood_extent: unknown option(s) {', '.join(sorted(unknown))} (layers: "
-            f"{', '.join(sorted(_LAYER_FIELDS))}; settings: {', '.join(sorted(_PARAM_FIELDS))})"
-        )
-    p = replace(params or FloodParams(), **{k: v for k, v in options.items() if k in _PARAM_FIELDS})
-    lay = Ancillary(**{k: v for k, v in options.items() if k in _LAYER_FIELDS})
+    p, lay = split_options(params, options)
     post = _as_2d(post, "post")
     pre = pre if "time" in pre.dims else pre.expand_dims(time=1)
     if pre.shape[1:] != post.shape:
@@ -209,8 +188,8 @@ def flood_extent_dask(
     )
     ds = flood_dataset(layers, post, p)
     thresholds = FloodThresholds(
-        post=_summary(res.threshold, res.notes),
-        reference=_summary(ref.threshold, ref.notes),
+        post=res.threshold.summary({"input_notes": res.notes, "warnings": res.notes}),
+        reference=ref.threshold.summary({"input_notes": ref.notes, "warnings": ref.notes}),
         post_fallback=None,
         reference_fallback=None,
     )

@@ -90,6 +90,17 @@ class SceneThreshold:
     tiles_used: int
     tiles_share: float  # share of the tested tiles that were bimodal
 
+    def summary(self, quality: dict) -> dict:
+        """The threshold's figures (dB, rounded to 0.01) with the scene's ``quality`` flags."""
+        return {
+            "polarisation": self.polarisation,
+            "threshold_db": round(self.threshold_db, 2),
+            "scene_threshold_db": None if self.scene_db is None else round(self.scene_db, 2),
+            "prior_db": self.prior_db,
+            "tiles_used": self.tiles_used,
+            "quality": quality,
+        }
+
 
 @dataclass
 class WaterResult:
@@ -110,15 +121,7 @@ class WaterResult:
         return self.quality.get("fallback")
 
     def summary(self) -> dict:
-        t = self.threshold
-        return {
-            "polarisation": t.polarisation,
-            "threshold_db": round(t.threshold_db, 2),
-            "scene_threshold_db": None if t.scene_db is None else round(t.scene_db, 2),
-            "prior_db": t.prior_db,
-            "tiles_used": t.tiles_used,
-            "quality": self.quality,
-        }
+        return self.threshold.summary(self.quality)
 
 
 def remove_small_objects(mask: np.ndarray, min_size: int) -> np.ndarray:
