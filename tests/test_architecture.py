@@ -3,7 +3,7 @@
 Layers, lowest first (a module may import its own package and any lower rank; packages of
 the same rank are independent of each other)::
 
-    errors, settings  <  io | i18n  <  kernels | config | demo  <  catalog  <  load  <  indices
+    errors, settings  <  i18n  <  io  <  kernels | config | demo  <  catalog  <  load  <  indices
     <  products  <  sendai  <  publish  <  jobs  <  pipelines  <  engine  <  api  <  cli
 """
 
@@ -18,22 +18,22 @@ ROOT = Path(__file__).resolve().parents[1]
 RANK = {
     "errors": 0,
     "settings": 0,
-    "io": 1,
+    "io": 2,
     "i18n": 1,
-    "kernels": 2,
-    "config": 2,
-    "demo": 2,
-    "catalog": 3,
-    "load": 4,
-    "indices": 5,
-    "products": 6,
-    "sendai": 7,
-    "publish": 8,
-    "jobs": 9,
-    "pipelines": 10,
-    "engine": 11,
-    "api": 12,
-    "cli": 13,
+    "kernels": 3,
+    "config": 3,
+    "demo": 3,
+    "catalog": 4,
+    "load": 5,
+    "indices": 6,
+    "products": 7,
+    "sendai": 8,
+    "publish": 9,
+    "jobs": 10,
+    "pipelines": 11,
+    "engine": 12,
+    "api": 13,
+    "cli": 14,
 }
 
 
