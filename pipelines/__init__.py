@@ -11,6 +11,7 @@ import importlib
 from typing import Any, Protocol, cast
 
 from eo_drr.errors import ConfigError
+from eo_drr.i18n import gettext as _
 
 
 class Pipeline(Protocol):
@@ -43,5 +44,7 @@ def get_pipeline(name: str) -> Pipeline:
         return cast(Pipeline, importlib.import_module(PIPELINES[name]))
     except KeyError:
         raise ConfigError(
-            f"pipeline: unknown pipeline {name!r} (known: {', '.join(PIPELINES)})"
+            _("pipeline: unknown pipeline {name!r} (known: {pipelines})").format(
+                name=name, pipelines=", ".join(PIPELINES)
+            )
         ) from None

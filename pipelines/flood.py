@@ -18,6 +18,7 @@ from odc.geo.geom import Geometry
 
 from eo_drr.config import FloodProduct, JobConfig, required
 from eo_drr.errors import ConfigError
+from eo_drr.i18n import gettext as _
 from eo_drr.jobs import inputs
 from eo_drr.jobs.describe import grid_rows, item_rows, output_rows, path_rows
 from eo_drr.jobs.exposure import (
@@ -134,9 +135,9 @@ class FloodPlan:
 def plan(cfg: JobConfig) -> FloodPlan:
     """Search the catalogue and resolve the grid; computes and writes nothing."""
     if cfg.sources.s1 is None:
-        raise ConfigError("sources.s1: the flood pipeline needs Sentinel-1 (add sources.s1)")
+        raise ConfigError(_("sources.s1: the flood pipeline needs Sentinel-1 (add sources.s1)"))
     if cfg.time.pre is None:
-        raise ConfigError("time.pre: the flood pipeline needs a pre-event window")
+        raise ConfigError(_("time.pre: the flood pipeline needs a pre-event window"))
     s1 = cfg.sources.s1
     catalog = inputs.job_catalog(cfg)
     aoi = inputs.aoi_geometry(cfg)

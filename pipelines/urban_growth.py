@@ -19,6 +19,7 @@ from odc.geo.geom import Geometry
 
 from eo_drr.config import JobConfig, UrbanGrowthProduct, required
 from eo_drr.errors import ConfigError, InputError
+from eo_drr.i18n import gettext as _
 from eo_drr.jobs import inputs
 from eo_drr.jobs.describe import grid_rows, item_rows, output_rows, path_rows
 from eo_drr.jobs.exposure import admin_units
@@ -104,16 +105,25 @@ class UrbanPlan:
 def plan(cfg: JobConfig) -> UrbanPlan:
     """Search the catalogue for both epochs and resolve the grid; computes and writes nothing."""
     if cfg.sources.s2 is None:
-        raise ConfigError("sources.s2: the urban_growth pipeline needs Sentinel-2 (add sources.s2)")
+        raise ConfigError(
+            _("sources.s2: the urban_growth pipeline needs Sentinel-2 (add sources.s2)")
+        )
     if cfg.time.pre is None:
         raise ConfigError(
-            "time.pre: the urban_growth pipeline needs two epochs: time.pre (epoch 1) and time.post (epoch 2)"
+            _(
+                "time.pre: the urban_growth pipeline needs two epochs: time.pre (epoch 1) and "
+                "time.post (epoch 2)"
+            )
         )
     up = cfg.products.urban_growth or UrbanGrowthProduct()
     s2 = cfg.sources.s2
     missing = [b for b in ("B02", "B03", "B04", "B08", "B11") if b not in s2.bands]
     if missing:
-        raise ConfigError(f"sources.s2.bands: the built-up indices need {', '.join(missing)}")
+        raise ConfigError(
+            _("sources.s2.bands: the built-up indices need {missing}").format(
+                missing=", ".join(missing)
+            )
+        )
     catalog = inputs.job_catalog(cfg)
     aoi = inputs.aoi_geometry(cfg)
     windows = {1: cfg.time.pre, 2: cfg.time.post}
@@ -157,7 +167,7 @@ def plan(cfg: JobConfig) -> UrbanPlan:
         if hz.hand_max_m is not None:
             if cfg.sources.hand is None or not cfg.sources.hand.collection:
                 raise ConfigError(
-                    "products.urban_growth.hazard.hand_max_m: needs sources.hand (a collection)"
+                    _("products.urban_growth.hazard.hand_max_m: needs sources.hand (a collection)")
                 )
             hand_items = inputs.search_static(
                 catalog, cfg.sources.hand.collection, aoi, "sources.hand"
@@ -165,7 +175,10 @@ def plan(cfg: JobConfig) -> UrbanPlan:
         if hz.slope_min_deg is not None:
             if cfg.sources.dem is None or not cfg.sources.dem.collection:
                 raise ConfigError(
-                    "products.urban_growth.hazard.slope_min_deg: needs sources.dem (a collection)"
+                    _(
+                        "products.urban_growth.hazard.slope_min_deg: needs sources.dem (a "
+                        "collection)"
+                    )
                 )
             dem_items = inputs.search_static(
                 catalog, cfg.sources.dem.collection, aoi, "sources.dem"
@@ -180,7 +193,10 @@ def plan(cfg: JobConfig) -> UrbanPlan:
         units_path = str(inputs.resolve_path(cfg, cfg.exposure.admin_units.file, key))
     if hz is not None and hz.water_distance_m is not None and "B03" not in s2.bands:
         raise ConfigError(
-            "products.urban_growth.hazard.water_distance_m: the water test needs band B03 in sources.s2.bands"
+            _(
+                "products.urban_growth.hazard.water_distance_m: the water test needs band B03 in "
+                "sources.s2.bands"
+            )
         )
     drop = (HAZARD_OUTPUTS if hz is None else ()) + (UNIT_OUTPUTS if cfg.exposure is None else ())
     return UrbanPlan(

@@ -20,6 +20,7 @@ from odc.geo.geom import Geometry
 from eo_drr.catalog import item_datetime
 from eo_drr.config import JobConfig, WetlandsProduct
 from eo_drr.errors import ConfigError
+from eo_drr.i18n import gettext as _
 from eo_drr.jobs import inputs
 from eo_drr.jobs.describe import grid_rows, item_rows, output_rows
 from eo_drr.jobs.outputs import select_outputs
@@ -73,11 +74,15 @@ class WetlandsPlan:
 def plan(cfg: JobConfig) -> WetlandsPlan:
     """Search the catalogue and resolve the grid; computes and writes nothing."""
     if cfg.sources.s2 is None:
-        raise ConfigError("sources.s2: the wetlands pipeline needs Sentinel-2 (add sources.s2)")
+        raise ConfigError(_("sources.s2: the wetlands pipeline needs Sentinel-2 (add sources.s2)"))
     s2 = cfg.sources.s2
     missing = [b for b in S2_COMMON_NAMES if b not in s2.bands]
     if missing:
-        raise ConfigError(f"sources.s2.bands: the wetland classes need {', '.join(missing)}")
+        raise ConfigError(
+            _("sources.s2.bands: the wetland classes need {missing}").format(
+                missing=", ".join(missing)
+            )
+        )
     wp = cfg.products.wetlands or WetlandsProduct()
     catalog = inputs.job_catalog(cfg)
     aoi = inputs.aoi_geometry(cfg)

@@ -31,6 +31,8 @@ def test_import_is_light_and_exports_the_api():
         "water",
         "flood",
         "growth",
+        "depth",
+        "open_series",
         "indices",
     ):
         assert name in eo_drr.__all__ and getattr(eo_drr, name) is not None, name

@@ -1,5 +1,7 @@
-"""Flood hazard classes (eo_drr.products.hazard): the Swiss depth x probability matrix cell by
-cell, the depth-only classes, no data and the refused inputs."""
+"""Flood hazard classes (eo_drr.products.hazard): the module's reading of the Swiss depth x
+probability matrix cell by cell (the cells are not verified against BWW/BRP/BUWAL 1997: see the
+module's notes), the checked depth and return-period breaks, the depth-only classes, no data and
+the refused inputs."""
 
 from __future__ import annotations
 
@@ -30,9 +32,9 @@ def _one(depth: float, frequency: float | None = None) -> int:
         (1.0, 1 / 10, hz.HIGH),
         (1.0, 1 / 50, hz.MEDIUM),
         (0.5, 1 / 200, hz.MEDIUM),
-        # weak intensity (< 0.5 m): medium with a high or medium probability, low with a low one
+        # weak intensity (< 0.5 m): medium with a high probability, low with a medium or low one
         (0.2, 1 / 10, hz.MEDIUM),
-        (0.2, 1 / 50, hz.MEDIUM),
+        (0.2, 1 / 50, hz.LOW),
         (0.49, 1 / 200, hz.LOW),
         # very low probability (T > 300 years): residual whatever the depth
         (0.2, 1 / 1000, hz.RESIDUAL),
@@ -51,6 +53,22 @@ def test_probability_breaks_follow_the_return_periods(frequency, column):
     """T = 30 years is high, 100 medium, 300 low (the upper return period of each class)."""
     for row, depth in enumerate((0.1, 1.0, 3.0)):
         assert _one(depth, frequency) == hz.MATRIX[row, column]
+
+
+def test_hazard_never_falls_with_more_intensity_or_probability():
+    """Any reading of the Swiss diagram is monotone: more depth or a more probable flood never
+    gives a lower class; strong and probable is red, weak and rare (not extreme) is yellow."""
+    m = hz.MATRIX.astype(int)
+    assert (np.diff(m, axis=0) >= 0).all() and (np.diff(m, axis=1) >= 0).all()
+    assert m[2, 3] == hz.HIGH and m[0, 1] == hz.LOW
+    assert (m[:, 0] == hz.RESIDUAL).all()
+
+
+@pytest.mark.parametrize("depth,row", [(0.49, 0), (0.5, 1), (1.99, 1), (2.0, 2), (2.01, 2)])
+def test_depth_breaks_follow_the_swiss_intensity_classes(depth, row):
+    """Weak below 0.5 m, medium 0.5-2 m, strong from 2 m (a depth exactly on a break goes up)."""
+    assert _one(depth, 1 / 10) == hz.MATRIX[row, 3]
+    assert _one(depth) == hz.DEPTH_ONLY[row]
 
 
 def test_depth_only_classes_are_the_intensity():

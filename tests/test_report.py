@@ -1,5 +1,7 @@
-"""The run report: one self-contained HTML file (no network), escaped content, and a real
-headless Chromium that loads it without console messages and shows our layers on the map."""
+"""The run report: one self-contained HTML file (opened from a file it asks the network for
+nothing), escaped content, and a real headless Chromium that loads it without console messages
+and shows our layers on the map, the admin units named. The background map (served over HTTP,
+a loopback tile server): tests/test_report_basemap.py."""
 
 from __future__ import annotations
 
@@ -225,7 +227,7 @@ def _run_chromium(exe, *args, tmp_path):
 
 #: appended to a copy of the report: the page's layout facts, written where --dump-dom sees them
 PROBE = """<script>
-(function () {
+setTimeout(function () {
   var map = document.getElementById("map").getBoundingClientRect();
   var covered = 0;
   document.querySelectorAll(".leaflet-control-layers, .legend").forEach(function (e) {
@@ -237,22 +239,38 @@ PROBE = """<script>
     inner: window.innerWidth,
     controls_share: covered / (map.width * map.height),
     banner: !!document.getElementById("demo-banner"),
-    figures: document.querySelectorAll("#headline .card").length
+    figures: document.querySelectorAll("#headline .card").length,
+    labels: [].map.call(document.querySelectorAll(".unit-label"), function (e) {
+      return e.textContent;
+    }),
+    tiles: document.querySelectorAll(".leaflet-tile-loaded").length,
+    layers: [].map.call(document.querySelectorAll(".leaflet-control-layers-overlays label"),
+      function (e) { return e.textContent.trim(); }),
+    attribution: (document.querySelector(".leaflet-control-attribution") || {}).innerHTML || ""
   }));
-})();
+}, 3000);
 </script></body>"""
 SHOTS = Path("/tmp/report_shots")
 
 
-def _probe(exe, path, width, tmp_path):
+def _probe(exe, path, width, tmp_path, base=None, args=()):
+    """The layout facts of ``path`` at ``width`` px and its DOM once settled; ``base``: the
+    http URL of ``path``'s folder (else the page is opened as a file); ``args``: more Chromium
+    arguments."""
     probed = path.with_name("probed-" + path.name)
     probed.write_text(path.read_text().replace("</body>", PROBE))
+    url = f"{base}/{probed.name}" if base else probed.as_uri()
     dom = _run_chromium(
-        exe, f"--window-size={width},900", "--dump-dom", probed.as_uri(), tmp_path=tmp_path
+        exe, f"--window-size={width},900", *args, "--dump-dom", url, tmp_path=tmp_path
     )
     found = re.search(r'data-probe="([^"]*)"', dom.stdout)
     assert found, "the probe did not run: " + dom.stderr[-2000:]
     return json.loads(html.unescape(found.group(1))), dom.stdout
+
+
+def _console(res):
+    """The page's console messages (and uncaught errors) in Chromium's log on stderr."""
+    return [ln for ln in res.stderr.splitlines() if ":CONSOLE" in ln or "Uncaught" in ln]
 
 
 @pytest.mark.browser
@@ -272,7 +290,7 @@ def test_report_in_headless_chromium(tmp_path, width, lang, language):
         exe, f"--window-size={width},900", f"--screenshot={shot}", path.as_uri(), tmp_path=tmp_path
     )
     assert shot.exists(), res.stderr[-2000:]
-    console = [ln for ln in res.stderr.splitlines() if ":CONSOLE" in ln or "Uncaught" in ln]
+    console = _console(res)
     assert console == [], console  # the page writes nothing to the console: no errors, no warnings
     # a tall window shows the whole page (for the eye: the screenshot is kept)
     _run_chromium(
@@ -287,6 +305,9 @@ def test_report_in_headless_chromium(tmp_path, width, lang, language):
     assert "leaflet-image-layer" in dom and "leaflet-interactive" in dom
     assert probe["scroll"] <= probe["inner"], probe  # no horizontal overflow
     assert probe["banner"] and probe["figures"] >= 6, probe
+    # opened from a file: no background map asked for; the units carry their names, as text
+    assert 'data-basemap="1"' not in dom and probe["tiles"] == 0, probe
+    assert sorted(probe["labels"]) == ["East & co", "West <script>alert(1)</script>"], probe
     banner, heading = WORDS[lang]
     assert f'<html lang="{lang}">' in dom and banner in dom and f"<h2>{heading}</h2>" in dom
     # the layer control and the legend leave the map visible (collapsed on a phone)
@@ -309,6 +330,18 @@ def test_report_in_headless_chromium(tmp_path, width, lang, language):
     # flooded facility marker (red) is drawn too
     fr, fg, fb = full[..., 0], full[..., 1], full[..., 2]
     assert ((fr > 200) & (fg < 60) & (fb < 60)).sum() > 10
+
+
+@pytest.mark.browser
+def test_console_check_sees_the_pages_messages(tmp_path):
+    """The browser tests' "no console message" check is not blind: a page's console.error is
+    in Chromium's log. (A failed image load is not a console message there: see
+    tests/test_report_basemap.py.)"""
+    exe = _chromium()
+    path = _report(tmp_path / "report.html")
+    path.write_text(path.read_text().replace("</body>", '<script>console.error("x1")</script>'))
+    res = _run_chromium(exe, "--dump-dom", path.as_uri(), tmp_path=tmp_path)
+    assert any('"x1"' in ln for ln in _console(res)), res.stderr[-2000:]
 
 
 def test_report_names_the_sendai_indicators(tmp_path, language):

@@ -1,6 +1,6 @@
 """The water series job under `eo-drr monitor` (new acquisitions appended to the one cube of
 the output folder, old dates not mapped again, a killed append completed by the next monitor
-run), its refusal of tiling, and its HTML report."""
+run), a tiled run refused in the folder of an untiled series, and its HTML report."""
 
 from __future__ import annotations
 
@@ -156,15 +156,17 @@ def test_monitor_process_killed_mid_append(tmp_path, small_demo_scene):
     assert ds["water"].shape[0] == len(set(ds["time"].values)) == 31
 
 
-def test_series_refuses_tiling_and_names_the_option(tmp_path, small_demo_scene):
+def test_tiled_run_in_the_folder_of_an_untiled_series_is_refused(tmp_path, small_demo_scene):
     from test_cli import assert_user_error, eo_drr, small_demo_job
 
+    from eo_drr.config import load_config
+    from eo_drr.engine.run import run_job
+
     job = small_demo_job(tmp_path, "demo_frequency.yaml", **EARLY)
-    res = eo_drr("run", job, "-o", tmp_path / "out", "--tile-size", "128")
-    assert_user_error(res, "runs whole, not tiled", "--tile-size", "tiling:")
-    assert not (tmp_path / "out").exists()
+    run_job(load_config(job), tmp_path / "out")
     res = eo_drr("monitor", job, "-o", tmp_path / "out", "--tile-size", "128")
-    assert_user_error(res, "runs whole, not tiled")
+    assert_user_error(res, "run without tiling", "--tile-size", "tiling:")
+    assert not (tmp_path / "out" / "tiles").exists() and _cube_dates(tmp_path / "out") == 10
 
 
 def test_series_report(tmp_path, small_demo_scene):

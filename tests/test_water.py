@@ -145,3 +145,27 @@ def test_water_far_brighter_than_typical_is_flagged():
     assert r.quality["bimodal"] and r.threshold.scene_db > r.threshold.prior_db + 4
     assert not r.quality["reliable"]
     assert any("far above the typical level of water" in w for w in r.quality["warnings"])
+
+
+def test_likelihood_bins_are_the_searchs_on_and_next_to_every_edge():
+    """The arithmetic binning of float32 distances equals the binary search of the edges,
+    on every edge, one float32 step either side, far outside, and for NaN and +-inf."""
+    from eo_drr.products.water_settings import LIKELIHOOD_EDGES_DB, likelihood_bin
+
+    edges = np.asarray(LIKELIHOOD_EDGES_DB, dtype=np.float32)
+    near = np.concatenate(
+        [edges, np.nextafter(edges, -np.inf), np.nextafter(edges, np.inf)]
+    ).astype(np.float32)
+    rng = np.random.default_rng(0)
+    values = np.concatenate(
+        [
+            near,
+            rng.normal(0, 5, 200_006).astype(np.float32),
+            np.float32([-1e30, 1e30, 0, -0.0, np.nan, np.inf, -np.inf]),
+        ]
+    ).reshape(-1, 7)
+    expected = np.searchsorted(np.asarray(LIKELIHOOD_EDGES_DB), np.nan_to_num(values), "right")
+    assert np.array_equal(likelihood_bin(values), expected)
+    as64 = np.concatenate([values.reshape(-1).astype(np.float64), [5e-324, -5e-324, 1e300]])
+    expected64 = np.searchsorted(np.asarray(LIKELIHOOD_EDGES_DB), np.nan_to_num(as64), "right")
+    assert np.array_equal(likelihood_bin(as64), expected64)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from eo_drr.api.options import option
 from eo_drr.catalog.query_text import build_query, item_summary
 from eo_drr.errors import ConfigError, DownloadError, InputError
+from eo_drr.i18n import gettext as _
 
 if TYPE_CHECKING:
     import pystac
@@ -65,7 +66,9 @@ def search_items(catalog: str, query: Query) -> list[pystac.Item]:
     from eo_drr.catalog import open_catalog
 
     if query.collection is None and not query.ids:
-        raise ConfigError("--collection: which collection? (e.g. sentinel-1-rtc, sentinel-2-l2a)")
+        raise ConfigError(
+            _("--collection: which collection? (e.g. sentinel-1-rtc, sentinel-2-l2a)")
+        )
     return open_catalog(catalog).search(query.search_query())
 
 
@@ -108,18 +111,18 @@ def plan_fetch(
     from eo_drr.catalog.fetch import download_requests, needs_cdse_token
 
     if query.collection is None and not query.ids:
-        raise ConfigError("--collection or --id: say what to fetch")
+        raise ConfigError(_("--collection or --id: say what to fetch"))
     items = search_items(catalog, query)
     if not items:
         raise InputError(
-            "nothing found to fetch: check --collection, --bbox, --datetime and the filters"
+            _("nothing found to fetch: check --collection, --bbox, --datetime and the filters")
         )
     if catalog.startswith("planetary-computer"):
         try:
             import planetary_computer
         except ImportError:
             raise ConfigError(
-                "Planetary Computer assets must be signed: pip install 'eo-drr[pc]'"
+                _("Planetary Computer assets must be signed: pip install 'eo-drr[pc]'")
             ) from None
         items = [planetary_computer.sign(it) for it in items]
     reqs = download_requests(items, Path(output), assets)
@@ -165,8 +168,12 @@ def check_downloads(results: Sequence[DownloadResult]) -> None:
     failed = [r for r in results if r.status == "failed"]
     if failed:
         raise DownloadError(
-            f"{len(failed)} of {len(results)} file(s) failed: "
-            f"{failed[0].request.label}: {failed[0].error}"
+            _("{failed} of {total} file(s) failed: {label}: {error}").format(
+                failed=len(failed),
+                total=len(results),
+                label=failed[0].request.label,
+                error=failed[0].error,
+            )
         )
 
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from eo_drr.api.options import option
 from eo_drr.errors import ConfigError, NoDataError
+from eo_drr.i18n import gettext as _
 
 if TYPE_CHECKING:
     import pystac
@@ -51,7 +52,7 @@ class DatesQuery:
             return dt.date.fromisoformat(self.around)
         except ValueError:
             raise ConfigError(
-                f"--around: expected a date YYYY-MM-DD, got {self.around!r}"
+                _("--around: expected a date YYYY-MM-DD, got {around!r}").format(around=self.around)
             ) from None
 
 
@@ -98,26 +99,42 @@ class Dates:
             after = [a for a in self.acquisitions if a.orbit == orbit and not _pre(a, self)]
             rows.append((orbit, *(", ".join(a.label() for a in x) or "-" for x in (before, after))))
         q = self.query
-        title = (
-            f"Sentinel-1 acquisitions over {q.bbox}, {q.days} days around {self.around} "
-            f"({self.collection} in {q.catalog})"
+        title = _(
+            "Sentinel-1 acquisitions over {bbox}, {days} days around {date} ({collection} in "
+            "{catalog})"
+        ).format(
+            bbox=q.bbox,
+            days=q.days,
+            date=self.around,
+            collection=self.collection,
+            catalog=q.catalog,
         )
-        columns = ("orbit", f"before {self.around}", f"on or after {self.around}")
+        columns = (
+            _("orbit"),
+            _("before {date}").format(date=self.around),
+            _("on or after {date}").format(date=self.around),
+        )
         return Rows(title, columns, rows)
 
     def lines(self) -> list[str]:
         """The suggested pair in words, and how to put it in a job file."""
         if self.pair is None:
             return [
-                f"no orbit has acquisitions both before and after {self.around} within "
-                f"{self.query.days} days: try a larger --days"
+                _(
+                    "no orbit has acquisitions both before and after {date} within {days} days: "
+                    "try a larger --days"
+                ).format(date=self.around, days=self.query.days)
             ]
         pre, post = self.pair
         gap = (post.time.date() - pre.time.date()).days
         return [
-            f"suggested pair (relative orbit {pre.orbit}): before {pre.label()}, after "
-            f"{post.label()} ({gap} days apart)",
-            f"  job file: time: {{pre: {{start: {pre.time.date()}, end: {pre.time.date()}}}, "
+            _(
+                "suggested pair (relative orbit {orbit}): before {before}, after {after} ({gap} "
+                "days apart)"
+            ).format(orbit=pre.orbit, before=pre.label(), after=post.label(), gap=gap),
+            "  "
+            + _("job file:")
+            + f" time: {{pre: {{start: {pre.time.date()}, end: {pre.time.date()}}}, "
             f"post: {{start: {post.time.date()}, end: {post.time.date()}}}}}; sources.s1: "
             f"{{relative_orbit: {pre.relative_orbit}, orbit_direction: {pre.direction}}}",
         ]
@@ -148,7 +165,7 @@ def acquisitions(items: Sequence[pystac.Item]) -> list[Acquisition]:
         key = (p.get("sat:relative_orbit"), p.get("sat:orbit_state"), item_datetime(it).date())
         groups.setdefault(key, []).append(it)
     found = []
-    for (orbit, direction, _), group in groups.items():
+    for (orbit, direction, _day), group in groups.items():
         platform = str(group[0].properties.get("platform") or "")
         found.append(
             Acquisition(
@@ -189,7 +206,15 @@ def find_dates(query: DatesQuery) -> Dates:
     acqs = acquisitions(items)
     if not acqs:
         raise NoDataError(
-            f"no {collection} acquisition over --bbox {query.bbox} from {window.replace('/', ' to ')}"
-            f" in {query.catalog}: widen --days, or check --bbox and --collection"
+            _(
+                "no {collection} acquisition over --bbox {bbox} from {start} to {end} in {catalog}: "
+                "widen --days, or check --bbox and --collection"
+            ).format(
+                collection=collection,
+                bbox=query.bbox,
+                start=around - span,
+                end=around + span,
+                catalog=query.catalog,
+            )
         )
     return Dates(query, collection, around, acqs, suggest_pair(acqs, around))

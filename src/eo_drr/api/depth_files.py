@@ -19,6 +19,7 @@ import xarray as xr
 from eo_drr.api.options import option
 from eo_drr.api.raster_files import ClassMap, Say, _log
 from eo_drr.errors import ConfigError, EODRRError
+from eo_drr.i18n import gettext as _
 
 #: the methods of ``--method``
 METHODS = ("fwdet", "hand")
@@ -64,35 +65,48 @@ def depth_file(files: DepthFiles, say: Say = _log) -> ClassMap:
     from eo_drr.publish.classes import refuse_overwrite
 
     if files.method not in METHODS:
-        raise ConfigError(f"--method: use fwdet or hand, not {files.method!r}")
+        raise ConfigError(
+            _("--method: use fwdet or hand, not {method!r}").format(method=files.method)
+        )
     if files.hand is not None and files.method != "hand":
         raise ConfigError(
-            "--hand: only --method hand uses HAND (add --method hand, or drop --hand)"
+            _("--hand: only --method hand uses HAND (add --method hand, or drop --hand)")
         )
     refuse_overwrite(files.out, [files.flood, files.dem, files.hand])
     flood = _open(files.flood, "--flood")
     dem = _open(files.dem, "--dem")
     hand = _open(files.hand, "--hand") if files.hand is not None else None
     if flood.rio.crs is None:
-        say(f"warning: --flood {files.flood} has no CRS: the depth is written without one")
+        say(
+            _("warning: --flood {path} has no CRS: the depth is written without one").format(
+                path=files.flood
+            )
+        )
     try:
         with _notes_of("eo_drr.api.flood_depth") as notes:
             d = depth(flood, dem, method=files.method, hand=hand)
     except EODRRError as exc:
         raise type(exc)(_as_options(str(exc))) from None
     for note in notes:
-        say(f"note: {_as_options(note)}")
+        say(_("note: {text}").format(text=_as_options(note)))
     _write(d, files.out)
     v = np.asarray(d.values)
     wet = v[np.isfinite(v)]
-    figures = f"median {np.median(wet):.2f} m, max {wet.max():.2f} m" if wet.size else "none"
+    figures = (
+        _("median {median:.2f} m, max {max:.2f} m").format(median=np.median(wet), max=wet.max())
+        if wet.size
+        else _("none")
+    )
     return ClassMap(
         files.out,
         (
-            f"depth ({files.method}): {wet.size:,} flooded px with a depth ({figures}) "
-            f"-> {files.out}",
-            f"  from {d.attrs['edge_cells']:,} flood-edge cells (edges on permanent water, "
-            "no data or the border are no evidence)",
+            _("depth ({method}): {n:,} flooded px with a depth ({figures}) -> {path}").format(
+                method=files.method, n=wet.size, figures=figures, path=files.out
+            ),
+            _(
+                "  from {n:,} flood-edge cells (edges on permanent water, no data or the border "
+                "are no evidence)"
+            ).format(n=d.attrs["edge_cells"]),
         ),
     )
 

@@ -17,6 +17,7 @@ import xarray as xr
 
 from eo_drr.api.rasters import _open
 from eo_drr.errors import InputError, NoDataError
+from eo_drr.i18n import gettext as _
 from eo_drr.products.depth import METHODS, DepthOptions, edge_cells, flood_depth
 
 log = logging.getLogger(__name__)
@@ -40,15 +41,23 @@ def _raster(obj: Raster, what: str, variable: str | None = None) -> xr.DataArray
         elif len(names) == 1:
             obj = obj[names[0]]
         else:
-            raise InputError(f"{what}: a Dataset of {', '.join(map(str, names))}; give one raster")
+            raise InputError(
+                _("{what}: a Dataset of {names}; give one raster").format(
+                    what=what, names=", ".join(map(str, names))
+                )
+            )
     if not isinstance(obj, xr.DataArray):
         raise InputError(
-            f"{what}: expected an xarray DataArray or Dataset or a file path, got {type(obj).__name__}"
+            _("{what}: expected an xarray DataArray or Dataset or a file path, got {type}").format(
+                what=what, type=type(obj).__name__
+            )
         )
     if obj.ndim == 3 and obj.shape[0] == 1:
         obj = obj.squeeze(obj.dims[0], drop=True)
     if obj.ndim != 2:
-        raise InputError(f"{what}: expected one band (y, x), got dims {obj.dims}")
+        raise InputError(
+            _("{what}: expected one band (y, x), got dims {dims}").format(what=what, dims=obj.dims)
+        )
     return obj
 
 
@@ -77,13 +86,19 @@ def _on_grid(da: xr.DataArray, like: xr.DataArray, what: str, continuous: bool) 
         return np.asarray(src.values)
     if src.rio.crs is None or like.rio.crs is None:
         raise InputError(
-            f"{what}: {da.shape} px, the flood {like.shape}: different grids and no CRS to "
-            "reproject by; put them on one grid"
+            _(
+                "{what}: {shape} px, the flood {shape2}: different grids and no CRS to reproject "
+                "by; put them on one grid"
+            ).format(what=what, shape=da.shape, shape2=like.shape)
         )
     from rasterio.enums import Resampling
 
     how = Resampling.bilinear if continuous else Resampling.nearest
-    log.warning("%s: not on the flood's grid; reprojected onto it (%s)", what, how.name)
+    log.warning(
+        _("{what}: not on the flood's grid; reprojected onto it ({how})").format(
+            what=what, how=how.name
+        )
+    )
     return np.asarray(src.rio.reproject_match(like, resampling=how).values)
 
 
@@ -102,8 +117,10 @@ def _flood_masks(fl: xr.DataArray) -> tuple[np.ndarray, np.ndarray]:
     bad = np.setdiff1d(np.unique(known), [0, FLOODED, STILL_WATER])
     if len(bad):
         raise InputError(
-            f"flood: values other than 0, 1, 2 and no data: {bad[:5].tolist()} "
-            "(give the flood extent of eo_drr.flood or a 1/0 mask)"
+            _(
+                "flood: values other than 0, 1, 2 and no data: {bad} (give the flood extent of "
+                "eo_drr.flood or a 1/0 mask)"
+            ).format(bad=bad[:5].tolist())
         )
     return known == FLOODED, missing | (known == STILL_WATER)
 
@@ -140,15 +157,21 @@ def depth(
     usable edge.
     """
     if method not in METHODS:
-        raise InputError(f"method: expected one of {', '.join(METHODS)}, got {method!r}")
+        raise InputError(
+            _("method: expected one of {methods}, got {method!r}").format(
+                methods=", ".join(METHODS), method=method
+            )
+        )
     opt = options if options is not None else DepthOptions()
     if not isinstance(opt, DepthOptions):
-        raise InputError(f"options: expected DepthOptions, got {type(opt).__name__}")
+        raise InputError(
+            _("options: expected DepthOptions, got {type}").format(type=type(opt).__name__)
+        )
     fl = _raster(flood, "flood", variable="flood")
     flooded, blocked = _flood_masks(fl)
     z = _on_grid(_raster(dem, "dem"), fl, "dem", continuous=True)
     if not np.isfinite(z).any():
-        raise NoDataError("dem: no valid elevation on the flood's grid")
+        raise NoDataError(_("dem: no valid elevation on the flood's grid"))
     for mask, what in ((permanent_water, "permanent_water"), (exclude, "exclude")):
         if mask is not None:
             m = _on_grid(_raster(mask, what), fl, what, continuous=False)
@@ -179,10 +202,14 @@ def _hand(hand: Raster | None, z: np.ndarray, fl: xr.DataArray) -> np.ndarray:
     crs = fl.rio.crs
     if crs is None or not crs.is_projected:
         raise InputError(
-            "hand: not given, and HAND needs a projected (metre) flood grid to be computed from "
-            "the DEM; give hand= or reproject"
+            _(
+                "hand: not given, and HAND needs a projected (metre) flood grid to be computed "
+                "from the DEM; give hand= or reproject"
+            )
         )
     tr = fl.rio.transform(recalc=True)
     if abs(abs(tr.a) - abs(tr.e)) > 1e-6 * abs(tr.a):
-        raise InputError("hand: not given, and HAND from the DEM needs square pixels; give hand=")
+        raise InputError(
+            _("hand: not given, and HAND from the DEM needs square pixels; give hand=")
+        )
     return np.asarray(hand_from_dem(z, abs(tr.a)), dtype=np.float64)

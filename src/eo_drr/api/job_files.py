@@ -12,6 +12,7 @@ from pathlib import Path
 from eo_drr.api.options import option
 from eo_drr.errors import ConfigError, InputError, OutputError
 from eo_drr.i18n import HELP_FIELDS
+from eo_drr.i18n import gettext as _
 
 #: the demo job (the synthetic scene; no internet needed)
 DEMO = "demo.yaml"
@@ -34,7 +35,9 @@ def job_text(event: str | None = None) -> str:
         return root.joinpath(DEMO).read_text(encoding="utf-8")
     if event not in event_names():
         raise ConfigError(
-            f"--event: no event job {event!r}; the known events: {', '.join(event_names())}"
+            _("--event: no event job {event!r}; the known events: {event_names}").format(
+                event=event, event_names=", ".join(event_names())
+            )
         )
     return root.joinpath(EVENTS, f"{event}.yaml").read_text(encoding="utf-8")
 
@@ -67,18 +70,27 @@ def write_job(opts: InitOptions) -> Written:
     text = job_text(opts.event)
     path = opts.dir / f"{opts.event or 'demo'}.yaml"
     if opts.dir.exists() and not opts.dir.is_dir():
-        raise InputError(f"--dir: {opts.dir} is a file, not a folder")
+        raise InputError(_("--dir: {dir} is a file, not a folder").format(dir=opts.dir))
     try:
         opts.dir.mkdir(parents=True, exist_ok=True)
         with path.open("x", encoding="utf-8") as f:
             f.write(text)
     except FileExistsError:
         raise InputError(
-            f"{path} exists: eo-drr init never overwrites a file (remove it, or give another --dir)"
+            _(
+                "{path} exists: eo-drr init never overwrites a file (remove it, or give another "
+                "--dir)"
+            ).format(path=path)
         ) from None
     except OSError as exc:
-        raise OutputError(f"--dir: cannot write {path} ({exc.strerror or exc})") from None
-    return Written(path, (f"wrote {path}", *_next_steps(path, text, opts.event)))
+        raise OutputError(
+            _("--dir: cannot write {path} ({strerror})").format(
+                path=path, strerror=exc.strerror or exc
+            )
+        ) from None
+    return Written(
+        path, (_("wrote {path}").format(path=path), *_next_steps(path, text, opts.event))
+    )
 
 
 def _next_steps(path: Path, text: str, event: str | None) -> tuple[str, ...]:
@@ -86,12 +98,18 @@ def _next_steps(path: Path, text: str, event: str | None) -> tuple[str, ...]:
 
     if event is None:
         return (
-            f"run it: eo-drr run {path} -o demo-output (a synthetic scene; no internet needed)",
+            _(
+                "run it: eo-drr run {path} -o demo-output (a synthetic scene; no internet needed)"
+            ).format(path=path),
         )
     job = yaml.safe_load(text)
     bbox = ",".join(f"{v:g}" for v in job["aoi"]["bbox"])
     return (
-        f"check the Sentinel-1 dates: eo-drr dates --bbox {bbox} --around "
-        f"{job['time']['post']['start']} --catalog {job['sources']['catalog']}",
-        f"download the admin units its header names, then: eo-drr run {path} --dry-run",
+        _(
+            "check the Sentinel-1 dates: eo-drr dates --bbox {bbox} --around {date} --catalog "
+            "{catalog}"
+        ).format(bbox=bbox, date=job["time"]["post"]["start"], catalog=job["sources"]["catalog"]),
+        _("download the admin units its header names, then: eo-drr run {path} --dry-run").format(
+            path=path
+        ),
     )

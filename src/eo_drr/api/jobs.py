@@ -13,7 +13,7 @@ import pystac
 from eo_drr.config import JobConfig, load_config, parse_config
 from eo_drr.engine import JobResult, Reporter, log_reporter, run_job, tqdm_reporter
 from eo_drr.errors import ConfigError, InputError
-from eo_drr.i18n import gettext
+from eo_drr.i18n import gettext as _
 
 #: a validated job (the same object the command line runs)
 Job = JobConfig
@@ -37,7 +37,9 @@ def load_job(job: str | Path | dict[str, Any], *, base_dir: str | Path | None = 
         )
     if isinstance(job, (str, Path)):
         return load_config(job)
-    raise ConfigError(f"job: expected a job file path or a dict, got {type(job).__name__}")
+    raise ConfigError(
+        _("job: expected a job file path or a dict, got {type}").format(type=type(job).__name__)
+    )
 
 
 def demo_job(size: int | None = None, seed: int | None = None, *, pipeline: str = "flood") -> Job:
@@ -49,11 +51,15 @@ def demo_job(size: int | None = None, seed: int | None = None, *, pipeline: str 
 
     if pipeline not in DEMO_CONFIGS:
         raise ConfigError(
-            f"pipeline: no demo job for {pipeline!r} (have: {', '.join(DEMO_CONFIGS)})"
+            _("pipeline: no demo job for {pipeline!r} (have: {demo_configs})").format(
+                pipeline=pipeline, demo_configs=", ".join(DEMO_CONFIGS)
+            )
         )
     for name, value in (("size", size), ("seed", seed)):
         if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
-            raise ConfigError(f"{name}: expected an integer, got {value!r}")
+            raise ConfigError(
+                _("{name}: expected an integer, got {value!r}").format(name=name, value=value)
+            )
     text = (
         resources.files("eo_drr.configs")
         .joinpath(DEMO_CONFIGS[pipeline])
@@ -73,7 +79,9 @@ def _reporter(progress: str | Reporter | None) -> Reporter:
     if callable(progress):
         return progress
     raise InputError(
-        f"progress: use 'log', 'tqdm' or a callable taking eo_drr.engine.Event, got {progress!r}"
+        _(
+            "progress: use 'log', 'tqdm' or a callable taking eo_drr.engine.Event, got {progress!r}"
+        ).format(progress=progress)
     )
 
 
@@ -110,9 +118,7 @@ def _date(value: dt.date | str, name: str) -> dt.date:
         return dt.date.fromisoformat(str(value))
     except ValueError:
         raise InputError(
-            gettext("{name}: expected a date YYYY-MM-DD, got {value!r}").format(
-                name=name, value=value
-            )
+            _("{name}: expected a date YYYY-MM-DD, got {value!r}").format(name=name, value=value)
         ) from None
 
 
@@ -136,19 +142,32 @@ def search(
 
     d0, d1 = _date(start, "start"), _date(end, "end")
     if d1 < d0:
-        raise InputError(f"end: {d1} is before start {d0}")
+        raise InputError(_("end: {d1} is before start {d0}").format(d1=d1, d0=d0))
     if max_cloud_cover is not None and not 0 <= max_cloud_cover <= 100:
-        raise InputError(f"max_cloud_cover: expected a percentage 0-100, got {max_cloud_cover!r}")
+        raise InputError(
+            _("max_cloud_cover: expected a percentage 0-100, got {max_cloud_cover!r}").format(
+                max_cloud_cover=max_cloud_cover
+            )
+        )
     if relative_orbit is not None and not 1 <= relative_orbit <= 175:
-        raise InputError(f"relative_orbit: Sentinel-1 tracks are 1-175, got {relative_orbit!r}")
+        raise InputError(
+            _("relative_orbit: Sentinel-1 tracks are 1-175, got {relative_orbit!r}").format(
+                relative_orbit=relative_orbit
+            )
+        )
     if orbit_direction not in (None, "ascending", "descending"):
         raise InputError(
-            f"orbit_direction: use 'ascending' or 'descending', not {orbit_direction!r}"
+            _("orbit_direction: use 'ascending' or 'descending', not {orbit_direction!r}").format(
+                orbit_direction=orbit_direction
+            )
         )
 
     if len(bbox) != 4 or not (-180 <= bbox[0] < bbox[2] <= 180 and -90 <= bbox[1] < bbox[3] <= 90):
         raise InputError(
-            f"bbox: expected west, south, east, north in degrees (west < east, south < north), got {tuple(bbox)}"
+            _(
+                "bbox: expected west, south, east, north in degrees (west < east, south < "
+                "north), got {bbox}"
+            ).format(bbox=tuple(bbox))
         )
     q = SearchQuery.for_days(
         collection,

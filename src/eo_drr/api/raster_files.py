@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 
 from eo_drr.api.options import option
 from eo_drr.errors import ConfigError
+from eo_drr.i18n import HELP_FIELDS
+from eo_drr.i18n import gettext as _
 from eo_drr.products.growth_pair import GROWTH_CLASSES
 
 if TYPE_CHECKING:
@@ -24,6 +26,8 @@ if TYPE_CHECKING:
 Say = Callable[[str], None]
 
 log = logging.getLogger("eo_drr.api")
+#: the classes the --out help of ``eo-drr growth`` lists
+HELP_FIELDS["growth_classes"] = lambda: GROWTH_CLASSES
 
 
 def _log(line: str) -> None:
@@ -54,7 +58,7 @@ class S1Reading:
             path, option=option, bands=self.bands, units=self.units, range8=self.range8
         )
         for note in img.notes:
-            say(f"warning: {note}")
+            say(_("warning: {text}").format(text=note))
         return img
 
 
@@ -90,8 +94,12 @@ def water_file(s1: Path, out: Path, reading: S1Reading | None = None, say: Say =
     return ClassMap(
         out,
         (
-            f"water: {n:,} px ({100 * n / valid:.1f} % of valid) -> {out}",
-            f"  {t.polarisation.upper()} threshold {t.threshold_db:.1f} dB ({t.tiles_used} tiles used)",
+            _("water: {n:,} px ({share} of valid) -> {path}").format(
+                n=n, share=f"{100 * n / valid:.1f} %", path=out
+            ),
+            _("  {polarisation} threshold {threshold:.1f} dB ({tiles} tiles used)").format(
+                polarisation=t.polarisation.upper(), threshold=t.threshold_db, tiles=t.tiles_used
+            ),
         ),
         # the input notes were said on reading, naming the file
         tuple(w for w in r.quality["warnings"] if w not in r.quality["input_notes"]),
@@ -134,17 +142,17 @@ def flood_files(
 
     reading, terrain = reading or S1Reading(), terrain or Terrain()
     if not pre:
-        raise ConfigError("--pre-s1: give at least one pre-event image")
+        raise ConfigError(_("--pre-s1: give at least one pre-event image"))
     refuse_overwrite(out, [post, *pre, terrain.hand, terrain.dem])
     post_img = reading.read(post, "--post-s1", say)
     pres = [reading.read(p, "--pre-s1", say) for p in pre]
     note = orbit_warning([p.tags for p in pres], post_img.tags)
     if note:
-        say(f"warning: {note}")
+        say(_("warning: {text}").format(text=note))
     masks = terrain_masks(post_img.profile, terrain.hand, terrain.dem)
     ds, thresholds, notes = flood_on_files(pres, post_img, **masks)
     for n in notes:
-        say(f"warning: {n}")
+        say(_("warning: {text}").format(text=n))
     flood_map = ds["flood"].values
     write_classes(
         flood_map,
@@ -159,8 +167,10 @@ def flood_files(
     return ClassMap(
         out,
         (
-            f"flood: {n_flood:,} px ({100 * n_flood / valid:.1f} % of valid) -> {out}",
-            f"  reference water still water after the event (class 2): {still:,} px",
+            _("flood: {n:,} px ({share} of valid) -> {path}").format(
+                n=n_flood, share=f"{100 * n_flood / valid:.1f} %", path=out
+            ),
+            _("  reference water still water after the event (class 2): {n:,} px").format(n=still),
         ),
         tuple(thresholds.warnings()),
     )
@@ -181,7 +191,7 @@ class GrowthFiles:
         "Sentinel-2 GeoTIFF of the second date (resampled onto the grid of --before when it differs).",
         MISSING,
     )
-    out: Path = option("--out,-o", f"Output GeoTIFF: {GROWTH_CLASSES}.", MISSING)
+    out: Path = option("--out,-o", "Output GeoTIFF: {growth_classes}.", MISSING)
     s1_before: Path | None = option(
         "--s1-before", "Sentinel-1 VV of the first date (dB unless --s1-units linear)."
     )
@@ -198,7 +208,7 @@ class GrowthFiles:
         """(``s1_before``, ``s1_after``), or None; one without the other is refused."""
         if self.s1_before is None or self.s1_after is None:
             if (self.s1_before, self.s1_after) != (None, None):
-                raise ConfigError("--s1-before / --s1-after: give both, or neither")
+                raise ConfigError(_("--s1-before / --s1-after: give both, or neither"))
             return None
         return self.s1_before, self.s1_after
 
@@ -222,16 +232,22 @@ def growth_files(
     from eo_drr.publish.classes import pixel_area_m2, refuse_overwrite, write_classes
 
     if s1_units not in ("db", "linear"):
-        raise ConfigError(f"--s1-units: use db or linear, not {s1_units!r}")
+        raise ConfigError(
+            _("--s1-units: use db or linear, not {s1_units!r}").format(s1_units=s1_units)
+        )
     refuse_overwrite(out, [before, after, *(s1 or ())])
     level = level.upper() if level is not None else None
     b = read_s2_file(before, option="--before", level=level)
     a = read_s2_file(after, option="--after", level=level)
     a, moved = reproject_to(a, b, option="--after")
     for n in (*b.notes, *a.notes):
-        say(f"warning: {n}")
+        say(_("warning: {text}").format(text=n))
     if moved:
-        say(f"note: --after {after} was resampled (bilinear) onto the grid of --before")
+        say(
+            _("note: --after {path} was resampled (bilinear) onto the grid of --before").format(
+                path=after
+            )
+        )
     vv_b = vv_a = None
     if s1 is not None:
         (vv_b, nb), (vv_a, na) = (
@@ -239,7 +255,7 @@ def growth_files(
             for p, o in zip(s1, ("--s1-before", "--s1-after"))
         )
         for n in (*nb, *na):
-            say(f"{'note' if 'resampled' in n else 'warning'}: {n}")
+            say(n)
     r = new_builtup(
         PairImage(b.bands, str(b.level), f"--before {before}", vv_b),
         PairImage(a.bands, str(a.level), f"--after {after}", vv_a),
@@ -258,14 +274,33 @@ def growth_files(
     )
     px_m2 = pixel_area_m2(b.profile)
     n_new, valid = int((r.growth == 1).sum()), int((r.growth != 255).sum())
-    area = f"{n_new * px_m2 / 1e4:,.1f} ha" if px_m2 else "pixel size unknown (no CRS)"
+    area = (
+        _("{ha:,.1f} ha").format(ha=n_new * px_m2 / 1e4)
+        if px_m2
+        else _("pixel size unknown (no CRS)")
+    )
+    model = (
+        _(
+            "  model with Sentinel-1, probability >= {threshold:.2f}, patches of at least {px} px; "
+            "cloud/shadow masked: {before:.1f} % before, {after:.1f} % after"
+        )
+        if r.with_s1
+        else _(
+            "  model without Sentinel-1, probability >= {threshold:.2f}, patches of at least {px} "
+            "px; cloud/shadow masked: {before:.1f} % before, {after:.1f} % after"
+        )
+    )
     return ClassMap(
         out,
         (
-            f"new built-up: {n_new:,} px, {area} ({100 * n_new / valid:.2f} % of the clear area)"
-            f" -> {out}",
-            f"  model {'with' if r.with_s1 else 'without'} Sentinel-1, probability >= "
-            f"{r.threshold:.2f}, patches of at least {r.min_mapping_unit_px} px; cloud/shadow "
-            f"masked: {100 * r.cloud_share[0]:.1f} % before, {100 * r.cloud_share[1]:.1f} % after",
+            _("new built-up: {n:,} px, {area} ({share} of the clear area) -> {path}").format(
+                n=n_new, area=area, share=f"{100 * n_new / valid:.2f} %", path=out
+            ),
+            model.format(
+                threshold=r.threshold,
+                px=r.min_mapping_unit_px,
+                before=100 * r.cloud_share[0],
+                after=100 * r.cloud_share[1],
+            ),
         ),
     )

@@ -26,20 +26,28 @@ import rioxarray  # noqa: F401  (registers the .rio accessor)
 import xarray as xr
 
 from eo_drr.errors import InputError
-from eo_drr.i18n import gettext
+from eo_drr.i18n import gettext as _
 
 Raster = xr.DataArray | xr.Dataset | str | Path
 
 
 def _open(path: Path, what: str) -> xr.DataArray:
     if not path.is_file():
-        raise InputError(gettext("{what}: no such file {path}").format(what=what, path=path))
+        raise InputError(_("{what}: no such file {path}").format(what=what, path=path))
     try:
         da = rioxarray.open_rasterio(path, masked=True)
     except Exception as exc:  # rasterio raises several types for unreadable files
-        raise InputError(f"{what}: {path} is not a readable raster ({exc})") from None
+        raise InputError(
+            _("{what}: {path} is not a readable raster ({exc})").format(
+                what=what, path=path, exc=exc
+            )
+        ) from None
     if not isinstance(da, xr.DataArray):
-        raise InputError(f"{what}: {path} holds several subdatasets; give one raster")
+        raise InputError(
+            _("{what}: {path} holds several subdatasets; give one raster").format(
+                what=what, path=path
+            )
+        )
     import rasterio
 
     from eo_drr.load.guard import check_georef, check_read_size
@@ -58,7 +66,9 @@ def _bands(obj: Raster, what: str) -> dict[str, xr.DataArray]:
         return {str(k).upper(): v for k, v in obj.data_vars.items()}
     if not isinstance(obj, xr.DataArray):
         raise InputError(
-            f"{what}: expected an xarray DataArray or Dataset or a file path, got {type(obj).__name__}"
+            _("{what}: expected an xarray DataArray or Dataset or a file path, got {type}").format(
+                what=what, type=type(obj).__name__
+            )
         )
     if obj.ndim == 2:
         name = obj.name
@@ -66,7 +76,11 @@ def _bands(obj: Raster, what: str) -> dict[str, xr.DataArray]:
             name = None  # xarray names a DataArray after its dask array's generated key
         return {str(name or "").upper(): obj}
     if obj.ndim != 3 or "band" not in obj.dims:
-        raise InputError(f"{what}: expected dims (band, y, x) or (y, x), got {obj.dims}")
+        raise InputError(
+            _("{what}: expected dims (band, y, x) or (y, x), got {dims}").format(
+                what=what, dims=obj.dims
+            )
+        )
     names = obj.attrs.get("long_name")
     if isinstance(names, str):
         names = (names,)
@@ -74,7 +88,11 @@ def _bands(obj: Raster, what: str) -> dict[str, xr.DataArray]:
         coord = obj["band"].values
         names = [str(v) for v in coord] if coord.dtype.kind in "US" else None
     if not names:
-        raise InputError(f"{what}: the bands are not named (set the band coordinate or long_name)")
+        raise InputError(
+            _("{what}: the bands are not named (set the band coordinate or long_name)").format(
+                what=what
+            )
+        )
     return {str(n).upper(): obj.isel(band=i, drop=True) for i, n in enumerate(names)}
 
 
@@ -85,7 +103,9 @@ def _pick(bands: dict[str, xr.DataArray], name: str, what: str) -> xr.DataArray:
     if len(bands) == 1 and name == "VV" and "" in bands:
         return bands[""]
     raise InputError(
-        f"{what}: no {name} band (bands: {', '.join(b or '(unnamed)' for b in bands)})"
+        _("{what}: no {name} band (bands: {bands})").format(
+            what=what, name=name, bands=", ".join(b or _("(unnamed)") for b in bands)
+        )
     )
 
 
@@ -173,7 +193,7 @@ def _linear(a: xr.DataArray, units: str, what: str = "s1") -> xr.DataArray:
     from eo_drr.products.water_dask import sample
 
     if units not in ("db", "linear"):
-        raise InputError(f"units: use 'db' or 'linear', not {units!r}")
+        raise InputError(_("units: use 'db' or 'linear', not {units!r}").format(units=units))
     a = a.drop_vars("spatial_ref", errors="ignore")
     values = sample(a.data) if a.chunks is not None else np.asarray(a.values)
     check_backscatter(values, units=units, vv_name=what, units_option="units")
@@ -205,7 +225,7 @@ def flood(
 
     pres: list[Raster] = list(pre) if isinstance(pre, (list, tuple)) else [pre]  # type: ignore[list-item]
     if not pres:
-        raise InputError("pre: give at least one pre-event image")
+        raise InputError(_("pre: give at least one pre-event image"))
     pb = [_bands(p, f"pre[{i}]") for i, p in enumerate(pres)]
     qb = _bands(post, "post")
     post_vv, post_vh = _pick(qb, "VV", "post"), qb.get("VH")
@@ -213,7 +233,9 @@ def flood(
     for i, a in enumerate(pre_vv):
         if a.shape != post_vv.shape:
             raise InputError(
-                f"pre[{i}]: {a.shape} px, the post-event image {post_vv.shape}: put them on one grid"
+                _(
+                    "pre[{i}]: {shape} px, the post-event image {shape2}: put them on one grid"
+                ).format(i=i, shape=a.shape, shape2=post_vv.shape)
             )
     pre_vh = [b.get("VH") for b in pb]
     use_vh = post_vh is not None and all(v is not None for v in pre_vh)
@@ -249,13 +271,19 @@ def _s2(
     )
     if lvl is None or str(lvl).upper() not in ("L1C", "L2A"):
         raise InputError(
-            f"{what}: say the processing level (level='L1C' or 'L2A'; or attrs PROCESSING_LEVEL)"
+            _(
+                "{what}: say the processing level (level='L1C' or 'L2A'; or attrs PROCESSING_LEVEL)"
+            ).format(what=what)
         )
     from eo_drr.products.urban_change import BANDS
 
     missing = [n for n in BANDS if n not in b]
     if missing:
-        raise InputError(f"{what}: no band {', '.join(missing)} (bands: {', '.join(sorted(b))})")
+        raise InputError(
+            _("{what}: no band {missing} (bands: {bands})").format(
+                what=what, missing=", ".join(missing), bands=", ".join(sorted(b))
+            )
+        )
     like = next(iter(b.values()))
     return {k: np.asarray(v.values, dtype=np.float32) for k, v in b.items()}, str(lvl).upper(), like
 
@@ -285,7 +313,7 @@ def growth(
     from eo_drr.products.growth_pair import PairImage, new_builtup
 
     if (s1_before is None) != (s1_after is None):
-        raise InputError("s1_before / s1_after: give both, or neither")
+        raise InputError(_("s1_before / s1_after: give both, or neither"))
     inputs = ((before, "before"), (after, "after"))
     if any(
         not isinstance(r, (str, Path)) and any(v.chunks is not None for v in _bands(r, n).values())
@@ -303,18 +331,22 @@ def growth(
             vv_n = f"s1_{n}"
             vv_d = None if vr is None else lazy(_pick(_bands(vr, vv_n), "VV", vv_n))
             if isinstance(src, (str, Path)):  # a file beside a dask input: read now
-                read, lvl, _ = _s2(src, n, level)
+                read, lvl, _template = _s2(src, n, level)
                 images.append(PairImage(read, lvl, n, vv_d))  # type: ignore[arg-type]
             else:
                 named = _bands(src, n)
                 corner = {d: slice(0, 1) for d in next(iter(named.values())).dims}
-                _, lvl, _ = _s2(src.isel(corner), n, level)  # checks the level and bands only
+                _head, lvl, _template = _s2(
+                    src.isel(corner), n, level
+                )  # checks the level and bands only
                 bands = {k: lazy(v) for k, v in named.items()}
                 images.append(PairImage(bands, lvl, n, vv_d))  # type: ignore[arg-type]
         like = next(iter(_bands(before, "before").values()))
         if images[1].bands["B04"].shape != like.shape:
             raise InputError(
-                f"after: {images[1].bands['B04'].shape} px, before {like.shape}: put them on one grid"
+                _("after: {shape} px, before {shape2}: put them on one grid").format(
+                    shape=images[1].bands["B04"].shape, shape2=like.shape
+                )
             )
         lz = new_builtup_dask(images[0], images[1], min_mapping_unit_px=min_mapping_unit_px)
         out = _georef(lz.growth, like, "growth", 255)
@@ -328,7 +360,10 @@ def growth(
     a, la, like_a = _s2(after, "after", level)
     if next(iter(a.values())).shape != next(iter(b.values())).shape:
         raise InputError(
-            f"after: {like_a.shape} px, before {like.shape}: put them on one grid (e.g. rio.reproject_match)"
+            _(
+                "after: {shape} px, before {shape2}: put them on one grid (e.g. "
+                "rio.reproject_match)"
+            ).format(shape=like_a.shape, shape2=like.shape)
         )
     vv = [
         None if r is None else np.asarray(_pick(_bands(r, n), "VV", n).values, dtype=np.float32)

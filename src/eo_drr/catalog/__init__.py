@@ -15,6 +15,7 @@ from eo_drr.catalog.odata import CDSE_ODATA, CdseODataCatalog
 from eo_drr.catalog.stac_api import PRESETS, StacApiCatalog
 from eo_drr.catalog.static import StaticCatalog, reuse_parsed_catalogs
 from eo_drr.errors import InputError
+from eo_drr.i18n import gettext as _
 
 
 def open_catalog(name_or_url: str, *, demo_options: dict[str, Any] | None = None) -> Catalog:
@@ -48,8 +49,10 @@ def open_catalog(name_or_url: str, *, demo_options: dict[str, Any] | None = None
     if path.exists():
         return StaticCatalog(path)
     raise InputError(
-        f"unknown catalogue {name_or_url!r}: use one of {', '.join(['demo', 'cdse-odata', *PRESETS])}, "
-        "an http(s) STAC API URL, or the path of a static catalogue"
+        _(
+            "unknown catalogue {name_or_url!r}: use one of {choices}, an http(s) STAC API "
+            "URL, or the path of a static catalogue"
+        ).format(name_or_url=name_or_url, choices=", ".join(["demo", "cdse-odata", *PRESETS]))
     )
 
 

@@ -16,6 +16,7 @@ import zlib
 from pathlib import Path, PurePosixPath
 
 from eo_drr.errors import CorruptInputError, InputError
+from eo_drr.i18n import gettext as _
 
 DEFAULT_MAX_TOTAL_BYTES = 20 * 1024**3  # a Sentinel-1 GRD SAFE is about 1-2 GB
 
@@ -28,7 +29,11 @@ def vsizip_path(archive: str | Path, member: str) -> str:
 def _check_member(name: str, archive: Path) -> None:
     p = PurePosixPath(name)
     if p.is_absolute() or ".." in p.parts or (p.parts and ":" in p.parts[0]):
-        raise CorruptInputError(f"{archive}: member {name!r} would be written outside the folder")
+        raise CorruptInputError(
+            _("{archive}: member {name!r} would be written outside the folder").format(
+                archive=archive, name=name
+            )
+        )
 
 
 def safe_extract(
@@ -41,7 +46,7 @@ def safe_extract(
     """
     archive, dest = Path(archive), Path(dest)
     if not archive.is_file():
-        raise InputError(f"{archive}: no such archive")
+        raise InputError(_("{archive}: no such archive").format(archive=archive))
     dest.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".extract-", dir=dest))
     try:
@@ -56,7 +61,9 @@ def safe_extract(
         return out
     except (zipfile.BadZipFile, tarfile.TarError, EOFError, zlib.error, OSError, ValueError) as exc:
         raise CorruptInputError(
-            f"{archive}: a damaged or unsafe archive ({type(exc).__name__}: {exc})"
+            _("{archive}: a damaged or unsafe archive ({kind}: {exc})").format(
+                archive=archive, kind=type(exc).__name__, exc=exc
+            )
         ) from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -71,12 +78,16 @@ def _extract(archive: Path, dest: Path, max_total_bytes: int) -> None:
                 _check_member(info.filename, archive)
                 if (info.external_attr >> 16) & 0o170000 == 0o120000:
                     raise CorruptInputError(
-                        f"{archive}: member {info.filename!r} is a symbolic link"
+                        _("{archive}: member {filename!r} is a symbolic link").format(
+                            archive=archive, filename=info.filename
+                        )
                     )
                 total += info.file_size
             if total > max_total_bytes:
                 raise CorruptInputError(
-                    f"{archive}: uncompressed size {total} exceeds the cap {max_total_bytes}"
+                    _(
+                        "{archive}: uncompressed size {total} exceeds the cap {max_total_bytes}"
+                    ).format(archive=archive, total=total, max_total_bytes=max_total_bytes)
                 )
             zf.extractall(dest)
         return
@@ -86,13 +97,17 @@ def _extract(archive: Path, dest: Path, max_total_bytes: int) -> None:
             total = sum(m.size for m in members if m.isfile())
             if total > max_total_bytes:
                 raise CorruptInputError(
-                    f"{archive}: uncompressed size {total} exceeds the cap {max_total_bytes}"
+                    _(
+                        "{archive}: uncompressed size {total} exceeds the cap {max_total_bytes}"
+                    ).format(archive=archive, total=total, max_total_bytes=max_total_bytes)
                 )
             for m in members:
                 _check_member(m.name, archive)
             try:
                 tf.extractall(dest, filter="data")  # refuses links out of dest, devices, abs paths
             except tarfile.FilterError as exc:
-                raise CorruptInputError(f"{archive}: unsafe member ({exc})") from None
+                raise CorruptInputError(
+                    _("{archive}: unsafe member ({exc})").format(archive=archive, exc=exc)
+                ) from None
         return
-    raise CorruptInputError(f"{archive}: not a zip or tar archive")
+    raise CorruptInputError(_("{archive}: not a zip or tar archive").format(archive=archive))

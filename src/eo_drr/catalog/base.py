@@ -13,6 +13,8 @@ from typing import Protocol, runtime_checkable
 
 import pystac
 
+from eo_drr.i18n import gettext as _
+
 
 @dataclass(frozen=True)
 class SearchQuery:
@@ -65,7 +67,7 @@ def item_datetime(item: pystac.Item) -> dt.datetime:
     """Acquisition time of an item (``datetime`` or the start of its interval), in UTC."""
     t = item.datetime or item.common_metadata.start_datetime
     if t is None:
-        raise ValueError(f"item {item.id} has no datetime")
+        raise ValueError(_("item {item} has no datetime").format(item=item.id))
     return _utc(t)
 
 

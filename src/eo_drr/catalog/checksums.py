@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from eo_drr.errors import InputError
+from eo_drr.i18n import gettext as _
 
 #: multihash code -> hashlib-style name
 MULTIHASH_CODES = {0x11: "sha1", 0x12: "sha256", 0x13: "sha512", 0xD5: "md5", 0x1E: "blake3"}
@@ -34,7 +35,7 @@ class Checksum:
             try:
                 from blake3 import blake3
             except ImportError:
-                raise InputError("BLAKE3 checksums need the 'blake3' package") from None
+                raise InputError(_("BLAKE3 checksums need the 'blake3' package")) from None
             return blake3()
         return hashlib.new(self.algorithm)
 
@@ -71,7 +72,7 @@ def parse_multihash(text: str) -> Checksum:
     try:
         raw = bytes.fromhex(text)
     except ValueError:
-        raise InputError(f"file:checksum {text!r} is not hexadecimal") from None
+        raise InputError(_("file:checksum {text!r} is not hexadecimal").format(text=text)) from None
     try:
         code, pos = _varint(raw, 0)
         length, pos = _varint(raw, pos)
@@ -81,7 +82,9 @@ def parse_multihash(text: str) -> Checksum:
         return Checksum(MULTIHASH_CODES[code], raw[pos:].hex())
     if len(raw) == 16:
         return Checksum("md5", text)
-    raise InputError(f"file:checksum {text!r}: unknown multihash code {code:#x}")
+    raise InputError(
+        _("file:checksum {text!r}: unknown multihash code {code:#x}").format(text=text, code=code)
+    )
 
 
 def from_odata(entries: list[dict]) -> list[Checksum]:

@@ -22,6 +22,7 @@ import requests
 
 from eo_drr.catalog.net import in_words
 from eo_drr.errors import CredentialsError
+from eo_drr.i18n import gettext as _
 
 log = logging.getLogger(__name__)
 
@@ -62,20 +63,26 @@ def find_credentials(host: str, env_prefix: str) -> Credentials:
         mode = path.stat().st_mode & 0o777
         if os.name == "posix" and mode & 0o077:  # as openEO and ssh do: a password file is private
             raise CredentialsError(
-                f"{path} is readable by other users (mode {mode:o}); its passwords are not used: "
-                f"chmod 600 {path}"
+                _(
+                    "{path} is readable by other users (mode {mode:o}); its passwords are "
+                    "not used: chmod 600 {path}"
+                ).format(path=path, mode=mode)
             )
         try:
             auth = netrc.netrc(str(path)).authenticators(host)
         except (netrc.NetrcParseError, OSError) as exc:
             raise CredentialsError(
-                f"cannot parse {path} (line {getattr(exc, 'lineno', '?')})"
+                _("cannot parse {path} (line {line})").format(
+                    path=path, line=getattr(exc, "lineno", "?")
+                )
             ) from None
         if auth and auth[0] and auth[2]:
             return Credentials(auth[0], Secret(auth[2]))
     raise CredentialsError(
-        f"no credentials for {host}: set {env_prefix}_USERNAME and {env_prefix}_PASSWORD, "
-        f"or add 'machine {host} login ... password ...' to {path}"
+        _(
+            "no credentials for {host}: set {env_prefix}_USERNAME and {env_prefix}_PASSWORD, "
+            "or add 'machine {host} login ... password ...' to {path}"
+        ).format(host=host, env_prefix=env_prefix, path=path)
     )
 
 
@@ -112,13 +119,17 @@ class TokenAuth(requests.auth.AuthBase):
             r = self._session.post(self.token_url, data=data, timeout=30)
         except requests.RequestException as exc:
             raise CredentialsError(
-                f"cannot reach the token service at {self.token_url}: {in_words(exc, self.token_url)}"
+                _("cannot reach the token service at {token_url}: {why}").format(
+                    token_url=self.token_url, why=in_words(exc, self.token_url)
+                )
             ) from None
         if r.status_code in (400, 401):
             return {}
         if r.status_code != 200:
             raise CredentialsError(
-                f"token service at {self.token_url} answered HTTP {r.status_code}"
+                _("token service at {token_url} answered HTTP {status_code}").format(
+                    token_url=self.token_url, status_code=r.status_code
+                )
             )
         return r.json()
 
@@ -143,7 +154,9 @@ class TokenAuth(requests.auth.AuthBase):
             )
         if not body or "access_token" not in body:
             raise CredentialsError(
-                f"the token service at {self.token_url} refused the credentials of user {self._cred.username!r}"
+                _(
+                    "the token service at {token_url} refused the credentials of user {username!r}"
+                ).format(token_url=self.token_url, username=self._cred.username)
             )
         self._access = Secret(body["access_token"])
         self._refresh = Secret(body["refresh_token"]) if body.get("refresh_token") else None

@@ -18,6 +18,7 @@ from shapely.geometry import box, mapping
 from eo_drr.catalog.base import SearchQuery, matches, sort_items
 from eo_drr.catalog.credentials import Credentials
 from eo_drr.errors import ConfigError, InputError
+from eo_drr.i18n import gettext as _
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ class DhusCatalog:
             from sentinelsat import SentinelAPI
         except ImportError:
             raise ConfigError(
-                "the DHuS backend needs sentinelsat: pip install 'eo-drr[dhus]'"
+                _("the DHuS backend needs sentinelsat: pip install 'eo-drr[dhus]'")
             ) from None
         self.api_url = api_url.rstrip("/") + "/"
         self.name = f"dhus:{self.api_url}"
@@ -75,7 +76,9 @@ class DhusCatalog:
             products = self._api.query(area=area, date=date, limit=query.limit, **kw)
         except SentinelAPIError as exc:
             raise InputError(
-                f"DHuS search at {self.api_url} failed: {exc.msg if hasattr(exc, 'msg') else exc}"
+                _("DHuS search at {api_url} failed: {why}").format(
+                    api_url=self.api_url, why=exc.msg if hasattr(exc, "msg") else exc
+                )
             ) from None
         items = [self._to_item(uuid, p) for uuid, p in products.items()]
         q = SearchQuery(
@@ -126,7 +129,9 @@ class DhusCatalog:
         try:
             info = self._api.get_product_odata(item.properties["dhus:uuid"])
         except SentinelAPIError as exc:
-            raise InputError(f"DHuS product {item.id}: {exc}") from None
+            raise InputError(
+                _("DHuS product {item}: {exc}").format(item=item.id, exc=exc)
+            ) from None
         asset = item.assets["product"]
         asset.extra_fields["file:size"] = info.get("size")
         if info.get("md5"):

@@ -33,6 +33,7 @@ from eo_drr.catalog.checksums import Checksum, best, file_digest
 from eo_drr.catalog.ledger import DownloadLedger
 from eo_drr.catalog.verify import RASTER_SUFFIXES, check_raster_decodes
 from eo_drr.errors import CorruptInputError, DownloadError
+from eo_drr.i18n import gettext as _
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +139,8 @@ class Downloader:
         """Fetch one file; raises :class:`DownloadError` when it cannot be had."""
         res = self._fetch_safe(req)
         if res.status == "failed":
-            raise DownloadError(f"{req.label}: {res.error}")
+            raise DownloadError(_("{file}: {error}").format(file=req.label, error=res.error))
+
         return res
 
     # -- internals ----------------------------------------------------------------------
@@ -168,7 +170,8 @@ class Downloader:
                     self._attempt(req, expected, res)
         except RetryError as exc:
             last = exc.last_attempt.exception()
-            res.error = f"gave up after {res.attempts} attempts: {last}"
+            res.error = _("gave up after {n} attempts: {error}").format(n=res.attempts, error=last)
+
             return res
         except DownloadError as exc:
             res.error = str(exc)
@@ -211,23 +214,29 @@ class Downloader:
         if req.size is not None and size != req.size:
             if size > req.size:
                 part.unlink()
-            raise _Retryable(f"size {size} != expected {req.size}")
+            raise _Retryable(
+                _("size {size} != expected {expected}").format(size=size, expected=req.size)
+            )
         digest = None
         if expected is not None:
             digest = file_digest(part, expected)
             if digest != expected.hexdigest:
                 part.unlink()
-                res.events.append("checksum mismatch: partial file deleted")
+                res.events.append(_("checksum mismatch: partial file deleted"))
                 log.warning(
-                    "%s: %s checksum mismatch, downloading again", req.label, expected.algorithm
+                    _("{file}: {algorithm} checksum mismatch, downloading again").format(
+                        file=req.label, algorithm=expected.algorithm
+                    )
                 )
-                raise _Retryable(f"{expected.algorithm} checksum mismatch")
+                raise _Retryable(
+                    _("{algorithm} checksum mismatch").format(algorithm=expected.algorithm)
+                )
         if self.decode_rasters and dest.suffix.lower() in RASTER_SUFFIXES:
             try:
                 check_raster_decodes(part)
             except CorruptInputError as exc:
                 part.unlink()
-                res.events.append("raster does not decode: partial file deleted")
+                res.events.append(_("raster does not decode: partial file deleted"))
                 raise _Retryable(str(exc).replace(str(part), dest.name)) from None
         os.replace(part, dest)
         res.path, res.size = dest, size
@@ -249,8 +258,10 @@ class Downloader:
                     timeout=self.policy.timeout_s,
                 )
             except (requests.ConnectionError, requests.Timeout) as exc:
-                res.events.append(f"connection error: {type(exc).__name__}")
-                raise _Retryable(f"connection error ({type(exc).__name__})") from None
+                res.events.append(_("connection error: {kind}").format(kind=type(exc).__name__))
+                raise _Retryable(
+                    _("connection error ({kind})").format(kind=type(exc).__name__)
+                ) from None
             if (
                 r.status_code == 401
                 and self.auth is not None
@@ -260,7 +271,7 @@ class Downloader:
                 r.close()
                 self.auth.invalidate()
                 refreshed = True
-                res.events.append("401: token refreshed")
+                res.events.append(_("401: token refreshed"))
                 continue
             break
         with r:
@@ -272,17 +283,21 @@ class Downloader:
                 raise _Retryable(f"HTTP {r.status_code}", retry_after=ra)
             if r.status_code == 416:  # range not satisfiable: our partial file is bad
                 part.unlink(missing_ok=True)
-                raise _Retryable("HTTP 416 on resume; restarting")
+                raise _Retryable(_("HTTP 416 on resume; restarting"))
             if r.status_code >= 400:
                 raise DownloadError(
-                    f"HTTP {r.status_code} for {urlsplit(req.url).netloc}{urlsplit(req.url).path}"
+                    _("HTTP {status_code} for {netloc}{path}").format(
+                        status_code=r.status_code,
+                        netloc=urlsplit(req.url).netloc,
+                        path=urlsplit(req.url).path,
+                    )
                 )
             mode = "ab"
             if have and r.status_code == 200:  # server ignored the range: start over
                 mode = "wb"
-                res.events.append("server ignored Range: restarted")
+                res.events.append(_("server ignored Range: restarted"))
             elif have and r.status_code == 206:
-                res.events.append(f"resumed at byte {have}")
+                res.events.append(_("resumed at byte {have}").format(have=have))
             try:
                 with open(part, mode) as fh:
                     for block in r.iter_content(CHUNK):
@@ -294,5 +309,7 @@ class Downloader:
                 requests.exceptions.ChunkedEncodingError,
                 requests.Timeout,
             ) as exc:
-                res.events.append(f"connection dropped: {type(exc).__name__}")
-                raise _Retryable(f"connection dropped ({type(exc).__name__})") from None
+                res.events.append(_("connection dropped: {kind}").format(kind=type(exc).__name__))
+                raise _Retryable(
+                    _("connection dropped ({kind})").format(kind=type(exc).__name__)
+                ) from None

@@ -12,6 +12,7 @@ import pystac
 from eo_drr.catalog.checksums import asset_checksums
 from eo_drr.catalog.download import DownloadRequest
 from eo_drr.errors import InputError
+from eo_drr.i18n import gettext as _
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +28,11 @@ def https_href(asset: pystac.Asset) -> str:
     for alt in (asset.extra_fields.get("alternate") or {}).values():
         if str(alt.get("href", "")).startswith(("http://", "https://")):
             return alt["href"]
-    raise InputError(f"asset {asset.href}: no http(s) address (only {href.split('://')[0]}://)")
+    raise InputError(
+        _("asset {href}: no http(s) address (only {scheme}://)").format(
+            href=asset.href, scheme=href.split("://")[0]
+        )
+    )
 
 
 def default_assets(item: pystac.Item) -> list[str]:
@@ -47,15 +52,19 @@ def download_requests(
         missing = [k for k in keys if k not in item.assets]
         if missing:
             raise InputError(
-                f"item {item.id} has no asset(s) {', '.join(missing)}; it has {', '.join(sorted(item.assets))}"
+                _("item {item} has no asset(s) {missing}; it has {assets}").format(
+                    item=item.id, missing=", ".join(missing), assets=", ".join(sorted(item.assets))
+                )
             )
         for key in keys:
             asset = item.assets[key]
             url = https_href(asset)
             if not url.startswith(("http://", "https://")):
                 raise InputError(
-                    f"item {item.id}, asset {key}: a local file ({url.removeprefix('file://')}), "
-                    "nothing to download: jobs read a local catalogue's files in place"
+                    _(
+                        "item {item}, asset {key}: a local file ({url}), nothing to "
+                        "download: jobs read a local catalogue's files in place"
+                    ).format(item=item.id, key=key, url=url.removeprefix("file://"))
                 )
             name = asset.extra_fields.get("file:local_path") or Path(urlsplit(url).path).name or key
             if name in ("$value", ""):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from eo_drr.i18n import gettext
+from eo_drr.i18n import gettext as _
 
 
 def in_words(exc: BaseException, url: str) -> str:
@@ -17,25 +17,23 @@ def in_words(exc: BaseException, url: str) -> str:
         or "NameResolutionError" in text
         or "nodename nor servname" in text
     ):
-        return gettext(
+        return _(
             "no connection to {host}: the name does not resolve (check the address, or the network)"
         ).format(host=host)
     if "Connection refused" in text:
-        return gettext(
-            "no connection to {host}: connection refused (nothing listens there)"
-        ).format(host=host)
+        return _("no connection to {host}: connection refused (nothing listens there)").format(
+            host=host
+        )
     if "Timeout" in type(exc).__name__ or "timed out" in text:
-        return gettext(
-            "no answer from {host} in time (slow network or server; try again later)"
-        ).format(host=host)
+        return _("no answer from {host} in time (slow network or server; try again later)").format(
+            host=host
+        )
     if "SSLError" in text or "CERTIFICATE" in text:
-        return gettext("no secure connection to {host} (certificate problem)").format(host=host)
+        return _("no secure connection to {host} (certificate problem)").format(host=host)
     if (
         "ConnectionError" in type(exc).__name__
         or "NewConnectionError" in text
         or "MaxRetryError" in text
     ):
-        return gettext("no connection to {host} ({kind})").format(
-            host=host, kind=type(exc).__name__
-        )
-    return gettext("request to {host} failed ({kind})").format(host=host, kind=type(exc).__name__)
+        return _("no connection to {host} ({kind})").format(host=host, kind=type(exc).__name__)
+    return _("request to {host} failed ({kind})").format(host=host, kind=type(exc).__name__)

@@ -20,6 +20,7 @@ from shapely.geometry import mapping
 from eo_drr.catalog.base import SearchQuery, matches, sort_items
 from eo_drr.catalog.net import in_words
 from eo_drr.errors import InputError
+from eo_drr.i18n import gettext as _
 
 log = logging.getLogger(__name__)
 
@@ -149,10 +150,16 @@ class CdseODataCatalog:
                 r = self.session.get(url, params=params, timeout=self.timeout)
             except requests.RequestException as exc:
                 raise InputError(
-                    f"cannot reach the CDSE OData catalogue at {self.url}: {in_words(exc, self.url)}"
+                    _("cannot reach the CDSE OData catalogue at {url}: {why}").format(
+                        url=self.url, why=in_words(exc, self.url)
+                    )
                 ) from None
             if r.status_code != 200:
-                raise InputError(f"CDSE OData search failed: HTTP {r.status_code}: {r.text[:200]}")
+                raise InputError(
+                    _("CDSE OData search failed: HTTP {status_code}: {text}").format(
+                        status_code=r.status_code, text=r.text[:200]
+                    )
+                )
             body = r.json()
             items += [product_to_item(rec, self.download_url) for rec in body.get("value", [])]
             url, params = body.get("@odata.nextLink"), {}

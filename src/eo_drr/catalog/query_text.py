@@ -9,7 +9,7 @@ import pystac
 
 from eo_drr.catalog.base import SearchQuery, item_datetime
 from eo_drr.errors import ConfigError
-from eo_drr.i18n import gettext
+from eo_drr.i18n import gettext as _
 
 
 def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
@@ -20,7 +20,7 @@ def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
         w, s, e, n = (float(v) for v in text.split(","))
     except ValueError:
         raise ConfigError(
-            gettext("--bbox: expected W,S,E,N numbers, got {text!r}").format(text=text)
+            _("--bbox: expected W,S,E,N numbers, got {text!r}").format(text=text)
         ) from None
     if not (
         w < e
@@ -31,7 +31,7 @@ def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
         and -90 <= n <= 90
     ):
         raise ConfigError(
-            gettext("--bbox: {text!r} is not a non-empty W,S,E,N box in degrees").format(text=text)
+            _("--bbox: {text!r} is not a non-empty W,S,E,N box in degrees").format(text=text)
         )
     return (w, s, e, n)
 
@@ -40,7 +40,7 @@ def parse_datetime(text: str | None) -> tuple[dt.datetime | None, dt.datetime | 
     """``START/END`` (dates or ISO datetimes, ``..`` open) as UTC datetimes, whole days inclusive."""
     if text is None:
         return None, None
-    start_s, _, end_s = text.partition("/")
+    start_s, _sep, end_s = text.partition("/")
 
     def one(v: str, end: bool) -> dt.datetime | None:
         if v in ("", ".."):
@@ -55,15 +55,13 @@ def parse_datetime(text: str | None) -> tuple[dt.datetime | None, dt.datetime | 
             return t if t.tzinfo else t.replace(tzinfo=dt.timezone.utc)
         except ValueError:
             raise ConfigError(
-                gettext("--datetime: {v!r} is not a date (YYYY-MM-DD) or ISO datetime").format(v=v)
+                _("--datetime: {v!r} is not a date (YYYY-MM-DD) or ISO datetime").format(v=v)
             ) from None
 
     start, end = one(start_s, False), one(end_s or start_s, True)
     if start and end and end < start:
         raise ConfigError(
-            gettext("--datetime: end {end} is before start {start}").format(
-                end=end_s, start=start_s
-            )
+            _("--datetime: end {end} is before start {start}").format(end=end_s, start=start_s)
         )
     return start, end
 
@@ -81,7 +79,7 @@ def build_query(
     """A :class:`SearchQuery` from the option texts (``--bbox W,S,E,N`` in degrees,
     ``--datetime START/END``, ...); a malformed option is a :class:`ConfigError` naming it."""
     if orbit_direction is not None and orbit_direction not in ("ascending", "descending"):
-        raise ConfigError("--orbit-direction: use ascending or descending")
+        raise ConfigError(_("--orbit-direction: use ascending or descending"))
     start, end = parse_datetime(datetime_)
     return SearchQuery(
         collections=(collection,) if collection else (),

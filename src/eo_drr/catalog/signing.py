@@ -14,6 +14,7 @@ import pystac
 
 from eo_drr.catalog.fetch import https_href
 from eo_drr.errors import ConfigError
+from eo_drr.i18n import gettext as _
 
 
 def planetary_computer_patch_url() -> Callable[[str], str]:
@@ -22,7 +23,7 @@ def planetary_computer_patch_url() -> Callable[[str], str]:
         import planetary_computer
     except ImportError:
         raise ConfigError(
-            "Planetary Computer assets must be signed: pip install 'eo-drr[pc]'"
+            _("Planetary Computer assets must be signed: pip install 'eo-drr[pc]'")
         ) from None
     return planetary_computer.sign_url
 

@@ -17,6 +17,7 @@ import pystac
 from eo_drr.catalog.base import SearchQuery, matches, sort_items
 from eo_drr.catalog.net import in_words
 from eo_drr.errors import InputError
+from eo_drr.i18n import gettext as _
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,9 @@ class StacApiCatalog:
                 self._client = Client.open(self.url, timeout=self.timeout)
             except (APIError, OSError, ValueError) as exc:
                 raise InputError(
-                    f"cannot open the STAC API at {self.url}: {in_words(exc, self.url)}"
+                    _("cannot open the STAC API at {url}: {why}").format(
+                        url=self.url, why=in_words(exc, self.url)
+                    )
                 ) from None
         return self._client
 
@@ -67,6 +70,8 @@ class StacApiCatalog:
         try:
             items = list(client.search(**params).items())
         except (APIError, OSError) as exc:
-            raise InputError(f"search failed at {self.url}: {in_words(exc, self.url)}") from None
+            raise InputError(
+                _("search failed at {url}: {why}").format(url=self.url, why=in_words(exc, self.url))
+            ) from None
         # Orbit filters are applied locally: not every server supports them as queryables.
         return sort_items(it for it in items if matches(it, query))

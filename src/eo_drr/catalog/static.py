@@ -12,6 +12,7 @@ import pystac
 
 from eo_drr.catalog.base import SearchQuery, matches, sort_items
 from eo_drr.errors import CorruptInputError, InputError
+from eo_drr.i18n import gettext as _
 
 #: catalogue path -> its parsed items, while :func:`reuse_parsed_catalogs` is active
 _SHARED: ContextVar[dict[str, list[pystac.Item]] | None] = ContextVar(
@@ -41,7 +42,7 @@ class StaticCatalog:
         if path.is_dir():
             path = path / "catalog.json"
         if not path.exists():
-            raise InputError(f"no STAC catalogue at {path}")
+            raise InputError(_("no STAC catalogue at {path}").format(path=path))
         self.path = path
         self.name = name or str(path)
         self._items: list[pystac.Item] | None = None
@@ -56,14 +57,18 @@ class StaticCatalog:
                 root = pystac.read_file(str(self.path))
             except Exception as exc:  # pystac raises many types for bad JSON/STAC
                 raise CorruptInputError(
-                    f"{self.path}: not a readable STAC catalogue ({exc})"
+                    _("{path}: not a readable STAC catalogue ({exc})").format(
+                        path=self.path, exc=exc
+                    )
                 ) from exc
             if isinstance(root, pystac.Item):
                 items = [root]
             elif isinstance(root, pystac.Catalog):
                 items = _walk(root, self.path)
             else:
-                raise CorruptInputError(f"{self.path}: expected a STAC Catalog or Collection")
+                raise CorruptInputError(
+                    _("{path}: expected a STAC Catalog or Collection").format(path=self.path)
+                )
             for item in items:  # make every asset href absolute for the readers
                 item.make_asset_hrefs_absolute()
             self._items = items
@@ -80,8 +85,11 @@ class StaticCatalog:
         unknown = [c for c in query.collections if c not in have]
         if unknown:  # a typo must not read as "no data"
             raise InputError(
-                f"collection {', '.join(unknown)} is not in the catalogue {self.path} "
-                f"(it has: {', '.join(sorted(have)) or 'no collection'})"
+                _("collection {unknown} is not in the catalogue {path} (it has: {have})").format(
+                    unknown=", ".join(unknown),
+                    path=self.path,
+                    have=", ".join(sorted(have)) or _("no collection"),
+                )
             )
         found = [it for it in self._all_items() if matches(it, query)]
         found = sort_items(found)
@@ -99,7 +107,11 @@ def _walk(root: pystac.Catalog, path: Path) -> list[pystac.Item]:
             cat = todo.pop()
             href = cat.get_self_href() or str(id(cat))
             if href in seen:
-                raise CorruptInputError(f"{path}: the catalogue links back to {href} (a loop)")
+                raise CorruptInputError(
+                    _("{path}: the catalogue links back to {href} (a loop)").format(
+                        path=path, href=href
+                    )
+                )
             seen.add(href)
             items.extend(cat.get_items(recursive=False))
             todo.extend(cat.get_children())
@@ -108,11 +120,15 @@ def _walk(root: pystac.Catalog, path: Path) -> list[pystac.Item]:
     except (pystac.STACError, RecursionError, ValueError, KeyError, TypeError, OSError) as exc:
         first = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
         raise CorruptInputError(
-            f"{path}: a damaged STAC catalogue ({type(exc).__name__}: {first})"
+            _("{path}: a damaged STAC catalogue ({kind}: {first})").format(
+                path=path, kind=type(exc).__name__, first=first
+            )
         ) from None
     for it in items:
         if it.bbox is not None and len(it.bbox) not in (4, 6):
             raise CorruptInputError(
-                f"{path}: item {it.id} has a bbox of {len(it.bbox)} numbers (STAC: 4, or 6 in 3-D)"
+                _(
+                    "{path}: item {item} has a bbox of {n_bbox} numbers (STAC: 4, or 6 in 3-D)"
+                ).format(path=path, item=it.id, n_bbox=len(it.bbox))
             )
     return items

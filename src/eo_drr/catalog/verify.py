@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from eo_drr.errors import CorruptInputError
+from eo_drr.i18n import gettext as _
 
 RASTER_SUFFIXES = (".tif", ".tiff", ".jp2", ".nc")
 
@@ -23,7 +24,7 @@ def check_raster_decodes(path: str | Path, *, overviews: bool = True) -> None:
     try:
         with rasterio.Env(GDAL_DISABLE_READDIR_ON_OPEN="EMPTY_DIR"), rasterio.open(path) as src:
             for band in range(1, src.count + 1):
-                for _, window in src.block_windows(band):
+                for _ij, window in src.block_windows(band):
                     src.read(band, window=window)
             if overviews and src.count:
                 for factor in src.overviews(1):
@@ -31,4 +32,6 @@ def check_raster_decodes(path: str | Path, *, overviews: bool = True) -> None:
                         1, out_shape=(max(1, src.height // factor), max(1, src.width // factor))
                     )
     except (RasterioError, OSError) as exc:
-        raise CorruptInputError(f"{path}: the raster does not decode completely ({exc})") from None
+        raise CorruptInputError(
+            _("{path}: the raster does not decode completely ({exc})").format(path=path, exc=exc)
+        ) from None

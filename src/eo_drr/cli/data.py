@@ -19,6 +19,7 @@ from eo_drr.api.job_files import InitOptions, write_job
 from eo_drr.catalog.query_text import item_summary
 from eo_drr.cli.options import grouped
 from eo_drr.cli.render import show, table
+from eo_drr.i18n import gettext as _
 
 CatalogOpt = Annotated[
     str,
@@ -46,7 +47,9 @@ def register(app: typer.Typer, console: Console) -> None:
             for it in items:
                 print(json.dumps(item_summary(it)))
             return
-        title = f"{len(items)} item(s) in {query.collection} from {catalog}"
+        title = _("{n} item(s) in {collection} from {catalog}").format(
+            n=len(items), collection=query.collection, catalog=catalog
+        )
         console.print(table(*data.items_table(items, title)))
 
     @app.command()
@@ -70,9 +73,11 @@ def register(app: typer.Typer, console: Console) -> None:
         plan = data.plan_fetch(catalog, query, output, assets.split(",") if assets else None)
         bar_columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn())
         with Progress(*bar_columns, TransferSpeedColumn(), console=console) as bar:
-            task = bar.add_task(f"Fetching {len(plan.requests)} file(s)", total=plan.total_bytes)
+            fetching = _("Fetching {n} file(s)").format(n=len(plan.requests))
+            task = bar.add_task(fetching, total=plan.total_bytes)
             results = data.download(plan, progress=lambda r, n: bar.advance(task, n))
-        console.print(table(*data.downloads_table(results, f"Fetched into {output}")))
+        title = _("Fetched into {folder}").format(folder=output)
+        console.print(table(*data.downloads_table(results, title)))
         data.check_downloads(results)
 
     @app.command()

@@ -15,6 +15,7 @@ from eo_drr.cli.options import AsJson, DryRun, JobFile, JobOutput, TileSize
 from eo_drr.errors import EODRRError, InputError
 from eo_drr.i18n import gettext as _
 from eo_drr.i18n.commands import LangGroup, LangOption
+from eo_drr.i18n.framework import usage_error_text
 
 if TYPE_CHECKING:
     from eo_drr.config import JobConfig
@@ -157,23 +158,28 @@ def jobs(
     if words[:1] == ["retry"]:
         if len(words) != 2:
             raise InputError(
-                "usage: eo-drr jobs retry OUTPUT [--job NAME] (give exactly one output folder)"
+                _("usage: eo-drr jobs retry OUTPUT [--job NAME] (give exactly one output folder)")
             )
         for name, cfg, failed, size in retry_targets(Path(words[1]), job=job):
             if cfg is None:
-                console.print(f"job {name!r}: no failed tiles; nothing to retry", highlight=False)
+                nothing = _("job {name!r}: no failed tiles; nothing to retry").format(name=name)
+                console.print(nothing, highlight=False)
                 continue
-            what = f"retrying {len(failed)} failed tile(s): " + ", ".join(failed)
-            console.print(f"job {name!r}: {what}", highlight=False)
+            what = _("job {name!r}: retrying {n} failed tile(s): {tiles}").format(
+                name=name, n=len(failed), tiles=", ".join(failed)
+            )
+            console.print(what, highlight=False)
             _run(cfg, Path(words[1]), tile_size_px=size, retry_failed=True)
         return
     if len(words) > 1:
         raise InputError(
-            f"eo-drr jobs takes one output folder, got {len(words)}: {' '.join(words)} "
-            "(to retry failed tiles: eo-drr jobs retry OUTPUT)"
+            _(
+                "eo-drr jobs takes one output folder, got {n}: {words} "
+                "(to retry failed tiles: eo-drr jobs retry OUTPUT)"
+            ).format(n=len(words), words=" ".join(words))
         )
     if job is not None:
-        raise InputError("--job applies to `eo-drr jobs retry OUTPUT --job NAME`")
+        raise InputError(_("--job applies to `eo-drr jobs retry OUTPUT --job NAME`"))
     folder = Path(words[0]) if words else Path(".")
     overview = jobs_overview(folder)
     if as_json:
@@ -186,7 +192,13 @@ def jobs(
 @app.command()
 def monitor(
     config: Annotated[
-        Path, typer.Argument(help="A YAML flood job file; time.post.start is the event date.")
+        Path,
+        typer.Argument(
+            help=(
+                "A YAML flood or water-series job file; the search starts at time.post.start "
+                "(a flood job's event date)."
+            )
+        ),
     ],
     output: JobOutput = None,
     tile_size: TileSize = None,
@@ -213,13 +225,14 @@ def monitor(
             show(console, scan_table(found, dry_run=dry_run))
         else:
             since = found.since or f"{cfg.time.post.start.isoformat()} (time.post.start)"
-            console.print(f"nothing new since {since}", highlight=False, markup=False)
+            nothing = _("nothing new since {date}").format(date=since)
+            console.print(nothing, highlight=False, markup=False)
 
     if dry_run:
-        on_scan(scan_new(cfg, output))
+        on_scan(scan_new(cfg, output, tile_size_px=tile_size))
         return
     with ConsoleReporter(console) as report:
-        _, results = run_monitor(
+        _scan, results = run_monitor(
             cfg, output, report=report, tile_size_px=tile_size, on_scan=on_scan
         )
     for r in results:
@@ -262,7 +275,7 @@ def versions(as_json: AsJson = False) -> None:
     if as_json:
         console.print_json(json.dumps(info))
         return
-    console.print(table("eo-drr environment", (), ((k, str(v)) for k, v in info.items())))
+    console.print(table(_("eo-drr environment"), (), ((k, str(v)) for k, v in info.items())))
 
 
 from eo_drr.cli import data as _data  # noqa: E402
@@ -298,8 +311,11 @@ def main() -> None:
     except Exception as exc:  # click usage errors and real bugs
         # by class name: typer >= 0.22 raises its vendored click's exceptions (typer._click)
         kinds = {c.__name__ for c in type(exc).__mro__}
-        if "ClickException" in kinds:
+        if "NoArgsIsHelpError" in kinds:  # the help, which click shows itself
             exc.show()  # type: ignore[attr-defined]
+            sys.exit(exc.exit_code)  # type: ignore[attr-defined]
+        if "ClickException" in kinds:
+            typer.echo(usage_error_text(exc), err=True)
             sys.exit(exc.exit_code)  # type: ignore[attr-defined]
         if "Abort" in kinds:
             sys.exit(1)

@@ -14,6 +14,7 @@ from eo_drr.api.depth_files import DepthFiles, depth_file
 from eo_drr.api.raster_files import S1Reading, Terrain
 from eo_drr.cli.options import grouped
 from eo_drr.cli.render import warn
+from eo_drr.i18n import gettext as _
 
 
 def register(app: typer.Typer, console: Console) -> None:
@@ -21,7 +22,7 @@ def register(app: typer.Typer, console: Console) -> None:
         for line in result.lines:
             console.print(line)
         for w in result.warnings:
-            warn(f"warning: {w}")
+            warn(_("warning: {text}").format(text=w))
 
     @app.command()
     @grouped(S1Reading)

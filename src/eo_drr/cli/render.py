@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Column, Table
 
+from eo_drr.i18n import N_
 from eo_drr.i18n import gettext as _
 
 if TYPE_CHECKING:
@@ -23,10 +24,8 @@ if TYPE_CHECKING:
 
 #: rich styles of the tile, job and acquisition states
 STYLE = {"done": "green", "skip": "cyan", "failed": "red", "rerun": "yellow", "running": "yellow"}
-#: a state in a cell, with its count ("3 failed") when it has one
-STATE = re.compile(r"\b(?:\d+ )?(done|failed|running)\b")
-#: the columns whose cells name states
-STATE_COLUMNS = ("status", "tiles")
+#: the columns whose cells name states (their headers, translated where shown)
+STATE_COLUMNS = (N_("status"), N_("tiles"))
 
 
 def styled(state: str, text: str) -> str:
@@ -35,11 +34,23 @@ def styled(state: str, text: str) -> str:
     return f"[{style}]{text}[/{style}]" if style else text
 
 
+def _state_pattern() -> tuple[re.Pattern[str], dict[str, str]]:
+    """The states coloured in a cell, in the current language (with their count, ``3 failed``,
+    when they have one), and each word's state."""
+    from eo_drr.engine.tables import state_forms
+
+    forms = {w: s for w, s in state_forms().items() if s in STYLE}
+    words = "|".join(map(re.escape, sorted(forms, key=len, reverse=True)))
+    return re.compile(rf"(?<!\w)(?:\d+ )?({words})(?!\w)"), forms
+
+
 def show(console: Console, rows: Rows) -> None:
     """A table of the engine's, its states in colour."""
-    paint = [c in STATE_COLUMNS for c in rows.columns]
+    state, forms = _state_pattern()
+    headers = {_(c) for c in STATE_COLUMNS}
+    paint = [c in headers for c in rows.columns]
     cells = (
-        [STATE.sub(lambda m: styled(m[1], m[0]), v) if p else v for v, p in zip(r, paint)]
+        [state.sub(lambda m: styled(forms[m[1]], m[0]), v) if p else v for v, p in zip(r, paint)]
         for r in rows.rows
     )
     console.print(table(rows.title, rows.columns, cells))
@@ -98,12 +109,14 @@ class ConsoleReporter:
 
     def __call__(self, e: Event) -> None:
         if e.kind == "tile":
-            text = f"{e.state:<7} {e.text} {e.detail}".rstrip()
+            from eo_drr.engine.tables import state_word
+
+            text = f"{state_word(e.state):<7} {e.text} {e.detail}".rstrip()
             self.console.print(styled(e.state, text), highlight=False, markup=e.state in STYLE)
         elif e.kind == "compute":
-            self._line(f"compute: {e.text}")
+            self._line(_("compute: {target}").format(target=e.text))
             if e.detail:
-                self._line(f"dask dashboard: {e.detail}")
+                self._line(_("dask dashboard: {link}").format(link=e.detail))
         elif self.progress is None:
             if e.kind in ("step", "note"):
                 self._timed(f"{e.text} ..." if e.kind == "step" else e.text)
@@ -126,15 +139,20 @@ def print_plan(console: Console, plan: JobPlan) -> None:
         console.print(table(title, (_("what"), _("value")), plan.rows))
         return
     console.print(
-        f"{len(plan.tiles)} tiles of {plan.tile_size_px} px on {plan.crs} "
-        f"(output folder {plan.folder}, tiles under {plan.folder / 'tiles'})"
+        _("{n} tiles of {size} px on {crs} (output folder {folder}, tiles under {tiles})").format(
+            n=len(plan.tiles),
+            size=plan.tile_size_px,
+            crs=plan.crs,
+            folder=plan.folder,
+            tiles=plan.folder / "tiles",
+        )
     )
     rows = (
         (t.id, f"{t.geobox.shape.x} x {t.geobox.shape.y}", ", ".join(f"{v:.0f}" for v in t.bounds))
         for t in plan.tiles
     )
-    title = f"Tiles of job {plan.job!r} (dry run: nothing is written)"
-    console.print(table(title, ("tile", "pixels", "bounds (m)"), rows))
+    title = _("Tiles of job {job!r} (dry run: nothing is written)").format(job=plan.job)
+    console.print(table(title, (_("tile"), _("pixels"), _("bounds (m)")), rows))
 
 
 def print_summary(console: Console, summary: dict, root: Path, *, job: str) -> None:

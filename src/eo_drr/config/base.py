@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
+from eo_drr.i18n import gettext as _
+
 
 def _is_number(annotation: Any) -> bool:
     """True for int / float annotations (optionally with None), not for bool."""
@@ -30,5 +32,9 @@ class ConfigModel(BaseModel):
             for name, f in cls.model_fields.items():
                 value = data.get(name)
                 if isinstance(value, bool) and _is_number(f.annotation):
-                    raise ValueError(f"{name}: expected a number, got {str(value).lower()}")
+                    raise ValueError(
+                        _("{name}: expected a number, got {value}").format(
+                            name=name, value=str(value).lower()
+                        )
+                    )
         return data

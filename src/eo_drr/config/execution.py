@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from eo_drr.config.base import ConfigModel
+from eo_drr.i18n import gettext as _
 
 
 class Outputs(ConfigModel):
@@ -78,10 +79,10 @@ class ClusterConfig(ConfigModel):
     @model_validator(mode="after")
     def _consistent(self) -> ClusterConfig:
         if self.kind == "address" and not self.address:
-            raise ValueError("kind 'address' needs 'address: tcp://host:port'")
+            raise ValueError(_("kind 'address' needs 'address: tcp://host:port'"))
         if self.kind == "scheduler_file" and not self.scheduler_file:
             raise ValueError(
-                "kind 'scheduler_file' needs 'scheduler_file: PATH' (the scheduler's JSON file)"
+                _("kind 'scheduler_file' needs 'scheduler_file: PATH' (the scheduler's JSON file)")
             )
         if self.memory_limit is not None:
             from dask.utils import parse_bytes
@@ -90,7 +91,9 @@ class ClusterConfig(ConfigModel):
                 parse_bytes(self.memory_limit)
             except (ValueError, TypeError):
                 raise ValueError(
-                    f"memory_limit: {self.memory_limit!r} is not a size (use e.g. '4GiB', '8GB')"
+                    _(
+                        "memory_limit: {memory_limit!r} is not a size (use e.g. '4GiB', '8GB')"
+                    ).format(memory_limit=self.memory_limit)
                 ) from None
         for key in ("lifetime", "lifetime_stagger"):
             value = getattr(self, key)
@@ -98,7 +101,9 @@ class ClusterConfig(ConfigModel):
                 continue
             if self.kind not in ("slurm", "pbs"):
                 raise ValueError(
-                    f"{key} applies to kind slurm or pbs (workers killed at the walltime)"
+                    _("{key} applies to kind slurm or pbs (workers killed at the walltime)").format(
+                        key=key
+                    )
                 )
             from dask.utils import parse_timedelta
 
@@ -106,21 +111,28 @@ class ClusterConfig(ConfigModel):
                 parse_timedelta(value)
             except (ValueError, KeyError, TypeError):
                 raise ValueError(
-                    f"{key}: {value!r} is not a duration (use e.g. '55m', '1h')"
+                    _("{key}: {value!r} is not a duration (use e.g. '55m', '1h')").format(
+                        key=key, value=value
+                    )
                 ) from None
         if self.use_gpu and self.kind in ("threads", "synchronous"):
             raise ValueError(
-                "use_gpu needs a dask.distributed cluster whose workers advertise a GPU resource "
-                "(kind processes with gpu_workers, address, scheduler_file, slurm, pbs, gateway, kubernetes)"
+                _(
+                    "use_gpu needs a dask.distributed cluster whose workers advertise a GPU "
+                    "resource (kind processes with gpu_workers, address, scheduler_file, "
+                    "slurm, pbs, gateway, kubernetes)"
+                )
             )
         if self.use_gpu and self.kind == "processes" and self.gpu_workers == 0:
-            raise ValueError("use_gpu with kind 'processes' needs gpu_workers >= 1")
+            raise ValueError(_("use_gpu with kind 'processes' needs gpu_workers >= 1"))
         if self.kind == "processes" and self.n_workers and self.gpu_workers > self.n_workers:
             raise ValueError(
-                f"gpu_workers ({self.gpu_workers}) is more than n_workers ({self.n_workers})"
+                _("gpu_workers ({gpu_workers}) is more than n_workers ({n_workers})").format(
+                    gpu_workers=self.gpu_workers, n_workers=self.n_workers
+                )
             )
         if self.options and self.kind not in ("slurm", "pbs", "gateway", "kubernetes"):
-            raise ValueError("options apply to kind slurm, pbs, gateway or kubernetes")
+            raise ValueError(_("options apply to kind slurm, pbs, gateway or kubernetes"))
         return self
 
 

@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from eo_drr.config.base import ConfigModel
+from eo_drr.i18n import gettext as _
 
 #: Named catalogues; anything else must be an http(s) URL of a STAC API or a path to a
 #: static STAC catalogue (catalog.json) or a folder holding one.
@@ -27,14 +28,16 @@ class AOI(ConfigModel):
     @model_validator(mode="after")
     def _one_of(self) -> AOI:
         if (self.bbox is None) == (self.file is None):
-            raise ValueError("give exactly one of 'bbox' or 'file'")
+            raise ValueError(_("give exactly one of 'bbox' or 'file'"))
         if self.bbox is not None:
             w, s, e, n = self.bbox
             if not (-180 <= w <= 180 and -180 <= e <= 180 and -90 <= s <= 90 and -90 <= n <= 90):
-                raise ValueError("bbox must be west, south, east, north in degrees (EPSG:4326)")
+                raise ValueError(_("bbox must be west, south, east, north in degrees (EPSG:4326)"))
             if not (w < e and s < n):
                 raise ValueError(
-                    f"bbox is empty: need west < east and south < north (got {w}, {s}, {e}, {n})"
+                    _(
+                        "bbox is empty: need west < east and south < north (got {w}, {s}, {e}, {n})"
+                    ).format(w=w, s=s, e=e, n=n)
                 )
         return self
 
@@ -48,7 +51,9 @@ class Window(ConfigModel):
     @model_validator(mode="after")
     def _ordered(self) -> Window:
         if self.end < self.start:
-            raise ValueError(f"end ({self.end}) is before start ({self.start})")
+            raise ValueError(
+                _("end ({end}) is before start ({start})").format(end=self.end, start=self.start)
+            )
         return self
 
     def as_stac(self) -> str:
@@ -65,7 +70,7 @@ class TimeWindows(ConfigModel):
     @model_validator(mode="after")
     def _order(self) -> TimeWindows:
         if self.pre is not None and self.post.start < self.pre.end:
-            raise ValueError("post.start must not be before pre.end")
+            raise ValueError(_("post.start must not be before pre.end"))
         return self
 
 
@@ -101,7 +106,7 @@ class RasterSource(ConfigModel):
     @model_validator(mode="after")
     def _one_of(self) -> RasterSource:
         if (self.collection is None) == (self.file is None):
-            raise ValueError("give exactly one of 'collection' or 'file'")
+            raise ValueError(_("give exactly one of 'collection' or 'file'"))
         return self
 
 
@@ -132,7 +137,7 @@ class Sources(ConfigModel):
     @classmethod
     def _catalog(cls, v: str) -> str:
         if not v:
-            raise ValueError("must not be empty")
+            raise ValueError(_("must not be empty"))
         return v
 
 

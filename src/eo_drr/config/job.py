@@ -13,6 +13,7 @@ from eo_drr.config.execution import ClusterConfig, Outputs, TilingConfig
 from eo_drr.config.inputs import AOI, GridConfig, Sources, TimeWindows
 from eo_drr.config.products import Exposure, Products
 from eo_drr.errors import ConfigError
+from eo_drr.i18n import gettext as _
 
 _T = TypeVar("_T")
 
@@ -46,8 +47,11 @@ class JobConfig(ConfigModel):
         return str(p if p.is_absolute() else (self.base_dir / p).resolve())
 
 
-def required(value: _T | None, key: str, why: str = "this pipeline needs it") -> _T:
-    """``value`` of the optional job key ``key``, or a :class:`ConfigError` naming the key."""
+def required(value: _T | None, key: str, why: str | None = None) -> _T:
+    """``value`` of the optional job key ``key``, or a :class:`ConfigError` naming the key and
+    ``why`` it is needed (translated by the caller; default: "this pipeline needs it")."""
     if value is None:
-        raise ConfigError(f"{key}: missing ({why})")
+        why = why or _("this pipeline needs it")
+        raise ConfigError(_("{key}: missing ({why})").format(key=key, why=why))
+
     return value

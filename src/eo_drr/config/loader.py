@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from eo_drr.config.job import JobConfig
 from eo_drr.errors import ConfigError
-from eo_drr.i18n import gettext
+from eo_drr.i18n import gettext as _
 
 
 def _format_loc(loc: tuple[Any, ...]) -> str:
@@ -23,7 +23,7 @@ def _format_loc(loc: tuple[Any, ...]) -> str:
             parts.append(f"[{item}]")
         else:
             parts.append(("." if parts else "") + str(item))
-    return "".join(parts) or "(top level)"
+    return "".join(parts) or _("(top level)")
 
 
 def _format_validation_error(path: str, exc: ValidationError) -> str:
@@ -32,7 +32,8 @@ def _format_validation_error(path: str, exc: ValidationError) -> str:
         loc = tuple(x for x in err["loc"] if x not in ("function-after",))
         msg = err["msg"]
         if err["type"] == "extra_forbidden":
-            msg = "unknown key (check the spelling; see configs/demo.yaml for the known keys)"
+            msg = _("unknown key (check the spelling; see configs/demo.yaml for the known keys)")
+
         elif msg.startswith("Value error, "):
             msg = msg[len("Value error, ") :]
             named = re.match(r"^([a-z][a-z0-9_]*): (.*)$", msg, re.S)  # a validator naming its key
@@ -45,8 +46,11 @@ def _format_validation_error(path: str, exc: ValidationError) -> str:
 def parse_config(data: Any, *, source: str = "<config>", base_dir: Path | None = None) -> JobConfig:
     """Validate an already-parsed mapping into a :class:`JobConfig`."""
     if not isinstance(data, dict):
-        kind = "empty" if data is None else f"a {type(data).__name__}"
-        raise ConfigError(f"{source}: a job file must be a mapping of keys, but it is {kind}")
+        if data is None:
+            msg = _("{source}: a job file must be a mapping of keys, but it is empty")
+        else:
+            msg = _("{source}: a job file must be a mapping of keys, but it is a {kind}")
+        raise ConfigError(msg.format(source=source, kind=type(data).__name__))
     try:
         cfg = JobConfig.model_validate(data)
     except ValidationError as exc:
@@ -86,14 +90,16 @@ def _check_expansion(root: yaml.Node) -> None:
             size[key] = min(1 + sum(size[id(c)] for c in _children(node)), MAX_YAML_VALUES + 1)
             if size[key] > MAX_YAML_VALUES:
                 raise _TooManyValues(
-                    f"its anchors (&) and aliases (*) expand to more than {MAX_YAML_VALUES:,} "
-                    "values (an alias bomb?): write the values out"
+                    _(
+                        "its anchors (&) and aliases (*) expand to more than {n:,} values "
+                        "(an alias bomb?): write the values out"
+                    ).format(n=MAX_YAML_VALUES)
                 )
             continue
         if key in size:
             continue
         if key in open_nodes:
-            raise _TooManyValues("an alias (*) refers to the anchor (&) it is inside of")
+            raise _TooManyValues(_("an alias (*) refers to the anchor (&) it is inside of"))
         open_nodes.add(key)
         stack.append((node, True))
         stack.extend((c, False) for c in _children(node) if id(c) not in size)
@@ -114,7 +120,10 @@ def _timestamp(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
         return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
     except ValueError as exc:
         raise yaml.constructor.ConstructorError(
-            None, None, f"{node.value!r} is not a date ({exc})", node.start_mark
+            None,
+            None,
+            _("{value!r} is not a date ({why})").format(value=node.value, why=exc),
+            node.start_mark,
         ) from None
 
 
@@ -127,22 +136,25 @@ def load_config(path: str | Path) -> JobConfig:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(gettext("{path}: no such job file").format(path=path)) from None
+        raise ConfigError(_("{path}: no such job file").format(path=path)) from None
     except IsADirectoryError:
-        raise ConfigError(
-            gettext("{path}: is a folder, not a job file").format(path=path)
-        ) from None
+        raise ConfigError(_("{path}: is a folder, not a job file").format(path=path)) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(
-            gettext("{path}: cannot read the job file ({exc})").format(path=path, exc=exc)
+            _("{path}: cannot read the job file ({exc})").format(path=path, exc=exc)
         ) from None
     try:
         data = yaml.load(text, Loader=_JobLoader)  # a SafeLoader: no user string is evaluated
     except _TooManyValues as exc:
-        raise ConfigError(f"{path}: {exc}") from None
+        raise ConfigError(_("{path}: {error}").format(path=path, error=exc)) from None
+
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(f"{path}{where}: malformed YAML: {problem}") from None
+        raise ConfigError(
+            _("{path}{where}: malformed YAML: {problem}").format(
+                path=path, where=where, problem=problem
+            )
+        ) from None
     return parse_config(data, source=str(path), base_dir=path.resolve().parent)

@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from eo_drr.config.base import ConfigModel
+from eo_drr.i18n import gettext as _
 
 
 class SpeckleFilter(ConfigModel):
@@ -24,13 +25,13 @@ class SpeckleFilter(ConfigModel):
     @classmethod
     def _odd(cls, v: int | None) -> int | None:
         if v is not None and v % 2 == 0:
-            raise ValueError("must be odd (3, 5, 7, ...)")
+            raise ValueError(_("must be odd (3, 5, 7, ...)"))
         return v
 
     @model_validator(mode="after")
     def _refined_is_7(self) -> SpeckleFilter:
         if self.kind == "refined_lee" and self.window not in (None, 7):
-            raise ValueError("refined_lee is defined for a 7 x 7 window only (window: 7)")
+            raise ValueError(_("refined_lee is defined for a 7 x 7 window only (window: 7)"))
         return self
 
 
@@ -93,7 +94,11 @@ class FloodProduct(ConfigModel):
         known = {10: "tree cover", 50: "built-up"}
         bad = [c for c in v if c not in known]
         if bad:
-            raise ValueError(f"unsupported classes {bad}: use 10 (tree cover) and/or 50 (built-up)")
+            raise ValueError(
+                _("unsupported classes {bad}: use 10 (tree cover) and/or 50 (built-up)").format(
+                    bad=bad
+                )
+            )
         return v
 
 
@@ -133,7 +138,10 @@ class HazardSource(ConfigModel):
             for v in (self.file, self.hand_max_m, self.slope_min_deg, self.water_distance_m)
         ):
             raise ValueError(
-                "give at least one of 'file', 'hand_max_m', 'slope_min_deg' or 'water_distance_m'"
+                _(
+                    "give at least one of 'file', 'hand_max_m', 'slope_min_deg' or "
+                    "'water_distance_m'"
+                )
             )
         return self
 
@@ -224,8 +232,10 @@ class WetlandsProduct(ConfigModel):
     def _tcw(cls, v: float | None) -> float | None:
         if v is not None and not -0.2 <= v <= 0.05:
             raise ValueError(
-                f"{v} is outside the sensible range [-0.2, 0.05] (reflectance 0-1 units; the "
-                "Landsat value -350 is -0.035 in these units)"
+                _(
+                    "{value} is outside the sensible range [-0.2, 0.05] (reflectance 0-1 "
+                    "units; the Landsat value -350 is -0.035 in these units)"
+                ).format(value=v)
             )
         return v
 
@@ -234,7 +244,9 @@ class WetlandsProduct(ConfigModel):
     def _ndvi(cls, v: float) -> float:
         if not 0.05 <= v <= 0.9:
             raise ValueError(
-                f"{v} is outside the sensible range [0.05, 0.9] for green vegetation NDVI"
+                _(
+                    "{value} is outside the sensible range [0.05, 0.9] for green vegetation NDVI"
+                ).format(value=v)
             )
         return v
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from eo_drr.demo import generate as _generate
 from eo_drr.demo.scene import SCENE_FILE, DemoScene
 from eo_drr.errors import OutputError
+from eo_drr.i18n import gettext as _
 from eo_drr.settings import cache_dir as _default_cache_dir
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,11 @@ def ensure_demo_scene(
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OutputError(f"cannot create the demo cache folder {final.parent}: {exc}") from exc
+        raise OutputError(
+            _("cannot create the demo cache folder {folder}: {exc}").format(
+                folder=final.parent, exc=exc
+            )
+        ) from exc
     if final.exists():  # a folder without scene.json: not ours to trust; move it aside
         stale = final.with_name(f".stale-{final.name}-{uuid.uuid4().hex[:8]}")
         with contextlib.suppress(OSError):

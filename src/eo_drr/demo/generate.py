@@ -25,6 +25,7 @@ from eo_drr.demo.series import FREQUENCY_TRUTH, write_series
 from eo_drr.demo.truth import write_truth
 from eo_drr.demo.vectors import admin_units, facilities, roads
 from eo_drr.errors import InputError
+from eo_drr.i18n import gettext as _
 from eo_drr.io import atomic_write_text
 from eo_drr.io.cog import CogStyle
 
@@ -72,11 +73,15 @@ def generate_scene(
     """
     if landscape not in S.SITES:
         raise InputError(
-            f"unknown demo landscape {landscape!r}; choose one of {', '.join(S.LANDSCAPES)}"
+            _("unknown demo landscape {landscape!r}; choose one of {choices}").format(
+                landscape=landscape, choices=", ".join(S.LANDSCAPES)
+            )
         )
     if not isinstance(size, (int, np.integer)) or not MIN_SIZE <= int(size) <= MAX_SIZE:
         raise InputError(
-            f"demo scene size must be an integer in [{MIN_SIZE}, {MAX_SIZE}], got {size!r}"
+            _("demo scene size must be an integer in [{low}, {high}], got {size!r}").format(
+                low=MIN_SIZE, high=MAX_SIZE, size=size
+            )
         )
     seed, size = int(seed), int(size)
     t0 = time.perf_counter()

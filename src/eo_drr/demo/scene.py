@@ -11,6 +11,7 @@ from typing import Any
 from affine import Affine
 
 from eo_drr.errors import CorruptInputError, InputError
+from eo_drr.i18n import gettext as _
 
 SCENE_FILE = "scene.json"
 CATALOG_FILE = "catalog.json"
@@ -158,11 +159,15 @@ class DemoScene:
         """Read ``root/scene.json`` written by :func:`eo_drr.demo.generate_scene`."""
         path = Path(root) / SCENE_FILE
         if not path.is_file():
-            raise InputError(f"{path}: no demo scene here (scene.json is missing)")
+            raise InputError(
+                _("{path}: no demo scene here (scene.json is missing)").format(path=path)
+            )
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
             return cls.from_json_dict(root, data["scene"])
         except (ValueError, KeyError, TypeError, IndexError) as exc:
             raise CorruptInputError(
-                f"{path}: not a readable demo scene description ({exc})"
+                _("{path}: not a readable demo scene description ({exc})").format(
+                    path=path, exc=exc
+                )
             ) from exc

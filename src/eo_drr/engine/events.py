@@ -43,7 +43,11 @@ def log_reporter(event: Event) -> None:
     if event.kind == "tasks":
         return
     if event.kind == "step_done":
-        log.info("%s: done in %.1f s", event.text, event.seconds or 0.0)
+        log.info(
+            _("{step}: done in {seconds:.1f} s").format(
+                step=event.text, seconds=event.seconds or 0.0
+            )
+        )
     elif event.kind == "tile":
         log.info("%-7s %s %s", event.state, event.text, event.detail)
     else:

@@ -9,13 +9,16 @@ from pathlib import Path
 
 from eo_drr.config import JobConfig, parse_config
 from eo_drr.errors import InputError
+from eo_drr.i18n import gettext as _
 from eo_drr.jobs.ledger import LEDGER_NAME, JobLedger
 
 
 def find_ledgers(output: Path) -> list[JobLedger]:
     """The ledger of ``output`` and those of its direct sub-folders, sorted by folder."""
     if not output.is_dir():
-        raise InputError(f"{output}: no such folder (give the output folder of a job)")
+        raise InputError(
+            _("{output}: no such folder (give the output folder of a job)").format(output=output)
+        )
     folders = [
         output,
         *sorted(p for p in output.iterdir() if p.is_dir() and not p.name.startswith(".")),
@@ -71,25 +74,34 @@ def retry_targets(
     ledger = JobLedger.existing(output)
     if ledger is None:
         raise InputError(
-            f"{output}: no job ledger ({LEDGER_NAME}) here; give the output folder of a tiled job"
+            _(
+                "{output}: no job ledger ({ledger_name}) here; give the output folder of a tiled "
+                "job"
+            ).format(output=output, ledger_name=LEDGER_NAME)
         )
     names = [j["name"] for j in ledger.jobs()]
     if job is not None and job not in names:
         raise InputError(
-            f"--job {job}: no such job in {ledger.path} (jobs: {', '.join(names) or 'none'})"
+            _("--job {job}: no such job in {path} (jobs: {names})").format(
+                job=job, path=ledger.path, names=", ".join(names) or _("none")
+            )
         )
     for name in [job] if job is not None else names:
         row = ledger.job(name)
         if row is None:  # listed a moment ago: the ledger changed under us
-            raise InputError(f"job {name!r}: no longer in {ledger.path}")
+            raise InputError(
+                _("job {name!r}: no longer in {path}").format(name=name, path=ledger.path)
+            )
         failed = [t["tile_id"] for t in ledger.failed_tiles(name)]
         if not failed:
             yield name, None, [], row["tile_size_px"]
             continue
         if not row.get("config"):
             raise InputError(
-                f"job {name!r} in {ledger.path} was recorded without its settings (an older eo-drr); "
-                f"rerun it with: eo-drr run JOB.yaml -o {output} --retry-failed"
+                _(
+                    "job {name!r} in {path} was recorded without its settings (an older eo-drr); "
+                    "rerun it with: eo-drr run JOB.yaml -o {output} --retry-failed"
+                ).format(name=name, path=ledger.path, output=output)
             )
         cfg = parse_config(
             json.loads(row["config"]),

@@ -10,6 +10,7 @@ from typing import Any
 from eo_drr.config import CATALOG_PRESETS, JobConfig
 from eo_drr.engine.versions import collect_versions
 from eo_drr.errors import OutputError
+from eo_drr.i18n import gettext as _
 from eo_drr.io.atomic import atomic_write_text
 from eo_drr.publish import OutputFolder
 from eo_drr.publish.demo_marks import catalog_is_synthetic
@@ -88,6 +89,8 @@ def refuse_output_over_inputs(cfg: JobConfig, plan: Any, folder: Path) -> None:
         p = p.resolve()
         if root == p or root in p.parents:
             raise OutputError(
-                f"output folder {folder}: it holds an input of the job ({p}); a run would write "
-                "over it: choose another output folder"
+                _(
+                    "output folder {folder}: it holds an input of the job ({input}); a run would "
+                    "write over it: choose another output folder"
+                ).format(folder=folder, input=p)
             )

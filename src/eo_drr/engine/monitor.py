@@ -15,6 +15,9 @@ in OUTPUT (the cube is the record, no ledger is kept): the pipeline maps only th
 them and rewrites the frequency layers; an append killed half way leaves the cube as it was
 committed and the next monitor run completes it. The run holds the lock of OUTPUT
 (:func:`~eo_drr.engine.run.run_job`), and the pipeline reads what is new again under it.
+A tiled series (``tiling:`` or a tile size) keeps one cube per tile: new means missing from
+any tile's cube, and the run goes through the tiled engine, each tile appending the dates it
+lacks.
 """
 
 from __future__ import annotations
@@ -29,8 +32,10 @@ from eo_drr.config import JobConfig, TilingConfig, Window
 from eo_drr.engine.events import Event, Reporter, log_reporter
 from eo_drr.engine.run import job_folder, run_job
 from eo_drr.errors import EODRRError
+from eo_drr.i18n import gettext as _
 from eo_drr.jobs.ledger import JobLedger, JobLock
 from eo_drr.jobs.monitor import aoi_key, event_config, iso, scan
+from eo_drr.jobs.tiling import TILES_DIR
 from eo_drr.pipelines import get_pipeline
 from eo_drr.publish import OutputFolder
 
@@ -82,6 +87,8 @@ def _series_scan(cfg: JobConfig, pending: Callable, root: Path) -> MonitorScan:
     """What the series in ``root`` lacks of the open-ended ``cfg`` (module docstring)."""
     new, newest = pending(cfg, root)
     cube = getattr(get_pipeline(cfg.pipeline), "OUTPUTS", {}).get("cube", root.name)
+    if cfg.tiling is not None:  # one cube per tile
+        cube = f"{TILES_DIR}/*/{cube}"
     rows = tuple(
         SeriesAcquisition(
             a.time, a.items[0].properties.get("sat:relative_orbit"), tuple(a.items), cube
@@ -91,12 +98,25 @@ def _series_scan(cfg: JobConfig, pending: Callable, root: Path) -> MonitorScan:
     return MonitorScan(rows, iso(newest) if newest is not None else None)
 
 
-def scan_new(cfg: JobConfig, output: str | Path | None = None) -> MonitorScan:
-    """The new acquisitions for ``cfg`` (a dry run: nothing is written)."""
+def _series_job(cfg: JobConfig, tile_size_px: int | None) -> JobConfig:
+    """The open-ended series job, tiled at ``tile_size_px`` when given (one cube per tile:
+    ``pending`` reads every tile's)."""
+    job = open_ended(cfg)
+    if tile_size_px is None:
+        return job
+    tiling = (cfg.tiling or TilingConfig()).model_copy(update={"tile_size_px": tile_size_px})
+    return job.model_copy(update={"tiling": tiling})
+
+
+def scan_new(
+    cfg: JobConfig, output: str | Path | None = None, *, tile_size_px: int | None = None
+) -> MonitorScan:
+    """The new acquisitions for ``cfg`` (a dry run: nothing is written); ``tile_size_px``: as
+    :func:`run_monitor`'s (a tiled series lacks what any tile lacks)."""
     root = job_folder(cfg, output)
     pending = getattr(get_pipeline(cfg.pipeline), "pending", None)
     if pending is not None:
-        return _series_scan(open_ended(cfg), pending, root)
+        return _series_scan(_series_job(cfg, tile_size_px), pending, root)
     ledger = JobLedger.existing(root)
     found = scan(cfg, ledger if ledger is not None else _EmptyLedger())  # type: ignore[arg-type]
     return MonitorScan(tuple(found.new), found.since)
@@ -174,10 +194,12 @@ def run_monitor(
                 }
             )
     if failed:
-        raise MonitorFailures(
-            f"{len(failed)} of {len(found.new)} new acquisition(s) failed (recorded in {root}; the next "
-            "monitor run tries them again):\n" + "\n".join(failed)
-        )
+        head = _(
+            "{n} of {total} new acquisition(s) failed (recorded in {root}; the next monitor run "
+            "tries them again):"
+        ).format(n=len(failed), total=len(found.new), root=root)
+        message = "\n".join([head, *failed])
+        raise MonitorFailures(message)
     return result, results
 
 
@@ -191,9 +213,7 @@ def _append_series(
 ) -> tuple[MonitorScan, list[dict]]:
     """One run of the open-ended series job into ``root`` when the scan finds new dates."""
     OutputFolder(root).check_writable()
-    job = open_ended(cfg)
-    if tile_size_px is not None:  # the pipeline's plan says whether it runs tiled
-        job = job.model_copy(update={"tiling": TilingConfig(tile_size_px=tile_size_px)})
+    job = _series_job(cfg, tile_size_px)
     found = _series_scan(job, pending, root)
     if on_scan is not None:
         on_scan(found)

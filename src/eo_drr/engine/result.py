@@ -10,6 +10,7 @@ import pandas as pd
 import xarray as xr
 
 from eo_drr.errors import InputError
+from eo_drr.i18n import gettext as _
 
 #: extensions a table-like output is written with (the Sendai table is a stem + these)
 _TABLE_EXTS = (".parquet", ".csv", ".gpkg")
@@ -77,9 +78,11 @@ class JobResult:
         if path is None or path.suffix != ".tif":
             rasters = sorted(k for k, v in self.outputs.items() if v.suffix == ".tif")
             raise InputError(
-                f"{name!r}: no such raster output of job {self.job!r} (have: {', '.join(rasters)})"
+                _("{name!r}: no such raster output of job {job!r} (have: {rasters})").format(
+                    name=name, job=self.job, rasters=", ".join(rasters)
+                )
             )
         da = rioxarray.open_rasterio(path, masked=True)
         if not isinstance(da, xr.DataArray):
-            raise InputError(f"{path}: not a single raster")
+            raise InputError(_("{path}: not a single raster").format(path=path))
         return da.squeeze("band", drop=True)

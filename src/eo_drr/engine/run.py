@@ -26,6 +26,7 @@ from eo_drr.engine.manifest import (
 )
 from eo_drr.engine.result import JobResult, output_paths
 from eo_drr.errors import ConfigError, CorruptInputError, OutputError
+from eo_drr.i18n import N_
 from eo_drr.i18n import gettext as _
 from eo_drr.jobs.cluster import ComputeTarget, compute_context
 from eo_drr.jobs.ledger import LEDGER_NAME, LOCK_NAME, JobLock
@@ -68,7 +69,9 @@ def _with_tiles(cfg: JobConfig, tile_size_px: int | None) -> JobConfig:
         or not 32 <= tile_size_px <= 16384
     ):
         raise ConfigError(
-            f"tile_size_px: expected a whole number of pixels 32-16384, got {tile_size_px!r}"
+            _(
+                "tile_size_px: expected a whole number of pixels 32-16384, got {tile_size_px!r}"
+            ).format(tile_size_px=tile_size_px)
         )
     tiling = (cfg.tiling or TilingConfig()).model_copy(update={"tile_size_px": tile_size_px})
     return cfg.model_copy(update={"tiling": tiling})
@@ -204,10 +207,10 @@ logging.getLogger("odc.loader").addHandler(_LOAD_FAILURES)
 
 #: errors of the output folder's file system, told as one line naming the folder
 _WRITE_ERRNOS = {
-    errno.ENOSPC: "the disk is full",
-    errno.EDQUOT: "the disk quota is exceeded",
-    errno.EROFS: "the file system is read-only",
-    errno.EACCES: "permission denied",
+    errno.ENOSPC: N_("the disk is full"),
+    errno.EDQUOT: N_("the disk quota is exceeded"),
+    errno.EROFS: N_("the file system is read-only"),
+    errno.EACCES: N_("permission denied"),
 }
 
 
@@ -218,7 +221,9 @@ def _raise_as_output_error(exc: BaseException, folder: Path) -> None:
     code = getattr(exc, "errno", None)
     if isinstance(exc, OSError) and code in _WRITE_ERRNOS:
         raise OutputError(
-            f"cannot write the outputs in {folder}: {_WRITE_ERRNOS[code]} (the folder is as it was)"
+            _("cannot write the outputs in {folder}: {why} (the folder is as it was)").format(
+                folder=folder, why=_(_WRITE_ERRNOS[code])
+            )
         ) from None
     kinds = {c.__name__ for c in type(exc).__mro__}
     if kinds & {"RasterioIOError", "CPLE_BaseError", "RasterioError"}:
@@ -228,11 +233,16 @@ def _raise_as_output_error(exc: BaseException, folder: Path) -> None:
             chain.append(e)
             e = e.__cause__ or e.__context__
         texts = [str(x).strip().splitlines()[0][:400] for x in chain if str(x).strip()]
-        texts += [f"{m} (as odc-stac reported)" for m in _LOAD_FAILURES.messages[-1:]]
+        texts += [
+            _("{message} (as odc-stac reported)").format(message=m)
+            for m in _LOAD_FAILURES.messages[-1:]
+        ]
         first = next((t for t in texts if "/" in t), texts[0] if texts else type(exc).__name__)
         raise CorruptInputError(
-            f"an input raster cannot be read ({first}): check the catalogue's assets "
-            "(missing, truncated or not a raster)"
+            _(
+                "an input raster cannot be read ({first}): check the catalogue's assets "
+                "(missing, truncated or not a raster)"
+            ).format(first=first)
         ) from None
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from eo_drr.engine.ledgers import find_ledgers, job_summaries
 from eo_drr.errors import InputError
+from eo_drr.i18n import gettext as _
 from eo_drr.jobs.ledger import LEDGER_NAME, JobLedger
 
 
@@ -33,7 +34,9 @@ def ledger_status(output: Path, *, all_fingerprints: bool = False) -> LedgerStat
     ledger = JobLedger.existing(output)
     if ledger is None:
         raise InputError(
-            f"{output}: no job ledger ({LEDGER_NAME}) here; is it the output folder of a tiled job?"
+            _(
+                "{output}: no job ledger ({file}) here; is it the output folder of a tiled job?"
+            ).format(output=output, file=LEDGER_NAME)
         )
     tiles = ledger.tiles(current_only=not all_fingerprints)
     for t in tiles:
@@ -51,8 +54,10 @@ def jobs_overview(output: Path) -> dict[str, list[dict]]:
     ledgers = find_ledgers(output)
     if not ledgers:
         raise InputError(
-            f"{output}: no job ledger ({LEDGER_NAME}) here or in its sub-folders; "
-            "is it the output folder of a tiled job or of eo-drr monitor?"
+            _(
+                "{output}: no job ledger ({file}) here or in its sub-folders; is it the "
+                "output folder of a tiled job or of eo-drr monitor?"
+            ).format(output=output, file=LEDGER_NAME)
         )
     return {
         "jobs": [s for led in ledgers for s in job_summaries(led)],

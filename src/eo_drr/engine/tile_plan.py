@@ -18,6 +18,7 @@ import pystac
 
 from eo_drr.config import AOI, JobConfig
 from eo_drr.errors import EODRRError
+from eo_drr.i18n import gettext as _
 from eo_drr.jobs.tiling import Tile
 from eo_drr.pipelines import Pipeline
 
@@ -42,6 +43,9 @@ def plan_inputs(plan: Any) -> list[str]:
     def visit(role: str, value: Any) -> None:
         if isinstance(value, pystac.Item):
             found.append(f"{role}:{value.id}")
+        elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+            for f in dataclasses.fields(value):  # the items of a group (a series' acquisition)
+                visit(role, getattr(value, f.name))
         elif isinstance(value, (list, tuple)):
             for v in value:
                 visit(role, v)
@@ -61,7 +65,7 @@ def tile_config(cfg: JobConfig, tile: Tile) -> JobConfig:
     """The job file of one tile: the tile's search box as the AOI, the job's CRS as the grid."""
     crs = tile.geobox.crs
     if crs is None:
-        raise EODRRError(f"tile {tile.id}: its grid has no CRS")
+        raise EODRRError(_("tile {tile}: its grid has no CRS").format(tile=tile.id))
     epsg = crs.epsg
     grid = cfg.grid.model_copy(update={"crs": f"EPSG:{epsg}" if epsg else crs.to_wkt()})
     return cfg.model_copy(
@@ -70,12 +74,17 @@ def tile_config(cfg: JobConfig, tile: Tile) -> JobConfig:
 
 
 def plan_tile(
-    pipeline: Pipeline, cfg: JobConfig, tile: Tile, job_geobox: Any = None
+    pipeline: Pipeline, cfg: JobConfig, tile: Tile, job_geobox: Any = None, whole: Any = None
 ) -> tuple[JobConfig, Any]:
     """``(tile job config, plan)``: the pipeline's plan for the tile, on exactly its grid
-    (and, for pipelines whose plans have a ``job_geobox``, told the whole job's grid)."""
+    (and, for pipelines whose plans have a ``job_geobox``, told the whole job's grid).
+
+    A pipeline with ``TILES_SHARE_JOB_PLAN`` (the water series) is not planned again per
+    tile: each tile takes the ``whole`` job's plan (its items, searched once), so that every
+    tile maps the same dates, also where an item covers only part of the job."""
     tcfg = tile_config(cfg, tile)
-    plan = pipeline.plan(tcfg)
+    shared = whole is not None and getattr(pipeline, "TILES_SHARE_JOB_PLAN", False)
+    plan = whole if shared else pipeline.plan(tcfg)
     # a new plan on the tile's grid; the pipeline's own plan is not changed
     grid: dict[str, Any] = {"geobox": tile.geobox, "aoi": tile.footprint()}
     if job_geobox is not None and "job_geobox" in {f.name for f in dataclasses.fields(plan)}:

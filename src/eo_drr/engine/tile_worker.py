@@ -1,6 +1,8 @@
 """One tile of a tiled job, run on a worker: the pipeline's ``run`` on the tile's plan into
 ``<root>/tiles/<tile id>/`` (staged, then moved into place), with its outputs checksummed for
 the ledger. Errors are returned, not raised, so that every error type reaches the ledger.
+What a pipeline writes into the tile's folder itself rather than the staging (the water
+series' time cube, at ``out.final``) is neither moved nor recorded: it stays between reruns.
 """
 
 from __future__ import annotations
@@ -21,12 +23,10 @@ from eo_drr.engine.mosaic import TILE_MANIFEST
 from eo_drr.io import without_overviews
 from eo_drr.io.atomic import sha256_file
 from eo_drr.jobs.progress import Steps
+from eo_drr.jobs.tiling import TILES_DIR
 from eo_drr.kernels import gpu_for_numpy
 from eo_drr.pipelines import get_pipeline
 from eo_drr.publish import OutputFolder
-
-#: the folder of the tiles' outputs inside the job's output folder
-TILES_DIR = "tiles"
 
 
 def _peak_rss_mb() -> float:

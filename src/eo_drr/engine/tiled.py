@@ -11,14 +11,18 @@ Each tile runs the pipeline's own ``run`` on its own plan: the pipeline's ``plan
 with the tile's search box as ``aoi.bbox`` and the job's CRS as ``grid.crs``, then the plan's
 grid is set to exactly the tile's part of the job grid. Peak memory is therefore that of one
 tile, whatever the size of the AOI (:mod:`eo_drr.engine.tile_plan` plans and fingerprints a
-tile, :mod:`eo_drr.engine.tile_worker` runs one). Callers hold
+tile, :mod:`eo_drr.engine.tile_worker` runs one). A pipeline with ``TILES_SHARE_JOB_PLAN``
+(the water series) gives every tile the job's plan instead, so that all tiles map the same
+acquisitions; one with ``check_folder(cfg, plan, root)`` checks what it keeps in the output
+folder (the series' cubes) before any tile runs. Callers hold
 :class:`eo_drr.jobs.ledger.JobLock` on the output folder while this runs.
 
 Tables: a pipeline with a ``finalize`` step (flood) combines its tiles' per-unit tables into
 one row per unit (observed quantities summed over tiles, population cells cut by tile
 borders shared between them, see :func:`eo_drr.sendai.indicators.combine_tile_tables`) and
-writes the SFM table and the report over the mosaics; other pipelines' tables are
-concatenated with a ``tile`` column (one row per unit and tile).
+writes the SFM table and the report over the mosaics (the water series: its report, with
+the dates of the tiles' cubes); other pipelines' tables are concatenated with a ``tile``
+column (one row per unit and tile).
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from eo_drr.engine.mosaic import Finalize, assemble
 from eo_drr.engine.tile_plan import config_hash, plan_inputs, plan_tile
 from eo_drr.engine.tile_worker import run_tile
 from eo_drr.errors import EODRRError
+from eo_drr.i18n import gettext as _
 from eo_drr.jobs.cluster import ComputeTarget, open_cluster
 from eo_drr.jobs.gpu import GPU, require_gpu_workers
 from eo_drr.jobs.ledger import JobLedger, OutputRecord
@@ -116,6 +121,9 @@ def _run_tiled(
     cfg, root, pipeline, tiling, t0 = job.cfg, job.root, job.pipeline, job.tiling, job.t0
     whole = pipeline.plan(cfg)
     refuse_output_over_inputs(cfg, whole, root)
+    check_folder = getattr(pipeline, "check_folder", None)  # what it keeps there (a series)
+    if check_folder is not None:
+        check_folder(cfg, whole, root)
     tiles = tile_grid(whole.geobox, tiling.tile_size_px, whole.aoi)
     chash = config_hash(cfg)
     ledger = JobLedger(root)
@@ -143,7 +151,7 @@ def _run_tiled(
     current: dict[str, str] = {}
     for tile in tiles:
         try:
-            tcfg, plan = plan_tile(pipeline, cfg, tile, whole.geobox)
+            tcfg, plan = plan_tile(pipeline, cfg, tile, whole.geobox, whole)
             inputs = plan_inputs(plan)
             plan_error = None
         except EODRRError as exc:
@@ -169,8 +177,8 @@ def _run_tiled(
             emit("skip", tile.id, "done, outputs verified")
             continue
         if row["status"] == "failed" and row["attempts"] >= tiling.max_attempts:
-            failed[tile.id] = (
-                f"{row['error']} (gave up after {row['attempts']} attempts; --retry-failed)"
+            failed[tile.id] = _("{error} (gave up after {n} attempts; --retry-failed)").format(
+                error=row["error"], n=row["attempts"]
             )
             emit("failed", tile.id, failed[tile.id])
             continue
@@ -239,13 +247,16 @@ def _run_tiled(
     if failed:
         ledger.finish_run(run_id, "failed", len(ran), len(skipped), len(failed))
         lines = [
-            f"{len(failed)} of {len(tiles)} tiles failed (the other tiles are done and recorded in "
-            f"{ledger.path}; run again to retry, `eo-drr status {root}` shows the ledger):"
+            _(
+                "{n} of {total} tiles failed (the other tiles are done and recorded in {ledger}; "
+                "run again to retry, `eo-drr status {root}` shows the ledger):"
+            ).format(n=len(failed), total=len(tiles), ledger=ledger.path, root=root)
         ]
         lines += [
             f"{tid}: {err.splitlines()[0] if err else ''}" for tid, err in sorted(failed.items())
         ]
-        raise TileFailures("\n".join(lines))
+        message = "\n".join(lines)
+        raise TileFailures(message)
     # the mosaics, tables and catalogue of exactly these tiles and settings
     summary["job_fingerprint"] = hashlib.sha256(
         json.dumps({"config": chash, "tiles": current}, sort_keys=True).encode()

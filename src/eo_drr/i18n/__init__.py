@@ -125,7 +125,8 @@ def _translations() -> _gettext.NullTranslations:
         try:
             set_language(from_environment().lang)
         except InputError as exc:  # a library call: say so in the log, never fail a lookup
-            log.warning("%s; using English", exc)
+            log.warning(_current.translations.gettext("{error}; using English").format(error=exc))
+
             set_language("en")
     return _current.translations
 

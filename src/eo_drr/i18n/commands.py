@@ -1,6 +1,7 @@
 """The command line in the user's language: ``--lang`` on every command, and the help texts
 (the app's, each command's docstring, each option's ``help=``) translated before click
-parses anything, so that ``eo-drr --lang es --help`` is Spanish too."""
+parses anything, so that ``eo-drr --lang es --help`` is Spanish too (the framework's own
+words, "Usage:", "Options", its errors: :mod:`eo_drr.i18n.framework`)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from eo_drr.i18n import (
     gettext,
     set_language,
 )
+from eo_drr.i18n.framework import localize
 
 OPTION = "--lang"
 #: the option as the app's callback declares it (for the help; :class:`LangGroup` takes its
@@ -106,6 +108,7 @@ class LangGroup(TyperGroup):
         if parent is None:
             args = choose_language(args)
             translate_help(self)
+            localize(self)
         return super().make_context(info_name, args, parent=parent, **extra)
 
 

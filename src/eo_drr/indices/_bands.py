@@ -12,6 +12,7 @@ from typing import Any
 import xarray as xr
 
 from eo_drr.errors import InputError
+from eo_drr.i18n import gettext as _
 
 #: canonical band -> names looked up in a Dataset / mapping, in order
 BAND_NAMES: dict[str, tuple[str, ...]] = {
@@ -49,8 +50,10 @@ def gather(name: str, given: dict[str, Any], optional: frozenset[str] = frozense
         extra = [n for n in names[1:] if given[n] is not None]
         if extra:
             raise InputError(
-                f"{name}: pass either a Dataset/mapping of bands or separate arrays, not both "
-                f"({', '.join(extra)} given too)"
+                _(
+                    "{name}: pass either a Dataset/mapping of bands or separate arrays, not both "
+                    "({extra} given too)"
+                ).format(name=name, extra=", ".join(extra))
             )
         out = {}
         for band in names:
@@ -58,15 +61,24 @@ def gather(name: str, given: dict[str, Any], optional: frozenset[str] = frozense
             if arr is None and band not in optional:
                 have = list(first.data_vars) if isinstance(first, xr.Dataset) else list(first)
                 raise InputError(
-                    f"{band}: band missing for {name} (looked for {', '.join(BAND_NAMES[band])};"
-                    f" the input has {', '.join(map(str, have)) or 'nothing'})"
+                    _(
+                        "{band}: band missing for {name} (looked for {band_names}; the input has "
+                        "{have})"
+                    ).format(
+                        band=band,
+                        name=name,
+                        band_names=", ".join(BAND_NAMES[band]),
+                        have=", ".join(map(str, have)) or _("nothing"),
+                    )
                 )
             if arr is not None:
                 out[band] = arr
         return out
     missing = [n for n in names if given[n] is None and n not in optional]
     if missing:
-        raise InputError(f"{', '.join(missing)}: band missing for {name}")
+        raise InputError(
+            _("{missing}: band missing for {name}").format(missing=", ".join(missing), name=name)
+        )
     return {n: v for n, v in given.items() if v is not None}
 
 
@@ -76,7 +88,7 @@ def bands_from(
     """The bands ``order`` of index ``name`` from ``source``, a Dataset or mapping holding them
     under any of their :data:`BAND_NAMES` (bands in ``optional`` may be absent)."""
     if not isinstance(source, (xr.Dataset, Mapping)) or isinstance(source, xr.DataArray):
-        raise InputError("bands: expected an xarray.Dataset or a mapping of band name -> array")
+        raise InputError(_("bands: expected an xarray.Dataset or a mapping of band name -> array"))
     given: dict[str, Any] = {b: None for b in order}
     given[order[0]] = source
     return gather(name, given, optional=optional)

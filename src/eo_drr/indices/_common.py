@@ -16,6 +16,7 @@ import numpy as np
 import xarray as xr
 
 from eo_drr.errors import InputError
+from eo_drr.i18n import gettext as _
 from eo_drr.kernels._dispatch import array_kind
 
 _ENCODING_ATTRS_TO_NAN = ("_FillValue", "nodata", "missing_value")
@@ -25,7 +26,9 @@ _ENCODING_ATTRS_TO_DROP = ("scale_factor", "add_offset")
 def unwrap(x: Any, name: str) -> tuple[Any, xr.DataArray | None]:
     """(raw array, template DataArray or None). Raises InputError for unsupported types."""
     if isinstance(x, xr.Dataset):
-        raise InputError(f"{name}: expected an array or DataArray, got a Dataset")
+        raise InputError(
+            _("{name}: expected an array or DataArray, got a Dataset").format(name=name)
+        )
     if isinstance(x, xr.DataArray):
         data = x.data
         array_kind_checked(data, name)
@@ -40,10 +43,14 @@ def array_kind_checked(x: Any, name: str) -> str:
     try:
         kind = array_kind(x)
     except InputError as exc:
-        raise InputError(f"{name}: {exc}") from None
+        raise InputError(_("{name}: {exc}").format(name=name, exc=exc)) from None
     dt = np.dtype(x.dtype)
     if dt.kind not in "iuf":
-        raise InputError(f"{name}: dtype {dt} is not supported (expected integer or float)")
+        raise InputError(
+            _("{name}: dtype {dt} is not supported (expected integer or float)").format(
+                name=name, dt=dt
+            )
+        )
     return kind
 
 
@@ -74,7 +81,9 @@ def resolve_nodata(dtype: Any, nodata: float | None, name: str = "nodata") -> tu
         try:
             value = float(nodata)
         except (TypeError, ValueError):
-            raise InputError(f"{name}: expected a number, got {nodata!r}") from None
+            raise InputError(
+                _("{name}: expected a number, got {nodata!r}").format(name=name, nodata=nodata)
+            ) from None
         if math.isnan(value):
             return 0.0, False
         return value, True
@@ -86,7 +95,9 @@ def resolve_nodata(dtype: Any, nodata: float | None, name: str = "nodata") -> tu
 def check_same_shape(a: Any, b: Any, name_a: str, name_b: str) -> None:
     if tuple(a.shape) != tuple(b.shape):
         raise InputError(
-            f"{name_a} and {name_b}: shapes differ ({tuple(a.shape)} vs {tuple(b.shape)})"
+            _("{name_a} and {name_b}: shapes differ ({shape} vs {shape2})").format(
+                name_a=name_a, name_b=name_b, shape=tuple(a.shape), shape2=tuple(b.shape)
+            )
         )
 
 
@@ -94,24 +105,42 @@ def check_same_kind(a: Any, b: Any, name_a: str, name_b: str) -> str:
     ka = array_kind_checked(a, name_a)
     kb = array_kind_checked(b, name_b)
     if ka != kb:
-        raise InputError(f"{name_a} and {name_b}: array types differ ({ka} vs {kb})")
+        raise InputError(
+            _("{name_a} and {name_b}: array types differ ({ka} vs {kb})").format(
+                name_a=name_a, name_b=name_b, ka=ka, kb=kb
+            )
+        )
     return ka
 
 
 def check_window(window: Any, shape: tuple, name: str = "window", only: int | None = None) -> int:
     """Validate an odd window size >= 3 that fits the raster; returns it as int."""
     if isinstance(window, bool) or not isinstance(window, (int, np.integer)):
-        raise InputError(f"{name}: expected an odd integer >= 3, got {window!r}")
+        raise InputError(
+            _("{name}: expected an odd integer >= 3, got {window!r}").format(
+                name=name, window=window
+            )
+        )
     window = int(window)
     if window < 3 or window % 2 == 0:
-        raise InputError(f"{name}: expected an odd integer >= 3, got {window}")
+        raise InputError(
+            _("{name}: expected an odd integer >= 3, got {window}").format(name=name, window=window)
+        )
     if only is not None and window != only:
-        raise InputError(f"{name}: only {only} is supported by this filter, got {window}")
+        raise InputError(
+            _("{name}: only {only} is supported by this filter, got {window}").format(
+                name=name, only=only, window=window
+            )
+        )
     if len(shape) != 2:
-        raise InputError(f"x: expected a 2-D raster (y, x), got shape {tuple(shape)}")
+        raise InputError(
+            _("x: expected a 2-D raster (y, x), got shape {shape}").format(shape=tuple(shape))
+        )
     if window > min(shape):
         raise InputError(
-            f"{name}: {window} is larger than the raster ({shape[0]} x {shape[1]} pixels)"
+            _("{name}: {window} is larger than the raster ({height} x {width} pixels)").format(
+                name=name, window=window, height=shape[0], width=shape[1]
+            )
         )
     return window
 
@@ -120,7 +149,9 @@ def check_enl(enl: Any) -> float:
     try:
         value = float(enl)
     except (TypeError, ValueError):
-        raise InputError(f"enl: expected a positive number, got {enl!r}") from None
+        raise InputError(
+            _("enl: expected a positive number, got {enl!r}").format(enl=enl)
+        ) from None
     if not (value > 0.0) or math.isinf(value):
-        raise InputError(f"enl: expected a positive finite number, got {enl!r}")
+        raise InputError(_("enl: expected a positive finite number, got {enl!r}").format(enl=enl))
     return value

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from eo_drr.errors import InputError, NoDataError
+from eo_drr.i18n import gettext as _
 from eo_drr.kernels import threshold_cpu
 from eo_drr.kernels._dispatch import gpu_launch_config_1d, guard_parallel
 
@@ -20,7 +21,7 @@ from eo_drr.kernels._dispatch import gpu_launch_config_1d, guard_parallel
 def check_bins(bins: Any) -> int:
     """The number of bins as an int; InputError unless an integer >= 2."""
     if isinstance(bins, bool) or not isinstance(bins, (int, np.integer)) or bins < 2:
-        raise InputError(f"bins: expected an integer >= 2, got {bins!r}")
+        raise InputError(_("bins: expected an integer >= 2, got {bins!r}").format(bins=bins))
     return int(bins)
 
 
@@ -42,9 +43,11 @@ def check_range(range: Any) -> tuple[float, float] | None:
     try:
         lo, hi = (float(v) for v in range)
     except (TypeError, ValueError):
-        raise InputError(f"range: expected (min, max), got {range!r}") from None
+        raise InputError(
+            _("range: expected (min, max), got {range!r}").format(range=range)
+        ) from None
     if not (math.isfinite(lo) and math.isfinite(hi)) or lo > hi:
-        raise InputError(f"range: expected finite min <= max, got {range!r}")
+        raise InputError(_("range: expected finite min <= max, got {range!r}").format(range=range))
     return lo, hi
 
 
@@ -139,7 +142,9 @@ def data_range(data: Any, kind: str, name: str) -> tuple[float, float]:
     else:
         lo, hi = _gpu_minmax(data)
     if not (lo <= hi):
-        raise NoDataError(f"{name}: no finite value (all NaN or +-inf) for a histogram range")
+        raise NoDataError(
+            _("{name}: no finite value (all NaN or +-inf) for a histogram range").format(name=name)
+        )
     return lo, hi
 
 

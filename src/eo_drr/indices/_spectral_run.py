@@ -21,6 +21,7 @@ import numpy as np
 import xarray as xr
 
 from eo_drr.errors import InputError
+from eo_drr.i18n import gettext as _
 from eo_drr.indices._common import array_kind_checked, check_same_shape, unwrap, wrap
 from eo_drr.kernels import spectral_cpu
 from eo_drr.kernels._dispatch import (
@@ -62,7 +63,9 @@ def _prepare(name: str, bands: dict[str, Any], scale, offset, nodata) -> _Prepar
     kinds = {band: array_kind_checked(data, band) for band, data in raw}
     if len(set(kinds.values())) > 1:
         desc = ", ".join(f"{b}={k}" for b, k in kinds.items())
-        raise InputError(f"{name}: all bands must be the same array type ({desc})")
+        raise InputError(
+            _("{name}: all bands must be the same array type ({desc})").format(name=name, desc=desc)
+        )
     b0, d0 = raw[0]
     for band, data in raw[1:]:
         check_same_shape(d0, data, b0, band)
@@ -70,20 +73,26 @@ def _prepare(name: str, bands: dict[str, Any], scale, offset, nodata) -> _Prepar
     is_int = {dt.kind in "iu" for dt in dtypes}
     if len(is_int) > 1 and scale is None:
         raise InputError(
-            f"scale: {name} got integer and float bands together; pass scale= (and offset=)"
+            _(
+                "scale: {name} got integer and float bands together; pass scale= (and offset=)"
+            ).format(name=name)
         )
     integer = is_int == {True}
     scale = (1e-4 if integer else 1.0) if scale is None else float(scale)
     offset = 0.0 if offset is None else float(offset)
     if not np.isfinite(scale) or scale == 0.0:
-        raise InputError(f"scale: expected a finite non-zero number, got {scale}")
+        raise InputError(
+            _("scale: expected a finite non-zero number, got {scale}").format(scale=scale)
+        )
     if not np.isfinite(offset):
-        raise InputError(f"offset: expected a finite number, got {offset}")
+        raise InputError(_("offset: expected a finite number, got {offset}").format(offset=offset))
     if nodata is not None:
         try:
             nd = float(nodata)
         except (TypeError, ValueError):
-            raise InputError(f"nodata: expected a number, got {nodata!r}") from None
+            raise InputError(
+                _("nodata: expected a number, got {nodata!r}").format(nodata=nodata)
+            ) from None
         use = not np.isnan(nd)
         nd = nd if use else 0.0
     else:

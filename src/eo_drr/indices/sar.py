@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from eo_drr.errors import InputError
+from eo_drr.i18n import gettext as _
 from eo_drr.indices._common import (
     check_enl,
     check_same_kind,
@@ -154,7 +155,7 @@ def log_ratio(post: Any, pre: Any, *, nodata: float | None = None) -> Any:
     coords and attrs from ``post`` when it is a DataArray.
     """
     a, template = unwrap(post, "post")
-    b, _ = unwrap(pre, "pre")
+    b, _coords = unwrap(pre, "pre")
     check_same_shape(a, b, "post", "pre")
     check_same_kind(a, b, "post", "pre")
     value, use = resolve_nodata(np.result_type(a.dtype, b.dtype), nodata)
@@ -387,12 +388,14 @@ def temporal_median(stack: Any) -> Any:
     """
     data, template = unwrap(stack, "stack")
     if data.ndim != 3:
-        raise InputError(f"stack: expected (time, y, x), got shape {tuple(data.shape)}")
+        raise InputError(
+            _("stack: expected (time, y, x), got shape {shape}").format(shape=tuple(data.shape))
+        )
 
     def _dask():
         if len(data.chunks[0]) != 1:
             raise InputError(
-                "stack: a dask stack must have one chunk along time (rechunk({0: -1}))"
+                _("stack: a dask stack must have one chunk along time (rechunk({0: -1}))")
             )
         return data.map_blocks(
             guard_parallel(_np_temporal_median), drop_axis=0, dtype=_F32, meta=_meta(2)
@@ -402,7 +405,7 @@ def temporal_median(stack: Any) -> Any:
         try:
             import cupy
         except ImportError:
-            raise InputError("stack: the temporal median of GPU arrays needs cupy") from None
+            raise InputError(_("stack: the temporal median of GPU arrays needs cupy")) from None
         a = cupy.asarray(data, dtype=_F32)
         a = cupy.where(cupy.isinf(a), cupy.float32(cupy.nan), a)  # +-inf is nodata, as on the CPU
         return cupy.nanmedian(a, axis=0).astype(_F32)

@@ -33,6 +33,7 @@ from collections.abc import Callable
 from typing import Any
 
 from eo_drr.errors import InputError
+from eo_drr.i18n import gettext as _
 from eo_drr.indices._bands import bands_from, gather
 from eo_drr.indices._spectral_run import apply
 from eo_drr.indices.tasseled_cap import tc_brightness, tc_greenness, tc_wetness
@@ -318,5 +319,9 @@ def compute(name: str, *args: Any, **kwargs: Any) -> Any:
     """
     key = str(name).lower()
     if key not in INDICES:
-        raise InputError(f"name: unknown index {name!r}; known: {', '.join(sorted(INDICES))}")
+        raise InputError(
+            _("name: unknown index {name!r}; known: {indices}").format(
+                name=name, indices=", ".join(sorted(INDICES))
+            )
+        )
     return INDICES[key](*args, **kwargs)

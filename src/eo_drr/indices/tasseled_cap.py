@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from eo_drr.errors import InputError
+from eo_drr.i18n import gettext as _
 from eo_drr.indices._bands import bands_from
 from eo_drr.indices._spectral_run import apply
 
@@ -129,11 +130,15 @@ def tasseled_cap(
     """
     if component not in _TC_COMPONENTS:
         raise InputError(
-            f"component: expected one of {', '.join(_TC_COMPONENTS)}, got {component!r}"
+            _("component: expected one of {tc_components}, got {component!r}").format(
+                tc_components=", ".join(_TC_COMPONENTS), component=component
+            )
         )
     if coefficients not in TC_COEFFICIENTS:
         raise InputError(
-            f"coefficients: expected one of {', '.join(TC_COEFFICIENTS)}, got {coefficients!r}"
+            _("coefficients: expected one of {tc_coefficients}, got {coefficients!r}").format(
+                tc_coefficients=", ".join(TC_COEFFICIENTS), coefficients=coefficients
+            )
         )
     order = _TC_BANDS[coefficients]
     got = bands_from(

@@ -29,6 +29,8 @@ from typing import Any, Literal
 import numpy as np
 
 from eo_drr.errors import InputError, NoDataError
+from eo_drr.i18n import N_
+from eo_drr.i18n import gettext as _
 from eo_drr.indices import _histogram as H
 from eo_drr.indices._common import unwrap
 from eo_drr.indices._criteria import bimodality, ki_index, otsu_index
@@ -67,7 +69,7 @@ def histogram(
     """
     bins = H.check_bins(bins)
     rng = H.check_range(range)
-    data, _ = unwrap(x, "x")
+    data, _coords = unwrap(x, "x")
     kind = array_kind(data)
     if rng is None:
         rng = H.data_range(data, kind, "x")
@@ -84,13 +86,15 @@ def _check_hist(counts: Any, edges: Any) -> tuple[np.ndarray, np.ndarray]:
     e = np.asarray(edges, dtype=np.float64)
     if c.ndim < 1 or e.ndim != 1 or e.size != c.shape[-1] + 1:
         raise InputError(
-            f"counts, edges: expected counts of n bins and n + 1 edges, got shapes "
-            f"{c.shape} and {e.shape}"
+            _(
+                "counts, edges: expected counts of n bins and n + 1 edges, got shapes {shape} "
+                "and {shape2}"
+            ).format(shape=c.shape, shape2=e.shape)
         )
     if c.shape[-1] < 2:
-        raise InputError("counts: at least 2 bins are needed for a threshold")
+        raise InputError(_("counts: at least 2 bins are needed for a threshold"))
     if c.dtype.kind not in "iuf" or (c.size and np.nanmin(c) < 0):
-        raise InputError("counts: expected non-negative counts")
+        raise InputError(_("counts: expected non-negative counts"))
     return c.astype(np.float64), e
 
 
@@ -98,7 +102,7 @@ def _threshold_from_hist(c: np.ndarray, e: np.ndarray, method: str) -> float:
     centres = 0.5 * (e[:-1] + e[1:])
     total = c.sum()
     if total <= 0:
-        raise NoDataError("counts: the histogram is empty (no valid value)")
+        raise NoDataError(_("counts: the histogram is empty (no valid value)"))
     nonzero = np.flatnonzero(c)
     if nonzero.size == 1:  # one populated bin: nothing to separate, return it (as skimage)
         return float(centres[nonzero[0]])
@@ -188,7 +192,9 @@ class SplitBasedOptions:
     def __post_init__(self) -> None:
         tile = self.tile
         if isinstance(tile, bool) or not isinstance(tile, (int, np.integer)) or tile < 2:
-            raise InputError(f"tile: expected an integer >= 2 (pixels), got {tile!r}")
+            raise InputError(
+                _("tile: expected an integer >= 2 (pixels), got {tile!r}").format(tile=tile)
+            )
         tile = int(tile)
         object.__setattr__(self, "tile", tile)
         min_tile = self.min_tile
@@ -200,20 +206,28 @@ class SplitBasedOptions:
                 or min_tile > tile
             ):
                 raise InputError(
-                    f"min_tile: expected an integer 2 <= min_tile <= tile, got {min_tile!r}"
+                    _(
+                        "min_tile: expected an integer 2 <= min_tile <= tile, got {min_tile!r}"
+                    ).format(min_tile=min_tile)
                 )
             ratio = tile // int(min_tile)
             if ratio * int(min_tile) != tile or ratio & (ratio - 1):
                 raise InputError(
-                    f"min_tile: tile ({tile}) must be min_tile ({min_tile}) times a power of 2"
+                    _(
+                        "min_tile: tile ({tile}) must be min_tile ({min_tile}) times a power of 2"
+                    ).format(tile=tile, min_tile=min_tile)
                 )
         if not (0.0 <= float(self.min_class_fraction) < 0.5):
             raise InputError(
-                f"min_class_fraction: expected 0 <= value < 0.5, got {self.min_class_fraction}"
+                _("min_class_fraction: expected 0 <= value < 0.5, got {min_class_fraction}").format(
+                    min_class_fraction=self.min_class_fraction
+                )
             )
         if not (0.0 < float(self.min_valid_fraction) <= 1.0):
             raise InputError(
-                f"min_valid_fraction: expected 0 < value <= 1, got {self.min_valid_fraction}"
+                _("min_valid_fraction: expected 0 < value <= 1, got {min_valid_fraction}").format(
+                    min_valid_fraction=self.min_valid_fraction
+                )
             )
         object.__setattr__(self, "bins", H.check_bins(self.bins))
         object.__setattr__(self, "range", H.check_range(self.range))
@@ -266,15 +280,19 @@ def split_based_threshold(
     it); ``"raise"`` raises NoDataError.
     """
     if method not in ("otsu", "ki"):
-        raise InputError(f"method: expected 'otsu' or 'ki', got {method!r}")
+        raise InputError(_("method: expected 'otsu' or 'ki', got {method!r}").format(method=method))
     if if_none_selected not in ("global", "nan", "raise"):
         raise InputError(
-            f"if_none_selected: expected 'global', 'nan' or 'raise', got {if_none_selected!r}"
+            _(
+                "if_none_selected: expected 'global', 'nan' or 'raise', got {if_none_selected!r}"
+            ).format(if_none_selected=if_none_selected)
         )
     opt = SplitBasedOptions() if options is None else options
-    data, _ = unwrap(x, "x")
+    data, _template = unwrap(x, "x")
     if data.ndim != 2:
-        raise InputError(f"x: expected a 2-D raster (y, x), got shape {tuple(data.shape)}")
+        raise InputError(
+            _("x: expected a 2-D raster (y, x), got shape {shape}").format(shape=tuple(data.shape))
+        )
     kind = array_kind(data)
     rng = opt.range
     if rng is None:
@@ -352,17 +370,24 @@ def _no_tile_selected(
     levels = opt.levels
     finest = tile >> levels
     bins = edges.size - 1
-    sizes = f"{tile} px tiles" if not levels else f"{tile} to {finest} px tiles"
-    reason = (
-        f"no bimodal tile among {n_tiles} tested ({sizes}, Ashman's D > {opt.ashman_d}, "
-        f"class fraction >= {opt.min_class_fraction})"
+    sizes = N_("{tile} px tiles") if not levels else N_("{tile} to {finest} px tiles")
+    why = N_(
+        "no bimodal tile among {n} tested ({sizes}, Ashman's D > {d}, class fraction >= {share})"
     )
+    figures = {"n": n_tiles, "d": opt.ashman_d, "share": opt.min_class_fraction}
+    # in English for the result (run.json), in the user's language for the messages
+    reason = why.format(sizes=sizes.format(tile=tile, finest=finest), **figures)
+    said = _(why).format(sizes=_(sizes).format(tile=tile, finest=finest), **figures)
     if if_none_selected == "raise":
-        raise NoDataError(f"x: {reason}")
+        raise NoDataError(_("x: {reason}").format(reason=said))
     if if_none_selected == "nan":  # the caller asked for NaN and handles it: not a warning
-        log.info("split-based threshold: %s; returning NaN", reason)
+        log.info(_("split-based threshold: {reason}; returning NaN").format(reason=said))
         return ThresholdResult(math.nan, method, n_tiles, 0, f"{reason}: threshold is NaN")
-    log.warning("split-based threshold: %s; using the global %s threshold", reason, method)
+    log.warning(
+        _("split-based threshold: {reason}; using the global {method} threshold").format(
+            reason=said, method=method
+        )
+    )
     everything = fine.reshape(-1, bins).sum(axis=0).astype(np.float64)
     threshold = _threshold_from_hist(everything, edges, method)
     return ThresholdResult(

@@ -19,6 +19,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from eo_drr.errors import EODRRError, OutputError
+from eo_drr.i18n import N_
+from eo_drr.i18n import gettext as _
 from eo_drr.io import tiff_errors
 
 log = logging.getLogger(__name__)
@@ -29,11 +31,13 @@ STAGING_PREFIX = ".eo-drr-staging-"
 
 #: a write that failed with one of these OS errors is told in plain words
 WRITE_FAILURES = {
-    errno.ENOSPC: "the disk is full",
-    errno.EFBIG: "the file is larger than the file system or this process allows (file too large)",
-    errno.EDQUOT: "the disk quota is exceeded",
-    errno.EROFS: "the file system is read-only",
-    errno.EIO: "an input/output error of the disk",
+    errno.ENOSPC: N_("the disk is full"),
+    errno.EFBIG: N_(
+        "the file is larger than the file system or this process allows (file too large)"
+    ),
+    errno.EDQUOT: N_("the disk quota is exceeded"),
+    errno.EROFS: N_("the file system is read-only"),
+    errno.EIO: N_("an input/output error of the disk"),
 }
 
 #: Names of our temporary files: ``.<stem>.<pid>-<random>.tmp<ext>``.
@@ -78,21 +82,27 @@ def atomic_path(path: str | os.PathLike, *, suffix: str | None = None) -> Iterat
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OutputError(f"cannot create output folder {folder}: {exc.strerror or exc}") from exc
+        raise OutputError(
+            _("cannot create output folder {folder}: {why}").format(
+                folder=folder, why=exc.strerror or exc
+            )
+        ) from exc
     ext = suffix if suffix is not None else "".join(path.suffixes[-1:])
     try:
         fd, tmp = tempfile.mkstemp(
             prefix=f".{path.stem}.{os.getpid()}-", suffix=f".tmp{ext}", dir=folder
         )
     except OSError as exc:
-        raise OutputError(f"cannot write in {folder}: {exc.strerror or exc}") from exc
+        raise OutputError(
+            _("cannot write in {folder}: {why}").format(folder=folder, why=exc.strerror or exc)
+        ) from exc
     os.close(fd)
     tmp_path = Path(tmp)
     os.chmod(tmp_path, 0o666 & ~_UMASK)  # mkstemp makes 0600; outputs are shared files
     try:
         yield tmp_path
         if not tmp_path.exists():
-            raise OutputError(f"nothing was written for {path}")
+            raise OutputError(_("nothing was written for {path}").format(path=path))
         code = tiff_errors.write_errno_since(since)
         if code is not None:  # GDAL may close a file whose writes failed without an exception
             raise OSError(code, os.strerror(code))
@@ -105,8 +115,9 @@ def atomic_path(path: str | os.PathLike, *, suffix: str | None = None) -> Iterat
         code = _write_failure(exc, tiff_errors.write_errno_since(since))
         if code is not None:
             raise OutputError(
-                f"cannot write {shown_path(path)}: {WRITE_FAILURES[code]} (nothing was written "
-                "under that name)"
+                _("cannot write {path}: {why} (nothing was written under that name)").format(
+                    path=shown_path(path), why=_(WRITE_FAILURES[code])
+                )
             ) from exc
         raise
 

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from eo_drr.errors import InputError, OutputError
+from eo_drr.i18n import gettext as _
 from eo_drr.io.atomic import atomic_path
 
 #: GDAL settings used for every write (explicit, so a user's environment cannot change them).
@@ -60,11 +61,13 @@ def _as_array_and_georef(data: Any, crs: Any, transform: Any, nodata: Any):
     if arr.ndim == 2:
         arr = arr[None, ...]
     if arr.ndim != 3:
-        raise InputError(f"write_cog: expected a 2-D or 3-D raster, got shape {arr.shape}")
+        raise InputError(
+            _("write_cog: expected a 2-D or 3-D raster, got shape {shape}").format(shape=arr.shape)
+        )
     if crs is None:
-        raise InputError("write_cog: the raster has no CRS (pass crs= or set it with rioxarray)")
+        raise InputError(_("write_cog: the raster has no CRS (pass crs= or set it with rioxarray)"))
     if transform is None:
-        raise InputError("write_cog: the raster has no geotransform (pass transform=)")
+        raise InputError(_("write_cog: the raster has no geotransform (pass transform=)"))
     return arr, crs, transform, nodata, descriptions
 
 
@@ -156,7 +159,7 @@ def write_cog(
         "BIGTIFF": "IF_SAFER",
     }
     if colormap is not None and (count != 1 or dtype != np.uint8):
-        raise InputError("write_cog: a colour table needs a single uint8 band")
+        raise InputError(_("write_cog: a colour table needs a single uint8 band"))
     cog_options = dict(
         driver="COG",
         COMPRESS=encoding.compress,
@@ -202,9 +205,12 @@ def write_cog(
         # a full disk or a vanished folder shows up as a GDAL error (CPLE_*) or an OSError
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         full = "No space left" in str(exc) or getattr(exc, "errno", None) == errno.ENOSPC
-        why = "the disk is full" if full else first
+        why = _("the disk is full") if full else first
+
         raise OutputError(
-            f"cannot write {path}: {why} (nothing was written under that name)"
+            _("cannot write {path}: {why} (nothing was written under that name)").format(
+                path=path, why=why
+            )
         ) from None
     return path
 
@@ -229,5 +235,5 @@ def validate_cog(path: str | os.PathLike) -> tuple[bool, list[str], list[str]]:
     from rio_cogeo.cogeo import cog_validate
 
     if not Path(path).exists():
-        raise OutputError(f"no such file: {path}")
+        raise OutputError(_("no such file: {path}").format(path=path))
     return cog_validate(str(path), quiet=True)

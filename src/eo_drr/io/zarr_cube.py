@@ -52,6 +52,7 @@ import rioxarray  # noqa: F401  (registers the .rio accessor)
 import xarray as xr
 
 from eo_drr.errors import CorruptInputError, InputError, OutputError
+from eo_drr.i18n import gettext as _
 from eo_drr.io.atomic import is_stale_temp
 
 #: what the root attribute ``eo_drr_cube`` says: the layout above, and its version
@@ -78,8 +79,10 @@ def _stamp() -> dict[str, Any]:
 
 def _unreadable(path: Path, exc: Exception) -> CorruptInputError:
     return CorruptInputError(
-        f"{path}: not a readable Zarr time cube ({type(exc).__name__}: {exc}); move it "
-        "aside to start the series again"
+        _(
+            "{path}: not a readable Zarr time cube ({error}); move it aside to start the "
+            "series again"
+        ).format(path=path, error=f"{type(exc).__name__}: {exc}")
     )
 
 
@@ -87,12 +90,16 @@ def _check_stamp(attrs: Mapping[str, Any], path: Path) -> None:
     """Refuse a store that is not a cube of this :data:`VERSION` (root ``attrs``)."""
     stamp = attrs.get("eo_drr_cube")
     if not isinstance(stamp, Mapping) or stamp.get("format") != FORMAT:
-        raise InputError(f"{path}: a Zarr store that eo-drr did not write as a time cube")
+        raise InputError(
+            _("{path}: a Zarr store that eo-drr did not write as a time cube").format(path=path)
+        )
     if stamp.get("version") != VERSION:
         raise InputError(
-            f"{path}: written by another eo-drr version (cube format version "
-            f"{stamp.get('version')!r}, this one reads version {VERSION}); move it aside or "
-            "delete it to map the series again"
+            _(
+                "{path}: written by another eo-drr version (cube format version {found}, this "
+                "one reads version {version}); move it aside or delete it to map the series "
+                "again"
+            ).format(path=path, found=repr(stamp.get("version")), version=VERSION)
         )
 
 
@@ -112,9 +119,17 @@ def open_cube(path: str | os.PathLike) -> xr.Dataset | None:
         raise _unreadable(path, exc) from None
     _check_stamp(ds.attrs, path)
     if VARIABLE not in ds or ds[VARIABLE].dims != ("time", "y", "x"):
-        raise CorruptInputError(f"{path}: the cube has no {VARIABLE}(time, y, x) variable")
+        raise CorruptInputError(
+            _("{path}: the cube has no {name}(time, y, x) variable").format(
+                path=path, name=VARIABLE
+            )
+        )
     if any(name not in ds or ds[name].dims != (SLOT, "y", "x") for name in COUNTS):
-        raise CorruptInputError(f"{path}: the cube lacks its counts {', '.join(COUNTS)}")
+        raise CorruptInputError(
+            _("{path}: the cube lacks its counts {names}").format(
+                path=path, names=", ".join(COUNTS)
+            )
+        )
     _slot(ds[SLOT].values, ds.sizes["time"], path)
     return ds
 
@@ -125,16 +140,24 @@ def _slot(counted: np.ndarray, n_dates: int, path: Path) -> int:
     match = np.flatnonzero(np.asarray(counted) == n_dates)
     if len(match) != 1:
         raise CorruptInputError(
-            f"{path}: the counts cover {np.asarray(counted).tolist()} dates, the cube holds "
-            f"{n_dates}: move it aside to map the series again"
+            _(
+                "{path}: the counts cover {counted} dates, the cube holds {n}: move it aside "
+                "to map the series again"
+            ).format(path=path, counted=np.asarray(counted).tolist(), n=n_dates)
         )
     return int(match[0])
+
+
+def committed_slot(ds: xr.Dataset) -> int:
+    """The index along :data:`SLOT` of the counts of a cube's committed dates (``ds`` from
+    :func:`open_cube` or ``xarray.open_zarr``)."""
+    return _slot(ds[SLOT].values, ds.sizes["time"], Path(ds.encoding.get("source", "cube")))
 
 
 def counts(ds: xr.Dataset) -> dict[str, np.ndarray]:
     """The counts of the committed dates of a cube from :func:`open_cube`: :data:`COUNTS`'
     names -> ``(y, x)`` uint16 numbers of dates."""
-    slot = _slot(ds[SLOT].values, ds.sizes["time"], Path(ds.encoding.get("source", "cube")))
+    slot = committed_slot(ds)
     return {name: np.asarray(ds[name][slot].values) for name in COUNTS}
 
 
@@ -172,15 +195,29 @@ def _check_grid(
         wkt = ref["crs_wkt"]
         tr = Affine.from_gdal(*(float(v) for v in str(ref["GeoTransform"]).split()))
     except (KeyError, TypeError, ValueError):
-        raise CorruptInputError(f"{path}: the cube's spatial_ref has no CRS or transform") from None
+        raise CorruptInputError(
+            _("{path}: the cube's spatial_ref has no CRS or transform").format(path=path)
+        ) from None
     same_crs = CRS.from_user_input(wkt) == CRS(crs)
     same_tr = np.allclose(tuple(tr)[:6], tuple(transform)[:6], rtol=0, atol=1e-6)
     if not (same_crs and tuple(have) == tuple(shape) and same_tr):
         raise InputError(
-            f"{path}: the cube's grid ({CRS.from_user_input(wkt).to_string()}, {have[1]} x "
-            f"{have[0]} px, origin {tr.c:.2f}, {tr.f:.2f}) differs from the job's ({shape[1]} x "
-            f"{shape[0]} px, origin {transform.c:.2f}, {transform.f:.2f}): use another output "
-            "folder"
+            _(
+                "{path}: the cube's grid ({crs}, {width} x {height} px, origin {x}, {y}) "
+                "differs from the job's ({job_width} x {job_height} px, origin {job_x}, "
+                "{job_y}): use another output folder"
+            ).format(
+                path=path,
+                crs=CRS.from_user_input(wkt).to_string(),
+                width=have[1],
+                height=have[0],
+                x=f"{tr.c:.2f}",
+                y=f"{tr.f:.2f}",
+                job_width=shape[1],
+                job_height=shape[0],
+                job_x=f"{transform.c:.2f}",
+                job_y=f"{transform.f:.2f}",
+            )
         )
 
 
@@ -233,7 +270,9 @@ def _create(path: Path, ds: xr.Dataset, attrs: Mapping[str, Any]) -> None:
             )
         )
     except OSError as exc:
-        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
+        raise OutputError(
+            _("cannot write {path}: {why}").format(path=path, why=exc.strerror or exc)
+        ) from None
     try:
         ds.to_zarr(tmp, mode="w", zarr_format=2, consolidated=True)
         os.rename(tmp, path)
@@ -278,7 +317,11 @@ def append_slices(
     path = Path(path)
     values = np.asarray(values)
     if values.ndim != 3 or values.shape[0] != len(times):
-        raise InputError(f"{path}: expected {len(times)} slices (k, y, x), got {values.shape}")
+        raise InputError(
+            _("{path}: expected {n} slices (k, y, x), got {shape}").format(
+                path=path, n=len(times), shape=values.shape
+            )
+        )
     committed = _committed(path)
     if committed is None:
         new = _dataset(values, times, crs=crs, transform=transform, var_attrs=var_attrs or {})
@@ -288,7 +331,7 @@ def append_slices(
     shape = tuple(arrays[VARIABLE].shape[1:])
     _check_grid(ref, shape, path, crs=crs, transform=transform, shape=values.shape[1:])
     if n + len(times) > MAX_DATES:
-        raise InputError(f"{path}: a cube holds at most {MAX_DATES} dates")
+        raise InputError(_("{path}: a cube holds at most {n} dates").format(path=path, n=MAX_DATES))
     seconds = (
         np.asarray(times, dtype="datetime64[s]").astype(np.int64)
         - np.datetime64("1970-01-01T00:00:00", "s").astype(np.int64)
@@ -297,8 +340,10 @@ def append_slices(
         _append(arrays, path, values, seconds, slot)
     except OSError as exc:
         raise OutputError(
-            f"cannot append to {path}: {exc.strerror or exc} (the cube keeps its "
-            f"{n} committed dates; a rerun completes the append)"
+            _(
+                "cannot append to {path}: {why} (the cube keeps its {n} committed dates; a "
+                "rerun completes the append)"
+            ).format(path=path, why=exc.strerror or exc, n=n)
         ) from None
     return n + len(times)
 
@@ -320,10 +365,16 @@ def _committed(path: Path) -> tuple[dict[str, Any], dict[str, Any], int, int] | 
         raise _unreadable(path, exc) from None
     arrays = {name: a for name, a in found.items() if isinstance(a, zarr.Array)}
     if len(arrays) != len(found):
-        raise CorruptInputError(f"{path}: {', '.join(found)} must be arrays")
+        raise CorruptInputError(
+            _("{path}: {names} must be arrays").format(path=path, names=", ".join(found))
+        )
     units = arrays["time"].attrs.get("units")
     if units != TIME_UNITS:
-        raise CorruptInputError(f"{path}: time units {units!r}, expected {TIME_UNITS!r}")
+        raise CorruptInputError(
+            _("{path}: time units {units}, expected {expected}").format(
+                path=path, units=repr(units), expected=repr(TIME_UNITS)
+            )
+        )
     n = arrays["time"].shape[0]
     return arrays, ref, n, _slot(np.asarray(arrays[SLOT][:]), n, path)
 
@@ -350,7 +401,7 @@ async def _write(
 
     a = {name: arr.async_array for name, arr in arrays.items()}
     n, k = a["time"].shape[0], values.shape[0]
-    _, _, *before = await asyncio.gather(
+    _resized, _resized_time, *before = await asyncio.gather(
         a[VARIABLE].resize((n + k, *a[VARIABLE].shape[1:])),
         a["time"].resize((n + k,)),
         *(a[name].getitem(slot) for name in COUNTS),

@@ -32,7 +32,7 @@ import dask
 
 from eo_drr.config import ClusterConfig, required
 from eo_drr.errors import ConfigError
-from eo_drr.i18n import gettext
+from eo_drr.i18n import gettext as _
 
 log = logging.getLogger(__name__)
 
@@ -86,8 +86,10 @@ def _require(kind: str):
         return __import__(module)
     except ImportError:
         raise ConfigError(
-            f"cluster.kind: {kind!r} needs {package}, which is not installed: "
-            f"pip install 'eo-drr[cluster]' (or pip install {package})"
+            _(
+                "cluster.kind: {kind!r} needs {package}, which is not installed: pip install "
+                "'eo-drr[cluster]' (or pip install {package})"
+            ).format(kind=kind, package=package)
         ) from None
 
 
@@ -99,7 +101,11 @@ def jobqueue_cluster(cfg: ClusterConfig):
     """The dask-jobqueue cluster object for ``kind: slurm|pbs`` (not yet scaled: no job is
     submitted). Its ``job_script()`` shows the batch script each worker job will run."""
     if cfg.kind not in ("slurm", "pbs"):
-        raise ConfigError(f"cluster.kind: {cfg.kind!r} is not a batch scheduler (slurm or pbs)")
+        raise ConfigError(
+            _("cluster.kind: {kind!r} is not a batch scheduler (slurm or pbs)").format(
+                kind=cfg.kind
+            )
+        )
     _require(cfg.kind)
     import dask_jobqueue
 
@@ -123,8 +129,11 @@ def jobqueue_cluster(cfg: ClusterConfig):
         return cls(**kw)
     except (TypeError, ValueError) as exc:
         raise ConfigError(
-            f"cluster.options: dask-jobqueue refused the {cfg.kind} settings ({' '.join(str(exc).split())}); set them in "
-            "cluster.options or ~/.config/dask/jobqueue.yaml (cores, memory, queue, walltime ...)"
+            _(
+                "cluster.options: dask-jobqueue refused the {kind} settings ({why}); set them "
+                "in cluster.options or ~/.config/dask/jobqueue.yaml (cores, memory, queue, "
+                "walltime ...)"
+            ).format(kind=cfg.kind, why=" ".join(str(exc).split()))
         ) from None
 
 
@@ -172,7 +181,9 @@ def _start_client(cfg: ClusterConfig, base_dir: Path | None):
                 else type(exc).__name__
             )
             raise ConfigError(  # the exception text may repeat the address with its credentials
-                f"cluster.address: cannot reach a dask scheduler at {safe_link(cfg.address)} ({why})"
+                _("cluster.address: cannot reach a dask scheduler at {safe_link} ({why})").format(
+                    safe_link=safe_link(cfg.address), why=why
+                )
             ) from None
     if cfg.kind == "scheduler_file":
         path = Path(required(cfg.scheduler_file, "cluster.scheduler_file")).expanduser()
@@ -180,9 +191,7 @@ def _start_client(cfg: ClusterConfig, base_dir: Path | None):
             path = base_dir / path
         if not path.exists():
             raise ConfigError(
-                gettext("{what}: no such file {path}").format(
-                    what="cluster.scheduler_file", path=path
-                )
+                _("{what}: no such file {path}").format(what="cluster.scheduler_file", path=path)
             )
         try:
             return Client(
@@ -190,7 +199,9 @@ def _start_client(cfg: ClusterConfig, base_dir: Path | None):
             ), None
         except (OSError, TimeoutError, ValueError) as exc:
             raise ConfigError(
-                f"cluster.scheduler_file: cannot reach the scheduler in {path} ({exc})"
+                _("cluster.scheduler_file: cannot reach the scheduler in {path} ({exc})").format(
+                    path=path, exc=exc
+                )
             ) from None
     if cfg.kind in ("slurm", "pbs"):
         cluster = jobqueue_cluster(cfg)
@@ -210,7 +221,9 @@ def _start_client(cfg: ClusterConfig, base_dir: Path | None):
             cluster = Gateway(**gw_kw).new_cluster(**opts)
         except Exception as exc:  # dask-gateway raises its own and HTTP errors
             raise ConfigError(
-                f"cluster.options: dask-gateway could not start a cluster ({type(exc).__name__})"
+                _("cluster.options: dask-gateway could not start a cluster ({type})").format(
+                    type=type(exc).__name__
+                )
             ) from None
         cluster.scale(cfg.n_workers or 1)
         return Client(cluster, set_as_default=False), cluster
@@ -228,10 +241,14 @@ def _start_client(cfg: ClusterConfig, base_dir: Path | None):
             cluster = KubeCluster(**opts)
         except Exception as exc:
             raise ConfigError(
-                f"cluster.options: dask-kubernetes could not start a cluster ({type(exc).__name__}: {exc})"
+                _(
+                    "cluster.options: dask-kubernetes could not start a cluster ({type}: {exc})"
+                ).format(type=type(exc).__name__, exc=exc)
             ) from None
         return Client(cluster, set_as_default=False), cluster
-    raise ConfigError(f"cluster.kind: unknown kind {cfg.kind!r}")  # pragma: no cover - validated
+    raise ConfigError(
+        _("cluster.kind: unknown kind {kind!r}").format(kind=cfg.kind)
+    )  # pragma: no cover - validated
 
 
 @contextlib.contextmanager

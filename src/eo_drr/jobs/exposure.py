@@ -16,6 +16,7 @@ from odc.geo.geom import Geometry
 from eo_drr.catalog import Catalog
 from eo_drr.config import JobConfig, required
 from eo_drr.errors import InputError
+from eo_drr.i18n import gettext as _
 from eo_drr.jobs import inputs
 from eo_drr.load import load_items, load_raster_file, nodata_to_nan
 from eo_drr.load.grid import crs_wkt
@@ -72,8 +73,10 @@ def admin_units(cfg: JobConfig, path: str | None, aoi: Geometry | None) -> gpd.G
     )
     if aoi is not None and not units.geometry.intersects(aoi.to_crs(units.crs).geom).any():
         raise InputError(
-            f"exposure.admin_units.file: none of the {len(units)} units of {path} "
-            "overlaps the AOI (another place, or another CRS declared wrongly?)"
+            _(
+                "exposure.admin_units.file: none of the {n} units of {path} overlaps the AOI "
+                "(another place, or another CRS declared wrongly?)"
+            ).format(n=len(units), path=path)
         )
     return units
 
@@ -104,7 +107,9 @@ def _population_file(path: str, aoi: Geometry) -> xr.DataArray:
     try:
         return da.rio.clip_box(b.left, b.bottom, b.right, b.top).compute()
     except (NoDataInBounds, OneDimensionalRaster):
-        raise InputError(f"sources.population.file: {path} does not overlap the AOI") from None
+        raise InputError(
+            _("sources.population.file: {path} does not overlap the AOI").format(path=path)
+        ) from None
 
 
 def vector_input(cfg: JobConfig, key: str) -> gpd.GeoDataFrame | None:

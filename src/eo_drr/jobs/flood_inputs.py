@@ -15,6 +15,7 @@ from odc.geo.geobox import GeoBox
 from eo_drr.config import FloodProduct, JobConfig, required
 from eo_drr.errors import ConfigError
 from eo_drr.i18n import N_
+from eo_drr.i18n import gettext as _
 from eo_drr.jobs.layers import source_layer
 from eo_drr.jobs.progress import Steps
 from eo_drr.load import load_s1, load_s2
@@ -76,12 +77,16 @@ def s1_bands(cfg: JobConfig) -> list[str]:
     band = (cfg.products.flood or FloodProduct()).polarization
     if band not in s1.bands:
         raise ConfigError(
-            f"products.flood.polarization: {band!r} is not in sources.s1.bands {s1.bands}"
+            _("products.flood.polarization: {band!r} is not in sources.s1.bands {bands}").format(
+                band=band, bands=s1.bands
+            )
         )
     if band.lower() == "vh":
         raise ConfigError(
-            "products.flood.polarization: give the co-polarised band (vv); VH is used "
-            "automatically when sources.s1.bands lists it"
+            _(
+                "products.flood.polarization: give the co-polarised band (vv); VH is used "
+                "automatically when sources.s1.bands lists it"
+            )
         )
     return [band] + [b for b in s1.bands if b != band and b.lower() == "vh"]
 
@@ -106,9 +111,9 @@ def check_s1_pair(
     """Check every loaded scene against ``sources.s1.units`` and the band order
     (:func:`~eo_drr.load.sentinel1.check_loaded`): errors raised, warnings logged."""
     s1 = required(cfg.sources.s1, "sources.s1")
-    scenes = [("post-event", pair.post, 0, post_item)]
+    scenes = [(N_("post-event Sentinel-1 {id}"), pair.post, 0, post_item)]
     scenes += [
-        ("pre-event", pair.pre, k, pre_items[min(k, len(pre_items) - 1)])
+        (N_("pre-event Sentinel-1 {id}"), pair.pre, k, pre_items[min(k, len(pre_items) - 1)])
         for k in range(pair.pre.sizes["time"])
     ]
     for what, ds, i, item in scenes:
@@ -116,7 +121,7 @@ def check_s1_pair(
             ds[pair.band].isel(time=i).values,
             ds[pair.vh].isel(time=i).values if pair.vh else None,
             stored_units=s1.units,
-            what=f"{what} Sentinel-1 {item.id}",
+            what=_(what).format(id=item.id),
         ):
             log.warning("%s", note)
 
@@ -185,5 +190,5 @@ def _s2_water(cfg: JobConfig, items: Sequence[pystac.Item], geobox: GeoBox):
     bands = required(cfg.sources.s2, "sources.s2").bands
     s2 = load_s2(items, bands, geobox, chunks=cfg.grid.chunks).isel(time=0).compute()
     named = {S2_COMMON_NAMES.get(b, b): s2[b].values for b in bands if b in s2 and b != "SCL"}
-    water, _ = s2_water(named, s2["SCL"].values if "SCL" in s2 else None)
+    water, _stats = s2_water(named, s2["SCL"].values if "SCL" in s2 else None)
     return water

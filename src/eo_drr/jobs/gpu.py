@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from eo_drr.errors import ConfigError
+from eo_drr.i18n import gettext as _
 
 #: the resource a GPU worker advertises, and what a GPU task asks for
 GPU_RESOURCE = "GPU"
@@ -36,8 +37,10 @@ def require_gpu_workers(client) -> list[str]:
     found = gpu_workers(client)
     if not found:
         raise ConfigError(
-            "cluster.use_gpu: no worker of the cluster advertises a GPU resource; start workers with "
-            "'dask worker ... --resources GPU=1' or set cluster.gpu_workers"
+            _(
+                "cluster.use_gpu: no worker of the cluster advertises a GPU resource; start "
+                "workers with 'dask worker ... --resources GPU=1' or set cluster.gpu_workers"
+            )
         )
     return found
 

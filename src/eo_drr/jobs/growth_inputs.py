@@ -15,6 +15,7 @@ from odc.geo.xr import xr_reproject
 
 from eo_drr.config import JobConfig, UrbanGrowthProduct, required
 from eo_drr.errors import InputError
+from eo_drr.i18n import gettext as _
 from eo_drr.jobs.layers import load_static
 from eo_drr.load import load_raster_file, load_s1, load_s2
 from eo_drr.load.grid import crs_wkt
@@ -103,7 +104,7 @@ def job_hazard(
         min_deg = required(hz.slope_min_deg, "products.urban_growth.hazard.slope_min_deg")
         parts.append(hazard_zones.from_slope(slope_degrees(dem, abs(geobox.resolution.x)), min_deg))
     if hz.water_distance_m is not None:
-        water, _ = s2_water({S2_COMMON_NAMES[b]: v for b, v in composite_t1.items()})
+        water, _stats = s2_water({S2_COMMON_NAMES[b]: v for b, v in composite_t1.items()})
         parts.append(hazard_zones.near_water(water, hz.water_distance_m, abs(geobox.resolution.x)))
     return hazard_zones.union(parts)
 
@@ -119,7 +120,9 @@ def formal_areas(up: UrbanGrowthProduct, path: str | None, geobox: GeoBox) -> np
         path, layer=required(up.formal_areas, "products.urban_growth.formal_areas").layer
     )
     if fa.crs is None:
-        raise InputError(f"products.urban_growth.formal_areas.file: {path} has no CRS")
+        raise InputError(
+            _("products.urban_growth.formal_areas.file: {path} has no CRS").format(path=path)
+        )
     fa = fa.to_crs(crs_wkt(geobox))
     return features.rasterize(
         ((g, 1) for g in fa.geometry.make_valid() if not g.is_empty),

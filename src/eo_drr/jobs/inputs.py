@@ -19,7 +19,7 @@ from shapely.geometry import box as shapely_box
 from eo_drr.catalog import Catalog, SearchQuery, open_catalog
 from eo_drr.config import CATALOG_PRESETS, JobConfig, Window, required
 from eo_drr.errors import ConfigError, CorruptInputError, InputError
-from eo_drr.i18n import gettext
+from eo_drr.i18n import gettext as _
 from eo_drr.load.grid import utm_crs
 from eo_drr.load.stac import check_bands
 
@@ -42,7 +42,7 @@ def resolve_path(cfg: JobConfig, value: str, key: str) -> Path:
     else:
         p = Path(cfg.resolve_path(value))
     if not p.exists():
-        raise ConfigError(gettext("{what}: no such file {path}").format(what=key, path=p))
+        raise ConfigError(_("{what}: no such file {path}").format(what=key, path=p))
     return p
 
 
@@ -75,14 +75,16 @@ def aoi_geometry(cfg: JobConfig) -> Geometry:
     try:
         gdf = gpd.read_file(path, layer=cfg.aoi.layer)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
-        raise CorruptInputError(f"aoi.file: cannot read {path} ({exc})") from exc
+        raise CorruptInputError(
+            _("aoi.file: cannot read {path} ({exc})").format(path=path, exc=exc)
+        ) from exc
     if gdf.empty:
-        raise ConfigError(f"aoi.file: {path} has no features (empty AOI)")
+        raise ConfigError(_("aoi.file: {path} has no features (empty AOI)").format(path=path))
     if gdf.crs is None:
-        raise ConfigError(f"aoi.file: {path} has no CRS")
+        raise ConfigError(_("aoi.file: {path} has no CRS").format(path=path))
     geom = gdf.to_crs("EPSG:4326").geometry.make_valid().union_all()
     if geom.is_empty or geom.area == 0:
-        raise ConfigError(f"aoi.file: {path} has an empty area")
+        raise ConfigError(_("aoi.file: {path} has an empty area").format(path=path))
     return Geometry(geom, crs="EPSG:4326")
 
 
@@ -108,12 +110,17 @@ def job_geobox(cfg: JobConfig, aoi: Geometry, items: list[pystac.Item] | None = 
     try:
         target = CRS(crs)
     except Exception as exc:
-        raise ConfigError(f"grid.crs: unknown CRS {crs!r} ({exc})") from exc
+        raise ConfigError(
+            _("grid.crs: unknown CRS {crs!r} ({exc})").format(crs=crs, exc=exc)
+        ) from exc
     if target.geographic and cfg.grid.resolution > 0.05:
         raise ConfigError(
-            f"grid.crs: {crs} is in degrees, but grid.resolution is {cfg.grid.resolution:g} "
-            f"({cfg.grid.resolution:g}-degree pixels, the resolution is read in the CRS's units): "
-            "use grid.crs: auto (the UTM zone, metres) or a resolution in degrees (0.0001 is about 10 m)"
+            _(
+                "grid.crs: {crs} is in degrees, but grid.resolution is {resolution:g} "
+                "({resolution:g}-degree pixels, the resolution is read in the CRS's units): use "
+                "grid.crs: auto (the UTM zone, metres) or a resolution in degrees (0.0001 is "
+                "about 10 m)"
+            ).format(crs=crs, resolution=cfg.grid.resolution)
         )
     b = aoi.to_crs(target).boundingbox
     geobox = GeoBox.from_bbox(
@@ -152,14 +159,19 @@ def check_grid_size(cfg: JobConfig, geobox: GeoBox) -> None:
         tiles = -(-nx // size) * -(-ny // size)
         if tiles > MAX_TILES:
             raise ConfigError(
-                f"{where}: {tiles:,} tiles of {size} px; is the resolution in metres?"
+                _("{where}: {tiles:,} tiles of {size} px; is the resolution in metres?").format(
+                    where=where, tiles=tiles, size=size
+                )
             )
         return
     need, have = BASE_BYTES + px * BYTES_PER_PIXEL, machine_memory()
     if need > 0.8 * have:
         raise ConfigError(
-            f"{where}: about {need / 2**30:,.1f} GiB in one piece, this machine has {have / 2**30:,.1f} GiB; "
-            "add a tiling: section (e.g. tiling: {tile_size_px: 2048}) or coarsen the resolution (metres)"
+            _(
+                "{where}: about {need:,.1f} GiB in one piece, this machine has {have:,.1f} "
+                "GiB; add a tiling: section (e.g. tiling: {{tile_size_px: 2048}}) or coarsen the "
+                "resolution (metres)"
+            ).format(where=where, need=need / 2**30, have=have / 2**30)
         )
 
 
@@ -171,7 +183,11 @@ def native_geobox(item: pystac.Item, asset: str, aoi: Geometry) -> GeoBox:
     tr = a.extra_fields.get("proj:transform") or item.properties.get("proj:transform")
     epsg = _item_epsg(item, asset)
     if tr is None or epsg is None:
-        raise InputError(f"item {item.id}: asset {asset!r} has no proj:transform / proj:code")
+        raise InputError(
+            _("item {id}: asset {asset!r} has no proj:transform / proj:code").format(
+                id=item.id, asset=asset
+            )
+        )
     res = abs(tr[0])
     target = CRS(f"EPSG:{epsg}")
     b = aoi.to_crs(target).boundingbox
@@ -213,9 +229,18 @@ def search_window(
     if not items:
         extra = ", ".join(f"{k}={v}" for k, v in filters.items() if v is not None)
         raise InputError(
-            f"no {collection} items in catalogue {catalog.name} for aoi {tuple(round(v, 4) for v in aoi_bbox(aoi))} "
-            f"and {key} {window.start}..{window.end}{' (' + extra + ')' if extra else ''}: "
-            "check aoi, time and sources"
+            _(
+                "no {collection} items in catalogue {name} for aoi {bbox} and {key} "
+                "{start}..{end}{extra}: check aoi, time and sources"
+            ).format(
+                collection=collection,
+                name=catalog.name,
+                bbox=tuple(round(v, 4) for v in aoi_bbox(aoi)),
+                key=key,
+                start=window.start,
+                end=window.end,
+                extra=" (" + extra + ")" if extra else "",
+            )
         )
     return items
 
@@ -225,7 +250,11 @@ def search_static(catalog: Catalog, collection: str, aoi: Geometry, key: str) ->
     items = catalog.search(SearchQuery(collections=(collection,), bbox=aoi_bbox(aoi)))
     if not items:
         raise InputError(
-            f"{key}: no {collection} items in catalogue {catalog.name} over the aoi "
-            f"{tuple(round(v, 4) for v in aoi_bbox(aoi))}"
+            _("{key}: no {collection} items in catalogue {name} over the aoi {bbox}").format(
+                key=key,
+                collection=collection,
+                name=catalog.name,
+                bbox=tuple(round(v, 4) for v in aoi_bbox(aoi)),
+            )
         )
     return items[-1:]

@@ -15,6 +15,7 @@ from odc.geo.geom import Geometry
 from eo_drr.catalog import Catalog
 from eo_drr.config import JobConfig
 from eo_drr.errors import InputError
+from eo_drr.i18n import gettext as _
 from eo_drr.jobs import inputs
 from eo_drr.load import load_items, load_raster_file, nodata_to_nan
 
@@ -51,8 +52,10 @@ def source_layer(
     ).compute()
     if not np.isfinite(da.values).any():
         raise InputError(
-            f"sources.{key}.file: {path} has no valid pixel over the job's grid (it does not "
-            "overlap the AOI, or it is all no data / infinite)"
+            _(
+                "sources.{key}.file: {path} has no valid pixel over the job's grid (it does not "
+                "overlap the AOI, or it is all no data / infinite)"
+            ).format(key=key, path=path)
         )
     return da
 

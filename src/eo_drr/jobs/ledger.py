@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import TextIO
 
 from eo_drr.errors import OutputError
+from eo_drr.i18n import gettext as _
 from eo_drr.io.atomic import sha256_file
 
 LEDGER_NAME = ".eo-drr-ledger.sqlite"
@@ -145,9 +146,15 @@ class JobLedger:
                     if col not in cols:
                         con.execute(f"ALTER TABLE jobs ADD COLUMN {col} TEXT")
         except sqlite3.DatabaseError as exc:
-            raise OutputError(f"job ledger {self.path}: cannot open ({exc})") from None
+            raise OutputError(
+                _("job ledger {path}: cannot open ({exc})").format(path=self.path, exc=exc)
+            ) from None
         except OSError as exc:
-            raise OutputError(f"job ledger {self.path}: {exc.strerror or exc}") from None
+            raise OutputError(
+                _("job ledger {path}: {strerror}").format(
+                    path=self.path, strerror=exc.strerror or exc
+                )
+            ) from None
 
     @classmethod
     def existing(cls, root: str | Path) -> JobLedger | None:
@@ -454,8 +461,10 @@ class JobLock:
                 holder = _lock_holder(fh)
                 fh.close()
                 raise OutputError(
-                    f"output folder {self.path.parent} is in use by another eo-drr run ({holder}; lock file "
-                    f"{self.path}); wait for it to finish or use another output folder"
+                    _(
+                        "output folder {parent} is in use by another eo-drr run ({holder}; lock "
+                        "file {path}); wait for it to finish or use another output folder"
+                    ).format(parent=self.path.parent, holder=holder, path=self.path)
                 ) from None
             # a holder that removes the file on release may have done so between our open and
             # our flock: then we hold a lock on a file nobody else will open; take the new one

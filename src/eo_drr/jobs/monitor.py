@@ -26,6 +26,7 @@ import pystac
 from eo_drr.catalog import SearchQuery, item_datetime
 from eo_drr.config import JobConfig, Window, required
 from eo_drr.errors import ConfigError
+from eo_drr.i18n import gettext as _
 from eo_drr.jobs import inputs
 from eo_drr.jobs.ledger import JobLedger
 
@@ -79,13 +80,15 @@ def scan(cfg: JobConfig, ledger: JobLedger, now: dt.datetime | None = None) -> S
     """Search the catalogue for post-event acquisitions not yet processed (see the module)."""
     if cfg.pipeline != "flood":
         raise ConfigError(
-            "pipeline: eo-drr monitor follows new Sentinel-1 acquisitions of a flood or "
-            f"water_series job, not {cfg.pipeline!r}"
+            _(
+                "pipeline: eo-drr monitor follows new Sentinel-1 acquisitions of a flood or "
+                "water_series job, not {pipeline!r}"
+            ).format(pipeline=cfg.pipeline)
         )
     if cfg.sources.s1 is None:
-        raise ConfigError("sources.s1: eo-drr monitor needs Sentinel-1 (add sources.s1)")
+        raise ConfigError(_("sources.s1: eo-drr monitor needs Sentinel-1 (add sources.s1)"))
     if cfg.time.pre is None:
-        raise ConfigError("time.pre: the flood pipeline needs a pre-event window")
+        raise ConfigError(_("time.pre: the flood pipeline needs a pre-event window"))
     s1 = cfg.sources.s1
     key = aoi_key(cfg)
     since = ledger.last_acquisition(cfg.name, key)

@@ -18,6 +18,10 @@ from odc.geo.geobox import GeoBox
 from odc.geo.geom import Geometry
 
 from eo_drr.errors import ConfigError
+from eo_drr.i18n import gettext as _
+
+#: the folder of a tiled job's tiles inside its output folder: ``tiles/<tile id>/``
+TILES_DIR = "tiles"
 
 
 @dataclass(frozen=True)
@@ -71,13 +75,17 @@ def tile_grid(geobox: GeoBox, tile_size_px: int, aoi: Geometry | None = None) ->
     """The tiles of ``geobox`` (a north-up job grid) on the fixed grid of ``tile_size_px``
     pixels, keeping those that overlap ``aoi`` (any CRS); sorted north to south, west to east."""
     if tile_size_px < 1:
-        raise ConfigError(f"tiling.tile_size_px: must be >= 1 (got {tile_size_px})")
+        raise ConfigError(
+            _("tiling.tile_size_px: must be >= 1 (got {tile_size_px})").format(
+                tile_size_px=tile_size_px
+            )
+        )
     a = geobox.affine
     if a.b != 0 or a.d != 0 or a.a <= 0 or a.e >= 0:
-        raise ConfigError("grid: tiling needs a north-up output grid without rotation")
+        raise ConfigError(_("grid: tiling needs a north-up output grid without rotation"))
     res = a.a
     if abs(abs(a.e) - res) > 1e-9 * res:
-        raise ConfigError("grid: tiling needs square pixels")
+        raise ConfigError(_("grid: tiling needs square pixels"))
     ny, nx = geobox.shape.y, geobox.shape.x
     left, top = a.c, a.f
     size = tile_size_px * res

@@ -15,6 +15,7 @@ from odc.geo.geobox import GeoBox
 from eo_drr.catalog import item_datetime
 from eo_drr.config import JobConfig, WetlandsProduct, required
 from eo_drr.errors import InputError
+from eo_drr.i18n import gettext as _
 from eo_drr.load import load_s2
 from eo_drr.load.grid import crs_wkt
 from eo_drr.load.sentinel2 import S2_COMMON_NAMES
@@ -78,10 +79,14 @@ def wetland_polygons(
     )
     if len(outside) == len(polys):
         raise InputError(
-            f"products.wetlands.polygons: every polygon lies outside the data ({', '.join(outside[:10])})"
+            _("products.wetlands.polygons: every polygon lies outside the data ({outside})").format(
+                outside=", ".join(outside[:10])
+            )
         )
     if outside:
-        log.warning("wetland polygons outside the data, dropped: %s", ", ".join(outside))
+        log.warning(
+            _("wetland polygons outside the data, dropped: {ids}").format(ids=", ".join(outside))
+        )
     keep = ~polys["id"].isin(outside).to_numpy()
     remap = np.zeros(len(polys) + 1, np.int32)
     remap[1:][keep] = np.arange(1, keep.sum() + 1)

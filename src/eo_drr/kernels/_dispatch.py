@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from eo_drr.errors import InputError
+from eo_drr.i18n import gettext as _
 
 try:  # dask is a core dependency, but keep the kernels importable without it
     import dask.array as _da
@@ -55,8 +56,10 @@ def array_kind(x: Any) -> str:
     if is_gpu(x):
         return "gpu"
     raise InputError(
-        f"unsupported array type {type(x).__module__}.{type(x).__name__}: expected a numpy, "
-        "dask or cupy array (or an xarray.DataArray wrapping one)"
+        _(
+            "unsupported array type {type}: expected a numpy, dask or cupy array (or an "
+            "xarray.DataArray wrapping one)"
+        ).format(type=f"{type(x).__module__}.{type(x).__name__}")
     )
 
 
@@ -78,7 +81,9 @@ def dispatch(
     if kind == "dask":
         return dask_func(*args, **kwargs)
     if gpu_func is None:
-        raise InputError(f"{name}: GPU arrays are not supported by this operation")
+        raise InputError(
+            _("{name}: GPU arrays are not supported by this operation").format(name=name)
+        )
     return gpu_func(*args, **kwargs)
 
 
@@ -131,8 +136,11 @@ def on_gpu(x: np.ndarray, func: Callable[[Any], Any]) -> np.ndarray:
 
         if not cuda.is_available():
             raise InputError(
-                "cluster.use_gpu: this worker has no usable CUDA device (numba.cuda.is_available() "
-                "is False); run GPU tiles on workers with a GPU, or set use_gpu: false"
+                _(
+                    "cluster.use_gpu: this worker has no usable CUDA device "
+                    "(numba.cuda.is_available() is False); run GPU tiles on workers with a GPU, "
+                    "or set use_gpu: false"
+                )
             ) from None
         out = func(cuda.to_device(np.ascontiguousarray(x)))
         result = out.copy_to_host() if is_cuda_device_array(out) else np.asarray(out)

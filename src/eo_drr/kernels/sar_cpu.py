@@ -26,15 +26,21 @@ BLOCK = 1 << 16
 
 @threaded(lambda *a: -(-a[-1].size // BLOCK))
 def as_float32(start, stop, x, nodata, use_nodata, out):
-    """out = float32(x), NaN where x is NaN or equals ``nodata`` (when ``use_nodata``)."""
+    """out = float32(x), NaN where x is NaN or equals ``nodata`` (when ``use_nodata``).
+
+    Blocks as slices and nodata as a select, so that the loop vectorises (see
+    :func:`to_db_f32`)."""
     n = x.size
+    nan = np.float32(np.nan)
     for b in range(start, stop):
-        for k in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
-            v = x[k]
-            if is_nodata(v, nodata, use_nodata):
-                out[k] = np.nan
-            else:
-                out[k] = v
+        k0 = b * BLOCK
+        k1 = min(n, k0 + BLOCK)
+        xb = x[k0:k1]
+        ob = out[k0:k1]
+        for k in range(k1 - k0):
+            v = xb[k]
+            bad = (v != v) | (use_nodata & (v == nodata))
+            ob[k] = nan if bad else np.float32(v)
 
 
 @threaded(lambda *a: -(-a[-1].size // BLOCK))
@@ -121,49 +127,63 @@ def _is_subnormal32(u):
 
 @threaded(lambda *a: -(-a[-1].size // BLOCK))
 def to_db_f32(start, stop, x, bits, nodata, use_nodata, out):
-    """:func:`to_db` for float32 ``x``; ``bits`` is ``x.view(np.uint32)``."""
+    """:func:`to_db` for float32 ``x``; ``bits`` is ``x.view(np.uint32)``.
+
+    Each block is taken as slices indexed from 0, so LLVM can prove the indices non-negative
+    and drops numba's negative-index wraparound, which kept the loop scalar (issue 21; see
+    ``spectral_cpu``). Nodata is a select, NaN nodata (``use_nodata`` False) compares false.
+    """
     n = x.size
-    nd = np.float32(nodata)
+    nd = np.float32(nodata) if use_nodata else np.float32(np.nan)
+    nan = np.float32(np.nan)
     for b in range(start, stop):
         k0 = b * BLOCK
-        k1 = min(n, (b + 1) * BLOCK)
+        k1 = min(n, k0 + BLOCK)
+        xb = x[k0:k1]
+        ub = bits[k0:k1]
+        ob = out[k0:k1]
         nsub = 0
-        for k in range(k0, k1):
-            u = bits[k]
-            db = _db_bits32(u)
+        for k in range(k1 - k0):
+            u = ub[k]
+            db = np.float32(_db_bits32(u))
             nsub += _is_subnormal32(u)
-            bad = use_nodata & (x[k] == nd)
-            out[k] = np.nan if bad else db
+            ob[k] = nan if xb[k] == nd else db
         if nsub:
-            for k in range(k0, k1):
-                if _is_subnormal32(bits[k]) and not (use_nodata and x[k] == nd):
-                    out[k] = db_of(np.float64(x[k]))
+            for k in range(k1 - k0):
+                if _is_subnormal32(ub[k]) and not (xb[k] == nd):
+                    ob[k] = db_of(np.float64(xb[k]))
 
 
 @threaded(lambda *a: -(-a[-1].size // BLOCK))
 def log_ratio_f32(start, stop, post, pre, post_bits, pre_bits, nodata, use_nodata, out):
-    """:func:`log_ratio` for float32 inputs as dB(post) - dB(pre) (bit views as in to_db_f32)."""
+    """:func:`log_ratio` for float32 inputs as dB(post) - dB(pre) (bit views and slices as in
+    :func:`to_db_f32`)."""
     n = post.size
-    nd = np.float32(nodata)
+    nd = np.float32(nodata) if use_nodata else np.float32(np.nan)
+    nan = np.float32(np.nan)
     for b in range(start, stop):
         k0 = b * BLOCK
-        k1 = min(n, (b + 1) * BLOCK)
+        k1 = min(n, k0 + BLOCK)
+        pa = post[k0:k1]
+        pb = pre[k0:k1]
+        ua_ = post_bits[k0:k1]
+        ub_ = pre_bits[k0:k1]
+        ob = out[k0:k1]
         nsub = 0
-        for k in range(k0, k1):
-            ua = post_bits[k]
-            ub = pre_bits[k]
-            r = _db_bits32(ua) - _db_bits32(ub)
+        for k in range(k1 - k0):
+            ua = ua_[k]
+            ub = ub_[k]
+            r = np.float32(_db_bits32(ua) - _db_bits32(ub))
             nsub += _is_subnormal32(ua) | _is_subnormal32(ub)
-            bad = use_nodata & ((post[k] == nd) | (pre[k] == nd))
-            out[k] = np.nan if bad else r
+            ob[k] = nan if ((pa[k] == nd) | (pb[k] == nd)) else r
         if nsub:
-            for k in range(k0, k1):
-                if _is_subnormal32(post_bits[k]) or _is_subnormal32(pre_bits[k]):
-                    a = post[k]
-                    c = pre[k]
-                    if use_nodata and (a == nd or c == nd):
+            for k in range(k1 - k0):
+                if _is_subnormal32(ua_[k]) or _is_subnormal32(ub_[k]):
+                    a = pa[k]
+                    c = pb[k]
+                    if a == nd or c == nd:
                         continue
-                    out[k] = log_ratio_of(np.float64(a), np.float64(c))
+                    ob[k] = log_ratio_of(np.float64(a), np.float64(c))
 
 
 # --------------------------------------------------------------------------------------------

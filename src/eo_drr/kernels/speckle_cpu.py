@@ -8,14 +8,17 @@ Kernels work on 2-D arrays, bands of rows on threads (``_jit.threaded``); NaN an
 Windowed filters use separable running sums: each parallel band of rows keeps, for every
 column, the sums over the window's rows (sum, sum of squares, count of valid pixels): moving
 one row down adds the entering row and subtracts the leaving one (O(1) per pixel, vectorised
-over columns). Along the row, a running window sum of these column sums gives the horizontal
-sums (O(1) per pixel). Pixels outside the raster, NaN and +-inf pixels contribute nothing
-(count 0): at the edges the statistics are over the valid in-raster part of the window.
+over columns). Along the row, direct window sums of these column sums, vectorised over
+columns, give the horizontal sums (:func:`_row_window_sums`), segment by segment of SEG
+columns with the output of the segment computed right after, while its sums are in L1.
+Pixels outside the raster, NaN and +-inf pixels contribute nothing (count 0): at the edges
+the statistics are over the valid in-raster part of the window.
 
-Precision: sums are float64, and every ANCHOR rows (columns) the running sums are recomputed
-directly from the window, so rounding left behind by a bright pixel that has left the window
-cannot pile up over a long row or column. Because anchors sit at fixed offsets from where a
-band (or dask chunk) starts, dask and numpy agree to float32 rounding, not always bit for bit.
+Precision: sums are float64; along a row they are direct window sums (no running sum), and
+every ANCHOR rows the running column sums are recomputed directly from the window, so
+rounding left behind by a bright pixel that has left the window cannot pile up down a long
+column. Because anchors sit at fixed offsets from where a band (or dask chunk) starts, dask
+and numpy agree to float32 rounding, not always bit for bit.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ MODE_BOXCAR = 0
 MODE_LEE = 1
 #: Kuan's gain, W = (1 - Cu**2 / Ci**2) / (1 + Cu**2) clipped at 0 (Kuan et al. 1985)
 MODE_KUAN = 2
-#: rows / columns between direct recomputations of the running sums
+#: rows between direct recomputations of the running column sums
 ANCHOR = 64
 
 
@@ -94,42 +97,39 @@ def _col_direct(x, i, r, cs, cq, cc, need_q):
         _col_add(x[ii], 1.0, cs, cq, cc, need_q)
 
 
-@njit_serial
-def _row_window_sums(cpad, r, W, h):
-    """h[j] = sum(cpad[j : j + 2r + 1]) for j < W (cpad: column sums with r zeros each side)."""
-    w = 2 * r + 1
-    for j0 in range(0, W, ANCHOR):
-        acc = 0.0
-        for k in range(j0, j0 + w):
-            acc += cpad[k]
-        h[j0] = acc
-        for j in range(j0 + 1, min(W, j0 + ANCHOR)):
-            acc += cpad[j + w - 1] - cpad[j - 1]
-            h[j] = acc
+#: columns per segment of :func:`_row_window_sums` (its rows stay in L1)
+SEG = 512
 
 
 @njit_serial
-def _row_window_sums3(sp, qp, cp, r, W, hs, hq, hc):
-    """:func:`_row_window_sums` of three rows at once (three independent add chains)."""
+def _row_window_sums(cpad, r, j0, hb):
+    """hb[j] = sum(cpad[j0 + j : j0 + j + 2r + 1]) for j < hb.size (cpad: column sums with r
+    zeros each side; the segment of columns j0 .. j0 + hb.size - 1).
+
+    Direct sums, vectorised over j: one pass adds the first 1 or 3 offsets of the window
+    (w = 2r + 1 is odd), then one pass per further 4 offsets, so hb is stored (w + 1) // 4
+    times instead of once per offset; no running sum, so no rounding carried along the row
+    (issue 21: a running sum along the row is one dependent add per pixel and kept the
+    filters at a tenth of the memory bound).
+    """
     w = 2 * r + 1
-    for j0 in range(0, W, ANCHOR):
-        a = 0.0
-        q = 0.0
-        c = 0.0
-        for k in range(j0, j0 + w):
-            a += sp[k]
-            q += qp[k]
-            c += cp[k]
-        hs[j0] = a
-        hq[j0] = q
-        hc[j0] = c
-        for j in range(j0 + 1, min(W, j0 + ANCHOR)):
-            a += sp[j + w - 1] - sp[j - 1]
-            q += qp[j + w - 1] - qp[j - 1]
-            c += cp[j + w - 1] - cp[j - 1]
-            hs[j] = a
-            hq[j] = q
-            hc[j] = c
+    m = hb.size
+    c0 = cpad[j0 : j0 + m]
+    if w % 4 == 3:
+        c1 = cpad[j0 + 1 : j0 + 1 + m]
+        c2 = cpad[j0 + 2 : j0 + 2 + m]
+        for j in range(m):
+            hb[j] = c0[j] + c1[j] + c2[j]
+    else:
+        for j in range(m):
+            hb[j] = c0[j]
+    for k in range(3 if w % 4 == 3 else 1, w, 4):
+        d0 = cpad[j0 + k : j0 + k + m]
+        d1 = cpad[j0 + k + 1 : j0 + k + 1 + m]
+        d2 = cpad[j0 + k + 2 : j0 + k + 2 + m]
+        d3 = cpad[j0 + k + 3 : j0 + k + 3 + m]
+        for j in range(m):
+            hb[j] += (d0[j] + d1[j]) + (d2[j] + d3[j])
 
 
 @threaded(lambda *a: a[4].shape[0])
@@ -170,9 +170,6 @@ def window_filter(start, stop, x, r, mode, cu2, scratch, out):
         cs = sp[r : r + W]
         cq = qp[r : r + W]
         cc = cp[r : r + W]
-        hs = scratch[b, 3, :W]
-        hq = scratch[b, 4, :W]
-        hc = scratch[b, 5, :W]
         for i in range(i0, i1):
             if (i - i0) % ANCHOR == 0:
                 _col_direct(x, i, r, cs, cq, cc, need_q)
@@ -185,30 +182,36 @@ def window_filter(start, stop, x, r, mode, cu2, scratch, out):
                     _col_add(x[enter], 1.0, cs, cq, cc, need_q)
                 elif leave >= 0:
                     _col_add(x[leave], -1.0, cs, cq, cc, need_q)
-            xi = x[i]
-            oi = out[i]
-            if mode == MODE_BOXCAR:
-                _row_window_sums(sp, r, W, hs)
-                _row_window_sums(cp, r, W, hc)
-                for j in range(W):
-                    n = hc[j]
-                    v = xi[j]
-                    ok = (np.abs(v) < np.inf) & (n > 0.5)
-                    oi[j] = hs[j] / n if ok else np.nan
-            else:
-                _row_window_sums3(sp, qp, cp, r, W, hs, hq, hc)
-                for j in range(W):
+            # per segment of SEG columns: window sums, then the output, all in L1
+            for j0 in range(0, W, SEG):
+                m = min(W, j0 + SEG) - j0
+                xi = x[i, j0 : j0 + m]
+                oi = out[i, j0 : j0 + m]
+                hs = scratch[b, 3, :m]
+                hq = scratch[b, 4, :m]
+                hc = scratch[b, 5, :m]
+                _row_window_sums(sp, r, j0, hs)
+                _row_window_sums(cp, r, j0, hc)
+                if mode == MODE_BOXCAR:
+                    for j in range(m):
+                        n = hc[j]
+                        v = xi[j]
+                        ok = (np.abs(v) < np.inf) & (n > 0.5)
+                        oi[j] = hs[j] / n if ok else np.nan
+                    continue
+                _row_window_sums(qp, r, j0, hq)
+                for j in range(m):
                     n = hc[j]
                     rc = 1.0 / n
                     m64 = hs[j] * rc
                     var_y = np.float32(hq[j] * rc - m64 * m64)
-                    m = np.float32(m64)
-                    num = (var_y - m * m * cu2f) * scale
+                    mf = np.float32(m64)
+                    num = (var_y - mf * mf * cu2f) * scale
                     k = min(max(num / var_y, zero), one)
                     k = k if var_y > zero else zero
                     v = np.float32(xi[j])
                     ok = (np.abs(v) < np.inf) & (n > 0.5)
-                    oi[j] = m + k * (v - m) if ok else np.nan
+                    oi[j] = mf + k * (v - mf) if ok else np.nan
 
 
 def window_scratch(shape, r, nbands=None):

@@ -12,6 +12,7 @@ import pystac
 import xarray as xr
 
 from eo_drr.errors import InputError
+from eo_drr.i18n import gettext as _
 from eo_drr.load.assets import check_local_assets
 from eo_drr.load.grid import make_geobox, utm_crs
 from eo_drr.load.raster import load_raster_file, read_for_display
@@ -53,13 +54,13 @@ def load_stac(
     :func:`check_local_assets`), not when the load is computed."""
     items = list(items)
     if not items:
-        raise InputError("items: nothing to load (the search found no item)")
+        raise InputError(_("items: nothing to load (the search found no item)"))
     check_bands(items, list(bands))
     check_local_assets(items, list(bands))
     if bbox is None:
         boxes = [it.bbox for it in items if it.bbox]
         if not boxes:
-            raise InputError("bbox: the items carry no bbox; give one")
+            raise InputError(_("bbox: the items carry no bbox; give one"))
         bbox = (
             min(b[0] for b in boxes),
             min(b[1] for b in boxes),
@@ -67,7 +68,11 @@ def load_stac(
             max(b[3] for b in boxes),
         )
     if len(bbox) != 4:
-        raise InputError(f"bbox: expected west, south, east, north in degrees, got {tuple(bbox)}")
+        raise InputError(
+            _("bbox: expected west, south, east, north in degrees, got {bbox}").format(
+                bbox=tuple(bbox)
+            )
+        )
     w, s, e, n = (float(v) for v in bbox)
     return load_items(
         items, list(bands), make_geobox((w, s, e, n), crs=crs, resolution=resolution), chunks=chunks

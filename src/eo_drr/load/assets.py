@@ -16,7 +16,7 @@ from urllib.parse import unquote, urlparse
 import pystac
 
 from eo_drr.errors import CorruptInputError, InputError
-from eo_drr.i18n import gettext
+from eo_drr.i18n import gettext as _
 
 
 def _local_path(href: str) -> Path | None:
@@ -43,11 +43,12 @@ def check_local_assets(items: Sequence[pystac.Item], bands: Sequence[str]) -> No
             path = _local_path(href)
             if path is None:
                 continue
-            where = f"item {item.id} ({item.collection_id}), band {band}"
+            where = _("item {item} ({collection}), band {band}").format(
+                item=item.id, collection=item.collection_id, band=band
+            )
+
             if not path.is_file():
-                raise InputError(
-                    gettext("{what}: no such file {path}").format(what=where, path=path)
-                )
+                raise InputError(_("{what}: no such file {path}").format(what=where, path=path))
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", rasterio.errors.NotGeoreferencedWarning)
@@ -56,5 +57,7 @@ def check_local_assets(items: Sequence[pystac.Item], bands: Sequence[str]) -> No
             except rasterio.errors.RasterioError as exc:
                 first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
                 raise CorruptInputError(
-                    f"{where}: {path} is not a readable raster ({first})"
+                    _("{where}: {path} is not a readable raster ({first})").format(
+                        where=where, path=path, first=first
+                    )
                 ) from None

@@ -7,12 +7,17 @@ from odc.geo.geobox import GeoBox
 from odc.geo.geom import BoundingBox
 
 from eo_drr.errors import InputError
+from eo_drr.i18n import gettext as _
 
 
 def utm_crs(lon: float, lat: float) -> str:
     """EPSG code of the WGS84 / UTM zone containing ``lon``, ``lat`` (degrees)."""
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-        raise InputError(f"utm_crs: ({lon}, {lat}) is not a longitude/latitude in degrees")
+        raise InputError(
+            _("utm_crs: ({lon}, {lat}) is not a longitude/latitude in degrees").format(
+                lon=lon, lat=lat
+            )
+        )
     zone = min(int((lon + 180) // 6) + 1, 60)
     return f"EPSG:{(32600 if lat >= 0 else 32700) + zone}"
 
@@ -35,7 +40,9 @@ def make_geobox(
     try:
         target = CRS(crs)
     except Exception as exc:
-        raise InputError(f"grid.crs: unknown CRS {crs!r} ({exc})") from exc
+        raise InputError(
+            _("grid.crs: unknown CRS {crs!r} ({exc})").format(crs=crs, exc=exc)
+        ) from exc
     box = BoundingBox(w, s, e, n, crs="EPSG:4326").to_crs(target)
     return GeoBox.from_bbox(box, crs=target, resolution=resolution, anchor="edge", tight=False)
 
@@ -43,5 +50,5 @@ def make_geobox(
 def crs_wkt(geobox: GeoBox) -> str:
     """The WKT of ``geobox``'s CRS (every job grid has one)."""
     if geobox.crs is None:
-        raise InputError("the grid has no CRS")
+        raise InputError(_("the grid has no CRS"))
     return geobox.crs.to_wkt()

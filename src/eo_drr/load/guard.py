@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from eo_drr.errors import InputError
+from eo_drr.i18n import gettext as _
 
 #: share of the machine's physical memory one whole-file read may take (the product needs a
 #: few float32 copies of it on top)
@@ -20,10 +21,21 @@ def check_read_size(src: Any, path: Path, option: str) -> None:
     have = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     if need > MAX_MEMORY_SHARE * have:
         raise InputError(
-            f"{option}: {path} is {src.width:,} x {src.height:,} px x {src.count} band(s) "
-            f"({need / 2**30:,.1f} GiB as float32), more than {MAX_MEMORY_SHARE:.0%} of this machine's "
-            f"{have / 2**30:,.1f} GiB: crop it to the area you need (gdal_translate -projwin), or run a job "
-            "with tiling"
+            _(
+                "{option}: {path} is {width:,} x {height:,} px x {count} band(s) "
+                "({need:,.1f} GiB as float32), more than {share:.0%} of this machine's "
+                "{have:,.1f} GiB: crop it to the area you need (gdal_translate -projwin), or "
+                "run a job with tiling"
+            ).format(
+                option=option,
+                path=path,
+                width=src.width,
+                height=src.height,
+                count=src.count,
+                need=need / 2**30,
+                share=MAX_MEMORY_SHARE,
+                have=have / 2**30,
+            )
         )
 
 
@@ -38,9 +50,19 @@ def check_georef(src: Any, path: Path, option: str) -> None:
     if crs.is_geographic:
         if not (-180.5 <= b.left <= b.right <= 360.5 and -90.5 <= b.bottom <= b.top <= 90.5):
             raise InputError(
-                f"{option}: {path} declares a geographic CRS ({crs.to_string()}) but spans "
-                f"x {b.left:.6g}..{b.right:.6g}, y {b.bottom:.6g}..{b.top:.6g}: not longitudes and "
-                "latitudes (a projected grid with the wrong CRS?)"
+                _(
+                    "{option}: {path} declares a geographic CRS ({crs}) but spans x "
+                    "{left:.6g}..{right:.6g}, y {bottom:.6g}..{top:.6g}: not longitudes and "
+                    "latitudes (a projected grid with the wrong CRS?)"
+                ).format(
+                    option=option,
+                    path=path,
+                    crs=crs.to_string(),
+                    left=b.left,
+                    right=b.right,
+                    bottom=b.bottom,
+                    top=b.top,
+                )
             )
     elif (
         res < 0.01
@@ -50,7 +72,9 @@ def check_georef(src: Any, path: Path, option: str) -> None:
         and abs(b.bottom) <= 90
     ):
         raise InputError(
-            f"{option}: {path} declares a projected CRS ({crs.to_string()}) but has {res:.2g}-unit "
-            f"pixels at x {b.left:.6g}, y {b.top:.6g}: these look like degrees (a longitude/latitude "
-            "grid with the wrong CRS?)"
+            _(
+                "{option}: {path} declares a projected CRS ({crs}) but has {res:.2g}-unit "
+                "pixels at x {left:.6g}, y {top:.6g}: these look like degrees (a "
+                "longitude/latitude grid with the wrong CRS?)"
+            ).format(option=option, path=path, crs=crs.to_string(), res=res, left=b.left, top=b.top)
         )

@@ -8,7 +8,7 @@ import numpy as np
 import xarray as xr
 
 from eo_drr.errors import CorruptInputError, InputError
-from eo_drr.i18n import gettext
+from eo_drr.i18n import gettext as _
 
 
 def load_raster_file(
@@ -24,23 +24,37 @@ def load_raster_file(
 
     path = Path(path)
     if not path.exists():
-        raise InputError(gettext("{what}: no such file {path}").format(what=what, path=path))
+        raise InputError(_("{what}: no such file {path}").format(what=what, path=path))
     try:
         da = rioxarray.open_rasterio(
             path, chunks={"x": chunks, "y": chunks} if chunks else None, masked=True
         )
     except (rasterio.errors.RasterioIOError, OSError, UnicodeDecodeError) as exc:
-        raise CorruptInputError(f"{what}: {path} is not a readable raster ({exc})") from exc
+        raise CorruptInputError(
+            _("{what}: {path} is not a readable raster ({exc})").format(
+                what=what, path=path, exc=exc
+            )
+        ) from exc
     if not isinstance(da, xr.DataArray):
-        raise InputError(f"{what}: {path} holds several subdatasets; give one raster")
+        raise InputError(
+            _("{what}: {path} holds several subdatasets; give one raster").format(
+                what=what, path=path
+            )
+        )
     if "band" in da.dims:
         if band > da.sizes["band"]:
             raise InputError(
-                f"{what}: {path} has {da.sizes['band']} band(s), asked for band {band}"
+                _("{what}: {path} has {n_bands} band(s), asked for band {band}").format(
+                    what=what, path=path, n_bands=da.sizes["band"], band=band
+                )
             )
         da = da.isel(band=band - 1, drop=True)
     if da.rio.crs is None:
-        raise InputError(f"{what}: {path} has no CRS; set one (e.g. gdal_edit.py -a_srs EPSG:XXXX)")
+        raise InputError(
+            _("{what}: {path} has no CRS; set one (e.g. gdal_edit.py -a_srs EPSG:XXXX)").format(
+                what=what, path=path
+            )
+        )
     return da.astype(np.float32)
 
 

@@ -78,6 +78,7 @@ import re
 import numpy as np
 
 from eo_drr.errors import CorruptInputError, InputError, NoDataError
+from eo_drr.i18n import gettext as _
 
 __all__ = ["check_backscatter", "orbit_warning"]
 
@@ -113,7 +114,15 @@ def _fix(option: str, value: str) -> str:
     return f"{option} {value}" if option.startswith("-") else f"{option}={value!r}"
 
 
+def _check_order(bands_option: str | None) -> str:
+    """The advice to check the band order, naming the option that sets it when there is one."""
+    if bands_option:
+        return _("check the band order (set it with {option})").format(option=bands_option)
+    return _("check the band order")
+
+
 def _sample(a: np.ndarray) -> np.ndarray:
+
     flat = a.reshape(-1)
     return flat[:: max(1, flat.size // SAMPLE)]
 
@@ -160,19 +169,22 @@ def _single_band_notes(
     med = _median(db)
     if med is not None and med < DARK_VV_DB:
         return [
-            f"{name}: VV median {med:.0f} dB: this is as dark as cross-polarised VH or open "
-            "water; check the band order"
+            _(
+                "{name}: VV median {med:.0f} dB: this is as dark as cross-polarised VH or open "
+                "water; check the band order"
+            ).format(name=name, med=med)
         ]
     modes = _water_and_land(db)
     if modes is None:
         return []
     water, land, share = modes
     if share >= 0.5 and land - water >= MIN_WATER_LAND_DB and land < LAND_VV_MAX_DB:
-        hint = f" (set it with {bands_option})" if bands_option else ""
         return [
-            f"{name}: the land ({100 * share:.0f} % of the pixels) has a median of {land:.0f} dB, "
-            f"as dark as cross-polarised VH (VV over land is mostly -5 to -12 dB): is this VH "
-            f"labelled VV? check the band order{hint}"
+            _(
+                "{name}: the land ({share:.0f} % of the pixels) has a median of {land:.0f} dB, "
+                "as dark as cross-polarised VH (VV over land is mostly -5 to -12 dB): is this VH "
+                "labelled VV? {check}"
+            ).format(name=name, share=100 * share, land=land, check=_check_order(bands_option))
         ]
     return []
 
@@ -182,7 +194,7 @@ def _clean(x, name: str, units: str, units_option: str) -> np.ndarray:
     a = np.array(x, dtype=np.float32)
     a[~np.isfinite(a)] = np.nan
     if np.isnan(a).all():
-        raise NoDataError(f"{name}: all pixels are nodata (NaN or +-inf)")
+        raise NoDataError(_("{name}: all pixels are nodata (NaN or +-inf)").format(name=name))
     v = _sample(a)
     v = v[~np.isnan(v)]
     if not v.size:
@@ -191,34 +203,54 @@ def _clean(x, name: str, units: str, units_option: str) -> np.ndarray:
     med = float(np.median(v))
     if units == "db" and med > DB_MAX_MEDIAN:
         raise InputError(
-            f"{name}: median {med:.3g} is far too bright for backscatter in dB (mostly -25..0 dB): "
-            f"digital numbers or amplitude, not calibrated backscatter? Calibrate to sigma0/gamma0 first"
+            _(
+                "{name}: median {med:.3g} is far too bright for backscatter in dB (mostly "
+                "-25..0 dB): digital numbers or amplitude, not calibrated backscatter? "
+                "Calibrate to sigma0/gamma0 first"
+            ).format(name=name, med=med)
         )
     if units == "linear" and med > LINEAR_MAX_MEDIAN:
         raise InputError(
-            f"{name}: median {med:.3g} is far too large for linear backscatter power (mostly "
-            f"0.003..1): digital numbers or amplitude, not calibrated backscatter? Calibrate first"
+            _(
+                "{name}: median {med:.3g} is far too large for linear backscatter power "
+                "(mostly 0.003..1): digital numbers or amplitude, not calibrated "
+                "backscatter? Calibrate first"
+            ).format(name=name, med=med)
         )
     wild = float(np.mean(np.abs(v) > WILD_ABS))
     if wild > MAX_WILD_SHARE:
         raise CorruptInputError(
-            f"{name}: {100 * wild:.0f} % of the values exceed {WILD_ABS:,.0f} in magnitude (e.g. "
-            f"{float(v[np.argmax(np.abs(v))]):.3g}), far beyond any backscatter in dB or linear "
-            "power: the pixel data look corrupt (re-download or re-export the file)"
+            _(
+                "{name}: {wild:.0f} % of the values exceed {limit:,.0f} in magnitude (e.g. "
+                "{example:.3g}), far beyond any backscatter in dB or linear power: the pixel "
+                "data look corrupt (re-download or re-export the file)"
+            ).format(
+                name=name, wild=100 * wild, limit=WILD_ABS, example=float(v[np.argmax(np.abs(v))])
+            )
         )
     if units == "db":
         in02 = float(np.mean((v >= 0) & (v <= 2)))
         if neg < LINEAR_MAX_NEGATIVE and in02 >= LINEAR_MIN_IN_0_2:
             raise InputError(
-                f"{name}: {100 * in02:.0f} % of the values lie in [0, 2] and {100 * neg:.1f} % "
-                f"are negative (median {med:.3g}): this looks like linear power, not dB "
-                f"(dB backscatter is mostly -25..0): pass {_fix(units_option, 'linear')}"
+                _(
+                    "{name}: {share:.0f} % of the values lie in [0, 2] and {neg:.1f} % are "
+                    "negative (median {med:.3g}): this looks like linear power, not dB (dB "
+                    "backscatter is mostly -25..0): pass {units_option}"
+                ).format(
+                    name=name,
+                    share=100 * in02,
+                    neg=100 * neg,
+                    med=med,
+                    units_option=_fix(units_option, "linear"),
+                )
             )
     elif neg >= DB_MIN_NEGATIVE:
         raise InputError(
-            f"{name}: {100 * neg:.0f} % of the values are negative (median {med:.3g}): this "
-            f"looks like dB, not linear power (which is never negative): "
-            f"pass {_fix(units_option, 'db')}"
+            _(
+                "{name}: {neg:.0f} % of the values are negative (median {med:.3g}): this "
+                "looks like dB, not linear power (which is never negative): pass "
+                "{units_option}"
+            ).format(name=name, neg=100 * neg, med=med, units_option=_fix(units_option, "db"))
         )
     return a
 
@@ -245,22 +277,35 @@ def check_backscatter(
     the module docstring for the cut-offs and the real chips they come from).
     """
     if units not in ("db", "linear"):
-        raise InputError(f"{units_option}: use db or linear, not {units!r}")
+        raise InputError(
+            _("{units_option}: use db or linear, not {units!r}").format(
+                units_option=units_option, units=units
+            )
+        )
     vh_name = vh_name or "vh"
     vv = _clean(vv, vv_name, units, units_option)
     if vh is None:
         return vv, None, _single_band_notes(vv, units, vv_name, bands_option)
     if not np.isfinite(np.asarray(vh, dtype=np.float32)).any():
-        return vv, None, [f"{vh_name}: VH has no valid pixel: the map uses VV alone"]
+        return (
+            vv,
+            None,
+            [_("{name}: VH has no valid pixel: the map uses VV alone").format(name=vh_name)],
+        )
     vh = _clean(vh, vh_name, units, units_option)
     if vh.shape != vv.shape:
-        raise InputError(f"{vh_name}: shape {vh.shape} differs from {vv_name} {vv.shape}")
+        raise InputError(
+            _("{vh_name}: shape {vh_shape} differs from {vv_name} {vv_shape}").format(
+                vh_name=vh_name, vh_shape=vh.shape, vv_name=vv_name, vv_shape=vv.shape
+            )
+        )
     med = _median(_to_db(_sample(vv), units) - _to_db(_sample(vh), units))
     if med is not None and med < MIN_VV_MINUS_VH_DB:
-        hint = f" (set it with {bands_option})" if bands_option else ""
         raise InputError(
-            f"{vv_name}, {vh_name}: vv/vh look swapped (VH brighter than VV by {-med:.1f} dB on "
-            f"the median pixel; VV is normally 5-10 dB brighter): check the band order{hint}"
+            _(
+                "{vv_name}, {vh_name}: vv/vh look swapped (VH brighter than VV by {db:.1f} "
+                "dB on the median pixel; VV is normally 5-10 dB brighter): {check}"
+            ).format(vv_name=vv_name, vh_name=vh_name, db=-med, check=_check_order(bands_option))
         )
     return vv, vh, []
 
@@ -279,7 +324,7 @@ _ORBIT_KEYS = {
 def _relative_orbit(tags: dict) -> int | None:
     for key, value in (tags or {}).items():
         # GDAL reads a tag written as "sat:relative_orbit=14" back as {"sat": "relative_orbit=14"}
-        name, _, number = f"{key}={value}".rpartition("=")
+        name, _sep, number = f"{key}={value}".rpartition("=")
         if re.sub(r"[^a-z]", "", name.lower()) in _ORBIT_KEYS:
             try:
                 return int(float(number.strip()))
@@ -303,8 +348,8 @@ def orbit_warning(pre_tags: list[dict], post_tags: dict) -> str | None:
     if not other:
         return None
     orbits = ", ".join(str(o) for o in other)
-    return (
-        f"pre-event image(s) from relative orbit {orbits}, the post-event image from {post}: "
-        f"different viewing geometry: backscatter differences partly reflect the geometry, "
-        f"not the flood; the change-based parts are less reliable"
-    )
+    return _(
+        "pre-event image(s) from relative orbit {orbits}, the post-event image from {post}: "
+        "different viewing geometry: backscatter differences partly reflect the geometry, "
+        "not the flood; the change-based parts are less reliable"
+    ).format(orbits=orbits, post=post)

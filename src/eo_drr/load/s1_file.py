@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from eo_drr.errors import ConfigError, CorruptInputError, InputError
-from eo_drr.i18n import gettext
+from eo_drr.i18n import gettext as _
 from eo_drr.load.guard import check_georef, check_read_size
 
 
@@ -37,10 +37,14 @@ def _scale_8bit(data: np.ndarray, range8: str, path: Path) -> np.ndarray:
     try:
         lo, hi = (float(v) for v in range8.split(","))
     except ValueError:
-        raise ConfigError(f"--s1-8bit-range: expected LO,HI in dB, got {range8!r}") from None
+        raise ConfigError(
+            _("--s1-8bit-range: expected LO,HI in dB, got {range8!r}").format(range8=range8)
+        ) from None
     if not lo < hi:
         raise ConfigError(
-            f"--s1-8bit-range: LO must be below HI (dB of DN 0, then of DN 255), got {range8!r}"
+            _(
+                "--s1-8bit-range: LO must be below HI (dB of DN 0, then of DN 255), got {range8!r}"
+            ).format(range8=range8)
         )
     return np.where(data == 0, np.nan, lo + data * (hi - lo) / 255.0).astype(np.float32)
 
@@ -61,9 +65,9 @@ def read_s1_file(
     from eo_drr.load.s1_checks import check_backscatter
 
     if units not in ("db", "linear"):
-        raise ConfigError(f"--s1-units: use db or linear, not {units!r}")
+        raise ConfigError(_("--s1-units: use db or linear, not {units!r}").format(units=units))
     if not path.exists():
-        raise InputError(gettext("{what}: no such file {path}").format(what=option, path=path))
+        raise InputError(_("{what}: no such file {path}").format(what=option, path=path))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", rasterio.errors.NotGeoreferencedWarning)
@@ -80,33 +84,50 @@ def read_s1_file(
                 )
     except (rasterio.errors.RasterioError, UnicodeDecodeError) as exc:
         # a garbled band description or tag is not UTF-8 text (found by tests/hostile/test_fuzz.py)
-        raise CorruptInputError(f"{option}: {path} is not a readable raster ({exc})") from None
+        raise CorruptInputError(
+            _("{option}: {path} is not a readable raster ({exc})").format(
+                option=option, path=path, exc=exc
+            )
+        ) from None
     if min(data.shape[1:]) < 9:
         raise InputError(
-            f"{option}: {path} is only {data.shape[1]} x {data.shape[2]} px: too small to map "
-            "(the speckle filter needs at least 9 x 9)"
+            _(
+                "{option}: {path} is only {rows} x {cols} px: too small to map (the speckle "
+                "filter needs at least 9 x 9)"
+            ).format(option=option, path=path, rows=data.shape[1], cols=data.shape[2])
         )
     if bands:
         names = [b.strip() for b in bands.split(",")]
         if len(names) != data.shape[0]:
             raise ConfigError(
-                f"--s1-bands: {len(names)} names for {data.shape[0]} band(s) in {path}"
+                _("--s1-bands: {n_names} names for {n_bands} band(s) in {path}").format(
+                    n_names=len(names), n_bands=data.shape[0], path=path
+                )
             )
     elif not all(names):
         names = ["VV", "VH"][: data.shape[0]] if data.shape[0] <= 2 else [None] * data.shape[0]
     upper = [str(n).upper() if n else "" for n in names]
     if "VV" not in upper:
         raise InputError(
-            f"{option}: {path} has no VV band (bands: {names}); name them with --s1-bands"
+            _("{option}: {path} has no VV band (bands: {names}); name them with --s1-bands").format(
+                option=option, path=path, names=names
+            )
         )
     if nodata is not None and not np.isnan(nodata):
         data[data == nodata] = np.nan
     if range8 is not None and dtype != "uint8":
-        raise ConfigError(f"--s1-8bit-range: only for 8-bit images; {path} holds {dtype} values")
+        raise ConfigError(
+            _("--s1-8bit-range: only for 8-bit images; {path} holds {dtype} values").format(
+                path=path, dtype=dtype
+            )
+        )
     if dtype == "uint8":
         if range8 is None:
             raise ConfigError(
-                f"--s1-8bit-range: {path} is 8-bit; say which dB values DN 0 and 255 stand for (e.g. -30,0)"
+                _(
+                    "--s1-8bit-range: {path} is 8-bit; say which dB values DN 0 and 255 "
+                    "stand for (e.g. -30,0)"
+                ).format(path=path)
             )
         data, units = _scale_8bit(data, range8, path), "db"
     vv, vh, notes = check_backscatter(
@@ -119,7 +140,11 @@ def read_s1_file(
         bands_option="--s1-bands",
     )
     if profile.get("crs") is None:
-        notes.append(f"{path} has no CRS; the output is a plain image on the same pixel grid")
+        notes.append(
+            _("{path} has no CRS; the output is a plain image on the same pixel grid").format(
+                path=path
+            )
+        )
     return S1File(path, vv, vh, profile, units, tags, notes)
 
 
@@ -135,7 +160,10 @@ def read_on_grid(path: Path, option: str, profile: dict) -> np.ndarray:
         or p.get("transform") != profile.get("transform")
     ):
         raise InputError(
-            f"{option}: {path} is not on the post-event image's grid (size, CRS or transform differ)"
+            _(
+                "{option}: {path} is not on the post-event image's grid (size, CRS or "
+                "transform differ)"
+            ).format(option=option, path=path)
         )
     return img.bands["band"]
 
@@ -143,12 +171,14 @@ def read_on_grid(path: Path, option: str, profile: dict) -> np.ndarray:
 def read_vv_db(path: Path, *, option: str, units: str, ref) -> tuple[np.ndarray, list[str]]:
     """Sentinel-1 VV of one file in dB (``units``: what the pixels hold, "db" or "linear"
     power), checked for plausibility and resampled (bilinear) onto the grid of ``ref`` (a
-    :class:`eo_drr.load.s2_file.Image`) when it differs: ``(vv_db, notes)``."""
+    :class:`eo_drr.load.s2_file.Image`) when it differs: ``(vv_db, notes)``, each note a
+    line to show as it is (``warning: ...`` for the plausibility checks, ``note: ...`` for
+    the resampling)."""
     from eo_drr.load.s1_checks import check_backscatter
     from eo_drr.load.s2_file import read_band_file, reproject_to
 
     img = read_band_file(path, option=option)
-    vv, _, notes = check_backscatter(
+    vv, _vh, notes = check_backscatter(
         img.bands["VV"], units=units, vv_name=f"{option} {path}", units_option="--s1-units"
     )
     if units == "linear":
@@ -156,6 +186,9 @@ def read_vv_db(path: Path, *, option: str, units: str, ref) -> tuple[np.ndarray,
             vv = np.where(vv > 0, 10 * np.log10(vv), np.nan).astype(np.float32)
     img.bands["VV"] = vv
     img, moved = reproject_to(img, ref, option=option)
+    notes = [_("warning: {text}").format(text=n) for n in notes]
     if moved:
-        notes.append(f"{option} {path} was resampled (bilinear) onto the grid of --before")
+        resampled = _("{option} {path} was resampled (bilinear) onto the grid of --before")
+        notes.append(_("note: {text}").format(text=resampled.format(option=option, path=path)))
+
     return img.bands["VV"], notes

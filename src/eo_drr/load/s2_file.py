@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from eo_drr.errors import CorruptInputError, InputError
-from eo_drr.i18n import gettext
+from eo_drr.i18n import gettext as _
 from eo_drr.load.guard import check_georef, check_read_size
 
 log = logging.getLogger(__name__)
@@ -103,10 +103,10 @@ def _open(path: Path, option: str):
     import rasterio
 
     if not path.exists():
-        raise InputError(gettext("{what}: no such file {path}").format(what=option, path=path))
+        raise InputError(_("{what}: no such file {path}").format(what=option, path=path))
     if path.is_dir():
         raise InputError(
-            gettext("{what}: {path} is a folder, not a raster file").format(what=option, path=path)
+            _("{what}: {path} is a folder, not a raster file").format(what=option, path=path)
         )
     try:
         with warnings.catch_warnings():
@@ -116,7 +116,11 @@ def _open(path: Path, option: str):
                 check_georef(src, path, option)
                 return src.read(), dict(src.profile), list(src.descriptions), src.tags(), src.nodata
     except (rasterio.errors.RasterioError, MemoryError) as exc:
-        raise CorruptInputError(f"{option}: {path} is not a readable raster ({exc})") from None
+        raise CorruptInputError(
+            _("{option}: {path} is not a readable raster ({exc})").format(
+                option=option, path=path, exc=exc
+            )
+        ) from None
 
 
 def check_level(bands: dict[str, np.ndarray], level: str, *, what: str) -> str | None:
@@ -130,14 +134,19 @@ def check_level(bands: dict[str, np.ndarray], level: str, *, what: str) -> str |
     dark = float(np.nanpercentile(blue, 1))
     if level == "L1C" and dark < L2A_MAX_DARK_BLUE:
         raise InputError(
-            f"{what}: declared Level-1C, but its darkest blue pixels have reflectance {dark:.3f}, "
-            "as atmospherically corrected (Level-2A) data do: pass --level L2A"
+            _(
+                "{what}: declared Level-1C, but its darkest blue pixels have reflectance "
+                "{dark:.3f}, as atmospherically corrected (Level-2A) data do: pass --level "
+                "L2A"
+            ).format(what=what, dark=dark)
         )
     if level == "L2A" and dark > L1C_MIN_DARK_BLUE:
-        return (
-            f"{what}: declared Level-2A, but even its darkest blue pixels have reflectance {dark:.3f}, "
-            "as top-of-atmosphere (Level-1C) data do; if it is Level-1C, pass --level L1C"
-        )
+        return _(
+            "{what}: declared Level-2A, but even its darkest blue pixels have reflectance "
+            "{dark:.3f}, as top-of-atmosphere (Level-1C) data do; if it is Level-1C, pass "
+            "--level L1C"
+        ).format(what=what, dark=dark)
+
     return None
 
 
@@ -154,19 +163,27 @@ def read_s2_file(
     names = [_band_name(d) for d in descs]
     if not any(names):
         raise InputError(
-            f"{option}: {path} has no band descriptions naming its bands (B02, ... or blue, ...)"
+            _(
+                "{option}: {path} has no band descriptions naming its bands (B02, ... or blue, ...)"
+            ).format(option=option, path=path)
         )
     missing = [b for b in need if b not in names]
     if missing:
         have = ", ".join(n for n in names if n) or "none"
-        raise InputError(f"{option}: {path} lacks band(s) {', '.join(missing)} (has {have})")
+        raise InputError(
+            _("{option}: {path} lacks band(s) {missing} (has {have})").format(
+                option=option, path=path, missing=", ".join(missing), have=have
+            )
+        )
     level = (level or tags.get("PROCESSING_LEVEL", "")).upper().replace("LEVEL-", "L") or None
     if level is None:
         raise InputError(
-            f"{option}: {path} has no PROCESSING_LEVEL tag: say --level L1C or --level L2A"
+            _(
+                "{option}: {path} has no PROCESSING_LEVEL tag: say --level L1C or --level L2A"
+            ).format(option=option, path=path)
         )
     if level not in LEVELS:
-        raise InputError(f"--level: use L1C or L2A, not {level!r}")
+        raise InputError(_("--level: use L1C or L2A, not {level!r}").format(level=level))
     offset = float(tags.get("BOA_ADD_OFFSET", 0) or 0)
     bands = {}
     for name, band in zip(names, data, strict=True):
@@ -180,7 +197,11 @@ def read_s2_file(
         value = dn if name == "SCL" else (dn + offset) / 10000.0
         bands[name] = np.where(bad, np.nan, value).astype(np.float32)
     if not any(np.isfinite(v).any() for k, v in bands.items() if k != "SCL"):
-        raise InputError(f"{option}: {path} holds no valid pixel (all 0 / no data)")
+        raise InputError(
+            _("{option}: {path} holds no valid pixel (all 0 / no data)").format(
+                option=option, path=path
+            )
+        )
     med = (
         float(np.nanmedian(bands["B04"]))
         if "B04" in bands and np.isfinite(bands["B04"]).any()
@@ -188,14 +209,18 @@ def read_s2_file(
     )
     if 0.0 < med < MIN_MEDIAN_RED:
         raise InputError(
-            f"{option}: {path}: median red {med * 10000:.3g} as stored looks like reflectance 0-1, "
-            "not digital numbers scaled by 10000: multiply the bands by 10000 (Sentinel-2 products "
-            "store DN = 10000 x reflectance)"
+            _(
+                "{option}: {path}: median red {med:.3g} as stored looks like reflectance "
+                "0-1, not digital numbers scaled by 10000: multiply the bands by 10000 "
+                "(Sentinel-2 products store DN = 10000 x reflectance)"
+            ).format(option=option, path=path, med=med * 10000)
         )
     if not 0.0 < med < 1.5:
         raise InputError(
-            f"{option}: {path}: median red reflectance {med:.3g} is implausible: "
-            "expected digital numbers scaled by 10000"
+            _(
+                "{option}: {path}: median red reflectance {med:.3g} is implausible: expected "
+                "digital numbers scaled by 10000"
+            ).format(option=option, path=path, med=med)
         )
     note = check_level(bands, level, what=f"{option} {path}")
     return Image(path, bands, profile, level, (note,) if note else ())
@@ -204,7 +229,7 @@ def read_s2_file(
 def read_band_file(path: Path, *, option: str, name: str = "VV") -> Image:
     """Band 1 of a raster (e.g. Sentinel-1 VV in dB, HAND in m) as ``bands[name]``, float32,
     NaN no data."""
-    data, profile, _, _, nodata = _open(path, option)
+    data, profile, _tags, _descriptions, nodata = _open(path, option)
     band = data[0].astype(np.float32)
     if nodata is not None and np.isfinite(nodata):
         band[band == nodata] = np.nan
@@ -228,15 +253,21 @@ def reproject_to(img: Image, ref: Image, *, option: str) -> tuple[Image, bool]:
         return img, False
     if img.profile.get("crs") is None or ref.profile.get("crs") is None:
         raise InputError(
-            f"{option}: {img.path} is on another grid than {ref.path} and one has no CRS: "
-            "cannot put them on one grid"
+            _(
+                "{option}: {path} is on another grid than {other} and one has no CRS: cannot "
+                "put them on one grid"
+            ).format(option=option, path=img.path, other=ref.path)
         )
     rb = array_bounds(*ref.shape, ref.profile["transform"])
     ib = transform_bounds(
         img.profile["crs"], ref.profile["crs"], *array_bounds(*img.shape, img.profile["transform"])
     )
     if ib[0] >= rb[2] or ib[2] <= rb[0] or ib[1] >= rb[3] or ib[3] <= rb[1]:
-        raise InputError(f"{option}: {img.path} does not overlap {ref.path}")
+        raise InputError(
+            _("{option}: {path} does not overlap {other}").format(
+                option=option, path=img.path, other=ref.path
+            )
+        )
     out = {}
     for name, band in img.bands.items():
         dst = np.full(ref.shape, np.nan, np.float32)

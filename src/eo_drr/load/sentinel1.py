@@ -10,6 +10,7 @@ import xarray as xr
 from odc.geo.geobox import GeoBox
 
 from eo_drr.errors import InputError
+from eo_drr.i18n import gettext as _
 from eo_drr.load.stac import AssetOverrides, load_items, nodata_to_nan
 
 #: Planetary Computer's sentinel-1-rtc marks nodata with -32768 in float32 pixels.
@@ -50,9 +51,12 @@ def check_s1_georeferencing(items: Sequence[pystac.Item]) -> None:
                 and abs(width_deg - (bbox[2] - bbox[0])) < 1e-3
             ):
                 raise InputError(
-                    f"item {item.id}: Sentinel-1 GRD with a geotransform derived from its bounding box "
-                    "(the image is in radar geometry, georeferenced by GCPs): its pixels would be misplaced. "
-                    "Use a terrain-corrected collection such as sentinel-1-rtc, or terrain-correct it first"
+                    _(
+                        "item {item}: Sentinel-1 GRD with a geotransform derived from its "
+                        "bounding box (the image is in radar geometry, georeferenced by "
+                        "GCPs): its pixels would be misplaced. Use a terrain-corrected "
+                        "collection such as sentinel-1-rtc, or terrain-correct it first"
+                    ).format(item=item.id)
                 )
         codes = [
             a.extra_fields.get("proj:code", "missing")
@@ -65,8 +69,11 @@ def check_s1_georeferencing(items: Sequence[pystac.Item]) -> None:
             and "proj:epsg" not in props
         ):
             raise InputError(
-                f"item {item.id}: Sentinel-1 GRD in radar geometry without a map projection (GCPs only); "
-                "use a terrain-corrected collection such as sentinel-1-rtc, or terrain-correct it first"
+                _(
+                    "item {item}: Sentinel-1 GRD in radar geometry without a map projection "
+                    "(GCPs only); use a terrain-corrected collection such as sentinel-1-rtc, "
+                    "or terrain-correct it first"
+                ).format(item=item.id)
             )
 
 
@@ -87,7 +94,7 @@ def load_s1(
     ``"dB"``. Resampling is bilinear (backscatter is continuous).
     """
     if units not in ("linear", "db") or stored_units not in ("linear", "db"):
-        raise InputError("units must be 'linear' or 'db'")
+        raise InputError(_("units must be 'linear' or 'db'"))
     check_s1_georeferencing(items)
     ds = load_items(
         items,
@@ -134,7 +141,7 @@ def check_loaded(
 
     vv_s = stored(vv_linear)
     assert vv_s is not None
-    _, _, notes = check_backscatter(
+    _vv, _vh, notes = check_backscatter(
         vv_s,
         stored(vh_linear),
         units=stored_units,

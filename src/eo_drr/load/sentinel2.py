@@ -22,6 +22,7 @@ import xarray as xr
 from odc.geo.geobox import GeoBox
 
 from eo_drr.errors import InputError
+from eo_drr.i18n import gettext as _
 from eo_drr.load.stac import load_items
 
 BOA_QUANTIFICATION_VALUE = 10000.0
@@ -112,7 +113,7 @@ def load_s2(
     (Planetary Computer signing, see :func:`eo_drr.catalog.signing.planetary_computer_patch_url`).
     """
     if SCL_WATER in masked_classes:
-        raise InputError("masked_classes: SCL class 6 (water) must never be masked")
+        raise InputError(_("masked_classes: SCL class 6 (water) must never be masked"))
     refl_bands = [b for b in bands if b != scl_band]
     need = list(refl_bands) + ([scl_band] if (mask_scl or scl_band in bands) else [])
     # Load item by item group (per offset) so each keeps its own offset.
@@ -130,8 +131,10 @@ def load_s2(
         offs = {boa_offset(it, b) for it in items}
         if len(offs) > 1:
             raise InputError(
-                f"items mix processing baselines with different offsets for {b}; load them "
-                "separately (search one baseline at a time)"
+                _(
+                    "items mix processing baselines with different offsets for {band}; load "
+                    "them separately (search one baseline at a time)"
+                ).format(band=b)
             )
         offsets[b] = offs.pop()
     out = {}
@@ -170,12 +173,16 @@ def processing_level(items: Sequence[pystac.Item]) -> str:
         }
         if len(found) != 1:
             raise InputError(
-                f"Sentinel-2 item {it.id}: processing level unknown (no processing:level, "
-                "s2:product_type or collection naming L1C or L2A)"
+                _(
+                    "Sentinel-2 item {item}: processing level unknown (no processing:level, "
+                    "s2:product_type or collection naming L1C or L2A)"
+                ).format(item=it.id)
             )
         levels |= found
     if len(levels) != 1:
         raise InputError(
-            f"Sentinel-2 items mix processing levels ({', '.join(sorted(levels))}); use one collection"
+            _("Sentinel-2 items mix processing levels ({levels}); use one collection").format(
+                levels=", ".join(sorted(levels))
+            )
         )
     return levels.pop()

@@ -21,6 +21,7 @@ import xarray as xr
 from odc.geo.geobox import GeoBox
 
 from eo_drr.errors import InputError
+from eo_drr.i18n import gettext as _
 
 log = logging.getLogger(__name__)
 
@@ -28,13 +29,19 @@ log = logging.getLogger(__name__)
 def check_bands(items: Sequence[pystac.Item], bands: Sequence[str]) -> None:
     """Raise :class:`InputError` naming the item and band when an item lacks a band."""
     if not items:
-        raise InputError("no items to load")
+        raise InputError(_("no items to load"))
     for item in items:
         missing = [b for b in bands if b not in item.assets]
         if missing:
             raise InputError(
-                f"item {item.id} ({item.collection_id}) has no band(s) {', '.join(missing)}; "
-                f"it has: {', '.join(sorted(item.assets))}"
+                _(
+                    "item {item} ({collection_id}) has no band(s) {missing}; it has: {assets}"
+                ).format(
+                    item=item.id,
+                    collection_id=item.collection_id,
+                    missing=", ".join(missing),
+                    assets=", ".join(sorted(item.assets)),
+                )
             )
 
 
@@ -86,7 +93,9 @@ def load_items(
             patch_url=patch_url,
         )
     except (ValueError, KeyError) as exc:
-        raise InputError(f"cannot load bands {list(bands)}: {exc}") from exc
+        raise InputError(
+            _("cannot load bands {bands}: {exc}").format(bands=list(bands), exc=exc)
+        ) from exc
     return ds
 
 

@@ -29,6 +29,7 @@ import numpy as np
 
 from eo_drr import indices
 from eo_drr.errors import InputError
+from eo_drr.i18n import gettext as _
 from eo_drr.products.water import WaterResult, remove_small_objects, s1_water
 
 #: minimum decrease (dB) of filtered backscatter, reference -> post, for change-detected water
@@ -78,10 +79,14 @@ def s1_flood(
     the module docstring); the returned ``water`` then is the single-date rule alone.
     """
     if not pre_vv:
-        raise InputError("pre: give at least one pre-event scene")
+        raise InputError(_("pre: give at least one pre-event scene"))
     shapes = {np.shape(a) for a in [*pre_vv, post_vv]}
     if len(shapes) != 1:
-        raise InputError(f"pre and post scenes are on different grids: shapes {sorted(shapes)}")
+        raise InputError(
+            _("pre and post scenes are on different grids: shapes {shapes}").format(
+                shapes=sorted(shapes)
+            )
+        )
 
     def lin(a):
         a = np.asarray(a, dtype=np.float32)

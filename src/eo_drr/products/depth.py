@@ -60,6 +60,7 @@ import numpy as np
 from scipy import ndimage
 
 from eo_drr.errors import InputError, NoDataError
+from eo_drr.i18n import gettext as _
 
 #: Methods of :func:`flood_depth`.
 METHODS = ("fwdet", "hand")
@@ -90,11 +91,14 @@ class DepthOptions:
     def __post_init__(self) -> None:
         n = self.lowpass_px
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1 or n % 2 == 0:
-            raise InputError(f"lowpass_px: expected an odd integer >= 1, got {n!r}")
+            raise InputError(_("lowpass_px: expected an odd integer >= 1, got {n!r}").format(n=n))
         if self.edge_elevation not in EDGE_ELEVATIONS:
             raise InputError(
-                f"edge_elevation: expected one of {', '.join(EDGE_ELEVATIONS)}, "
-                f"got {self.edge_elevation!r}"
+                _(
+                    "edge_elevation: expected one of {edge_elevations}, got {edge_elevation!r}"
+                ).format(
+                    edge_elevations=", ".join(EDGE_ELEVATIONS), edge_elevation=self.edge_elevation
+                )
             )
 
 
@@ -173,12 +177,18 @@ def flood_depth(
     surface = np.asarray(surface, dtype=np.float64)
     if flood.ndim != 2 or flood.shape != surface.shape:
         raise InputError(
-            f"flood {flood.shape} and terrain {surface.shape}: expected two 2-D rasters on one grid"
+            _("flood {shape} and terrain {shape2}: expected two 2-D rasters on one grid").format(
+                shape=flood.shape, shape2=surface.shape
+            )
         )
     void = ~np.isfinite(surface)
     stop = void if blocked is None else (np.asarray(blocked, dtype=bool) | void)
     if stop.shape != flood.shape:
-        raise InputError(f"blocked {stop.shape}: expected the flood's shape {flood.shape}")
+        raise InputError(
+            _("blocked {shape}: expected the flood's shape {shape2}").format(
+                shape=stop.shape, shape2=flood.shape
+            )
+        )
     wet = flood & ~void
     if not flood.any():
         return np.full(flood.shape, np.nan, dtype=np.float32)
@@ -188,8 +198,11 @@ def flood_depth(
     edges = edge_cells(wet, stop & ~wet)
     if not edges.any():
         raise NoDataError(
-            "flood: no flood edge shows the water surface (every edge touches permanent water, "
-            "no-data, an excluded area or the raster's border); depth cannot be estimated"
+            _(
+                "flood: no flood edge shows the water surface (every edge touches permanent "
+                "water, no-data, an excluded area or the raster's border); depth cannot be "
+                "estimated"
+            )
         )
     if opt.edge_elevation == "shoreline":
         surface_at_edge = shoreline_surface(surface, edges, ~wet & ~stop)

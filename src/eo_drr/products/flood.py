@@ -50,6 +50,7 @@ import numpy as np
 import xarray as xr
 
 from eo_drr.errors import InputError
+from eo_drr.i18n import gettext as _
 from eo_drr.products.change import CHANGE_DECREASE_DB, ChangeRule, s1_flood
 from eo_drr.products.terrain import CHANNEL_AREA_KM2
 from eo_drr.products.water import remove_small_objects
@@ -132,7 +133,7 @@ class FloodParams:
                 and v is not None
                 and (isinstance(v, bool) or not isinstance(v, (int, float)))
             ):
-                raise InputError(f"{f.name}: expected a number, got {v!r}")
+                raise InputError(_("{name}: expected a number, got {v!r}").format(name=f.name, v=v))
         checks = (
             ("hand_max_m", self.hand_max_m >= 0),
             ("channel_area_km2", self.channel_area_km2 > 0),
@@ -148,7 +149,9 @@ class FloodParams:
         for name, ok in checks:
             if not ok:
                 raise InputError(
-                    f"{name}: {getattr(self, name)!r} is out of range (see eo_drr.products.flood.FloodParams)"
+                    _(
+                        "{name}: {value!r} is out of range (see eo_drr.products.flood.FloodParams)"
+                    ).format(name=name, value=getattr(self, name))
                 )
 
 
@@ -202,7 +205,9 @@ def quality_warnings(thresholds: dict) -> list[str]:
 def _as_2d(da: xr.DataArray, name: str) -> xr.DataArray:
     if "time" in da.dims:
         if da.sizes["time"] != 1:
-            raise InputError(f"{name}: give exactly one scene (a 1-long time axis)")
+            raise InputError(
+                _("{name}: give exactly one scene (a 1-long time axis)").format(name=name)
+            )
         da = da.isel(time=0, drop=True)
     return da
 
@@ -210,7 +215,11 @@ def _as_2d(da: xr.DataArray, name: str) -> xr.DataArray:
 def _on_grid(layer, shape: tuple, name: str) -> np.ndarray:
     v = np.asarray(layer.values if hasattr(layer, "values") else layer)
     if v.shape != shape:
-        raise InputError(f"{name}: grid {v.shape} differs from the SAR grid {shape}")
+        raise InputError(
+            _("{name}: grid {shape} differs from the SAR grid {shape2}").format(
+                name=name, shape=v.shape, shape2=shape
+            )
+        )
     return v
 
 
@@ -268,8 +277,14 @@ def split_options(
     unknown = set(options) - _PARAM_FIELDS - _LAYER_FIELDS
     if unknown:
         raise InputError(
-            f"flood_extent: unknown option(s) {', '.join(sorted(unknown))} (layers: "
-            f"{', '.join(sorted(_LAYER_FIELDS))}; settings: {', '.join(sorted(_PARAM_FIELDS))})"
+            _(
+                "flood_extent: unknown option(s) {unknown} (layers: {layer_fields}; settings: "
+                "{param_fields})"
+            ).format(
+                unknown=", ".join(sorted(unknown)),
+                layer_fields=", ".join(sorted(_LAYER_FIELDS)),
+                param_fields=", ".join(sorted(_PARAM_FIELDS)),
+            )
         )
     p = replace(params or FloodParams(), **{k: v for k, v in options.items() if k in _PARAM_FIELDS})
     return p, Ancillary(**{k: v for k, v in options.items() if k in _LAYER_FIELDS})
@@ -318,7 +333,11 @@ def flood_extent(
     if pre_vh is not None and "time" not in pre_vh.dims:
         pre_vh = pre_vh.expand_dims(time=1)
     if pre.shape[1:] != post.shape:
-        raise InputError(f"pre and post are on different grids: {pre.shape[1:]} vs {post.shape}")
+        raise InputError(
+            _("pre and post are on different grids: {shape} vs {shape2}").format(
+                shape=pre.shape[1:], shape2=post.shape
+            )
+        )
     use_vh = pre_vh is not None and post_vh is not None
     res = s1_flood(
         [np.asarray(pre.isel(time=i).values) for i in range(pre.sizes["time"])],
@@ -365,7 +384,7 @@ def flood_extent(
     flooded &= ~blind
     flooded = remove_small_objects(flooded, p.min_mapping_unit_px)
     if not flooded.any():
-        log.warning("no flooded pixel found: the flood extent is empty")
+        log.warning(_("no flooded pixel found: the flood extent is empty"))
     flood = np.where(flooded, FLOOD, NOT_FLOOD).astype(np.uint8)
     flood[(water == FLOOD) & (reference == FLOOD)] = STILL_WATER
     flood[(water == NODATA) | (reference == NODATA) | blind] = NODATA

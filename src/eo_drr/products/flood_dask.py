@@ -31,6 +31,7 @@ import numpy as np
 import xarray as xr
 
 from eo_drr.errors import InputError
+from eo_drr.i18n import gettext as _
 from eo_drr.indices.sar import temporal_median
 from eo_drr.products.change import CHANGE_MARGIN_DB, CHANGE_PROVENANCE_BIT
 from eo_drr.products.flood import (
@@ -63,7 +64,11 @@ def _dask(a: Any, chunks: tuple, name: str) -> da.Array:
     v = v if isinstance(v, da.Array) else da.from_array(np.asarray(v))
     shape = tuple(sum(c) for c in chunks)
     if v.shape[-2:] != shape[-2:] or v.ndim != len(shape):
-        raise InputError(f"{name}: grid {v.shape} differs from the SAR grid {shape}")
+        raise InputError(
+            _("{name}: grid {shape} differs from the SAR grid {shape2}").format(
+                name=name, shape=v.shape, shape2=shape
+            )
+        )
     return v.rechunk(chunks)
 
 
@@ -136,7 +141,11 @@ def flood_extent_dask(
     post = _as_2d(post, "post")
     pre = pre if "time" in pre.dims else pre.expand_dims(time=1)
     if pre.shape[1:] != post.shape:
-        raise InputError(f"pre and post are on different grids: {pre.shape[1:]} vs {post.shape}")
+        raise InputError(
+            _("pre and post are on different grids: {shape} vs {shape2}").format(
+                shape=pre.shape[1:], shape2=post.shape
+            )
+        )
     src = post.data if isinstance(post.data, da.Array) else pre.data
     chunks = src.chunks[-2:]
     stack_chunks = ((1,) * pre.shape[0], *chunks)

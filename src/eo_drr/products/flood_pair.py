@@ -11,6 +11,7 @@ import numpy as np
 import xarray as xr
 
 from eo_drr.errors import InputError
+from eo_drr.i18n import gettext as _
 from eo_drr.load.s1_file import S1File, read_on_grid
 from eo_drr.products import terrain
 from eo_drr.products.flood import FloodThresholds, flood_extent
@@ -23,14 +24,23 @@ def terrain_masks(profile: dict, hand: Path | None, dem: Path | None) -> dict[st
     if hand is not None:
         out["hand"] = read_on_grid(hand, "--hand", profile)
         if not np.isfinite(out["hand"]).any():  # would exclude nothing without a word
-            raise InputError(f"--hand: {hand} has no valid pixel (all no data or infinite)")
+            raise InputError(
+                _("--hand: {hand} has no valid pixel (all no data or infinite)").format(hand=hand)
+            )
     if dem is not None:
         crs = profile.get("crs")
         if crs is None or not crs.is_projected:
+            grid = (
+                _("not georeferenced")
+                if crs is None
+                else _("in degrees ({crs})").format(crs=crs.to_string())
+            )
             raise InputError(
-                f"--dem: slope needs a grid in metres, but the post-event image's grid is "
-                f"{'not georeferenced' if crs is None else 'in degrees (' + crs.to_string() + ')'}: "
-                "reproject the images and the DEM to a projected CRS (e.g. UTM) first"
+                _(
+                    "--dem: slope needs a grid in metres, but the post-event image's grid is "
+                    "{grid}: reproject the images and the DEM to a projected CRS (e.g. UTM) "
+                    "first"
+                ).format(grid=grid)
             )
         z = read_on_grid(dem, "--dem", profile)
         px = abs(profile["transform"].a)
@@ -54,20 +64,27 @@ def flood_on_files(
     for pr in pres:
         if pr.vv.shape != post.vv.shape:
             raise InputError(
-                f"--pre-s1: {pr.path} is {pr.vv.shape[::-1]} px, the post-event image "
-                f"{post.vv.shape[::-1]}: resample them onto one grid"
+                _(
+                    "--pre-s1: {path} is {shape} px, the post-event image {shape2}: resample "
+                    "them onto one grid"
+                ).format(path=pr.path, shape=pr.vv.shape[::-1], shape2=post.vv.shape[::-1])
             )
         if pr.profile.get("crs") != post.profile.get("crs") or pr.profile.get(
             "transform"
         ) != post.profile.get("transform"):
             raise InputError(
-                f"--pre-s1: {pr.path} is not on the post-event image's grid (CRS or transform differ)"
+                _(
+                    "--pre-s1: {path} is not on the post-event image's grid (CRS or transform "
+                    "differ)"
+                ).format(path=pr.path)
             )
     vh_ok = post.vh is not None and all(p.vh is not None for p in pres)
     if post.vh is not None and not vh_ok:
         notes.append(
-            "a pre-event image has no VH: both scenes are mapped on VV alone (the weaker rule; "
-            "see the quality flags)"
+            _(
+                "a pre-event image has no VH: both scenes are mapped on VV alone (the weaker "
+                "rule; see the quality flags)"
+            )
         )
     pre = xr.concat([_linear(p.vv, p.units) for p in pres], dim="time")
     pre_vh = (

@@ -40,6 +40,7 @@ import numpy as np
 
 from eo_drr.errors import InputError
 from eo_drr.i18n import N_
+from eo_drr.i18n import gettext as _
 
 WATER, NOT_WATER, NODATA = 1, 0, 255
 NEVER, RARE, SEASONAL, PERMANENT = 0, 1, 2, 3
@@ -75,11 +76,15 @@ class FrequencyParams:
     def __post_init__(self) -> None:
         if not 0 < self.rare_months < self.permanent_months <= 12:
             raise InputError(
-                "frequency classes: need 0 < rare_months < permanent_months <= 12 (months a "
-                f"year), got {self.rare_months} and {self.permanent_months}"
+                _(
+                    "frequency classes: need 0 < rare_months < permanent_months <= 12 (months a "
+                    "year), got {rare} and {permanent}"
+                ).format(rare=self.rare_months, permanent=self.permanent_months)
             )
         if self.min_observations < 1:
-            raise InputError(f"min_observations: expected >= 1, got {self.min_observations}")
+            raise InputError(
+                _("min_observations: expected >= 1, got {n}").format(n=self.min_observations)
+            )
 
 
 @dataclass(frozen=True)
@@ -98,8 +103,10 @@ def require_series(n_dates: int, what: str = "the series") -> None:
     """Refuse (:class:`InputError`) a series too short for a frequency."""
     if n_dates < MIN_DATES:
         raise InputError(
-            f"{what} holds {n_dates} date(s): a water frequency needs at least {MIN_DATES} "
-            "acquisitions (widen the date range, time.post)"
+            _(
+                "{what} holds {n} date(s): a water frequency needs at least {min} "
+                "acquisitions (widen the date range, time.post)"
+            ).format(what=what, n=n_dates, min=MIN_DATES)
         )
 
 
@@ -109,7 +116,9 @@ def water_frequency(stack, params: FrequencyParams | None = None) -> FrequencyRe
     every date: a series kept with its counts (the Zarr cube) uses :func:`from_counts`."""
     data = stack.data if hasattr(stack, "dims") else stack  # an xarray DataArray: its array
     if data.ndim != 3:
-        raise InputError(f"water stack: expected (time, y, x), got shape {data.shape}")
+        raise InputError(
+            _("water stack: expected (time, y, x), got shape {shape}").format(shape=data.shape)
+        )
     require_series(int(data.shape[0]))
     n_water = (data == WATER).sum(axis=0, dtype=np.uint16)
     n_valid = ((data == WATER) | (data == NOT_WATER)).sum(axis=0, dtype=np.uint16)

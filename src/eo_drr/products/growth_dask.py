@@ -37,6 +37,7 @@ import dask.array as da
 import numpy as np
 
 from eo_drr.errors import InputError
+from eo_drr.i18n import gettext as _
 from eo_drr.products import urban_change
 from eo_drr.products.growth_pair import NODATA, PairImage, cloud_mask
 from eo_drr.products.water_dask import _components
@@ -159,7 +160,7 @@ def _raw_probability(
 ) -> np.ndarray:
     """The model's unsmoothed probability (0-1, float32, NaN no data) of one chunk (plus halo),
     as :func:`eo_drr.products.urban_change.growth_probability` predicts it."""
-    feats, _ = _features(*blocks, stats=stats, with_vv=with_vv)
+    feats, _names = _features(*blocks, stats=stats, with_vv=with_vv)
     n, h, w = feats.shape
     x = feats.reshape(n, -1).T
     valid = np.isfinite(x[:, 0])
@@ -205,11 +206,11 @@ def new_builtup_dask(
     numpy, read lazily) as bands and VV: lazy maps in the chunks of ``before``'s B04; the
     cloud shares, scene statistics and labelling pass run now (module docstring)."""
     if (before.vv_db is None) != (after.vv_db is None):
-        raise InputError("Sentinel-1: give VV for both dates or for neither")
+        raise InputError(_("Sentinel-1: give VV for both dates or for neither"))
     ref = before.bands["B04"]
     shape = ref.shape
     if any(v.shape != shape for v in [*before.bands.values(), *after.bands.values()]):
-        raise InputError("before and after: the bands are not on one grid")
+        raise InputError(_("before and after: the bands are not on one grid"))
     chunks = ref.chunks if isinstance(ref, da.Array) else _as_dask(ref, "auto").chunks
     model = model if model is not None else urban_change.load_model()
     images = [{k: _as_dask(v, chunks) for k, v in im.bands.items()} for im in (before, after)]
@@ -240,11 +241,15 @@ def new_builtup_dask(
     shares = [float(c / max(int(t), 1)) for c, t in zip(counts[0], counts[1], strict=True)]
     if not counts[2]:
         raise InputError(
-            f"{before.name}, {after.name}: no pixel is clear and valid on both dates (cloud or "
-            f"shadow: {100 * shares[0]:.0f} % before, {100 * shares[1]:.0f} % after)"
+            _(
+                "{name}, {name2}: no pixel is clear and valid on both dates (cloud or shadow: "
+                "{before:.0f} % before, {after:.0f} % after)"
+            ).format(
+                name=before.name, name2=after.name, before=100 * shares[0], after=100 * shares[1]
+            )
         )
     if not counts[3]:
-        raise InputError("change_features: no pixel has data in every band of both dates")
+        raise InputError(_("change_features: no pixel has data in every band of both dates"))
     pre = [da.where(valid, b, np.nan).astype(np.float32) for b in bands[:n]]
     post = [da.where(valid, b, np.nan).astype(np.float32) for b in bands[n:]]
     stats = _stats(
@@ -258,7 +263,7 @@ def new_builtup_dask(
     booster = model["booster"]
     dummy = [np.zeros((1, 1), np.float32)] * (2 * n + len(vv))
     if _features(*dummy, stats=stats, with_vv=bool(vv))[1] != booster.feature_name():
-        raise InputError("growth_probability: feature names differ from the model's")
+        raise InputError(_("growth_probability: feature names differ from the model's"))
     raw = da.map_overlap(
         partial(_raw_probability, stats=stats, with_vv=bool(vv), booster=booster),
         *bands,
@@ -282,7 +287,11 @@ def new_builtup_dask(
     threshold, mmu = urban_change.decision_settings(model, with_s1)
     if min_mapping_unit_px is not None:
         if min_mapping_unit_px < 1:
-            raise InputError(f"min_mapping_unit_px: must be >= 1, got {min_mapping_unit_px}")
+            raise InputError(
+                _("min_mapping_unit_px: must be >= 1, got {min_mapping_unit_px}").format(
+                    min_mapping_unit_px=min_mapping_unit_px
+                )
+            )
         mmu = int(min_mapping_unit_px)
     ok_p = da.isfinite(prob)
     hit = ok_p & (prob >= threshold)

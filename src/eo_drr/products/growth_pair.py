@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from eo_drr.errors import InputError
+from eo_drr.i18n import gettext as _
 from eo_drr.products import urban_change
 from eo_drr.products.water_s2 import SCL_MASKED, cloud_shadow_mask
 
@@ -143,10 +144,10 @@ def new_builtup(
     one). ``min_mapping_unit_px``: smallest patch of new built-up kept (default: the model's,
     chosen by leave-one-city-out)."""
     if (before.vv_db is None) != (after.vv_db is None):
-        raise InputError("Sentinel-1: give VV for both dates or for neither")
+        raise InputError(_("Sentinel-1: give VV for both dates or for neither"))
     shape = next(iter(before.bands.values())).shape
     if any(v.shape != shape for v in [*before.bands.values(), *after.bands.values()]):
-        raise InputError("before and after: the bands are not on one grid")
+        raise InputError(_("before and after: the bands are not on one grid"))
     model = model if model is not None else urban_change.load_model()
     masks = (cloud_mask(before.bands, before.level), cloud_mask(after.bands, after.level))
     shares = []
@@ -158,8 +159,12 @@ def new_builtup(
         clear &= ~m & np.all([np.isfinite(image.bands[b]) for b in urban_change.BANDS], axis=0)
     if not clear.any():
         raise InputError(
-            f"{before.name}, {after.name}: no pixel is clear and valid on both dates (cloud or "
-            f"shadow: {100 * shares[0]:.0f} % before, {100 * shares[1]:.0f} % after)"
+            _(
+                "{name}, {name2}: no pixel is clear and valid on both dates (cloud or shadow: "
+                "{before:.0f} % before, {after:.0f} % after)"
+            ).format(
+                name=before.name, name2=after.name, before=100 * shares[0], after=100 * shares[1]
+            )
         )
     feats, fnames = urban_change.change_features(
         _masked(before.bands, masks[0]), _masked(after.bands, masks[1]), before.vv_db, after.vv_db
@@ -169,7 +174,11 @@ def new_builtup(
     threshold, mmu = urban_change.decision_settings(model, with_s1)
     if min_mapping_unit_px is not None:
         if min_mapping_unit_px < 1:
-            raise InputError(f"min_mapping_unit_px: must be >= 1, got {min_mapping_unit_px}")
+            raise InputError(
+                _("min_mapping_unit_px: must be >= 1, got {min_mapping_unit_px}").format(
+                    min_mapping_unit_px=min_mapping_unit_px
+                )
+            )
         mmu = int(min_mapping_unit_px)
     growth = urban_change.growth_map(prob, threshold, mmu)
     return GrowthResult(growth, prob, threshold, mmu, with_s1, (shares[0], shares[1]))

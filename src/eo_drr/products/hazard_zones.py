@@ -24,6 +24,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from eo_drr.errors import InputError
+from eo_drr.i18n import gettext as _
 
 #: uint8 no-data value of every layer of this module
 NODATA = 255
@@ -32,7 +33,9 @@ NODATA = 255
 def from_hand(hand_m: np.ndarray, max_m: float) -> np.ndarray:
     """Flood-prone ground: 1 where HAND (m) <= ``max_m``, 0 above, 255 no data (NaN)."""
     if not 0 < max_m <= 100:
-        raise InputError(f"hazard.hand_max_m: expected (0, 100] m, got {max_m}")
+        raise InputError(
+            _("hazard.hand_max_m: expected (0, 100] m, got {max_m}").format(max_m=max_m)
+        )
     h = np.asarray(hand_m, dtype=np.float32)
     out = (h <= max_m).astype(np.uint8)
     out[~np.isfinite(h)] = NODATA
@@ -42,7 +45,11 @@ def from_hand(hand_m: np.ndarray, max_m: float) -> np.ndarray:
 def from_slope(slope_deg: np.ndarray, min_deg: float) -> np.ndarray:
     """Steep ground: 1 where the slope (degrees) is >= ``min_deg``, 0 below, 255 no data."""
     if not 0 < min_deg < 90:
-        raise InputError(f"hazard.slope_min_deg: expected (0, 90) degrees, got {min_deg}")
+        raise InputError(
+            _("hazard.slope_min_deg: expected (0, 90) degrees, got {min_deg}").format(
+                min_deg=min_deg
+            )
+        )
     s = np.asarray(slope_deg, dtype=np.float32)
     out = (s >= min_deg).astype(np.uint8)
     out[~np.isfinite(s)] = NODATA
@@ -58,7 +65,11 @@ def near_water(water: np.ndarray, distance_m: float, pixel_m: float) -> np.ndarr
     from scipy import ndimage
 
     if not 0 < distance_m <= 5000:
-        raise InputError(f"hazard.water_distance_m: expected (0, 5000] m, got {distance_m}")
+        raise InputError(
+            _("hazard.water_distance_m: expected (0, 5000] m, got {distance_m}").format(
+                distance_m=distance_m
+            )
+        )
     w = np.asarray(water)
     wet = w == 1
     out = np.zeros(w.shape, np.uint8)
@@ -78,12 +89,16 @@ def from_raster(values: np.ndarray) -> np.ndarray:
 def union(parts: Sequence[np.ndarray]) -> np.ndarray:
     """Union of hazard layers: 1 where any is 1, 0 where none is 1 and one knows, else 255."""
     if not parts:
-        raise InputError("hazard: no hazard layer to combine")
+        raise InputError(_("hazard: no hazard layer to combine"))
     hazard = np.zeros(parts[0].shape, np.uint8)
     known = np.zeros(parts[0].shape, bool)
     for part in parts:
         if part.shape != hazard.shape:
-            raise InputError(f"hazard: grid {part.shape} differs from {hazard.shape}")
+            raise InputError(
+                _("hazard: grid {shape} differs from {shape2}").format(
+                    shape=part.shape, shape2=hazard.shape
+                )
+            )
         hazard |= (part == 1).astype(np.uint8)
         known |= part != NODATA
     hazard[~known & (hazard == 0)] = NODATA
@@ -96,7 +111,11 @@ def growth_in_hazard(growth: np.ndarray, hazard: np.ndarray) -> np.ndarray:
     elsewhere, 255 where either has no data."""
     g, h = np.asarray(growth), np.asarray(hazard)
     if g.shape != h.shape:
-        raise InputError(f"hazard: grid {h.shape} differs from the growth grid {g.shape}")
+        raise InputError(
+            _("hazard: grid {shape} differs from the growth grid {shape2}").format(
+                shape=h.shape, shape2=g.shape
+            )
+        )
     out = ((g == 1) & (h == 1)).astype(np.uint8)
     out[(g == NODATA) | (h == NODATA)] = NODATA
     return out

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from eo_drr.errors import InputError, NoDataError
+from eo_drr.i18n import gettext as _
 from eo_drr.kernels import hydro_cpu
 
 #: epsilon gradient (m per cell) imposed on filled flats so that D8 flow is defined
@@ -27,13 +28,15 @@ def hand_from_dem(
     """HAND in metres (float32, NaN nodata) from a DEM in metres on a projected grid."""
     dem = np.ascontiguousarray(dem, dtype=np.float64)
     if dem.ndim != 2:
-        raise InputError(f"dem: expected a 2-D raster, got shape {dem.shape}")
+        raise InputError(_("dem: expected a 2-D raster, got shape {shape}").format(shape=dem.shape))
     if not np.isfinite(dem).any():
-        raise NoDataError("dem: all pixels are nodata")
+        raise NoDataError(_("dem: all pixels are nodata"))
     if not pixel_size_m > 0:
-        raise InputError("pixel_size_m: must be positive (metres; reproject geographic DEMs first)")
+        raise InputError(
+            _("pixel_size_m: must be positive (metres; reproject geographic DEMs first)")
+        )
     if not channel_area_km2 > 0:
-        raise InputError("channel_area_km2: must be positive")
+        raise InputError(_("channel_area_km2: must be positive"))
     dem = np.where(np.isfinite(dem), dem, np.nan)
     filled = np.empty_like(dem)
     hydro_cpu.fill_depressions(dem, FILL_EPSILON_M, filled)
@@ -54,7 +57,7 @@ def slope_degrees(dem: np.ndarray, pixel_size_m: float) -> np.ndarray:
     (one-sided on the raster edges, as ``numpy.gradient``); NaN where a neighbour is nodata."""
     dem = np.asarray(dem, dtype=np.float64)
     if dem.ndim != 2:
-        raise InputError(f"dem: expected a 2-D raster, got shape {dem.shape}")
+        raise InputError(_("dem: expected a 2-D raster, got shape {shape}").format(shape=dem.shape))
     if min(dem.shape) < 2:  # a sliver (e.g. an edge tile): no gradient across it
         return np.full(dem.shape, np.nan, dtype=np.float32)
     out = np.empty(dem.shape, dtype=np.float32)

@@ -58,6 +58,7 @@ import numpy as np
 
 from eo_drr import indices
 from eo_drr.errors import InputError, NoDataError
+from eo_drr.i18n import gettext as _
 from eo_drr.products.water import remove_small_objects
 
 log = logging.getLogger(__name__)
@@ -99,16 +100,24 @@ class BuiltupRule:
             v = getattr(self, name)
             if not -1.0 <= v <= 1.0:
                 raise InputError(
-                    f"{name}: a normalised-difference threshold must be in [-1, 1], got {v}"
+                    _(
+                        "{name}: a normalised-difference threshold must be in [-1, 1], got {v}"
+                    ).format(name=name, v=v)
                 )
         if not -30.0 <= self.vv_mean_min_db <= 10.0:
             raise InputError(
-                f"vv_mean_min_db: expected a gamma0 in dB in [-30, 10], got {self.vv_mean_min_db}"
+                _(
+                    "vv_mean_min_db: expected a gamma0 in dB in [-30, 10], got {vv_mean_min_db}"
+                ).format(vv_mean_min_db=self.vv_mean_min_db)
             )
         if not 0.0 < self.vv_std_max_db <= 20.0:
-            raise InputError(f"vv_std_max_db: expected (0, 20] dB, got {self.vv_std_max_db}")
+            raise InputError(
+                _("vv_std_max_db: expected (0, 20] dB, got {vv_std_max_db}").format(
+                    vv_std_max_db=self.vv_std_max_db
+                )
+            )
         if not (self.index_softness > 0 and self.db_softness > 0):
-            raise InputError("softness: must be positive")
+            raise InputError(_("softness: must be positive"))
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -160,10 +169,18 @@ def s2_temporal_stats(
     need = ("blue", "green", "red", "nir", "swir16")
     missing = [b for b in need if b not in bands]
     if missing:
-        raise InputError(f"{what}: bands missing for the built-up indices: {', '.join(missing)}")
+        raise InputError(
+            _("{what}: bands missing for the built-up indices: {missing}").format(
+                what=what, missing=", ".join(missing)
+            )
+        )
     b = {k: np.asarray(bands[k], dtype=np.float32) for k in need}
     if b["red"].ndim != 3:
-        raise InputError(f"{what}: expected (time, y, x) arrays, got shape {b['red'].shape}")
+        raise InputError(
+            _("{what}: expected (time, y, x) arrays, got shape {shape}").format(
+                what=what, shape=b["red"].shape
+            )
+        )
     per_date = {
         "ndvi": indices.ndvi(b["nir"], b["red"]),
         "ndbi": indices.ndbi(b["swir16"], b["nir"]),
@@ -174,7 +191,9 @@ def s2_temporal_stats(
     clear = np.isfinite(per_date["bsi"]) & np.isfinite(per_date["mndwi"])
     n_clear = clear.sum(axis=0).astype(np.int16)
     if not n_clear.any():
-        raise NoDataError(f"{what}: no cloud-free Sentinel-2 observation in the epoch")
+        raise NoDataError(
+            _("{what}: no cloud-free Sentinel-2 observation in the epoch").format(what=what)
+        )
     stats = {}
     for name, stack in per_date.items():
         for q, arr in zip(PERCENTILES, nan_percentiles(np.asarray(stack))):
@@ -199,7 +218,9 @@ def s1_temporal_stats(
         stack = np.asarray(stack, dtype=np.float32)
         if stack.ndim != 3:
             raise InputError(
-                f"{name}: expected (time, y, x) linear gamma0, got shape {stack.shape}"
+                _("{name}: expected (time, y, x) linear gamma0, got shape {shape}").format(
+                    name=name, shape=stack.shape
+                )
             )
         look = (
             np.stack([np.asarray(indices.sar.boxcar(s, window)) for s in stack])
@@ -283,7 +304,9 @@ def builtup_epoch(
     if s1_vv is not None:
         if np.shape(s1_vv)[1:] != n_clear.shape:
             raise InputError(
-                f"{what}: Sentinel-1 grid {np.shape(s1_vv)[1:]} differs from Sentinel-2 {n_clear.shape}"
+                _("{what}: Sentinel-1 grid {shape} differs from Sentinel-2 {shape2}").format(
+                    what=what, shape=np.shape(s1_vv)[1:], shape2=n_clear.shape
+                )
             )
         s1 = s1_temporal_stats(s1_vv, s1_vh)
         stats.update(s1)
@@ -297,15 +320,19 @@ def builtup_epoch(
     valid = out != NODATA
     share = float((out[valid] == 1).mean()) if valid.any() else 0.0
     if share > IMPLAUSIBLE_BUILTUP_SHARE:
-        notes.append(
-            f"{what}: {100 * share:.0f} % of the observed area is mapped built-up, which is implausible "
-            + (
-                "for a Sentinel-2-only map: bare and sparsely vegetated land (steppe, desert) has the "
-                "spectral indices of built-up surfaces; add Sentinel-1 (sources.s1), whose "
-                "bright-and-stable condition separates them"
-                if s1 is None
-                else "even with Sentinel-1; check the inputs and the rule thresholds"
+        text = (
+            _(
+                "{what}: {share} of the observed area is mapped built-up, which is "
+                "implausible for a Sentinel-2-only map: bare and sparsely vegetated land (steppe, "
+                "desert) has the spectral indices of built-up surfaces; add Sentinel-1 "
+                "(sources.s1), whose bright-and-stable condition separates them"
+            )
+            if s1 is None
+            else _(
+                "{what}: {share} of the observed area is mapped built-up, which is "
+                "implausible even with Sentinel-1; check the inputs and the rule thresholds"
             )
         )
+        notes.append(text.format(what=what, share=f"{100 * share:.0f} %"))
         log.warning("%s", notes[-1])
     return BuiltupResult(p, out, stats, n_clear, sources, notes)

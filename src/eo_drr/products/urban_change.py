@@ -51,6 +51,7 @@ from scipy import ndimage
 
 from eo_drr import indices
 from eo_drr.errors import InputError
+from eo_drr.i18n import gettext as _
 from eo_drr.products.water import remove_small_objects
 
 MODEL_FORMAT_VERSION = 1
@@ -157,15 +158,23 @@ def change_features(
     for name, d in (("before", before), ("after", after)):
         missing = [b for b in BANDS if b not in d]
         if missing:
-            raise InputError(f"change_features: {name} lacks band(s) {', '.join(missing)}")
+            raise InputError(
+                _("change_features: {name} lacks band(s) {missing}").format(
+                    name=name, missing=", ".join(missing)
+                )
+            )
     shape = np.shape(before[BANDS[0]])
     if len(shape) != 2:
-        raise InputError(f"change_features: bands must be 2-D, got shape {shape}")
+        raise InputError(
+            _("change_features: bands must be 2-D, got shape {shape}").format(shape=shape)
+        )
     for d in (before, after):
         for b in BANDS:
             if np.shape(d[b]) != shape:
                 raise InputError(
-                    f"change_features: band {b} has shape {np.shape(d[b])}, expected {shape}"
+                    _("change_features: band {band} has shape {shape}, expected {shape2}").format(
+                        band=b, shape=np.shape(d[b]), shape2=shape
+                    )
                 )
     pre = {b: np.asarray(before[b], np.float32) for b in BANDS}
     post = {b: np.asarray(after[b], np.float32) for b in BANDS}
@@ -174,7 +183,7 @@ def change_features(
         for b in BANDS:
             valid &= np.isfinite(d[b])
     if not valid.any():
-        raise InputError("change_features: no pixel has data in every band of both dates")
+        raise InputError(_("change_features: no pixel has data in every band of both dates"))
     for d in (pre, post):
         for b in BANDS:
             d[b] = np.where(valid, d[b], np.nan).astype(np.float32)
@@ -182,7 +191,11 @@ def change_features(
     if vv_before is not None and vv_after is not None:
         vb, va = np.asarray(vv_before, np.float32), np.asarray(vv_after, np.float32)
         if vb.shape != shape or va.shape != shape:
-            raise InputError(f"change_features: VV shapes {vb.shape}/{va.shape}, expected {shape}")
+            raise InputError(
+                _("change_features: VV shapes {shape}/{shape2}, expected {shape3}").format(
+                    shape=vb.shape, shape2=va.shape, shape3=shape
+                )
+            )
     else:
         vb = va = np.full(shape, np.nan, np.float32)
     return features_with(pre, post, (vb, va), valid, scene_stats(pre, post))
@@ -246,26 +259,41 @@ def load_model(path: str | Path | None = None) -> dict[str, Any]:
     model_path, side_path = _model_paths(path)
     for f in (model_path, side_path):
         if not f.is_file():
-            raise InputError(f"urban growth model: file not found: {f}")
+            raise InputError(_("urban growth model: file not found: {path}").format(path=f))
     try:
         meta = json.loads(side_path.read_text())
     except (OSError, ValueError) as exc:
-        raise InputError(f"urban growth model: cannot read sidecar {side_path}: {exc}") from exc
+        raise InputError(
+            _("urban growth model: cannot read sidecar {side_path}: {exc}").format(
+                side_path=side_path, exc=exc
+            )
+        ) from exc
     version = meta.get("format_version") if isinstance(meta, dict) else None
     if version != MODEL_FORMAT_VERSION:
         raise InputError(
-            f"urban growth model: {side_path} has format_version {version!r}, this eo-drr reads "
-            f"{MODEL_FORMAT_VERSION}; retrain with benchmarks/urban_accuracy.py --train-final"
+            _(
+                "urban growth model: {side_path} has format_version {version!r}, this eo-drr "
+                "reads {model_format_version}; retrain with benchmarks/urban_accuracy.py "
+                "--train-final"
+            ).format(
+                side_path=side_path, version=version, model_format_version=MODEL_FORMAT_VERSION
+            )
         )
     import lightgbm as lgb
 
     try:
         booster = lgb.Booster(model_file=str(model_path))
     except Exception as exc:  # lightgbm raises its own LightGBMError
-        raise InputError(f"urban growth model: cannot load {model_path}: {exc}") from exc
+        raise InputError(
+            _("urban growth model: cannot load {model_path}: {exc}").format(
+                model_path=model_path, exc=exc
+            )
+        ) from exc
     if list(meta.get("feature_names", [])) != booster.feature_name():
         raise InputError(
-            f"urban growth model: feature names in {side_path} do not match {model_path}"
+            _("urban growth model: feature names in {side_path} do not match {model_path}").format(
+                side_path=side_path, model_path=model_path
+            )
         )
     return {**meta, "booster": booster, "path": str(model_path)}
 
@@ -288,10 +316,13 @@ def growth_probability(
     smooth = int(model.get("smooth_px", 3)) if isinstance(model, dict) else 3
     if features.ndim != 3 or features.shape[0] != booster.num_feature():
         raise InputError(
-            f"growth_probability: features of shape {features.shape}, model expects {booster.num_feature()} features"
+            _(
+                "growth_probability: features of shape {shape}, model expects {num_feature} "
+                "features"
+            ).format(shape=features.shape, num_feature=booster.num_feature())
         )
     if names is not None and list(names) != booster.feature_name():
-        raise InputError("growth_probability: feature names differ from the model's")
+        raise InputError(_("growth_probability: feature names differ from the model's"))
     n, h, w = features.shape
     x = features.reshape(n, -1).T
     valid = np.isfinite(x[:, 0])

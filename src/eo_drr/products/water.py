@@ -49,12 +49,13 @@ from typing import Any
 import numpy as np
 
 from eo_drr.errors import InputError
+from eo_drr.i18n import gettext as _
 from eo_drr.indices import sar, threshold
 from eo_drr.products.water_settings import (
     DEFAULTS,
-    LIKELIHOOD_EDGES_DB,
     MIN_TILE,
     WaterParams,
+    likelihood_bin,
     water_params,
 )
 
@@ -237,17 +238,17 @@ def classify(
             if params.grow_db > 0
             else seeds
         )
-        idx = np.searchsorted(
-            np.asarray(LIKELIHOOD_EDGES_DB), np.nan_to_num(f_db - t.threshold_db), side="right"
-        )
+        idx = likelihood_bin(f_db - t.threshold_db)
     table = np.round(100.0 * np.asarray(params.likelihood_table)).astype(np.uint8)
-    likelihood = table[idx]
-    prov = np.where(seeds, SEED, 0).astype(np.uint8)
-    prov |= np.where(water & ~seeds, GROWN, 0).astype(np.uint8)
+    likelihood = np.take(table, idx)
+    # the flags as uint8 arithmetic on the masks (0/1 bytes), no wider temporaries
+    prov = seeds.view(np.uint8) * np.uint8(SEED)
+    prov |= (water & ~seeds).view(np.uint8) * np.uint8(GROWN)
     if t.threshold_db == t.prior_db:
-        prov |= np.where(water, PRIOR_DECIDED, 0).astype(np.uint8)
-    likelihood[~valid] = 255
-    prov[~valid] = 0
+        prov |= water.view(np.uint8) * np.uint8(PRIOR_DECIDED)
+    invalid = ~valid
+    likelihood[invalid] = 255
+    prov[invalid] = 0
     return water & valid, likelihood, prov
 
 
@@ -318,20 +319,26 @@ def s1_water(
     from eo_drr.load.s1_checks import check_backscatter
 
     if units not in ("db", "linear"):
-        raise InputError("units: use 'db' or 'linear'")
+        raise InputError(_("units: use 'db' or 'linear'"))
     vv = np.asarray(vv, dtype=np.float32)
     if vv.ndim != 2:
-        raise InputError(f"vv: expected a 2-D raster, got shape {vv.shape}")
+        raise InputError(_("vv: expected a 2-D raster, got shape {shape}").format(shape=vv.shape))
     if vh is not None and np.shape(vh) != vv.shape:
-        raise InputError(f"vh: shape {np.shape(vh)} differs from vv {vv.shape}")
+        raise InputError(
+            _("vh: shape {shape} differs from vv {shape2}").format(
+                shape=np.shape(vh), shape2=vv.shape
+            )
+        )
     vv, vh, notes = check_backscatter(vv, vh, units=units)
     has_vh = vh is not None
     p = water_params(params or DEFAULTS["vh" if has_vh else "vv"], **overrides)
     window = 7 if p.speckle == "refined_lee" else p.speckle_window
     if min(vv.shape) < window:
         raise InputError(
-            f"vv: a raster of {vv.shape[0]} x {vv.shape[1]} px is smaller than the "
-            f"{window} x {window} speckle window: too small to map"
+            _(
+                "vv: a raster of {height} x {width} px is smaller than the {window} x {window} "
+                "speckle window: too small to map"
+            ).format(height=vv.shape[0], width=vv.shape[1], window=window)
         )
     fvv = speckle_db(vv, units=units, params=p)
     use_vh = p.polarisation == "vh" and has_vh

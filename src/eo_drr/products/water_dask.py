@@ -38,6 +38,7 @@ import dask.array as da
 import numpy as np
 
 from eo_drr.errors import InputError
+from eo_drr.i18n import gettext as _
 from eo_drr.products.water import (
     GROWN,
     PRIOR_DECIDED,
@@ -46,7 +47,7 @@ from eo_drr.products.water import (
     scene_threshold,
     speckle_db,
 )
-from eo_drr.products.water_settings import LIKELIHOOD_EDGES_DB, WaterParams, water_params
+from eo_drr.products.water_settings import WaterParams, likelihood_bin, water_params
 
 #: pixels read (on a regular grid) for the unit and band-order checks of a lazy scene
 SAMPLE_PX = 1_000_000
@@ -149,7 +150,7 @@ def _component_tables(
             glue((i, j), b.bottom[:1], (i + 1, j - 1), blocks[i + 1, j - 1].top[-1:])
     s, d = (np.concatenate(src), np.concatenate(dst)) if src else (np.empty(0, int),) * 2
     graph = coo_matrix((np.ones(s.size, np.int8), (s, d)), shape=(total, total))
-    _, comp = connected_components(graph, directed=False)
+    _n, comp = connected_components(graph, directed=False)
     seeded = np.zeros(total, dtype=bool)
     sizes = np.zeros(total, dtype=np.int64)
     for k in keys:
@@ -193,8 +194,7 @@ def _likelihood(f_db: np.ndarray, threshold_db: float, table: np.ndarray) -> np.
     """The likelihood table (uint8 0-100) read at ``f_db - threshold_db`` (dB), as
     :func:`eo_drr.products.water.classify` reads it (no data not yet marked)."""
     with np.errstate(invalid="ignore"):
-        d = np.nan_to_num(f_db - threshold_db)
-    return table[np.searchsorted(np.asarray(LIKELIHOOD_EDGES_DB), d, side="right")]
+        return table[likelihood_bin(f_db - threshold_db)]
 
 
 def classify_dask(
@@ -272,12 +272,14 @@ def water_layers_dask(
     from eo_drr.load.s1_checks import check_backscatter
 
     if units not in ("db", "linear"):
-        raise InputError("units: use 'db' or 'linear'")
+        raise InputError(_("units: use 'db' or 'linear'"))
     if vv.ndim != 2:
-        raise InputError(f"vv: expected a 2-D raster, got shape {vv.shape}")
+        raise InputError(_("vv: expected a 2-D raster, got shape {shape}").format(shape=vv.shape))
     if vh is not None and vh.shape != vv.shape:
-        raise InputError(f"vh: shape {vh.shape} differs from vv {vv.shape}")
-    _, vh_sample, notes = check_backscatter(
+        raise InputError(
+            _("vh: shape {shape} differs from vv {shape2}").format(shape=vh.shape, shape2=vv.shape)
+        )
+    _vv_sample, vh_sample, notes = check_backscatter(
         sample(vv), None if vh is None else sample(vh), units=units
     )
     vv = _finite(vv)
@@ -286,8 +288,10 @@ def water_layers_dask(
     window = 7 if p.speckle == "refined_lee" else p.speckle_window
     if min(vv.shape) < window:
         raise InputError(
-            f"vv: a raster of {vv.shape[0]} x {vv.shape[1]} px is smaller than the "
-            f"{window} x {window} speckle window: too small to map"
+            _(
+                "vv: a raster of {height} x {width} px is smaller than the {window} x {window} "
+                "speckle window: too small to map"
+            ).format(height=vv.shape[0], width=vv.shape[1], window=window)
         )
     fvv = cast(da.Array, speckle_db(cast(np.ndarray, vv), units=units, params=p))
     use_vh = p.polarisation == "vh" and vh is not None

@@ -64,6 +64,7 @@ import numpy as np
 
 from eo_drr import indices
 from eo_drr.errors import InputError
+from eo_drr.i18n import gettext as _
 
 SCL_MASKED = (0, 1, 3, 8, 9, 10)
 SCL_WATER = 6
@@ -147,7 +148,7 @@ def cloud_shadow_mask(
     if cirrus is not None:
         cirrus = np.asarray(cirrus, dtype=np.float32)
         if cirrus.shape != ok.shape:
-            raise InputError("cloud_shadow_mask: cirrus has a different shape than the bands")
+            raise InputError(_("cloud_shadow_mask: cirrus has a different shape than the bands"))
     if ok.ndim > 2:  # e.g. (time, y, x): each image on its own (scene statistics, objects)
         flat = {k: v.reshape((-1, *ok.shape[-2:])) for k, v in b.items()}
         cflat = None if cirrus is None else cirrus.reshape((-1, *ok.shape[-2:]))
@@ -266,17 +267,27 @@ def s2_water(
     """
     for need in ("green", "nir"):
         if need not in bands:
-            raise InputError(f"s2_water: missing band {need!r} (have {', '.join(sorted(bands))})")
+            raise InputError(
+                _("s2_water: missing band {need!r} (have {bands})").format(
+                    need=need, bands=", ".join(sorted(bands))
+                )
+            )
     if rule not in RULES:
-        raise InputError(f"s2_water: rule must be one of {', '.join(RULES)}, got {rule!r}")
+        raise InputError(
+            _("s2_water: rule must be one of {rules}, got {rule!r}").format(
+                rules=", ".join(RULES), rule=rule
+            )
+        )
     if cloud_test not in CLOUD_TESTS:
         raise InputError(
-            f"s2_water: cloud_test must be one of {', '.join(CLOUD_TESTS)}, got {cloud_test!r}"
+            _("s2_water: cloud_test must be one of {cloud_tests}, got {cloud_test!r}").format(
+                cloud_tests=", ".join(CLOUD_TESTS), cloud_test=cloud_test
+            )
         )
     b = {k: np.asarray(v, dtype=np.float32) for k, v in bands.items()}
     shape = b["green"].shape
     if any(v.shape != shape for v in b.values()):
-        raise InputError("s2_water: bands have different shapes")
+        raise InputError(_("s2_water: bands have different shapes"))
     full = all(k in b for k in ("blue", "red", "swir16", "swir22"))
     with np.errstate(invalid="ignore"):
         if full:
@@ -303,7 +314,7 @@ def s2_water(
     if scl is not None:
         scl = np.asarray(scl)
         if scl.shape != shape:
-            raise InputError("s2_water: SCL has a different shape than the bands")
+            raise InputError(_("s2_water: SCL has a different shape than the bands"))
         valid &= ~np.isin(scl, SCL_MASKED)
     if full and (cloud_test == "fmask" or (cloud_test == "auto" and scl is None)):
         cloud, shadow = cloud_shadow_mask(b, cirrus=cirrus, shadow_buffer_px=shadow_buffer_px)
@@ -322,7 +333,11 @@ def fuse_water(s1: np.ndarray, s2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``(water, provenance)`` from S1 and S2 class rasters (1/0/255) on one grid: S2 where it
     observed, S1 elsewhere. Provenance: 1 from S2, 2 from S1, 0 no data."""
     if s1.shape != s2.shape:
-        raise InputError(f"fuse_water: S1 grid {s1.shape} differs from S2 grid {s2.shape}")
+        raise InputError(
+            _("fuse_water: S1 grid {shape} differs from S2 grid {shape2}").format(
+                shape=s1.shape, shape2=s2.shape
+            )
+        )
     use_s2 = s2 != 255
     out = np.where(use_s2, s2, s1).astype(np.uint8)
     prov = np.where(use_s2, FROM_S2, np.where(s1 != 255, FROM_S1, 0)).astype(np.uint8)

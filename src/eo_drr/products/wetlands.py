@@ -52,6 +52,7 @@ import numpy as np
 
 from eo_drr import indices
 from eo_drr.errors import InputError, NoDataError
+from eo_drr.i18n import gettext as _
 from eo_drr.products.water import remove_small_objects
 from eo_drr.products.water_s2 import s2_water
 
@@ -116,13 +117,15 @@ def _bands(bands: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     missing = [b for b in REQUIRED_BANDS if b not in bands]
     if missing:
         raise InputError(
-            f"sources.s2.bands: bands missing for the wetland classes: {', '.join(missing)} "
-            "(need B02, B03, B04, B08, B11, B12)"
+            _(
+                "sources.s2.bands: bands missing for the wetland classes: {missing} (need B02, "
+                "B03, B04, B08, B11, B12)"
+            ).format(missing=", ".join(missing))
         )
     b = {k: np.asarray(bands[k], dtype=np.float32) for k in REQUIRED_BANDS}
     shape = b["blue"].shape
     if any(v.shape != shape for v in b.values()):
-        raise InputError("bands: the bands have different shapes (resample to one grid first)")
+        raise InputError(_("bands: the bands have different shapes (resample to one grid first)"))
     return b
 
 
@@ -145,17 +148,27 @@ def calibrate_tcw_wet_threshold(
     t = np.asarray(tcw, dtype=np.float32).ravel()
     w = np.asarray(water, dtype=bool).ravel()
     if t.shape != w.shape:
-        raise InputError(f"water: shape {np.shape(water)} differs from tcw {np.shape(tcw)}")
+        raise InputError(
+            _("water: shape {shape} differs from tcw {shape2}").format(
+                shape=np.shape(water), shape2=np.shape(tcw)
+            )
+        )
     v = t[np.isfinite(t) & w]
     if v.size < 100:
-        raise InputError(f"calibration needs >= 100 open-water pixels (got {v.size})")
+        raise InputError(
+            _("calibration needs >= 100 open-water pixels (got {size})").format(size=v.size)
+        )
     return float(np.percentile(v, percentile))
 
 
 def check_threshold(name: str, value: float, lo: float, hi: float) -> float:
     """``value`` if ``lo <= value <= hi``, else :class:`InputError` naming ``name``."""
     if not (np.isfinite(value) and lo <= value <= hi):
-        raise InputError(f"{name}: {value} is outside the sensible range [{lo}, {hi}]")
+        raise InputError(
+            _("{name}: {value} is outside the sensible range [{lo}, {hi}]").format(
+                name=name, value=value, lo=lo, hi=hi
+            )
+        )
     return float(value)
 
 
@@ -176,7 +189,7 @@ def wit_classes(
     check_threshold("ndvi_green_min", ndvi_green_min, 0.05, 0.9)
     check_threshold("ndti_dry_min", ndti_dry_min, -0.5, 0.5)
     b = _bands(bands)
-    water, _ = s2_water(b)  # 1 water / 0 / 255 where any band is NaN
+    water, _stats = s2_water(b)  # 1 water / 0 / 255 where any band is NaN
     tcw = np.asarray(indices.tc_wetness(b, coefficients="crist1985"))
     ndvi = np.asarray(indices.ndvi(b["nir"], b["red"]))
     ndti = np.asarray(indices.ndti(b["swir16"], b["swir22"]))
@@ -194,7 +207,9 @@ def inundation_frequency(classes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     which a pixel was open water, from WIT classes ``(time, y, x)``; and the clear-date count."""
     c = np.asarray(classes)
     if c.ndim != 3:
-        raise InputError(f"classes: expected (time, y, x), got shape {c.shape}")
+        raise InputError(
+            _("classes: expected (time, y, x), got shape {shape}").format(shape=c.shape)
+        )
     n = (c != NODATA).sum(axis=0)
     w = (c == WATER).sum(axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -236,19 +251,27 @@ def wetland_extent(
     k = min_observations
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
         raise InputError(
-            f"extent_min_observations: expected an integer >= 1, got {min_observations!r}"
+            _("extent_min_observations: expected an integer >= 1, got {min_observations!r}").format(
+                min_observations=min_observations
+            )
         )
     c = np.asarray(classes)
     if c.ndim != 3:
-        raise InputError(f"classes: expected (time, y, x), got shape {c.shape}")
+        raise InputError(
+            _("classes: expected (time, y, x), got shape {shape}").format(shape=c.shape)
+        )
     n = (c != NODATA).sum(axis=0)
     if not n.any():
-        raise NoDataError(f"{what}: no cloud-free Sentinel-2 observation in the period")
+        raise NoDataError(
+            _("{what}: no cloud-free Sentinel-2 observation in the period").format(what=what)
+        )
     enough = n >= int(min_observations)
     if not enough.any():
         raise NoDataError(
-            f"{what}: no pixel has {min_observations} clear dates (at most {int(n.max())}); "
-            "widen the period or lower products.wetlands.extent_min_observations"
+            _(
+                "{what}: no pixel has {min_observations} clear dates (at most {n}); widen the "
+                "period or lower products.wetlands.extent_min_observations"
+            ).format(what=what, min_observations=min_observations, n=int(n.max()))
         )
     wet = ((c == WATER) | (c == WET)).sum(axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -265,7 +288,11 @@ def extent_change(extent_1: np.ndarray, extent_2: np.ndarray) -> np.ndarray:
     either period has no data (never observed, or too few clear dates)."""
     a, b = np.asarray(extent_1), np.asarray(extent_2)
     if a.shape != b.shape:
-        raise InputError(f"extent_2: grid {b.shape} differs from extent_1 {a.shape}")
+        raise InputError(
+            _("extent_2: grid {shape} differs from extent_1 {shape2}").format(
+                shape=b.shape, shape2=a.shape
+            )
+        )
     out = np.zeros(a.shape, dtype=np.uint8)
     out[(a == 1) & (b == 1)] = 1
     out[(a == 0) & (b == 1)] = 2
@@ -286,7 +313,11 @@ def derive_polygons(extent: np.ndarray, transform, crs, *, min_px: int = MIN_POL
     mask = remove_small_objects(np.asarray(extent) == 1, int(min_px))
     labels, n = ndimage.label(mask, structure=np.ones((3, 3), dtype=bool))
     if n == 0:
-        raise NoDataError(f"no wetland patch of at least {min_px} px to derive polygons from")
+        raise NoDataError(
+            _("no wetland patch of at least {min_px} px to derive polygons from").format(
+                min_px=min_px
+            )
+        )
     geoms: dict[int, list] = {}
     for geom, value in features.shapes(
         labels.astype(np.int32), mask=labels > 0, transform=transform, connectivity=8

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from eo_drr.errors import InputError
+from eo_drr.i18n import gettext as _
 
 if TYPE_CHECKING:
     from eo_drr.io.cog import CogStyle
@@ -18,11 +19,17 @@ def refuse_overwrite(out: Path, inputs: list[Path | None]) -> None:
     """``out`` must not be an input file, a folder or a device: nothing is ever overwritten
     but the output itself."""
     if out.exists() and not out.is_file():
-        raise InputError(f"--out: {out} exists and is not a regular file (a folder or a device)")
+        raise InputError(
+            _("--out: {out} exists and is not a regular file (a folder or a device)").format(
+                out=out
+            )
+        )
     target = out.resolve()
     for p in inputs:
         if p is not None and p.exists() and p.resolve() == target:
-            raise InputError(f"--out: {out} is one of the inputs; choose another output name")
+            raise InputError(
+                _("--out: {out} is one of the inputs; choose another output name").format(out=out)
+            )
 
 
 def write_classes(

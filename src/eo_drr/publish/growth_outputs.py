@@ -17,6 +17,8 @@ from odc.geo.geobox import GeoBox
 
 from eo_drr.catalog import item_datetime
 from eo_drr.config import JobConfig, required
+from eo_drr.i18n import N_
+from eo_drr.i18n import gettext as _
 from eo_drr.io.cog import CogStyle, write_cog
 from eo_drr.load.grid import crs_wkt
 from eo_drr.products import growth_pair, hazard_zones, urban
@@ -202,18 +204,21 @@ def write_growth_report(path: Path, r: GrowthReport) -> Path:
     growth = grid_array(r.maps.grown.growth, "growth", r.geobox)
     layers = [
         MapLayer(
-            "New built-up", growth, colors={1: growth_pair.GROWTH_COLORS[1]}, legend="new built-up"
+            N_("New built-up"),
+            growth,
+            colors={1: growth_pair.GROWTH_COLORS[1]},
+            legend=N_("new built-up"),
         )
     ]
     if r.maps.hazard is not None:
         layers.insert(
             0,
             MapLayer(
-                "Hazard zones",
+                N_("Hazard zones"),
                 grid_array(r.maps.hazard, "hazard", r.geobox),
                 colors={1: (90, 140, 230, 255)},
                 opacity=0.45,
-                legend="hazard zone",
+                legend=N_("hazard zone"),
             ),
         )
     dates = {e: sorted(f"{item_datetime(it):%Y-%m-%d}" for it in r.s2_items[e]) for e in EPOCHS}
@@ -226,11 +231,13 @@ def write_growth_report(path: Path, r: GrowthReport) -> Path:
         warnings=r.summary["warnings"],
         popup_columns=("new_builtup_ha", "new_builtup_hazard_ha", "observed_ha"),
         provenance={
-            "epoch 1 Sentinel-2": ", ".join(it.id for it in r.s2_items[1]),
-            "epoch 2 Sentinel-2": ", ".join(it.id for it in r.s2_items[2]),
-            "model": r.summary["model"],
-            "method": "New built-up from the urban-growth model (see its model card); "
-            "hectares per unit are EO proxies, not reported Sendai values",
+            _("epoch 1 Sentinel-2"): ", ".join(it.id for it in r.s2_items[1]),
+            _("epoch 2 Sentinel-2"): ", ".join(it.id for it in r.s2_items[2]),
+            _("model"): r.summary["model"],
+            _("method"): _(
+                "New built-up from the urban-growth model (see its model card); hectares per "
+                "unit are EO proxies, not reported Sendai values"
+            ),
         },
         synthetic=synthetic,
         headline=summary_figures(r.summary.get("headline", {})),

@@ -3,10 +3,14 @@ plots, sources and method.
 
 The file works offline and on its own (e-mail it, open it from a USB stick): Leaflet 1.9.4 is
 inlined from ``eo_drr/publish/static/leaflet`` (vendored, BSD-2-Clause), rasters are warped to
-Web Mercator and embedded as PNG overlays (data URIs), vectors as GeoJSON, plots as PNG. There
-is no basemap: background tiles would need the internet. The page writes nothing to the browser
-console, fits a phone's width and prints on A4; ``tests/test_report.py`` checks that in a
-headless Chromium. Layout: :mod:`~eo_drr.publish.report_page`; words:
+Web Mercator and embedded as PNG overlays (data URIs), vectors as GeoJSON, plots as PNG. The
+admin units carry their names on the map wherever a name fits inside its unit, so the map reads
+without a background. Served from a web server (http or https) and online, the page adds
+OpenStreetMap tiles as a background once one tile has loaded
+(:func:`~eo_drr.publish.report_map.basemap`); opened from a file or offline it asks for nothing.
+The page writes nothing to the browser console, fits a phone's width and prints on A4;
+``tests/test_report.py`` checks that in a headless Chromium, and ``tests/test_report_basemap.py``
+the background map with a loopback tile server. Layout: :mod:`~eo_drr.publish.report_page`; words:
 :mod:`~eo_drr.publish.report_text`; map layers: :mod:`~eo_drr.publish.report_map`; charts:
 :mod:`~eo_drr.publish.report_plots`; the PDF: :mod:`~eo_drr.publish.report_pdf`. Every word
 is in the current language (:func:`eo_drr.i18n.set_language`, the command line's ``--lang``),
@@ -36,7 +40,14 @@ from eo_drr.io.atomic import atomic_write_text
 from eo_drr.publish import report_text as rt
 from eo_drr.publish.headline import KeyFigure
 from eo_drr.publish.provenance_text import provenance_html
-from eo_drr.publish.report_map import MAX_OVERLAY_PX, MapLayer, _overlay, layer_problem, legend_rows
+from eo_drr.publish.report_map import (
+    MAX_OVERLAY_PX,
+    MapLayer,
+    _overlay,
+    basemap,
+    layer_problem,
+    legend_rows,
+)
 from eo_drr.publish.report_page import PAGE, SCRIPT, STYLE
 from eo_drr.publish.report_plots import indicator_of
 from eo_drr.publish.report_text import _
@@ -60,8 +71,9 @@ class ReportContent:
 
     ``layers``: rasters for the map (:class:`MapLayer`), e.g. the flood extent with
     :data:`FLOOD_COLORS` and exposed population with a colormap. ``units``: admin units
-    (GeoDataFrame with ``code``, ``name``), drawn as outlines with a popup of ``popup_columns``
-    from ``table`` (joined on ``code``). ``table``: the per-unit indicator table (index = unit
+    (GeoDataFrame with ``code``, ``name``), drawn as outlines named on the map (where the name
+    fits inside the unit at the zoom shown) with a popup of ``popup_columns`` from ``table``
+    (joined on ``code``). ``table``: the per-unit indicator table (index = unit
     code); shown in full with human headers. ``plots``: ``{caption: matplotlib Figure | PNG
     bytes | PNG path}``. ``provenance``: sources and method as label -> text (nested mappings
     allowed; numbers are rounded for reading, the full record is ``run.json``). ``points``:
@@ -195,7 +207,8 @@ def _units_json(c: ReportContent) -> Any:
                     lines.append(f"{html.escape(label)}: {html.escape(value)}")
         popups.append("<br>".join(lines))
     u["popup"] = popups
-    return json.loads(u[["popup", "geometry"]].to_json(drop_id=True))
+    u["label"] = u["name"].fillna("").astype(str)  # the page sets it as text, not HTML
+    return json.loads(u[["popup", "label", "geometry"]].to_json(drop_id=True))
 
 
 def _points_json(points: Any) -> Any:
@@ -231,6 +244,7 @@ def _map_data(c: ReportContent, drawn: Sequence[MapLayer]) -> dict[str, Any]:
         "legend": "".join(legend),
         "legend_title": _("Legend"),
         "layers_title": _("Layers"),
+        "basemap": basemap(),
     }
 
 

@@ -1,10 +1,14 @@
 """The report's map layers: rasters warped to Web Mercator and coloured as PNG overlays, the
-legend of each layer in words, and what to say when a layer has nothing to show."""
+legend of each layer in words, what to say when a layer has nothing to show, and the background
+map (OpenStreetMap tiles) the page adds when it can load them."""
 
 from __future__ import annotations
 
 import base64
+import html
 import io
+import logging
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +18,8 @@ import numpy as np
 from eo_drr.errors import InputError
 from eo_drr.publish.report_text import _, class_words
 
+log = logging.getLogger(__name__)
+
 #: Largest side (px) of an embedded raster overlay; bigger rasters are decimated for display.
 MAX_OVERLAY_PX = 1600
 #: Flood classes: 1 flooded (blue), 0 not flooded (transparent), 255 no data (grey).
@@ -22,6 +28,47 @@ FLOOD_COLORS: dict[int, tuple[int, int, int, int]] = {
     2: (20, 40, 110, 200),
     255: (150, 150, 150, 140),
 }
+
+
+#: OpenStreetMap's standard tiles: 256 px Web Mercator tiles, zoom 0 to 19, used under the OSM
+#: Foundation's tile usage policy (https://operations.osmfoundation.org/policies/tiles/), which
+#: asks for the attribution below, linked to the copyright page, and a Referer on every request
+OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+OSM_MAX_ZOOM = 19
+OSM_COPYRIGHT = "https://www.openstreetmap.org/copyright"
+#: the background map: ``osm`` (default), ``none``, or a tile URL template with ``{z}``, ``{x}``
+#: and ``{y}`` in OSM's place (tests: a loopback server; OSM mirrors)
+BASEMAP_ENV = "EO_DRR_REPORT_BASEMAP"
+
+
+def basemap() -> dict[str, Any] | None:
+    """The report's background map as the page's script takes it (``url`` template,
+    ``max_zoom``, ``attribution`` HTML, ``name`` in the layer control; words in the current
+    language), or None when ``EO_DRR_REPORT_BASEMAP`` is ``none`` (or no tile URL: a warning).
+
+    The page asks for it only when it is served over http(s) and one tile loads (see
+    :data:`~eo_drr.publish.report_page.SCRIPT`): a report opened from a file sends no Referer,
+    which the OSM tile usage policy requires, and offline there is nothing to load; the map then
+    stands on its own, the admin units named on it."""
+    url = os.environ.get(BASEMAP_ENV, "osm").strip() or "osm"
+    if url.lower() == "none":
+        return None
+    if url.lower() == "osm":
+        url = OSM_TILES
+    elif not all(k in url for k in ("{z}", "{x}", "{y}")):  # a slip: the run's work stands
+        text = _(
+            "{var} is {value!r}: expected osm, none or a tile URL such as {example}; "
+            "the report has no background map"
+        )
+        log.warning(text.format(var=BASEMAP_ENV, value=url, example=OSM_TILES))
+        return None
+    credit = html.escape(_("© OpenStreetMap contributors"))
+    return {
+        "url": url,
+        "max_zoom": OSM_MAX_ZOOM,
+        "attribution": f'<a href="{OSM_COPYRIGHT}">{credit}</a>',
+        "name": _("Background map (OpenStreetMap)"),
+    }
 
 
 @dataclass(frozen=True)
@@ -69,10 +116,14 @@ def _overlay(layer: MapLayer) -> dict[str, Any]:
 
     da = layer.data
     if getattr(da, "rio", None) is None or da.rio.crs is None:
-        raise InputError(f"report layer {layer.name!r}: the raster has no CRS")
+        raise InputError(_("report layer {name!r}: the raster has no CRS").format(name=layer.name))
     arr = np.asarray(da.values)
     if arr.ndim != 2:
-        raise InputError(f"report layer {layer.name!r}: expected a 2-D raster, got {arr.shape}")
+        raise InputError(
+            _("report layer {name!r}: expected a 2-D raster, got {shape}").format(
+                name=layer.name, shape=arr.shape
+            )
+        )
     src_crs, src_tr = da.rio.crs, da.rio.transform(recalc=True)
     h, w = arr.shape
     left, bottom, right, top = rasterio.transform.array_bounds(h, w, src_tr)

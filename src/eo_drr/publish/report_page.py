@@ -51,6 +51,9 @@ footer p { margin: .2em 0; }
 .legend summary { cursor: pointer; font-weight: 600; }
 .legend i { width: 14px; height: 14px; float: left; margin: 2px 6px 0 0; opacity: .8; }
 .legend div { clear: left; }
+.leaflet-tooltip.unit-label { background: rgba(255,255,255,.8); border: 0; box-shadow: none;
+  padding: 0 3px; font-size: 11px; line-height: 16px; color: #222; }
+.leaflet-tooltip.unit-label:before { display: none; }
 .leaflet-control-layers-toggle { width: auto !important; height: auto !important;
   padding: 5px 10px; font-size: 13px; color: #222; text-decoration: none; }
 @media (max-width: 700px) {
@@ -117,13 +120,34 @@ SCRIPT = """
     var b = L.latLngBounds(r.bounds);
     bounds = bounds ? bounds.extend(b) : b;
   });
+  var labels = function () {};
   if (data.units) {
     var u = L.geoJSON(data.units, {
       style: function () { return {color: "#222", weight: 1.5, fill: false}; },
-      onEachFeature: function (f, l) { l.bindPopup(f.properties.popup); }
+      onEachFeature: function (f, l) {
+        l.bindPopup(f.properties.popup);
+        if (!f.properties.label) return;
+        var name = L.DomUtil.create("span");
+        name.textContent = f.properties.label;
+        l.bindTooltip(name, {permanent: true, direction: "center", className: "unit-label"});
+      }
     }).addTo(map);
     overlays[data.units_name] = u;
     bounds = bounds ? bounds.extend(u.getBounds()) : u.getBounds();
+    // a unit's name shows where it fits inside the unit's box on screen (11 px text: about
+    // 6.5 px a letter), so zooming in names the smaller units and the names never pile up
+    labels = function () {
+      if (!map.hasLayer(u)) return;
+      u.eachLayer(function (l) {
+        var b = l.getBounds();
+        var nw = map.latLngToContainerPoint(b.getNorthWest());
+        var se = map.latLngToContainerPoint(b.getSouthEast());
+        var fits = se.x - nw.x >= 6.5 * l.feature.properties.label.length + 8 && se.y - nw.y >= 18;
+        if (fits) l.openTooltip(); else l.closeTooltip();
+      });
+    };
+    map.on("zoomend", labels);
+    u.on("add", labels);
   }
   if (data.points) {
     var p = L.geoJSON(data.points, {
@@ -151,6 +175,26 @@ SCRIPT = """
     legend.addTo(map);
   }
   if (bounds) map.fitBounds(bounds); else map.setView([0, 0], 2);
+  labels();
+  // the background map: only from a web page (a file sends no Referer, which the OSM tile
+  // policy requires) and only once the tile under the map's centre has loaded; offline the
+  // probe fails quietly and nothing is added
+  var bm = data.basemap;
+  if (bm && /^https?:$/.test(location.protocol) && navigator.onLine !== false) {
+    var policy = "strict-origin-when-cross-origin";
+    var z = Math.max(0, Math.min(Math.round(map.getZoom()), bm.max_zoom));
+    var tile = map.project(map.getCenter(), z).divideBy(256).floor();
+    var probe = new Image();
+    probe.referrerPolicy = policy;
+    probe.onload = function () {
+      L.control.attribution({prefix: false}).addTo(map);  // names the tiles' source
+      var tiles = L.tileLayer(bm.url, {maxZoom: bm.max_zoom, attribution: bm.attribution,
+        referrerPolicy: policy}).addTo(map);
+      control.addOverlay(tiles, bm.name);
+      document.body.setAttribute("data-basemap", "1");
+    };
+    probe.src = L.Util.template(bm.url, {s: "a", z: z, x: tile.x, y: tile.y});
+  }
   document.body.setAttribute("data-map-ready", "1");
 })();
 """

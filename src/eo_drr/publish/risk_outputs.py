@@ -13,6 +13,8 @@ import pandas as pd
 import xarray as xr
 from odc.geo.geobox import GeoBox
 
+from eo_drr.i18n import N_
+from eo_drr.i18n import gettext as _
 from eo_drr.io.cog import CogStyle
 from eo_drr.products import flood as fp
 from eo_drr.products import hazard as hz
@@ -63,24 +65,28 @@ def risk_layers(depth: xr.DataArray | None, hazard: xr.DataArray | None) -> list
     if depth is not None:
         layers.append(
             MapLayer(
-                "Water depth",
+                N_("Water depth"),
                 depth,
                 cmap="Blues",
                 vmin=0.0,
                 vmax=DEPTH_MAP_MAX_M,
                 show=False,
-                legend=f"m, 0 to {DEPTH_MAP_MAX_M:g}+ (modelled from the extent and the DEM)",
+                legend=_("m, 0 to {max:g}+ (modelled from the extent and the DEM)").format(
+                    max=DEPTH_MAP_MAX_M
+                ),
             )
         )
     if hazard is not None:
-        names = ", ".join(f"{hz.CLASS_NAMES[c]}" for c in (hz.LOW, hz.MEDIUM, hz.HIGH))
+        names = ", ".join(_(hz.CLASS_NAMES[c]) for c in (hz.LOW, hz.MEDIUM, hz.HIGH))
         layers.append(
             MapLayer(
-                "Flood hazard classes",
+                N_("Flood hazard classes"),
                 hazard,
                 colors={k: v for k, v in hz.HAZARD_COLORS.items() if k not in (0, hz.NODATA)},
                 show=False,
-                legend=f"{names} (yellow, blue, red; Swiss depth intensity classes)",
+                legend=_("{names} (yellow, blue, red; Swiss depth intensity classes)").format(
+                    names=names
+                ),
             )
         )
     return layers
@@ -110,7 +116,11 @@ def risk_plots(
     # (matplotlib.use("Agg") here turned a notebook's inline plots off after a run)
     from matplotlib.figure import Figure
 
-    panels = [("Flood extent", flood), ("Water depth (m)", depth), ("Hazard class", hazard)]
+    panels = [
+        (_("Flood extent"), flood),
+        (_("Water depth (m)"), depth),
+        (_("Hazard class"), hazard),
+    ]
     shown = [(t, da) for t, da in panels if da is not None]
     step = max(1, -(-max(flood.shape) // PANEL_MAX_PX))
     fig = Figure(figsize=(4.2 * len(shown), 4.4))
@@ -121,13 +131,17 @@ def risk_plots(
             fig.colorbar(im, ax=ax, shrink=0.7, label="m")
         elif da is hazard:
             ax.imshow(_rgba(v, {k: c for k, c in hz.HAZARD_COLORS.items() if k != hz.NO_FLOOD}))
-            labels = [f"{hz.CLASS_NAMES[c]}" for c in (hz.LOW, hz.MEDIUM, hz.HIGH)]
-            ax.set_xlabel("yellow " + labels[0] + ", blue " + labels[1] + ", red " + labels[2])
+            low, medium, high = (_(hz.CLASS_NAMES[c]) for c in (hz.LOW, hz.MEDIUM, hz.HIGH))
+            ax.set_xlabel(
+                _("yellow {low}, blue {medium}, red {high}").format(
+                    low=low, medium=medium, high=high
+                )
+            )
         else:
             ax.imshow(_rgba(v, {**fp.FLOOD_COLORS, fp.NODATA: (128, 128, 128, 255)}))
-            ax.set_xlabel("blue flood, dark still water, grey no data")
+            ax.set_xlabel(_("blue flood, dark still water, grey no data"))
         ax.set_title(title)
         ax.set_xticks([])
         ax.set_yticks([])
     fig.tight_layout()
-    return {"Flood extent, modelled water depth and hazard classes": fig}
+    return {_("Flood extent, modelled water depth and hazard classes"): fig}

@@ -5,7 +5,7 @@ their cut-offs in words, the number of dates and the class areas (:mod:`eo_drr.p
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +14,7 @@ import pystac
 from odc.geo.geobox import GeoBox
 
 from eo_drr.i18n import N_
+from eo_drr.load import read_for_display
 from eo_drr.products import frequency as fq
 from eo_drr.publish.demo_marks import items_are_synthetic
 from eo_drr.publish.headline import KeyFigure
@@ -48,6 +49,10 @@ class SeriesReport:
     dates: Sequence[str]
     relative_orbit: int | None
     params: fq.FrequencyParams
+    #: hectares per class code, counted at full resolution where ``result`` is a display
+    #: read of a larger grid (a tiled job's mosaics, :func:`class_areas`); None: from
+    #: ``result``
+    class_ha: Mapping[int, float] | None = None
 
 
 def cut_off_words(params: fq.FrequencyParams) -> dict[int, str]:
@@ -69,6 +74,36 @@ def cut_off_words(params: fq.FrequencyParams) -> dict[int, str]:
         fq.NEVER: _("no water on any valid observation"),
         fq.NODATA: _("fewer than {n} valid observations").format(n=params.min_observations),
     }
+
+
+def read_mosaics(
+    frequency: Path, observations: Path, classes: Path
+) -> tuple[fq.FrequencyResult, GeoBox]:
+    """A tiled job's frequency layers (the mosaics' paths) read for its report, at most 2048
+    px on the longer side (:func:`~eo_drr.load.read_for_display`: the full resolution up to
+    that size, else the COG overviews: the frequency's averaged, the others' nearest), on
+    the grid returned. ``water`` is the frequency times the observations (exact at full
+    resolution: the counts' quotient)."""
+    freq = read_for_display(frequency)
+    f = freq.values.astype(np.float32)
+    n_valid = read_for_display(observations).values.astype(np.uint16)
+    n_water = np.rint(np.nan_to_num(f) * n_valid).astype(np.uint16)
+    result = fq.FrequencyResult(f, n_valid, n_water, read_for_display(classes).values)
+    shape = (freq.shape[0], freq.shape[1])
+    return result, GeoBox(shape, freq.rio.transform(), freq.rio.crs.to_wkt())
+
+
+def class_areas(path: Path) -> dict[int, float]:
+    """Hectares per class code of a classes raster (``water_classes.tif``), counted block by
+    block (memory of one block, whatever the size of the raster)."""
+    import rasterio
+
+    with rasterio.open(path) as src:
+        px_ha = abs(src.transform.a * src.transform.e) / 1e4
+        n = np.zeros(256, dtype=np.int64)
+        for _ij, window in src.block_windows(1):
+            n += np.bincount(src.read(1, window=window).ravel(), minlength=256)
+    return {code: float(n[code] * px_ha) for code in fq.CLASS_NAMES}
 
 
 def covered_days(dates: Sequence[str]) -> float:
@@ -128,7 +163,7 @@ def _headline(r: SeriesReport, start: str, end: str) -> list[KeyFigure]:
         )
     ]
     for code in (fq.PERMANENT, fq.SEASONAL, fq.RARE):
-        ha = float((r.result.classes == code).sum() * px_ha)
+        ha = r.class_ha[code] if r.class_ha else float((r.result.classes == code).sum() * px_ha)
         figures.append(KeyFigure(_(fq.CLASS_NAMES[code]), area_text(ha)))
     return figures
 

@@ -11,6 +11,7 @@ import geopandas as gpd
 import pandas as pd
 
 from eo_drr.errors import InputError
+from eo_drr.i18n import gettext as _
 from eo_drr.io.atomic import atomic_path
 from eo_drr.publish.tables import spreadsheet_safe
 
@@ -37,7 +38,11 @@ def write_sfm(
     table = spreadsheet_safe(table)
     unknown = set(formats) - {"csv", "geoparquet", "gpkg"}
     if unknown:
-        raise InputError(f"write_sfm: unknown format(s) {sorted(unknown)} (csv, geoparquet, gpkg)")
+        raise InputError(
+            _("write_sfm: unknown format(s) {unknown} (csv, geoparquet, gpkg)").format(
+                unknown=sorted(unknown)
+            )
+        )
     out: dict[str, Path] = {}
     if "csv" in formats:
         path = folder / f"{stem}.csv"
@@ -47,12 +52,16 @@ def write_sfm(
     geo = {"geoparquet", "gpkg"} & set(formats)
     if geo:
         if units is None:
-            raise InputError("write_sfm: GeoParquet and GeoPackage need the admin units (units=)")
+            raise InputError(
+                _("write_sfm: GeoParquet and GeoPackage need the admin units (units=)")
+            )
         g = units[["code", "geometry"]].drop_duplicates("code").set_index("code").geometry
         missing = set(table["admin_code"]) - set(g.index)
         if missing:
             raise InputError(
-                f"write_sfm: no unit polygon for code(s) {', '.join(sorted(missing)[:10])}"
+                _("write_sfm: no unit polygon for code(s) {missing}").format(
+                    missing=", ".join(sorted(missing)[:10])
+                )
             )
         gdf = gpd.GeoDataFrame(
             table.reset_index(drop=True),

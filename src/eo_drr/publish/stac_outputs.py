@@ -32,6 +32,7 @@ from pystac.extensions.projection import ProjectionExtension
 from pystac.extensions.raster import DataType, NoDataStrings, RasterBand, RasterExtension
 
 from eo_drr.errors import OutputError
+from eo_drr.i18n import gettext as _
 from eo_drr.io import atomic_write_text, sha256_file, validate_cog
 
 CATALOG_FILE = "catalog.json"
@@ -70,9 +71,13 @@ def _verify(path: Path) -> None:
     ext = path.suffix.lower()
     try:
         if ext in (".tif", ".tiff"):
-            ok, errors, _ = validate_cog(path)
+            ok, errors, _warnings = validate_cog(path)
             if not ok:
-                raise OutputError(f"{path.name}: not a valid COG ({'; '.join(errors)})")
+                raise OutputError(
+                    _("{name}: not a valid COG ({errors})").format(
+                        name=path.name, errors="; ".join(errors)
+                    )
+                )
         elif ext == ".parquet":
             import pyarrow.parquet as pq
 
@@ -87,16 +92,20 @@ def _verify(path: Path) -> None:
             with open(path, newline="", encoding="utf-8") as fh:
                 rows = list(csv.reader(fh))
             if not rows or any(len(r) != len(rows[0]) for r in rows):
-                raise OutputError(f"{path.name}: empty or ragged CSV")
+                raise OutputError(_("{name}: empty or ragged CSV").format(name=path.name))
         elif ext == ".json":
             json.loads(path.read_text(encoding="utf-8"))
         elif ext == ".html":
             if b"</html>" not in path.read_bytes()[-4096:].lower():
-                raise OutputError(f"{path.name}: incomplete HTML (no closing tag)")
+                raise OutputError(
+                    _("{name}: incomplete HTML (no closing tag)").format(name=path.name)
+                )
     except OutputError:
         raise
     except Exception as exc:  # any reader failure means a broken file
-        raise OutputError(f"{path.name}: cannot be read back ({exc})") from exc
+        raise OutputError(
+            _("{name}: cannot be read back ({exc})").format(name=path.name, exc=exc)
+        ) from exc
 
 
 def _raster_fields(asset: pystac.Asset, path: Path, unit: str | None) -> list[float] | None:
@@ -161,7 +170,7 @@ def write_output_catalog(
     folder = Path(folder)
     item_id, catalog_id, title = names.item_id, names.catalog_id, names.title
     if not assets:
-        raise OutputError("output catalogue: no assets")
+        raise OutputError(_("output catalogue: no assets"))
     if isinstance(datetime, str):
         datetime = dt.datetime.fromisoformat(datetime)
     if isinstance(datetime, dt.date) and not isinstance(datetime, dt.datetime):
@@ -187,19 +196,29 @@ def write_output_catalog(
     keys = [e.key or Path(e.path).stem for e in entries]
     if len(set(keys)) != len(keys):
         raise OutputError(
-            f"output catalogue: duplicate asset keys {sorted({k for k in keys if keys.count(k) > 1})}"
+            _("output catalogue: duplicate asset keys {keys}").format(
+                keys=sorted({k for k in keys if keys.count(k) > 1})
+            )
         )
 
     # verify everything before writing anything
     for e in entries:
         p = folder / e.path
         if not p.is_file():
-            raise OutputError(f"output catalogue: {e.path} does not exist in {folder}")
+            raise OutputError(
+                _("output catalogue: {path} does not exist in {folder}").format(
+                    path=e.path, folder=folder
+                )
+            )
         _verify(p)
 
     item_path = folder / f"{item_id}.item.json"
     if any((folder / e.path).resolve() == item_path.resolve() for e in entries):
-        raise OutputError(f"output catalogue: item file {item_path.name} would overwrite an asset")
+        raise OutputError(
+            _("output catalogue: item file {name} would overwrite an asset").format(
+                name=item_path.name
+            )
+        )
     props = {"title": title}
     for k in ("job", "pipeline"):
         if k in manifest:

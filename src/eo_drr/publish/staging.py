@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 
 from eo_drr.errors import OutputError
+from eo_drr.i18n import gettext as _
 from eo_drr.io.atomic import clean_stale_temp_files, pid_alive
 
 STAGING_PREFIX = ".eo-drr-staging-"
@@ -37,18 +38,26 @@ class OutputFolder:
         """Raise :class:`OutputError` (naming the folder) unless ``root`` can be written."""
         root = self.root
         if root.exists() and not root.is_dir():
-            raise OutputError(f"output folder {root} exists and is not a folder")
+            raise OutputError(
+                _("output folder {root} exists and is not a folder").format(root=root)
+            )
         probe = root
         while not probe.exists():
             probe = probe.parent
         if not probe.is_dir():
-            raise OutputError(f"output folder {root}: {probe} is a file, not a folder")
+            raise OutputError(
+                _("output folder {root}: {probe} is a file, not a folder").format(
+                    root=root, probe=probe
+                )
+            )
         try:  # a real write (os.access says yes to root even on read-only mounts)
             with tempfile.TemporaryFile(dir=probe, prefix=".eo-drr-probe-"):
                 pass
         except OSError as exc:
             raise OutputError(
-                f"output folder {root} is not writable ({exc.strerror or exc})"
+                _("output folder {root} is not writable ({strerror})").format(
+                    root=root, strerror=exc.strerror or exc
+                )
             ) from None
 
     def open(self) -> Path:
@@ -63,7 +72,11 @@ class OutputFolder:
                 tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=self.root)
             )
         except OSError as exc:
-            raise OutputError(f"output folder {self.root}: {exc.strerror or exc}") from exc
+            raise OutputError(
+                _("output folder {root}: {strerror}").format(
+                    root=self.root, strerror=exc.strerror or exc
+                )
+            ) from exc
         return self.staging
 
     def _clean_stale(self) -> None:
@@ -77,7 +90,7 @@ class OutputFolder:
     def path(self, relative: str) -> Path:
         """Where to write ``relative`` during the run (inside the staging folder)."""
         if self.staging is None:
-            raise OutputError("OutputFolder.open() was not called")
+            raise RuntimeError("OutputFolder.open() was not called")
         p = self.staging / relative
         p.parent.mkdir(parents=True, exist_ok=True)
         return p

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from odc.geo.geobox import GeoBox
 
+from eo_drr.i18n import gettext as _
 from eo_drr.io.cog import CogStyle
 from eo_drr.products import wetlands as wl
 from eo_drr.publish.rasters import write_on_grid
@@ -113,7 +114,9 @@ def write_wetland_plots(
     for pid, name in zip(polys["id"], polys["name"]):
         rel = f"{PLOT_DIR}/wit_{pid}.png"
         plot_wetland(
-            series[series["id"] == pid], f"{name}: Wetlands Insight Tool fractions", out.path(rel)
+            series[series["id"] == pid],
+            _("{name}: Wetlands Insight Tool fractions").format(name=name),
+            out.path(rel),
         )
         plots[pid] = str(out.final(rel))
     return plots
@@ -140,13 +143,13 @@ def plot_wetland(series: pd.DataFrame, title: str, path) -> None:
         ax.text(
             0.5,
             0.5,
-            "no observation with <= 10 % missing",
+            _("no observation with <= 10 % missing"),
             ha="center",
             va="center",
             transform=ax.transAxes,
         )
     ax.set_ylim(0, 100)
-    ax.set_ylabel("share of the wetland (%)")
+    ax.set_ylabel(_("share of the wetland (%)"))
     ax.set_title(title)
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
     fig.autofmt_xdate()

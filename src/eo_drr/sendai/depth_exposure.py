@@ -8,17 +8,26 @@ falls in it. The result is a tidy table, one row per unit x depth class, and
 :func:`depth_sfm_rows` turns it into rows of the SFM-shaped table
 (:func:`eo_drr.sendai.sfm.sfm_table`), disaggregated ``depth:<class>``.
 
-Depth classes: 0-0.5 m, 0.5-1.5 m and above 1.5 m. The two breaks are those of the low /
-medium / high flood hazard classes of the Philippines' Project NOAH flood hazard maps (Lagmay,
-A.M.F. et al. 2017, "Disseminating near-real-time hazards information and flood maps in the
-Philippines through Web-GIS", J. Environ. Sci. 59:13-23), quoted from our reading of that
-work, not checked against it line by line here; they are a practical convention (about knee
-and chest height of an adult), not a Sendai or international standard.
+Depth classes: 0-0.5 m, 0.5-1.5 m and above 1.5 m, the water depths commonly given for the
+low / medium / high classes of the Philippines' Project NOAH flood hazard maps. Project NOAH
+and its Web-GIS: Lagmay, A.M.F.A., Racoma, B.A.B., Aracan, K.A.B., Alconis-Ayco, J.A., Saddi,
+I.L. (2017), "Disseminating near real-time hazards information and flood maps in the
+Philippines through Web-GIS", *Journal of Environmental Sciences* (Elsevier), published online
+18 March 2017 (authors, title, journal and date as on the UP NOAH Center's page of the paper,
+http://center.noah.up.edu.ph/disseminating-near-real-time-hazards-information-and-flood-maps-in-the-philippines-through-web-gis/;
+volume 59, pages 13-23 not verified). The 0.5 m and 1.5 m values were not found in that paper
+or on a NOAH page: they come from secondary descriptions of the NOAH hazard shapefiles (field
+``Var`` 1/2/3 = low/medium/high), while the NOAH data description distributed with them is
+qualitative (below the knee, knee to neck, above the neck of a 5 ft 6 in adult) and says the
+levels also weigh flow velocity.
+So the classes here are depth-only bins in the spirit of NOAH's levels, not NOAH's hazard
+classes, and not a Sendai or international standard.
 
 Damage proxy: built-up hectares weighted by the damage fraction of the JRC global flood
 depth-damage function for **residential buildings in Central & South America** (Huizinga, J.,
-de Moel, H., Szewczyk, W. 2017, "Global flood depth-damage functions: Methodology and the
-database with guidelines", JRC Technical Report EUR 28552 EN, doi:10.2760/16510), linearly
+de Moel, H., Szewczyk, W. 2017, *Global flood depth-damage functions: Methodology and the
+database with guidelines*, JRC Technical Report EUR 28552 EN, JRC105688, Publications Office
+of the European Union, Luxembourg, ISBN 978-92-79-67781-6, doi:10.2760/16510), linearly
 interpolated between the tabulated depths (:data:`JRC_RESIDENTIAL_CSA`). The fractions are
 the report's database values for South America, residential, to four decimals, as CLIMADA
 (climada_petals, ``ImpfRiverFlood.from_RF_Impf_SouthAmerica``, "Flood South America JRC
@@ -38,6 +47,7 @@ import pandas as pd
 import xarray as xr
 
 from eo_drr.errors import InputError
+from eo_drr.i18n import gettext as _
 from eo_drr.sendai.grids import georef, on_grid, to_numpy
 from eo_drr.sendai.indicators import ExposureLayers, IndicatorOptions, indicators_by_unit
 from eo_drr.sendai.sfm import INDICATORS, Indicator, event_key, long_rows
@@ -65,7 +75,8 @@ class DepthClass:
     upper_m: float
 
 
-#: Depth classes (m): Project NOAH's low / medium / high flood hazard breaks (module docstring).
+#: Depth classes (m): the depths given for Project NOAH's low / medium / high flood hazard
+#: levels (secondary sources; module docstring).
 DEPTH_CLASSES: tuple[DepthClass, ...] = (
     DepthClass("0-0.5m", 0.0, 0.5),
     DepthClass("0.5-1.5m", 0.5, 1.5),
@@ -114,13 +125,17 @@ def _class_mask(depth: np.ndarray, c: DepthClass) -> np.ndarray:
 
 def _check_classes(classes: tuple[DepthClass, ...]) -> None:
     if not classes:
-        raise InputError("classes: give at least one depth class")
+        raise InputError(_("classes: give at least one depth class"))
     for a, b in zip(classes, classes[1:]):
         if a.upper_m != b.lower_m:
-            raise InputError(f"classes: {a.label} and {b.label} do not meet (a gap or an overlap)")
+            raise InputError(
+                _("classes: {a} and {b} do not meet (a gap or an overlap)").format(
+                    a=a.label, b=b.label
+                )
+            )
     if any(not c.lower_m < c.upper_m for c in classes) or classes[0].lower_m > 0:
         raise InputError(
-            "classes: each needs lower_m < upper_m, the first starting at 0 m or below"
+            _("classes: each needs lower_m < upper_m, the first starting at 0 m or below")
         )
 
 
@@ -174,12 +189,14 @@ def exposure_by_depth(
     layers = layers if layers is not None else ExposureLayers()
     opt = options if options is not None else IndicatorOptions()
     layers = replace(layers, facilities=None, builtup_before=None)
-    crs, tr, _ = georef(depth, "depth")
+    crs, tr, _shape = georef(depth, "depth")
     d = np.asarray(to_numpy(depth), dtype=np.float64)
     if d.ndim != 2:
-        raise InputError(f"depth: expected a 2-D raster, got shape {d.shape}")
+        raise InputError(_("depth: expected a 2-D raster, got shape {shape}").format(shape=d.shape))
     if (np.nan_to_num(d, nan=0.0) < 0).any():
-        raise InputError("depth: negative water depths (expected metres >= 0, NaN off the flood)")
+        raise InputError(
+            _("depth: negative water depths (expected metres >= 0, NaN off the flood)")
+        )
     units = check_units(units)
     built = _builtup(depth, layers, opt)
     damage = (
@@ -228,7 +245,9 @@ def depth_sfm_rows(
     key = event_key(event_id, date, hazard_code, admin_level)
     for col in ("code", "name", "depth_class"):
         if col not in table.columns:
-            raise InputError(f"depth exposure table: no {col!r} column (see exposure_by_depth)")
+            raise InputError(
+                _("depth exposure table: no {col!r} column (see exposure_by_depth)").format(col=col)
+            )
     rows = []
     for label in pd.unique(table["depth_class"]):
         part = table[table["depth_class"] == label].set_index("code")

@@ -19,6 +19,7 @@ from affine import Affine
 from pyproj import CRS
 
 from eo_drr.errors import InputError
+from eo_drr.i18n import gettext as _
 from eo_drr.kernels import zonal_cpu as K
 from eo_drr.kernels.zonal_cpu import BUILT, CROP, FLOODED, NEW_BUILT, OBSERVED
 from eo_drr.sendai.grids import georef, on_grid, to_numpy
@@ -36,7 +37,9 @@ def check_flood_values(fl: np.ndarray, nodata: int) -> None:
     bad = present[~np.isin(present, [0, 1, 2, nodata])]
     if len(bad):
         raise InputError(
-            f"flood: values other than 0, 1, 2 and nodata {nodata}: {bad[:5].tolist()}"
+            _("flood: values other than 0, 1, 2 and nodata {nodata}: {bad}").format(
+                nodata=nodata, bad=bad[:5].tolist()
+            )
         )
 
 
@@ -97,7 +100,7 @@ def pixels(
     has_lc = lc is not None
     if lc is not None:
         if lc.dtype.kind in "iu" and lc.size and (lc.min() < 0 or lc.max() > 255):
-            raise InputError("landcover: class codes must be 0-255")
+            raise InputError(_("landcover: class codes must be 0-255"))
         for c in cropland_classes:
             lut[int(c)] |= CROP
         for c in builtup_classes:

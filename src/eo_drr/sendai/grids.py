@@ -13,6 +13,7 @@ from affine import Affine
 from pyproj import CRS
 
 from eo_drr.errors import InputError
+from eo_drr.i18n import gettext as _
 
 log = logging.getLogger(__name__)
 
@@ -22,10 +23,10 @@ def georef(da: xr.DataArray, what: str) -> tuple[CRS, Affine, tuple[int, int]]:
     :class:`InputError` starting with ``what``."""
     crs = da.rio.crs
     if crs is None:
-        raise InputError(f"{what}: the raster has no CRS")
+        raise InputError(_("{what}: the raster has no CRS").format(what=what))
     tr = da.rio.transform(recalc=True)
     if tr.b != 0 or tr.d != 0:
-        raise InputError(f"{what}: rotated grids are not supported")
+        raise InputError(_("{what}: rotated grids are not supported").format(what=what))
     return CRS.from_user_input(crs), tr, (da.sizes[da.rio.y_dim], da.sizes[da.rio.x_dim])
 
 
@@ -53,5 +54,5 @@ def on_grid(da: xr.DataArray, like: xr.DataArray, what: str) -> np.ndarray:
         resampling="nearest",
         dst_nodata=0 if nod is None else nod,
     )
-    log.info("%s: reprojected to the hazard grid (nearest, categorical)", what)
+    log.info(_("{what}: reprojected to the hazard grid (nearest, categorical)").format(what=what))
     return to_numpy(out)

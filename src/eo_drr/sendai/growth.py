@@ -13,6 +13,7 @@ import rioxarray  # noqa: F401  (registers the .rio accessor)
 import xarray as xr
 
 from eo_drr.errors import InputError
+from eo_drr.i18n import gettext as _
 
 NODATA = 255
 
@@ -50,7 +51,7 @@ def growth_by_unit(
     from exactextract import exact_extract
 
     if growth.rio.crs is None or not growth.rio.crs.is_projected:
-        raise InputError("growth: the raster needs a projected (metre) CRS")
+        raise InputError(_("growth: the raster needs a projected (metre) CRS"))
     g = np.asarray(growth.values)
     res = growth.rio.resolution()
     px_ha = abs(res[0] * res[1]) / 1e4
@@ -59,20 +60,28 @@ def growth_by_unit(
         if b is not None:
             if np.shape(b) != g.shape:
                 raise InputError(
-                    f"{key}: grid {np.shape(b)} differs from the growth grid {g.shape}"
+                    _("{key}: grid {shape} differs from the growth grid {shape2}").format(
+                        key=key, shape=np.shape(b), shape2=g.shape
+                    )
                 )
             layers[key] = np.asarray(b) == 1
     layers["new_builtup"] = g == 1
     if hazard_growth is not None:
         hz = np.asarray(hazard_growth.values)
         if hz.shape != g.shape:
-            raise InputError(f"hazard: grid {hz.shape} differs from the growth grid {g.shape}")
+            raise InputError(
+                _("hazard: grid {shape} differs from the growth grid {shape2}").format(
+                    shape=hz.shape, shape2=g.shape
+                )
+            )
         layers["new_builtup_hazard"] = hz == 1
     if formal is not None:
         formal = np.asarray(formal, dtype=bool)
         if formal.shape != g.shape:
             raise InputError(
-                f"formal_areas: grid {formal.shape} differs from the growth grid {g.shape}"
+                _("formal_areas: grid {shape} differs from the growth grid {shape2}").format(
+                    shape=formal.shape, shape2=g.shape
+                )
             )
         for key in [k for k in layers if k.startswith("new_builtup")]:
             layers[f"{key}_formal"] = layers[key] & formal
@@ -91,7 +100,7 @@ def growth_by_unit(
     df = df.set_index("code")
     cols = [c for c in df.columns if c.endswith("sum")]
     if len(cols) != len(names):
-        raise InputError(f"zonal statistics returned {len(cols)} columns for {len(names)} layers")
+        raise RuntimeError(f"zonal statistics returned {len(cols)} columns for {len(names)} layers")
     out = pd.DataFrame(index=df.index)
     out["name"] = units.set_index("code").loc[df.index, "name"].values
     for name, col in zip(names, cols):

@@ -45,6 +45,7 @@ from affine import Affine
 from pyproj import CRS
 
 from eo_drr.errors import InputError
+from eo_drr.i18n import gettext as _
 from eo_drr.kernels.zonal_cpu import BUILT, CROP, FLOODED, N_CODES, NEW_BUILT, OBSERVED
 from eo_drr.sendai.footprint import Pixels, check_flood_values, flooded_share_on_grid, pixels
 from eo_drr.sendai.grids import georef, on_grid, to_numpy
@@ -181,9 +182,15 @@ def indicators_by_unit(
     """
     layers, opt = _arguments(layers, options, keywords)
     if opt.method not in ("fast", "exact"):
-        raise InputError(f"method: expected 'fast' or 'exact', got {opt.method!r}")
+        raise InputError(
+            _("method: expected 'fast' or 'exact', got {method!r}").format(method=opt.method)
+        )
     if not 0.0 < opt.dasymetric_floor <= 1.0:
-        raise InputError(f"dasymetric_floor: expected 0 < floor <= 1, got {opt.dasymetric_floor}")
+        raise InputError(
+            _("dasymetric_floor: expected 0 < floor <= 1, got {dasymetric_floor}").format(
+                dasymetric_floor=opt.dasymetric_floor
+            )
+        )
     hz, units = _hazard(flood, units, opt)
     up = units.to_crs(hz.crs)
     lc = on_grid(layers.landcover, flood, "landcover") if layers.landcover is not None else None
@@ -199,7 +206,7 @@ def indicators_by_unit(
     )
     if opt.dasymetric and not px.built_known:
         raise InputError(
-            "dasymetric: needs a built-up layer (builtup=, or landcover with built-up classes)"
+            _("dasymetric: needs a built-up layer (builtup=, or landcover with built-up classes)")
         )
     dasym = bool(px.built_known if opt.dasymetric is None else opt.dasymetric)
     people = _population_grid(layers.population, hz) if layers.population is not None else None
@@ -258,7 +265,9 @@ def _arguments(
     """:func:`indicators_by_unit`'s keywords folded into its two dataclasses."""
     for k in keywords:
         if k not in _LAYER_FIELDS and k not in _OPTION_FIELDS:
-            raise TypeError(f"indicators_by_unit() got an unexpected keyword argument {k!r}")
+            raise TypeError(
+                _("indicators_by_unit() got an unexpected keyword argument {k!r}").format(k=k)
+            )
     layers = replace(
         layers if layers is not None else ExposureLayers(),
         **{k: v for k, v in keywords.items() if k in _LAYER_FIELDS},
@@ -284,21 +293,27 @@ def _hazard(
 ) -> tuple[_Hazard, gpd.GeoDataFrame]:
     """The hazard raster and the units, checked (in this order: the hazard's grid, the units,
     the hazard's values)."""
-    fcrs, ftr, _ = georef(flood, "flood")
+    fcrs, ftr, _shape = georef(flood, "flood")
     if not fcrs.is_projected:
-        raise InputError("flood: the hazard raster must be on a projected (metre) grid")
+        raise InputError(_("flood: the hazard raster must be on a projected (metre) grid"))
     if opt.method == "fast" and (ftr.a < 0 or ftr.e > 0):
         raise InputError(
-            "flood: the fast zonal statistics need a north-up grid (use method='exact')"
+            _("flood: the fast zonal statistics need a north-up grid (use method='exact')")
         )
     units = check_units(units)
     fl = to_numpy(flood)
     if fl.ndim != 2:
-        raise InputError(f"flood: expected a 2-D raster, got shape {fl.shape}")
+        raise InputError(
+            _("flood: expected a 2-D raster, got shape {shape}").format(shape=fl.shape)
+        )
     if opt.method == "exact" or fl.dtype != np.uint8:
         check_flood_values(fl, opt.nodata)  # the fast path checks uint8 values in its fused pass
     if not 0 <= opt.nodata <= 255:
-        raise InputError(f"flood: nodata must be 0-255 for a class raster, got {opt.nodata}")
+        raise InputError(
+            _("flood: nodata must be 0-255 for a class raster, got {nodata}").format(
+                nodata=opt.nodata
+            )
+        )
     return _Hazard(fl.astype(np.uint8, copy=False), ftr, fcrs), units
 
 
@@ -343,7 +358,7 @@ def _unit_columns(up: gpd.GeoDataFrame, areas: np.ndarray) -> pd.DataFrame:
 
 def _column(sums: pd.DataFrame | None, name: str) -> np.ndarray:
     if sums is None:
-        raise InputError(f"population: no zonal sums for {name}")
+        raise InputError(_("population: no zonal sums for {name}").format(name=name))
     return sums[name].to_numpy()
 
 
@@ -361,7 +376,7 @@ def _population_columns(
     hazard pixels (``pop_fine`` when placed there, else None; ``exp_fine`` on an aligned grid),
     otherwise coverage-weighted sums on the population grid (of the persons x the flooded share
     of each cell for the exposed)."""
-    pcrs, ptr, _ = georef(people.template, "population")
+    pcrs, ptr, _shape = georef(people.template, "population")
     want_pop = pop_fine is not None
     arrays = {} if want_pop else {f"pop_{name}": v for name, v in people.bands.items()}
     if people.aligned is None:  # hazard aggregated onto the population grid

@@ -15,6 +15,7 @@ from affine import Affine
 from pyproj import CRS
 
 from eo_drr.errors import InputError
+from eo_drr.i18n import gettext as _
 from eo_drr.sendai.grids import georef, to_numpy
 
 log = logging.getLogger(__name__)
@@ -56,14 +57,16 @@ def facility_counts(
     """
     if type_field not in facilities.columns:
         raise InputError(
-            f"facilities: no {type_field!r} column (columns: {', '.join(map(str, facilities.columns))})"
+            _("facilities: no {type_field!r} column (columns: {columns})").format(
+                type_field=type_field, columns=", ".join(map(str, facilities.columns))
+            )
         )
     if facilities.crs is None:
-        raise InputError("facilities: no CRS")
+        raise InputError(_("facilities: no CRS"))
     pts = facilities.to_crs(crs)
     pts = pts[~(pts.geometry.is_empty | pts.geometry.isna())]
     if not pts.empty and not (pts.geometry.geom_type == "Point").all():
-        raise InputError("facilities: expected points")
+        raise InputError(_("facilities: expected points"))
     cols = {}
     for t in FACILITY_TYPES.values():
         cols[f"{t}_facilities"] = np.zeros(len(units), np.int64)
@@ -78,7 +81,9 @@ def facility_counts(
     owner[first.index.to_numpy()] = first.to_numpy()
     outside = int((owner < 0).sum())
     if outside:
-        log.warning("facilities: %d point(s) outside every admin unit (not counted)", outside)
+        log.warning(
+            _("facilities: {n} point(s) outside every admin unit (not counted)").format(n=outside)
+        )
     cls = _sample(flood, tr, pts.geometry.x.to_numpy(), pts.geometry.y.to_numpy(), nodata)
     kinds = pts[type_field].astype(str).str.strip().str.lower().map(FACILITY_TYPES).to_numpy()
     for t in FACILITY_TYPES.values():
@@ -93,7 +98,7 @@ def flag_flooded_points(
 ) -> gpd.GeoDataFrame:
     """A copy of ``points`` with ``flooded`` (bool: on a flooded pixel) and ``observed`` (bool:
     on an observed pixel) columns, e.g. facilities for the report's map."""
-    fcrs, ftr, _ = georef(flood, "flood")
+    fcrs, ftr, _shape = georef(flood, "flood")
     pts = points.to_crs(fcrs)
     cls = _sample(
         to_numpy(flood), ftr, pts.geometry.x.to_numpy(), pts.geometry.y.to_numpy(), nodata
@@ -156,14 +161,14 @@ def road_lengths(
     ``flooded_road_km``), measured on the hazard's projected grid. Exact: the lines are cut by
     the unit polygons and by the polygons of the flooded pixels."""
     if roads.crs is None:
-        raise InputError("roads: no CRS")
+        raise InputError(_("roads: no CRS"))
     lines = roads.to_crs(crs).geometry
     lines = lines[~(lines.is_empty | lines.isna())]
     out = pd.DataFrame({"road_km": 0.0, "flooded_road_km": 0.0}, index=units["code"].to_numpy())
     if lines.empty:
         return out
     if not lines.geom_type.isin(["LineString", "MultiLineString"]).all():
-        raise InputError("roads: expected lines")
+        raise InputError(_("roads: expected lines"))
     ugeoms = units.geometry.to_numpy()
     tree = shapely.STRtree(lines.to_numpy())
     polys = _flood_polygons(flood, tr, lines.total_bounds)

@@ -25,6 +25,7 @@ from affine import Affine
 from pyproj import CRS
 
 from eo_drr.errors import InputError
+from eo_drr.i18n import gettext as _
 from eo_drr.kernels.zonal_cpu import BUILT
 from eo_drr.sendai.footprint import Pixels, code_raster
 from eo_drr.sendai.grids import georef, to_numpy
@@ -52,12 +53,18 @@ def population_bands(
     elif population.ndim == 2:
         arrays = {"total": population}
     else:
-        raise InputError(f"population: expected a 2-D grid or bands, got dims {population.dims}")
+        raise InputError(
+            _("population: expected a 2-D grid or bands, got dims {dims}").format(
+                dims=population.dims
+            )
+        )
     if "total" not in arrays:
         if len(arrays) == 1:
             arrays = {"total": next(iter(arrays.values()))}
         else:
-            raise InputError(f"population: no 'total' band among {', '.join(arrays)}")
+            raise InputError(
+                _("population: no 'total' band among {arrays}").format(arrays=", ".join(arrays))
+            )
     template = arrays["total"]
     if (
         template.rio.crs is None
@@ -72,7 +79,11 @@ def population_bands(
         if nod is not None and not np.isnan(nod):
             v = np.where(v == nod, np.nan, v)
         if (v < 0).any():
-            raise InputError(f"population: band {name!r} has negative persons (undeclared nodata?)")
+            raise InputError(
+                _("population: band {name!r} has negative persons (undeclared nodata?)").format(
+                    name=name
+                )
+            )
         out[name] = v
     return out, template
 

@@ -28,6 +28,7 @@ import pandas as pd
 
 from eo_drr.errors import InputError
 from eo_drr.i18n import N_
+from eo_drr.i18n import gettext as _
 
 #: UNDRR-ISC HIP codes for floods (HIP 2020, MH06xx "Flooding" cluster).
 HIP_FLOOD: dict[str, str] = {
@@ -200,7 +201,10 @@ def sfm_table(
     key = event_key(event_id, date, hazard_code, admin_level)
     if "observed_share" not in indicators.columns or "name" not in indicators.columns:
         raise InputError(
-            "indicator table: needs the 'name' and 'observed_share' columns of indicators_by_unit"
+            _(
+                "indicator table: needs the 'name' and 'observed_share' columns of "
+                "indicators_by_unit"
+            )
         )
     present = [ind for ind in INDICATORS if ind.column in indicators.columns]
     bound = [
@@ -235,15 +239,17 @@ def event_key(
     ``date`` a day (:class:`datetime.date` or ISO ``YYYY-MM-DD...``)."""
     if hazard_code not in HIP_FLOOD:
         raise InputError(
-            f"hazard code {hazard_code!r} is not a UNDRR-ISC HIP flood code ({', '.join(HIP_FLOOD)})"
+            _("hazard code {hazard_code!r} is not a UNDRR-ISC HIP flood code ({hip_flood})").format(
+                hazard_code=hazard_code, hip_flood=", ".join(HIP_FLOOD)
+            )
         )
     if not str(event_id).strip():
-        raise InputError("event id is empty")
+        raise InputError(_("event id is empty"))
     text = date if isinstance(date, str) else date.isoformat()
     try:
         day = dt.date.fromisoformat(str(text)[:10]).isoformat()
     except ValueError as exc:
-        raise InputError(f"event date {date!r} is not YYYY-MM-DD") from exc
+        raise InputError(_("event date {date!r} is not YYYY-MM-DD").format(date=date)) from exc
     return EventKey(event_id, day, hazard_code, admin_level)
 
 

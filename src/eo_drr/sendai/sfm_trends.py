@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from eo_drr.errors import InputError
+from eo_drr.i18n import gettext as _
 from eo_drr.sendai.sfm import EventKey, Indicator, event_key, long_rows
 
 #: Exposure-trend indicators from :func:`eo_drr.sendai.growth.growth_by_unit` (no Sendai
@@ -116,7 +117,7 @@ def _trend_rows(
     observed: np.ndarray,
 ) -> pd.DataFrame:
     if "name" not in table.columns:
-        raise InputError(f"{what}: needs a 'name' column")
+        raise InputError(_("{what}: needs a 'name' column").format(what=what))
     present = [ind for ind in indicators if ind.column in table.columns]
     return long_rows(
         table, present, key, observed=observed, uncertainty=TREND_BOUND, note=TREND_NOTE
@@ -140,7 +141,7 @@ def growth_rows(
     is ``observed_ha / area_ha`` (0-1) when the unit areas are given (``area_ha``, or an
     ``area_ha`` column), else NaN (unknown)."""
     if "new_builtup_ha" not in growth.columns:
-        raise InputError("growth table: needs the 'new_builtup_ha' column of growth_by_unit")
+        raise InputError(_("growth table: needs the 'new_builtup_ha' column of growth_by_unit"))
     area = growth["area_ha"] if area_ha is None and "area_ha" in growth.columns else area_ha
     if area is not None and "observed_ha" in growth.columns:
         area = np.asarray(area, dtype=np.float64)
@@ -185,7 +186,9 @@ def wetland_rows(
     for col in ("gained_ha", "lost_ha"):
         if col not in change.columns:
             raise InputError(
-                f"wetland change table: no {col!r} column (columns: {', '.join(map(str, change.columns))})"
+                _("wetland change table: no {col!r} column (columns: {columns})").format(
+                    col=col, columns=", ".join(map(str, change.columns))
+                )
             )
     t = change.copy()
     if "name" not in t.columns:
@@ -193,7 +196,7 @@ def wetland_rows(
     gained = t["gained_ha"].to_numpy(dtype=np.float64)
     lost = t["lost_ha"].to_numpy(dtype=np.float64)
     if (np.nan_to_num(gained) < 0).any() or (np.nan_to_num(lost) < 0).any():
-        raise InputError("wetland change table: negative hectares gained or lost")
+        raise InputError(_("wetland change table: negative hectares gained or lost"))
     t["net_change_ha"] = np.nan_to_num(gained) - np.nan_to_num(lost)
     if {"area_ha", "observed_ha"} <= set(t.columns):
         area = t["area_ha"].to_numpy(dtype=np.float64)

@@ -25,6 +25,7 @@ from affine import Affine
 from pyproj import CRS
 
 from eo_drr.errors import InputError
+from eo_drr.i18n import gettext as _
 from eo_drr.sendai.grids import georef
 
 
@@ -34,14 +35,14 @@ def job_window(job_grid, ftr: Affine, shape: tuple[int, int]) -> tuple[int, int,
     jtr = job_grid.transform
     jh, jw = (int(v) for v in job_grid.shape)
     if not (np.isclose(jtr.a, ftr.a) and np.isclose(jtr.e, ftr.e)):
-        raise InputError("job_grid: its pixel size differs from the flood raster's")
+        raise InputError(_("job_grid: its pixel size differs from the flood raster's"))
     c = (jtr.c - ftr.c) / ftr.a
     r = (jtr.f - ftr.f) / ftr.e
     if abs(c - round(c)) > 1e-6 or abs(r - round(r)) > 1e-6:
-        raise InputError("job_grid: the flood raster is not aligned with the job grid")
+        raise InputError(_("job_grid: the flood raster is not aligned with the job grid"))
     r0, c0 = int(round(r)), int(round(c))
     if r0 > 0 or c0 > 0 or r0 + jh < shape[0] or c0 + jw < shape[1]:
-        raise InputError("job_grid: the flood raster is not inside the job grid")
+        raise InputError(_("job_grid: the flood raster is not inside the job grid"))
     return r0, c0, jh, jw
 
 
@@ -95,7 +96,7 @@ def combine_tile_tables(tables: Sequence[pd.DataFrame]) -> pd.DataFrame:
     ``observed_share`` / ``nodata_share`` recomputed from the sums. Units keep the order of the
     first table."""
     if not tables:
-        raise InputError("combine_tile_tables: no tables")
+        raise RuntimeError("combine_tile_tables: no tables")
     frames = [t.drop(columns=["tile"], errors="ignore") for t in tables]
     allt = pd.concat(frames)
     order = list(dict.fromkeys(c for f in frames for c in f.index))

@@ -10,7 +10,7 @@ import numpy as np
 import shapely
 
 from eo_drr.errors import CorruptInputError, InputError
-from eo_drr.i18n import gettext
+from eo_drr.i18n import gettext as _
 
 log = logging.getLogger(__name__)
 
@@ -22,11 +22,13 @@ def read_vector(path: str | Path, *, layer: str | None = None, what: str) -> gpd
 
     path = Path(path)
     if not path.exists():
-        raise InputError(gettext("{what}: no such file {path}").format(what=what, path=path))
+        raise InputError(_("{what}: no such file {path}").format(what=what, path=path))
     try:
         return gpd.read_file(path, layer=layer)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
-        raise CorruptInputError(f"{what}: cannot read {path} ({exc})") from exc
+        raise CorruptInputError(
+            _("{what}: cannot read {path} ({exc})").format(what=what, path=path, exc=exc)
+        ) from exc
 
 
 def read_units(
@@ -45,23 +47,29 @@ def read_units(
     path = Path(path)
     gdf = read_vector(path, layer=layer, what="admin units")
     if gdf.crs is None:
-        raise InputError(f"admin units: {path} has no CRS")
+        raise InputError(_("admin units: {path} has no CRS").format(path=path))
     for field in (code_field, name_field):
         if field not in gdf.columns:
             raise InputError(
-                f"admin units: {path} has no field {field!r} (fields: {', '.join(map(str, gdf.columns))})"
+                _("admin units: {path} has no field {field!r} (fields: {fields})").format(
+                    path=path, field=field, fields=", ".join(map(str, gdf.columns))
+                )
             )
     if gdf.empty:
-        raise InputError(f"admin units: {path} has no features")
+        raise InputError(_("admin units: {path} has no features").format(path=path))
     codes = gdf[code_field]
     if codes.isna().any() or (codes.astype(str).str.strip() == "").any():
         raise InputError(
-            f"admin units: {path}: {int(codes.isna().sum())} unit(s) without a {code_field!r}"
+            _("admin units: {path}: {n} unit(s) without a {code_field!r}").format(
+                path=path, n=int(codes.isna().sum()), code_field=code_field
+            )
         )
     dup = codes[codes.duplicated()].astype(str).unique()
     if len(dup):
         raise InputError(
-            f"admin units: {path}: duplicate {code_field!r} values: {', '.join(dup[:10])}"
+            _("admin units: {path}: duplicate {code_field!r} values: {dup}").format(
+                path=path, code_field=code_field, dup=", ".join(dup[:10])
+            )
         )
     invalid = ~gdf.geometry.is_valid
     if invalid.any():
@@ -83,25 +91,37 @@ def check_units(units: gpd.GeoDataFrame, *, what: str = "admin units") -> gpd.Ge
     error.
     """
     if not isinstance(units, gpd.GeoDataFrame):
-        raise InputError(f"{what}: expected a GeoDataFrame, got {type(units).__name__}")
+        raise InputError(
+            _("{what}: expected a GeoDataFrame, got {type}").format(
+                what=what, type=type(units).__name__
+            )
+        )
     if units.crs is None:
-        raise InputError(f"{what}: the units have no CRS")
+        raise InputError(_("{what}: the units have no CRS").format(what=what))
     for col in ("code", "name"):
         if col not in units.columns:
             raise InputError(
-                f"{what}: no {col!r} column (columns: {', '.join(map(str, units.columns))})"
+                _("{what}: no {col!r} column (columns: {columns})").format(
+                    what=what, col=col, columns=", ".join(map(str, units.columns))
+                )
             )
     if units.empty:
-        raise InputError(f"{what}: no units")
+        raise InputError(_("{what}: no units").format(what=what))
     codes = units["code"]
     blank = codes.isna() | (codes.astype(str).str.strip() == "")
     if blank.any():
         rows = ", ".join(str(i) for i in np.flatnonzero(blank.to_numpy())[:10])
-        raise InputError(f"{what}: {int(blank.sum())} unit(s) without a code (rows {rows})")
+        raise InputError(
+            _("{what}: {blank} unit(s) without a code (rows {rows})").format(
+                what=what, blank=int(blank.sum()), rows=rows
+            )
+        )
     codes = codes.astype(str)
     dup = codes[codes.duplicated()].unique()
     if len(dup):
-        raise InputError(f"{what}: duplicate codes: {', '.join(dup[:10])}")
+        raise InputError(
+            _("{what}: duplicate codes: {dup}").format(what=what, dup=", ".join(dup[:10]))
+        )
     out = units.copy()
     out["code"] = codes.to_numpy()
     out["name"] = out["name"].fillna("").astype(str)
@@ -113,17 +133,19 @@ def check_units(units: gpd.GeoDataFrame, *, what: str = "admin units") -> gpd.Ge
         geoms = geoms.copy()
         geoms[invalid] = fixed
         out = out.set_geometry(gpd.GeoSeries(geoms, index=out.index, crs=out.crs))
-        log.warning(
-            "%s: repaired %d invalid geometr%s (%s)",
-            what,
-            int(invalid.sum()),
-            "y" if invalid.sum() == 1 else "ies",
-            ", ".join(out["code"][invalid][:10]),
+        n = int(invalid.sum())
+        text = (
+            _("{what}: repaired {n} invalid geometry ({codes})")
+            if n == 1
+            else _("{what}: repaired {n} invalid geometries ({codes})")
         )
+        log.warning(text.format(what=what, n=n, codes=", ".join(out["code"][invalid][:10])))
     empty = out.geometry.is_empty | out.geometry.isna()
     if empty.any():
         raise InputError(
-            f"{what}: unit(s) with an empty geometry: {', '.join(out['code'][empty][:10])}"
+            _("{what}: unit(s) with an empty geometry: {code}").format(
+                what=what, code=", ".join(out["code"][empty][:10])
+            )
         )
     out.attrs["repaired_geometries"] = int(invalid.sum()) + int(
         units.attrs.get("repaired_geometries", 0)

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from eo_drr.errors import InputError, NoDataError
+from eo_drr.i18n import gettext as _
 from eo_drr.products.wetlands import MAX_MISSING_FRACTION
 from eo_drr.sendai.units import read_vector
 
@@ -45,15 +46,21 @@ def read_polygons(
     path = Path(path)
     gdf = read_vector(path, layer=layer, what=f"{what}.file")
     if gdf.empty:
-        raise InputError(f"{what}.file: {path} has no features")
+        raise InputError(_("{what}.file: {path} has no features").format(what=what, path=path))
     if gdf.crs is None:
-        raise InputError(f"{what}.file: {path} has no CRS")
+        raise InputError(_("{what}.file: {path} has no CRS").format(what=what, path=path))
     if id_field not in gdf.columns:
         raise InputError(
-            f"{what}.id_field: {path} has no field {id_field!r} (fields: {', '.join(map(str, gdf.columns))})"
+            _("{what}.id_field: {path} has no field {id_field!r} (fields: {fields})").format(
+                what=what, path=path, id_field=id_field, fields=", ".join(map(str, gdf.columns))
+            )
         )
     if name_field is not None and name_field not in gdf.columns:
-        raise InputError(f"{what}.name_field: {path} has no field {name_field!r}")
+        raise InputError(
+            _("{what}.name_field: {path} has no field {name_field!r}").format(
+                what=what, path=path, name_field=name_field
+            )
+        )
     out = gdf.rename(columns={id_field: "id"})
     out["id"] = out["id"].astype(str)
     out["name"] = out[name_field].astype(str) if name_field else out["id"]
@@ -65,23 +72,30 @@ def check_polygons(gdf, *, what: str = "polygons"):
     ``attrs["repaired_geometries"]``."""
     gdf = gdf.copy()
     if gdf["id"].isna().any():
-        raise InputError(f"{what}: {int(gdf['id'].isna().sum())} polygon(s) without an id")
+        raise InputError(
+            _("{what}: {n} polygon(s) without an id").format(
+                what=what, n=int(gdf["id"].isna().sum())
+            )
+        )
     dup = gdf["id"][gdf["id"].duplicated()].astype(str).unique()
     if len(dup):
-        raise InputError(f"{what}: duplicate ids: {', '.join(dup[:10])}")
+        raise InputError(
+            _("{what}: duplicate ids: {dup}").format(what=what, dup=", ".join(dup[:10]))
+        )
     empty = gdf.geometry.is_empty | gdf.geometry.isna()
     if empty.any():
         raise InputError(
-            f"{what}: empty geometry for id(s) {', '.join(gdf['id'][empty].astype(str)[:10])}"
+            _("{what}: empty geometry for id(s) {ids}").format(
+                what=what, ids=", ".join(gdf["id"][empty].astype(str)[:10])
+            )
         )
     invalid = ~gdf.geometry.is_valid
     if invalid.any():
         gdf.loc[invalid, "geometry"] = gdf.geometry[invalid].make_valid()
         log.warning(
-            "%s: repaired %d invalid geometries (%s)",
-            what,
-            int(invalid.sum()),
-            ", ".join(gdf["id"][invalid][:10]),
+            _("{what}: repaired {n} invalid geometries ({ids})").format(
+                what=what, n=int(invalid.sum()), ids=", ".join(gdf["id"][invalid][:10])
+            )
         )
     area = (
         gdf.geometry.area
@@ -93,7 +107,9 @@ def check_polygons(gdf, *, what: str = "polygons"):
     )
     if bad.any():
         raise InputError(
-            f"{what}: id(s) {', '.join(gdf['id'][bad].astype(str)[:10])} are not polygons with an area"
+            _("{what}: id(s) {ids} are not polygons with an area").format(
+                what=what, ids=", ".join(gdf["id"][bad].astype(str)[:10])
+            )
         )
     # overlapping polygons would count pixels twice: refuse, naming the pairs
     metric = (
@@ -108,7 +124,9 @@ def check_polygons(gdf, *, what: str = "polygons"):
                 pairs.append(f"{gdf['id'].iloc[i]}/{gdf['id'].iloc[j]}")
     if pairs:
         raise InputError(
-            f"{what}: overlapping polygons (each pixel must belong to one wetland): {', '.join(pairs[:10])}"
+            _(
+                "{what}: overlapping polygons (each pixel must belong to one wetland): {pairs}"
+            ).format(what=what, pairs=", ".join(pairs[:10]))
         )
     gdf.attrs["repaired_geometries"] = int(invalid.sum())
     return gdf
@@ -158,11 +176,21 @@ def wit_time_series(
     c = np.asarray(classes)
     lab = np.asarray(labels)
     if c.ndim != 3 or c.shape[1:] != lab.shape:
-        raise InputError(f"classes {c.shape} and labels {lab.shape} are not on one grid")
+        raise InputError(
+            _("classes {shape} and labels {shape2} are not on one grid").format(
+                shape=c.shape, shape2=lab.shape
+            )
+        )
     if len(dates) != c.shape[0]:
-        raise InputError(f"dates: {len(dates)} dates for {c.shape[0]} time steps")
+        raise InputError(
+            _("dates: {n} dates for {steps} time steps").format(n=len(dates), steps=c.shape[0])
+        )
     if not 0 <= max_missing_fraction <= 1:
-        raise InputError(f"max_missing_fraction: expected 0-1, got {max_missing_fraction}")
+        raise InputError(
+            _("max_missing_fraction: expected 0-1, got {max_missing_fraction}").format(
+                max_missing_fraction=max_missing_fraction
+            )
+        )
     n = len(ids)
     flat = lab.ravel().astype(np.int64)
     inside = flat > 0
@@ -217,6 +245,8 @@ def require_observations(series: pd.DataFrame, what: str = "time.post") -> None:
     """Raise :class:`NoDataError` when no polygon has any kept observation."""
     if series.empty:
         raise NoDataError(
-            f"{what}: no wetland polygon has a Sentinel-2 observation with at most the allowed "
-            "missing share (clouds everywhere, or the polygons lie outside the data)"
+            _(
+                "{what}: no wetland polygon has a Sentinel-2 observation with at most the "
+                "allowed missing share (clouds everywhere, or the polygons lie outside the data)"
+            ).format(what=what)
         )

@@ -32,6 +32,7 @@ from affine import Affine
 from pyproj import CRS
 
 from eo_drr.errors import InputError
+from eo_drr.i18n import gettext as _
 from eo_drr.kernels import zonal_cpu as K
 from eo_drr.kernels.zonal_cpu import BUILT, FLOODED
 from eo_drr.sendai.coverage import unit_coverage, unit_layers
@@ -174,7 +175,7 @@ def fast_sums(
     shape = next(iter(arrays.values())).shape
     if tr.e > 0 or tr.a < 0:
         raise InputError(
-            "population: only north-up grids are supported by the fast zonal statistics"
+            _("population: only north-up grids are supported by the fast zonal statistics")
         )
     vals = {k: np.nan_to_num(np.asarray(v, np.float64), nan=0.0).ravel() for k, v in arrays.items()}
     out = {k: np.zeros(n) for k in arrays}
