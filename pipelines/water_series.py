@@ -56,7 +56,6 @@ from eo_drr.config import JobConfig, required
 from eo_drr.errors import ConfigError, InputError
 from eo_drr.i18n import gettext as _
 from eo_drr.io import cube_tiles, zarr_cube
-from eo_drr.io.cog import CogStyle
 from eo_drr.jobs import inputs, series_tiles
 from eo_drr.jobs.ledger import JobLock
 from eo_drr.jobs.progress import Steps
@@ -65,11 +64,12 @@ from eo_drr.load import load_s1
 from eo_drr.load.grid import crs_wkt
 from eo_drr.products import frequency as fq
 from eo_drr.products.water import s1_water
-from eo_drr.publish import OutputFolder, write_cog
+from eo_drr.publish import OutputFolder
 from eo_drr.publish.series_outputs import (
     SeriesReport,
     class_areas,
     read_mosaics,
+    write_series_rasters,
     write_series_report,
 )
 
@@ -224,7 +224,7 @@ def _to_map(
                 )
             )
         done = {np.datetime64(t, "s") for t in cube["time"].values}
-    new = [a for a in p.acquisitions if cube_time(a.time) not in done]
+    new = [a for a in p.acquisitions if zarr_cube.cube_time(a.time) not in done]
     fq.require_series(len(done) + len(new), f"time.post {cfg.time.post.start}..{cfg.time.post.end}")
     return done, new
 
@@ -265,7 +265,7 @@ def pending(cfg: JobConfig, root: Path) -> tuple[list[Acquisition], dt.datetime 
     p = plan(cfg)
     held = [_to_map(cfg, part, cube)[0] for part, cube in _cubes(cfg, p, root)]
     done = set.intersection(*held) if held else set()
-    new = [a for a in p.acquisitions if cube_time(a.time) not in done]
+    new = [a for a in p.acquisitions if zarr_cube.cube_time(a.time) not in done]
     newest = max(done).astype(dt.datetime).replace(tzinfo=dt.timezone.utc) if done else None
     return new, newest
 
@@ -296,7 +296,7 @@ def run(cfg: JobConfig, p: WaterSeriesPlan, out: OutputFolder, steps: Steps | No
                 zarr_cube.append_slices(
                     cube_path,
                     water[None],
-                    [cube_time(acq.time)],
+                    [zarr_cube.cube_time(acq.time)],
                     crs=crs,
                     transform=p.geobox.transform,
                     attrs=attrs,
@@ -310,7 +310,7 @@ def run(cfg: JobConfig, p: WaterSeriesPlan, out: OutputFolder, steps: Steps | No
         n = zarr_cube.counts(cube)  # kept by the appends: no date is read again
         res = fq.from_counts(n["water_count"], n["valid_count"], params)
     with steps.step("Writing rasters (Cloud-Optimized GeoTIFF)"):
-        _write(out, p, crs, res, len(times))
+        write_series_rasters(out, p.outputs, (crs, p.geobox.transform), res, len(times))
     px_ha = abs(p.geobox.resolution.x * p.geobox.resolution.y) / 1e4
     dates = [f"{t:%Y-%m-%d}" for t in times.astype("datetime64[s]").astype(dt.datetime)]
     if not in_tile:
@@ -364,47 +364,3 @@ def open_series(root: str | Path) -> xr.Dataset:
     """The whole series of the output folder ``root`` as one lazy cube, tiled or not
     (:func:`eo_drr.jobs.series_tiles.open_series`)."""
     return series_tiles.open_series(root, OUTPUTS["cube"])
-
-
-def cube_time(t: dt.datetime) -> np.datetime64:
-    """An acquisition time as the cube stores it (UTC, whole seconds)."""
-    return np.datetime64(t.astimezone(dt.timezone.utc).replace(tzinfo=None), "s")
-
-
-def _write(
-    out: OutputFolder, p: WaterSeriesPlan, crs: str, res: fq.FrequencyResult, n_dates: int
-) -> None:
-    tf = p.geobox.transform
-    write_cog(
-        res.frequency,
-        out.path(p.outputs["frequency"]),
-        nodata=float("nan"),
-        style=CogStyle(
-            band_descriptions=["water_frequency"],
-            overview_resampling="average",
-            tags={"units": "water observations / valid observations (0-1)", "dates": n_dates},
-        ),
-        crs=crs,
-        transform=tf,
-    )
-    write_cog(
-        res.observations,
-        out.path(p.outputs["observations"]),
-        style=CogStyle(
-            band_descriptions=["valid_observations"], tags={"units": "count", "dates": n_dates}
-        ),
-        crs=crs,
-        transform=tf,
-    )
-    write_cog(
-        res.classes,
-        out.path(p.outputs["classes"]),
-        nodata=fq.NODATA,
-        style=CogStyle(
-            band_descriptions=["water_classes"],
-            colormap=fq.CLASS_COLORS,
-            tags={"classes": fq.CLASS_NAMES, "cut_offs": "products.frequency.FrequencyParams"},
-        ),
-        crs=crs,
-        transform=tf,
-    )

@@ -39,6 +39,7 @@ another format version is refused with an :class:`~eo_drr.errors.InputError`.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
@@ -416,3 +417,8 @@ async def _write(
         ),
         a[SLOT].setitem(1 - slot, n + k),
     )
+
+
+def cube_time(t: dt.datetime) -> np.datetime64:
+    """An acquisition time as the cube stores it (UTC, whole seconds)."""
+    return np.datetime64(t.astimezone(dt.timezone.utc).replace(tzinfo=None), "s")

@@ -11,9 +11,11 @@ from pathlib import Path
 
 import numpy as np
 import pystac
+from affine import Affine
 from odc.geo.geobox import GeoBox
 
 from eo_drr.i18n import N_
+from eo_drr.io.cog import CogStyle, write_cog
 from eo_drr.load import read_for_display
 from eo_drr.products import frequency as fq
 from eo_drr.publish.demo_marks import items_are_synthetic
@@ -21,6 +23,7 @@ from eo_drr.publish.headline import KeyFigure
 from eo_drr.publish.rasters import grid_array
 from eo_drr.publish.report import MapLayer, ReportContent, write_report
 from eo_drr.publish.report_text import _, area_text, percent
+from eo_drr.publish.staging import OutputFolder
 
 #: no data on the classes map (fewer valid observations than ``min_observations``)
 NODATA_COLOR = (150, 150, 150, 140)
@@ -203,3 +206,50 @@ def write_series_report(path: Path, r: SeriesReport) -> Path:
         exposure_help=False,
     )
     return write_report(path, content)
+
+
+def write_series_rasters(
+    out: OutputFolder,
+    names: Mapping[str, str],
+    georef: tuple[str, Affine],
+    res: fq.FrequencyResult,
+    n_dates: int,
+) -> None:
+    """The series' COGs into ``out``: ``names["frequency"]`` (float32 0-1, NaN where no
+    observation was valid), ``names["observations"]`` (valid observations per pixel) and
+    ``names["classes"]`` (uint8 surface-water classes with their colours), on the grid
+    ``georef`` (CRS WKT, affine transform); ``n_dates`` goes into their tags."""
+    crs, tf = georef
+    write_cog(
+        res.frequency,
+        out.path(names["frequency"]),
+        nodata=float("nan"),
+        style=CogStyle(
+            band_descriptions=["water_frequency"],
+            overview_resampling="average",
+            tags={"units": "water observations / valid observations (0-1)", "dates": n_dates},
+        ),
+        crs=crs,
+        transform=tf,
+    )
+    write_cog(
+        res.observations,
+        out.path(names["observations"]),
+        style=CogStyle(
+            band_descriptions=["valid_observations"], tags={"units": "count", "dates": n_dates}
+        ),
+        crs=crs,
+        transform=tf,
+    )
+    write_cog(
+        res.classes,
+        out.path(names["classes"]),
+        nodata=fq.NODATA,
+        style=CogStyle(
+            band_descriptions=["water_classes"],
+            colormap=fq.CLASS_COLORS,
+            tags={"classes": fq.CLASS_NAMES, "cut_offs": "products.frequency.FrequencyParams"},
+        ),
+        crs=crs,
+        transform=tf,
+    )
