@@ -109,7 +109,7 @@ def main() -> int:
             zarr_cube.append_slices(
                 trial,
                 water[None],
-                [ws.cube_time(last.time)],
+                [zarr_cube.cube_time(last.time)],
                 crs=crs,
                 transform=plan.geobox.transform,
             )

@@ -59,6 +59,27 @@ def test_tiles_partition_the_grid_on_a_fixed_origin():
         ) % 10 == 0
 
 
+def test_a_border_sliver_joins_its_neighbour():
+    """A grid that ends 4 px past a tile edge (x) and starts 3 px before one (y) gets no 4 px
+    or 3 px tiles: the slivers join their neighbours, which keep their ids; every pixel is in
+    exactly one tile."""
+    from eo_drr.jobs.tiling import MIN_SIDE_PX
+
+    # x 506100..508200: columns 395 (78 px), 396 (128 px), 397 (4 px: 508160..508200)
+    # y 1987810..1990400: rows 1554 (94 px), 1553 (128 px), 1552 (3 px: 1987810..1987840)
+    gb = _gbox(nx=210, ny=259)
+    tiles = tile_grid(gb, TILE)
+    assert {t.id for t in tiles} == WEST_TILES
+    sides = {(t.geobox.shape.x, t.geobox.shape.y) for t in tiles}
+    assert all(min(side) >= MIN_SIDE_PX for side in sides), sides
+    assert sum(t.geobox.shape.x * t.geobox.shape.y for t in tiles) == 210 * 259
+    by_id = {t.id: t for t in tiles}
+    assert by_id["x396_y1553"].bounds == (506880, 1987810, 508200, 1989120)
+    # pixels stay the job grid's
+    for t in tiles:
+        assert (t.geobox.affine.c - gb.affine.c) % 10 == 0
+
+
 def test_tile_ids_do_not_depend_on_the_aoi():
     whole = {t.id: t.bounds for t in tile_grid(_gbox(), TILE)}
     part = tile_grid(

@@ -230,7 +230,7 @@ def _threshold_row(th: dict) -> tuple[str, str]:
 
 
 #: the words for the output keys of the pipelines' ``OUTPUTS`` in the run summary (a key not
-#: listed shows with spaces for underscores)
+#: listed shows with spaces for underscores; a tiled job's keys are file names, shown as they are)
 OUTPUT_LABELS = {
     "flood": N_("flood extent"),
     "water": N_("observed water"),
@@ -270,7 +270,8 @@ def _output_rows(outputs: dict) -> list[tuple[str, str]]:
     rows = []
     for key, value in outputs.items():
         label = OUTPUT_LABELS.get(key)
-        words = _(label) if label else str(key).replace("_", " ")
+        key = str(key)
+        words = _(label) if label else key if "." in key else key.replace("_", " ")
         path = Path(str(value))
         if not path.suffix and not path.exists():
             found = sorted(path.parent.glob(path.name + ".*"))

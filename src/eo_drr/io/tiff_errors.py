@@ -20,6 +20,7 @@ import errno
 import logging
 import os
 import platform
+import sys
 import threading
 from pathlib import Path
 
@@ -33,6 +34,7 @@ _lock = threading.Lock()
 _seen: collections.deque[tuple[int, str]] = collections.deque(maxlen=64)
 _count = 0
 _installed: dict[str, bool] = {}  # library path: whether our handler is in place
+_modules_seen = -1  # len(sys.modules) at the last look for libtiff (install)
 
 
 def _libtiff_paths() -> set[str]:
@@ -77,7 +79,16 @@ _CALLBACK = _HANDLER(_on_error)
 def install() -> bool:
     """Route the process-wide error messages of every loaded libtiff to this module (each
     library once; call again after loading more). Returns whether a handler is in place
-    (False until libtiff is loaded, or off Linux)."""
+    (False until libtiff is loaded, or off Linux).
+
+    The loaded libraries are looked up again (``/proc/self/maps``, thousands of lines in a
+    process with numba and GDAL) only when Python modules were imported since the last look:
+    a new libtiff comes with a new extension module (rasterio, Pillow's TIFF plugin)."""
+    global _modules_seen
+    with _lock:
+        if len(sys.modules) == _modules_seen:
+            return any(_installed.values())
+        _modules_seen = len(sys.modules)
     for path in sorted(_libtiff_paths() - set(_installed)):
         try:
             lib = ctypes.CDLL(path)

@@ -7,6 +7,10 @@ origin. Tile ``x{ix}_y{iy}`` covers easting ``[ix*S, (ix+1)*S)`` and northing
 same tile id, whatever the AOI of the job, and a tile's pixels are exactly the job grid's
 pixels (the job grid's edges are multiples of the resolution). Tiles at the border of the
 job's grid are clipped to it; only tiles that overlap the AOI (with a non-zero area) are kept.
+A border tile clipped to a sliver narrower than :data:`MIN_SIDE_PX` (a 4 px strip where the
+job grid ends just past a tile edge) joins its inner neighbour, which keeps its id: a sliver
+is too small for the products' windows and scene statistics (the 7 x 7 speckle filter refuses
+it), and the neighbour grows by less than ``MIN_SIDE_PX`` per side.
 """
 
 from __future__ import annotations
@@ -22,6 +26,9 @@ from eo_drr.i18n import gettext as _
 
 #: the folder of a tiled job's tiles inside its output folder: ``tiles/<tile id>/``
 TILES_DIR = "tiles"
+#: a border tile narrower than this (px, or than the tile size when smaller) joins its
+#: neighbour (module notes)
+MIN_SIDE_PX = 32
 
 
 @dataclass(frozen=True)
@@ -98,16 +105,40 @@ def tile_grid(geobox: GeoBox, tile_size_px: int, aoi: Geometry | None = None) ->
         return int(round((top - y) / res))
 
     right, bottom = left + nx * res, top - ny * res
+    min_px = min(MIN_SIDE_PX, tile_size_px)
+    cols = _spans(
+        [
+            (ix, max(col(ix * size), 0), min(col((ix + 1) * size), nx))
+            for ix in range(math.floor(left / size + 1e-9), math.ceil(right / size - 1e-9))
+        ],
+        min_px,
+    )
+    rows = _spans(
+        [
+            (iy, max(row((iy + 1) * size), 0), min(row(iy * size), ny))
+            for iy in range(math.floor(bottom / size + 1e-9), math.ceil(top / size - 1e-9))
+        ],
+        min_px,
+    )
     tiles = []
-    for iy in range(math.floor(bottom / size + 1e-9), math.ceil(top / size - 1e-9)):
-        for ix in range(math.floor(left / size + 1e-9), math.ceil(right / size - 1e-9)):
-            c0, c1 = max(col(ix * size), 0), min(col((ix + 1) * size), nx)
-            r0, r1 = max(row((iy + 1) * size), 0), min(row(iy * size), ny)
-            if c1 <= c0 or r1 <= r0:
-                continue
+    for iy, r0, r1 in rows:
+        for ix, c0, c1 in cols:
             gb = geobox[r0:r1, c0:c1]
             if aoi_crs is not None and aoi_crs.intersection(gb.extent).area <= 0:
                 continue
             tiles.append(Tile(ix, iy, gb))
     tiles.sort(key=lambda t: (-t.iy, t.ix))
     return tiles
+
+
+def _spans(spans: list[tuple[int, int, int]], min_px: int) -> list[tuple[int, int, int]]:
+    """``(index, first px, end px)`` of the tiles along one axis, empty ones dropped and a
+    border one narrower than ``min_px`` merged into its neighbour (which keeps its index)."""
+    out = sorted((s for s in spans if s[2] > s[1]), key=lambda s: s[1])
+    if len(out) > 1 and out[0][2] - out[0][1] < min_px:
+        first, second = out[0], out[1]
+        out[:2] = [(second[0], first[1], second[2])]
+    if len(out) > 1 and out[-1][2] - out[-1][1] < min_px:
+        before, last = out[-2], out[-1]
+        out[-2:] = [(before[0], before[1], last[2])]
+    return out
