@@ -161,13 +161,7 @@ def _raw_probability(
     """The model's unsmoothed probability (0-1, float32, NaN no data) of one chunk (plus halo),
     as :func:`eo_drr.products.urban_change.growth_probability` predicts it."""
     feats, _names = _features(*blocks, stats=stats, with_vv=with_vv)
-    n, h, w = feats.shape
-    x = feats.reshape(n, -1).T
-    valid = np.isfinite(x[:, 0])
-    p = np.full(h * w, np.nan, np.float32)
-    if valid.any():
-        p[valid] = booster.predict(np.ascontiguousarray(x[valid])).astype(np.float32)
-    return p.reshape(h, w)
+    return urban_change.predict_raw(booster, feats)
 
 
 def _index_diff(*blocks: np.ndarray, key: str) -> np.ndarray:
@@ -284,15 +278,7 @@ def new_builtup_dask(
             dtype=np.float32,
         )
     )
-    threshold, mmu = urban_change.decision_settings(model, with_s1)
-    if min_mapping_unit_px is not None:
-        if min_mapping_unit_px < 1:
-            raise InputError(
-                _("min_mapping_unit_px: must be >= 1, got {min_mapping_unit_px}").format(
-                    min_mapping_unit_px=min_mapping_unit_px
-                )
-            )
-        mmu = int(min_mapping_unit_px)
+    threshold, mmu = urban_change.decision_settings(model, with_s1, min_mapping_unit_px)
     ok_p = da.isfinite(prob)
     hit = ok_p & (prob >= threshold)
     if mmu > 1:

@@ -171,15 +171,7 @@ def new_builtup(
     )
     prob = urban_change.growth_probability(feats, model, fnames)
     with_s1 = urban_change.has_s1(feats, fnames)
-    threshold, mmu = urban_change.decision_settings(model, with_s1)
-    if min_mapping_unit_px is not None:
-        if min_mapping_unit_px < 1:
-            raise InputError(
-                _("min_mapping_unit_px: must be >= 1, got {min_mapping_unit_px}").format(
-                    min_mapping_unit_px=min_mapping_unit_px
-                )
-            )
-        mmu = int(min_mapping_unit_px)
+    threshold, mmu = urban_change.decision_settings(model, with_s1, min_mapping_unit_px)
     growth = urban_change.growth_map(prob, threshold, mmu)
     return GrowthResult(growth, prob, threshold, mmu, with_s1, (shares[0], shares[1]))
 

@@ -323,13 +323,19 @@ def growth_probability(
         )
     if names is not None and list(names) != booster.feature_name():
         raise InputError(_("growth_probability: feature names differ from the model's"))
+    return smooth_probability(predict_raw(booster, features), smooth)
+
+
+def predict_raw(booster: Any, features: np.ndarray) -> np.ndarray:
+    """The model's unsmoothed growth probability (0-1, float32; NaN where the first feature
+    is not finite) of ``features`` ``(n_features, y, x)``."""
     n, h, w = features.shape
     x = features.reshape(n, -1).T
     valid = np.isfinite(x[:, 0])
     p = np.full(h * w, np.nan, np.float32)
     if valid.any():
         p[valid] = booster.predict(np.ascontiguousarray(x[valid])).astype(np.float32)
-    return smooth_probability(p.reshape(h, w), smooth)
+    return p.reshape(h, w)
 
 
 def has_s1(features: np.ndarray, names: list[str]) -> bool:
@@ -337,13 +343,25 @@ def has_s1(features: np.ndarray, names: list[str]) -> bool:
     return bool(np.isfinite(features[names.index("vv_diff")]).any())
 
 
-def decision_settings(model: dict[str, Any], with_s1: bool) -> tuple[float, int]:
-    """(threshold, min_mapping_unit_px) of the model for inputs with / without Sentinel-1."""
+def decision_settings(
+    model: dict[str, Any], with_s1: bool, min_mapping_unit_px: int | None = None
+) -> tuple[float, int]:
+    """(threshold, min_mapping_unit_px) of the model for inputs with / without Sentinel-1;
+    ``min_mapping_unit_px`` (pixels, >= 1), when given, replaces the model's."""
     if with_s1:
-        return float(model["threshold"]), int(model["min_mapping_unit_px"])
-    return float(model["threshold_no_s1"]), int(
-        model.get("min_mapping_unit_px_no_s1", model["min_mapping_unit_px"])
-    )
+        threshold, mmu = float(model["threshold"]), int(model["min_mapping_unit_px"])
+    else:
+        threshold = float(model["threshold_no_s1"])
+        mmu = int(model.get("min_mapping_unit_px_no_s1", model["min_mapping_unit_px"]))
+    if min_mapping_unit_px is None:
+        return threshold, mmu
+    if min_mapping_unit_px < 1:
+        raise InputError(
+            _("min_mapping_unit_px: must be >= 1, got {min_mapping_unit_px}").format(
+                min_mapping_unit_px=min_mapping_unit_px
+            )
+        )
+    return threshold, int(min_mapping_unit_px)
 
 
 def growth_map(prob: np.ndarray, threshold: float, min_mapping_unit_px: int = 0) -> np.ndarray:
