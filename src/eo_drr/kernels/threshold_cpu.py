@@ -89,7 +89,7 @@ def _index_chunk(xs, lo, hi, scale, edges, bins, buf):
         fi = min(f, top) if ok else dump
         i = np.int32(fi)
         d = fi - i
-        near += (d < EDGE_TOL) | (d > 1.0 - EDGE_TOL)
+        near += ok & ((d < EDGE_TOL) | (d > 1.0 - EDGE_TOL))  # NaN / out of range: not binned
         buf[t] = i
     if near:
         for t in range(m):

@@ -79,6 +79,7 @@ import numpy as np
 
 from eo_drr.errors import CorruptInputError, InputError, NoDataError
 from eo_drr.i18n import gettext as _
+from eo_drr.kernels.select_cpu import class_medians
 
 __all__ = ["check_backscatter", "orbit_warning"]
 
@@ -135,9 +136,9 @@ def _to_db(v: np.ndarray, units: str) -> np.ndarray:
 
 
 def _median(v: np.ndarray) -> float | None:
-    """Median of the finite values (None when there is none)."""
-    v = v[np.isfinite(v)]
-    return float(np.median(v)) if v.size else None
+    """Median of the finite values of the float32 ``v`` (None when there is none): numpy's,
+    found by radix selection (``kernels.select_cpu``)."""
+    return class_medians(v, np.zeros(v.shape, dtype=bool))[0][0]
 
 
 def _water_and_land(db: np.ndarray) -> tuple[float, float, float] | None:
@@ -155,10 +156,10 @@ def _water_and_land(db: np.ndarray) -> tuple[float, float, float] | None:
     mean_below = moment / np.maximum(below, 1)
     mean_above = (moment[-1] - moment) / np.maximum(above, 1)
     split = edges[int(np.argmax(below * above * (mean_below - mean_above) ** 2)) + 1]
-    water, land = v[v < split], v[v >= split]
-    if not water.size or not land.size:
+    (water, land), (_n_water, n_land) = class_medians(v, v >= split)
+    if water is None or land is None:
         return None
-    return float(np.median(water)), float(np.median(land)), land.size / v.size
+    return water, land, n_land / v.size
 
 
 def _single_band_notes(
@@ -197,10 +198,10 @@ def _clean(x, name: str, units: str, units_option: str) -> np.ndarray:
         raise NoDataError(_("{name}: all pixels are nodata (NaN or +-inf)").format(name=name))
     v = _sample(a)
     v = v[~np.isnan(v)]
-    if not v.size:
+    med = _median(v)
+    if med is None:
         return a
     neg = float(np.mean(v < 0))
-    med = float(np.median(v))
     if units == "db" and med > DB_MAX_MEDIAN:
         raise InputError(
             _(

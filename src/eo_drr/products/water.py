@@ -51,6 +51,7 @@ import numpy as np
 from eo_drr.errors import InputError
 from eo_drr.i18n import gettext as _
 from eo_drr.indices import sar, threshold
+from eo_drr.kernels.select_cpu import class_medians
 from eo_drr.products.water_settings import (
     DEFAULTS,
     MIN_TILE,
@@ -256,11 +257,10 @@ def quality_flags(f_db: np.ndarray, water: np.ndarray, t: SceneThreshold) -> dic
     """Per-scene flags: was the histogram bimodal, share of the tested tiles that were, the
     contrast (dB) between the median mapped land and water, the fallback and a plain-language
     warning when the map should not be trusted."""
-    valid = np.isfinite(f_db)
-    n_w, n_l = int((water & valid).sum()), int((~water & valid).sum())
+    (land_db, water_db), (n_l, n_w) = class_medians(f_db, water)  # numpy.median's values
     contrast = None
-    if n_w and n_l:
-        contrast = float(np.median(f_db[~water & valid]) - np.median(f_db[water & valid]))
+    if land_db is not None and water_db is not None:  # in float32, as numpy's medians were
+        contrast = float(np.float32(land_db) - np.float32(water_db))
     fallback = None
     warnings: list[str] = []
     if t.scene_db is None:
