@@ -1,4 +1,6 @@
-"""Runtime of the full flood product against reading its inputs once (issue target: <= 3x).
+"""Runtime of the full flood product against reading its inputs once (target: <= 4x).
+
+Issue 21's target for the product is 4x; the whole tiled job's (benchmarks/scale.py) is 3x.
 
 Writes a synthetic Sentinel-1 pair (pre and post, VV and VH, linear gamma0 float32, tiled
 deflate GeoTIFFs like an RTC product: land at -8 dB, a river and, after the event, a flood;
@@ -115,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         del truth_flood
     print(f"read inputs once  {r:8.2f} s")
     print(
-        f"full flood        {f:8.2f} s   ratio {f / r:.2f}x (target <= 3x)   flooded share {flooded:.3f}"
+        f"full flood        {f:8.2f} s   ratio {f / r:.2f}x (target <= 4x)   flooded share {flooded:.3f}"
     )
     if args.json:
         args.json.write_text(

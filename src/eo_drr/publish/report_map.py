@@ -104,7 +104,9 @@ def _png_data_uri(rgba: np.ndarray) -> str:
     from PIL import Image
 
     buf = io.BytesIO()
-    Image.fromarray(rgba, mode="RGBA").save(buf, format="PNG", optimize=True)
+    # zlib's default level, not optimize=True: on a 2048^2 flood overlay that search took
+    # 3.0 s for a file 16 % smaller (376 against 449 KiB), 9 % of a whole job (issue 21)
+    Image.fromarray(rgba, mode="RGBA").save(buf, format="PNG", compress_level=6)
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
