@@ -752,21 +752,29 @@ def test_fast_classes_match_dense_coverage(want_pop):
 
 
 def test_row_sort_of_deltas():
-    """The allocation-free per-row sort (insertion runs + merges) against numpy, values kept
-    with their keys, on a slice of a larger array."""
-    from eo_drr.kernels.rowsort_cpu import sort_run
+    """The allocation-free sort of a unit's deltas in ``unit_coverage``'s first pass (counting
+    sort by row, insertion runs + merges by column) against numpy's stable sort: values kept
+    with their keys, ties in input order, rows with sorted runs inside and up to 257 deltas."""
+    from eo_drr.kernels.coverage_cpu import unit_coverage
 
     rng = np.random.default_rng(5)
     for n in (0, 1, 2, 15, 16, 17, 33, 100, 257):
-        k = rng.integers(0, 40, n + 10).astype(np.int64)
-        k[3 : 3 + n // 3] = np.arange(n // 3)  # a sorted run inside
-        v = k * 10.0 + 0.5
-        tk, tv = np.zeros_like(k), np.zeros_like(v)
-        want = k.copy()
-        want[4 : 4 + n] = np.sort(k[4 : 4 + n])
-        sort_run(k, v, tk, tv, 4, 4 + n)
-        np.testing.assert_array_equal(k, want)
-        np.testing.assert_array_equal(v, k * 10.0 + 0.5)
+        rows = np.repeat(np.arange(3), n)[rng.permutation(3 * n)].astype(np.int32) + 2
+        cols = rng.integers(0, 40, 3 * n).astype(np.int32)
+        cols[: n // 3] = np.arange(n // 3)  # a sorted run inside
+        vals = rng.random(3 * n)
+        order = np.lexsort((cols, rows))  # stable: ties keep their input order
+        want_c, want_v = cols[order], vals[order]
+        m = 3 * n
+        scols, svals = np.zeros(m, np.int32), np.zeros(m)
+        e64, e32 = np.empty(0, np.int64), np.empty(0, np.int32)
+        unit_coverage(
+            rows, cols.copy(), vals.copy(), np.array([0, m]), np.array([m]), 50,
+            np.array([2]), np.array([0, 4]), np.zeros(4, np.int64), np.zeros(4, np.int64), scols, svals,
+            np.zeros(4, np.int64), e64, e32, e32, e32, e64, e64, np.empty(0), 0,
+        )  # fmt: skip
+        np.testing.assert_array_equal(scols, want_c)
+        np.testing.assert_array_equal(svals, want_v)
 
 
 @pytest.mark.parametrize("dasym", [False, True])

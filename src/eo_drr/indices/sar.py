@@ -373,7 +373,8 @@ def refined_lee(x: Any, window: int = 7, enl: float = 4.4) -> Any:
 
 def _np_temporal_median(stack):
     out = np.empty(stack.shape[1:], dtype=_F32)
-    sar_cpu.nanmedian_time(np.ascontiguousarray(stack, dtype=_F32), out)
+    bufs = np.empty((stack.shape[1], stack.shape[0]), dtype=_F32)  # the kernel's sort buffers
+    sar_cpu.nanmedian_time(np.ascontiguousarray(stack, dtype=_F32), bufs, out)
     return out
 
 

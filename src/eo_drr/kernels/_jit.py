@@ -41,6 +41,13 @@ def njit_serial(func):
     return numba.njit(**SERIAL)(func)
 
 
+def njit_inner(func):
+    """:func:`njit_serial` for helpers called only from numba code, never from Python: no
+    CPython or C-callable wrapper is built around them (numba compiles each helper on its own
+    before LLVM inlines it; issue 21: ~0.05-0.15 s less of a cold first run per helper)."""
+    return numba.njit(no_cpython_wrapper=True, no_cfunc_wrapper=True, **SERIAL)(func)
+
+
 _POOL: list[ThreadPoolExecutor] = []
 _POOL_LOCK = threading.Lock()
 

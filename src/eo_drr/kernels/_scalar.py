@@ -321,6 +321,61 @@ def wofs_of(blue, green, red, nir, swir1, swir2):
 
 
 @register_jitable
+def _all(a, b):
+    """AND of two margins (the smaller; written out: the builtin ``min`` compiles slower)."""
+    return a if a < b else b
+
+
+@register_jitable
+def _any(a, b):
+    """OR of two margins (the larger)."""
+    return a if a > b else b
+
+
+@register_jitable
+def wofs_tree_of(ndi52, ndi43, ndi72, blue, red, swir2):
+    """:func:`wofs_of` without branches: the same nodes, each given as a *margin*, a number
+    that is >= 0 exactly where the node's test holds; AND is then the smaller margin, OR the
+    larger, and the pixel is water where the result is >= 0. Every margin is evaluated, so a
+    CPU loop over pixels vectorises (the tree's branches mispredict on real scenes). Used by
+    ``wofs_cpu.wofs_integer``, whose margins are exact integers; tested equal to the float64
+    :func:`wofs_select_of`.
+
+    Margins, tuples in node order (``x <= t``: e.g. ``t - x``; ``above``: the negated test
+    ``x > t``):
+    ``ndi52``: N1 root, above N1, N21, above N21, N26, N35; ``ndi43``: N5, N9, N16, N24, N39;
+    ``ndi72``: N12, above N12; ``blue``: N2, N8, above N8, N13, N18, N22, N29, N30, N37, N43;
+    ``red``: N28, above N28, N41; ``swir2``: N4, above N4.
+    """
+    root, above_root, n21, above_n21, n26, n35 = ndi52
+    n5, n9, n16, n24, n39 = ndi43
+    n12, above_n12 = ndi72
+    b2, b8, above_b8, b13, b18, b22, b29, b30, b37, b43 = blue
+    r28, above_r28, r41 = red
+    s4, above_s4 = swir2
+    # N2 -> N4 (N5) | above N4 -> N8 (above: N9 | N12 (above: N13 | N16 | N18))
+    left = _all(
+        b2,
+        _any(
+            _all(s4, n5),
+            _all(
+                above_s4,
+                _any(
+                    _all(above_b8, n9),
+                    _all(b8, _any(_all(above_n12, b13), _all(n12, _any(n16, b18)))),
+                ),
+            ),
+        ),
+    )
+    # N21 -> N22, N24, (N26 | N28 -> N29 | above N28 -> N30) | above N21 -> N35 .. N43
+    right = _any(
+        _all(_all(n21, b22), _all(n24, _any(n26, _any(_all(r28, b29), _all(above_r28, b30))))),
+        _all(_all(_all(above_n21, n35), _all(b37, n39)), _all(r41, b43)),
+    )
+    return _any(_all(root, left), _all(above_root, right))
+
+
+@register_jitable
 def wofs_select_of(blue, green, red, nir, swir1, swir2):
     """:func:`wofs_of` as boolean algebra: every test evaluated, no branches, so that a CPU
     loop over pixels vectorises (the tree's branches mispredict on real scenes). Same nodes,

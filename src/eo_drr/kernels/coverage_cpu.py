@@ -8,7 +8,7 @@ crosses in each pixel row, the signed area between the edge and the cell's right
 the running sum of these deltas along a row is the exact area coverage of each cell (closed
 rings of straight edges; holes subtract because their rings run the other way).
 :func:`ring_deltas` writes each unit's deltas; :func:`unit_coverage` sorts them by row
-(counting sort) and column (short per-row merge sort, :mod:`eo_drr.kernels.rowsort_cpu`) and
+(counting sort) and column (short per-row merge sort, no allocation) and
 walks each row once: runs of coverage 1 become spans (unit, row, columns), fractional cells
 border records (unit, pixel, coverage), both grouped by raster row (:func:`record_offsets`).
 The work is proportional to the border length, with no GDAL rasterisation, no label raster and
@@ -19,14 +19,18 @@ rasters over these spans and records.
 Coordinates are in pixel units of the raster (column, row; row down). Output and scratch
 arrays are allocated by the caller (numpy); kernels never allocate.
 :mod:`eo_drr.sendai.coverage` builds the argument lists.
+
+:func:`unit_coverage` sorts and walks in one function on purpose (issue 21, "fast first run"):
+numba compiles every helper a kernel calls on its own, down to machine code, before LLVM
+inlines it again into the caller (a helper of a helper three times over), so the sort helpers
+cost ~0.6 s of a cold first run.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from eo_drr.kernels._jit import njit_serial, threaded
-from eo_drr.kernels.rowsort_cpu import bucket_rows
+from eo_drr.kernels._jit import njit_inner, njit_serial, threaded
 
 #: a running coverage within this of an integer counts as whole (0 or 1)
 COVER_EPS = 1e-9
@@ -44,7 +48,7 @@ def delta_bound(xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
     return (np.floor(dx) + 3.0 * (np.floor(dy) + 2.0) + 2.0).astype(np.int64)
 
 
-@njit_serial
+@njit_inner
 def _edge(x0, y0, x1, y1, sign, width, height, rows, cols, vals, pos):
     """Deltas of one edge into rows/cols/vals from ``pos``; returns the new position.
 
@@ -102,7 +106,7 @@ def _edge(x0, y0, x1, y1, sign, width, height, rows, cols, vals, pos):
     return pos
 
 
-@njit_serial
+@njit_inner
 def _put(rows, cols, vals, pos, row, col, width, v):
     if col >= width:
         return pos
@@ -162,17 +166,6 @@ def ring_deltas(
         counts[u] = pos - unit_off[u]
 
 
-@njit_serial
-def _emit_span(u, row, s0, s1, span_cnt, jj, span_unit, span_row, span_c0, span_c1, fill):
-    if fill:
-        o = span_cnt[jj]
-        span_unit[o] = u
-        span_row[o] = row
-        span_c0[o] = s0
-        span_c1[o] = s1
-    span_cnt[jj] += 1
-
-
 @threaded(lambda *a: a[4].size)
 def unit_coverage(
     start,
@@ -227,14 +220,84 @@ def unit_coverage(
         nr = row_off[u + 1] - ro - 1
         lo = row_lo[u]
         if not fill:
-            if b > a:
-                bucket_rows(rows, cols, vals, a, b, lo, row_end, ro, nr, scols, svals)
-            else:
-                for j in range(ro, ro + nr + 1):
-                    row_end[j] = 0
             for j in range(ro, ro + nr + 1):
+                row_end[j] = 0
                 row_cnt[j] = 0
                 span_cnt[j] = 0
+            # counting sort of the deltas by row into scols/svals
+            for i in range(a, b):
+                row_end[ro + 1 + rows[i] - lo] += 1
+            for j in range(ro + 1, ro + nr + 1):
+                row_end[j] += row_end[j - 1]
+            for i in range(a, b):
+                j = ro + rows[i] - lo
+                p = a + row_end[j]
+                row_end[j] += 1
+                scols[p] = cols[i]
+                svals[p] = vals[i]
+            # then each row's deltas by column, carrying their values (stable; cols/vals as
+            # scratch): insertion sort on runs of 16, then bottom-up merges. Already sorted
+            # rows (the usual case) cost one comparison per delta
+            s = a
+            for j in range(ro, ro + nr):  # row_end[j] is now the end of row j
+                e = a + row_end[j]
+                done = True
+                for i in range(s + 1, e):
+                    if scols[i] < scols[i - 1]:
+                        done = False
+                        break
+                if done:
+                    s = e
+                    continue
+                for q in range(s, e, 16):
+                    for i in range(q + 1, min(q + 16, e)):
+                        kk = scols[i]
+                        vv = svals[i]
+                        t = i - 1
+                        while t >= q and scols[t] > kk:
+                            scols[t + 1] = scols[t]
+                            svals[t + 1] = svals[t]
+                            t -= 1
+                        scols[t + 1] = kk
+                        svals[t + 1] = vv
+                sk, sv, dk, dv = scols, svals, cols, vals
+                flipped = False
+                size = 16  # of the sorted runs
+                while size < e - s:
+                    for m0 in range(s, e, 2 * size):
+                        mid = min(m0 + size, e)
+                        hi = min(m0 + 2 * size, e)
+                        x = m0
+                        y = mid
+                        o = m0
+                        while x < mid and y < hi:
+                            if sk[y] < sk[x]:
+                                dk[o] = sk[y]
+                                dv[o] = sv[y]
+                                y += 1
+                            else:
+                                dk[o] = sk[x]
+                                dv[o] = sv[x]
+                                x += 1
+                            o += 1
+                        while x < mid:
+                            dk[o] = sk[x]
+                            dv[o] = sv[x]
+                            x += 1
+                            o += 1
+                        while y < hi:
+                            dk[o] = sk[y]
+                            dv[o] = sv[y]
+                            y += 1
+                            o += 1
+                    sk, sv, dk, dv = dk, dv, sk, sv
+                    flipped = not flipped
+                    size *= 2
+                if flipped:
+                    for i in range(s, e):
+                        scols[i] = cols[i]
+                        svals[i] = vals[i]
+                s = e
         if b == a:
             continue
         s = a
@@ -269,19 +332,13 @@ def unit_coverage(
                             s1 = x1
                         else:
                             if s1 > s0:
-                                _emit_span(
-                                    u,
-                                    row,
-                                    s0,
-                                    s1,
-                                    span_cnt,
-                                    jj,
-                                    span_unit,
-                                    span_row,
-                                    span_c0,
-                                    span_c1,
-                                    fill,
-                                )
+                                if fill:
+                                    o = span_cnt[jj]
+                                    span_unit[o] = u
+                                    span_row[o] = row
+                                    span_c0[o] = s0
+                                    span_c1[o] = s1
+                                span_cnt[jj] += 1
                             s0 = x0
                             s1 = x1
                     continue
@@ -301,9 +358,13 @@ def unit_coverage(
                             rec_w[o + c - c0] = run
                     row_cnt[jj] += c1 - c0
             if s1 > s0:
-                _emit_span(
-                    u, row, s0, s1, span_cnt, jj, span_unit, span_row, span_c0, span_c1, fill
-                )
+                if fill:
+                    o = span_cnt[jj]
+                    span_unit[o] = u
+                    span_row[o] = row
+                    span_c0[o] = s0
+                    span_c1[o] = s1
+                span_cnt[jj] += 1
             s = e
 
 

@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from eo_drr.kernels._jit import njit_serial, threaded
+from eo_drr.kernels._jit import njit_inner, threaded
 from eo_drr.kernels._scalar import db_of, is_nodata, linear_of, log_ratio_of
 
 #: Elements per parallel block of the pointwise kernels ("rows" of the flat view).
@@ -99,7 +99,7 @@ _SQRT2 = math.sqrt(2.0)
 _MANT = 1.0 / 8388608.0  # 2**-23
 
 
-@njit_serial
+@njit_inner
 def _db_bits32(u):
     """10 log10(x) from the bits ``u`` of a float32 x; NaN for x <= 0 or NaN, +inf for +inf.
     Subnormals give NaN here (the caller fixes them)."""
@@ -120,7 +120,7 @@ def _db_bits32(u):
     return db if (positive & normal) else special
 
 
-@njit_serial
+@njit_inner
 def _is_subnormal32(u):
     return ((u & np.uint32(0x7F800000)) == np.uint32(0)) & ((u & np.uint32(0x7FFFFF)) != 0)
 
@@ -189,17 +189,19 @@ def log_ratio_f32(start, stop, post, pre, post_bits, pre_bits, nodata, use_nodat
 # --------------------------------------------------------------------------------------------
 # temporal median of a stack (pre-event reference)
 @threaded(lambda *a: a[-1].shape[0])
-def nanmedian_time(start, stop, stack, out):
+def nanmedian_time(start, stop, stack, bufs, out):
     """``out[i, j]`` = median over ``t`` of the finite ``stack[t, i, j]`` (NaN where none).
 
-    ``stack``: float32 ``(t, y, x)``. Even counts give the mean of the two middle values
+    ``stack``: float32 ``(t, y, x)``; ``bufs``: float32 scratch ``(y, t)`` (a row's sort
+    buffer, from the caller: an ``np.empty`` in the kernel cost ~0.1 s more numba compilation
+    of a cold first run, issue 21). Even counts give the mean of the two middle values
     (numpy's ``nanmedian``). An insertion sort of the few finite values per pixel: time
     stacks are short (a handful of pre-event scenes), so this is O(t**2) per pixel without
     numpy's masked-array sort of the whole stack.
     """
     T, H, W = stack.shape
     for i in range(start, stop):
-        buf = np.empty(T, dtype=np.float32)
+        buf = bufs[i]
         for j in range(W):
             n = 0
             for t in range(T):

@@ -2,64 +2,34 @@
 
 Every kernel reads raw band values (any integer or float dtype), turns them into reflectance
 ``value * scale + offset`` in float32, and writes float32 into ``out`` (allocated by the
-caller). A pixel is nodata (NaN out) when any band is NaN or equals ``nodata``. The
-comparison runs on :func:`key` of each value, with ``nodata`` given in the same domain by
-:func:`nodata_key`: for dtypes that float32 holds exactly (8/16-bit integers, float16/32) that
-is the float32 value, so the mask has the width of the arithmetic and the loop vectorises
-without widening; for wider dtypes it is the float64 value (exact up to 2**53). "No nodata
-value" is a NaN ``nodata``, which no value equals, so the kernels carry no runtime flag. The two
-together took NDWI on a full tile from 0.78 to 0.92 of the memory bound.
-
-The loops are branch-free selects so that LLVM vectorises them. Threads run over blocks of
-BLOCK elements of the flat arrays (the rows of a 2-D view); each block is taken as a slice
-(:func:`_span`), so the inner loop indexes from 0 and LLVM can prove its indices non-negative:
-indexing the flat array at ``blk * BLOCK + k`` instead keeps numba's negative-index
-wraparound in the loop, which does not vectorise (2-3x slower, issue 21).
+caller). A pixel is nodata (NaN out) when any band is NaN or equals ``nodata``, compared as
+:func:`~eo_drr.kernels._spectral_loop.key` (see there, with the blocks threads run over). The
+loops are branch-free selects so that LLVM vectorises them. WOfS lives in
+:mod:`eo_drr.kernels.wofs_cpu`.
 """
 
 from __future__ import annotations
 
 import numba
 import numpy as np
-from numba import types
-from numba.extending import overload
 
-from eo_drr.kernels._jit import FASTMATH, njit_serial, threaded
-from eo_drr.kernels._scalar import bsi_of, wofs_select_of
+from eo_drr.kernels._jit import FASTMATH, threaded
+from eo_drr.kernels._scalar import bsi_of
+from eo_drr.kernels._spectral_loop import BLOCK, _span, float32_exact, key, nodata_key
+from eo_drr.kernels.wofs_cpu import wofs, wofs_integer, wofs_reflectance
 
-#: elements per parallel block
-BLOCK = 1 << 16
-
-
-def float32_exact(dtype) -> bool:
-    """True when every value of ``dtype`` converts to float32 without rounding."""
-    dtype = np.dtype(dtype)
-    return (dtype.kind in "iu" and dtype.itemsize <= 2) or dtype in (np.float16, np.float32)
-
-
-def nodata_key(nodata, use_nodata: bool, dtype):
-    """``nodata`` in the domain :func:`key` compares in for bands of ``dtype`` (NaN: none)."""
-    value = nodata if use_nodata else np.nan
-    return np.float32(value) if float32_exact(dtype) else np.float64(value)
-
-
-def key(v):  # pragma: no cover - replaced by the overload inside numba
-    """The value a band's raw ``v`` is compared with nodata as (see the module docstring)."""
-    return v
-
-
-@overload(key, jit_options=dict(cache=True))  # type: ignore[typeddict-unknown-key]
-def _key_overload(v):
-    if (isinstance(v, types.Integer) and v.bitwidth <= 16) or v in (types.float16, types.float32):
-        return lambda v: np.float32(v)
-    return lambda v: np.float64(v)
-
-
-@njit_serial
-def _span(n, blk):
-    """(start, stop) of block ``blk`` of a flat array of ``n`` elements (BLOCK per block)."""
-    start = blk * BLOCK
-    return start, min(n, start + BLOCK)
+__all__ = [
+    "BLOCK",
+    "bsi",
+    "bui",
+    "float32_exact",
+    "linear_combination",
+    "nodata_key",
+    "normalized_difference",
+    "wofs",
+    "wofs_integer",
+    "wofs_reflectance",
+]
 
 
 @threaded(lambda *a: -(-a[-1].size // BLOCK))
@@ -159,7 +129,7 @@ def linear_combination(bands, coefs, scale, offset, nodata, out):
     ``bands``: a tuple of flat arrays of one dtype (unrolled at compile time, so the loop
     vectorises); ``coefs``: float32, one per band. Used by AWEI and the tasseled cap.
     A tuple of arrays cannot be sliced per block, so its elements are indexed with an unsigned
-    index (which numba does not wrap around, see the module docstring).
+    index (which numba does not wrap around, see :mod:`._spectral_loop`).
 
     The one kernel left on numba's ``prange`` (not :func:`~eo_drr.kernels._jit.threaded`):
     run as a serial ``nogil`` kernel over parts, this tuple-unrolled loop does not vectorise
@@ -186,51 +156,3 @@ def linear_combination(bands, coefs, scale, offset, nodata, out):
                 acc += coefs[i] * (np.float32(v) * sc + of)
                 i += 1
             ob[k] = nan if bad else acc
-
-
-@threaded(lambda *a: -(-a[-1].size // BLOCK))
-def wofs(blk0, blk1, blue, green, red, nir, swir1, swir2, scale, offset, nodata, out):
-    """WOfS water classification (``_scalar.wofs_of``, evaluated branch-free as
-    ``_scalar.wofs_select_of``): 1.0 water, 0.0 not, NaN nodata.
-
-    Reflectance (``value * scale + offset``) is multiplied by 10 000 to the paper's units.
-    """
-    n = blue.size
-    sc = np.float64(scale) * 10000.0
-    of = np.float64(offset) * 10000.0
-    nd = nodata
-    nan = np.float32(np.nan)
-    for blk in range(blk0, blk1):
-        start, stop = _span(n, blk)
-        b0 = blue[start:stop]
-        b1 = green[start:stop]
-        b2 = red[start:stop]
-        b3 = nir[start:stop]
-        b4 = swir1[start:stop]
-        b5 = swir2[start:stop]
-        ob = out[start:stop]
-        for k in range(stop - start):
-            v0 = b0[k]
-            v1 = b1[k]
-            v2 = b2[k]
-            v3 = b3[k]
-            v4 = b4[k]
-            v5 = b5[k]
-            bad = (v0 != v0) | (v1 != v1) | (v2 != v2) | (v3 != v3) | (v4 != v4) | (v5 != v5)
-            bad |= (
-                (key(v0) == nd)
-                | (key(v1) == nd)
-                | (key(v2) == nd)
-                | (key(v3) == nd)
-                | (key(v4) == nd)
-                | (key(v5) == nd)
-            )
-            w = wofs_select_of(
-                np.float64(v0) * sc + of,
-                np.float64(v1) * sc + of,
-                np.float64(v2) * sc + of,
-                np.float64(v3) * sc + of,
-                np.float64(v4) * sc + of,
-                np.float64(v5) * sc + of,
-            )
-            ob[k] = nan if bad else np.float32(w)

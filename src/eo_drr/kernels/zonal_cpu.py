@@ -18,6 +18,14 @@ cells cut by unit borders (each thread with private accumulators).
 Coordinates are in pixel units of the raster (column, row; row down). Output and scratch
 arrays are allocated by the caller (numpy); kernels never allocate.
 :class:`eo_drr.sendai.zonal.InteriorPass` builds :func:`interior_counts`' argument list.
+
+Compile time (issue 21, "fast first run"): numba compiles every helper a kernel calls on its
+own, down to machine code, before LLVM inlines it again into the caller, once per call site
+and argument types. So the class codes are computed in the kernel itself, :func:`_flush_cells`
+is called from one place (also for the block's last cell row) and no argument of it starts as a
+bare integer literal (``r0 = 0`` made numba compile it twice: once with ``Literal[int](0)``);
+together ~1 s of a cold first run. :func:`_flush_cells` stays a helper: written into the kernel
+it lets LLVM round the fast-math population sums differently in the last bits.
 """
 
 from __future__ import annotations
@@ -25,7 +33,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from eo_drr.kernels._jit import njit_serial, threaded
+from eo_drr.kernels._jit import njit_inner, threaded
 
 
 def blocks(h: int) -> int:
@@ -38,7 +46,7 @@ OBSERVED, FLOODED, CROP, BUILT, NEW_BUILT = 1, 2, 4, 8, 16
 N_CODES = 32
 
 
-@njit_serial
+@njit_inner
 def _weight(code, bu_weight, floor):
     """Dasymetric weight of a pixel: 1 for built-up, ``floor`` otherwise (``bu_weight`` 0:
     every pixel 1)."""
@@ -47,32 +55,7 @@ def _weight(code, bu_weight, floor):
     return 1.0 if (code & BUILT) != 0 else floor
 
 
-@njit_serial
-def _span_codes(flood, lc, lut, bu, bb, has_lc, has_bu, has_bb, nodata, r, c0, c1, buf):
-    """Class codes of pixels ``c0:c1`` of row ``r`` into ``buf[:c1 - c0]`` (uint8): OBSERVED
-    where ``flood`` is not ``nodata``, FLOODED where it is 1, CROP (and BUILT when there is no
-    built-up layer) from the land-cover LUT, BUILT from ``bu`` != 0, NEW_BUILT where built-up
-    and ``bb`` == 0 (the numpy reference is ``eo_drr.sendai.footprint.code_raster``). The
-    flags are tested once per span, so each inner loop is a plain, vectorisable loop (with the
-    flags inside the pixel loop the pass runs ~25x slower)."""
-    n = c1 - c0
-    for i in range(n):
-        f = flood[r, c0 + i]
-        buf[i] = (OBSERVED if f != nodata else 0) | (FLOODED if f == 1 else 0)
-    if has_lc:
-        keep = CROP if has_bu else CROP | BUILT
-        for i in range(n):
-            buf[i] |= lut[lc[r, c0 + i]] & keep
-    if has_bu:
-        for i in range(n):
-            buf[i] |= BUILT if bu[r, c0 + i] != 0 else 0
-    if has_bb:
-        for i in range(n):
-            if (buf[i] & BUILT) != 0 and bb[r, c0 + i] == 0:
-                buf[i] |= NEW_BUILT
-
-
-@njit_serial
+@njit_inner
 def _flush_cells(
     lr,
     r0,
@@ -263,9 +246,10 @@ def interior_counts(
 
     A cell's pixels are first reduced to integer counts per column (built-up, flooded,
     flooded built-up, same label as in the cell row's first row, pixels; plain vector loops
-    with no float adds or scatter); when its cell row is complete (:func:`_flush_cells`) they
-    are summed per cell, the persons per unit of weight are then known, and the cut cells and
-    border records of those rows are placed while the rows' codes are still in cache.
+    with no float adds or scatter); when its cell row is complete (:func:`_flush_cells`, at the
+    next cell row or at the block's end, ``r == end``) they are summed per cell, the persons
+    per unit of weight are then known, and the cut cells and border records of those rows are
+    placed while the rows' codes are still in cache.
     """
     h, w = flood.shape
     for blk in range(start, stop):
@@ -280,10 +264,11 @@ def interior_counts(
         mx = np.uint8(0)
         nd = np.uint8(nodata)
         zero = np.uint8(0)
-        cur = -1  # cell row being summed
-        r0 = 0
-        for r in range(row_start[blk], row_start[blk + 1]):
-            cr = cell_row[r] if pw > 0 else -1
+        cur = np.int64(-1)  # cell row being summed (not a literal: see the module docstring)
+        r0 = row_start[blk]
+        end = row_start[blk + 1]
+        for r in range(row_start[blk], end + 1):  # r == end: flush the last cell row
+            cr = cell_row[r] if pw > 0 and r < end else -1
             if cr != cur and cur >= 0:
                 _flush_cells(
                     lbk,
@@ -311,12 +296,33 @@ def interior_counts(
                     pop[blk],
                     exp[blk],
                 )
+            if r == end:
+                break
             if cr != cur:
                 cur = cr
                 r0 = r
             buf = cbk[r - r0] if cr >= 0 else cbk[0]
             lrow = lbk[r - r0] if cr >= 0 else lbk[0]
-            _span_codes(flood, lc, lut, bu, bb, has_lc, has_bu, has_bb, nodata, r, 0, w, buf)
+            # class codes of row r (the numpy reference is
+            # ``eo_drr.sendai.footprint.code_raster``): OBSERVED where ``flood`` is not
+            # ``nodata``, FLOODED where it is 1, CROP (and BUILT when there is no built-up
+            # layer) from the land-cover LUT, BUILT from ``bu`` != 0, NEW_BUILT where built-up
+            # and ``bb`` == 0. The flags are tested once per row, so each loop is a plain,
+            # vectorisable loop (with the flags inside the pixel loop the pass runs ~25x slower)
+            for c in range(w):
+                f = flood[r, c]
+                buf[c] = (OBSERVED if f != nodata else 0) | (FLOODED if f == 1 else 0)
+            if has_lc:
+                keep = CROP if has_bu else CROP | BUILT
+                for c in range(w):
+                    buf[c] |= lut[lc[r, c]] & keep
+            if has_bu:
+                for c in range(w):
+                    buf[c] |= BUILT if bu[r, c] != 0 else 0
+            if has_bb:
+                for c in range(w):
+                    if (buf[c] & BUILT) != 0 and bb[r, c] == 0:
+                        buf[c] |= NEW_BUILT
             for c in range(w):
                 f = flood[r, c]
                 mx = max(mx, zero if f == nd else f)
@@ -345,33 +351,6 @@ def interior_counts(
                 nflb[c] += bt & fb
                 same[c] += 1 if lrow[c] == lfirst[c] else 0
                 npx[c] += 1
-        if cur >= 0:
-            _flush_cells(
-                lbk,
-                r0,
-                row_start[blk + 1],
-                w,
-                cur,
-                pw,
-                ox,
-                fx,
-                cell_col,
-                bu_weight,
-                floor,
-                a,
-                cbk,
-                persons,
-                want_pop,
-                rec_row_off,
-                rec_unit,
-                rec_pix,
-                rec_w,
-                cell_wsum,
-                cell_fsum,
-                cell_label,
-                pop[blk],
-                exp[blk],
-            )
         bad[blk] = mx
 
 

@@ -45,7 +45,7 @@ def check_flood_values(fl: np.ndarray, nodata: int) -> None:
 
 @dataclass(frozen=True)
 class Pixels:
-    """The 10 m layers as the kernels take them (see :func:`eo_drr.kernels.zonal_cpu._span_codes`)."""
+    """The 10 m layers as the kernels take them (see :func:`eo_drr.kernels.zonal_cpu.interior_counts`)."""
 
     flood: np.ndarray
     lc: np.ndarray
