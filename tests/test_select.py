@@ -5,7 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from eo_drr.kernels import select_cpu
 from eo_drr.kernels.select_cpu import BLOCK, class_medians
+
+
+@pytest.fixture(params=["kernels", "numpy"])
+def path(request, monkeypatch):
+    """Both paths of class_medians: the radix kernels (forced on small arrays) and numpy."""
+    if request.param == "kernels":
+        monkeypatch.setattr(select_cpu, "NUMPY_BELOW", 0)
+    return request.param
 
 
 def _reference(x, mask):
@@ -36,7 +45,7 @@ def _data(rng, n, kind):
 
 
 @pytest.mark.parametrize("kind", ["normal_db", "ties", "linear", "wide", "tiny"])
-def test_equals_numpy_median(kind):
+def test_equals_numpy_median(kind, path):
     rng = np.random.default_rng(7)
     for n in [1, 2, 3, 4, 5, 100, 1001, 65_537]:
         for share in (0.0, 0.3, 1.0):
@@ -52,7 +61,7 @@ def test_several_blocks_and_2d():
     assert class_medians(x, mask) == _reference(x, mask)
 
 
-def test_no_finite_value_and_wrong_dtype():
+def test_no_finite_value_and_wrong_dtype(path):
     x = np.full(10, np.nan, dtype=np.float32)
     assert class_medians(x, np.zeros(10, bool)) == ((None, None), (0, 0))
     with pytest.raises(ValueError, match="float32"):

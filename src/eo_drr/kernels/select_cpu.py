@@ -23,10 +23,9 @@ may come back with the other sign.
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 
-from eo_drr.kernels._jit import threaded
+from eo_drr.kernels._jit import njit_inner, threaded
 
 #: high bits of the order key counted in the first pass (65 536 bins per class)
 HIGH_BITS = 16
@@ -36,7 +35,7 @@ _BINS = 1 << HIGH_BITS
 BLOCK = 1 << 20
 
 
-@numba.njit(inline="always")
+@njit_inner
 def _ukey(bits):
     """Unsigned order key of float32 ``bits`` (int32): its order is the float order."""
     key = bits ^ ((bits >> 31) & np.int32(0x7FFFFFFF))
@@ -106,6 +105,20 @@ def _order_stats(bits, mask, counts, cls, ranks) -> list:
     return values
 
 
+#: below this many values numpy.median is as fast (and the kernels need not be compiled)
+NUMPY_BELOW = 1 << 20
+
+
+def _numpy_medians(
+    flat: np.ndarray, m: np.ndarray
+) -> tuple[tuple[float | None, float | None], tuple[int, int]]:
+    """:func:`class_medians` by ``numpy.median`` (small arrays)."""
+    fin = np.isfinite(flat)
+    low, high = flat[fin & ~m], flat[fin & m]
+    medians = [float(np.median(v)) if v.size else None for v in (low, high)]
+    return (medians[0], medians[1]), (int(low.size), int(high.size))
+
+
 def class_medians(
     x: np.ndarray, mask: np.ndarray
 ) -> tuple[tuple[float | None, float | None], tuple[int, int]]:
@@ -119,6 +132,8 @@ def class_medians(
     m = np.ascontiguousarray(mask, dtype=np.bool_).reshape(-1)
     if m.size != flat.size:
         raise ValueError("class_medians: x and mask differ in size")
+    if flat.size < NUMPY_BELOW:
+        return _numpy_medians(flat, m)
     bits = flat.view(np.int32)
     nblocks = max(1, -(-flat.size // BLOCK))
     counts = np.empty((nblocks, 2, _BINS), dtype=np.int32)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from eo_drr.kernels._jit import njit_serial, threaded
+from eo_drr.kernels._jit import njit_inner, threaded
 
 #: interleaved private copies per block (breaks the dependency on runs of equal bins)
 LANES = 4
@@ -66,7 +66,7 @@ CHUNK = 1024
 EDGE_TOL = 1e-7
 
 
-@njit_serial
+@njit_inner
 def _index_chunk(xs, lo, hi, scale, edges, bins, buf):
     """Bin indices of the values ``xs`` (a slice, at most ``buf.size`` long) into
     buf[:xs.size] (bins + 1 for NaN / out of range).
