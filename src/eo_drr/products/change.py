@@ -101,7 +101,8 @@ def s1_flood(
                 if len(stack) > 1
                 else lin(stack[0])
             )
-        return (10 * np.log10(m)).astype(np.float32) if units == "db" else m.astype(np.float32)
+        out = 10 * np.log10(m) if units == "db" else m
+        return out.astype(np.float32, copy=False)
 
     ref_vv = median_db(pre_vv)
     ref_vh = median_db(pre_vh) if pre_vh else None
@@ -121,7 +122,7 @@ def s1_flood(
     flood = (post.water == 1) & (ref.water != 1)
     if change.min_flood_decrease_db is not None:
         flood &= lr <= -abs(change.min_flood_decrease_db)
-    out = np.where(flood, 1, 0).astype(np.uint8)
+    out = flood.astype(np.uint8)  # 1 flood, 0 not
     out[(post.water == 255) | (ref.water == 255)] = 255
     added_u8 = None if added is None else added.astype(np.uint8)
     return FloodResult(out, post, ref, lr, added_u8)

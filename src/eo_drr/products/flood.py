@@ -353,7 +353,7 @@ def flood_extent(
         change=ChangeRule(decrease_db=p.change_decrease_db),
     )
     water = res.water.water
-    source = np.where(water != NODATA, FROM_S1, 0).astype(np.uint8)
+    source = np.where(water != NODATA, np.uint8(FROM_S1), np.uint8(0))
     if lay.s2_water is not None:
         water, source = fuse_water(water, _on_grid(lay.s2_water, post.shape, "s2_water"))
     reference = res.reference.water.copy()
@@ -365,17 +365,19 @@ def flood_extent(
     if lay.hand is not None:
         hand_v = _on_grid(lay.hand, post.shape, "hand")
         exclusion |= np.where(
-            np.isfinite(hand_v) & (hand_v > p.hand_max_m), EXCLUDED_HAND, 0
-        ).astype(np.uint8)
+            np.isfinite(hand_v) & (hand_v > p.hand_max_m), np.uint8(EXCLUDED_HAND), np.uint8(0)
+        )
     if lay.slope is not None and p.slope_max_deg is not None:
         slope_v = _on_grid(lay.slope, post.shape, "slope")
         exclusion |= np.where(
-            np.isfinite(slope_v) & (slope_v > p.slope_max_deg), EXCLUDED_SLOPE, 0
-        ).astype(np.uint8)
+            np.isfinite(slope_v) & (slope_v > p.slope_max_deg),
+            np.uint8(EXCLUDED_SLOPE),
+            np.uint8(0),
+        )
     if lay.landcover is not None:
         lc = _on_grid(lay.landcover, post.shape, "landcover")
         for cls in p.no_sensitivity_classes:
-            exclusion |= np.where(lc == cls, NO_SENSITIVITY_CLASSES[cls], 0).astype(np.uint8)
+            exclusion |= np.where(lc == cls, np.uint8(NO_SENSITIVITY_CLASSES[cls]), np.uint8(0))
     flooded &= (exclusion & (EXCLUDED_HAND | EXCLUDED_SLOPE)) == 0
     # no-sensitivity: SAR cannot tell, so where SAR decided the pixel is unobserved
     blind = ((exclusion & (NO_SENSITIVITY_URBAN | NO_SENSITIVITY_FOREST)) != 0) & (
@@ -385,7 +387,7 @@ def flood_extent(
     flooded = remove_small_objects(flooded, p.min_mapping_unit_px)
     if not flooded.any():
         log.warning(_("no flooded pixel found: the flood extent is empty"))
-    flood = np.where(flooded, FLOOD, NOT_FLOOD).astype(np.uint8)
+    flood = np.where(flooded, np.uint8(FLOOD), np.uint8(NOT_FLOOD))
     flood[(water == FLOOD) & (reference == FLOOD)] = STILL_WATER
     flood[(water == NODATA) | (reference == NODATA) | blind] = NODATA
 

@@ -56,7 +56,7 @@ from eo_drr.products.water_settings import (
     DEFAULTS,
     MIN_TILE,
     WaterParams,
-    likelihood_bin,
+    likelihood_of,
     water_params,
 )
 
@@ -126,6 +126,20 @@ class WaterResult:
         return self.threshold.summary(self.quality)
 
 
+#: elements per block of the label look-ups (a block of intp indices stays in cache)
+_BLOCK = 1 << 16
+
+
+def _lookup(table: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """``table[labels]`` block by block: numpy converts the whole int32 label array to intp
+    indices first (960 MB at 10980^2), a block at a time stays in cache (issue 21)."""
+    flat = np.ascontiguousarray(labels).reshape(-1)
+    out = np.empty(flat.size, dtype=table.dtype)
+    for start in range(0, flat.size, _BLOCK):
+        np.take(table, flat[start : start + _BLOCK], out=out[start : start + _BLOCK])
+    return out.reshape(labels.shape)
+
+
 def remove_small_objects(mask: np.ndarray, min_size: int) -> np.ndarray:
     """Drop 8-connected True components smaller than ``min_size`` pixels."""
     if min_size <= 1 or not mask.any():
@@ -133,10 +147,13 @@ def remove_small_objects(mask: np.ndarray, min_size: int) -> np.ndarray:
     from scipy import ndimage
 
     labels, n = ndimage.label(mask, structure=np.ones((3, 3), dtype=bool))
-    sizes = np.bincount(labels.ravel(), minlength=n + 1)
+    flat = labels.reshape(-1)
+    sizes = np.zeros(n + 1, dtype=np.int64)
+    for start in range(0, flat.size, _BLOCK):  # bincount casts its input to intp: by blocks
+        sizes += np.bincount(flat[start : start + _BLOCK], minlength=n + 1)
     keep = sizes >= min_size
     keep[0] = False
-    return keep[labels]
+    return _lookup(keep, labels)
 
 
 def grow_regions(seeds: np.ndarray, candidates: np.ndarray) -> np.ndarray:
@@ -148,7 +165,7 @@ def grow_regions(seeds: np.ndarray, candidates: np.ndarray) -> np.ndarray:
     keep = np.zeros(n + 1, dtype=bool)
     keep[labels[seeds]] = True
     keep[0] = False
-    return keep[labels]
+    return _lookup(keep, labels)
 
 
 def _quantiles(x: np.ndarray, qs: tuple[float, ...], bins: int = 4096) -> tuple[float, ...]:
@@ -239,9 +256,9 @@ def classify(
             if params.grow_db > 0
             else seeds
         )
-        idx = likelihood_bin(f_db - t.threshold_db)
     table = np.round(100.0 * np.asarray(params.likelihood_table)).astype(np.uint8)
-    likelihood = np.take(table, idx)
+    with np.errstate(invalid="ignore"):
+        likelihood = likelihood_of(f_db, t.threshold_db, table)
     # the flags as uint8 arithmetic on the masks (0/1 bytes), no wider temporaries
     prov = seeds.view(np.uint8) * np.uint8(SEED)
     prov |= (water & ~seeds).view(np.uint8) * np.uint8(GROWN)
@@ -344,13 +361,13 @@ def s1_water(
     use_vh = p.polarisation == "vh" and has_vh
     f = speckle_db(vh, units=units, params=p) if use_vh and vh is not None else fvv
     if use_vh:
-        f = np.where(np.isfinite(fvv), f, np.nan).astype(np.float32)
+        f = np.where(np.isfinite(fvv), f, np.float32(np.nan))  # float32, no copy after
     t = scene_threshold(f, "vh" if use_vh else "vv", p)
     water, likelihood, prov = classify(f, t, p)
     if p.min_mapping_unit_px > 1:
         water = remove_small_objects(water, p.min_mapping_unit_px)
     valid = np.isfinite(f)
-    out = np.where(water, 1, 0).astype(np.uint8)
+    out = water.astype(np.uint8)  # 1 water, 0 not (an int64 np.where took 8x the memory)
     out[~valid] = 255
     quality = quality_flags(f, water, t)
     quality["warnings"] = notes + quality["warnings"]
