@@ -23,6 +23,7 @@ itself (``ChangeRule.min_flood_decrease_db``, default None = off) can be require
 from __future__ import annotations
 
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,6 +31,7 @@ import numpy as np
 from eo_drr import indices
 from eo_drr.errors import InputError
 from eo_drr.i18n import gettext as _
+from eo_drr.kernels._dispatch import wants_gpu
 from eo_drr.products.water import WaterResult, remove_small_objects, s1_water
 
 #: minimum decrease (dB) of filtered backscatter, reference -> post, for change-detected water
@@ -106,10 +108,21 @@ def s1_flood(
 
     ref_vv = median_db(pre_vv)
     ref_vh = median_db(pre_vh) if pre_vh else None
-    post = s1_water(
-        post_vv, post_vh, units=units, min_mapping_unit_px=min_mapping_unit_px, **water_options
+    scenes = (
+        lambda: s1_water(
+            post_vv, post_vh, units=units, min_mapping_unit_px=min_mapping_unit_px, **water_options
+        ),
+        lambda: s1_water(ref_vv, ref_vh, units=units, **water_options),
     )
-    ref = s1_water(ref_vv, ref_vh, units=units, **water_options)
+    if wants_gpu(ref_vv):  # a GPU worker's CUDA launches stay on this thread
+        post, ref = (scene() for scene in scenes)
+    else:
+        # the two scenes are independent: mapped side by side, so that the single-threaded
+        # parts (scipy's labelling, the tile statistics, numpy's element-wise passes) of one
+        # overlap the other's (issue 21); each result is what a serial call gives (no shared
+        # state; numpy's errstate is per thread)
+        with ThreadPoolExecutor(2, thread_name_prefix="eo-drr-scene") as pool:
+            post, ref = (job.result() for job in [pool.submit(scene) for scene in scenes])
     with np.errstate(invalid="ignore", divide="ignore"):
         lr = (10 * np.log10(lin(post_vv) / lin(ref_vv))).astype(np.float32)
     lr[~np.isfinite(lr)] = np.nan  # +-inf inputs (or a zero) are no data, as in every other layer
