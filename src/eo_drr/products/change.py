@@ -26,6 +26,7 @@ import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
 from eo_drr import indices
@@ -114,14 +115,18 @@ def s1_flood(
         ),
         lambda: s1_water(ref_vv, ref_vh, units=units, **water_options),
     )
-    if wants_gpu(ref_vv):  # a GPU worker's CUDA launches stay on this thread
+    threads = numba.get_num_threads()  # this thread's share of the cores (a tile worker: 1)
+    if threads < 2 or wants_gpu(ref_vv):  # a GPU worker's CUDA launches stay on this thread
         post, ref = (scene() for scene in scenes)
     else:
         # the two scenes are independent: mapped side by side, so that the single-threaded
         # parts (scipy's labelling, the tile statistics, numpy's element-wise passes) of one
         # overlap the other's (issue 21); each result is what a serial call gives (no shared
-        # state; numpy's errstate is per thread)
-        with ThreadPoolExecutor(2, thread_name_prefix="eo-drr-scene") as pool:
+        # state; numpy's errstate is per thread). The scene threads keep this thread's
+        # numba thread count (set per thread).
+        with ThreadPoolExecutor(
+            2, "eo-drr-scene", initializer=numba.set_num_threads, initargs=(threads,)
+        ) as pool:
             post, ref = (job.result() for job in [pool.submit(scene) for scene in scenes])
     with np.errstate(invalid="ignore", divide="ignore"):
         lr = (10 * np.log10(lin(post_vv) / lin(ref_vv))).astype(np.float32)
