@@ -53,9 +53,11 @@ from eo_drr.i18n import gettext as _
 from eo_drr.indices import sar, threshold
 from eo_drr.kernels.select_cpu import class_medians
 from eo_drr.products.water_settings import (
+    BLOCK,
     DEFAULTS,
     MIN_TILE,
     WaterParams,
+    by_blocks,
     likelihood_of,
     water_params,
 )
@@ -126,20 +128,6 @@ class WaterResult:
         return self.threshold.summary(self.quality)
 
 
-#: elements per block of the label look-ups (a block of intp indices stays in cache)
-_BLOCK = 1 << 16
-
-
-def _lookup(table: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """``table[labels]`` block by block: numpy converts the whole int32 label array to intp
-    indices first (960 MB at 10980^2), a block at a time stays in cache (issue 21)."""
-    flat = np.ascontiguousarray(labels).reshape(-1)
-    out = np.empty(flat.size, dtype=table.dtype)
-    for start in range(0, flat.size, _BLOCK):
-        np.take(table, flat[start : start + _BLOCK], out=out[start : start + _BLOCK])
-    return out.reshape(labels.shape)
-
-
 def remove_small_objects(mask: np.ndarray, min_size: int) -> np.ndarray:
     """Drop 8-connected True components smaller than ``min_size`` pixels."""
     if min_size <= 1 or not mask.any():
@@ -149,11 +137,11 @@ def remove_small_objects(mask: np.ndarray, min_size: int) -> np.ndarray:
     labels, n = ndimage.label(mask, structure=np.ones((3, 3), dtype=bool))
     flat = labels.reshape(-1)
     sizes = np.zeros(n + 1, dtype=np.int64)
-    for start in range(0, flat.size, _BLOCK):  # bincount casts its input to intp: by blocks
-        sizes += np.bincount(flat[start : start + _BLOCK], minlength=n + 1)
+    for start in range(0, flat.size, BLOCK):  # bincount casts its input to intp: by blocks
+        sizes += np.bincount(flat[start : start + BLOCK], minlength=n + 1)
     keep = sizes >= min_size
     keep[0] = False
-    return _lookup(keep, labels)
+    return by_blocks(keep.take, labels, bool)  # keep[labels], intp indices by blocks
 
 
 def grow_regions(seeds: np.ndarray, candidates: np.ndarray) -> np.ndarray:
@@ -165,7 +153,7 @@ def grow_regions(seeds: np.ndarray, candidates: np.ndarray) -> np.ndarray:
     keep = np.zeros(n + 1, dtype=bool)
     keep[labels[seeds]] = True
     keep[0] = False
-    return _lookup(keep, labels)
+    return by_blocks(keep.take, labels, bool)  # keep[labels], intp indices by blocks
 
 
 def _quantiles(x: np.ndarray, qs: tuple[float, ...], bins: int = 4096) -> tuple[float, ...]:

@@ -7,6 +7,7 @@ the checked overrides (:func:`water_params`) and the likelihood calibration
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,8 +54,21 @@ class WaterParams:
 
 #: bin edges (dB from the threshold) of the likelihood table: -6 to +6 dB, 0.5 dB apart
 LIKELIHOOD_EDGES_DB = tuple(float(v) for v in np.arange(-6.0, 6.01, 0.5))
-#: elements per block of :func:`likelihood_bin` (its float64 temporaries stay in cache)
-_BIN_BLOCK = 1 << 16
+#: elements per block of :func:`by_blocks` (a block's temporaries stay in cache)
+BLOCK = 1 << 16
+
+
+def by_blocks(func: Callable[[np.ndarray], Any], x: Any, dtype: Any) -> np.ndarray:
+    """``func`` applied to consecutive flat blocks of :data:`BLOCK` elements of ``x``, written
+    into one new array of ``dtype`` and ``x``'s shape (cast as assignment casts). Whatever
+    ``func`` allocates (float64 distances, the intp indices numpy makes for ``take``) then
+    exists a block at a time, never at full size: at 10980^2 such whole-array temporaries
+    cost seconds a scene (issue 21). ``func`` must work element by element."""
+    flat = np.ascontiguousarray(x).reshape(-1)
+    out = np.empty(flat.size, dtype=dtype)
+    for start in range(0, flat.size, BLOCK):
+        out[start : start + BLOCK] = func(flat[start : start + BLOCK])
+    return out.reshape(np.shape(x))
 
 
 def likelihood_bin(distance_db: np.ndarray) -> np.ndarray:
@@ -73,30 +87,26 @@ def likelihood_bin(distance_db: np.ndarray) -> np.ndarray:
     step = float(edges[1] - edges[0])
     offset = 1.0 - float(edges[0]) / step  # the bin of 0 <= d - edges[0] < step
     dtype = np.float32 if d.dtype == np.float32 else np.float64
-    flat = np.ascontiguousarray(d).reshape(-1)
-    out = np.empty(flat.size, dtype=np.uint8)  # 0..25
-    for start in range(0, flat.size, _BIN_BLOCK):
-        x = np.nan_to_num(flat[start : start + _BIN_BLOCK].astype(dtype), copy=False)
+
+    def bins(block: np.ndarray) -> np.ndarray:
+        x = np.nan_to_num(block.astype(dtype), copy=False)
         np.clip(x, -1e6, 1e6, out=x)
         x /= step
         np.floor(x, out=x)
         x += offset
         np.clip(x, 0, edges.size, out=x)
-        out[start : start + _BIN_BLOCK] = x
-    return out.reshape(d.shape)
+        return x  # 0..25, cast to uint8 by by_blocks
+
+    return by_blocks(bins, d, np.uint8)
 
 
 def likelihood_of(f_db: np.ndarray, threshold_db: Any, table: np.ndarray) -> np.ndarray:
-    """``np.take(table, likelihood_bin(f_db - threshold_db))`` computed block by block, so
-    that neither the distances nor the bins exist at full size (at 10980^2 those temporaries
-    and numpy's intp copy of the bins in ``take`` cost 1.3 s a scene, issue 21). The same
+    """``np.take(table, likelihood_bin(f_db - threshold_db))`` computed block by block
+    (:func:`by_blocks`): neither the distances nor the bins exist at full size. The same
     expression per block, so the same dtypes and values as the whole-array form."""
-    flat = np.ascontiguousarray(f_db).reshape(-1)
-    out = np.empty(flat.size, dtype=table.dtype)
-    for start in range(0, flat.size, _BIN_BLOCK):
-        stop = start + _BIN_BLOCK
-        np.take(table, likelihood_bin(flat[start:stop] - threshold_db), out=out[start:stop])
-    return out.reshape(np.shape(f_db))
+    return by_blocks(
+        lambda block: np.take(table, likelihood_bin(block - threshold_db)), f_db, table.dtype
+    )
 
 
 def likelihood_table_from(distance_db: np.ndarray, is_water: np.ndarray) -> tuple[float, ...]:
