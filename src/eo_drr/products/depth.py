@@ -61,11 +61,16 @@ from scipy import ndimage
 
 from eo_drr.errors import InputError, NoDataError
 from eo_drr.i18n import gettext as _
+from eo_drr.kernels import depth_cpu as K
 
 #: Methods of :func:`flood_depth`.
 METHODS = ("fwdet", "hand")
 #: Values of :attr:`DepthOptions.edge_elevation`.
 EDGE_ELEVATIONS = ("shoreline", "edge_cell")
+#: rasters of at least this many cells go through the numba kernels
+#: (:mod:`eo_drr.kernels.depth_cpu`: the same values, on every core, ~5x faster); smaller
+#: ones through scipy, which takes less time there than compiling the kernels on a first run
+KERNELS_FROM = 1 << 22
 
 
 @dataclass(frozen=True)
@@ -134,6 +139,18 @@ def shoreline_surface(surface: np.ndarray, edges: np.ndarray, dry: np.ndarray) -
     return np.where(edges & (den > 0), shore, surface)
 
 
+def enclosed(around: np.ndarray) -> np.ndarray:
+    """Cells outside ``around`` that ``around`` encloses: those not joined to the raster's
+    border through 4-connected cells outside ``around`` (``scipy.ndimage.binary_fill_holes``'s
+    holes, found by labelling, ~5x faster on large rasters)."""
+    labels, n = ndimage.label(~around)
+    border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    outside = np.zeros(n + 1, dtype=bool)
+    outside[0] = True  # label 0: the cells of around
+    outside[border] = True
+    return ~outside[labels]
+
+
 def nearest_edge_values(surface: np.ndarray, edges: np.ndarray, flood: np.ndarray) -> np.ndarray:
     """``surface`` (float) at the nearest edge cell of every flooded cell (Euclidean allocation,
     :func:`scipy.ndimage.distance_transform_edt`), NaN elsewhere; float64."""
@@ -193,9 +210,21 @@ def flood_depth(
     if not flood.any():
         return np.full(flood.shape, np.nan, dtype=np.float32)
     if not opt.enclosed_dry_is_evidence:
-        around = wet | stop
-        stop = stop | (ndimage.binary_fill_holes(around) & ~around)
+        stop = stop | enclosed(wet | stop)
+    if wet.size >= KERNELS_FROM and opt.lowpass_px > 1:
+        return _depth_kernels(wet, surface, stop, opt)
     edges = edge_cells(wet, stop & ~wet)
+    _check_edges(edges)
+    if opt.edge_elevation == "shoreline":
+        surface_at_edge = shoreline_surface(surface, edges, ~wet & ~stop)
+    else:
+        surface_at_edge = surface
+    level = nearest_edge_values(surface_at_edge, edges, wet)
+    depth = masked_mean(level - surface, wet, opt.lowpass_px)
+    return np.maximum(depth, 0.0, where=np.isfinite(depth), out=depth).astype(np.float32)
+
+
+def _check_edges(edges: np.ndarray) -> None:
     if not edges.any():
         raise NoDataError(
             _(
@@ -204,10 +233,30 @@ def flood_depth(
                 "estimated"
             )
         )
-    if opt.edge_elevation == "shoreline":
-        surface_at_edge = shoreline_surface(surface, edges, ~wet & ~stop)
-    else:
-        surface_at_edge = surface
-    level = nearest_edge_values(surface_at_edge, edges, wet)
-    depth = masked_mean(level - surface, wet, opt.lowpass_px)
-    return np.maximum(depth, 0.0, where=np.isfinite(depth), out=depth).astype(np.float32)
+
+
+def _depth_kernels(
+    wet: np.ndarray, surface: np.ndarray, stop: np.ndarray, opt: DepthOptions
+) -> np.ndarray:
+    """:func:`flood_depth`'s steps after the enclosed patches, by the numba kernels
+    (:mod:`eo_drr.kernels.depth_cpu`; the same float32 values as the scipy steps)."""
+    surface = np.ascontiguousarray(surface)
+    edges = np.empty(wet.shape, dtype=bool)
+    K.edge_mask(wet, stop, edges)
+    _check_edges(edges)
+    level = np.empty(wet.shape)  # set and read at the edge cells only
+    K.edge_levels(surface, wet, stop, edges, int(opt.edge_elevation == "shoreline"), level)
+    fy = np.empty(wet.shape, dtype=np.int32)
+    K.nearest_in_columns(edges, fy)
+    iy = np.empty(wet.shape, dtype=np.int32)
+    ix = np.empty(wet.shape, dtype=np.int32)
+    K.nearest_in_rows(fy, iy, ix)
+    del fy
+    num = np.empty(wet.shape)
+    den = np.empty(wet.shape)
+    ok = np.empty(wet.shape, dtype=bool)
+    size = int(opt.lowpass_px)
+    K.mean_columns(iy, ix, level, surface, wet, size, num, den, ok)
+    depth = np.empty(wet.shape, dtype=np.float32)
+    K.mean_rows(num, den, ok, size, depth)
+    return depth
