@@ -105,8 +105,10 @@ def _order_stats(bits, mask, counts, cls, ranks) -> list:
     return values
 
 
-#: below this many values numpy.median is as fast (and the kernels need not be compiled)
-NUMPY_BELOW = 1 << 20
+#: below this many values numpy.median is as fast (and the kernels need not be compiled):
+#: measured on 2 cores, numpy 0.55 / 2.2 / 13.8 ms and the kernels 0.46 / 0.96 / 3.0 ms at
+#: 2^16 / 2^18 / 2^20 float32 values (the unit checks of a 1024 px tile take 2^20)
+NUMPY_BELOW = 1 << 18
 
 
 def _numpy_medians(
