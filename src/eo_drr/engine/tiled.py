@@ -38,6 +38,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import dask
+
 from eo_drr.catalog import reuse_parsed_catalogs
 from eo_drr.config import JobConfig, TilingConfig
 from eo_drr.engine.manifest import refuse_output_over_inputs
@@ -266,16 +268,20 @@ def _run_tiled(
             summary["up_to_date"] = True  # a rerun with nothing new: no mosaic is rebuilt
             emit("plan", "", "nothing changed since the last run: the outputs are up to date")
         else:
-            summary["outputs"] = assemble(
-                root,
-                [t.id for t in tiles],
-                whole.geobox,
-                {t.id: current[t.id] for t in tiles},
-                ledger,
-                cfg.name,
-                out,
-                finalize=_finalizer(pipeline, cfg, whole),
-            )
+            # the assembly reads this process's files: it computes here, on local threads,
+            # whatever dask client is current (a notebook's, a benchmark's), so that no
+            # job-wide raster travels to a cluster's workers and back
+            with dask.config.set(scheduler="threads"):
+                summary["outputs"] = assemble(
+                    root,
+                    [t.id for t in tiles],
+                    whole.geobox,
+                    {t.id: current[t.id] for t in tiles},
+                    ledger,
+                    cfg.name,
+                    out,
+                    finalize=_finalizer(pipeline, cfg, whole),
+                )
     ledger.finish_run(run_id, "done", len(ran), len(skipped), 0)
     summary["seconds_tiles"] = round(time.perf_counter() - t0, 2)
     summary["event_date"] = cfg.time.post.start.isoformat()
