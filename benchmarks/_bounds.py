@@ -77,12 +77,18 @@ def _rows_read(a, part):
 _LOOPS = {1: _rows_cast, 2: _rows_sum2, 6: _rows_sum6}
 
 
+#: values per chunk of :func:`_rows_histogram` (its bin buffer stays in L1)
+HIST_CHUNK = 1024
+
+
 @numba.njit(**_OPTS)
 def _rows_histogram(a, lo, scale, out):
-    """The plainest fast histogram loop: per row, the bin of every value by one multiply into
-    a buffer (a loop that vectorises; no edge correction; NaN and out of range into the last
-    column), then one increment per value into 4 interleaved private histograms;
-    ``out`` (nblocks, 4, bins + 1) int32, one per block of rows."""
+    """The plainest fast histogram loop: per chunk of HIST_CHUNK values of a row, the bin of
+    every value by one multiply into a buffer (a loop that vectorises; no edge correction;
+    NaN and out of range into the last column), then one increment per value into 4
+    interleaved private histograms; ``out`` (nblocks, 4, bins + 1) int32, one per block of
+    rows. A buffer of a whole row (43 KB at 10980 columns, more than L1) was slower: 2.9
+    against 2.1 read passes at 10980^2 (issue 21)."""
     nb = out.shape[0]
     bins = out.shape[2] - 1
     rows = (a.shape[0] + nb - 1) // nb
@@ -90,22 +96,24 @@ def _rows_histogram(a, lo, scale, out):
         h = out[b]
         h[:, :] = 0
         h0, h1, h2, h3 = h[0], h[1], h[2], h[3]
-        buf = np.empty(a.shape[1], np.uint32)
+        buf = np.empty(HIST_CHUNK, np.uint32)
         for i in range(b * rows, min(a.shape[0], (b + 1) * rows)):
-            r = a[i]
-            for j in range(r.size):
-                f = (r[j] - lo) * scale
-                buf[j] = np.uint32(f) if (f >= 0) & (f < bins) else np.uint32(bins)
-            j = 0
-            while j + 4 <= r.size:
-                h0[buf[j]] += 1
-                h1[buf[j + 1]] += 1
-                h2[buf[j + 2]] += 1
-                h3[buf[j + 3]] += 1
-                j += 4
-            while j < r.size:
-                h0[buf[j]] += 1
-                j += 1
+            row = a[i]
+            for c0 in range(0, row.size, HIST_CHUNK):
+                r = row[c0 : c0 + HIST_CHUNK]
+                for j in range(r.size):
+                    f = (r[j] - lo) * scale
+                    buf[j] = np.uint32(f) if (f >= 0) & (f < bins) else np.uint32(bins)
+                j = 0
+                while j + 4 <= r.size:
+                    h0[buf[j]] += 1
+                    h1[buf[j + 1]] += 1
+                    h2[buf[j + 2]] += 1
+                    h3[buf[j + 3]] += 1
+                    j += 4
+                while j < r.size:
+                    h0[buf[j]] += 1
+                    j += 1
 
 
 def histogram_floor(x: np.ndarray, lo: float, hi: float, bins: int) -> Callable[[], Any]:

@@ -88,3 +88,19 @@ def test_loop_bounds_compute_what_they_say():
     assert np.array_equal(part, bands[0].sum(axis=1).astype(np.float32))
     assert _bounds.as_rows(np.zeros(128)).shape == (64, 2)
     assert _bounds.gbps(2_000_000_000, 2.0) == pytest.approx(1.0)
+
+
+def test_histogram_floor_counts_every_value_once_in_chunks():
+    """The histogram floor does the histogram's work: every value counted once, in-range ones
+    in the bin of one multiply, rows longer than a chunk and ending mid-chunk included."""
+    rng = np.random.default_rng(2)
+    x = rng.normal(-8, 9, (37, 3 * _bounds.HIST_CHUNK + 5)).astype(np.float32)
+    x[::5, ::7] = np.nan
+    out = np.empty((numba.get_num_threads() * 4, 4, 257), np.int32)
+    scale = np.float32(256 / 50.0)
+    _bounds._rows_histogram(x, np.float32(-40.0), scale, out)
+    counts = out.sum(axis=(0, 1))
+    f = (x[np.isfinite(x)] - np.float32(-40.0)) * scale
+    inside = f[(f >= 0) & (f < 256)].astype(np.int64)
+    assert counts.sum() == x.size
+    np.testing.assert_array_equal(counts[:256], np.bincount(inside, minlength=256))

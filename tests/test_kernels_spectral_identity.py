@@ -1,6 +1,7 @@
-"""The WOfS CPU kernels (issue 21: division-free integer path, margins tree) give bit-identical
-output to the formulation they replaced, kept here as the reference: float64 reflectance x
-10 000, three float64 normalised differences, the tree as boolean algebra.
+"""The WOfS CPU kernels (issue 21: division-free integer path, margins tree, float32 path
+with exact fix-up) give bit-identical output to the formulation they replaced, kept here as
+the reference: float64 reflectance x 10 000, three float64 normalised differences, the tree as
+boolean algebra.
 
 Random bands around every threshold, exact normalised-difference ties (p / r hit exactly),
 zero sums, nodata, negative values (signed dtypes, offsets), lengths that end mid-vector and
@@ -135,6 +136,10 @@ def _both(bands, scale, offset, nodata, use_nodata=True, integer=None):
     if integer is not None:
         direct = np.full(bands[0].size, -7.0, np.float32)
         wofs_cpu.wofs_integer(*bands, np.float32(integer), nd, direct)
+        _assert_same(direct, ref)
+    if all(b.dtype == np.float32 for b in bands):
+        direct = np.full(bands[0].size, -7.0, np.float32)
+        wofs_cpu.wofs_float32(*bands, scale, offset, nd, direct)
         _assert_same(direct, ref)
     return new, ref
 
@@ -282,3 +287,68 @@ def test_real_s2_l1c_chip_matches():
     fl = [(b / np.float32(1e4)).astype(np.float32) for b in bands]
     new, ref = _both(fl, 1.0, 0.0, 0, False)
     _assert_same(new, ref)
+
+
+def _as_loader_reflectance(bands, of):
+    """float32 reflectance as ``load.sentinel2.load_s2`` makes it: (DN + offset) / 10 000."""
+    return [(b.astype(np.float32) + np.float32(of)) / np.float32(10000.0) for b in bands]
+
+
+@pytest.mark.parametrize("of", [0, -1000])
+@pytest.mark.parametrize("nodata", [0.0, None])
+def test_float32_path_on_reflectance_with_ties_matches(of, nodata):
+    """The float32 kernel on loader-style reflectance (what ``products.water_s2`` passes):
+    exact ratio ties, band thresholds, zero sums, NaN, +-inf, float32 overflow, subnormals."""
+    rng = np.random.default_rng(34)
+    n = 2 * BLOCK + 1029  # ends mid-vector, mid-sub-block and mid-block
+    bands = _as_loader_reflectance(_bands(rng, n, np.uint16, 0), of)
+    bands[2][::23] = np.nan
+    bands[3][::29] = np.inf
+    bands[1][::31] = -np.inf
+    bands[4][::37] = np.float32(3e38)  # x 10 000 overflows float32, not float64
+    bands[5][::41] = np.float32(1e-42)  # subnormal
+    bands[0][::43] = -bands[0][::43]
+    nd = 0.0 if nodata is None else nodata
+    new, ref = _both(bands, 1.0, 0.0, nd, nodata is not None)
+    _assert_same(new, ref)
+    assert 0.05 < np.nanmean(ref) < 0.95 and np.isnan(ref).any()
+
+
+@pytest.mark.parametrize("scale, offset", [(1.0, 0.0), (1e-4, 0.0), (1e-4, -0.1), (3e-4, 0.02)])
+def test_float32_path_exhaustive_ties_matches(scale, offset):
+    """Every x, y in 0..600 as float32 (reflectance or digital numbers, with offsets): every
+    ratio tie there is decided as the float64 formulation decides it."""
+    g = np.arange(601, dtype=np.float32)
+    x, y = (a.ravel() for a in np.meshgrid(g, g))
+    div = np.float32(1e4 if scale == 1.0 else 1.0)
+    for pair in ((4, 1), (3, 2), (5, 1)):
+        bands = [np.full(x.size, 300, np.float32) for _ in range(6)]
+        bands[0][:] = 100  # blue low: most nodes reachable
+        bands[pair[0]], bands[pair[1]] = x.copy(), y.copy()
+        bands = [b / div for b in bands]
+        new, ref = _both(bands, scale, offset, 0.0, False)
+        _assert_same(new, ref)
+
+
+def test_float32_path_is_taken_for_float32_bands_only(monkeypatch):
+    """Dispatch: float32 bands at ordinary scales take the float32 kernel; float64 bands and
+    extreme scales (float32 sc or offset out of range) the float64 one."""
+    taken = []
+    for name in ("wofs_float32", "wofs_reflectance"):
+        kernel = getattr(wofs_cpu, name)
+        monkeypatch.setattr(
+            wofs_cpu, name, lambda *a, _k=kernel, _n=name: (taken.append(_n), _k(*a))
+        )
+    rng = np.random.default_rng(55)
+    f32 = _as_loader_reflectance(_bands(rng, 5000, np.uint16, 0), 0)
+    cases = [
+        (f32, 1.0, 0.0, "wofs_float32"),
+        (f32, 1e-120, 0.0, "wofs_reflectance"),
+        (f32, 1.0, 1e120, "wofs_reflectance"),
+        ([b.astype(np.float64) for b in f32], 1.0, 0.0, "wofs_reflectance"),
+    ]
+    for bands, scale, offset, kernel in cases:
+        taken.clear()
+        new, ref = _both(bands, scale, offset, 0.0, False)
+        _assert_same(new, ref)
+        assert taken[0] == kernel
