@@ -292,6 +292,10 @@ def _layer_items(p: FloodPlan) -> dict[str, list[pystac.Item]]:
     }
 
 
+#: the mosaics :func:`finalize` reads (output keys): the others are written while it runs
+FINALIZE_READS = ("flood", "exclusion", "reference_water")
+
+
 def finalize(
     cfg: JobConfig, p: FloodPlan, tile_outputs: dict[str, dict[str, Path]], out: OutputFolder
 ) -> set[str]:

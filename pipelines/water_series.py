@@ -332,6 +332,10 @@ def run(cfg: JobConfig, p: WaterSeriesPlan, out: OutputFolder, steps: Steps | No
     }
 
 
+#: the mosaics :func:`finalize` reads (output keys): the others are written while it runs
+FINALIZE_READS = ("frequency", "observations", "classes")
+
+
 def finalize(
     cfg: JobConfig, p: WaterSeriesPlan, tile_outputs: dict[str, dict[str, Path]], out: OutputFolder
 ) -> set[str]:

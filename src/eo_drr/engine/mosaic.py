@@ -1,10 +1,17 @@
 """Assembling a tiled job: mosaics of the tiles' rasters (a VRT, then one COG) and the tiles'
-tables concatenated, each written atomically into the job's staging folder."""
+tables concatenated, each written atomically into the job's staging folder.
+
+The mosaics are written on :data:`MOSAIC_THREADS` threads (GDAL works without the GIL), and
+those the pipeline's job-wide step (:class:`Finalizer`) does not read are written while that
+step computes (issue 21: COG writing overlapped with compute)."""
 
 from __future__ import annotations
 
+import os
 import tempfile
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -19,9 +26,18 @@ TILE_MANIFEST = "tile.json"
 #: per-tile files that are not assembled into the output folder
 NOT_ASSEMBLED = (TILE_MANIFEST, "report.html")
 TABLE_SUFFIXES = (".csv", ".parquet", ".gpkg")
-#: a pipeline's job-wide step over the tiles' files ({relative path: {tile id: file}}):
-#: writes into the folder, returns the relative paths it wrote
-Finalize = Callable[[dict[str, dict[str, Path]], OutputFolder], set[str]]
+#: mosaics written at once (each also compresses on GDAL's own threads)
+MOSAIC_THREADS = min(4, os.cpu_count() or 1)
+
+
+@dataclass(frozen=True)
+class Finalizer:
+    """A pipeline's job-wide step: ``run(per_tile, out)`` over the tiles' files (``{relative
+    path: {tile id: file}}``) writes into the folder and returns the relative paths it wrote;
+    ``reads``: the mosaics (relative paths) it reads, which are complete before it starts."""
+
+    run: Callable[[dict[str, dict[str, Path]], OutputFolder], set[str]]
+    reads: frozenset[str]
 
 
 def assemble(
@@ -32,22 +48,47 @@ def assemble(
     ledger: JobLedger,
     job: str,
     out: OutputFolder,
-    finalize: Finalize | None = None,
+    finalize: Finalizer | None = None,
 ) -> dict[str, str]:
-    """COG mosaics of every raster output, then the pipeline's ``finalize`` (job-wide tables
-    and report, see :func:`_finalizer`) or, for the tables it does not write, concatenated
-    tables with a ``tile`` column; written into ``out``; returns ``{name: final path}``."""
+    """COG mosaics of every raster output and the pipeline's ``finalize`` (job-wide tables
+    and report, see :class:`Finalizer`; the mosaics it does not read are written meanwhile),
+    then, for the tables it does not write, concatenated tables with a ``tile`` column;
+    written into ``out``; returns ``{name: final path}``."""
     per_tile: dict[str, dict[str, Path]] = {}
     for tid in tile_ids:
         for rec in ledger.outputs(job, tid, fps[tid]):
             rel = rec.path.split("/", 2)[2]
             per_tile.setdefault(rel, {})[tid] = root / rec.path
-    written: dict[str, str] = {}
-    for rel, srcs in sorted(per_tile.items()):
-        if rel.endswith(".tif") and Path(rel).name not in NOT_ASSEMBLED:
-            mosaic_cog([srcs[t] for t in sorted(srcs)], job_geobox, out.path(rel))
-            written[rel] = str(out.final(rel))
-    done = finalize(per_tile, out) if finalize is not None else set()
+    rasters = [
+        rel
+        for rel in sorted(per_tile)
+        if rel.endswith(".tif") and Path(rel).name not in NOT_ASSEMBLED
+    ]
+    reads = finalize.reads if finalize is not None else frozenset()
+    written: dict[str, str] = {rel: str(out.final(rel)) for rel in rasters}
+    with ThreadPoolExecutor(MOSAIC_THREADS, thread_name_prefix="eo-drr-mosaic") as pool:
+
+        def start(rels: list[str]) -> list[Future]:
+            return [
+                pool.submit(
+                    mosaic_cog,
+                    [per_tile[rel][t] for t in sorted(per_tile[rel])],
+                    job_geobox,
+                    out.path(rel),
+                )
+                for rel in rels
+            ]
+
+        _wait(start([rel for rel in rasters if rel in reads]))
+        later = start([rel for rel in rasters if rel not in reads])
+        try:
+            done = finalize.run(per_tile, out) if finalize is not None else set()
+        except BaseException:
+            for f in later:
+                f.cancel()
+            wait(later)  # its own error comes first: nothing is left writing behind it
+            raise
+        _wait(later)
     written.update({rel: str(out.final(rel)) for rel in sorted(done)})
     for rel, srcs in sorted(per_tile.items()):
         if rel in done or Path(rel).name in NOT_ASSEMBLED or not rel.endswith(TABLE_SUFFIXES):
@@ -55,6 +96,14 @@ def assemble(
         concat_tables({t: srcs[t] for t in sorted(srcs)}, out.path(rel))
         written[rel] = str(out.final(rel))
     return written
+
+
+def _wait(futures: list[Future]) -> None:
+    """Wait for every one of ``futures``; then raise the first error among them."""
+    errors = [f.exception() for f in futures]
+    for exc in errors:
+        if exc is not None:
+            raise exc
 
 
 _GDAL_TYPES = {

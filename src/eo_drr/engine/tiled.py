@@ -43,7 +43,7 @@ import dask
 from eo_drr.catalog import reuse_parsed_catalogs
 from eo_drr.config import JobConfig, TilingConfig
 from eo_drr.engine.manifest import refuse_output_over_inputs
-from eo_drr.engine.mosaic import Finalize, assemble
+from eo_drr.engine.mosaic import Finalizer, assemble
 from eo_drr.engine.tile_plan import config_hash, plan_inputs, plan_tile
 from eo_drr.engine.tile_worker import run_tile
 from eo_drr.errors import EODRRError
@@ -351,8 +351,9 @@ def _run_distributed(
 
 
 # -- assembling the outputs ------------------------------------------------------------------
-def _finalizer(pipeline: Pipeline, cfg: JobConfig, whole: Any) -> Finalize | None:
-    """The pipeline's ``finalize(cfg, plan, tile_outputs, out)`` bound to the job, or None.
+def _finalizer(pipeline: Pipeline, cfg: JobConfig, whole: Any) -> Finalizer | None:
+    """The pipeline's ``finalize(cfg, plan, tile_outputs, out)`` bound to the job, or None,
+    with the mosaics it reads (its ``FINALIZE_READS`` output keys; all without).
 
     A pipeline that knows how its per-unit tables add up over tiles (the flood pipeline)
     writes its job-wide tables and report itself; ``tile_outputs`` maps its output keys
@@ -365,4 +366,6 @@ def _finalizer(pipeline: Pipeline, cfg: JobConfig, whole: Any) -> Finalize | Non
         by_key = {k: per_tile[v] for k, v in whole.outputs.items() if v in per_tile}
         return fin(cfg, whole, by_key, out)
 
-    return run
+    # without the list, every mosaic is complete before it starts
+    keys = getattr(pipeline, "FINALIZE_READS", tuple(whole.outputs))
+    return Finalizer(run, frozenset(whole.outputs[k] for k in keys if k in whole.outputs))
