@@ -5,8 +5,7 @@ absent: with them LLVM may fold ``v != v`` (our NaN test) to ``False`` and NaN n
 into sums. ``nsz`` (ignore the sign of zero), ``arcp`` (reciprocal for division), ``contract``
 (fused multiply-add) and ``reassoc`` (lets reductions vectorise) do not change NaN handling.
 
-Kernels run on every core through :func:`threaded` (issue 21, "fast first run"; all but
-``spectral_cpu.linear_combination``, which does not vectorise that way: see there): a serial,
+Kernels run on every core through :func:`threaded` (issue 21, "fast first run"): a serial,
 GIL-free kernel over a part ``[start, stop)`` of its outer loop (blocks of rows or elements,
 units), run on ``numba.get_num_threads()`` Python threads. It compiles about twice as fast as
 the same kernel with ``parallel=True`` and ``numba.prange`` (no parfor passes, no gufunc
@@ -28,8 +27,10 @@ import numba
 
 FASTMATH = {"nsz", "arcp", "contract", "reassoc"}
 
-#: Options of small serial helpers that numba inlines into the kernels.
-SERIAL = dict(error_model="numpy", cache=True, fastmath=FASTMATH)
+#: Options of small serial helpers that numba inlines into the kernels. Nothing here is
+#: called through a C function pointer: no C-callable wrapper (issue 21: one wrapper less for
+#: numba to compile per kernel).
+SERIAL = dict(error_model="numpy", cache=True, fastmath=FASTMATH, no_cfunc_wrapper=True)
 #: Options of the kernels run by :func:`threaded` (serial, releasing the GIL).
 NOGIL = dict(SERIAL, nogil=True)
 #: parts of the outer loop per thread (:func:`threaded`; later parts go to idle threads)
@@ -45,7 +46,7 @@ def njit_inner(func):
     """:func:`njit_serial` for helpers called only from numba code, never from Python: no
     CPython or C-callable wrapper is built around them (numba compiles each helper on its own
     before LLVM inlines it; issue 21: ~0.05-0.15 s less of a cold first run per helper)."""
-    return numba.njit(no_cpython_wrapper=True, no_cfunc_wrapper=True, **SERIAL)(func)
+    return numba.njit(no_cpython_wrapper=True, **SERIAL)(func)
 
 
 _POOL: list[ThreadPoolExecutor] = []

@@ -199,8 +199,10 @@ def refined_lee_direction(x, i, j):
 
 @register_jitable
 def refined_lee_in_direction(x, i, j, direction, cu2):
-    """Lee's weight over the edge-aligned half window ``direction`` of the 7 x 7 window."""
-    v = x[i, j]
+    """Lee's weight over the edge-aligned half window ``direction`` of the 7 x 7 window.
+    ``v`` is taken as float64 (``* 1.0``, exact), as :func:`kuan_value` promotes it anyway, so
+    numba compiles no float32 variant of :func:`kuan_value` and :func:`mmse_value` (issue 21)."""
+    v = x[i, j] * 1.0
     if not is_valid(v):
         return NAN
     H = x.shape[0]

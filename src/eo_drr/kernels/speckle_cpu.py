@@ -32,11 +32,10 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from eo_drr.kernels._jit import njit_serial, threaded
+from eo_drr.kernels._jit import njit_inner, threaded
 from eo_drr.kernels._scalar import (
     _mean3,
     direction_from_means,
-    is_valid,
     kuan_value,
     refined_lee_in_direction,
 )
@@ -50,7 +49,7 @@ MODE_KUAN = 2
 ANCHOR = 64
 
 
-@njit_serial
+@njit_inner
 def _col_add(row, sign, cs, cq, cc, need_q):
     """Column sums += sign * (valid values, their squares, 1) of ``row``."""
     signf = np.float32(sign)
@@ -72,7 +71,7 @@ def _col_add(row, sign, cs, cq, cc, need_q):
             cc[j] += signf if ok else zero
 
 
-@njit_serial
+@njit_inner
 def _col_add_sub(row_in, row_out, cs, cq, cc, need_q):
     """Column sums += row_in - row_out (valid values only), one pass."""
     one = np.float32(1.0)
@@ -100,7 +99,7 @@ def _col_add_sub(row_in, row_out, cs, cq, cc, need_q):
             cc[j] += (one if oka else zero) - (one if okb else zero)
 
 
-@njit_serial
+@njit_inner
 def _col_sums(x, i, anchor, r, cs, cq, cc, need_q):
     """Column sums (cs, cq: float64; cc: float32) over rows i - r .. i + r (clipped to the
     raster) from those of row i - 1, or from scratch where ``anchor``."""
@@ -122,7 +121,7 @@ def _col_sums(x, i, anchor, r, cs, cq, cc, need_q):
         _col_add(x[leave], -1.0, cs, cq, cc, need_q)
 
 
-@njit_serial
+@njit_inner
 def _mmse(s, q, n, v, cu2f, scale):
     """Lee/Kuan estimate (float32) of the centre ``v`` from window sums s, q and count n
     (float64); see :func:`window_filter`. The weight is float32 so that it vectorises."""
@@ -140,14 +139,14 @@ def _mmse(s, q, n, v, cu2f, scale):
     return mf + k * (v - mf) if ok else np.float32(np.nan)
 
 
-@njit_serial
+@njit_inner
 def _mean(s, n, v):
     """Boxcar mean s / n of the window; NaN for a nodata centre or an empty window."""
     ok = (np.abs(v) < np.inf) & (n > 0.5)
     return s / n if ok else np.nan
 
 
-@njit_serial
+@njit_inner
 def _out_span(taps, ps, sp, pq, qp, pc, cp, xi, oi, lo, hi, nfull, mode, cu2f, scale):
     """oi[lo:hi]. The window sums of pixel j are left-to-right sums ps[j] + sp[j + 1] + ... +
     sp[j + len(taps) - 1] (sum; sum of squares from pq, qp; count from pc, cp, or ``nfull``
@@ -184,7 +183,7 @@ def _out_span(taps, ps, sp, pq, qp, pc, cp, xi, oi, lo, hi, nfull, mode, cu2f, s
             oi[j] = _mmse(s, q, np.float64(n), xi[j], cu2f, scale)
 
 
-@njit_serial
+@njit_inner
 def _full(cc, w):
     """Does every column count w valid pixels? (each count <= w; a float64 sum of these
     small integers is exact)"""
@@ -194,7 +193,7 @@ def _full(cc, w):
     return tot == np.float64(w) * cc.size
 
 
-@njit_serial
+@njit_inner
 def _row_window_sums(cpad, w, hb):
     """hb[j] = cpad[j] + ... + cpad[j + w - 1], left to right (w >= 3 odd), for j < hb.size:
     one pass for the first 3 column offsets, one per further 4 (and 2)."""
@@ -295,7 +294,7 @@ def window_scratch(shape, r, nbands=None):
     return np.empty((nbands, 6, W + 2 * r), dtype=np.float64)
 
 
-@njit_serial
+@njit_inner
 def _refined_interior(x, i, j, span, cu2):
     """``refined_lee_in_direction`` for a pixel at least 3 from the raster edge: ``span``
     (7 x 2) gives, per window row, the first and last column offset inside the half window
@@ -380,7 +379,7 @@ def refined_lee(start, stop, x, cu2, ring, spans, out):
             xi = x[i]
             oi = out[i]
             for j in range(W):
-                if not is_valid(xi[j]):
+                if not abs(xi[j]) < np.inf:  # ``is_valid``, written out: compiled once less
                     oi[j] = np.nan
                     continue
                 c = j + 2  # column j of the ring
@@ -401,7 +400,7 @@ def refined_lee(start, stop, x, cu2, ring, spans, out):
                     oi[j] = refined_lee_in_direction(x, i, j, direction, cu2)
 
 
-@njit_serial
+@njit_inner
 def _means_row(x, k, dst):
     """dst[jj + 2] = _mean3(x, k, jj) for jj = -2 .. W + 1."""
     W = x.shape[1]

@@ -10,10 +10,9 @@ loops are branch-free selects so that LLVM vectorises them. WOfS lives in
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 
-from eo_drr.kernels._jit import FASTMATH, threaded
+from eo_drr.kernels._jit import threaded
 from eo_drr.kernels._scalar import bsi_of
 from eo_drr.kernels._spectral_loop import BLOCK, _span, float32_exact, key, nodata_key
 from eo_drr.kernels.wofs_cpu import wofs, wofs_integer, wofs_reflectance
@@ -122,26 +121,25 @@ def bsi(blk0, blk1, blue, red, nir, swir1, scale, offset, nodata, out):
             ob[k] = nan if bad else r
 
 
-@numba.njit(parallel=True, error_model="numpy", cache=True, fastmath=FASTMATH)
-def linear_combination(bands, coefs, scale, offset, nodata, out):
+@threaded(lambda *a: -(-a[-1].size // BLOCK))
+def linear_combination(blk0, blk1, bands, coefs, scale, offset, nodata, out):
     """out = sum_k coefs[k] * (bands[k] * scale + offset), float32 accumulation.
 
-    ``bands``: a tuple of flat arrays of one dtype (unrolled at compile time, so the loop
-    vectorises); ``coefs``: float32, one per band. Used by AWEI and the tasseled cap.
-    A tuple of arrays cannot be sliced per block, so its elements are indexed with an unsigned
-    index (which numba does not wrap around, see :mod:`._spectral_loop`).
-
-    The one kernel left on numba's ``prange`` (not :func:`~eo_drr.kernels._jit.threaded`):
-    run as a serial ``nogil`` kernel over parts, this tuple-unrolled loop does not vectorise
-    and took 4x as long (AWEI at 4096^2: 42 ms against 10 ms, 0.28 against 1.0 of the
-    bound, ``benchmarks/bench_kernels.py --size 4096 --only awei_sh``).
+    ``bands``: a tuple of flat arrays of one dtype; ``coefs``: float32, one per band. Used by
+    AWEI and the tasseled cap. The band loop has a trip count known at compile time
+    (the tuple's length), so LLVM unrolls it and the loop over pixels vectorises; the tuple's
+    arrays are indexed with an unsigned index (numba does not wrap it around, see
+    :mod:`._spectral_loop`: a tuple of arrays cannot be sliced per block). Issue 21: a
+    threaded kernel without ``literal_unroll`` compiles in less than half the time of the
+    former ``prange`` one (one copy of the loop body, no parfor passes); same bits
+    (``tests/test_linear_combination_identity.py``), same speed on one thread.
     """
-    n = bands[0].size
+    n = out.size
     sc = np.float32(scale)
     of = np.float32(offset)
     nd = nodata
     nan = np.float32(np.nan)
-    for blk in numba.prange((n + BLOCK - 1) // BLOCK):
+    for blk in range(blk0, blk1):
         start, stop = _span(n, blk)
         ob = out[start:stop]
         base = np.uint64(start)
@@ -149,10 +147,8 @@ def linear_combination(bands, coefs, scale, offset, nodata, out):
             u = base + np.uint64(k)
             acc = np.float32(0.0)
             bad = False
-            i = 0
-            for arr in numba.literal_unroll(bands):
-                v = arr[u]
+            for i in range(len(bands)):
+                v = bands[i][u]
                 bad |= (v != v) | (key(v) == nd)
                 acc += coefs[i] * (np.float32(v) * sc + of)
-                i += 1
             ob[k] = nan if bad else acc

@@ -234,7 +234,8 @@ def interior_counts(
       of its border records (coverage-weighted): ``exp`` on flooded pixels and, with
       ``want_pop``, ``pop`` on all, float64 (n_blocks, n_units, n_bands). Cells with a single
       label are left to the caller (from ``cell_label``, ``cell_wsum``, ``cell_fsum``);
-    * ``bad`` int64 (n_blocks,): the largest flood value other than ``nodata`` (> 1: refuse).
+    * ``bad`` int64 (n_blocks,): the largest flood value other than ``nodata`` and 2 (the
+      flood product's reference water, a valid value), so > 1 only for values to refuse.
 
     Rows ``row_start[k]:row_start[k + 1]`` form block ``k``; with a population grid the
     blocks must hold whole cell rows. Hazard row ``r`` is in cell row ``cell_row[r]``, column
@@ -264,6 +265,7 @@ def interior_counts(
         mx = np.uint8(0)
         nd = np.uint8(nodata)
         zero = np.uint8(0)
+        two = np.uint8(2)
         cur = np.int64(-1)  # cell row being summed (not a literal: see the module docstring)
         r0 = row_start[blk]
         end = row_start[blk + 1]
@@ -325,7 +327,7 @@ def interior_counts(
                         buf[c] |= NEW_BUILT
             for c in range(w):
                 f = flood[r, c]
-                mx = max(mx, zero if f == nd else f)
+                mx = max(mx, zero if (f == nd) | (f == two) else f)
             for i in range(span_row_off[r], span_row_off[r + 1]):
                 u = span_unit[i]
                 for c in range(span_c0[i], span_c1[i]):

@@ -311,7 +311,7 @@ def fast_classes(
         o = InteriorPass(
             px.kernel_args(), cells.kernel_args(), bool(want_pop), cov.kernel_args(), rows
         ).run(InteriorOut.zeros(nb, m, ncell, nbands, fy, w))
-        if o.bad.max() > 1:  # the flood values, checked in the same pass: name the bad ones
+        if o.bad.max() > 1:  # a value other than 0, 1, 2, nodata (same pass): name them
             check_flood_values(px.flood, px.nodata)
         del cov
         areas[layer] += o.hist.sum(axis=0) + o.areas.sum(axis=0)
