@@ -1,9 +1,10 @@
 """Issue 21 ("fast first run"): the refined Lee filter's border path
 (``_scalar.refined_lee_in_direction``) takes the centre pixel as float64, so that numba compiles
 one ``kuan_value``/``mmse_value`` for both paths of the CPU kernel instead of a float32 and a
-float64 one, and the CPU kernel's helpers are compiled without Python wrappers. The output must
-not change: the former kernel below (its border path verbatim, with the float32 centre) runs
-beside :func:`eo_drr.kernels.speckle_cpu.refined_lee` on random rasters with NaN, +-inf, zeros,
+float64 one, and the CPU kernel's helpers are compiled without Python wrappers; the sub-window
+means of a row are computed without border tests inside the raster and the edge directions of
+a row in a loop of their own (both vectorise). The output must not change: the former kernel below (its border path verbatim, with the float32 centre) runs
+beside :func:`eo_drr.kernels.refined_lee_cpu.refined_lee` on random rasters with NaN, +-inf, zeros,
 constant patches, step edges and every border, and on the real Sentinel-1 chip; every output
 pixel must be bit-identical."""
 
@@ -13,9 +14,16 @@ import numba
 import numpy as np
 import pytest
 
-from eo_drr.kernels import speckle_cpu
+from eo_drr.kernels import refined_lee_cpu
 from eo_drr.kernels._jit import NOGIL
-from eo_drr.kernels._scalar import NAN, _in_direction, direction_from_means, is_valid, kuan_value
+from eo_drr.kernels._scalar import (
+    NAN,
+    _in_direction,
+    _mean3,
+    direction_from_means,
+    is_valid,
+    kuan_value,
+)
 from eo_drr.settings import shared_data_dir
 
 _REF = {k: v for k, v in NOGIL.items() if k != "cache"}
@@ -50,6 +58,13 @@ def old_in_direction(x, i, j, direction, cu2):
 
 
 @numba.njit(**_REF)
+def old_means_row(x, k, dst):
+    W = x.shape[1]
+    for jj in range(-2, W + 2):
+        dst[jj + 2] = _mean3(x, k, jj)
+
+
+@numba.njit(**_REF)
 def old_refined_lee(x, cu2, ring, spans, out):
     H, W = x.shape
     nb = ring.shape[0]
@@ -61,9 +76,9 @@ def old_refined_lee(x, cu2, ring, spans, out):
             continue
         rg = ring[b]
         for k in range(i0 - 2, i0 + 2):
-            speckle_cpu._means_row(x, k, rg[k % 5])
+            old_means_row(x, k, rg[k % 5])
         for i in range(i0, i1):
-            speckle_cpu._means_row(x, i + 2, rg[(i + 2) % 5])
+            old_means_row(x, i + 2, rg[(i + 2) % 5])
             top = rg[(i - 2) % 5]
             mid = rg[i % 5]
             bot = rg[(i + 2) % 5]
@@ -86,7 +101,7 @@ def old_refined_lee(x, cu2, ring, spans, out):
                     bot[c + 2],
                 )
                 if 3 <= i < H - 3 and 3 <= j < W - 3:
-                    oi[j] = speckle_cpu._refined_interior(x, i, j, spans[direction], cu2)
+                    oi[j] = refined_lee_cpu._refined_interior(x, i, j, spans[direction], cu2)
                 else:
                     oi[j] = old_in_direction(x, i, j, direction, cu2)
 
@@ -94,11 +109,11 @@ def old_refined_lee(x, cu2, ring, spans, out):
 def _both(x, enl=4.4):
     x = np.ascontiguousarray(x, dtype=np.float32)
     cu2 = 1.0 / enl
-    spans = speckle_cpu.direction_spans()
+    spans = refined_lee_cpu.direction_spans()
     new = np.full(x.shape, 7.0, np.float32)
     ref = np.full(x.shape, 7.0, np.float32)
-    speckle_cpu.refined_lee(x, cu2, speckle_cpu.refined_scratch(x.shape), spans, new)
-    old_refined_lee(x, cu2, speckle_cpu.refined_scratch(x.shape), spans, ref)
+    refined_lee_cpu.refined_lee(x, cu2, refined_lee_cpu.refined_scratch(x.shape), spans, new)
+    old_refined_lee(x, cu2, refined_lee_cpu.refined_scratch(x.shape), spans, ref)
     return new, ref
 
 

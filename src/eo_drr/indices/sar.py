@@ -39,7 +39,7 @@ from eo_drr.indices._common import (
     unwrap,
     wrap,
 )
-from eo_drr.kernels import sar_cpu, speckle_cpu
+from eo_drr.kernels import refined_lee_cpu, sar_cpu, speckle_cpu
 from eo_drr.kernels._dispatch import (
     dispatch,
     gpu_empty,
@@ -62,7 +62,7 @@ __all__ = [
 ]
 
 _F32 = np.float32
-_DIRECTION_SPANS = speckle_cpu.direction_spans()
+_DIRECTION_SPANS = refined_lee_cpu.direction_spans()
 
 
 def _meta(ndim: int) -> np.ndarray:
@@ -199,7 +199,9 @@ def _np_window(x, r, mode, cu2, nodata, use):
 def _np_refined(x, cu2, nodata, use):
     xf = _np_float(x, nodata, use)
     out = np.empty(xf.shape, dtype=_F32)
-    speckle_cpu.refined_lee(xf, cu2, speckle_cpu.refined_scratch(xf.shape), _DIRECTION_SPANS, out)
+    refined_lee_cpu.refined_lee(
+        xf, cu2, refined_lee_cpu.refined_scratch(xf.shape), _DIRECTION_SPANS, out
+    )
     return out
 
 

@@ -1,8 +1,9 @@
 """Numba CPU kernels for SAR speckle filters: boxcar mean, Lee (1980) and Kuan (1985)
-filters over square windows, and the Lee (1981) refined filter over edge-aligned windows.
+filters over square windows (the Lee (1981) refined filter over edge-aligned windows:
+:mod:`eo_drr.kernels.refined_lee_cpu`).
 
 Every kernel writes into an ``out`` array that the caller allocated with numpy; scratch
-buffers come from :func:`window_scratch` / :func:`refined_scratch` (numpy, outside numba).
+buffers come from :func:`window_scratch` (numpy, outside numba).
 Kernels work on 2-D arrays, bands of rows on threads (``_jit.threaded``); NaN and +-inf mark nodata.
 
 Windowed filters use separable running sums: each parallel band of rows keeps, for every
@@ -33,12 +34,6 @@ import numba
 import numpy as np
 
 from eo_drr.kernels._jit import njit_inner, threaded
-from eo_drr.kernels._scalar import (
-    _mean3,
-    direction_from_means,
-    kuan_value,
-    refined_lee_in_direction,
-)
 
 MODE_BOXCAR = 0
 #: Lee's gain, W = 1 - Cu**2 / Ci**2 clipped to [0, 1] (Lee 1980; Lopes et al. 1990)
@@ -292,126 +287,3 @@ def window_scratch(shape, r, nbands=None):
     # bands of at least 4 windows of rows keep the per-band warm-up (2r rows) cheap
     nbands = max(1, min(nbands, H // (4 * (2 * r + 1))))
     return np.empty((nbands, 6, W + 2 * r), dtype=np.float64)
-
-
-@njit_inner
-def _refined_interior(x, i, j, span, cu2):
-    """``refined_lee_in_direction`` for a pixel at least 3 from the raster edge: ``span``
-    (7 x 2) gives, per window row, the first and last column offset inside the half window
-    (``direction_spans``), so only its 28 pixels are read. Same summation order as the full
-    7 x 7 loop (row-major), so the sums are identical to it."""
-    s = 0.0
-    q = 0.0
-    c = 0.0
-    for di in range(7):
-        row = x[i - 3 + di]
-        for jj in range(j + span[di, 0], j + span[di, 1] + 1):
-            u = np.float64(row[jj])
-            ok = np.abs(u) < np.inf
-            u = u if ok else 0.0
-            s += u
-            q += u * u
-            c += 1.0 if ok else 0.0
-    return kuan_value(np.float64(x[i, j]), s, q, c, cu2)
-
-
-def direction_spans():
-    """(9, 7, 2) int64: per direction code (``_scalar._in_direction``) and window row
-    (di = -3 .. 3), the first and last column offset dj inside the half window (last < first:
-    the row is outside it)."""
-    w = direction_weights()
-    out = np.zeros((9, 7, 2), dtype=np.int64)
-    for d in range(9):
-        for r in range(7):
-            cols = np.flatnonzero(w[d, r]) - 3
-            if cols.size:
-                assert np.array_equal(cols, np.arange(cols[0], cols[-1] + 1))  # contiguous
-                out[d, r] = cols[0], cols[-1]
-            else:
-                out[d, r] = 1, 0
-    return out
-
-
-def direction_weights():
-    """(9, 7, 7) float64: 1 inside the half window of each direction code (``_in_direction``)."""
-    di, dj = np.mgrid[-3:4, -3:4]
-    masks = [
-        dj <= 0,
-        dj >= 0,
-        di <= 0,
-        di >= 0,
-        dj >= di,
-        dj <= di,
-        di + dj <= 0,
-        di + dj >= 0,
-        np.ones((7, 7), bool),
-    ]
-    return np.array(masks, dtype=np.float64)
-
-
-@threaded(lambda *a: a[2].shape[0])
-def refined_lee(start, stop, x, cu2, ring, spans, out):
-    """Lee (1981) refined filter, 7 x 7 edge-aligned windows (see ``_scalar``). The weight
-    over the half window is ``_scalar.kuan_value``'s, i.e. Kuan's gain (see ``MODE_KUAN``).
-
-    ``spans``: :func:`direction_spans`.
-    ``ring``: float64 scratch (nbands, 5, W + 4) from :func:`refined_scratch`. Each band of
-    rows keeps the 3 x 3 sub-window means (``_scalar._mean3``, same summation order as the GPU
-    kernel, so results are identical) of 5 consecutive rows, for columns -2 .. W + 1: one new
-    row of means per output row instead of nine means per pixel.
-    """
-    H, W = x.shape
-    nb = ring.shape[0]
-    band = (H + nb - 1) // nb
-    for b in range(start, stop):
-        i0 = b * band
-        i1 = min(H, i0 + band)
-        if i0 >= i1:
-            continue
-        rg = ring[b]
-        for k in range(i0 - 2, i0 + 2):
-            _means_row(x, k, rg[k % 5])
-        for i in range(i0, i1):
-            _means_row(x, i + 2, rg[(i + 2) % 5])
-            top = rg[(i - 2) % 5]
-            mid = rg[i % 5]
-            bot = rg[(i + 2) % 5]
-            xi = x[i]
-            oi = out[i]
-            for j in range(W):
-                if not abs(xi[j]) < np.inf:  # ``is_valid``, written out: compiled once less
-                    oi[j] = np.nan
-                    continue
-                c = j + 2  # column j of the ring
-                direction = direction_from_means(
-                    top[c - 2],
-                    top[c],
-                    top[c + 2],
-                    mid[c - 2],
-                    mid[c],
-                    mid[c + 2],
-                    bot[c - 2],
-                    bot[c],
-                    bot[c + 2],
-                )
-                if 3 <= i < H - 3 and 3 <= j < W - 3:
-                    oi[j] = _refined_interior(x, i, j, spans[direction], cu2)
-                else:
-                    oi[j] = refined_lee_in_direction(x, i, j, direction, cu2)
-
-
-@njit_inner
-def _means_row(x, k, dst):
-    """dst[jj + 2] = _mean3(x, k, jj) for jj = -2 .. W + 1."""
-    W = x.shape[1]
-    for jj in range(-2, W + 2):
-        dst[jj + 2] = _mean3(x, k, jj)
-
-
-def refined_scratch(shape, nbands=None):
-    """Scratch buffer for :func:`refined_lee` (allocated by numpy, outside numba)."""
-    H, W = shape
-    if nbands is None:
-        nbands = numba.get_num_threads() * 4
-    nbands = max(1, min(nbands, H // 16))
-    return np.empty((nbands, 5, W + 4), dtype=np.float64)
