@@ -9,11 +9,55 @@
 from __future__ import annotations
 
 import os
+import platform
+import sys
 from pathlib import Path
 
-import pytest
+#: x86-64-v3 (AVX2, FMA): the CPU code paths the test session is pinned to, so that results
+#: compared bit for bit with the recorded manifest (tests/test_behaviour_manifest.py) do not
+#: depend on the CPU that runs the tests. Unpinned, numpy takes its AVX-512 paths where the
+#: CPU has them (float32 ``log10`` and ``power`` differ from its AVX2 paths in the last
+#: bits), numba compiles for the host CPU (its vector width and tuning set the order of
+#: fast-math reductions) and OpenBLAS picks a kernel per CPU. Set before numpy is imported
+#: (pyproject's ``-p no:zarr`` keeps zarr's pytest plugin from importing it first).
+CPU_PINS = {
+    "NPY_DISABLE_CPU_FEATURES": "X86_V4 AVX512_ICL AVX512_SPR",
+    "NUMBA_CPU_NAME": "x86-64-v3",
+    "NUMBA_CPU_FEATURES": "",
+    "OPENBLAS_CORETYPE": "Haswell",
+}
+#: the CPU flags of x86-64-v3 (Linux /proc/cpuinfo names)
+_V3_FLAGS = {"avx", "avx2", "bmi1", "bmi2", "f16c", "fma", "abm", "movbe", "xsave"}
 
-from eo_drr.settings import shared_data_dir
+
+def _runs_x86_64_v3() -> bool:
+    if platform.machine() not in ("x86_64", "AMD64"):
+        return False
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    flags = next(
+        (ln.split(":", 1)[1].split() for ln in text.splitlines() if ln.startswith("flags")), []
+    )
+    return _V3_FLAGS <= set(flags)
+
+
+#: why results here cannot be compared with the manifest bit for bit, or None
+CPU_UNPINNED: str | None = None
+if not _runs_x86_64_v3():
+    CPU_UNPINNED = "the manifest is recorded on x86-64-v3 code paths; this CPU has no AVX2/FMA"
+elif "numpy" in sys.modules and not all(os.environ.get(k) == v for k, v in CPU_PINS.items()):
+    CPU_UNPINNED = (
+        "numpy was imported before tests/conftest.py could pin its CPU code paths (a pytest "
+        "plugin?): run with " + " ".join(f"{k}={v!r}" for k, v in CPU_PINS.items())
+    )
+else:
+    os.environ.update(CPU_PINS)  # this process and the eo-drr commands the tests start
+
+import pytest  # noqa: E402
+
+from eo_drr.settings import shared_data_dir  # noqa: E402
 
 # tests read English messages whatever the developer's locale (tests/test_i18n.py sets others)
 os.environ.setdefault("EO_DRR_LANG", "en")

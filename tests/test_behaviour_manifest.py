@@ -7,7 +7,10 @@ rounded to 6 significant digits. A deliberate change of results is recorded agai
 
     python tests/test_behaviour_manifest.py --record
 
-and the new manifest is committed with the change that explains it.
+and the new manifest is committed with the change that explains it. The test session runs on
+pinned CPU code paths (x86-64-v3: ``CPU_PINS`` in conftest.py), so that the fingerprints do
+not depend on the CPU that runs the tests; a run that cannot be pinned fails (numpy imported
+too early) or skips (no AVX2/FMA) with the reason.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from conftest import CPU_UNPINNED  # noqa: E402
+
 MANIFEST = Path(__file__).parent / "data" / "behaviour_manifest.json"
 JOBS = {
     "flood": ("demo.yaml", {}),
@@ -29,6 +34,16 @@ JOBS = {
     "urban_growth": ("urban_growth_demo.yaml", {}),
     "wetlands": ("wetlands_demo.yaml", {}),
 }
+
+
+def recorded(job: str) -> dict[str, str]:
+    """The manifest's fingerprints of ``job``, where this session's results can be compared
+    with them bit for bit (fails or skips with the reason where they cannot)."""
+    if CPU_UNPINNED:
+        if CPU_UNPINNED.startswith("numpy was imported"):
+            pytest.fail(CPU_UNPINNED)
+        pytest.skip(CPU_UNPINNED)
+    return json.loads(MANIFEST.read_text())[job]
 
 
 def _raster(path: Path) -> str:
@@ -80,11 +95,11 @@ def run_jobs(tmp: Path) -> dict[str, dict[str, str]]:
 
 @pytest.mark.slow
 def test_results_match_the_recorded_manifest(tmp_path, small_demo_scene):
-    recorded = json.loads(MANIFEST.read_text())
+    want = {name: recorded(name) for name in JOBS}
     got = run_jobs(tmp_path)
     for name in JOBS:
-        assert got[name].keys() == recorded[name].keys(), name
-        changed = sorted(k for k in got[name] if got[name][k] != recorded[name][k])
+        assert got[name].keys() == want[name].keys(), name
+        changed = sorted(k for k in got[name] if got[name][k] != want[name][k])
         assert not changed, (
             f"{name}: results changed: {changed} (if on purpose, record again: see the module docstring)"
         )
@@ -93,6 +108,13 @@ def test_results_match_the_recorded_manifest(tmp_path, small_demo_scene):
 if __name__ == "__main__" and "--record" in sys.argv:
     import os
     import tempfile
+
+    from conftest import CPU_PINS
+
+    if any(os.environ.get(k) != v for k, v in CPU_PINS.items()):  # numpy is imported: re-run
+        os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, **CPU_PINS})
+    if CPU_UNPINNED:
+        sys.exit(f"cannot record on pinned CPU code paths: {CPU_UNPINNED}")
 
     os.environ.setdefault("EO_DRR_CACHE", tempfile.mkdtemp())
     from conftest import DEMO_TEST_SEED, DEMO_TEST_SIZE
