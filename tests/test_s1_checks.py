@@ -14,7 +14,8 @@ import pytest
 
 from eo_drr.errors import InputError, NoDataError
 from eo_drr.load import s1_checks as C
-from eo_drr.load.s1_checks import check_backscatter, orbit_warning
+from eo_drr.load.s1_checks import check_backscatter
+from eo_drr.load.s1_orbits import orbit_warning
 
 CHIPS = [
     "Ghana_53713",

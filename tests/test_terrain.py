@@ -89,3 +89,15 @@ def test_slope_matches_numpy_gradient_with_edges_and_nodata():
     # a 45 degree plane
     plane = np.add.outer(np.arange(10.0) * 10.0, np.zeros(12))
     np.testing.assert_allclose(slope_degrees(plane, 10.0), 45.0, atol=1e-4)
+
+
+def test_slope_of_a_float32_dem_is_that_of_its_float64_copy_bit_for_bit():
+    """A float32 DEM goes to the kernel without a float64 copy (issue 21); the differences
+    are still taken in float64, so the slope is the one its float64 copy gives."""
+    rng = np.random.default_rng(5)
+    dem = (rng.normal(0, 3, (41, 37)).cumsum(axis=1) + 812.3).astype(np.float32)
+    dem[4, 9] = np.nan
+    got = slope_degrees(dem, 10.0)
+    ref = slope_degrees(dem.astype(np.float64), 10.0)
+    np.testing.assert_array_equal(got, ref)
+    assert not np.isnan(got).all()

@@ -135,7 +135,7 @@ def flood_files(
     """Flood extent into ``out``: water after the event minus the reference water (the median
     of the ``pre`` images) before it; 0 no water, 1 flood, 2 reference water still water, 255
     no data. The flood job's code and defaults."""
-    from eo_drr.load.s1_checks import orbit_warning
+    from eo_drr.load.s1_orbits import orbit_warning
     from eo_drr.products.flood import FLOOD_CLASSES, FLOOD_COLORS
     from eo_drr.products.flood_pair import flood_on_files, terrain_masks
     from eo_drr.publish.classes import refuse_overwrite, write_classes

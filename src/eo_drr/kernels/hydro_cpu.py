@@ -163,16 +163,17 @@ def _difference_span(k: int, n: int, step: float):
 def slope_degrees(
     start: int, stop: int, dem: np.ndarray, pixel_size_m: float, out: np.ndarray
 ) -> None:
-    """Slope (degrees) of ``dem`` (metres, NaN nodata) into float32 ``out``: central
-    differences inside, one-sided first differences on the raster edges (numpy's
-    ``gradient`` with ``edge_order=1``); NaN wherever a difference touches NaN. Needs at
-    least 2 rows and 2 columns (:func:`eo_drr.products.terrain.slope_degrees` checks)."""
+    """Slope (degrees) of ``dem`` (metres, NaN nodata; float32 or float64, differences in
+    float64 either way) into float32 ``out``: central differences inside, one-sided first
+    differences on the raster edges (numpy's ``gradient`` with ``edge_order=1``); NaN
+    wherever a difference touches NaN. Needs at least 2 rows and 2 columns
+    (:func:`eo_drr.products.terrain.slope_degrees` checks)."""
     H, W = dem.shape
     to_deg = 180.0 / np.pi
     for i in range(start, stop):
         ia, ib, dy = _difference_span(i, H, pixel_size_m)
         for j in range(W):
             ja, jb, dx = _difference_span(j, W, pixel_size_m)
-            gy = (dem[ib, j] - dem[ia, j]) / dy
-            gx = (dem[i, jb] - dem[i, ja]) / dx
+            gy = (np.float64(dem[ib, j]) - np.float64(dem[ia, j])) / dy
+            gx = (np.float64(dem[i, jb]) - np.float64(dem[i, ja])) / dx
             out[i, j] = np.arctan(np.sqrt(gx * gx + gy * gy)) * to_deg

@@ -128,22 +128,22 @@ def check_loaded(
 ) -> list[str]:
     """Check Sentinel-1 loaded by :func:`load_s1` (linear power, 2-D) against the units the job
     says its files hold (``sources.s1.units``) and the band order (``sources.s1.bands``): the
-    values go back to their stored units and through
-    :func:`eo_drr.load.s1_checks.check_backscatter`. Returns its warnings; raises its errors,
-    naming ``what`` (e.g. "post-event Sentinel-1 S1A_...") and the job keys."""
-    from eo_drr.load.s1_checks import check_backscatter
+    values go back to their stored units (only the samples the checks read:
+    :func:`eo_drr.load.s1_checks.check_stored`, the verdict of ``check_backscatter``).
+    Returns its warnings; raises its errors, naming ``what`` (e.g. "post-event Sentinel-1
+    S1A_...") and the job keys."""
+    from eo_drr.load.s1_checks import check_stored
 
-    def stored(a: np.ndarray | None) -> np.ndarray | None:
-        if a is None or stored_units == "linear":
+    def stored(a: np.ndarray) -> np.ndarray:
+        if stored_units == "linear":
             return a
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(a > 0, 10 * np.log10(a), np.nan).astype(np.float32)
 
-    vv_s = stored(vv_linear)
-    assert vv_s is not None
-    _vv, _vh, notes = check_backscatter(
-        vv_s,
-        stored(vh_linear),
+    notes = check_stored(
+        vv_linear,
+        vh_linear,
+        convert=stored,
         units=stored_units,
         vv_name=f"{what} (VV)",
         vh_name=f"{what} (VH)",

@@ -54,8 +54,11 @@ def hand_from_dem(
 
 def slope_degrees(dem: np.ndarray, pixel_size_m: float) -> np.ndarray:
     """Slope in degrees of a DEM in metres on a ``pixel_size_m`` grid: central differences
-    (one-sided on the raster edges, as ``numpy.gradient``); NaN where a neighbour is nodata."""
-    dem = np.asarray(dem, dtype=np.float64)
+    (one-sided on the raster edges, as ``numpy.gradient``); NaN where a neighbour is nodata.
+    Differences in float64; a float32 DEM is read as it is (issue 21: its float64 copy took
+    0.7 s of a 16.8 Mpx job), any other dtype converted to float64."""
+    dem = np.asarray(dem)
+    dem = np.asarray(dem, dtype=np.float32 if dem.dtype == np.float32 else np.float64)
     if dem.ndim != 2:
         raise InputError(_("dem: expected a 2-D raster, got shape {shape}").format(shape=dem.shape))
     if min(dem.shape) < 2:  # a sliver (e.g. an edge tile): no gradient across it
