@@ -200,7 +200,7 @@ def _np_refined(x, cu2, nodata, use):
     xf = _np_float(x, nodata, use)
     out = np.empty(xf.shape, dtype=_F32)
     refined_lee_cpu.refined_lee(
-        xf, cu2, refined_lee_cpu.refined_scratch(xf.shape), _DIRECTION_SPANS, out
+        xf, cu2, *refined_lee_cpu.refined_scratch(xf.shape), _DIRECTION_SPANS, out
     )
     return out
 
