@@ -103,6 +103,20 @@ def test_kernel_path_on_a_non_contiguous_terrain(monkeypatch):
     np.testing.assert_array_equal(new.view(np.int32), ref.view(np.int32))
 
 
+@pytest.mark.parametrize("edge", ["shoreline", "edge_cell"])
+def test_kernel_path_takes_float32_terrain_as_its_float64_copy(monkeypatch, edge):
+    """float32 terrain goes to the kernels without a float64 copy (issue 21): the depth is
+    the one of its float64 copy, bit for bit, and the one scipy's steps give."""
+    flood, dem, blocked = _scene(4)
+    dem32 = dem.astype(np.float32)
+    opt = D.DepthOptions(edge_elevation=edge)
+    ref, new = _both(monkeypatch, flood, dem32.astype(np.float64), blocked, opt)
+    got = D.flood_depth(flood, dem32, blocked=blocked, options=opt)  # KERNELS_FROM 0
+    np.testing.assert_array_equal(got.view(np.int32), new.view(np.int32))
+    np.testing.assert_array_equal(got.view(np.int32), ref.view(np.int32))
+    assert np.isfinite(got).sum() > 100
+
+
 def test_kernel_path_refuses_a_flood_without_evidence(monkeypatch):
     flood = np.zeros((40, 40), dtype=bool)
     flood[10:30, 10:30] = True

@@ -24,7 +24,8 @@ million cells; the kernels ~0.1 s on 2 cores).
   ``sum += in[i + size2] - in[i - size1 - 1]``, zeros off the raster), for the values and for
   the count of flooded cells alike; then their ratio, clipped at 0 m, as float32.
 
-Terrain (``surface``) in metres, float64, NaN no data; masks boolean; all arrays 2-D on one
+Terrain (``surface``) in metres, float64 or float32 (each value widened to float64 where it
+is read, exactly), NaN no data; masks boolean; all arrays 2-D on one
 grid. Kernels are exact IEEE arithmetic: no fast-math flags (they would let LLVM reorder the
 running sums and divide by reciprocals).
 """
