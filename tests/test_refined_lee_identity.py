@@ -4,8 +4,8 @@ one ``kuan_value``/``mmse_value`` for both paths of the CPU kernel instead of a 
 float64 one, and the CPU kernel's helpers are compiled without Python wrappers; the sub-window
 means of a row are computed without border tests inside the raster and the edge directions of
 a row in a loop of their own (both vectorise); the half-window sums of the pixels of a row are
-grouped by direction, four pixels at a time, without the validity selects in rows with no NaN
-or infinity. The output must not change: the former kernel below (its border path verbatim, with the float32 centre) runs
+grouped by direction, two pixels at a time, without the validity selects in rows with no NaN
+or infinity (``refined_lee_grouped``, for large rasters). The output must not change: the former kernel below (its border path verbatim, with the float32 centre) runs
 beside :func:`eo_drr.kernels.refined_lee_cpu.refined_lee` on random rasters with NaN, +-inf, zeros,
 constant patches, step edges and every border, and on the real Sentinel-1 chip; every output
 pixel must be bit-identical."""
@@ -130,9 +130,13 @@ def _both(x, enl=4.4):
     cu2 = 1.0 / enl
     spans = refined_lee_cpu.direction_spans()
     new = np.full(x.shape, 7.0, np.float32)
+    grouped = np.full(x.shape, 7.0, np.float32)
     ref = np.full(x.shape, 7.0, np.float32)
-    refined_lee_cpu.refined_lee(x, cu2, *refined_lee_cpu.refined_scratch(x.shape), spans, new)
-    old_refined_lee(x, cu2, refined_lee_cpu.refined_scratch(x.shape)[0], spans, ref)
+    refined_lee_cpu.refined_lee(x, cu2, refined_lee_cpu.refined_scratch(x.shape), spans, new)
+    scratch = refined_lee_cpu.grouped_scratch(x.shape)
+    refined_lee_cpu.refined_lee_grouped(x, cu2, *scratch, spans, grouped)
+    old_refined_lee(x, cu2, refined_lee_cpu.refined_scratch(x.shape), spans, ref)
+    _assert_same(grouped, new)  # the grouped kernel gives the kernel's bits
     return new, ref
 
 

@@ -199,9 +199,12 @@ def _np_window(x, r, mode, cu2, nodata, use):
 def _np_refined(x, cu2, nodata, use):
     xf = _np_float(x, nodata, use)
     out = np.empty(xf.shape, dtype=_F32)
-    refined_lee_cpu.refined_lee(
-        xf, cu2, *refined_lee_cpu.refined_scratch(xf.shape), _DIRECTION_SPANS, out
-    )
+    if xf.size >= refined_lee_cpu.GROUPED_FROM:
+        scratch = refined_lee_cpu.grouped_scratch(xf.shape)
+        refined_lee_cpu.refined_lee_grouped(xf, cu2, *scratch, _DIRECTION_SPANS, out)
+    else:
+        ring = refined_lee_cpu.refined_scratch(xf.shape)
+        refined_lee_cpu.refined_lee(xf, cu2, ring, _DIRECTION_SPANS, out)
     return out
 
 

@@ -6,12 +6,15 @@ consecutive rows in a ring (:func:`refined_scratch`), finds the edge direction o
 of a row from them in a loop of its own, then sums each pixel's half window. The kernel writes
 into an ``out`` array that the caller allocated with numpy; NaN and +-inf mark nodata.
 Issue 21: the means inside the raster and the directions of a row vectorise (about 1.2x the
-former kernel on one thread). The half-window sums, 28 float64 additions per pixel in a
-fixed order that the results depend on, were latency-bound (one chain of dependent additions
-per pixel); the pixels of a row are now grouped by direction and summed four at a time (four
-independent chains, the same order within each), without the validity selects where the
-seven rows of the window hold no NaN or infinity: about 1.7x the former kernel on one
-thread, bit-identical (``tests/test_refined_lee_identity.py`` keeps the former kernel).
+former kernel on one thread, bit-identical: ``tests/test_refined_lee_identity.py`` keeps it).
+The half-window sums, 28 float64 additions per pixel in a fixed order that the results depend
+on, are most of the time: one chain of dependent additions per pixel, bound by the latency of
+an addition. :func:`refined_lee_grouped` groups the pixels of a row by direction and sums two
+at a time (two independent chains, each in the same order), without the validity selects in
+rows whose windows hold no NaN or infinity: 1.6-1.7x :func:`refined_lee` at 2048 x 2048 on 2
+threads, bit-identical, but about 1.7 s more numba compilation on a cold cache, so rasters
+from :data:`GROUPED_FROM` pixels take it and smaller ones (the demo's 1 Mpx, 1024 px tiles)
+:func:`refined_lee`: a cold first demo run compiles no more than before.
 """
 
 from __future__ import annotations
@@ -26,6 +29,9 @@ from eo_drr.kernels._scalar import (
     kuan_value,
     refined_lee_in_direction,
 )
+
+#: rasters of at least this many pixels go to :func:`refined_lee_grouped` (module docstring)
+GROUPED_FROM = 1 << 21
 
 
 @njit_inner
@@ -84,16 +90,54 @@ def direction_weights():
 
 
 @threaded(lambda *a: a[2].shape[0])
-def refined_lee(start, stop, x, cu2, ring, cols, counts, bad, spans, out):
+def refined_lee(start, stop, x, cu2, ring, spans, out):
     """Lee (1981) refined filter, 7 x 7 edge-aligned windows (see ``_scalar``). The weight
     over the half window is ``_scalar.kuan_value``'s, i.e. Kuan's gain (``speckle_cpu.MODE_KUAN``).
 
+    ``spans``: :func:`direction_spans`.
+    ``ring``: float64 scratch (nbands, 6, W + 4) from :func:`refined_scratch`. Each band of
+    rows keeps the 3 x 3 sub-window means (``_scalar._mean3``, same summation order as the GPU
+    kernel, so results are identical) of 5 consecutive rows, for columns -2 .. W + 1: one new
+    row of means per output row instead of nine means per pixel; its sixth row holds the
+    edge direction of each pixel of the current row.
+    """
+    H, W = x.shape
+    nb = ring.shape[0]
+    band = (H + nb - 1) // nb
+    for b in range(start, stop):
+        i0 = b * band
+        i1 = min(H, i0 + band)
+        if i0 >= i1:
+            continue
+        rg = ring[b]
+        dirs = rg[5]
+        for k in range(i0 - 2, i0 + 2):
+            _means_row(x, k, rg[k % 5])
+        for i in range(i0, i1):
+            _means_row(x, i + 2, rg[(i + 2) % 5])
+            _directions_row(rg[(i - 2) % 5], rg[i % 5], rg[(i + 2) % 5], dirs)
+            xi = x[i]
+            oi = out[i]
+            for j in range(W):
+                if not abs(xi[j]) < np.inf:  # ``is_valid``, written out: compiled once less
+                    oi[j] = np.nan
+                    continue
+                direction = np.int64(dirs[j])
+                if 3 <= i < H - 3 and 3 <= j < W - 3:
+                    oi[j] = _refined_interior(x, i, j, spans[direction], cu2)
+                else:
+                    oi[j] = refined_lee_in_direction(x, i, j, direction, cu2)
+
+
+@threaded(lambda *a: a[2].shape[0])
+def refined_lee_grouped(start, stop, x, cu2, ring, cols, counts, bad, spans, out):
+    """:func:`refined_lee` with the pixels of a row grouped by direction and summed two at a
+    time (:func:`_interior2`) in rows whose windows hold no NaN or infinity: the same sums in
+    the same order, bit-identical (``tests/test_refined_lee_identity.py``).
+
     ``spans``: :func:`direction_spans`. ``ring``, ``cols``, ``counts``, ``bad``: scratch from
-    :func:`refined_scratch`, one slot per band of rows. ``ring`` (nbands, 6, W + 4) float64:
-    the 3 x 3 sub-window means (``_scalar._mean3``, same summation order as the GPU kernel,
-    so results are identical) of 5 consecutive rows, for columns -2 .. W + 1: one new row of
-    means per output row instead of nine means per pixel; its sixth row holds the edge
-    direction of each pixel of the current row. ``cols`` (nbands, 9, W) int64 and ``counts``
+    :func:`grouped_scratch`, one slot per band of rows; ``ring`` as in :func:`refined_lee`;
+    ``cols`` (nbands, 9, W) int64 and ``counts``
     (nbands, 9) int64: the interior pixels of the row by direction; ``bad`` (nbands, rows of
     a band + 6) uint8: 1 for each row of the band and its three neighbours on either side
     that holds a NaN or an infinity.
@@ -155,55 +199,41 @@ def _row_bad(x, k):
 
 @njit_inner
 def _direction_group(x, i, js, n, span, cu2, clean, oi):
-    """The ``n`` interior pixels ``js[:n]`` of row ``i`` whose half window is ``span``: four
-    at a time (:func:`_interior4`), the rest one by one (:func:`_refined_interior`)."""
-    t = 0
-    while t + 4 <= n:
-        _interior4(x, i, js, t, span, cu2, clean, oi)
-        t += 4
-    while t < n:
+    """The ``n`` interior pixels ``js[:n]`` of row ``i`` whose half window is ``span``: in a
+    ``clean`` row two at a time (:func:`_interior2`), else (and the last) one by one
+    (:func:`_refined_interior`)."""
+    two = n - n % 2 if clean else 0
+    for t in range(0, two, 2):  # loop variables: one signature of _interior2 (no literal 0)
+        _interior2(x, i, js[t], js[t + 1], span, cu2, oi)
+    for t in range(two, n):
         j = js[t]
         oi[j] = _refined_interior(x, i, j, span, cu2)
-        t += 1
 
 
 @njit_inner
-def _add(u, s, q, c, clean):
-    """One pixel ``u`` into a half window's sums: as :func:`_refined_interior` adds it, the
-    validity selects left out where the window is ``clean`` (no NaN or infinity in its rows,
-    so that they select ``u`` and 1.0 anyway)."""
-    if clean:
-        return s + u, q + u * u, c + 1.0
-    ok = np.abs(u) < np.inf
-    u = u if ok else 0.0
-    return s + u, q + u * u, c + (1.0 if ok else 0.0)
-
-
-@njit_inner
-def _interior4(x, i, js, t, span, cu2, clean, oi):
-    """:func:`_refined_interior` of the four pixels ``js[t:t + 4]`` of row ``i``, which share
-    the half window ``span``: four independent chains of additions, each in the order of
-    :func:`_refined_interior`, so the sums are its sums (unsigned indices: no wraparound
-    test)."""
-    j0 = np.uint64(js[t])
-    j1 = np.uint64(js[t + 1])
-    j2 = np.uint64(js[t + 2])
-    j3 = np.uint64(js[t + 3])
-    three = np.uint64(3)
-    b0, b1, b2, b3 = j0 - three, j1 - three, j2 - three, j3 - three  # interior: j >= 3
-    s0 = q0 = c0 = s1 = q1 = c1 = s2 = q2 = c2 = s3 = q3 = c3 = 0.0
+def _interior2(x, i, ja, jb, span, cu2, oi):
+    """:func:`_refined_interior` of the pixels ``ja`` and ``jb`` of row ``i``, which share the
+    half window ``span``, in a row whose window holds no NaN or infinity (the validity
+    selects of :func:`_refined_interior` would select each value and 1.0): two independent
+    chains of additions, each in the order of :func:`_refined_interior`, so the sums are its
+    sums (unsigned indices: no wraparound test)."""
+    a = np.uint64(ja - 3)  # interior: j >= 3
+    b = np.uint64(jb - 3)
+    sa = qa = ca = sb = qb = cb = 0.0
     for di in range(7):
         row = x[np.uint64(i - 3 + di)]
         for o in range(np.uint64(span[di, 0] + 3), np.uint64(span[di, 1] + 4)):
-            s0, q0, c0 = _add(np.float64(row[o + b0]), s0, q0, c0, clean)
-            s1, q1, c1 = _add(np.float64(row[o + b1]), s1, q1, c1, clean)
-            s2, q2, c2 = _add(np.float64(row[o + b2]), s2, q2, c2, clean)
-            s3, q3, c3 = _add(np.float64(row[o + b3]), s3, q3, c3, clean)
+            u = np.float64(row[o + a])
+            v = np.float64(row[o + b])
+            sa += u
+            qa += u * u
+            ca += 1.0
+            sb += v
+            qb += v * v
+            cb += 1.0
     xi = x[np.uint64(i)]
-    oi[j0] = kuan_value(np.float64(xi[j0]), s0, q0, c0, cu2)
-    oi[j1] = kuan_value(np.float64(xi[j1]), s1, q1, c1, cu2)
-    oi[j2] = kuan_value(np.float64(xi[j2]), s2, q2, c2, cu2)
-    oi[j3] = kuan_value(np.float64(xi[j3]), s3, q3, c3, cu2)
+    oi[ja] = kuan_value(np.float64(xi[ja]), sa, qa, ca, cu2)
+    oi[jb] = kuan_value(np.float64(xi[jb]), sb, qb, cb, cu2)
 
 
 @njit_inner
@@ -252,16 +282,22 @@ def _directions_row(top, mid, bot, dirs):
 
 
 def refined_scratch(shape, nbands=None):
-    """Scratch buffers ``(ring, cols, counts, bad)`` for :func:`refined_lee` (allocated by
-    numpy, outside numba)."""
+    """Scratch buffer for :func:`refined_lee` (allocated by numpy, outside numba)."""
     H, W = shape
     if nbands is None:
         nbands = numba.get_num_threads() * 4
     nbands = max(1, min(nbands, H // 16))
-    band = -(-H // nbands)
+    return np.empty((nbands, 6, W + 4), dtype=np.float64)
+
+
+def grouped_scratch(shape, nbands=None):
+    """Scratch buffers ``(ring, cols, counts, bad)`` for :func:`refined_lee_grouped`
+    (allocated by numpy, outside numba)."""
+    ring = refined_scratch(shape, nbands)
+    nb, H, W = ring.shape[0], shape[0], shape[1]
     return (
-        np.empty((nbands, 6, W + 4), dtype=np.float64),
-        np.empty((nbands, 9, W), dtype=np.int64),
-        np.empty((nbands, 9), dtype=np.int64),
-        np.empty((nbands, band + 6), dtype=np.uint8),
+        ring,
+        np.empty((nb, 9, W), dtype=np.int64),
+        np.empty((nb, 9), dtype=np.int64),
+        np.empty((nb, -(-H // nb) + 6), dtype=np.uint8),
     )
